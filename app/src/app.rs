@@ -1,0 +1,67 @@
+//! The HTML shell and the routes of the dashboard.
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::{
+    SsrMode,
+    components::{Route, Router, Routes},
+    path,
+};
+
+use crate::{
+    components::{NotFoundPage, SiteHeader},
+    features::{
+        home::ui::HomePage,
+        people::ui::{PeoplePage, ProfilePage},
+        questions::ui::{QuestionPage, QuestionsPage},
+    },
+};
+
+/// The document around the app, rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The dashboard. Data pages render after their data is loaded (`SsrMode::Async`) so that a
+/// missing record answers with a real 404 status, not a 200 that says "not found".
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // Set once the browser has taken over the page; browser tests wait for it.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move || hydrated.set(true));
+    view! {
+        <Stylesheet id="leptos" href="/pkg/rapport.css"/>
+        <Title formatter=|title: String| format!("{title} · Rapport")/>
+        <div class="app" data-hydrated=move || hydrated.get().to_string()>
+            <Router>
+                <SiteHeader/>
+                <main class="page">
+                    <Routes fallback=|| view! { <NotFoundPage/> }>
+                        <Route path=path!("/") view=HomePage/>
+                        <Route path=path!("/people") view=PeoplePage ssr=SsrMode::Async/>
+                        <Route path=path!("/people/:id") view=ProfilePage ssr=SsrMode::Async/>
+                        <Route path=path!("/questions") view=QuestionsPage ssr=SsrMode::Async/>
+                        <Route path=path!("/questions/:id") view=QuestionPage ssr=SsrMode::Async/>
+                    </Routes>
+                </main>
+            </Router>
+        </div>
+    }
+}

@@ -1,0 +1,82 @@
+//! How errors look: the 404 page, the error page with a reference, and the boundary that
+//! turns a failed server function into one of them.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::error::AppError;
+
+/// Renders `children`, or the page for the first `AppError` they raise.
+#[component]
+pub fn AppErrorBoundary(children: Children) -> impl IntoView {
+    view! {
+        <ErrorBoundary fallback=|errors| {
+            let first = errors
+                .get()
+                .into_iter()
+                .next()
+                .map(|(_, error)| {
+                    error
+                        .downcast_ref::<AppError>()
+                        .cloned()
+                        // Only our own errors reach here; anything else is a bug worth a 500.
+                        .unwrap_or_else(|| AppError::Internal("unexpected".into()))
+                });
+            first.map(|error| view! { <ErrorView error/> })
+        }>{children()}</ErrorBoundary>
+    }
+}
+
+/// The page shown for an error, with the matching HTTP status during server rendering.
+#[component]
+pub fn ErrorView(error: AppError) -> impl IntoView {
+    set_response_status(error.status());
+    match error {
+        AppError::NotFound => view! { <NotFoundPage/> }.into_any(),
+        AppError::Internal(reference) => view! {
+            <Title text="Something went wrong"/>
+            <section class="error-page">
+                <h1>"Something went wrong"</h1>
+                <p>"We could not load this page. Please try again in a moment."</p>
+                <p class="reference">
+                    "If it keeps happening, quote this reference: "
+                    <code>{reference}</code>
+                </p>
+            </section>
+        }
+        .into_any(),
+        other => view! {
+            <Title text="Not available"/>
+            <section class="error-page">
+                <h1>"Not available"</h1>
+                <p>{other.to_string()}</p>
+            </section>
+        }
+        .into_any(),
+    }
+}
+
+/// The 404 page.
+#[component]
+pub fn NotFoundPage() -> impl IntoView {
+    set_response_status(404);
+    view! {
+        <Title text="Page not found"/>
+        <section class="error-page">
+            <h1>"Page not found"</h1>
+            <p>"There is nothing here. It may have moved, or the person may have left the team."</p>
+            <p><a href="/people">"Back to the people directory"</a></p>
+        </section>
+    }
+}
+
+/// Sets the status of the page being rendered on the server; a no-op in the browser.
+fn set_response_status(status: u16) {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        let status = http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+        response.set_status(status);
+    }
+    #[cfg(not(feature = "ssr"))]
+    let _ = status;
+}

@@ -1,0 +1,11 @@
+//! UI pieces shared by several pages. None of them fetches data.
+
+mod avatar;
+mod errors;
+mod layout;
+mod time;
+
+pub use avatar::Avatar;
+pub use errors::{AppErrorBoundary, ErrorView, NotFoundPage};
+pub use layout::SiteHeader;
+pub use time::AnsweredOn;

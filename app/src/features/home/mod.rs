@@ -1,0 +1,3 @@
+//! The landing page.
+
+pub mod ui;

@@ -1,0 +1,28 @@
+//! `/`: what Rapport is, and where to go next.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+
+/// The landing page.
+#[component]
+pub fn HomePage() -> impl IntoView {
+    view! {
+        <Title text="Get to know your coworkers"/>
+        <section class="hero">
+            <h1>"Get to know your coworkers, one question at a time."</h1>
+            <p>
+                "Now and then Rapport asks each member of your Slack workspace a light, personal "
+                "question. Answers are shared with the team, and this dashboard keeps them, so "
+                "you can learn who likes hiking, who bakes bread, and who has the best playlist."
+            </p>
+            <div class="hero-actions">
+                <A href="/people" attr:class="button">"Meet the team"</A>
+                <A href="/questions" attr:class="button button-secondary">"Browse questions"</A>
+            </div>
+            <p class="privacy">
+                "Private by design: an answer marked “only me” is never shown to anyone else."
+            </p>
+        </section>
+    }
+}

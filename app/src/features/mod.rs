@@ -1,0 +1,5 @@
+//! Product areas, one folder each: wire types, server functions and pages side by side.
+
+pub mod home;
+pub mod people;
+pub mod questions;

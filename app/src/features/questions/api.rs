@@ -1,0 +1,25 @@
+//! Server functions of the questions area.
+
+use leptos::prelude::*;
+
+use super::types::{QuestionDetail, QuestionSummary};
+use crate::error::AppError;
+
+/// Every question the viewer's workspace can see, with team-visible answer counts.
+#[server(prefix = "/api", endpoint = "questions/list")]
+pub async fn list_questions() -> Result<Vec<QuestionSummary>, AppError> {
+    use crate::server::{ctx, services::questions};
+
+    let viewer = ctx::member().await?;
+    questions::list(&viewer).await
+}
+
+/// One question with everyone's team-visible answers.
+#[server(prefix = "/api", endpoint = "questions/get")]
+pub async fn get_question(id: String) -> Result<QuestionDetail, AppError> {
+    use crate::{ids::QuestionId, server::{ctx, services::questions}};
+
+    let viewer = ctx::member().await?;
+    let id = QuestionId::parse(&id)?;
+    questions::detail(&viewer, &id).await
+}

@@ -1,0 +1,112 @@
+//! The `answers` table: what a member said to a prompt, and who may see it.
+
+use sqlx::{Any, Executor};
+
+/// A stored answer. `visibility` is `team` or `only_me` (enforced by a CHECK constraint).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AnswerRow {
+    pub id: String,
+    pub workspace_id: String,
+    pub prompt_id: String,
+    pub text: String,
+    pub visibility: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A team-visible answer on a member's profile, with its question.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct MemberAnswerRow {
+    pub id: String,
+    pub question_id: String,
+    pub question: String,
+    pub text: String,
+    pub created_at: i64,
+}
+
+/// A team-visible answer on a question's page, with who gave it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct QuestionAnswerRow {
+    pub id: String,
+    pub member_id: String,
+    pub member_name: String,
+    pub member_title: String,
+    pub member_avatar_url: String,
+    pub text: String,
+    pub created_at: i64,
+}
+
+pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, row: &AnswerRow) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO answers (id, workspace_id, prompt_id, text, visibility, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&row.id)
+    .bind(&row.workspace_id)
+    .bind(&row.prompt_id)
+    .bind(&row.text)
+    .bind(&row.visibility)
+    .bind(row.created_at)
+    .bind(row.updated_at)
+    .execute(ex)
+    .await?;
+    Ok(())
+}
+
+/// Answers in a workspace by visibility, for reports and checks.
+pub async fn count_for_workspace<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    workspace_id: &str,
+    visibility: &str,
+) -> sqlx::Result<i64> {
+    let (count,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM answers WHERE workspace_id = $1 AND visibility = $2")
+            .bind(workspace_id)
+            .bind(visibility)
+            .fetch_one(ex)
+            .await?;
+    Ok(count)
+}
+
+/// A member's team-visible answers, newest first.
+pub async fn list_team_visible_for_member<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    workspace_id: &str,
+    member_id: &str,
+) -> sqlx::Result<Vec<MemberAnswerRow>> {
+    sqlx::query_as(
+        "SELECT a.id, q.id AS question_id, q.text AS question, a.text, a.created_at
+         FROM answers a
+         JOIN prompts p ON p.id = a.prompt_id
+         JOIN questions q ON q.id = p.question_id
+         WHERE a.workspace_id = $1 AND p.member_id = $2 AND a.visibility = 'team'
+         ORDER BY a.created_at DESC, a.id DESC",
+    )
+    .bind(workspace_id)
+    .bind(member_id)
+    .fetch_all(ex)
+    .await
+}
+
+/// Everyone's team-visible answers to one question, newest first, leaving out members who
+/// have left the workspace.
+pub async fn list_team_visible_for_question<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    workspace_id: &str,
+    question_id: &str,
+) -> sqlx::Result<Vec<QuestionAnswerRow>> {
+    sqlx::query_as(
+        "SELECT a.id, m.id AS member_id, m.name AS member_name, m.title AS member_title,
+                m.avatar_url AS member_avatar_url, a.text, a.created_at
+         FROM answers a
+         JOIN prompts p ON p.id = a.prompt_id
+         JOIN members m ON m.id = p.member_id
+         WHERE a.workspace_id = $1 AND p.question_id = $2
+           AND a.visibility = 'team' AND m.is_deleted = 0
+         ORDER BY a.created_at DESC, a.id DESC",
+    )
+    .bind(workspace_id)
+    .bind(question_id)
+    .fetch_all(ex)
+    .await
+}

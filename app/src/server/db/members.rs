@@ -1,0 +1,134 @@
+//! The `members` table: the people of a workspace, as Slack describes them.
+
+use sqlx::{Any, Executor};
+
+/// A stored member. Flags are 0/1 integers (see `db` module docs).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct MemberRow {
+    pub id: String,
+    pub workspace_id: String,
+    pub slack_user_id: String,
+    pub name: String,
+    pub title: String,
+    pub avatar_url: String,
+    pub time_zone: Option<String>,
+    pub is_bot: i64,
+    pub is_deleted: i64,
+    pub is_guest: i64,
+    pub is_opted_out: i64,
+    pub is_admin: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// One line of the team directory: a member with their team-visible answer count and
+/// their latest team-visible answer, if any.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct DirectoryRow {
+    pub id: String,
+    pub name: String,
+    pub title: String,
+    pub avatar_url: String,
+    pub answer_count: i64,
+    pub latest_question: Option<String>,
+    pub latest_text: Option<String>,
+    pub latest_at: Option<i64>,
+}
+
+pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, row: &MemberRow) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO members (id, workspace_id, slack_user_id, name, title, avatar_url, time_zone,
+                              is_bot, is_deleted, is_guest, is_opted_out, is_admin, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+    )
+    .bind(&row.id)
+    .bind(&row.workspace_id)
+    .bind(&row.slack_user_id)
+    .bind(&row.name)
+    .bind(&row.title)
+    .bind(&row.avatar_url)
+    .bind(&row.time_zone)
+    .bind(row.is_bot)
+    .bind(row.is_deleted)
+    .bind(row.is_guest)
+    .bind(row.is_opted_out)
+    .bind(row.is_admin)
+    .bind(row.created_at)
+    .bind(row.updated_at)
+    .execute(ex)
+    .await?;
+    Ok(())
+}
+
+/// A member of `workspace_id`, or `None` when the id belongs to no member of that workspace.
+pub async fn find<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    workspace_id: &str,
+    member_id: &str,
+) -> sqlx::Result<Option<MemberRow>> {
+    sqlx::query_as("SELECT * FROM members WHERE workspace_id = $1 AND id = $2")
+        .bind(workspace_id)
+        .bind(member_id)
+        .fetch_optional(ex)
+        .await
+}
+
+/// Every member of a workspace, by name.
+pub async fn list_for_workspace<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    workspace_id: &str,
+) -> sqlx::Result<Vec<MemberRow>> {
+    sqlx::query_as("SELECT * FROM members WHERE workspace_id = $1 ORDER BY name, id")
+        .bind(workspace_id)
+        .fetch_all(ex)
+        .await
+}
+
+/// The directory: human members still in the workspace, by name. Only team-visible answers
+/// count, so an only-me answer never shows, not even as a number.
+pub async fn list_directory<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    workspace_id: &str,
+) -> sqlx::Result<Vec<DirectoryRow>> {
+    sqlx::query_as(
+        "WITH visible AS (
+             SELECT p.member_id, q.text AS question, a.text, a.created_at,
+                    ROW_NUMBER() OVER (PARTITION BY p.member_id ORDER BY a.created_at DESC, a.id DESC) AS recency,
+                    COUNT(*) OVER (PARTITION BY p.member_id) AS answer_count
+             FROM answers a
+             JOIN prompts p ON p.id = a.prompt_id
+             JOIN questions q ON q.id = p.question_id
+             WHERE a.workspace_id = $1 AND a.visibility = 'team'
+         )
+         SELECT m.id, m.name, m.title, m.avatar_url,
+                COALESCE(v.answer_count, 0) AS answer_count,
+                v.question AS latest_question, v.text AS latest_text, v.created_at AS latest_at
+         FROM members m
+         LEFT JOIN visible v ON v.member_id = m.id AND v.recency = 1
+         WHERE m.workspace_id = $1 AND m.is_bot = 0 AND m.is_deleted = 0
+         ORDER BY m.name, m.id",
+    )
+    .bind(workspace_id)
+    .fetch_all(ex)
+    .await
+}
+
+/// Marks a member as deactivated in Slack (their answers leave the dashboard).
+pub async fn update_deleted<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    workspace_id: &str,
+    member_id: &str,
+    is_deleted: bool,
+    now_ms: i64,
+) -> sqlx::Result<u64> {
+    let result = sqlx::query(
+        "UPDATE members SET is_deleted = $3, updated_at = $4 WHERE workspace_id = $1 AND id = $2",
+    )
+    .bind(workspace_id)
+    .bind(member_id)
+    .bind(i64::from(is_deleted))
+    .bind(now_ms)
+    .execute(ex)
+    .await?;
+    Ok(result.rows_affected())
+}

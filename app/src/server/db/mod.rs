@@ -1,0 +1,260 @@
+//! Storage: the connection pool for SQLite or PostgreSQL, migrations, and one repository
+//! module per table. All SQL of the app lives under this folder.
+//!
+//! Both backends go through sqlx's `Any` driver, so every query here is written in SQL that
+//! both dialects accept: `$n` binds, integer flags (0/1) and integer Unix-millisecond times.
+
+pub mod answers;
+pub mod members;
+pub mod packs;
+pub mod prompts;
+pub mod questions;
+pub mod slack_events;
+pub mod workspaces;
+
+use std::{str::FromStr, time::Duration};
+
+use anyhow::Context as _;
+use sqlx::{
+    AnyPool, Executor as _,
+    any::AnyPoolOptions,
+    migrate::Migrator,
+};
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/postgres");
+
+/// How long a SQLite writer waits for a lock before giving up.
+const SQLITE_BUSY_TIMEOUT_MS: u32 = 5_000;
+
+/// Which database server `DATABASE_URL` points at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl FromStr for Backend {
+    type Err = String;
+
+    /// Reads the backend from a database URL's scheme.
+    fn from_str(url: &str) -> Result<Self, Self::Err> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else {
+            Err("must start with sqlite: or postgres://".to_owned())
+        }
+    }
+}
+
+impl Backend {
+    /// The migrations written in this backend's dialect.
+    pub fn migrator(self) -> &'static Migrator {
+        match self {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        }
+    }
+}
+
+/// The database handle shared by every request and job.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+/// Why the database cannot serve requests right now (the body of a 503 from `/readyz`).
+#[derive(Debug, thiserror::Error)]
+pub enum NotReady {
+    #[error("database unreachable: {0}")]
+    Unreachable(String),
+    #[error("migration {0} is not applied")]
+    MigrationPending(i64),
+    #[error("migration {0} failed and needs attention")]
+    MigrationFailed(i64),
+}
+
+impl Db {
+    /// Opens a pool on `url`. A SQLite file (and its folder) is created when missing.
+    pub async fn connect(url: &str) -> anyhow::Result<Db> {
+        sqlx::any::install_default_drivers();
+        let backend: Backend = url
+            .parse()
+            .map_err(|reason| anyhow::anyhow!("DATABASE_URL {reason}"))?;
+        let pool = match backend {
+            Backend::Sqlite => connect_sqlite(url).await?,
+            Backend::Postgres => AnyPoolOptions::new()
+                .max_connections(10)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(url)
+                .await
+                .context("connecting to PostgreSQL")?,
+        };
+        Ok(Db { pool, backend })
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Applies every migration not yet applied.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        self.backend
+            .migrator()
+            .run(&self.pool)
+            .await
+            .context("running database migrations")
+    }
+
+    /// Checks that the database answers and that every migration is applied.
+    pub async fn readiness(&self) -> Result<(), NotReady> {
+        let applied: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT version, CAST(CASE WHEN success THEN 1 ELSE 0 END AS BIGINT) FROM _sqlx_migrations",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|error| match error {
+            // No migrations table yet: reachable, but nothing is applied.
+            sqlx::Error::Database(_) => NotReady::MigrationPending(first_version(self.backend)),
+            other => NotReady::Unreachable(other.to_string()),
+        })?;
+        for migration in self.backend.migrator().iter() {
+            match applied.iter().find(|(version, _)| *version == migration.version) {
+                None => return Err(NotReady::MigrationPending(migration.version)),
+                Some((_, 0)) => return Err(NotReady::MigrationFailed(migration.version)),
+                Some(_) => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Waits for open connections to finish and closes the pool.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+fn first_version(backend: Backend) -> i64 {
+    backend.migrator().iter().next().map_or(0, |m| m.version)
+}
+
+/// SQLite settings applied to every connection, logged once at start.
+async fn connect_sqlite(url: &str) -> anyhow::Result<AnyPool> {
+    let url = sqlite_url_creating_file(url)?;
+    let pool = AnyPoolOptions::new()
+        // One writer at a time is SQLite's model; WAL lets the readers run alongside it.
+        .max_connections(8)
+        .acquire_timeout(Duration::from_secs(10))
+        .after_connect(|conn, _meta| {
+            Box::pin(async move {
+                // WAL: readers never block the writer. NORMAL is durable in WAL mode except
+                // for the last commits before a power cut, the usual trade-off for an app.
+                conn.execute(
+                    format!(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS};"
+                    )
+                    .as_str(),
+                )
+                .await?;
+                Ok(())
+            })
+        })
+        .connect(&url)
+        .await
+        .context("opening the SQLite database")?;
+    log_sqlite_settings(&pool).await?;
+    Ok(pool)
+}
+
+/// Makes sure the folder of a SQLite file exists and asks SQLite to create the file.
+fn sqlite_url_creating_file(url: &str) -> anyhow::Result<String> {
+    let rest = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if path.is_empty() || path == ":memory:" {
+        anyhow::bail!("DATABASE_URL must name a SQLite file (WAL mode needs one), not {url:?}");
+    }
+    if let Some(folder) = std::path::Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(folder)
+            .with_context(|| format!("creating the database folder {}", folder.display()))?;
+    }
+    let has_mode = query.split('&').any(|pair| pair.starts_with("mode="));
+    Ok(match (query.is_empty(), has_mode) {
+        (_, true) => url.to_owned(),
+        (true, false) => format!("{url}?mode=rwc"),
+        (false, false) => format!("{url}&mode=rwc"),
+    })
+}
+
+async fn log_sqlite_settings(pool: &AnyPool) -> anyhow::Result<()> {
+    let (journal_mode,): (String,) = sqlx::query_as("PRAGMA journal_mode").fetch_one(pool).await?;
+    let (synchronous,): (i64,) = sqlx::query_as("PRAGMA synchronous").fetch_one(pool).await?;
+    let (foreign_keys,): (i64,) = sqlx::query_as("PRAGMA foreign_keys").fetch_one(pool).await?;
+    let (busy_timeout,): (i64,) = sqlx::query_as("PRAGMA busy_timeout").fetch_one(pool).await?;
+    let synchronous = match synchronous {
+        0 => "OFF",
+        1 => "NORMAL",
+        2 => "FULL",
+        3 => "EXTRA",
+        _ => "unknown",
+    };
+    tracing::info!(
+        sqlite.journal_mode = %journal_mode,
+        sqlite.synchronous = synchronous,
+        sqlite.foreign_keys = foreign_keys == 1,
+        sqlite.busy_timeout_ms = busy_timeout,
+        "SQLite database opened"
+    );
+    Ok(())
+}
+
+/// Converts a stored 0/1 flag into a `bool` (flags are integers on both backends).
+pub(crate) fn flag(value: i64) -> bool {
+    value != 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_backend_comes_from_the_url_scheme() {
+        assert_eq!("sqlite://data/rapport.db".parse(), Ok(Backend::Sqlite));
+        assert_eq!("sqlite:rapport.db".parse(), Ok(Backend::Sqlite));
+        assert_eq!("postgres://postgres@127.0.0.1/rapport".parse(), Ok(Backend::Postgres));
+        assert_eq!("postgresql://db/rapport".parse(), Ok(Backend::Postgres));
+        assert!("mysql://db/rapport".parse::<Backend>().is_err());
+    }
+
+    #[test]
+    fn a_sqlite_url_asks_for_the_file_to_be_created() {
+        let dir = std::env::temp_dir().join(format!("rapport-url-{}", std::process::id()));
+        let url = format!("sqlite://{}/sub/app.db", dir.display());
+        assert_eq!(sqlite_url_creating_file(&url).ok(), Some(format!("{url}?mode=rwc")));
+        assert!(dir.join("sub").is_dir());
+        let explicit = format!("sqlite://{}/sub/app.db?mode=ro", dir.display());
+        assert_eq!(sqlite_url_creating_file(&explicit).ok(), Some(explicit.clone()));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn an_in_memory_sqlite_url_is_refused() {
+        assert!(sqlite_url_creating_file("sqlite::memory:").is_err());
+    }
+
+    #[test]
+    fn both_dialects_have_the_same_migration_versions() {
+        let versions = |backend: Backend| {
+            backend.migrator().iter().map(|m| m.version).collect::<Vec<_>>()
+        };
+        assert!(!versions(Backend::Sqlite).is_empty());
+        assert_eq!(versions(Backend::Sqlite), versions(Backend::Postgres));
+    }
+}

@@ -1,0 +1,43 @@
+//! The `packs` table: named sets of questions, built in (no workspace) or a workspace's own.
+
+use sqlx::{Any, Executor};
+
+/// A stored pack. `workspace_id` is `None` for a built-in pack.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct PackRow {
+    pub id: String,
+    pub workspace_id: Option<String>,
+    pub name: String,
+    pub description: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, row: &PackRow) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO packs (id, workspace_id, name, description, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&row.id)
+    .bind(&row.workspace_id)
+    .bind(&row.name)
+    .bind(&row.description)
+    .bind(row.created_at)
+    .bind(row.updated_at)
+    .execute(ex)
+    .await?;
+    Ok(())
+}
+
+/// The packs a workspace can see: its own and the built-in ones, by name.
+pub async fn list_for_workspace<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    workspace_id: &str,
+) -> sqlx::Result<Vec<PackRow>> {
+    sqlx::query_as(
+        "SELECT * FROM packs WHERE workspace_id = $1 OR workspace_id IS NULL ORDER BY name, id",
+    )
+    .bind(workspace_id)
+    .fetch_all(ex)
+    .await
+}

@@ -1,0 +1,20 @@
+//! Server-only half of the app: state, storage and the services that own the rules.
+
+pub mod db;
+pub mod services;
+pub mod state;
+
+pub use state::{AppState, ctx};
+
+/// Milliseconds since the Unix epoch, the unit every stored timestamp uses.
+pub fn now_ms() -> i64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(now.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// A new app-generated id (UUIDv7: sortable by creation time).
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}

@@ -1,0 +1,65 @@
+//! The people area: the directory and profiles. Only team-visible answers of members still
+//! in the workspace are ever returned.
+
+use crate::{
+    error::AppError,
+    features::people::types::{LatestAnswer, PersonSummary, Profile, ProfileAnswer},
+    ids::{MemberId, QuestionId},
+    server::{
+        ctx::Viewer,
+        db::{answers, flag, members},
+    },
+};
+
+/// The directory of the viewer's workspace, by name.
+pub async fn directory(viewer: &Viewer) -> Result<Vec<PersonSummary>, AppError> {
+    let rows = members::list_directory(viewer.db.pool(), &viewer.workspace_id).await?;
+    rows.into_iter()
+        .map(|row| {
+            let latest = match (row.latest_question, row.latest_text, row.latest_at) {
+                (Some(question), Some(text), Some(answered_at_ms)) => {
+                    Some(LatestAnswer { question, text, answered_at_ms })
+                }
+                _ => None,
+            };
+            Ok(PersonSummary {
+                id: MemberId::parse(&row.id)?,
+                name: row.name,
+                title: row.title,
+                avatar_url: row.avatar_url,
+                answer_count: row.answer_count,
+                latest,
+            })
+        })
+        .collect()
+}
+
+/// A member's profile with their team-visible answers, newest first. Bots and members who
+/// have left the workspace have no profile.
+pub async fn profile(viewer: &Viewer, id: &MemberId) -> Result<Profile, AppError> {
+    let member = members::find(viewer.db.pool(), &viewer.workspace_id, id.as_str())
+        .await?
+        .filter(|m| !flag(m.is_bot) && !flag(m.is_deleted))
+        .ok_or(AppError::NotFound)?;
+    let answers =
+        answers::list_team_visible_for_member(viewer.db.pool(), &viewer.workspace_id, &member.id)
+            .await?
+            .into_iter()
+            .map(|row| {
+                Ok(ProfileAnswer {
+                    question_id: QuestionId::parse(&row.question_id)?,
+                    question: row.question,
+                    text: row.text,
+                    answered_at_ms: row.created_at,
+                })
+            })
+            .collect::<Result<_, AppError>>()?;
+    Ok(Profile {
+        id: id.clone(),
+        name: member.name,
+        title: member.title,
+        avatar_url: member.avatar_url,
+        time_zone: member.time_zone,
+        answers,
+    })
+}
