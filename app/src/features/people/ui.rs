@@ -60,7 +60,7 @@ fn Directory(people: Vec<PersonSummary>, filter: RwSignal<String>) -> impl IntoV
                 <PersonCard person/>
             </For>
         </ul>
-        <Show when=move || shown() == 0 && total > 0>
+        <Show when=move || { shown() == 0 && total != 0 }>
             <p class="empty">"No one matches that filter."</p>
         </Show>
         <Show when=move || total == 0>

@@ -1,0 +1,172 @@
+//! Configuration from the environment (12-factor). Start-up refuses an invalid value and
+//! names the variable.
+
+use std::{net::SocketAddr, str::FromStr};
+
+use app::server::db::Backend;
+use leptos::config::{Env, LeptosOptions};
+
+/// The default database: a SQLite file under `./data`, created on first start.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/rapport.db";
+
+/// Everything the process reads from its environment.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub database_url: String,
+    /// Where to listen and where the built site (wasm, CSS, public files) is.
+    pub leptos: LeptosOptions,
+    pub log_format: LogFormat,
+    pub demo_data: DemoData,
+    /// Whether a Slack bot token is configured (a real workspace rather than the demo).
+    pub slack_configured: bool,
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines, for a terminal.
+    Text,
+    /// One JSON object per line, for a log collector in production.
+    Json,
+}
+
+/// Whether `rapport serve` seeds the demo workspace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DemoData {
+    /// Seed it when the database has no workspace and no Slack is configured.
+    Auto,
+    /// Never seed it (use `rapport demo` to seed on purpose).
+    Off,
+}
+
+/// A variable that is set to something the server cannot use.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("invalid configuration: {variable} {reason}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub reason: String,
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Config::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads configuration through `get`, which returns a variable's value if it is set.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let var = |name: &str| get(name).filter(|value| !value.trim().is_empty());
+
+        let database_url = var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+        Backend::from_str(&database_url).map_err(|reason| invalid("DATABASE_URL", reason))?;
+
+        let site_addr: SocketAddr = parse_or("LEPTOS_SITE_ADDR", var("LEPTOS_SITE_ADDR"), "127.0.0.1:3000")?;
+        let reload_port: u32 = parse_or("LEPTOS_RELOAD_PORT", var("LEPTOS_RELOAD_PORT"), "3001")?;
+        let env = match var("LEPTOS_ENV").as_deref().map(str::to_ascii_uppercase).as_deref() {
+            None | Some("DEV" | "DEVELOPMENT") => Env::DEV,
+            Some("PROD" | "PRODUCTION") => Env::PROD,
+            Some(_) => return Err(invalid("LEPTOS_ENV", "must be DEV or PROD".into())),
+        };
+        let leptos = LeptosOptions::builder()
+            .output_name(var("LEPTOS_OUTPUT_NAME").unwrap_or_else(|| "rapport".into()))
+            .site_root(var("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()))
+            .site_pkg_dir(var("LEPTOS_SITE_PKG_DIR").unwrap_or_else(|| "pkg".into()))
+            .site_addr(site_addr)
+            .reload_port(reload_port)
+            .env(env)
+            .build();
+
+        let log_format = match var("RAPPORT_LOG_FORMAT").as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(_) => return Err(invalid("RAPPORT_LOG_FORMAT", "must be text or json".into())),
+        };
+        let demo_data = match var("RAPPORT_DEMO_DATA").as_deref() {
+            None | Some("auto") => DemoData::Auto,
+            Some("off") => DemoData::Off,
+            Some(_) => return Err(invalid("RAPPORT_DEMO_DATA", "must be auto or off".into())),
+        };
+
+        Ok(Config {
+            database_url,
+            leptos,
+            log_format,
+            demo_data,
+            slack_configured: var("SLACK_BOT_TOKEN").is_some(),
+        })
+    }
+
+    /// Whether start-up should seed the demo workspace into an empty database.
+    pub fn seeds_demo_when_empty(&self) -> bool {
+        self.demo_data == DemoData::Auto && !self.slack_configured
+    }
+}
+
+fn invalid(variable: &'static str, reason: String) -> ConfigError {
+    ConfigError { variable, reason }
+}
+
+fn parse_or<T: FromStr>(variable: &'static str, value: Option<String>, default: &str) -> Result<T, ConfigError>
+where
+    T::Err: std::fmt::Display,
+{
+    let value = value.unwrap_or_else(|| default.to_owned());
+    value.trim().parse().map_err(|error| invalid(variable, format!("is not valid ({error}): {value:?}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let vars: HashMap<String, String> =
+            vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        Config::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn with_nothing_set_rapport_uses_sqlite_under_data_and_seeds_the_demo() {
+        let config = config(&[]).unwrap();
+        assert_eq!(config.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(config.leptos.site_addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(&*config.leptos.site_root, "target/site");
+        assert_eq!(config.log_format, LogFormat::Text);
+        assert!(config.seeds_demo_when_empty());
+    }
+
+    #[test]
+    fn a_slack_token_or_demo_off_stops_the_demo_seed() {
+        assert!(!config(&[("SLACK_BOT_TOKEN", "xoxb-1")]).unwrap().seeds_demo_when_empty());
+        assert!(!config(&[("RAPPORT_DEMO_DATA", "off")]).unwrap().seeds_demo_when_empty());
+    }
+
+    #[test]
+    fn a_postgres_url_is_accepted() {
+        let config = config(&[("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/rapport")]).unwrap();
+        assert!(config.database_url.starts_with("postgres://"));
+    }
+
+    #[test]
+    fn each_invalid_value_names_its_variable() {
+        let cases = [
+            ("DATABASE_URL", "mysql://localhost/rapport"),
+            ("LEPTOS_SITE_ADDR", "localhost"),
+            ("LEPTOS_RELOAD_PORT", "many"),
+            ("LEPTOS_ENV", "staging"),
+            ("RAPPORT_LOG_FORMAT", "xml"),
+            ("RAPPORT_DEMO_DATA", "sometimes"),
+        ];
+        for (variable, value) in cases {
+            let error = config(&[(variable, value)]).unwrap_err();
+            assert_eq!(error.variable, variable);
+            assert!(error.to_string().contains(variable), "{error}");
+        }
+    }
+
+    #[test]
+    fn a_blank_variable_counts_as_unset() {
+        assert_eq!(config(&[("DATABASE_URL", "  ")]).unwrap().database_url, DEFAULT_DATABASE_URL);
+    }
+}
