@@ -1,0 +1,282 @@
+//! Test fixtures: fresh databases on both backends, a running app, and data builders.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use app::server::{
+    db::{Backend, Db, answers, members, packs, prompts, questions, workspaces},
+    new_id,
+};
+use server::{config::Config, startup::Application};
+use sqlx::{AnyConnection, Connection as _, Executor as _};
+use tokio::sync::OnceCell;
+
+/// Where the PostgreSQL tests create their databases (trust auth on the machines here).
+const DEFAULT_POSTGRES_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+/// Test databases older than this are left over from earlier runs and are dropped.
+const STALE_AFTER_SECS: u64 = 3 * 60 * 60;
+
+/// Runs each named `async fn(TestDb)` once on SQLite and once on PostgreSQL, as two tests
+/// `<name>::sqlite` and `<name>::postgres`.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() {
+                super::$name(crate::helpers::TestDb::sqlite().await).await;
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                if let Some(db) = crate::helpers::TestDb::postgres().await {
+                    super::$name(db).await;
+                }
+            }
+        }
+    )*};
+}
+
+/// A fresh, empty database of one backend, migrated.
+pub struct TestDb {
+    pub url: String,
+    pub db: Db,
+    _sqlite_dir: Option<tempfile::TempDir>,
+}
+
+impl TestDb {
+    pub async fn sqlite() -> TestDb {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/rapport.db", dir.path().display());
+        let db = connect_and_migrate(&url).await;
+        TestDb { url, db, _sqlite_dir: Some(dir) }
+    }
+
+    /// A new database on the test PostgreSQL server, or `None` (with a loud message) when the
+    /// server is unreachable and `RAPPORT_REQUIRE_POSTGRES` is not `1`.
+    pub async fn postgres() -> Option<TestDb> {
+        let admin_url = postgres_admin_url();
+        if !postgres_reachable(&admin_url).await {
+            assert!(
+                std::env::var("RAPPORT_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+                "RAPPORT_REQUIRE_POSTGRES=1 but PostgreSQL is not reachable at {admin_url}"
+            );
+            eprintln!(
+                "\n!!! SKIPPED: PostgreSQL is not reachable at {admin_url}; this Postgres test did not run.\n\
+                 !!! Start PostgreSQL or set RAPPORT_TEST_POSTGRES_URL; RAPPORT_REQUIRE_POSTGRES=1 makes this a failure.\n"
+            );
+            return None;
+        }
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let name = format!(
+            "rapport_test_{}_{}_{}",
+            unix_secs(),
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        );
+        let mut admin = AnyConnection::connect(&admin_url).await.unwrap();
+        admin.execute(format!("CREATE DATABASE \"{name}\"").as_str()).await.unwrap();
+        admin.close().await.unwrap();
+        let url = match admin_url.rsplit_once('/') {
+            Some((server, _)) => format!("{server}/{name}"),
+            None => panic!("RAPPORT_TEST_POSTGRES_URL must end in /<database>"),
+        };
+        let db = connect_and_migrate(&url).await;
+        Some(TestDb { url, db, _sqlite_dir: None })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.db.backend()
+    }
+}
+
+async fn connect_and_migrate(url: &str) -> Db {
+    let db = Db::connect(url).await.unwrap();
+    db.migrate().await.unwrap();
+    db
+}
+
+fn postgres_admin_url() -> String {
+    std::env::var("RAPPORT_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_ADMIN_URL.to_owned())
+}
+
+fn unix_secs() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
+}
+
+/// Checks the server once per test process, and drops test databases left by old runs.
+async fn postgres_reachable(admin_url: &str) -> bool {
+    static REACHABLE: OnceCell<bool> = OnceCell::const_new();
+    *REACHABLE
+        .get_or_init(|| async {
+            sqlx::any::install_default_drivers();
+            let Ok(mut admin) = AnyConnection::connect(admin_url).await else { return false };
+            drop_stale_databases(&mut admin).await;
+            let _ = admin.close().await;
+            true
+        })
+        .await
+}
+
+async fn drop_stale_databases(admin: &mut AnyConnection) {
+    let names: Vec<(String,)> =
+        sqlx::query_as("SELECT datname FROM pg_database WHERE datname LIKE 'rapport_test_%'")
+            .fetch_all(&mut *admin)
+            .await
+            .unwrap_or_default();
+    let cutoff = unix_secs().saturating_sub(STALE_AFTER_SECS);
+    for (name,) in names {
+        let created: u64 = name.split('_').nth(2).and_then(|s| s.parse().ok()).unwrap_or(u64::MAX);
+        if created < cutoff {
+            let _ = admin.execute(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)").as_str()).await;
+        }
+    }
+}
+
+/// A running application on its own port, backed by `db`.
+pub struct TestApp {
+    pub address: String,
+    pub db: Db,
+    pub client: reqwest::Client,
+}
+
+impl TestApp {
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(format!("{}{path}", self.address)).send().await.unwrap()
+    }
+
+    /// GETs a page and returns its status and HTML.
+    pub async fn page(&self, path: &str) -> (u16, String) {
+        let response = self.get(path).await;
+        let status = response.status().as_u16();
+        (status, response.text().await.unwrap())
+    }
+}
+
+/// Starts the app on `127.0.0.1:0` against `test_db` (no demo data).
+pub async fn spawn_app(test_db: &TestDb) -> TestApp {
+    let url = test_db.url.clone();
+    let config = Config::from_lookup(|name| match name {
+        "DATABASE_URL" => Some(url.clone()),
+        "LEPTOS_SITE_ADDR" => Some("127.0.0.1:0".to_owned()),
+        "RAPPORT_DEMO_DATA" => Some("off".to_owned()),
+        _ => None,
+    })
+    .unwrap();
+    let app = Application::build(config).await.unwrap();
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let db = app.db().clone();
+    tokio::spawn(app.run_until(std::future::pending()));
+    TestApp { address, db, client: reqwest::Client::new() }
+}
+
+/// Builds a workspace's data through the repositories, one row at a time.
+pub struct Team {
+    pub db: Db,
+    pub workspace_id: String,
+    pack_id: String,
+    clock: i64,
+}
+
+/// A time in the recent past, so ordering by time is predictable.
+const START_MS: i64 = 1_790_000_000_000;
+
+impl Team {
+    pub async fn new(db: &Db, name: &str) -> Team {
+        let workspace_id = new_id();
+        let row = workspaces::WorkspaceRow {
+            id: workspace_id.clone(),
+            slack_team_id: format!("T{}", &workspace_id[24..]),
+            name: name.to_owned(),
+            default_time_zone: "UTC".to_owned(),
+            created_at: START_MS,
+            updated_at: START_MS,
+        };
+        workspaces::insert(db.pool(), &row).await.unwrap();
+        let pack_id = new_id();
+        let pack = packs::PackRow {
+            id: pack_id.clone(),
+            workspace_id: Some(workspace_id.clone()),
+            name: format!("{name} pack"),
+            description: String::new(),
+            created_at: START_MS,
+            updated_at: START_MS,
+        };
+        packs::insert(db.pool(), &pack).await.unwrap();
+        Team { db: db.clone(), workspace_id, pack_id, clock: START_MS }
+    }
+
+    /// Adds a human member; returns their id.
+    pub async fn member(&self, name: &str, title: &str) -> String {
+        self.member_row(name, title, |_| {}).await
+    }
+
+    /// Adds a member after `adjust` sets flags on the row; returns their id.
+    pub async fn member_row(&self, name: &str, title: &str, adjust: impl FnOnce(&mut members::MemberRow)) -> String {
+        let id = new_id();
+        let mut row = members::MemberRow {
+            id: id.clone(),
+            workspace_id: self.workspace_id.clone(),
+            slack_user_id: format!("U{}", &id[24..]),
+            name: name.to_owned(),
+            title: title.to_owned(),
+            avatar_url: "data:image/svg+xml,".to_owned(),
+            time_zone: Some("Europe/Berlin".to_owned()),
+            is_bot: 0,
+            is_deleted: 0,
+            is_guest: 0,
+            is_opted_out: 0,
+            is_admin: 0,
+            created_at: START_MS,
+            updated_at: START_MS,
+        };
+        adjust(&mut row);
+        members::insert(self.db.pool(), &row).await.unwrap();
+        id
+    }
+
+    /// Adds a question to the team's pack; returns its id.
+    pub async fn question(&self, text: &str) -> String {
+        let id = new_id();
+        let row = questions::QuestionRow {
+            id: id.clone(),
+            pack_id: self.pack_id.clone(),
+            text: text.to_owned(),
+            position: 1,
+            is_disabled: 0,
+            created_at: START_MS,
+            updated_at: START_MS,
+        };
+        questions::insert(self.db.pool(), &row).await.unwrap();
+        id
+    }
+
+    /// Records that `member` answered `question` (through a prompt), one minute after the
+    /// previous answer of this team.
+    pub async fn answer(&mut self, member: &str, question: &str, text: &str, visibility: &str) -> String {
+        self.clock += 60_000;
+        let prompt = prompts::PromptRow {
+            id: new_id(),
+            workspace_id: self.workspace_id.clone(),
+            member_id: member.to_owned(),
+            question_id: question.to_owned(),
+            due_at: self.clock - 30_000,
+            sent_at: Some(self.clock - 29_000),
+            slack_message_ts: Some("1790000000.000100".to_owned()),
+            status: "answered".to_owned(),
+            created_at: self.clock - 30_000,
+            updated_at: self.clock,
+        };
+        prompts::insert(self.db.pool(), &prompt).await.unwrap();
+        let id = new_id();
+        let answer = answers::AnswerRow {
+            id: id.clone(),
+            workspace_id: self.workspace_id.clone(),
+            prompt_id: prompt.id,
+            text: text.to_owned(),
+            visibility: visibility.to_owned(),
+            created_at: self.clock,
+            updated_at: self.clock,
+        };
+        answers::insert(self.db.pool(), &answer).await.unwrap();
+        id
+    }
+}
