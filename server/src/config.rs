@@ -60,9 +60,17 @@ impl Config {
         let database_url = var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
         Backend::from_str(&database_url).map_err(|reason| invalid("DATABASE_URL", reason))?;
 
-        let site_addr: SocketAddr = parse_or("LEPTOS_SITE_ADDR", var("LEPTOS_SITE_ADDR"), "127.0.0.1:3000")?;
+        let site_addr: SocketAddr = parse_or(
+            "LEPTOS_SITE_ADDR",
+            var("LEPTOS_SITE_ADDR"),
+            "127.0.0.1:3000",
+        )?;
         let reload_port: u32 = parse_or("LEPTOS_RELOAD_PORT", var("LEPTOS_RELOAD_PORT"), "3001")?;
-        let env = match var("LEPTOS_ENV").as_deref().map(str::to_ascii_uppercase).as_deref() {
+        let env = match var("LEPTOS_ENV")
+            .as_deref()
+            .map(str::to_ascii_uppercase)
+            .as_deref()
+        {
             None | Some("DEV" | "DEVELOPMENT") => Env::DEV,
             Some("PROD" | "PRODUCTION") => Env::PROD,
             Some(_) => return Err(invalid("LEPTOS_ENV", "must be DEV or PROD".into())),
@@ -106,12 +114,19 @@ fn invalid(variable: &'static str, reason: String) -> ConfigError {
     ConfigError { variable, reason }
 }
 
-fn parse_or<T: FromStr>(variable: &'static str, value: Option<String>, default: &str) -> Result<T, ConfigError>
+fn parse_or<T: FromStr>(
+    variable: &'static str,
+    value: Option<String>,
+    default: &str,
+) -> Result<T, ConfigError>
 where
     T::Err: std::fmt::Display,
 {
     let value = value.unwrap_or_else(|| default.to_owned());
-    value.trim().parse().map_err(|error| invalid(variable, format!("is not valid ({error}): {value:?}")))
+    value
+        .trim()
+        .parse()
+        .map_err(|error| invalid(variable, format!("is not valid ({error}): {value:?}")))
 }
 
 #[cfg(test)]
@@ -121,8 +136,10 @@ mod tests {
     use super::*;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let vars: HashMap<String, String> =
-            vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
         Config::from_lookup(|name| vars.get(name).cloned())
     }
 
@@ -138,13 +155,22 @@ mod tests {
 
     #[test]
     fn a_slack_token_or_demo_off_stops_the_demo_seed() {
-        assert!(!config(&[("SLACK_BOT_TOKEN", "xoxb-1")]).unwrap().seeds_demo_when_empty());
-        assert!(!config(&[("RAPPORT_DEMO_DATA", "off")]).unwrap().seeds_demo_when_empty());
+        assert!(
+            !config(&[("SLACK_BOT_TOKEN", "xoxb-1")])
+                .unwrap()
+                .seeds_demo_when_empty()
+        );
+        assert!(
+            !config(&[("RAPPORT_DEMO_DATA", "off")])
+                .unwrap()
+                .seeds_demo_when_empty()
+        );
     }
 
     #[test]
     fn a_postgres_url_is_accepted() {
-        let config = config(&[("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/rapport")]).unwrap();
+        let config =
+            config(&[("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/rapport")]).unwrap();
         assert!(config.database_url.starts_with("postgres://"));
     }
 
@@ -167,6 +193,9 @@ mod tests {
 
     #[test]
     fn a_blank_variable_counts_as_unset() {
-        assert_eq!(config(&[("DATABASE_URL", "  ")]).unwrap().database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(
+            config(&[("DATABASE_URL", "  ")]).unwrap().database_url,
+            DEFAULT_DATABASE_URL
+        );
     }
 }

@@ -21,26 +21,41 @@ impl Application {
         db.migrate().await?;
         tracing::info!(database.backend = ?db.backend(), "database ready");
 
-        if config.seeds_demo_when_empty() {
-            if let Some(seeded) = demo::seed_if_empty(&db, app::server::now_ms()).await? {
-                tracing::info!(
-                    members = seeded.members,
-                    answers = seeded.answers,
-                    "no Slack configured: seeded the demo workspace"
-                );
-            }
+        if config.seeds_demo_when_empty()
+            && let Some(seeded) = demo::seed_if_empty(&db, app::server::now_ms()).await?
+        {
+            tracing::info!(
+                members = seeded.members,
+                answers = seeded.answers,
+                "no Slack configured: seeded the demo workspace"
+            );
         }
 
         let listener = TcpListener::bind(config.leptos.site_addr)
             .await
-            .with_context(|| format!("listening on {} (LEPTOS_SITE_ADDR)", config.leptos.site_addr))?;
-        let state = routes::ServerState { leptos: config.leptos, app: AppState { db: db.clone() } };
-        Ok(Application { listener, router: routes::router(state), db })
+            .with_context(|| {
+                format!(
+                    "listening on {} (LEPTOS_SITE_ADDR)",
+                    config.leptos.site_addr
+                )
+            })?;
+        let state = routes::ServerState {
+            leptos: config.leptos,
+            app: AppState { db: db.clone() },
+        };
+        Ok(Application {
+            listener,
+            router: routes::router(state),
+            db,
+        })
     }
 
     /// The port the application listens on.
     pub fn port(&self) -> u16 {
-        self.listener.local_addr().map(|addr| addr.port()).unwrap_or_default()
+        self.listener
+            .local_addr()
+            .map(|addr| addr.port())
+            .unwrap_or_default()
     }
 
     pub fn db(&self) -> &Db {
@@ -49,8 +64,14 @@ impl Application {
 
     /// Serves until `shutdown` completes, then lets in-flight requests finish and closes the
     /// database pool.
-    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        let address = self.listener.local_addr().context("reading the bound address")?;
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let address = self
+            .listener
+            .local_addr()
+            .context("reading the bound address")?;
         tracing::info!(%address, "Rapport is listening on http://{address}");
         axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)

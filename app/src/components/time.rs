@@ -14,7 +14,9 @@ pub fn format_date(ms: i64) -> String {
 /// "answered on <date>" as a `<time>` element.
 #[component]
 pub fn AnsweredOn(ms: i64) -> impl IntoView {
-    let iso = DateTime::from_timestamp_millis(ms).map(|at| at.to_rfc3339()).unwrap_or_default();
+    let iso = DateTime::from_timestamp_millis(ms)
+        .map(|at| at.to_rfc3339())
+        .unwrap_or_default();
     view! { <time class="answered-on" datetime=iso>{format_date(ms)}</time> }
 }
 

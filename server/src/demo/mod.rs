@@ -95,7 +95,10 @@ pub async fn seed_if_empty(db: &Db, now_ms: i64) -> anyhow::Result<Option<Seeded
 /// Seeds the demo workspace in one transaction; `None` if it is already there.
 pub async fn seed(db: &Db, now_ms: i64) -> anyhow::Result<Option<Seeded>> {
     let content: Content = serde_json::from_str(CONTENT).context("reading demo/content.json")?;
-    if workspaces::find_by_slack_team_id(db.pool(), &content.workspace.slack_team_id).await?.is_some() {
+    if workspaces::find_by_slack_team_id(db.pool(), &content.workspace.slack_team_id)
+        .await?
+        .is_some()
+    {
         return Ok(None);
     }
     let plan = Plan::new(&content, now_ms)?;
@@ -123,7 +126,11 @@ pub async fn seed(db: &Db, now_ms: i64) -> anyhow::Result<Option<Seeded>> {
         packs: plan.packs.len(),
         questions: plan.questions.len(),
         answers: plan.answers.len(),
-        only_me_answers: plan.answers.iter().filter(|a| a.visibility == "only_me").count(),
+        only_me_answers: plan
+            .answers
+            .iter()
+            .filter(|a| a.visibility == "only_me")
+            .count(),
     }))
 }
 
@@ -139,7 +146,7 @@ struct Plan {
 
 impl Plan {
     fn new(content: &Content, now_ms: i64) -> anyhow::Result<Plan> {
-        let mut rng = SplitMix64(0x5eed_0f_4a99_0127);
+        let mut rng = SplitMix64(0x005e_ed0f_4a99_0127);
         let created_at = now_ms - (WEEKS + 2) * 7 * DAY_MS;
         let workspace = workspaces::WorkspaceRow {
             id: new_id(),
@@ -164,7 +171,12 @@ impl Plan {
     }
 
     fn add_people(&mut self, content: &Content, created_at: i64) {
-        let member = |slack_user_id: &str, name: &str, title: &str, time_zone: Option<&str>, is_admin: bool, is_bot: bool| {
+        let member = |slack_user_id: &str,
+                      name: &str,
+                      title: &str,
+                      time_zone: Option<&str>,
+                      is_admin: bool,
+                      is_bot: bool| {
             members::MemberRow {
                 id: new_id(),
                 workspace_id: self.workspace.id.clone(),
@@ -185,7 +197,16 @@ impl Plan {
         let mut rows: Vec<_> = content
             .members
             .iter()
-            .map(|m| member(&m.slack_user_id, &m.name, &m.title, Some(&m.time_zone), m.is_admin, false))
+            .map(|m| {
+                member(
+                    &m.slack_user_id,
+                    &m.name,
+                    &m.title,
+                    Some(&m.time_zone),
+                    m.is_admin,
+                    false,
+                )
+            })
             .collect();
         // The app's own bot user is a member in Slack too; it never appears in the directory.
         rows.push(member("UDEMOBOT", "Rapport", "Bot", None, false, true));
@@ -223,28 +244,53 @@ impl Plan {
 
     /// Two question slots a week for every member over the last weeks: most answered, some
     /// skipped, the newest perhaps still open. Pinned answers take each member's newest slots.
-    fn add_history(&mut self, content: &Content, pools: &[Vec<String>], now_ms: i64, rng: &mut SplitMix64) -> anyhow::Result<()> {
-        let question_index: HashMap<String, usize> =
-            self.questions.iter().enumerate().map(|(i, q)| (q.text.clone(), i)).collect();
+    fn add_history(
+        &mut self,
+        content: &Content,
+        pools: &[Vec<String>],
+        now_ms: i64,
+        rng: &mut SplitMix64,
+    ) -> anyhow::Result<()> {
+        let question_index: HashMap<String, usize> = self
+            .questions
+            .iter()
+            .enumerate()
+            .map(|(i, q)| (q.text.clone(), i))
+            .collect();
         let mut next_answer = vec![0_usize; pools.len()];
         let start_of_today = now_ms - now_ms.rem_euclid(DAY_MS);
         let mut slots: Vec<i64> = (0..WEEKS)
-            .flat_map(|week| SLOT_DAYS.map(|day| start_of_today - (week * 7 + day) * DAY_MS + 9 * HOUR_MS))
+            .flat_map(|week| {
+                SLOT_DAYS.map(|day| start_of_today - (week * 7 + day) * DAY_MS + 9 * HOUR_MS)
+            })
             .collect();
         slots.sort_unstable();
 
-        let humans: Vec<members::MemberRow> = self.members.iter().filter(|m| m.is_bot == 0).cloned().collect();
+        let humans: Vec<members::MemberRow> = self
+            .members
+            .iter()
+            .filter(|m| m.is_bot == 0)
+            .cloned()
+            .collect();
         for member in &humans {
-            let pinned: Vec<&PinnedAnswer> =
-                content.pinned.iter().filter(|p| p.slack_user_id == member.slack_user_id).collect();
+            let pinned: Vec<&PinnedAnswer> = content
+                .pinned
+                .iter()
+                .filter(|p| p.slack_user_id == member.slack_user_id)
+                .collect();
             let mut pinned_questions = Vec::new();
             for answer in &pinned {
-                let index = *question_index
-                    .get(&answer.question)
-                    .with_context(|| format!("pinned answer names an unknown question: {:?}", answer.question))?;
+                let index = *question_index.get(&answer.question).with_context(|| {
+                    format!(
+                        "pinned answer names an unknown question: {:?}",
+                        answer.question
+                    )
+                })?;
                 pinned_questions.push(index);
             }
-            let mut order: Vec<usize> = (0..self.questions.len()).filter(|i| !pinned_questions.contains(i)).collect();
+            let mut order: Vec<usize> = (0..self.questions.len())
+                .filter(|i| !pinned_questions.contains(i))
+                .collect();
             rng.shuffle(&mut order);
             // A member's own answer rate, so the team looks like a team and not a machine.
             let answer_percent = 55 + rng.below(41);
@@ -254,7 +300,14 @@ impl Plan {
                 if slot_number >= history {
                     let answer = pinned[slot_number - history];
                     let question = pinned_questions[slot_number - history];
-                    self.add_prompt(member, question, due_at, Some((&answer.text, &answer.visibility)), now_ms, rng);
+                    self.add_prompt(
+                        member,
+                        question,
+                        due_at,
+                        Some((&answer.text, &answer.visibility)),
+                        now_ms,
+                        rng,
+                    );
                     continue;
                 }
                 let question = order[slot_number % order.len()];
@@ -262,10 +315,27 @@ impl Plan {
                     let pool = &pools[question];
                     let text = &pool[next_answer[question] % pool.len()];
                     next_answer[question] += 1;
-                    let visibility = if rng.below(100) < ONLY_ME_PERCENT { "only_me" } else { "team" };
-                    self.add_prompt(member, question, due_at, Some((text, visibility)), now_ms, rng);
+                    let visibility = if rng.below(100) < ONLY_ME_PERCENT {
+                        "only_me"
+                    } else {
+                        "team"
+                    };
+                    self.add_prompt(
+                        member,
+                        question,
+                        due_at,
+                        Some((text, visibility)),
+                        now_ms,
+                        rng,
+                    );
                 } else {
-                    let status = if is_newest { "sent" } else if rng.below(2) == 0 { "skipped" } else { "expired" };
+                    let status = if is_newest {
+                        "sent"
+                    } else if rng.below(2) == 0 {
+                        "skipped"
+                    } else {
+                        "expired"
+                    };
                     let prompt = self.add_prompt(member, question, due_at, None, now_ms, rng);
                     prompt.status = status.to_owned();
                 }
@@ -357,7 +427,11 @@ mod tests {
         let humans = plan.members.iter().filter(|m| m.is_bot == 0).count();
         assert!(humans >= 25, "{humans} members");
         assert!(plan.packs.len() >= 3);
-        assert!((200..=600).contains(&plan.answers.len()), "{} answers", plan.answers.len());
+        assert!(
+            (200..=600).contains(&plan.answers.len()),
+            "{} answers",
+            plan.answers.len()
+        );
         assert!(plan.answers.iter().any(|a| a.visibility == "only_me"));
     }
 
@@ -378,8 +452,11 @@ mod tests {
     fn every_answer_is_in_the_past_and_after_its_prompt() {
         let now = 1_793_698_200_000;
         let plan = plan();
-        let sent: HashMap<&str, i64> =
-            plan.prompts.iter().map(|p| (p.id.as_str(), p.sent_at.unwrap())).collect();
+        let sent: HashMap<&str, i64> = plan
+            .prompts
+            .iter()
+            .map(|p| (p.id.as_str(), p.sent_at.unwrap()))
+            .collect();
         for answer in &plan.answers {
             assert!(answer.created_at < now);
             assert!(answer.created_at > sent[answer.prompt_id.as_str()]);
@@ -390,14 +467,23 @@ mod tests {
     fn no_member_has_more_than_one_open_prompt() {
         let plan = plan();
         for member in &plan.members {
-            let open = plan.prompts.iter().filter(|p| p.member_id == member.id && p.status == "sent").count();
+            let open = plan
+                .prompts
+                .iter()
+                .filter(|p| p.member_id == member.id && p.status == "sent")
+                .count();
             assert!(open <= 1, "{} has {open} open prompts", member.name);
         }
     }
 
     #[test]
     fn the_same_now_gives_the_same_answers() {
-        let texts = |plan: Plan| plan.answers.into_iter().map(|a| (a.text, a.visibility, a.created_at)).collect::<Vec<_>>();
+        let texts = |plan: Plan| {
+            plan.answers
+                .into_iter()
+                .map(|a| (a.text, a.visibility, a.created_at))
+                .collect::<Vec<_>>()
+        };
         assert_eq!(texts(plan()), texts(plan()));
     }
 }

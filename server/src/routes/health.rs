@@ -15,7 +15,10 @@ pub async fn ready(State(state): State<ServerState>) -> (StatusCode, String) {
         Ok(()) => (StatusCode::OK, "ready".to_owned()),
         Err(reason) => {
             tracing::warn!(%reason, "not ready");
-            (StatusCode::SERVICE_UNAVAILABLE, format!("not ready: {reason}"))
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("not ready: {reason}"),
+            )
         }
     }
 }

@@ -47,7 +47,11 @@ impl TestDb {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}/rapport.db", dir.path().display());
         let db = connect_and_migrate(&url).await;
-        TestDb { url, db, _sqlite_dir: Some(dir) }
+        TestDb {
+            url,
+            db,
+            _sqlite_dir: Some(dir),
+        }
     }
 
     /// A new database on the test PostgreSQL server, or `None` (with a loud message) when the
@@ -73,14 +77,21 @@ impl TestDb {
             COUNTER.fetch_add(1, Ordering::Relaxed)
         );
         let mut admin = AnyConnection::connect(&admin_url).await.unwrap();
-        admin.execute(format!("CREATE DATABASE \"{name}\"").as_str()).await.unwrap();
+        admin
+            .execute(format!("CREATE DATABASE \"{name}\"").as_str())
+            .await
+            .unwrap();
         admin.close().await.unwrap();
         let url = match admin_url.rsplit_once('/') {
             Some((server, _)) => format!("{server}/{name}"),
             None => panic!("RAPPORT_TEST_POSTGRES_URL must end in /<database>"),
         };
         let db = connect_and_migrate(&url).await;
-        Some(TestDb { url, db, _sqlite_dir: None })
+        Some(TestDb {
+            url,
+            db,
+            _sqlite_dir: None,
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -95,11 +106,15 @@ async fn connect_and_migrate(url: &str) -> Db {
 }
 
 fn postgres_admin_url() -> String {
-    std::env::var("RAPPORT_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_ADMIN_URL.to_owned())
+    std::env::var("RAPPORT_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| DEFAULT_POSTGRES_ADMIN_URL.to_owned())
 }
 
 fn unix_secs() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
 }
 
 /// Checks the server once per test process, and drops test databases left by old runs.
@@ -108,7 +123,9 @@ async fn postgres_reachable(admin_url: &str) -> bool {
     *REACHABLE
         .get_or_init(|| async {
             sqlx::any::install_default_drivers();
-            let Ok(mut admin) = AnyConnection::connect(admin_url).await else { return false };
+            let Ok(mut admin) = AnyConnection::connect(admin_url).await else {
+                return false;
+            };
             drop_stale_databases(&mut admin).await;
             let _ = admin.close().await;
             true
@@ -124,9 +141,15 @@ async fn drop_stale_databases(admin: &mut AnyConnection) {
             .unwrap_or_default();
     let cutoff = unix_secs().saturating_sub(STALE_AFTER_SECS);
     for (name,) in names {
-        let created: u64 = name.split('_').nth(2).and_then(|s| s.parse().ok()).unwrap_or(u64::MAX);
+        let created: u64 = name
+            .split('_')
+            .nth(2)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(u64::MAX);
         if created < cutoff {
-            let _ = admin.execute(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)").as_str()).await;
+            let _ = admin
+                .execute(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)").as_str())
+                .await;
         }
     }
 }
@@ -140,7 +163,11 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client.get(format!("{}{path}", self.address)).send().await.unwrap()
+        self.client
+            .get(format!("{}{path}", self.address))
+            .send()
+            .await
+            .unwrap()
     }
 
     /// GETs a page and returns its status and HTML.
@@ -165,7 +192,11 @@ pub async fn spawn_app(test_db: &TestDb) -> TestApp {
     let address = format!("http://127.0.0.1:{}", app.port());
     let db = app.db().clone();
     tokio::spawn(app.run_until(std::future::pending()));
-    TestApp { address, db, client: reqwest::Client::new() }
+    TestApp {
+        address,
+        db,
+        client: reqwest::Client::new(),
+    }
 }
 
 /// Builds a workspace's data through the repositories, one row at a time.
@@ -201,7 +232,12 @@ impl Team {
             updated_at: START_MS,
         };
         packs::insert(db.pool(), &pack).await.unwrap();
-        Team { db: db.clone(), workspace_id, pack_id, clock: START_MS }
+        Team {
+            db: db.clone(),
+            workspace_id,
+            pack_id,
+            clock: START_MS,
+        }
     }
 
     /// Adds a human member; returns their id.
@@ -210,7 +246,12 @@ impl Team {
     }
 
     /// Adds a member after `adjust` sets flags on the row; returns their id.
-    pub async fn member_row(&self, name: &str, title: &str, adjust: impl FnOnce(&mut members::MemberRow)) -> String {
+    pub async fn member_row(
+        &self,
+        name: &str,
+        title: &str,
+        adjust: impl FnOnce(&mut members::MemberRow),
+    ) -> String {
         let id = new_id();
         let mut row = members::MemberRow {
             id: id.clone(),
@@ -251,7 +292,13 @@ impl Team {
 
     /// Records that `member` answered `question` (through a prompt), one minute after the
     /// previous answer of this team.
-    pub async fn answer(&mut self, member: &str, question: &str, text: &str, visibility: &str) -> String {
+    pub async fn answer(
+        &mut self,
+        member: &str,
+        question: &str,
+        text: &str,
+        visibility: &str,
+    ) -> String {
         self.clock += 60_000;
         let prompt = prompts::PromptRow {
             id: new_id(),

@@ -17,7 +17,10 @@ pub async fn list_people() -> Result<Vec<PersonSummary>, AppError> {
 /// One member's profile, by id.
 #[server(prefix = "/api", endpoint = "people/get")]
 pub async fn get_person(id: String) -> Result<Profile, AppError> {
-    use crate::{ids::MemberId, server::{ctx, services::people}};
+    use crate::{
+        ids::MemberId,
+        server::{ctx, services::people},
+    };
 
     let viewer = ctx::member().await?;
     let id = MemberId::parse(&id)?;

@@ -45,7 +45,12 @@ fn Directory(people: Vec<PersonSummary>, filter: RwSignal<String>) -> impl IntoV
     let people = StoredValue::new(people);
     let visible = Memo::new(move |_| {
         let filter = filter.get();
-        people.with_value(|all| all.iter().filter(|p| p.matches(&filter)).cloned().collect::<Vec<_>>())
+        people.with_value(|all| {
+            all.iter()
+                .filter(|p| p.matches(&filter))
+                .cloned()
+                .collect::<Vec<_>>()
+        })
     });
     let shown = move || visible.with(Vec::len);
     view! {
@@ -117,7 +122,14 @@ pub fn ProfilePage() -> impl IntoView {
 
 #[component]
 fn ProfileView(profile: Profile) -> impl IntoView {
-    let Profile { name, title, avatar_url, time_zone, answers, .. } = profile;
+    let Profile {
+        name,
+        title,
+        avatar_url,
+        time_zone,
+        answers,
+        ..
+    } = profile;
     let empty = answers.is_empty();
     view! {
         <Title text=name.clone()/>

@@ -17,7 +17,10 @@ pub async fn list_questions() -> Result<Vec<QuestionSummary>, AppError> {
 /// One question with everyone's team-visible answers.
 #[server(prefix = "/api", endpoint = "questions/get")]
 pub async fn get_question(id: String) -> Result<QuestionDetail, AppError> {
-    use crate::{ids::QuestionId, server::{ctx, services::questions}};
+    use crate::{
+        ids::QuestionId,
+        server::{ctx, services::questions},
+    };
 
     let viewer = ctx::member().await?;
     let id = QuestionId::parse(&id)?;

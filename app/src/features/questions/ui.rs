@@ -94,7 +94,12 @@ pub fn QuestionPage() -> impl IntoView {
 
 #[component]
 fn QuestionView(question: QuestionDetail) -> impl IntoView {
-    let QuestionDetail { text, pack, answers, .. } = question;
+    let QuestionDetail {
+        text,
+        pack,
+        answers,
+        ..
+    } = question;
     let empty = answers.is_empty();
     view! {
         <Title text=text.clone()/>
@@ -128,13 +133,25 @@ mod tests {
     use crate::ids::QuestionId;
 
     fn question(id: &str, pack: &str) -> QuestionSummary {
-        QuestionSummary { id: QuestionId::parse(id).unwrap(), text: id.into(), pack: pack.into(), answer_count: 0 }
+        QuestionSummary {
+            id: QuestionId::parse(id).unwrap(),
+            text: id.into(),
+            pack: pack.into(),
+            answer_count: 0,
+        }
     }
 
     #[test]
     fn questions_are_grouped_under_their_pack_in_order() {
-        let groups = group_by_pack(vec![question("a", "Food"), question("b", "Food"), question("c", "Travel")]);
-        let shape: Vec<(&str, usize)> = groups.iter().map(|(p, qs)| (p.as_str(), qs.len())).collect();
+        let groups = group_by_pack(vec![
+            question("a", "Food"),
+            question("b", "Food"),
+            question("c", "Travel"),
+        ]);
+        let shape: Vec<(&str, usize)> = groups
+            .iter()
+            .map(|(p, qs)| (p.as_str(), qs.len()))
+            .collect();
         assert_eq!(shape, vec![("Food", 2), ("Travel", 1)]);
     }
 }

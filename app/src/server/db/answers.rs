@@ -36,7 +36,10 @@ pub struct QuestionAnswerRow {
     pub created_at: i64,
 }
 
-pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, row: &AnswerRow) -> sqlx::Result<()> {
+pub async fn insert<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    row: &AnswerRow,
+) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO answers (id, workspace_id, prompt_id, text, visibility, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",

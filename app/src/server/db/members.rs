@@ -35,7 +35,10 @@ pub struct DirectoryRow {
     pub latest_at: Option<i64>,
 }
 
-pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, row: &MemberRow) -> sqlx::Result<()> {
+pub async fn insert<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    row: &MemberRow,
+) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO members (id, workspace_id, slack_user_id, name, title, avatar_url, time_zone,
                               is_bot, is_deleted, is_guest, is_opted_out, is_admin, created_at, updated_at)

@@ -19,7 +19,10 @@ pub struct PromptRow {
     pub updated_at: i64,
 }
 
-pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, row: &PromptRow) -> sqlx::Result<()> {
+pub async fn insert<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    row: &PromptRow,
+) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO prompts (id, workspace_id, member_id, question_id, due_at, sent_at,
                               slack_message_ts, status, created_at, updated_at)

@@ -13,7 +13,10 @@ pub struct WorkspaceRow {
     pub updated_at: i64,
 }
 
-pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, row: &WorkspaceRow) -> sqlx::Result<()> {
+pub async fn insert<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    row: &WorkspaceRow,
+) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO workspaces (id, slack_team_id, name, default_time_zone, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6)",
@@ -40,7 +43,10 @@ pub async fn find_by_slack_team_id<'e>(
 }
 
 /// The first `limit` workspaces, oldest first.
-pub async fn list<'e>(ex: impl Executor<'e, Database = Any>, limit: i64) -> sqlx::Result<Vec<WorkspaceRow>> {
+pub async fn list<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    limit: i64,
+) -> sqlx::Result<Vec<WorkspaceRow>> {
     sqlx::query_as("SELECT * FROM workspaces ORDER BY created_at, id LIMIT $1")
         .bind(limit)
         .fetch_all(ex)

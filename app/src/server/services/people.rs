@@ -17,9 +17,11 @@ pub async fn directory(viewer: &Viewer) -> Result<Vec<PersonSummary>, AppError> 
     rows.into_iter()
         .map(|row| {
             let latest = match (row.latest_question, row.latest_text, row.latest_at) {
-                (Some(question), Some(text), Some(answered_at_ms)) => {
-                    Some(LatestAnswer { question, text, answered_at_ms })
-                }
+                (Some(question), Some(text), Some(answered_at_ms)) => Some(LatestAnswer {
+                    question,
+                    text,
+                    answered_at_ms,
+                }),
                 _ => None,
             };
             Ok(PersonSummary {

@@ -1,6 +1,9 @@
 //! Which workspace a request belongs to.
 
-use crate::{error::AppError, server::db::{Db, workspaces}};
+use crate::{
+    error::AppError,
+    server::db::{Db, workspaces},
+};
 
 /// The workspace the dashboard shows.
 ///

@@ -1,0 +1,85 @@
+# Rapport's two commands. Both install what is missing first and say what they do.
+#   make run    start Rapport on SQLite (./data), with demo data when no Slack is configured
+#   make test   every check and test: fmt, clippy (server and wasm halves), unit,
+#               integration (SQLite and PostgreSQL) and browser tests
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+CARGO_LEPTOS_VERSION := 0.3.10
+# The wasm-bindgen CLI must equal the wasm-bindgen crate in Cargo.lock exactly.
+WASM_BINDGEN_VERSION := $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/^version = "\(.*\)"$$/\1/p;}' Cargo.lock)
+CHROMIUM ?= /usr/bin/chromium
+# leptos reads LEPTOS_OUTPUT_NAME while compiling; cargo-leptos sets it, so every cargo
+# command here sets the same value and they all share one build.
+export LEPTOS_OUTPUT_NAME := rapport
+# Browser tests get their own port and a fresh SQLite database seeded with the demo team.
+E2E_ADDR ?= 127.0.0.1:3900
+E2E_DIR := target/e2e
+
+.PHONY: help run test tools browser-tools fmt-check clippy unit-tests e2e
+
+help:
+	@echo "make run    start Rapport on http://127.0.0.1:3000"
+	@echo "make test   run every check and test"
+
+run: tools
+	@echo "==> Starting Rapport on http://$${LEPTOS_SITE_ADDR:-127.0.0.1:3000} (database: $${DATABASE_URL:-sqlite://data/rapport.db})"
+	cargo leptos serve
+
+test: tools browser-tools fmt-check clippy unit-tests e2e
+	@echo "==> All checks and tests passed"
+
+tools:
+	@if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then \
+		echo "==> Installing the wasm32-unknown-unknown Rust target"; \
+		rustup target add wasm32-unknown-unknown; \
+	fi
+	@if ! cargo leptos --version 2>/dev/null | grep -qF "$(CARGO_LEPTOS_VERSION)"; then \
+		echo "==> Installing cargo-leptos $(CARGO_LEPTOS_VERSION) (one time, about 25 minutes on 2 cores)"; \
+		cargo install cargo-leptos --locked --version $(CARGO_LEPTOS_VERSION); \
+	fi
+	@if ! wasm-bindgen --version 2>/dev/null | grep -qF "$(WASM_BINDGEN_VERSION)"; then \
+		echo "==> Installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION) (one time, a few minutes)"; \
+		cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) --force; \
+	fi
+	@if [ ! -x node_modules/.bin/wasm-opt ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then \
+		echo "==> Installing npm tools (binaryen's wasm-opt, playwright-core)"; \
+		npm ci --no-audit --no-fund; \
+	fi
+
+browser-tools:
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+		echo "==> Installing Debian's Chromium for the browser tests"; \
+		if [ "$$(id -u)" -eq 0 ]; then apt-get install -y chromium; else sudo apt-get install -y chromium; fi; \
+	fi
+
+fmt-check:
+	@echo "==> cargo fmt --check"
+	cargo fmt --all --check
+
+clippy:
+	@echo "==> clippy, server half (ssr)"
+	cargo clippy -p app -p server --features app/ssr --all-targets -- -D warnings
+	@echo "==> clippy, wasm half (hydrate)"
+	cargo clippy -p app -p frontend --features app/hydrate --target wasm32-unknown-unknown -- -D warnings
+
+unit-tests:
+	@echo "==> unit and integration tests (storage tests on SQLite and PostgreSQL)"
+	cargo test -p app --features ssr
+	cargo test -p server
+
+e2e:
+	@echo "==> building the app for the browser tests"
+	cargo leptos build
+	@echo "==> browser tests against http://$(E2E_ADDR) (Chromium at $(CHROMIUM))"
+	rm -rf $(E2E_DIR) && mkdir -p $(E2E_DIR)
+	env -u SLACK_BOT_TOKEN \
+		DATABASE_URL=sqlite://$(E2E_DIR)/rapport.db \
+		RAPPORT_DEMO_DATA=auto \
+		LEPTOS_SITE_ADDR=$(E2E_ADDR) \
+		LEPTOS_RELOAD_PORT=3901 \
+		RAPPORT_E2E_BASE_URL=http://$(E2E_ADDR) \
+		CHROMIUM_PATH=$(CHROMIUM) \
+		cargo leptos end-to-end

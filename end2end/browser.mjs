@@ -1,0 +1,55 @@
+// Shared set-up for the browser tests: waits for the app, launches Debian's Chromium
+// through playwright-core (no browser download), and reads the demo content the app seeds.
+import { readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+export const BASE_URL = process.env.RAPPORT_E2E_BASE_URL ?? 'http://127.0.0.1:3000';
+
+/** The demo workspace the app seeds on an empty database (see server/src/demo). */
+export const demo = JSON.parse(
+  readFileSync(new URL('../server/src/demo/content.json', import.meta.url), 'utf8'),
+);
+
+/** cargo leptos end-to-end starts the server and the tests together: wait until it answers. */
+export async function waitForApp(timeoutMs = 120_000) {
+  const deadline = Date.now() + timeoutMs;
+  let lastError;
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(`${BASE_URL}/readyz`);
+      if (response.ok) return;
+      lastError = new Error(`readyz answered ${response.status}: ${await response.text()}`);
+    } catch (error) {
+      lastError = error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`the app at ${BASE_URL} did not become ready: ${lastError}`);
+}
+
+/** Chromium as the machines here need it (root, closed network, no GPU). */
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      `--user-data-dir=${mkdtempSync(join(tmpdir(), 'rapport-chromium-'))}`,
+    ],
+  });
+}
+
+/** Opens `path` and waits until the wasm bundle has hydrated the page. */
+export async function openHydrated(page, path) {
+  await page.goto(`${BASE_URL}${path}`);
+  await page.waitForSelector('.app[data-hydrated="true"]', { timeout: 30_000 });
+}

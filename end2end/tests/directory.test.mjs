@@ -1,0 +1,88 @@
+// The directory and profile pages in a real browser, against the built app and its demo data.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+
+import { demo, launchBrowser, openHydrated, waitForApp } from '../browser.mjs';
+
+let browser;
+let page;
+const browserErrors = [];
+
+before(async () => {
+  await waitForApp();
+  browser = await launchBrowser();
+  page = await browser.newPage();
+  page.on('pageerror', (error) => browserErrors.push(error.message));
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+const pinnedMember = demo.members.find((m) => m.slack_user_id === demo.pinned[0].slack_user_id);
+const pinnedTeam = demo.pinned.filter((p) => p.visibility === 'team');
+const pinnedOnlyMe = demo.pinned.filter((p) => p.visibility === 'only_me');
+
+test('the directory lists the whole demo team', async () => {
+  await openHydrated(page, '/people');
+  const cards = page.locator('.person-card');
+  assert.equal(await cards.count(), demo.members.length);
+  assert.deepEqual(browserErrors, []);
+});
+
+test('typing in the filter narrows the list without a reload', async () => {
+  await openHydrated(page, '/people');
+  const navigations = [];
+  page.on('framenavigated', (frame) => navigations.push(frame.url()));
+  const firstName = pinnedMember.name.split(' ')[0];
+
+  await page.locator('input.filter').pressSequentially(firstName.toLowerCase(), { delay: 20 });
+
+  const cards = page.locator('.person-card');
+  await page.waitForFunction(() => document.querySelectorAll('.person-card').length === 1);
+  assert.equal(await cards.count(), 1);
+  assert.match(await cards.first().innerText(), new RegExp(pinnedMember.name));
+  assert.match(await page.locator('.count').innerText(), new RegExp(`1 of ${demo.members.length} people`));
+
+  await page.locator('input.filter').fill('zzzz-nobody');
+  await page.waitForFunction(() => document.querySelectorAll('.person-card').length === 0);
+  assert.match(await page.locator('.empty').innerText(), /No one matches/);
+  assert.deepEqual(navigations, [], 'filtering must not navigate');
+});
+
+test('clicking a person opens their profile with their answers', async () => {
+  await openHydrated(page, '/people');
+  await page.locator('.person-card', { hasText: pinnedMember.name }).locator('a.person-link').click();
+
+  await page.waitForURL(/\/people\/[0-9a-f-]+$/);
+  await page.waitForSelector('.profile-header');
+  assert.equal(await page.locator('h1').innerText(), pinnedMember.name);
+  const answers = await page.locator('.answers').innerText();
+  for (const pinned of pinnedTeam) {
+    assert.ok(answers.includes(pinned.text), `team answer shown: ${pinned.text}`);
+    assert.ok(answers.includes(pinned.question), `its question shown: ${pinned.question}`);
+  }
+});
+
+test('an only-me answer is on no page', async () => {
+  await openHydrated(page, '/people');
+  await page.locator('.person-card', { hasText: pinnedMember.name }).locator('a.person-link').click();
+  await page.waitForSelector('.profile-header');
+  const profile = await page.content();
+  await openHydrated(page, '/people');
+  const directory = await page.content();
+
+  for (const secret of pinnedOnlyMe) {
+    assert.ok(!profile.includes(secret.text), 'only-me answer on the profile');
+    assert.ok(!directory.includes(secret.text), 'only-me answer in the directory');
+  }
+
+  await openHydrated(page, '/questions');
+  for (const secret of pinnedOnlyMe) {
+    await page.locator('a.question-link', { hasText: secret.question }).click();
+    await page.waitForSelector('.question-heading');
+    assert.equal(await page.locator('.question-heading').innerText(), secret.question);
+    assert.ok(!(await page.content()).includes(secret.text), 'only-me answer on the question page');
+  }
+  assert.deepEqual(browserErrors, []);
+});
