@@ -1,9 +1,6 @@
 // Shared set-up for the browser tests: waits for the app, launches Debian's Chromium
 // through playwright-core (no browser download), and reads the demo content the app seeds.
 import { readFileSync } from 'node:fs';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 
 export const BASE_URL = process.env.RAPPORT_E2E_BASE_URL ?? 'http://127.0.0.1:3000';
@@ -30,7 +27,10 @@ export async function waitForApp(timeoutMs = 120_000) {
   throw new Error(`the app at ${BASE_URL} did not become ready: ${lastError}`);
 }
 
-/** Chromium as the machines here need it (root, closed network, no GPU). */
+/**
+ * Chromium as the machines here need it (root, closed network, no GPU). playwright-core
+ * gives every launch a fresh, empty profile directory of its own.
+ */
 export async function launchBrowser() {
   return chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
@@ -43,7 +43,6 @@ export async function launchBrowser() {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
-      `--user-data-dir=${mkdtempSync(join(tmpdir(), 'rapport-chromium-'))}`,
     ],
   });
 }
