@@ -28,16 +28,3 @@ pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, row: &PackRow) ->
     .await?;
     Ok(())
 }
-
-/// The packs a workspace can see: its own and the built-in ones, by name.
-pub async fn list_for_workspace<'e>(
-    ex: impl Executor<'e, Database = Any>,
-    workspace_id: &str,
-) -> sqlx::Result<Vec<PackRow>> {
-    sqlx::query_as(
-        "SELECT * FROM packs WHERE workspace_id = $1 OR workspace_id IS NULL ORDER BY name, id",
-    )
-    .bind(workspace_id)
-    .fetch_all(ex)
-    .await
-}

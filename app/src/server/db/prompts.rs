@@ -42,15 +42,3 @@ pub async fn insert<'e>(
     .await?;
     Ok(())
 }
-
-pub async fn get<'e>(
-    ex: impl Executor<'e, Database = Any>,
-    workspace_id: &str,
-    prompt_id: &str,
-) -> sqlx::Result<PromptRow> {
-    sqlx::query_as("SELECT * FROM prompts WHERE workspace_id = $1 AND id = $2")
-        .bind(workspace_id)
-        .bind(prompt_id)
-        .fetch_one(ex)
-        .await
-}
