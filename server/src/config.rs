@@ -4,6 +4,8 @@
 use std::{net::SocketAddr, str::FromStr};
 
 use app::server::db::Backend;
+
+use crate::slack::verify::SigningSecret;
 use leptos::config::{Env, LeptosOptions};
 
 /// The default database: a SQLite file under `./data`, created on first start.
@@ -17,9 +19,26 @@ pub struct Config {
     pub leptos: LeptosOptions,
     pub log_format: LogFormat,
     pub demo_data: DemoData,
-    /// Whether a Slack bot token is configured (a real workspace rather than the demo).
-    pub slack_configured: bool,
+    pub slack: SlackConfig,
 }
+
+/// How Rapport reaches Slack.
+#[derive(Clone, Debug)]
+pub enum SlackConfig {
+    /// Self-hosted for one workspace: a bot token and signing secret from the environment.
+    SelfHosted {
+        bot_token: String,
+        signing_secret: SigningSecret,
+        api_url: String,
+    },
+    /// No Slack: the built-in emulator stands in for Slack's Web API and signs what it sends.
+    Emulator { signing_secret: SigningSecret },
+    /// No Slack and no emulator: the Slack endpoints answer 503.
+    Off,
+}
+
+/// Slack's Web API; tests and the emulator use another base URL (no trailing slash).
+pub const SLACK_API_URL: &str = "https://slack.com/api";
 
 /// How log lines are written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -95,19 +114,63 @@ impl Config {
             Some(_) => return Err(invalid("RAPPORT_DEMO_DATA", "must be auto or off".into())),
         };
 
+        let slack = slack_config(&var)?;
+
         Ok(Config {
             database_url,
             leptos,
             log_format,
             demo_data,
-            slack_configured: var("SLACK_BOT_TOKEN").is_some(),
+            slack,
         })
     }
 
     /// Whether start-up should seed the demo workspace into an empty database.
     pub fn seeds_demo_when_empty(&self) -> bool {
-        self.demo_data == DemoData::Auto && !self.slack_configured
+        self.demo_data == DemoData::Auto && !matches!(self.slack, SlackConfig::SelfHosted { .. })
     }
+}
+
+fn slack_config(var: &impl Fn(&str) -> Option<String>) -> Result<SlackConfig, ConfigError> {
+    let signing_secret = var("SLACK_SIGNING_SECRET").map(SigningSecret::new);
+    let emulator = match var("RAPPORT_SLACK_EMULATOR").as_deref() {
+        None | Some("auto") => true,
+        Some("off") => false,
+        Some(_) => {
+            return Err(invalid(
+                "RAPPORT_SLACK_EMULATOR",
+                "must be auto or off".into(),
+            ));
+        }
+    };
+    let api_url = var("SLACK_API_URL").unwrap_or_else(|| SLACK_API_URL.to_owned());
+    if !(api_url.starts_with("https://") || api_url.starts_with("http://"))
+        || api_url.ends_with('/')
+    {
+        return Err(invalid(
+            "SLACK_API_URL",
+            "must be an http(s) URL without a trailing slash".into(),
+        ));
+    }
+    Ok(match (var("SLACK_BOT_TOKEN"), signing_secret) {
+        (Some(bot_token), Some(signing_secret)) => SlackConfig::SelfHosted {
+            bot_token,
+            signing_secret,
+            api_url,
+        },
+        (Some(_), None) => {
+            return Err(invalid(
+                "SLACK_SIGNING_SECRET",
+                "is required when SLACK_BOT_TOKEN is set".into(),
+            ));
+        }
+        (None, secret) if emulator => SlackConfig::Emulator {
+            // Only the emulator signs, so any secret works; a random one leaks nothing.
+            signing_secret: secret
+                .unwrap_or_else(|| SigningSecret::new(format!("{:032x}", rand::random::<u128>()))),
+        },
+        (None, _) => SlackConfig::Off,
+    })
 }
 
 fn invalid(variable: &'static str, reason: String) -> ConfigError {
@@ -155,16 +218,37 @@ mod tests {
 
     #[test]
     fn a_slack_token_or_demo_off_stops_the_demo_seed() {
-        assert!(
-            !config(&[("SLACK_BOT_TOKEN", "xoxb-1")])
-                .unwrap()
-                .seeds_demo_when_empty()
-        );
+        let self_hosted =
+            config(&[("SLACK_BOT_TOKEN", "xoxb-1"), ("SLACK_SIGNING_SECRET", "s")]).unwrap();
+        assert!(!self_hosted.seeds_demo_when_empty());
         assert!(
             !config(&[("RAPPORT_DEMO_DATA", "off")])
                 .unwrap()
                 .seeds_demo_when_empty()
         );
+    }
+
+    #[test]
+    fn without_slack_the_emulator_stands_in_unless_switched_off() {
+        assert!(matches!(
+            config(&[]).unwrap().slack,
+            SlackConfig::Emulator { .. }
+        ));
+        assert!(matches!(
+            config(&[("RAPPORT_SLACK_EMULATOR", "off")]).unwrap().slack,
+            SlackConfig::Off
+        ));
+        let self_hosted =
+            config(&[("SLACK_BOT_TOKEN", "xoxb-1"), ("SLACK_SIGNING_SECRET", "s")]).unwrap();
+        assert!(
+            matches!(self_hosted.slack, SlackConfig::SelfHosted { ref api_url, .. } if api_url == SLACK_API_URL)
+        );
+    }
+
+    #[test]
+    fn a_bot_token_without_a_signing_secret_is_refused() {
+        let error = config(&[("SLACK_BOT_TOKEN", "xoxb-1")]).unwrap_err();
+        assert_eq!(error.variable, "SLACK_SIGNING_SECRET");
     }
 
     #[test]
@@ -183,6 +267,9 @@ mod tests {
             ("LEPTOS_ENV", "staging"),
             ("RAPPORT_LOG_FORMAT", "xml"),
             ("RAPPORT_DEMO_DATA", "sometimes"),
+            ("RAPPORT_SLACK_EMULATOR", "maybe"),
+            ("SLACK_API_URL", "ftp://slack.example"),
+            ("SLACK_API_URL", "http://127.0.0.1:9/api/"),
         ];
         for (variable, value) in cases {
             let error = config(&[(variable, value)]).unwrap_err();

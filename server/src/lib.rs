@@ -5,6 +5,8 @@
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod emulator;
 pub mod routes;
+pub mod slack;
 pub mod startup;
 pub mod telemetry;

@@ -4,13 +4,21 @@ use anyhow::Context as _;
 use app::server::{AppState, db::Db};
 use tokio::net::TcpListener;
 
-use crate::{config::Config, demo, routes};
+use crate::{
+    config::{Config, SlackConfig},
+    demo,
+    emulator::{self, Emulator},
+    routes,
+    slack::{SlackState, client::SlackApi, events},
+};
 
 /// A bound, ready-to-serve Rapport.
 pub struct Application {
     listener: TcpListener,
     router: axum::Router,
     db: Db,
+    slack: Option<SlackState>,
+    emulator: Option<Emulator>,
 }
 
 impl Application {
@@ -39,15 +47,26 @@ impl Application {
                     config.leptos.site_addr
                 )
             })?;
+        let address = listener.local_addr().context("reading the bound address")?;
+        let (slack, emulator) = connect_slack(&config.slack, &db, address)?;
         let state = routes::ServerState {
             leptos: config.leptos,
             app: AppState { db: db.clone() },
+            slack: slack.clone(),
         };
+        let router = routes::router(state, emulator.as_ref());
         Ok(Application {
             listener,
-            router: routes::router(state),
+            router,
             db,
+            slack,
+            emulator,
         })
+    }
+
+    /// The Slack emulator, when it stands in for Slack.
+    pub fn emulator(&self) -> Option<&Emulator> {
+        self.emulator.as_ref()
     }
 
     /// The port the application listens on.
@@ -73,6 +92,20 @@ impl Application {
             .local_addr()
             .context("reading the bound address")?;
         tracing::info!(%address, "Rapport is listening on http://{address}");
+        if let Some(slack) = self.slack.clone() {
+            // Events acknowledged before the last stop but not processed yet.
+            tokio::spawn(async move {
+                match events::process_backlog(&slack).await {
+                    Ok(0) => {}
+                    Ok(count) => {
+                        tracing::info!(count, "processed Slack events left from before the restart")
+                    }
+                    Err(error) => {
+                        tracing::error!(error = %error, "could not read the Slack event backlog")
+                    }
+                }
+            });
+        }
         axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await
@@ -81,6 +114,51 @@ impl Application {
         tracing::info!("Rapport stopped");
         Ok(())
     }
+}
+
+/// The Slack client and endpoint state for the configured mode; in emulator mode the client
+/// talks to the emulator mounted on this very server.
+fn connect_slack(
+    config: &SlackConfig,
+    db: &Db,
+    address: std::net::SocketAddr,
+) -> anyhow::Result<(Option<SlackState>, Option<Emulator>)> {
+    Ok(match config {
+        SlackConfig::Off => (None, None),
+        SlackConfig::SelfHosted {
+            bot_token,
+            signing_secret,
+            api_url,
+        } => {
+            let api = SlackApi::new(api_url, bot_token)?;
+            (
+                Some(SlackState {
+                    signing_secret: signing_secret.clone(),
+                    api,
+                    db: db.clone(),
+                }),
+                None,
+            )
+        }
+        SlackConfig::Emulator { signing_secret } => {
+            let host = if address.ip().is_unspecified() {
+                "127.0.0.1".to_owned()
+            } else {
+                address.ip().to_string()
+            };
+            let api = SlackApi::new(
+                &format!("http://{host}:{}/emulator/api", address.port()),
+                emulator::BOT_TOKEN,
+            )?;
+            tracing::info!("no Slack configured: the Slack emulator stands in at /emulator/api");
+            let slack = SlackState {
+                signing_secret: signing_secret.clone(),
+                api,
+                db: db.clone(),
+            };
+            (Some(slack), Some(Emulator::new()?))
+        }
+    })
 }
 
 /// Completes on Ctrl-C or SIGTERM (what a deploy sends before replacing the process).

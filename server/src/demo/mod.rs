@@ -24,6 +24,8 @@ const HOUR_MS: i64 = 60 * 60 * 1000;
 /// Weeks of history; two question slots a week (Tuesday-ish and Thursday-ish).
 const WEEKS: i64 = 8;
 const SLOT_DAYS: [i64; 2] = [2, 5];
+/// The Slack user id of the app's bot in the demo workspace.
+pub const DEMO_BOT_USER_ID: &str = "UDEMOBOT";
 /// Share of answers kept private ("only me"), in percent.
 const ONLY_ME_PERCENT: u64 = 8;
 
@@ -39,26 +41,26 @@ pub struct Seeded {
 }
 
 #[derive(Debug, Deserialize)]
-struct Content {
-    workspace: WorkspaceContent,
-    members: Vec<MemberContent>,
+pub(crate) struct Content {
+    pub(crate) workspace: WorkspaceContent,
+    pub(crate) members: Vec<MemberContent>,
     packs: Vec<PackContent>,
     pinned: Vec<PinnedAnswer>,
 }
 
 #[derive(Debug, Deserialize)]
-struct WorkspaceContent {
-    name: String,
-    slack_team_id: String,
+pub(crate) struct WorkspaceContent {
+    pub(crate) name: String,
+    pub(crate) slack_team_id: String,
     default_time_zone: String,
 }
 
 #[derive(Debug, Deserialize)]
-struct MemberContent {
-    slack_user_id: String,
-    name: String,
-    title: String,
-    time_zone: String,
+pub(crate) struct MemberContent {
+    pub(crate) slack_user_id: String,
+    pub(crate) name: String,
+    pub(crate) title: String,
+    pub(crate) time_zone: String,
     is_admin: bool,
 }
 
@@ -84,6 +86,11 @@ struct PinnedAnswer {
     visibility: String,
 }
 
+/// The demo team as written in `content.json`.
+pub(crate) fn content() -> anyhow::Result<Content> {
+    serde_json::from_str(CONTENT).context("reading demo/content.json")
+}
+
 /// Seeds the demo workspace unless the database already has a workspace.
 pub async fn seed_if_empty(db: &Db, now_ms: i64) -> anyhow::Result<Option<Seeded>> {
     if !workspaces::list(db.pool(), 1).await?.is_empty() {
@@ -94,7 +101,7 @@ pub async fn seed_if_empty(db: &Db, now_ms: i64) -> anyhow::Result<Option<Seeded
 
 /// Seeds the demo workspace in one transaction; `None` if it is already there.
 pub async fn seed(db: &Db, now_ms: i64) -> anyhow::Result<Option<Seeded>> {
-    let content: Content = serde_json::from_str(CONTENT).context("reading demo/content.json")?;
+    let content = content()?;
     if workspaces::find_by_slack_team_id(db.pool(), &content.workspace.slack_team_id)
         .await?
         .is_some()
@@ -153,6 +160,11 @@ impl Plan {
             slack_team_id: content.workspace.slack_team_id.clone(),
             name: content.workspace.name.clone(),
             default_time_zone: content.workspace.default_time_zone.clone(),
+            status: "active".to_owned(),
+            uninstalled_at: None,
+            bot_user_id: Some(DEMO_BOT_USER_ID.to_owned()),
+            sharing_channel_id: None,
+            questions_enabled: 0,
             created_at,
             updated_at: created_at,
         };
@@ -190,6 +202,8 @@ impl Plan {
                 is_guest: 0,
                 is_opted_out: 0,
                 is_admin: i64::from(is_admin),
+                dm_channel_id: None,
+                paused_until: None,
                 created_at,
                 updated_at: created_at,
             }
@@ -209,7 +223,14 @@ impl Plan {
             })
             .collect();
         // The app's own bot user is a member in Slack too; it never appears in the directory.
-        rows.push(member("UDEMOBOT", "Rapport", "Bot", None, false, true));
+        rows.push(member(
+            DEMO_BOT_USER_ID,
+            "Rapport",
+            "Bot",
+            None,
+            false,
+            true,
+        ));
         self.members = rows;
     }
 

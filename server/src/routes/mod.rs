@@ -8,11 +8,18 @@ use leptos::{config::LeptosOptions, prelude::provide_context};
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::trace::TraceLayer;
 
+use crate::{
+    emulator::Emulator,
+    slack::{self, SlackState},
+};
+
 /// The state of the axum router: what Leptos needs plus the app's own state.
 #[derive(Clone, Debug)]
 pub struct ServerState {
     pub leptos: LeptosOptions,
     pub app: AppState,
+    /// `None` when Slack is neither configured nor emulated.
+    pub slack: Option<SlackState>,
 }
 
 impl FromRef<ServerState> for LeptosOptions {
@@ -21,14 +28,16 @@ impl FromRef<ServerState> for LeptosOptions {
     }
 }
 
-/// Builds the router of the whole application.
-pub fn router(state: ServerState) -> Router {
+/// Builds the router of the whole application; the emulator's Web API is mounted when given.
+pub fn router(state: ServerState, emulator: Option<&Emulator>) -> Router {
     let routes = generate_route_list(app::App);
     let app_state = state.app.clone();
     let leptos_options = state.leptos.clone();
+    let emulator_api = emulator.map(Emulator::router).unwrap_or_default();
     Router::new()
         .route("/healthz", get(health::alive))
         .route("/readyz", get(health::ready))
+        .merge(slack::router())
         // Registers the pages and every `#[server]` function, each with `AppState` in context.
         .leptos_routes_with_context(
             &state,
@@ -42,4 +51,5 @@ pub fn router(state: ServerState) -> Router {
             tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
         }))
         .with_state(state)
+        .merge(emulator_api)
 }

@@ -6,7 +6,12 @@ use app::server::{
     db::{Backend, Db, answers, members, packs, prompts, questions, workspaces},
     new_id,
 };
-use server::{config::Config, startup::Application};
+use server::{
+    config::Config,
+    emulator::Emulator,
+    slack::verify::{SigningSecret, sign},
+    startup::Application,
+};
 use sqlx::{AnyConnection, Connection as _, Executor as _};
 use tokio::sync::OnceCell;
 
@@ -154,11 +159,15 @@ async fn drop_stale_databases(admin: &mut AnyConnection) {
     }
 }
 
-/// A running application on its own port, backed by `db`.
+/// The signing secret the test app and the tests' signed Slack requests share.
+pub const SIGNING_SECRET: &str = "test-signing-secret";
+
+/// A running application on its own port, backed by `db`, with the Slack emulator.
 pub struct TestApp {
     pub address: String,
     pub db: Db,
     pub client: reqwest::Client,
+    pub emulator: Emulator,
 }
 
 impl TestApp {
@@ -185,18 +194,119 @@ pub async fn spawn_app(test_db: &TestDb) -> TestApp {
         "DATABASE_URL" => Some(url.clone()),
         "LEPTOS_SITE_ADDR" => Some("127.0.0.1:0".to_owned()),
         "RAPPORT_DEMO_DATA" => Some("off".to_owned()),
+        "SLACK_SIGNING_SECRET" => Some(SIGNING_SECRET.to_owned()),
         _ => None,
     })
     .unwrap();
+    if std::env::var_os("RAPPORT_TEST_LOG").is_some() {
+        server::telemetry::init(server::config::LogFormat::Text);
+    }
     let app = Application::build(config).await.unwrap();
     let address = format!("http://127.0.0.1:{}", app.port());
     let db = app.db().clone();
+    let emulator = app
+        .emulator()
+        .expect("no Slack configured, so the emulator is on")
+        .clone();
     tokio::spawn(app.run_until(std::future::pending()));
     TestApp {
         address,
         db,
         client: reqwest::Client::new(),
+        emulator,
     }
+}
+
+impl TestApp {
+    /// POSTs `body` to a Slack endpoint, signed as Slack signs it, `age_secs` ago.
+    pub async fn slack_post_at(
+        &self,
+        path: &str,
+        body: &str,
+        content_type: &str,
+        age_secs: i64,
+    ) -> reqwest::Response {
+        let timestamp = (chrono::Utc::now().timestamp() - age_secs).to_string();
+        let signature = sign(
+            &SigningSecret::new(SIGNING_SECRET),
+            &timestamp,
+            body.as_bytes(),
+        );
+        self.client
+            .post(format!("{}{path}", self.address))
+            .header("content-type", content_type)
+            .header("x-slack-request-timestamp", timestamp)
+            .header("x-slack-signature", signature)
+            .body(body.to_owned())
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Delivers an Events API callback for `team_id`, signed, and returns the HTTP status.
+    pub async fn deliver_event(
+        &self,
+        team_id: &str,
+        event_id: &str,
+        event: serde_json::Value,
+    ) -> u16 {
+        let envelope = serde_json::json!({
+            "token": "unused", "team_id": team_id, "api_app_id": "AEMULATOR1", "type": "event_callback",
+            "event_id": event_id, "event_time": chrono::Utc::now().timestamp(), "event": event,
+        });
+        let response = self
+            .slack_post_at(
+                "/slack/events",
+                &envelope.to_string(),
+                "application/json",
+                0,
+            )
+            .await;
+        response.status().as_u16()
+    }
+
+    /// Runs `/rapport <text>` as `user_id` and returns the ephemeral reply's text.
+    pub async fn command(&self, team_id: &str, user_id: &str, text: &str) -> String {
+        let body = serde_urlencoded::to_string([
+            ("token", "unused"),
+            ("team_id", team_id),
+            ("channel_id", "CGENERAL01"),
+            ("user_id", user_id),
+            ("command", "/rapport"),
+            ("text", text),
+            ("response_url", "http://127.0.0.1:9/unused"),
+            ("trigger_id", "1.2.3"),
+        ])
+        .unwrap();
+        let response = self
+            .slack_post_at(
+                "/slack/commands",
+                &body,
+                "application/x-www-form-urlencoded",
+                0,
+            )
+            .await;
+        assert_eq!(response.status().as_u16(), 200);
+        let reply: serde_json::Value =
+            serde_json::from_str(&response.text().await.unwrap()).unwrap();
+        assert_eq!(reply["response_type"], "ephemeral");
+        reply["text"].as_str().unwrap().to_owned()
+    }
+}
+
+/// Waits for work the app does after answering (Slack events run in a task), up to 10 s.
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    for _ in 0..200 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting until {what}");
 }
 
 /// Builds a workspace's data through the repositories, one row at a time.
@@ -218,6 +328,11 @@ impl Team {
             slack_team_id: format!("T{}", &workspace_id[24..]),
             name: name.to_owned(),
             default_time_zone: "UTC".to_owned(),
+            status: "active".to_owned(),
+            uninstalled_at: None,
+            bot_user_id: Some("UBOT".to_owned()),
+            sharing_channel_id: None,
+            questions_enabled: 0,
             created_at: START_MS,
             updated_at: START_MS,
         };
@@ -266,6 +381,8 @@ impl Team {
             is_guest: 0,
             is_opted_out: 0,
             is_admin: 0,
+            dm_channel_id: None,
+            paused_until: None,
             created_at: START_MS,
             updated_at: START_MS,
         };

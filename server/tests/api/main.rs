@@ -9,6 +9,8 @@
 mod helpers;
 
 mod demo;
+mod emulator;
 mod health;
 mod pages;
+mod slack;
 mod storage;

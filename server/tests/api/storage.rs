@@ -181,16 +181,52 @@ async fn one_workspace_never_sees_another_workspaces_data(db: TestDb) {
 
 async fn a_slack_event_id_is_recorded_once(db: TestDb) {
     let pool = db.db.pool();
-    let first = slack_events::insert_if_new(pool, "Ev01", Some("T1"), "team_join", 1)
+    let event = |id: &str, at: i64| slack_events::SlackEventRow {
+        event_id: id.to_owned(),
+        slack_team_id: Some("T1".to_owned()),
+        event_type: "team_join".to_owned(),
+        received_at: at,
+        processed_at: None,
+        payload: format!("{{\"at\":{at}}}"),
+    };
+
+    let first = slack_events::insert_if_new(pool, &event("Ev01", 1))
         .await
         .unwrap();
-    let again = slack_events::insert_if_new(pool, "Ev01", Some("T1"), "team_join", 2)
+    let again = slack_events::insert_if_new(pool, &event("Ev01", 2))
         .await
         .unwrap();
-    let other = slack_events::insert_if_new(pool, "Ev02", None, "app_uninstalled", 3)
+    let other = slack_events::insert_if_new(pool, &event("Ev02", 3))
         .await
         .unwrap();
+
     assert_eq!((first, again, other), (true, false, true));
+    let pending = slack_events::list_unprocessed(pool, 10).await.unwrap();
+    assert_eq!(
+        pending
+            .iter()
+            .map(|e| e.payload.as_str())
+            .collect::<Vec<_>>(),
+        ["{\"at\":1}", "{\"at\":3}"]
+    );
+    assert!(
+        slack_events::update_processed(pool, "Ev01", 4)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !slack_events::update_processed(pool, "Ev01", 5)
+            .await
+            .unwrap(),
+        "processed once"
+    );
+    assert_eq!(
+        slack_events::list_unprocessed(pool, 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 async fn a_member_is_unique_per_workspace_and_slack_user(db: TestDb) {

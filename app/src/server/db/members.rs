@@ -17,6 +17,9 @@ pub struct MemberRow {
     pub is_guest: i64,
     pub is_opted_out: i64,
     pub is_admin: i64,
+    pub dm_channel_id: Option<String>,
+    /// Questions are paused until this time (Unix ms), if set.
+    pub paused_until: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -41,8 +44,9 @@ pub async fn insert<'e>(
 ) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO members (id, workspace_id, slack_user_id, name, title, avatar_url, time_zone,
-                              is_bot, is_deleted, is_guest, is_opted_out, is_admin, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                              is_bot, is_deleted, is_guest, is_opted_out, is_admin, dm_channel_id, paused_until,
+                              created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
     )
     .bind(&row.id)
     .bind(&row.workspace_id)
@@ -56,6 +60,8 @@ pub async fn insert<'e>(
     .bind(row.is_guest)
     .bind(row.is_opted_out)
     .bind(row.is_admin)
+    .bind(&row.dm_channel_id)
+    .bind(row.paused_until)
     .bind(row.created_at)
     .bind(row.updated_at)
     .execute(ex)
@@ -134,4 +140,81 @@ pub async fn update_deleted<'e>(
     .execute(ex)
     .await?;
     Ok(result.rows_affected())
+}
+
+/// A member by their Slack user id within a workspace.
+pub async fn find_by_slack_user_id<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    workspace_id: &str,
+    slack_user_id: &str,
+) -> sqlx::Result<Option<MemberRow>> {
+    sqlx::query_as("SELECT * FROM members WHERE workspace_id = $1 AND slack_user_id = $2")
+        .bind(workspace_id)
+        .bind(slack_user_id)
+        .fetch_optional(ex)
+        .await
+}
+
+/// Inserts a member from Slack's profile, or refreshes the profile fields of the member
+/// with the same Slack user id. Rapport's own settings (opt-out, pause, admin) are kept.
+pub async fn upsert_from_slack<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    row: &MemberRow,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO members (id, workspace_id, slack_user_id, name, title, avatar_url, time_zone,
+                              is_bot, is_deleted, is_guest, is_opted_out, is_admin, dm_channel_id, paused_until,
+                              created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, 0, NULL, NULL, $11, $11)
+         ON CONFLICT (workspace_id, slack_user_id) DO UPDATE SET
+             name = excluded.name, title = excluded.title, avatar_url = excluded.avatar_url,
+             time_zone = excluded.time_zone, is_bot = excluded.is_bot, is_deleted = excluded.is_deleted,
+             is_guest = excluded.is_guest, updated_at = excluded.updated_at",
+    )
+    .bind(&row.id)
+    .bind(&row.workspace_id)
+    .bind(&row.slack_user_id)
+    .bind(&row.name)
+    .bind(&row.title)
+    .bind(&row.avatar_url)
+    .bind(&row.time_zone)
+    .bind(row.is_bot)
+    .bind(row.is_deleted)
+    .bind(row.is_guest)
+    .bind(row.updated_at)
+    .execute(ex)
+    .await?;
+    Ok(())
+}
+
+/// Sets or clears a member's pause.
+pub async fn update_paused_until<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    member_id: &str,
+    paused_until: Option<i64>,
+    now_ms: i64,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE members SET paused_until = $2, updated_at = $3 WHERE id = $1")
+        .bind(member_id)
+        .bind(paused_until)
+        .bind(now_ms)
+        .execute(ex)
+        .await?;
+    Ok(())
+}
+
+/// Remembers the member's DM channel with the bot.
+pub async fn update_dm_channel<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    member_id: &str,
+    dm_channel_id: &str,
+    now_ms: i64,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE members SET dm_channel_id = $2, updated_at = $3 WHERE id = $1")
+        .bind(member_id)
+        .bind(dm_channel_id)
+        .bind(now_ms)
+        .execute(ex)
+        .await?;
+    Ok(())
 }

@@ -42,3 +42,59 @@ pub async fn insert<'e>(
     .await?;
     Ok(())
 }
+
+/// The member's open prompt (sent and not yet answered or skipped), if any. There is at
+/// most one; the newest wins if older data says otherwise.
+pub async fn find_open_for_member<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    member_id: &str,
+) -> sqlx::Result<Option<PromptRow>> {
+    sqlx::query_as(
+        "SELECT * FROM prompts
+         WHERE member_id = $1 AND status IN ('pending', 'in_flight', 'sent')
+         ORDER BY due_at DESC, id DESC
+         LIMIT 1",
+    )
+    .bind(member_id)
+    .fetch_optional(ex)
+    .await
+}
+
+/// Records that a prompt reached Slack as message `ts`.
+pub async fn update_sent<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    prompt_id: &str,
+    slack_message_ts: &str,
+    now_ms: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE prompts SET status = 'sent', sent_at = $3, slack_message_ts = $2, updated_at = $3 WHERE id = $1",
+    )
+    .bind(prompt_id)
+    .bind(slack_message_ts)
+    .bind(now_ms)
+    .execute(ex)
+    .await?;
+    Ok(())
+}
+
+/// Moves a prompt from `from` to `to`. Returns `false` when it was not in `from` (someone
+/// else got there first), so callers never act twice on one prompt.
+pub async fn update_status<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    prompt_id: &str,
+    from: &str,
+    to: &str,
+    now_ms: i64,
+) -> sqlx::Result<bool> {
+    let result = sqlx::query(
+        "UPDATE prompts SET status = $3, updated_at = $4 WHERE id = $1 AND status = $2",
+    )
+    .bind(prompt_id)
+    .bind(from)
+    .bind(to)
+    .bind(now_ms)
+    .execute(ex)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}

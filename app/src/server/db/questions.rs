@@ -93,3 +93,42 @@ pub async fn list_with_answer_counts<'e>(
     .fetch_all(ex)
     .await
 }
+
+/// The question to ask a member next: one they have never been asked, in pack and position
+/// order; when they have seen them all, the one asked least recently.
+pub async fn find_next_for_member<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    workspace_id: &str,
+    member_id: &str,
+) -> sqlx::Result<Option<QuestionRow>> {
+    sqlx::query_as(
+        "SELECT q.* FROM questions q
+         JOIN packs k ON k.id = q.pack_id
+         LEFT JOIN (SELECT question_id, MAX(due_at) AS last_asked FROM prompts
+                    WHERE member_id = $2 GROUP BY question_id) asked ON asked.question_id = q.id
+         WHERE (k.workspace_id = $1 OR k.workspace_id IS NULL) AND q.is_disabled = 0
+         ORDER BY CASE WHEN asked.last_asked IS NULL THEN 0 ELSE 1 END, asked.last_asked,
+                  k.name, q.position, q.id
+         LIMIT 1",
+    )
+    .bind(workspace_id)
+    .bind(member_id)
+    .fetch_optional(ex)
+    .await
+}
+
+/// A question by id, in any pack the workspace can see.
+pub async fn find<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    workspace_id: &str,
+    question_id: &str,
+) -> sqlx::Result<Option<QuestionRow>> {
+    sqlx::query_as(
+        "SELECT q.* FROM questions q JOIN packs k ON k.id = q.pack_id
+         WHERE q.id = $2 AND (k.workspace_id = $1 OR k.workspace_id IS NULL)",
+    )
+    .bind(workspace_id)
+    .bind(question_id)
+    .fetch_optional(ex)
+    .await
+}

@@ -1,26 +1,66 @@
-//! The `slack_events` table: Slack event ids already accepted, so that a retried or
-//! duplicated delivery is processed once.
+//! The `slack_events` table: Slack events already accepted, kept with their payload until
+//! processed, so a retried or duplicated delivery runs once and an event acknowledged just
+//! before a crash still runs after the restart.
 
 use sqlx::{Any, Executor};
 
-/// Records an event id. Returns `false` when the id was already recorded (a duplicate).
+/// An accepted event.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct SlackEventRow {
+    pub event_id: String,
+    pub slack_team_id: Option<String>,
+    pub event_type: String,
+    pub received_at: i64,
+    pub processed_at: Option<i64>,
+    pub payload: String,
+}
+
+/// Records an event. Returns `false` when the id was already recorded (a duplicate).
 pub async fn insert_if_new<'e>(
     ex: impl Executor<'e, Database = Any>,
+    row: &SlackEventRow,
+) -> sqlx::Result<bool> {
+    let result = sqlx::query(
+        "INSERT INTO slack_events (event_id, slack_team_id, event_type, received_at, processed_at, payload)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (event_id) DO NOTHING",
+    )
+    .bind(&row.event_id)
+    .bind(&row.slack_team_id)
+    .bind(&row.event_type)
+    .bind(row.received_at)
+    .bind(row.processed_at)
+    .bind(&row.payload)
+    .execute(ex)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Marks an event processed. Returns `false` if another worker already did.
+pub async fn update_processed<'e>(
+    ex: impl Executor<'e, Database = Any>,
     event_id: &str,
-    slack_team_id: Option<&str>,
-    event_type: &str,
     now_ms: i64,
 ) -> sqlx::Result<bool> {
     let result = sqlx::query(
-        "INSERT INTO slack_events (event_id, slack_team_id, event_type, received_at)
-         VALUES ($1, $2, $3, $4)
-         ON CONFLICT (event_id) DO NOTHING",
+        "UPDATE slack_events SET processed_at = $2 WHERE event_id = $1 AND processed_at IS NULL",
     )
     .bind(event_id)
-    .bind(slack_team_id)
-    .bind(event_type)
     .bind(now_ms)
     .execute(ex)
     .await?;
     Ok(result.rows_affected() == 1)
+}
+
+/// Events accepted but not yet processed, oldest first.
+pub async fn list_unprocessed<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    limit: i64,
+) -> sqlx::Result<Vec<SlackEventRow>> {
+    sqlx::query_as(
+        "SELECT * FROM slack_events WHERE processed_at IS NULL ORDER BY received_at, event_id LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(ex)
+    .await
 }

@@ -9,6 +9,12 @@ pub struct WorkspaceRow {
     pub slack_team_id: String,
     pub name: String,
     pub default_time_zone: String,
+    /// `active`, or `uninstalled` once Slack said the app was removed or its tokens revoked.
+    pub status: String,
+    pub uninstalled_at: Option<i64>,
+    pub bot_user_id: Option<String>,
+    pub sharing_channel_id: Option<String>,
+    pub questions_enabled: i64,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -18,13 +24,19 @@ pub async fn insert<'e>(
     row: &WorkspaceRow,
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "INSERT INTO workspaces (id, slack_team_id, name, default_time_zone, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO workspaces (id, slack_team_id, name, default_time_zone, status, uninstalled_at,
+                                 bot_user_id, sharing_channel_id, questions_enabled, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(&row.id)
     .bind(&row.slack_team_id)
     .bind(&row.name)
     .bind(&row.default_time_zone)
+    .bind(&row.status)
+    .bind(row.uninstalled_at)
+    .bind(&row.bot_user_id)
+    .bind(&row.sharing_channel_id)
+    .bind(row.questions_enabled)
     .bind(row.created_at)
     .bind(row.updated_at)
     .execute(ex)
@@ -51,4 +63,23 @@ pub async fn list<'e>(
         .bind(limit)
         .fetch_all(ex)
         .await
+}
+
+/// Marks a workspace uninstalled (idempotent: the first time is kept). Returns whether a
+/// workspace with that Slack team id exists.
+pub async fn update_uninstalled<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    slack_team_id: &str,
+    now_ms: i64,
+) -> sqlx::Result<bool> {
+    let result = sqlx::query(
+        "UPDATE workspaces
+         SET status = 'uninstalled', uninstalled_at = COALESCE(uninstalled_at, $2), updated_at = $2
+         WHERE slack_team_id = $1",
+    )
+    .bind(slack_team_id)
+    .bind(now_ms)
+    .execute(ex)
+    .await?;
+    Ok(result.rows_affected() > 0)
 }

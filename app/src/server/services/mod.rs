@@ -1,6 +1,9 @@
 //! Services: one module per area, owning its rules. Server functions and routes call these;
 //! these call the repositories in `db`.
 
+pub mod answers;
+pub mod members;
 pub mod people;
+pub mod prompts;
 pub mod questions;
 pub mod workspaces;

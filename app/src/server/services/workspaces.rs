@@ -18,3 +18,18 @@ pub async fn dashboard_workspace(db: &Db) -> Result<String, AppError> {
         (None, _) => Err(AppError::NotFound),
     }
 }
+
+/// The workspace Slack calls `slack_team_id`, if Rapport knows it and it is still installed.
+pub async fn find_active(
+    db: &Db,
+    slack_team_id: &str,
+) -> Result<Option<workspaces::WorkspaceRow>, AppError> {
+    let found = workspaces::find_by_slack_team_id(db.pool(), slack_team_id).await?;
+    Ok(found.filter(|w| w.status == "active"))
+}
+
+/// Stops everything for a workspace after `app_uninstalled` or `tokens_revoked` (either order,
+/// any number of times). Returns whether Rapport knew the workspace.
+pub async fn uninstall(db: &Db, slack_team_id: &str, now_ms: i64) -> Result<bool, AppError> {
+    Ok(workspaces::update_uninstalled(db.pool(), slack_team_id, now_ms).await?)
+}

@@ -1,0 +1,3 @@
+//! Answers: what members say, and who may see it.
+
+pub mod types;

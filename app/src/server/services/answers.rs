@@ -1,0 +1,63 @@
+//! Answering a prompt: the rules every path (Slack DM reply, modal, dashboard) shares.
+
+use crate::{
+    error::AppError,
+    features::answers::types::{AnswerText, Visibility},
+    server::{
+        db::{Db, answers, members::MemberRow, prompts, questions},
+        new_id,
+    },
+};
+
+/// A stored answer and the question it answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answered {
+    pub answer_id: String,
+    pub prompt_id: String,
+    pub question: String,
+    pub visibility: Visibility,
+}
+
+/// Stores `text` as the answer to the member's open prompt, in one transaction. Returns
+/// `None` when the member has no open prompt (nothing is stored).
+pub async fn answer_open_prompt(
+    db: &Db,
+    member: &MemberRow,
+    text: &AnswerText,
+    visibility: Visibility,
+    now_ms: i64,
+) -> Result<Option<Answered>, AppError> {
+    let mut tx = db.pool().begin().await?;
+    let Some(prompt) = prompts::find_open_for_member(&mut *tx, &member.id).await? else {
+        return Ok(None);
+    };
+    // The status check in the update makes a second, concurrent answer lose cleanly.
+    if !prompts::update_status(&mut *tx, &prompt.id, &prompt.status, "answered", now_ms).await? {
+        return Ok(None);
+    }
+    let question = questions::find(&mut *tx, &member.workspace_id, &prompt.question_id)
+        .await?
+        .ok_or_else(|| {
+            AppError::internal(anyhow::anyhow!(
+                "prompt {} names a missing question",
+                prompt.id
+            ))
+        })?;
+    let answer = answers::AnswerRow {
+        id: new_id(),
+        workspace_id: member.workspace_id.clone(),
+        prompt_id: prompt.id.clone(),
+        text: text.as_str().to_owned(),
+        visibility: visibility.as_str().to_owned(),
+        created_at: now_ms,
+        updated_at: now_ms,
+    };
+    answers::insert(&mut *tx, &answer).await?;
+    tx.commit().await?;
+    Ok(Some(Answered {
+        answer_id: answer.id,
+        prompt_id: prompt.id,
+        question: question.text,
+        visibility,
+    }))
+}

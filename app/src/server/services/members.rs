@@ -1,0 +1,70 @@
+//! Members as Slack describes them (roster updates) and as they ask to be treated (pause).
+
+use crate::{
+    error::AppError,
+    server::{
+        db::{Db, members},
+        new_id,
+    },
+};
+
+/// A member's profile as Slack sends it in `team_join`, `user_change` and `users.list`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlackProfile {
+    pub slack_user_id: String,
+    pub name: String,
+    pub title: String,
+    pub avatar_url: String,
+    pub time_zone: Option<String>,
+    pub is_bot: bool,
+    pub is_deleted: bool,
+    pub is_guest: bool,
+}
+
+/// Adds a member or refreshes their profile; Rapport's own settings for them are kept.
+pub async fn sync_from_slack(
+    db: &Db,
+    workspace_id: &str,
+    profile: &SlackProfile,
+    now_ms: i64,
+) -> Result<(), AppError> {
+    let row = members::MemberRow {
+        id: new_id(),
+        workspace_id: workspace_id.to_owned(),
+        slack_user_id: profile.slack_user_id.clone(),
+        name: profile.name.clone(),
+        title: profile.title.clone(),
+        avatar_url: profile.avatar_url.clone(),
+        time_zone: profile.time_zone.clone(),
+        is_bot: i64::from(profile.is_bot),
+        is_deleted: i64::from(profile.is_deleted),
+        is_guest: i64::from(profile.is_guest),
+        is_opted_out: 0,
+        is_admin: 0,
+        dm_channel_id: None,
+        paused_until: None,
+        created_at: now_ms,
+        updated_at: now_ms,
+    };
+    members::upsert_from_slack(db.pool(), &row).await?;
+    Ok(())
+}
+
+/// Pauses questions for a member until `until_ms` (or indefinitely when `None`).
+pub async fn pause(
+    db: &Db,
+    member: &members::MemberRow,
+    until_ms: Option<i64>,
+    now_ms: i64,
+) -> Result<(), AppError> {
+    // "Indefinitely" is stored as the far future so one column answers "is this member paused?".
+    let until = until_ms.unwrap_or(i64::MAX);
+    members::update_paused_until(db.pool(), &member.id, Some(until), now_ms).await?;
+    Ok(())
+}
+
+/// Resumes questions for a member.
+pub async fn resume(db: &Db, member: &members::MemberRow, now_ms: i64) -> Result<(), AppError> {
+    members::update_paused_until(db.pool(), &member.id, None, now_ms).await?;
+    Ok(())
+}

@@ -1,0 +1,82 @@
+//! Asking a member a question on demand (`/rapport ask`, App Home). The scheduler that
+//! decides when to ask comes later; the prompt row and its states are the same.
+
+use crate::{
+    error::AppError,
+    server::{
+        db::{Db, members::MemberRow, prompts, questions},
+        new_id,
+    },
+};
+
+/// A prompt ready to be delivered to Slack.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PromptToSend {
+    pub prompt_id: String,
+    pub question: String,
+}
+
+/// What asking now led to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ask {
+    /// A new prompt, marked in flight: deliver it, then [`record_sent`] or [`record_failed`].
+    New(PromptToSend),
+    /// The member already has an open question; a member never has two.
+    AlreadyOpen(PromptToSend),
+    /// The workspace has no question to ask.
+    NoQuestions,
+}
+
+/// Creates a prompt for `member` due now, unless one is already open.
+pub async fn ask_now(db: &Db, member: &MemberRow, now_ms: i64) -> Result<Ask, AppError> {
+    let mut tx = db.pool().begin().await?;
+    if let Some(open) = prompts::find_open_for_member(&mut *tx, &member.id).await? {
+        let question = questions::find(&mut *tx, &member.workspace_id, &open.question_id).await?;
+        let question = question.map(|q| q.text).unwrap_or_default();
+        return Ok(Ask::AlreadyOpen(PromptToSend {
+            prompt_id: open.id,
+            question,
+        }));
+    }
+    let Some(question) =
+        questions::find_next_for_member(&mut *tx, &member.workspace_id, &member.id).await?
+    else {
+        return Ok(Ask::NoQuestions);
+    };
+    let prompt = prompts::PromptRow {
+        id: new_id(),
+        workspace_id: member.workspace_id.clone(),
+        member_id: member.id.clone(),
+        question_id: question.id,
+        due_at: now_ms,
+        sent_at: None,
+        slack_message_ts: None,
+        // In flight before the Slack call, so a crash in between is never a blind resend.
+        status: "in_flight".to_owned(),
+        created_at: now_ms,
+        updated_at: now_ms,
+    };
+    prompts::insert(&mut *tx, &prompt).await?;
+    tx.commit().await?;
+    Ok(Ask::New(PromptToSend {
+        prompt_id: prompt.id,
+        question: question.text,
+    }))
+}
+
+/// Records that Slack accepted the prompt's message.
+pub async fn record_sent(
+    db: &Db,
+    prompt_id: &str,
+    slack_message_ts: &str,
+    now_ms: i64,
+) -> Result<(), AppError> {
+    prompts::update_sent(db.pool(), prompt_id, slack_message_ts, now_ms).await?;
+    Ok(())
+}
+
+/// Records that Slack refused the prompt's message, so it is not open any more.
+pub async fn record_failed(db: &Db, prompt_id: &str, now_ms: i64) -> Result<(), AppError> {
+    prompts::update_status(db.pool(), prompt_id, "in_flight", "failed", now_ms).await?;
+    Ok(())
+}

@@ -1,0 +1,18 @@
+-- What the Slack integration needs to remember (PostgreSQL dialect; keep in step with sqlite).
+
+-- A workspace is active until Slack says the app was uninstalled or its tokens revoked.
+ALTER TABLE workspaces ADD COLUMN status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'uninstalled'));
+ALTER TABLE workspaces ADD COLUMN uninstalled_at BIGINT;
+ALTER TABLE workspaces ADD COLUMN bot_user_id TEXT;
+-- Nothing is posted and nobody is asked until the installer picks a channel and turns questions on.
+ALTER TABLE workspaces ADD COLUMN sharing_channel_id TEXT;
+ALTER TABLE workspaces ADD COLUMN questions_enabled BIGINT NOT NULL DEFAULT 0 CHECK (questions_enabled IN (0, 1));
+
+-- The member's DM channel with the bot, once known, so sending never needs conversations.open.
+ALTER TABLE members ADD COLUMN dm_channel_id TEXT;
+-- A member who paused questions until a date (Unix ms, exclusive).
+ALTER TABLE members ADD COLUMN paused_until BIGINT;
+
+-- The event as received, so an event acknowledged just before a crash is still processed.
+ALTER TABLE slack_events ADD COLUMN payload TEXT NOT NULL DEFAULT '';
+CREATE INDEX slack_events_unprocessed ON slack_events (processed_at, received_at);

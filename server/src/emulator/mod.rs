@@ -1,0 +1,185 @@
+//! The Slack emulator: stands in for Slack's Web API when no Slack is configured, so the
+//! whole loop works on a laptop and in tests. It keeps a fictional workspace (the demo
+//! team), answers the Web API methods Rapport uses with Slack's response shapes and errors,
+//! and applies per-method rate limits with HTTP 429 and `Retry-After` as Slack does.
+
+mod web_api;
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex, MutexGuard},
+    time::{Duration, Instant},
+};
+
+use axum::{Router, routing::any};
+use serde_json::Value;
+
+use crate::demo;
+
+pub use web_api::call;
+
+/// The bot token the emulator accepts; anything else is `invalid_auth`.
+pub const BOT_TOKEN: &str = "xoxb-rapport-emulator";
+/// The emulated workspace's bot user.
+pub const BOT_USER_ID: &str = demo::DEMO_BOT_USER_ID;
+/// The emulated workspace's channels (id, name) besides the DMs.
+pub const CHANNELS: [(&str, &str); 2] =
+    [("CGENERAL01", "general"), ("CSHARING01", "rapport-answers")];
+
+/// A message the app posted, as the emulator keeps it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PostedMessage {
+    pub channel: String,
+    pub ts: String,
+    pub text: String,
+    pub blocks: Value,
+}
+
+/// A fake member of the emulated workspace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmulatedUser {
+    pub id: String,
+    pub name: String,
+    pub title: String,
+    pub time_zone: String,
+}
+
+/// The emulator; cheap to clone, all clones share one workspace.
+#[derive(Clone, Debug)]
+pub struct Emulator {
+    world: Arc<Mutex<World>>,
+}
+
+#[derive(Debug)]
+struct World {
+    team_id: String,
+    team_name: String,
+    users: Vec<EmulatedUser>,
+    messages: Vec<PostedMessage>,
+    home_views: HashMap<String, Value>,
+    limits: HashMap<String, u32>,
+    calls: HashMap<String, Vec<Instant>>,
+    next_ts: u64,
+}
+
+impl Emulator {
+    /// An emulator holding the demo team.
+    pub fn new() -> anyhow::Result<Emulator> {
+        let content = demo::content()?;
+        let users = content
+            .members
+            .iter()
+            .map(|m| EmulatedUser {
+                id: m.slack_user_id.clone(),
+                name: m.name.clone(),
+                title: m.title.clone(),
+                time_zone: m.time_zone.clone(),
+            })
+            .collect();
+        let world = World {
+            team_id: content.workspace.slack_team_id.clone(),
+            team_name: content.workspace.name.clone(),
+            users,
+            messages: Vec::new(),
+            home_views: HashMap::new(),
+            limits: HashMap::new(),
+            calls: HashMap::new(),
+            next_ts: 1,
+        };
+        Ok(Emulator {
+            world: Arc::new(Mutex::new(world)),
+        })
+    }
+
+    /// The Web API under `/emulator/api/{method}`.
+    pub fn router(&self) -> Router {
+        Router::new()
+            .route("/emulator/api/{method}", any(web_api::call))
+            .with_state(self.clone())
+    }
+
+    /// The emulated workspace's Slack team id.
+    pub fn team_id(&self) -> String {
+        self.world().team_id.clone()
+    }
+
+    pub fn users(&self) -> Vec<EmulatedUser> {
+        self.world().users.clone()
+    }
+
+    /// Every message posted so far, oldest first.
+    pub fn messages(&self) -> Vec<PostedMessage> {
+        self.world().messages.clone()
+    }
+
+    /// The App Home view last published for a user.
+    pub fn home_view(&self, user_id: &str) -> Option<Value> {
+        self.world().home_views.get(user_id).cloned()
+    }
+
+    /// Limits `method` to `per_minute` calls a minute (Slack's tiers); `0` removes the limit.
+    pub fn set_rate_limit(&self, method: &str, per_minute: u32) {
+        let mut world = self.world();
+        if per_minute == 0 {
+            world.limits.remove(method);
+        } else {
+            world.limits.insert(method.to_owned(), per_minute);
+        }
+    }
+
+    fn world(&self) -> MutexGuard<'_, World> {
+        // A panic while holding the lock leaves plain data behind; keep serving it.
+        self.world
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl World {
+    /// Counts a call; returns the seconds to wait when `method` is over its limit.
+    fn throttle(&mut self, method: &str, now: Instant) -> Option<u64> {
+        let limit = *self.limits.get(method)?;
+        let window = Duration::from_secs(60);
+        let calls = self.calls.entry(method.to_owned()).or_default();
+        calls.retain(|at| now.duration_since(*at) < window);
+        if calls.len() >= usize::try_from(limit).unwrap_or(usize::MAX) {
+            let oldest = calls.first().copied().unwrap_or(now);
+            let wait = window
+                .saturating_sub(now.duration_since(oldest))
+                .as_secs()
+                .max(1);
+            return Some(wait);
+        }
+        calls.push(now);
+        None
+    }
+
+    /// A message timestamp in Slack's `seconds.micros` form, unique and increasing.
+    fn new_ts(&mut self) -> String {
+        let seconds = chrono::Utc::now().timestamp();
+        let ts = format!("{seconds}.{:06}", self.next_ts);
+        self.next_ts += 1;
+        ts
+    }
+
+    fn user(&self, id: &str) -> Option<&EmulatedUser> {
+        self.users.iter().find(|u| u.id == id)
+    }
+
+    /// The channel a message to `target` lands in: a user id means their DM with the bot.
+    fn resolve_channel(&self, target: &str) -> Option<String> {
+        if self.user(target).is_some() {
+            return Some(format!("D{target}"));
+        }
+        if let Some(user) = target
+            .strip_prefix('D')
+            .filter(|user| self.user(user).is_some())
+        {
+            return Some(format!("D{user}"));
+        }
+        CHANNELS
+            .iter()
+            .find(|(id, _)| *id == target)
+            .map(|(id, _)| (*id).to_owned())
+    }
+}

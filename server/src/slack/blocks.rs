@@ -1,0 +1,72 @@
+//! The Block Kit messages and views Rapport sends.
+
+use slack_morphism::prelude::*;
+
+/// Action ids of the buttons on a question (the interactions endpoint matches on these).
+pub const ACTION_ANSWER: &str = "answer";
+pub const ACTION_SKIP: &str = "skip";
+pub const ACTION_ANOTHER: &str = "another_question";
+pub const ACTION_ASK_NOW: &str = "ask_now";
+
+/// The DM that asks a question, with its prompt id on each button.
+pub fn question_message(question: &str, prompt_id: &str) -> SlackMessageContent {
+    let button = |label: &str, action: &str| {
+        SlackBlockButtonElement::new(pt!(label.to_owned()))
+            .with_action_id(SlackActionId(action.to_owned()))
+            .with_value(prompt_id.to_owned())
+    };
+    SlackMessageContent::new()
+        // The text is what notifications and screen readers show.
+        .with_text(format!("Today's question: {question}"))
+        .with_blocks(vec![
+            SlackSectionBlock::new()
+                .with_text(md!("*Today's question*\n>{}", question))
+                .into(),
+            SlackActionsBlock::new(vec![
+                button("Answer", ACTION_ANSWER)
+                    .with_style(SlackBlockButtonStyle::Primary)
+                    .into(),
+                button("Skip", ACTION_SKIP).into(),
+                button("Another question", ACTION_ANOTHER).into(),
+            ])
+            .into(),
+            SlackContextBlock::new(vec![SlackContextBlockElement::MarkDown(
+                SlackBlockMarkDownText::new(
+                    "Reply in this chat to answer. Answers are shared with your team.".into(),
+                ),
+            )])
+            .into(),
+        ])
+}
+
+/// A plain text message.
+pub fn text_message(text: impl Into<String>) -> SlackMessageContent {
+    SlackMessageContent::new().with_text(text.into())
+}
+
+/// A member's App Home: what Rapport is, their answer count, and a button to answer now.
+pub fn home_view(name: &str, answers: usize, paused: bool) -> SlackHomeView {
+    let status = if paused {
+        "Your questions are *paused*. Type `/rapport resume` to get them again."
+    } else {
+        "You get a question now and then. Type `/rapport pause` to take a break."
+    };
+    SlackHomeView::new(vec![
+        SlackHeaderBlock::new(pt!("Hi {}!", name)).into(),
+        SlackSectionBlock::new()
+            .with_text(md!(
+                "You have shared *{}* answer{} with your team.\n{}",
+                answers,
+                if answers == 1 { "" } else { "s" },
+                status
+            ))
+            .into(),
+        SlackActionsBlock::new(vec![
+            SlackBlockButtonElement::new(pt!("Answer a question now"))
+                .with_action_id(SlackActionId(ACTION_ASK_NOW.to_owned()))
+                .with_style(SlackBlockButtonStyle::Primary)
+                .into(),
+        ])
+        .into(),
+    ])
+}

@@ -1,0 +1,95 @@
+//! The Slack Web API client: slack-morphism's, on a connector that also speaks plain http
+//! (its default is https-only; the emulator and tests listen on http://127.0.0.1).
+
+use std::sync::Arc;
+
+use slack_morphism::{errors::SlackClientError, prelude::*};
+
+/// Errors from Slack, sorted by what the caller should do about them.
+#[derive(Debug, thiserror::Error)]
+pub enum SlackCallError {
+    /// Slack refused the call for good (`channel_not_found`, `invalid_auth`, ...).
+    #[error("Slack refused the call: {0}")]
+    Refused(String),
+    /// Slack asked us to slow down; try again after this many seconds.
+    #[error("rate limited by Slack (retry after {0:?} s)")]
+    RateLimited(Option<u64>),
+    /// The network, a 5xx or an unreadable answer: worth retrying later.
+    #[error("Slack could not be reached: {0}")]
+    Transient(String),
+}
+
+impl From<SlackClientError> for SlackCallError {
+    fn from(error: SlackClientError) -> Self {
+        match error {
+            SlackClientError::ApiError(api) => SlackCallError::Refused(api.code),
+            SlackClientError::RateLimitError(limit) => {
+                SlackCallError::RateLimited(limit.retry_after.map(|after| after.as_secs()))
+            }
+            other => SlackCallError::Transient(other.to_string()),
+        }
+    }
+}
+
+/// A bot's view of one workspace's Slack.
+#[derive(Clone)]
+pub struct SlackApi {
+    client: Arc<SlackHyperClient>,
+    token: SlackApiToken,
+}
+
+impl std::fmt::Debug for SlackApi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The token stays out of logs and panics.
+        f.write_str("SlackApi(..)")
+    }
+}
+
+impl SlackApi {
+    /// A client for the Web API at `api_url` (no trailing slash), acting with `bot_token`.
+    pub fn new(api_url: &str, bot_token: &str) -> anyhow::Result<SlackApi> {
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_native_roots()?
+            .https_or_http()
+            .enable_http1()
+            .enable_http2()
+            .build();
+        let client = SlackClient::new(
+            SlackClientHyperConnector::with_connector(connector).with_slack_api_url(api_url),
+        );
+        let token = SlackApiToken::new(SlackApiTokenValue(bot_token.to_owned()));
+        Ok(SlackApi {
+            client: Arc::new(client),
+            token,
+        })
+    }
+
+    /// Posts a message to a channel, or to a user's DM with the bot when `channel` is a user
+    /// id. Returns the message's `ts`.
+    pub async fn post_message(
+        &self,
+        channel: &str,
+        content: SlackMessageContent,
+    ) -> Result<String, SlackCallError> {
+        let session = self.client.open_session(&self.token);
+        let request =
+            SlackApiChatPostMessageRequest::new(SlackChannelId(channel.to_owned()), content);
+        let response = session.chat_post_message(&request).await?;
+        Ok(response.ts.0)
+    }
+
+    /// Publishes a member's App Home tab.
+    pub async fn publish_home(
+        &self,
+        slack_user_id: &str,
+        view: SlackHomeView,
+    ) -> Result<(), SlackCallError> {
+        let session = self.client.open_session(&self.token);
+        let request = SlackApiViewsPublishRequest::new(
+            SlackUserId(slack_user_id.to_owned()),
+            SlackView::Home(view),
+        );
+        session.views_publish(&request).await?;
+        Ok(())
+    }
+}
