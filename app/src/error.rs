@@ -69,10 +69,7 @@ impl FromServerFnError for AppError {
         match value {
             // The request itself was malformed: say so, it is not our fault.
             ServerFnErrorErr::Args(message) | ServerFnErrorErr::MissingArg(message) => {
-                AppError::Invalid {
-                    field: "request".into(),
-                    message,
-                }
+                AppError::Invalid { field: "request".into(), message }
             }
             other => internal_from_transport(other),
         }
@@ -99,26 +96,13 @@ mod tests {
         assert_eq!(AppError::NotFound.status(), 404);
         assert_eq!(AppError::Unauthenticated.status(), 401);
         assert_eq!(AppError::Internal("abc".into()).status(), 500);
-        assert_eq!(
-            AppError::Invalid {
-                field: "q".into(),
-                message: "too long".into()
-            }
-            .status(),
-            422
-        );
+        assert_eq!(AppError::Invalid { field: "q".into(), message: "too long".into() }.status(), 422);
     }
 
     #[test]
     fn a_malformed_request_is_reported_as_invalid_input() {
         let error = AppError::from_server_fn_error(ServerFnErrorErr::Args("bad id".into()));
-        assert_eq!(
-            error,
-            AppError::Invalid {
-                field: "request".into(),
-                message: "bad id".into()
-            }
-        );
+        assert_eq!(error, AppError::Invalid { field: "request".into(), message: "bad id".into() });
     }
 
     #[cfg(feature = "ssr")]
@@ -127,9 +111,7 @@ mod tests {
         let error = AppError::internal(anyhow::anyhow!("password=hunter2 in connection string"));
         let shown = error.to_string();
         assert!(!shown.contains("hunter2"), "{shown}");
-        let AppError::Internal(reference) = error else {
-            panic!("expected Internal")
-        };
+        let AppError::Internal(reference) = error else { panic!("expected Internal") };
         assert_eq!(reference.len(), 8);
         assert!(shown.contains(&reference));
     }

@@ -7,14 +7,8 @@ use crate::error::AppError;
 /// Checks the shape of an id taken from a URL. Ids are app-generated UUIDs, so anything else
 /// cannot name a record: it is reported as not found rather than sent to the database.
 fn parse_id(raw: &str) -> Result<String, AppError> {
-    let well_formed = !raw.is_empty()
-        && raw.len() <= 64
-        && raw.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
-    if well_formed {
-        Ok(raw.to_owned())
-    } else {
-        Err(AppError::NotFound)
-    }
+    let well_formed = !raw.is_empty() && raw.len() <= 64 && raw.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    if well_formed { Ok(raw.to_owned()) } else { Err(AppError::NotFound) }
 }
 
 macro_rules! id_type {
@@ -58,10 +52,7 @@ mod tests {
     #[test]
     fn a_uuid_is_a_valid_id() {
         let id = MemberId::parse("0193a3f0-7c1e-7b2a-9f00-1234567890ab");
-        assert_eq!(
-            id.map(|id| id.to_string()).ok().as_deref(),
-            Some("0193a3f0-7c1e-7b2a-9f00-1234567890ab")
-        );
+        assert_eq!(id.map(|id| id.to_string()).ok().as_deref(), Some("0193a3f0-7c1e-7b2a-9f00-1234567890ab"));
     }
 
     #[test]

@@ -39,10 +39,7 @@ pub async fn run(args: Vec<String>) -> ExitCode {
         }
     };
     if args.len() > 1 {
-        eprintln!(
-            "rapport: unexpected arguments after {:?}\n\n{USAGE}",
-            args[0]
-        );
+        eprintln!("rapport: unexpected arguments after {:?}\n\n{USAGE}", args[0]);
         return ExitCode::from(2);
     }
     let config = match Config::from_env() {
@@ -71,12 +68,7 @@ enum Command {
 impl Command {
     async fn run(self, config: Config) -> anyhow::Result<()> {
         match self {
-            Command::Serve => {
-                Application::build(config)
-                    .await?
-                    .run_until(shutdown_signal())
-                    .await
-            }
+            Command::Serve => Application::build(config).await?.run_until(shutdown_signal()).await,
             Command::Migrate => {
                 let db = Db::connect(&config.database_url).await?;
                 db.migrate().await?;
@@ -86,9 +78,7 @@ impl Command {
             Command::Demo => {
                 let db = Db::connect(&config.database_url).await?;
                 db.migrate().await?;
-                let outcome = demo::seed(&db, app::server::now_ms())
-                    .await
-                    .context("seeding the demo workspace")?;
+                let outcome = demo::seed(&db, app::server::now_ms()).await.context("seeding the demo workspace")?;
                 match outcome {
                     Some(seeded) => println!(
                         "Seeded the demo workspace: {} members, {} questions, {} answers ({} only-me).",

@@ -20,17 +20,16 @@ pub struct Config {
     pub log_format: LogFormat,
     pub demo_data: DemoData,
     pub slack: SlackConfig,
+    /// The URL people and Slack reach Rapport at (no trailing slash); by default the
+    /// listening address.
+    pub public_url: Option<String>,
 }
 
 /// How Rapport reaches Slack.
 #[derive(Clone, Debug)]
 pub enum SlackConfig {
     /// Self-hosted for one workspace: a bot token and signing secret from the environment.
-    SelfHosted {
-        bot_token: String,
-        signing_secret: SigningSecret,
-        api_url: String,
-    },
+    SelfHosted { bot_token: String, signing_secret: SigningSecret, api_url: String },
     /// No Slack: the built-in emulator stands in for Slack's Web API and signs what it sends.
     Emulator { signing_secret: SigningSecret },
     /// No Slack and no emulator: the Slack endpoints answer 503.
@@ -79,17 +78,9 @@ impl Config {
         let database_url = var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
         Backend::from_str(&database_url).map_err(|reason| invalid("DATABASE_URL", reason))?;
 
-        let site_addr: SocketAddr = parse_or(
-            "LEPTOS_SITE_ADDR",
-            var("LEPTOS_SITE_ADDR"),
-            "127.0.0.1:3000",
-        )?;
+        let site_addr: SocketAddr = parse_or("LEPTOS_SITE_ADDR", var("LEPTOS_SITE_ADDR"), "127.0.0.1:3000")?;
         let reload_port: u32 = parse_or("LEPTOS_RELOAD_PORT", var("LEPTOS_RELOAD_PORT"), "3001")?;
-        let env = match var("LEPTOS_ENV")
-            .as_deref()
-            .map(str::to_ascii_uppercase)
-            .as_deref()
-        {
+        let env = match var("LEPTOS_ENV").as_deref().map(str::to_ascii_uppercase).as_deref() {
             None | Some("DEV" | "DEVELOPMENT") => Env::DEV,
             Some("PROD" | "PRODUCTION") => Env::PROD,
             Some(_) => return Err(invalid("LEPTOS_ENV", "must be DEV or PROD".into())),
@@ -116,13 +107,14 @@ impl Config {
 
         let slack = slack_config(&var)?;
 
-        Ok(Config {
-            database_url,
-            leptos,
-            log_format,
-            demo_data,
-            slack,
-        })
+        let public_url = var("RAPPORT_PUBLIC_URL");
+        if let Some(url) = &public_url
+            && (!(url.starts_with("https://") || url.starts_with("http://")) || url.ends_with('/'))
+        {
+            return Err(invalid("RAPPORT_PUBLIC_URL", "must be an http(s) URL without a trailing slash".into()));
+        }
+
+        Ok(Config { database_url, leptos, log_format, demo_data, slack, public_url })
     }
 
     /// Whether start-up should seed the demo workspace into an empty database.
@@ -137,37 +129,21 @@ fn slack_config(var: &impl Fn(&str) -> Option<String>) -> Result<SlackConfig, Co
         None | Some("auto") => true,
         Some("off") => false,
         Some(_) => {
-            return Err(invalid(
-                "RAPPORT_SLACK_EMULATOR",
-                "must be auto or off".into(),
-            ));
+            return Err(invalid("RAPPORT_SLACK_EMULATOR", "must be auto or off".into()));
         }
     };
     let api_url = var("SLACK_API_URL").unwrap_or_else(|| SLACK_API_URL.to_owned());
-    if !(api_url.starts_with("https://") || api_url.starts_with("http://"))
-        || api_url.ends_with('/')
-    {
-        return Err(invalid(
-            "SLACK_API_URL",
-            "must be an http(s) URL without a trailing slash".into(),
-        ));
+    if !(api_url.starts_with("https://") || api_url.starts_with("http://")) || api_url.ends_with('/') {
+        return Err(invalid("SLACK_API_URL", "must be an http(s) URL without a trailing slash".into()));
     }
     Ok(match (var("SLACK_BOT_TOKEN"), signing_secret) {
-        (Some(bot_token), Some(signing_secret)) => SlackConfig::SelfHosted {
-            bot_token,
-            signing_secret,
-            api_url,
-        },
+        (Some(bot_token), Some(signing_secret)) => SlackConfig::SelfHosted { bot_token, signing_secret, api_url },
         (Some(_), None) => {
-            return Err(invalid(
-                "SLACK_SIGNING_SECRET",
-                "is required when SLACK_BOT_TOKEN is set".into(),
-            ));
+            return Err(invalid("SLACK_SIGNING_SECRET", "is required when SLACK_BOT_TOKEN is set".into()));
         }
         (None, secret) if emulator => SlackConfig::Emulator {
             // Only the emulator signs, so any secret works; a random one leaks nothing.
-            signing_secret: secret
-                .unwrap_or_else(|| SigningSecret::new(format!("{:032x}", rand::random::<u128>()))),
+            signing_secret: secret.unwrap_or_else(|| SigningSecret::new(format!("{:032x}", rand::random::<u128>()))),
         },
         (None, _) => SlackConfig::Off,
     })
@@ -177,19 +153,12 @@ fn invalid(variable: &'static str, reason: String) -> ConfigError {
     ConfigError { variable, reason }
 }
 
-fn parse_or<T: FromStr>(
-    variable: &'static str,
-    value: Option<String>,
-    default: &str,
-) -> Result<T, ConfigError>
+fn parse_or<T: FromStr>(variable: &'static str, value: Option<String>, default: &str) -> Result<T, ConfigError>
 where
     T::Err: std::fmt::Display,
 {
     let value = value.unwrap_or_else(|| default.to_owned());
-    value
-        .trim()
-        .parse()
-        .map_err(|error| invalid(variable, format!("is not valid ({error}): {value:?}")))
+    value.trim().parse().map_err(|error| invalid(variable, format!("is not valid ({error}): {value:?}")))
 }
 
 #[cfg(test)]
@@ -199,10 +168,7 @@ mod tests {
     use super::*;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let vars: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
+        let vars: HashMap<String, String> = vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
         Config::from_lookup(|name| vars.get(name).cloned())
     }
 
@@ -218,31 +184,17 @@ mod tests {
 
     #[test]
     fn a_slack_token_or_demo_off_stops_the_demo_seed() {
-        let self_hosted =
-            config(&[("SLACK_BOT_TOKEN", "xoxb-1"), ("SLACK_SIGNING_SECRET", "s")]).unwrap();
+        let self_hosted = config(&[("SLACK_BOT_TOKEN", "xoxb-1"), ("SLACK_SIGNING_SECRET", "s")]).unwrap();
         assert!(!self_hosted.seeds_demo_when_empty());
-        assert!(
-            !config(&[("RAPPORT_DEMO_DATA", "off")])
-                .unwrap()
-                .seeds_demo_when_empty()
-        );
+        assert!(!config(&[("RAPPORT_DEMO_DATA", "off")]).unwrap().seeds_demo_when_empty());
     }
 
     #[test]
     fn without_slack_the_emulator_stands_in_unless_switched_off() {
-        assert!(matches!(
-            config(&[]).unwrap().slack,
-            SlackConfig::Emulator { .. }
-        ));
-        assert!(matches!(
-            config(&[("RAPPORT_SLACK_EMULATOR", "off")]).unwrap().slack,
-            SlackConfig::Off
-        ));
-        let self_hosted =
-            config(&[("SLACK_BOT_TOKEN", "xoxb-1"), ("SLACK_SIGNING_SECRET", "s")]).unwrap();
-        assert!(
-            matches!(self_hosted.slack, SlackConfig::SelfHosted { ref api_url, .. } if api_url == SLACK_API_URL)
-        );
+        assert!(matches!(config(&[]).unwrap().slack, SlackConfig::Emulator { .. }));
+        assert!(matches!(config(&[("RAPPORT_SLACK_EMULATOR", "off")]).unwrap().slack, SlackConfig::Off));
+        let self_hosted = config(&[("SLACK_BOT_TOKEN", "xoxb-1"), ("SLACK_SIGNING_SECRET", "s")]).unwrap();
+        assert!(matches!(self_hosted.slack, SlackConfig::SelfHosted { ref api_url, .. } if api_url == SLACK_API_URL));
     }
 
     #[test]
@@ -253,8 +205,7 @@ mod tests {
 
     #[test]
     fn a_postgres_url_is_accepted() {
-        let config =
-            config(&[("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/rapport")]).unwrap();
+        let config = config(&[("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/rapport")]).unwrap();
         assert!(config.database_url.starts_with("postgres://"));
     }
 
@@ -270,6 +221,7 @@ mod tests {
             ("RAPPORT_SLACK_EMULATOR", "maybe"),
             ("SLACK_API_URL", "ftp://slack.example"),
             ("SLACK_API_URL", "http://127.0.0.1:9/api/"),
+            ("RAPPORT_PUBLIC_URL", "rapport.example.com"),
         ];
         for (variable, value) in cases {
             let error = config(&[(variable, value)]).unwrap_err();
@@ -280,9 +232,6 @@ mod tests {
 
     #[test]
     fn a_blank_variable_counts_as_unset() {
-        assert_eq!(
-            config(&[("DATABASE_URL", "  ")]).unwrap().database_url,
-            DEFAULT_DATABASE_URL
-        );
+        assert_eq!(config(&[("DATABASE_URL", "  ")]).unwrap().database_url, DEFAULT_DATABASE_URL);
     }
 }

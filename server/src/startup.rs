@@ -41,27 +41,19 @@ impl Application {
 
         let listener = TcpListener::bind(config.leptos.site_addr)
             .await
-            .with_context(|| {
-                format!(
-                    "listening on {} (LEPTOS_SITE_ADDR)",
-                    config.leptos.site_addr
-                )
-            })?;
+            .with_context(|| format!("listening on {} (LEPTOS_SITE_ADDR)", config.leptos.site_addr))?;
         let address = listener.local_addr().context("reading the bound address")?;
-        let (slack, emulator) = connect_slack(&config.slack, &db, address)?;
+        let local_url = format!("http://{}", loopback(address));
+        let public_url = config.public_url.clone().unwrap_or_else(|| local_url.clone());
+        let (slack, emulator) = connect_slack(&config.slack, &db, &local_url)?;
         let state = routes::ServerState {
             leptos: config.leptos,
             app: AppState { db: db.clone() },
             slack: slack.clone(),
+            public_url,
         };
         let router = routes::router(state, emulator.as_ref());
-        Ok(Application {
-            listener,
-            router,
-            db,
-            slack,
-            emulator,
-        })
+        Ok(Application { listener, router, db, slack, emulator })
     }
 
     /// The Slack emulator, when it stands in for Slack.
@@ -71,10 +63,7 @@ impl Application {
 
     /// The port the application listens on.
     pub fn port(&self) -> u16 {
-        self.listener
-            .local_addr()
-            .map(|addr| addr.port())
-            .unwrap_or_default()
+        self.listener.local_addr().map(|addr| addr.port()).unwrap_or_default()
     }
 
     pub fn db(&self) -> &Db {
@@ -83,14 +72,8 @@ impl Application {
 
     /// Serves until `shutdown` completes, then lets in-flight requests finish and closes the
     /// database pool.
-    pub async fn run_until(
-        self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> anyhow::Result<()> {
-        let address = self
-            .listener
-            .local_addr()
-            .context("reading the bound address")?;
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let address = self.listener.local_addr().context("reading the bound address")?;
         tracing::info!(%address, "Rapport is listening on http://{address}");
         if let Some(slack) = self.slack.clone() {
             // Events acknowledged before the last stop but not processed yet.
@@ -106,10 +89,7 @@ impl Application {
                 }
             });
         }
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .context("serving HTTP")?;
+        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await.context("serving HTTP")?;
         self.db.close().await;
         tracing::info!("Rapport stopped");
         Ok(())
@@ -121,44 +101,26 @@ impl Application {
 fn connect_slack(
     config: &SlackConfig,
     db: &Db,
-    address: std::net::SocketAddr,
+    local_url: &str,
 ) -> anyhow::Result<(Option<SlackState>, Option<Emulator>)> {
     Ok(match config {
         SlackConfig::Off => (None, None),
-        SlackConfig::SelfHosted {
-            bot_token,
-            signing_secret,
-            api_url,
-        } => {
+        SlackConfig::SelfHosted { bot_token, signing_secret, api_url } => {
             let api = SlackApi::new(api_url, bot_token)?;
-            (
-                Some(SlackState {
-                    signing_secret: signing_secret.clone(),
-                    api,
-                    db: db.clone(),
-                }),
-                None,
-            )
+            (Some(SlackState { signing_secret: signing_secret.clone(), api, db: db.clone() }), None)
         }
         SlackConfig::Emulator { signing_secret } => {
-            let host = if address.ip().is_unspecified() {
-                "127.0.0.1".to_owned()
-            } else {
-                address.ip().to_string()
-            };
-            let api = SlackApi::new(
-                &format!("http://{host}:{}/emulator/api", address.port()),
-                emulator::BOT_TOKEN,
-            )?;
+            let api = SlackApi::new(&format!("{local_url}/emulator/api"), emulator::BOT_TOKEN)?;
             tracing::info!("no Slack configured: the Slack emulator stands in at /emulator/api");
-            let slack = SlackState {
-                signing_secret: signing_secret.clone(),
-                api,
-                db: db.clone(),
-            };
+            let slack = SlackState { signing_secret: signing_secret.clone(), api, db: db.clone() };
             (Some(slack), Some(Emulator::new()?))
         }
     })
+}
+
+/// The address to reach a listener bound to `address` from this machine.
+fn loopback(address: std::net::SocketAddr) -> std::net::SocketAddr {
+    if address.ip().is_unspecified() { std::net::SocketAddr::from(([127, 0, 0, 1], address.port())) } else { address }
 }
 
 /// Completes on Ctrl-C or SIGTERM (what a deploy sends before replacing the process).

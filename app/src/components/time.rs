@@ -6,17 +6,13 @@ use leptos::prelude::*;
 /// Formats a Unix-millisecond time as a calendar date, e.g. `3 Nov 2026` (UTC, so the
 /// server and the browser render the same text).
 pub fn format_date(ms: i64) -> String {
-    DateTime::from_timestamp_millis(ms)
-        .map(|at| at.format("%-d %b %Y").to_string())
-        .unwrap_or_default()
+    DateTime::from_timestamp_millis(ms).map(|at| at.format("%-d %b %Y").to_string()).unwrap_or_default()
 }
 
 /// "answered on <date>" as a `<time>` element.
 #[component]
 pub fn AnsweredOn(ms: i64) -> impl IntoView {
-    let iso = DateTime::from_timestamp_millis(ms)
-        .map(|at| at.to_rfc3339())
-        .unwrap_or_default();
+    let iso = DateTime::from_timestamp_millis(ms).map(|at| at.to_rfc3339()).unwrap_or_default();
     view! { <time class="answered-on" datetime=iso>{format_date(ms)}</time> }
 }
 

@@ -28,18 +28,14 @@ pub mod ctx {
 
     /// The process state, provided to every server function by the router.
     pub fn state() -> Result<AppState, AppError> {
-        use_context::<AppState>().ok_or_else(|| {
-            AppError::internal(anyhow::anyhow!("AppState is not in the Leptos context"))
-        })
+        use_context::<AppState>()
+            .ok_or_else(|| AppError::internal(anyhow::anyhow!("AppState is not in the Leptos context")))
     }
 
     /// The viewer of a dashboard page and their workspace.
     pub async fn member() -> Result<Viewer, AppError> {
         let state = state()?;
         let workspace_id = workspaces::dashboard_workspace(&state.db).await?;
-        Ok(Viewer {
-            db: state.db,
-            workspace_id,
-        })
+        Ok(Viewer { db: state.db, workspace_id })
     }
 }

@@ -2,10 +2,8 @@
 //! needs no network.
 
 /// Background colours with enough contrast for white initials.
-const PALETTE: [&str; 10] = [
-    "#3b5bdb", "#0c8599", "#2b8a3e", "#e8590c", "#c2255c", "#7048e8", "#1971c2", "#5c940d",
-    "#d6336c", "#9c36b5",
-];
+const PALETTE: [&str; 10] =
+    ["#3b5bdb", "#0c8599", "#2b8a3e", "#e8590c", "#c2255c", "#7048e8", "#1971c2", "#5c940d", "#d6336c", "#9c36b5"];
 
 /// A data URL of an avatar for `name`; `seed` picks the colour, so it is stable per member.
 pub fn data_url(name: &str, seed: &str) -> String {
@@ -24,15 +22,8 @@ pub fn data_url(name: &str, seed: &str) -> String {
 fn initials(name: &str) -> String {
     let words: Vec<&str> = name.split_whitespace().collect();
     let first = words.first().and_then(|w| w.chars().next());
-    let last = words
-        .get(1..)
-        .and_then(<[&str]>::last)
-        .and_then(|w| w.chars().next());
-    first
-        .into_iter()
-        .chain(last)
-        .flat_map(char::to_uppercase)
-        .collect()
+    let last = words.get(1..).and_then(<[&str]>::last).and_then(|w| w.chars().next());
+    first.into_iter().chain(last).flat_map(char::to_uppercase).collect()
 }
 
 /// Percent-encodes everything but a few characters that are safe in a data URL.
@@ -50,9 +41,7 @@ fn percent_encode(text: &str) -> String {
 }
 
 fn fnv1a(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
-        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
-    })
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3))
 }
 
 #[cfg(test)]
@@ -72,10 +61,7 @@ mod tests {
         let url = data_url("Zoë Ålund", "U1");
         assert!(url.starts_with("data:image/svg+xml,"));
         assert!(!url.contains('<') && !url.contains('#') && !url.contains(' '));
-        assert!(
-            url.contains("Z%C3%85"),
-            "initials are percent-encoded UTF-8: {url}"
-        );
+        assert!(url.contains("Z%C3%85"), "initials are percent-encoded UTF-8: {url}");
     }
 
     #[test]

@@ -26,6 +26,8 @@ const WEEKS: i64 = 8;
 const SLOT_DAYS: [i64; 2] = [2, 5];
 /// The Slack user id of the app's bot in the demo workspace.
 pub const DEMO_BOT_USER_ID: &str = "UDEMOBOT";
+/// The demo workspace's sharing channel (a channel of the Slack emulator).
+pub const DEMO_SHARING_CHANNEL_ID: &str = "CSHARING01";
 /// Share of answers kept private ("only me"), in percent.
 const ONLY_ME_PERCENT: u64 = 8;
 
@@ -102,10 +104,7 @@ pub async fn seed_if_empty(db: &Db, now_ms: i64) -> anyhow::Result<Option<Seeded
 /// Seeds the demo workspace in one transaction; `None` if it is already there.
 pub async fn seed(db: &Db, now_ms: i64) -> anyhow::Result<Option<Seeded>> {
     let content = content()?;
-    if workspaces::find_by_slack_team_id(db.pool(), &content.workspace.slack_team_id)
-        .await?
-        .is_some()
-    {
+    if workspaces::find_by_slack_team_id(db.pool(), &content.workspace.slack_team_id).await?.is_some() {
         return Ok(None);
     }
     let plan = Plan::new(&content, now_ms)?;
@@ -133,11 +132,7 @@ pub async fn seed(db: &Db, now_ms: i64) -> anyhow::Result<Option<Seeded>> {
         packs: plan.packs.len(),
         questions: plan.questions.len(),
         answers: plan.answers.len(),
-        only_me_answers: plan
-            .answers
-            .iter()
-            .filter(|a| a.visibility == "only_me")
-            .count(),
+        only_me_answers: plan.answers.iter().filter(|a| a.visibility == "only_me").count(),
     }))
 }
 
@@ -163,8 +158,9 @@ impl Plan {
             status: "active".to_owned(),
             uninstalled_at: None,
             bot_user_id: Some(DEMO_BOT_USER_ID.to_owned()),
-            sharing_channel_id: None,
-            questions_enabled: 0,
+            // The emulator's sharing channel: in the demo, the "installer" has chosen it.
+            sharing_channel_id: Some(DEMO_SHARING_CHANNEL_ID.to_owned()),
+            questions_enabled: 1,
             created_at,
             updated_at: created_at,
         };
@@ -183,54 +179,34 @@ impl Plan {
     }
 
     fn add_people(&mut self, content: &Content, created_at: i64) {
-        let member = |slack_user_id: &str,
-                      name: &str,
-                      title: &str,
-                      time_zone: Option<&str>,
-                      is_admin: bool,
-                      is_bot: bool| {
-            members::MemberRow {
-                id: new_id(),
-                workspace_id: self.workspace.id.clone(),
-                slack_user_id: slack_user_id.to_owned(),
-                name: name.to_owned(),
-                title: title.to_owned(),
-                avatar_url: avatar::data_url(name, slack_user_id),
-                time_zone: time_zone.map(str::to_owned),
-                is_bot: i64::from(is_bot),
-                is_deleted: 0,
-                is_guest: 0,
-                is_opted_out: 0,
-                is_admin: i64::from(is_admin),
-                dm_channel_id: None,
-                paused_until: None,
-                created_at,
-                updated_at: created_at,
-            }
-        };
+        let member =
+            |slack_user_id: &str, name: &str, title: &str, time_zone: Option<&str>, is_admin: bool, is_bot: bool| {
+                members::MemberRow {
+                    id: new_id(),
+                    workspace_id: self.workspace.id.clone(),
+                    slack_user_id: slack_user_id.to_owned(),
+                    name: name.to_owned(),
+                    title: title.to_owned(),
+                    avatar_url: avatar::data_url(name, slack_user_id),
+                    time_zone: time_zone.map(str::to_owned),
+                    is_bot: i64::from(is_bot),
+                    is_deleted: 0,
+                    is_guest: 0,
+                    is_opted_out: 0,
+                    is_admin: i64::from(is_admin),
+                    dm_channel_id: None,
+                    paused_until: None,
+                    created_at,
+                    updated_at: created_at,
+                }
+            };
         let mut rows: Vec<_> = content
             .members
             .iter()
-            .map(|m| {
-                member(
-                    &m.slack_user_id,
-                    &m.name,
-                    &m.title,
-                    Some(&m.time_zone),
-                    m.is_admin,
-                    false,
-                )
-            })
+            .map(|m| member(&m.slack_user_id, &m.name, &m.title, Some(&m.time_zone), m.is_admin, false))
             .collect();
         // The app's own bot user is a member in Slack too; it never appears in the directory.
-        rows.push(member(
-            DEMO_BOT_USER_ID,
-            "Rapport",
-            "Bot",
-            None,
-            false,
-            true,
-        ));
+        rows.push(member(DEMO_BOT_USER_ID, "Rapport", "Bot", None, false, true));
         self.members = rows;
     }
 
@@ -272,46 +248,27 @@ impl Plan {
         now_ms: i64,
         rng: &mut SplitMix64,
     ) -> anyhow::Result<()> {
-        let question_index: HashMap<String, usize> = self
-            .questions
-            .iter()
-            .enumerate()
-            .map(|(i, q)| (q.text.clone(), i))
-            .collect();
+        let question_index: HashMap<String, usize> =
+            self.questions.iter().enumerate().map(|(i, q)| (q.text.clone(), i)).collect();
         let mut next_answer = vec![0_usize; pools.len()];
         let start_of_today = now_ms - now_ms.rem_euclid(DAY_MS);
         let mut slots: Vec<i64> = (0..WEEKS)
-            .flat_map(|week| {
-                SLOT_DAYS.map(|day| start_of_today - (week * 7 + day) * DAY_MS + 9 * HOUR_MS)
-            })
+            .flat_map(|week| SLOT_DAYS.map(|day| start_of_today - (week * 7 + day) * DAY_MS + 9 * HOUR_MS))
             .collect();
         slots.sort_unstable();
 
-        let humans: Vec<members::MemberRow> = self
-            .members
-            .iter()
-            .filter(|m| m.is_bot == 0)
-            .cloned()
-            .collect();
+        let humans: Vec<members::MemberRow> = self.members.iter().filter(|m| m.is_bot == 0).cloned().collect();
         for member in &humans {
-            let pinned: Vec<&PinnedAnswer> = content
-                .pinned
-                .iter()
-                .filter(|p| p.slack_user_id == member.slack_user_id)
-                .collect();
+            let pinned: Vec<&PinnedAnswer> =
+                content.pinned.iter().filter(|p| p.slack_user_id == member.slack_user_id).collect();
             let mut pinned_questions = Vec::new();
             for answer in &pinned {
-                let index = *question_index.get(&answer.question).with_context(|| {
-                    format!(
-                        "pinned answer names an unknown question: {:?}",
-                        answer.question
-                    )
-                })?;
+                let index = *question_index
+                    .get(&answer.question)
+                    .with_context(|| format!("pinned answer names an unknown question: {:?}", answer.question))?;
                 pinned_questions.push(index);
             }
-            let mut order: Vec<usize> = (0..self.questions.len())
-                .filter(|i| !pinned_questions.contains(i))
-                .collect();
+            let mut order: Vec<usize> = (0..self.questions.len()).filter(|i| !pinned_questions.contains(i)).collect();
             rng.shuffle(&mut order);
             // A member's own answer rate, so the team looks like a team and not a machine.
             let answer_percent = 55 + rng.below(41);
@@ -321,14 +278,7 @@ impl Plan {
                 if slot_number >= history {
                     let answer = pinned[slot_number - history];
                     let question = pinned_questions[slot_number - history];
-                    self.add_prompt(
-                        member,
-                        question,
-                        due_at,
-                        Some((&answer.text, &answer.visibility)),
-                        now_ms,
-                        rng,
-                    );
+                    self.add_prompt(member, question, due_at, Some((&answer.text, &answer.visibility)), now_ms, rng);
                     continue;
                 }
                 let question = order[slot_number % order.len()];
@@ -336,19 +286,8 @@ impl Plan {
                     let pool = &pools[question];
                     let text = &pool[next_answer[question] % pool.len()];
                     next_answer[question] += 1;
-                    let visibility = if rng.below(100) < ONLY_ME_PERCENT {
-                        "only_me"
-                    } else {
-                        "team"
-                    };
-                    self.add_prompt(
-                        member,
-                        question,
-                        due_at,
-                        Some((text, visibility)),
-                        now_ms,
-                        rng,
-                    );
+                    let visibility = if rng.below(100) < ONLY_ME_PERCENT { "only_me" } else { "team" };
+                    self.add_prompt(member, question, due_at, Some((text, visibility)), now_ms, rng);
                 } else {
                     let status = if is_newest {
                         "sent"
@@ -448,22 +387,15 @@ mod tests {
         let humans = plan.members.iter().filter(|m| m.is_bot == 0).count();
         assert!(humans >= 25, "{humans} members");
         assert!(plan.packs.len() >= 3);
-        assert!(
-            (200..=600).contains(&plan.answers.len()),
-            "{} answers",
-            plan.answers.len()
-        );
+        assert!((200..=600).contains(&plan.answers.len()), "{} answers", plan.answers.len());
         assert!(plan.answers.iter().any(|a| a.visibility == "only_me"));
     }
 
     #[test]
     fn members_live_on_several_continents() {
         let plan = plan();
-        let mut continents: Vec<&str> = plan
-            .members
-            .iter()
-            .filter_map(|m| m.time_zone.as_deref()?.split('/').next())
-            .collect();
+        let mut continents: Vec<&str> =
+            plan.members.iter().filter_map(|m| m.time_zone.as_deref()?.split('/').next()).collect();
         continents.sort_unstable();
         continents.dedup();
         assert!(continents.len() >= 4, "{continents:?}");
@@ -473,11 +405,7 @@ mod tests {
     fn every_answer_is_in_the_past_and_after_its_prompt() {
         let now = 1_793_698_200_000;
         let plan = plan();
-        let sent: HashMap<&str, i64> = plan
-            .prompts
-            .iter()
-            .map(|p| (p.id.as_str(), p.sent_at.unwrap()))
-            .collect();
+        let sent: HashMap<&str, i64> = plan.prompts.iter().map(|p| (p.id.as_str(), p.sent_at.unwrap())).collect();
         for answer in &plan.answers {
             assert!(answer.created_at < now);
             assert!(answer.created_at > sent[answer.prompt_id.as_str()]);
@@ -488,23 +416,15 @@ mod tests {
     fn no_member_has_more_than_one_open_prompt() {
         let plan = plan();
         for member in &plan.members {
-            let open = plan
-                .prompts
-                .iter()
-                .filter(|p| p.member_id == member.id && p.status == "sent")
-                .count();
+            let open = plan.prompts.iter().filter(|p| p.member_id == member.id && p.status == "sent").count();
             assert!(open <= 1, "{} has {open} open prompts", member.name);
         }
     }
 
     #[test]
     fn the_same_now_gives_the_same_answers() {
-        let texts = |plan: Plan| {
-            plan.answers
-                .into_iter()
-                .map(|a| (a.text, a.visibility, a.created_at))
-                .collect::<Vec<_>>()
-        };
+        let texts =
+            |plan: Plan| plan.answers.into_iter().map(|a| (a.text, a.visibility, a.created_at)).collect::<Vec<_>>();
         assert_eq!(texts(plan()), texts(plan()));
     }
 }

@@ -23,8 +23,7 @@ pub const BOT_TOKEN: &str = "xoxb-rapport-emulator";
 /// The emulated workspace's bot user.
 pub const BOT_USER_ID: &str = demo::DEMO_BOT_USER_ID;
 /// The emulated workspace's channels (id, name) besides the DMs.
-pub const CHANNELS: [(&str, &str); 2] =
-    [("CGENERAL01", "general"), ("CSHARING01", "rapport-answers")];
+pub const CHANNELS: [(&str, &str); 2] = [("CGENERAL01", "general"), ("CSHARING01", "rapport-answers")];
 
 /// A message the app posted, as the emulator keeps it.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,6 +56,7 @@ struct World {
     users: Vec<EmulatedUser>,
     messages: Vec<PostedMessage>,
     home_views: HashMap<String, Value>,
+    modals: Vec<Value>,
     limits: HashMap<String, u32>,
     calls: HashMap<String, Vec<Instant>>,
     next_ts: u64,
@@ -82,20 +82,17 @@ impl Emulator {
             users,
             messages: Vec::new(),
             home_views: HashMap::new(),
+            modals: Vec::new(),
             limits: HashMap::new(),
             calls: HashMap::new(),
             next_ts: 1,
         };
-        Ok(Emulator {
-            world: Arc::new(Mutex::new(world)),
-        })
+        Ok(Emulator { world: Arc::new(Mutex::new(world)) })
     }
 
     /// The Web API under `/emulator/api/{method}`.
     pub fn router(&self) -> Router {
-        Router::new()
-            .route("/emulator/api/{method}", any(web_api::call))
-            .with_state(self.clone())
+        Router::new().route("/emulator/api/{method}", any(web_api::call)).with_state(self.clone())
     }
 
     /// The emulated workspace's Slack team id.
@@ -117,6 +114,11 @@ impl Emulator {
         self.world().home_views.get(user_id).cloned()
     }
 
+    /// Every modal opened so far, oldest first.
+    pub fn modals(&self) -> Vec<Value> {
+        self.world().modals.clone()
+    }
+
     /// Limits `method` to `per_minute` calls a minute (Slack's tiers); `0` removes the limit.
     pub fn set_rate_limit(&self, method: &str, per_minute: u32) {
         let mut world = self.world();
@@ -129,9 +131,7 @@ impl Emulator {
 
     fn world(&self) -> MutexGuard<'_, World> {
         // A panic while holding the lock leaves plain data behind; keep serving it.
-        self.world
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.world.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -144,10 +144,7 @@ impl World {
         calls.retain(|at| now.duration_since(*at) < window);
         if calls.len() >= usize::try_from(limit).unwrap_or(usize::MAX) {
             let oldest = calls.first().copied().unwrap_or(now);
-            let wait = window
-                .saturating_sub(now.duration_since(oldest))
-                .as_secs()
-                .max(1);
+            let wait = window.saturating_sub(now.duration_since(oldest)).as_secs().max(1);
             return Some(wait);
         }
         calls.push(now);
@@ -171,15 +168,9 @@ impl World {
         if self.user(target).is_some() {
             return Some(format!("D{target}"));
         }
-        if let Some(user) = target
-            .strip_prefix('D')
-            .filter(|user| self.user(user).is_some())
-        {
+        if let Some(user) = target.strip_prefix('D').filter(|user| self.user(user).is_some()) {
             return Some(format!("D{user}"));
         }
-        CHANNELS
-            .iter()
-            .find(|(id, _)| *id == target)
-            .map(|(id, _)| (*id).to_owned())
+        CHANNELS.iter().find(|(id, _)| *id == target).map(|(id, _)| (*id).to_owned())
     }
 }

@@ -37,11 +37,7 @@ pub async fn call(
         .and_then(|value| value.strip_prefix("Bearer "));
     let token = bearer.or_else(|| params.get("token").and_then(Value::as_str));
     if token != Some(BOT_TOKEN) {
-        return failure(if token.is_none() {
-            "not_authed"
-        } else {
-            "invalid_auth"
-        });
+        return failure(if token.is_none() { "not_authed" } else { "invalid_auth" });
     }
 
     let mut world = emulator.world();
@@ -59,7 +55,7 @@ pub async fn call(
         "chat.update" => update_message(&mut world, &params),
         "conversations.open" => open_conversation(&world, &params),
         "views.publish" => publish_view(&mut world, &params),
-        "views.open" => open_view(&world, &params),
+        "views.open" => open_view(&mut world, &params),
         "users.list" => list_users(&world, &params),
         "users.info" => user_info(&world, &params),
         _ => Err("unknown_method"),
@@ -84,31 +80,22 @@ fn parameters(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Map<String, Value>, &'static str> {
-    let mut params: Map<String, Value> = query
-        .into_iter()
-        .map(|(k, v)| (k, Value::String(v)))
-        .collect();
+    let mut params: Map<String, Value> = query.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
     if body.is_empty() {
         return Ok(params);
     }
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
     if content_type.starts_with("application/json") {
         match serde_json::from_slice::<Value>(body) {
             Ok(Value::Object(fields)) => params.extend(fields),
             _ => return Err("invalid_json"),
         }
     } else {
-        let form: Vec<(String, String)> =
-            serde_urlencoded::from_bytes(body).map_err(|_| "invalid_form_data")?;
+        let form: Vec<(String, String)> = serde_urlencoded::from_bytes(body).map_err(|_| "invalid_form_data")?;
         for (key, value) in form {
             // Form bodies carry blocks and views as JSON text.
             let parsed = match key.as_str() {
-                "blocks" | "view" | "metadata" => {
-                    serde_json::from_str(&value).unwrap_or(Value::String(value))
-                }
+                "blocks" | "view" | "metadata" => serde_json::from_str(&value).unwrap_or(Value::String(value)),
                 _ => Value::String(value),
             };
             params.insert(key, parsed);
@@ -118,10 +105,7 @@ fn parameters(
 }
 
 fn text_param<'a>(params: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
-    params
-        .get(name)
-        .and_then(Value::as_str)
-        .filter(|value| !value.is_empty())
+    params.get(name).and_then(Value::as_str).filter(|value| !value.is_empty())
 }
 
 fn auth_test(world: &World) -> Value {
@@ -139,10 +123,7 @@ fn post_message(world: &mut World, params: &Map<String, Value>) -> Result<Value,
     let target = text_param(params, "channel").ok_or("channel_not_found")?;
     let channel = world.resolve_channel(target).ok_or("channel_not_found")?;
     let text = text_param(params, "text").unwrap_or_default().to_owned();
-    let blocks = params
-        .get("blocks")
-        .cloned()
-        .unwrap_or(Value::Array(Vec::new()));
+    let blocks = params.get("blocks").cloned().unwrap_or(Value::Array(Vec::new()));
     if text.is_empty() && blocks.as_array().is_none_or(Vec::is_empty) {
         return Err("no_text");
     }
@@ -163,14 +144,8 @@ fn post_message(world: &mut World, params: &Map<String, Value>) -> Result<Value,
 fn update_message(world: &mut World, params: &Map<String, Value>) -> Result<Value, &'static str> {
     let target = text_param(params, "channel").ok_or("channel_not_found")?;
     let channel = world.resolve_channel(target).ok_or("channel_not_found")?;
-    let ts = text_param(params, "ts")
-        .ok_or("message_not_found")?
-        .to_owned();
-    let message = world
-        .messages
-        .iter_mut()
-        .find(|m| m.channel == channel && m.ts == ts)
-        .ok_or("message_not_found")?;
+    let ts = text_param(params, "ts").ok_or("message_not_found")?.to_owned();
+    let message = world.messages.iter_mut().find(|m| m.channel == channel && m.ts == ts).ok_or("message_not_found")?;
     if let Some(text) = text_param(params, "text") {
         message.text = text.to_owned();
     }
@@ -182,21 +157,14 @@ fn update_message(world: &mut World, params: &Map<String, Value>) -> Result<Valu
 
 fn open_conversation(world: &World, params: &Map<String, Value>) -> Result<Value, &'static str> {
     let users = match params.get("users") {
-        Some(Value::Array(users)) => users
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_owned)
-            .collect(),
+        Some(Value::Array(users)) => users.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
         Some(Value::String(users)) => users.split(',').map(str::to_owned).collect(),
         _ => Vec::new(),
     };
     let [user] = users.as_slice() else {
         return Err("users_list_not_supplied");
     };
-    let channel = world
-        .user(user)
-        .map(|u| format!("D{}", u.id))
-        .ok_or("user_not_found")?;
+    let channel = world.user(user).map(|u| format!("D{}", u.id)).ok_or("user_not_found")?;
     Ok(json!({ "channel": { "id": channel } }))
 }
 
@@ -217,23 +185,20 @@ fn publish_view(world: &mut World, params: &Map<String, Value>) -> Result<Value,
     if world.user(user).is_none() {
         return Err("user_not_found");
     }
-    let view = params
-        .get("view")
-        .filter(|v| v["type"] == "home")
-        .ok_or("invalid_arguments")?;
+    let view = params.get("view").filter(|v| v["type"] == "home").ok_or("invalid_arguments")?;
     let stateful = stateful_view(world, view);
     world.home_views.insert(user.to_owned(), stateful.clone());
     world.next_ts += 1;
     Ok(json!({ "view": stateful }))
 }
 
-fn open_view(world: &World, params: &Map<String, Value>) -> Result<Value, &'static str> {
+fn open_view(world: &mut World, params: &Map<String, Value>) -> Result<Value, &'static str> {
     text_param(params, "trigger_id").ok_or("invalid_trigger_id")?;
-    let view = params
-        .get("view")
-        .filter(|v| v["type"] == "modal")
-        .ok_or("invalid_arguments")?;
-    Ok(json!({ "view": stateful_view(world, view) }))
+    let view = params.get("view").filter(|v| v["type"] == "modal").ok_or("invalid_arguments")?;
+    let stateful = stateful_view(world, view);
+    world.modals.push(stateful.clone());
+    world.next_ts += 1;
+    Ok(json!({ "view": stateful }))
 }
 
 fn user_json(team_id: &str, user: &EmulatedUser) -> Value {
@@ -252,28 +217,12 @@ fn user_json(team_id: &str, user: &EmulatedUser) -> Value {
 fn list_users(world: &World, params: &Map<String, Value>) -> Result<Value, &'static str> {
     let start: usize = match text_param(params, "cursor") {
         None => 0,
-        Some(cursor) => cursor
-            .strip_prefix("page:")
-            .and_then(|n| n.parse().ok())
-            .ok_or("invalid_cursor")?,
+        Some(cursor) => cursor.strip_prefix("page:").and_then(|n| n.parse().ok()).ok_or("invalid_cursor")?,
     };
-    let limit = text_param(params, "limit")
-        .and_then(|n| n.parse().ok())
-        .filter(|n| *n > 0)
-        .unwrap_or(DEFAULT_PAGE);
-    let page: Vec<Value> = world
-        .users
-        .iter()
-        .skip(start)
-        .take(limit)
-        .map(|u| user_json(&world.team_id, u))
-        .collect();
+    let limit = text_param(params, "limit").and_then(|n| n.parse().ok()).filter(|n| *n > 0).unwrap_or(DEFAULT_PAGE);
+    let page: Vec<Value> = world.users.iter().skip(start).take(limit).map(|u| user_json(&world.team_id, u)).collect();
     let next = start + page.len();
-    let next_cursor = if next < world.users.len() {
-        format!("page:{next}")
-    } else {
-        String::new()
-    };
+    let next_cursor = if next < world.users.len() { format!("page:{next}") } else { String::new() };
     Ok(json!({ "members": page, "response_metadata": { "next_cursor": next_cursor } }))
 }
 

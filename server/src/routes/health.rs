@@ -15,10 +15,7 @@ pub async fn ready(State(state): State<ServerState>) -> (StatusCode, String) {
         Ok(()) => (StatusCode::OK, "ready".to_owned()),
         Err(reason) => {
             tracing::warn!(%reason, "not ready");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                format!("not ready: {reason}"),
-            )
+            (StatusCode::SERVICE_UNAVAILABLE, format!("not ready: {reason}"))
         }
     }
 }

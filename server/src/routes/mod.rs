@@ -20,6 +20,8 @@ pub struct ServerState {
     pub app: AppState,
     /// `None` when Slack is neither configured nor emulated.
     pub slack: Option<SlackState>,
+    /// Where Slack and browsers reach this server (no trailing slash).
+    pub public_url: String,
 }
 
 impl FromRef<ServerState> for LeptosOptions {

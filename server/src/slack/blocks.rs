@@ -19,22 +19,16 @@ pub fn question_message(question: &str, prompt_id: &str) -> SlackMessageContent 
         // The text is what notifications and screen readers show.
         .with_text(format!("Today's question: {question}"))
         .with_blocks(vec![
-            SlackSectionBlock::new()
-                .with_text(md!("*Today's question*\n>{}", question))
-                .into(),
+            SlackSectionBlock::new().with_text(md!("*Today's question*\n>{}", question)).into(),
             SlackActionsBlock::new(vec![
-                button("Answer", ACTION_ANSWER)
-                    .with_style(SlackBlockButtonStyle::Primary)
-                    .into(),
+                button("Answer", ACTION_ANSWER).with_style(SlackBlockButtonStyle::Primary).into(),
                 button("Skip", ACTION_SKIP).into(),
                 button("Another question", ACTION_ANOTHER).into(),
             ])
             .into(),
-            SlackContextBlock::new(vec![SlackContextBlockElement::MarkDown(
-                SlackBlockMarkDownText::new(
-                    "Reply in this chat to answer. Answers are shared with your team.".into(),
-                ),
-            )])
+            SlackContextBlock::new(vec![SlackContextBlockElement::MarkDown(SlackBlockMarkDownText::new(
+                "Reply in this chat to answer. Answers are shared with your team.".into(),
+            ))])
             .into(),
         ])
 }
@@ -69,4 +63,44 @@ pub fn home_view(name: &str, answers: usize, paused: bool) -> SlackHomeView {
         ])
         .into(),
     ])
+}
+
+/// Ids inside the answer modal (the interactions endpoint reads the submission by these).
+pub const MODAL_ANSWER: &str = "answer";
+pub const BLOCK_ANSWER: &str = "answer";
+pub const INPUT_ANSWER: &str = "text";
+pub const BLOCK_VISIBILITY: &str = "visibility";
+pub const INPUT_VISIBILITY: &str = "choice";
+
+/// The modal to answer `question`; the prompt id travels in `private_metadata`.
+pub fn answer_modal(question: &str, prompt_id: &str) -> SlackView {
+    let option = |label: &str, value: &str| {
+        SlackBlockChoiceItem::new(SlackBlockText::Plain(pt!(label.to_owned())), value.to_owned())
+    };
+    let team = option("Share with my team", "team");
+    let input = SlackBlockPlainTextInputElement::new()
+        .with_action_id(SlackActionId(INPUT_ANSWER.to_owned()))
+        .with_multiline(true)
+        .with_max_length(3_000);
+    let visibility = SlackBlockRadioButtonsElement::new(vec![team.clone(), option("Only me", "only_me")])
+        .with_action_id(SlackActionId(INPUT_VISIBILITY.to_owned()))
+        .with_initial_option(team);
+    SlackView::Modal(
+        SlackModalView::new(
+            pt!("Your answer"),
+            vec![
+                SlackSectionBlock::new().with_text(md!("*{}*", question)).into(),
+                SlackInputBlock::new(pt!("Answer"), input.into())
+                    .with_block_id(SlackBlockId(BLOCK_ANSWER.to_owned()))
+                    .into(),
+                SlackInputBlock::new(pt!("Who can see it"), visibility.into())
+                    .with_block_id(SlackBlockId(BLOCK_VISIBILITY.to_owned()))
+                    .into(),
+            ],
+        )
+        .with_submit(pt!("Share"))
+        .with_close(pt!("Cancel"))
+        .with_callback_id(SlackCallbackId(MODAL_ANSWER.to_owned()))
+        .with_private_metadata(prompt_id.to_owned()),
+    )
 }

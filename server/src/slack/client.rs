@@ -54,42 +54,33 @@ impl SlackApi {
             .enable_http1()
             .enable_http2()
             .build();
-        let client = SlackClient::new(
-            SlackClientHyperConnector::with_connector(connector).with_slack_api_url(api_url),
-        );
+        let client = SlackClient::new(SlackClientHyperConnector::with_connector(connector).with_slack_api_url(api_url));
         let token = SlackApiToken::new(SlackApiTokenValue(bot_token.to_owned()));
-        Ok(SlackApi {
-            client: Arc::new(client),
-            token,
-        })
+        Ok(SlackApi { client: Arc::new(client), token })
     }
 
     /// Posts a message to a channel, or to a user's DM with the bot when `channel` is a user
     /// id. Returns the message's `ts`.
-    pub async fn post_message(
-        &self,
-        channel: &str,
-        content: SlackMessageContent,
-    ) -> Result<String, SlackCallError> {
+    pub async fn post_message(&self, channel: &str, content: SlackMessageContent) -> Result<String, SlackCallError> {
         let session = self.client.open_session(&self.token);
-        let request =
-            SlackApiChatPostMessageRequest::new(SlackChannelId(channel.to_owned()), content);
+        let request = SlackApiChatPostMessageRequest::new(SlackChannelId(channel.to_owned()), content);
         let response = session.chat_post_message(&request).await?;
         Ok(response.ts.0)
     }
 
     /// Publishes a member's App Home tab.
-    pub async fn publish_home(
-        &self,
-        slack_user_id: &str,
-        view: SlackHomeView,
-    ) -> Result<(), SlackCallError> {
+    pub async fn publish_home(&self, slack_user_id: &str, view: SlackHomeView) -> Result<(), SlackCallError> {
         let session = self.client.open_session(&self.token);
-        let request = SlackApiViewsPublishRequest::new(
-            SlackUserId(slack_user_id.to_owned()),
-            SlackView::Home(view),
-        );
+        let request = SlackApiViewsPublishRequest::new(SlackUserId(slack_user_id.to_owned()), SlackView::Home(view));
         session.views_publish(&request).await?;
+        Ok(())
+    }
+
+    /// Opens a modal in answer to a button press (`trigger_id` is valid for 3 seconds).
+    pub async fn open_view(&self, trigger_id: &str, view: SlackView) -> Result<(), SlackCallError> {
+        let session = self.client.open_session(&self.token);
+        let request = SlackApiViewsOpenRequest::new(SlackTriggerId(trigger_id.to_owned()), view);
+        session.views_open(&request).await?;
         Ok(())
     }
 }

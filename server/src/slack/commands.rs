@@ -6,7 +6,7 @@ use app::{
     server::{
         db::{answers, members, members::MemberRow},
         now_ms,
-        services::{members as roster, prompts, workspaces},
+        services::{members as roster, workspaces},
     },
 };
 use axum::{
@@ -19,7 +19,7 @@ use axum::{
 use chrono::{NaiveDate, NaiveTime};
 use serde::Deserialize;
 
-use super::{SlackState, blocks, not_configured, verify_request};
+use super::{SlackState, asking, not_configured, verify_request};
 use crate::routes::ServerState;
 
 const HELP: &str = "*Rapport* asks you a light question now and then.\n\
@@ -39,11 +39,7 @@ struct CommandForm {
 }
 
 /// Receives one `/rapport` command.
-pub async fn receive(
-    State(state): State<ServerState>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+pub async fn receive(State(state): State<ServerState>, headers: HeaderMap, body: Bytes) -> Response {
     let Some(slack) = state.slack else {
         return not_configured();
     };
@@ -61,9 +57,7 @@ pub async fn receive(
                 AppError::Internal(reference) => reference,
                 other => other.to_string(),
             };
-            format!(
-                "Sorry, something went wrong on our side (reference {reference}). Please try again."
-            )
+            format!("Sorry, something went wrong on our side (reference {reference}). Please try again.")
         }
     };
     Json(serde_json::json!({ "response_type": "ephemeral", "text": reply })).into_response()
@@ -73,15 +67,13 @@ async fn run(slack: &SlackState, form: &CommandForm) -> anyhow::Result<String> {
     let Some(workspace) = workspaces::find_active(&slack.db, &form.team_id).await? else {
         return Ok("Rapport is not set up for this workspace.".to_owned());
     };
-    let Some(member) =
-        members::find_by_slack_user_id(slack.db.pool(), &workspace.id, &form.user_id).await?
-    else {
+    let Some(member) = members::find_by_slack_user_id(slack.db.pool(), &workspace.id, &form.user_id).await? else {
         return Ok("Rapport does not know you yet; try again in a minute.".to_owned());
     };
     let mut words = form.text.split_whitespace();
     let now = now_ms();
     Ok(match words.next().map(str::to_ascii_lowercase).as_deref() {
-        Some("ask") => ask(slack, &member, now).await?,
+        Some("ask") => asking::ask(slack, &member, now).await?,
         Some("profile") => profile(slack, &member, words.next()).await?,
         Some("pause") => pause(slack, &member, &words.collect::<Vec<_>>(), now).await?,
         Some("resume") => {
@@ -92,88 +84,28 @@ async fn run(slack: &SlackState, form: &CommandForm) -> anyhow::Result<String> {
     })
 }
 
-/// Creates a prompt now and sends it in a task, so the command answers within Slack's 3 s.
-async fn ask(slack: &SlackState, member: &MemberRow, now: i64) -> anyhow::Result<String> {
-    Ok(match prompts::ask_now(&slack.db, member, now).await? {
-        prompts::Ask::AlreadyOpen(open) => {
-            format!(
-                "You already have a question waiting in your DMs: “{}”",
-                open.question
-            )
-        }
-        prompts::Ask::NoQuestions => {
-            "There are no questions to ask yet. An admin can add some.".to_owned()
-        }
-        prompts::Ask::New(prompt) => {
-            let slack = slack.clone();
-            let channel = member
-                .dm_channel_id
-                .clone()
-                .unwrap_or_else(|| member.slack_user_id.clone());
-            tokio::spawn(async move { deliver(&slack, &channel, prompt).await });
-            "On its way! Check your DMs with Rapport.".to_owned()
-        }
-    })
-}
-
-/// Sends a prompt's question and records the outcome on the prompt.
-pub async fn deliver(slack: &SlackState, channel: &str, prompt: prompts::PromptToSend) {
-    let message = blocks::question_message(&prompt.question, &prompt.prompt_id);
-    let outcome = match slack.api.post_message(channel, message).await {
-        Ok(ts) => prompts::record_sent(&slack.db, &prompt.prompt_id, &ts, now_ms()).await,
-        Err(error) => {
-            tracing::warn!(error = %error, prompt.id = %prompt.prompt_id, "could not deliver a question");
-            prompts::record_failed(&slack.db, &prompt.prompt_id, now_ms()).await
-        }
-    };
-    if let Err(error) = outcome {
-        tracing::error!(error = %error, prompt.id = %prompt.prompt_id, "could not record a question's delivery");
-    }
-}
-
 /// `profile [@someone]`: a member's three latest team-visible answers.
-async fn profile(
-    slack: &SlackState,
-    asker: &MemberRow,
-    mention: Option<&str>,
-) -> anyhow::Result<String> {
+async fn profile(slack: &SlackState, asker: &MemberRow, mention: Option<&str>) -> anyhow::Result<String> {
     let subject = match mention.map(mentioned_user_id) {
         None => asker.clone(),
         Some(None) => return Ok("Mention someone like `/rapport profile @ada`.".to_owned()),
         Some(Some(user_id)) => {
-            match members::find_by_slack_user_id(slack.db.pool(), &asker.workspace_id, user_id)
-                .await?
-            {
+            match members::find_by_slack_user_id(slack.db.pool(), &asker.workspace_id, user_id).await? {
                 Some(member) if member.is_deleted == 0 && member.is_bot == 0 => member,
                 _ => return Ok("I don't know that person.".to_owned()),
             }
         }
     };
-    let latest =
-        answers::list_team_visible_for_member(slack.db.pool(), &asker.workspace_id, &subject.id)
-            .await?;
+    let latest = answers::list_team_visible_for_member(slack.db.pool(), &asker.workspace_id, &subject.id).await?;
     if latest.is_empty() {
         return Ok(format!("{} has not shared an answer yet.", subject.name));
     }
-    let lines: Vec<String> = latest
-        .iter()
-        .take(3)
-        .map(|a| format!("• _{}_\n   {}", a.question, a.text))
-        .collect();
-    Ok(format!(
-        "*{}*{}\n{}",
-        subject.name,
-        title_suffix(&subject.title),
-        lines.join("\n")
-    ))
+    let lines: Vec<String> = latest.iter().take(3).map(|a| format!("• _{}_\n   {}", a.question, a.text)).collect();
+    Ok(format!("*{}*{}\n{}", subject.name, title_suffix(&subject.title), lines.join("\n")))
 }
 
 fn title_suffix(title: &str) -> String {
-    if title.is_empty() {
-        String::new()
-    } else {
-        format!(", {title}")
-    }
+    if title.is_empty() { String::new() } else { format!(", {title}") }
 }
 
 /// The user id in a Slack mention: `<@U123|ada>` or `<@U123>`.
@@ -184,12 +116,7 @@ fn mentioned_user_id(mention: &str) -> Option<&str> {
 }
 
 /// `pause` or `pause until YYYY-MM-DD`.
-async fn pause(
-    slack: &SlackState,
-    member: &MemberRow,
-    args: &[&str],
-    now: i64,
-) -> anyhow::Result<String> {
+async fn pause(slack: &SlackState, member: &MemberRow, args: &[&str], now: i64) -> anyhow::Result<String> {
     let until = match args {
         [] => None,
         ["until", date] => match parse_future_date(date, now) {
@@ -209,8 +136,8 @@ async fn pause(
 
 /// Parses `YYYY-MM-DD` into the start of that day (UTC, Unix ms); it must be after today.
 fn parse_future_date(raw: &str, now_ms: i64) -> Result<(i64, NaiveDate), String> {
-    let date = NaiveDate::parse_from_str(raw, "%Y-%m-%d")
-        .map_err(|_| format!("“{raw}” is not a date like 2026-12-31."))?;
+    let date =
+        NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| format!("“{raw}” is not a date like 2026-12-31."))?;
     let starts = date.and_time(NaiveTime::MIN).and_utc().timestamp_millis();
     if starts <= now_ms {
         return Err(format!("{date} has already started; pick a later date."));
@@ -232,26 +159,10 @@ mod tests {
 
     #[test]
     fn a_pause_date_must_be_a_real_future_date() {
-        let now = NaiveDate::from_ymd_opt(2026, 11, 28)
-            .unwrap()
-            .and_time(NaiveTime::MIN)
-            .and_utc()
-            .timestamp_millis();
+        let now = NaiveDate::from_ymd_opt(2026, 11, 28).unwrap().and_time(NaiveTime::MIN).and_utc().timestamp_millis();
         assert!(parse_future_date("2026-12-01", now).is_ok());
-        assert!(
-            parse_future_date("2026-11-28", now)
-                .unwrap_err()
-                .contains("already started")
-        );
-        assert!(
-            parse_future_date("2026-02-30", now)
-                .unwrap_err()
-                .contains("not a date")
-        );
-        assert!(
-            parse_future_date("tomorrow", now)
-                .unwrap_err()
-                .contains("not a date")
-        );
+        assert!(parse_future_date("2026-11-28", now).unwrap_err().contains("already started"));
+        assert!(parse_future_date("2026-02-30", now).unwrap_err().contains("not a date"));
+        assert!(parse_future_date("tomorrow", now).unwrap_err().contains("not a date"));
     }
 }

@@ -20,15 +20,11 @@ use axum::{
 };
 use slack_morphism::prelude::*;
 
-use super::{SlackState, blocks, not_configured, profile, verify_request};
+use super::{SlackState, blocks, not_configured, profile, sharing, verify_request};
 use crate::routes::ServerState;
 
 /// Receives one delivery from Slack.
-pub async fn receive(
-    State(state): State<ServerState>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+pub async fn receive(State(state): State<ServerState>, headers: HeaderMap, body: Bytes) -> Response {
     let Some(slack) = state.slack else {
         return not_configured();
     };
@@ -40,9 +36,7 @@ pub async fn receive(
         return StatusCode::BAD_REQUEST.into_response();
     };
     match envelope["type"].as_str() {
-        Some("url_verification") => {
-            Json(serde_json::json!({ "challenge": envelope["challenge"] })).into_response()
-        }
+        Some("url_verification") => Json(serde_json::json!({ "challenge": envelope["challenge"] })).into_response(),
         Some("event_callback") => accept(&slack, &envelope, &body).await,
         other => {
             tracing::info!(slack.request_type = ?other, "acknowledged a Slack request of a type Rapport does not use");
@@ -60,10 +54,7 @@ async fn accept(slack: &SlackState, envelope: &serde_json::Value, body: &[u8]) -
     let row = slack_events::SlackEventRow {
         event_id: event_id.to_owned(),
         slack_team_id: envelope["team_id"].as_str().map(str::to_owned),
-        event_type: envelope["event"]["type"]
-            .as_str()
-            .unwrap_or("unknown")
-            .to_owned(),
+        event_type: envelope["event"]["type"].as_str().unwrap_or("unknown").to_owned(),
         received_at: now_ms(),
         processed_at: None,
         payload: String::from_utf8_lossy(body).into_owned(),
@@ -101,9 +92,7 @@ pub async fn process_backlog(slack: &SlackState) -> anyhow::Result<usize> {
 pub async fn process(slack: &SlackState, row: slack_events::SlackEventRow) {
     match handle(slack, &row).await {
         Ok(()) => {
-            if let Err(error) =
-                slack_events::update_processed(slack.db.pool(), &row.event_id, now_ms()).await
-            {
+            if let Err(error) = slack_events::update_processed(slack.db.pool(), &row.event_id, now_ms()).await {
                 tracing::error!(error = %error, slack.event_id = %row.event_id, "could not mark a Slack event processed");
             }
         }
@@ -127,39 +116,21 @@ async fn handle(slack: &SlackState, row: &slack_events::SlackEventRow) -> anyhow
         return Ok(());
     };
     // Only the inner event is read with Slack's models: envelopes vary (retries, org installs).
-    let envelope: serde_json::Value =
-        serde_json::from_str(&row.payload).context("reading a stored Slack event")?;
-    let Ok(event) = serde_json::from_value::<SlackEventCallbackBody>(envelope["event"].clone())
-    else {
+    let envelope: serde_json::Value = serde_json::from_str(&row.payload).context("reading a stored Slack event")?;
+    let Ok(event) = serde_json::from_value::<SlackEventCallbackBody>(envelope["event"].clone()) else {
         tracing::warn!(slack.event_type = %row.event_type, "ignored a Slack event of an unexpected shape");
         return Ok(());
     };
     let now = now_ms();
     match event {
-        SlackEventCallbackBody::Message(message) => {
-            on_direct_message(slack, &workspace, &message).await
-        }
-        SlackEventCallbackBody::AppHomeOpened(opened) => {
-            publish_home(slack, &workspace, &opened.user.0).await
-        }
+        SlackEventCallbackBody::Message(message) => on_direct_message(slack, &workspace, &message).await,
+        SlackEventCallbackBody::AppHomeOpened(opened) => publish_home(slack, &workspace, &opened.user.0).await,
         SlackEventCallbackBody::TeamJoin(join) => {
-            roster::sync_from_slack(
-                &slack.db,
-                &workspace.id,
-                &profile::from_slack_user(&join.user),
-                now,
-            )
-            .await?;
+            roster::sync_from_slack(&slack.db, &workspace.id, &profile::from_slack_user(&join.user), now).await?;
             Ok(())
         }
         SlackEventCallbackBody::UserChange(change) => {
-            roster::sync_from_slack(
-                &slack.db,
-                &workspace.id,
-                &profile::from_slack_user(&change.user),
-                now,
-            )
-            .await?;
+            roster::sync_from_slack(&slack.db, &workspace.id, &profile::from_slack_user(&change.user), now).await?;
             Ok(())
         }
         SlackEventCallbackBody::AppUninstalled(_) => stop_workspace(slack, team_id, now).await,
@@ -185,90 +156,50 @@ async fn on_direct_message(
     workspace: &WorkspaceRow,
     message: &SlackMessageEvent,
 ) -> anyhow::Result<()> {
-    let is_direct = message
-        .origin
-        .channel_type
-        .as_ref()
-        .is_some_and(|kind| kind.0 == "im");
+    let is_direct = message.origin.channel_type.as_ref().is_some_and(|kind| kind.0 == "im");
     // Edits, joins and the bot's own messages have a subtype or a bot id: not answers.
     let from_a_person = message.subtype.is_none() && message.sender.bot_id.is_none();
-    let (Some(user), Some(channel)) = (
-        message.sender.user.as_ref(),
-        message.origin.channel.as_ref(),
-    ) else {
+    let (Some(user), Some(channel)) = (message.sender.user.as_ref(), message.origin.channel.as_ref()) else {
         return Ok(());
     };
     if !is_direct || !from_a_person {
         return Ok(());
     }
-    let Some(member) =
-        members::find_by_slack_user_id(slack.db.pool(), &workspace.id, &user.0).await?
-    else {
+    let Some(member) = members::find_by_slack_user_id(slack.db.pool(), &workspace.id, &user.0).await? else {
         return Ok(());
     };
-    let text = message
-        .content
-        .as_ref()
-        .and_then(|c| c.text.clone())
-        .unwrap_or_default();
-    let reply = match AnswerText::parse(&text) {
-        Err(app::AppError::Invalid { message, .. }) => message,
+    let text = message.content.as_ref().and_then(|c| c.text.clone()).unwrap_or_default();
+    let answer = match AnswerText::parse(&text) {
+        Ok(answer) => answer,
+        Err(app::AppError::Invalid { message, .. }) => {
+            slack.api.post_message(&channel.0, blocks::text_message(message)).await.context("replying in the DM")?;
+            return Ok(());
+        }
         Err(other) => return Err(anyhow::anyhow!("{other}")),
-        Ok(answer) => match answering::answer_open_prompt(
-            &slack.db,
-            &member,
-            &answer,
-            Visibility::Team,
-            now_ms(),
-        )
-        .await?
-        {
-            Some(answered) => format!(
-                "Thanks! Your answer to “{}” is shared with your team.",
-                answered.question
-            ),
-            None => {
-                "I don't have a question waiting for you right now. Type `/rapport ask` to get one."
-                    .to_owned()
-            }
-        },
     };
-    slack
-        .api
-        .post_message(&channel.0, blocks::text_message(reply))
-        .await
-        .context("replying in the DM")?;
-    Ok(())
+    let Some(answered) =
+        answering::answer_open_prompt(&slack.db, &member, None, &answer, Visibility::Team, now_ms()).await?
+    else {
+        let hint = "I don't have a question waiting for you right now. Type `/rapport ask` to get one.";
+        slack.api.post_message(&channel.0, blocks::text_message(hint)).await.context("replying in the DM")?;
+        return Ok(());
+    };
+    let thanks = format!("Thanks! Your answer to “{}” is shared with your team.", answered.question);
+    slack.api.post_message(&channel.0, blocks::text_message(thanks)).await.context("replying in the DM")?;
+    sharing::after_answer(slack, workspace, &member, &answered, &channel.0).await
 }
 
 /// Publishes the App Home tab of the member who opened it.
-async fn publish_home(
-    slack: &SlackState,
-    workspace: &WorkspaceRow,
-    slack_user_id: &str,
-) -> anyhow::Result<()> {
-    let Some(member) =
-        members::find_by_slack_user_id(slack.db.pool(), &workspace.id, slack_user_id).await?
-    else {
+async fn publish_home(slack: &SlackState, workspace: &WorkspaceRow, slack_user_id: &str) -> anyhow::Result<()> {
+    let Some(member) = members::find_by_slack_user_id(slack.db.pool(), &workspace.id, slack_user_id).await? else {
         return Ok(());
     };
-    let answered =
-        answers::list_team_visible_for_member(slack.db.pool(), &workspace.id, &member.id)
-            .await?
-            .len();
+    let answered = answers::list_team_visible_for_member(slack.db.pool(), &workspace.id, &member.id).await?.len();
     let paused = member.paused_until.is_some_and(|until| until > now_ms());
-    let first_name = member
-        .name
-        .split_whitespace()
-        .next()
-        .unwrap_or(&member.name)
-        .to_owned();
+    let first_name = member.name.split_whitespace().next().unwrap_or(&member.name).to_owned();
     slack
         .api
-        .publish_home(
-            slack_user_id,
-            blocks::home_view(&first_name, answered, paused),
-        )
+        .publish_home(slack_user_id, blocks::home_view(&first_name, answered, paused))
         .await
         .context("publishing the App Home")?;
     Ok(())

@@ -1,11 +1,15 @@
 //! The Slack edge: verified endpoints for events and the slash command, the Web API client,
 //! and the Block Kit Rapport sends.
 
+pub mod asking;
 pub mod blocks;
 pub mod client;
 pub mod commands;
 pub mod events;
+pub mod interactions;
+pub mod manifest;
 pub mod profile;
+pub mod sharing;
 pub mod verify;
 
 use app::server::db::Db;
@@ -14,7 +18,7 @@ use axum::{
     extract::DefaultBodyLimit,
     http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
-    routing::post,
+    routing::{get, post},
 };
 
 use self::{client::SlackApi, verify::SigningSecret};
@@ -36,15 +40,13 @@ pub fn router() -> Router<ServerState> {
     Router::new()
         .route("/slack/events", post(events::receive))
         .route("/slack/commands", post(commands::receive))
+        .route("/slack/interactions", post(interactions::receive))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .route("/slack/manifest", get(manifest::serve))
 }
 
 /// Checks a request's Slack signature.
-fn verify_request(
-    slack: &SlackState,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Result<(), verify::Rejection> {
+fn verify_request(slack: &SlackState, headers: &HeaderMap, body: &[u8]) -> Result<(), verify::Rejection> {
     let header = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
     verify::verify(
         &slack.signing_secret,

@@ -19,12 +19,7 @@ pub fn from_slack_user(user: &SlackUser) -> SlackProfile {
     let avatar_url = profile
         .and_then(|p| p.icon.as_ref())
         .and_then(|icon| {
-            let largest = icon
-                .images
-                .as_ref()?
-                .resolutions
-                .iter()
-                .max_by_key(|(size, _)| *size)?;
+            let largest = icon.images.as_ref()?.resolutions.iter().max_by_key(|(size, _)| *size)?;
             Some(largest.1.clone())
         })
         .unwrap_or_default();
@@ -37,8 +32,7 @@ pub fn from_slack_user(user: &SlackUser) -> SlackProfile {
         is_bot: user.flags.is_bot.unwrap_or(false) || user.id.0 == "USLACKBOT",
         is_deleted: user.deleted.unwrap_or(false),
         // Single- and multi-channel guests are "restricted" users in Slack.
-        is_guest: user.flags.is_restricted.unwrap_or(false)
-            || user.flags.is_ultra_restricted.unwrap_or(false),
+        is_guest: user.flags.is_restricted.unwrap_or(false) || user.flags.is_ultra_restricted.unwrap_or(false),
     }
 }
 

@@ -57,10 +57,7 @@ pub fn verify(
 ) -> Result<(), Rejection> {
     let timestamp = timestamp.ok_or(Rejection::MissingHeader("X-Slack-Request-Timestamp"))?;
     let signature = signature.ok_or(Rejection::MissingHeader("X-Slack-Signature"))?;
-    let sent_at: i64 = timestamp
-        .trim()
-        .parse()
-        .map_err(|_| Rejection::MalformedTimestamp)?;
+    let sent_at: i64 = timestamp.trim().parse().map_err(|_| Rejection::MalformedTimestamp)?;
     if (now_secs - sent_at).abs() > MAX_CLOCK_SKEW_SECS {
         return Err(Rejection::StaleTimestamp);
     }
@@ -69,9 +66,7 @@ pub fn verify(
         .and_then(|hex_digest| hex::decode(hex_digest).ok())
         .ok_or(Rejection::MalformedSignature)?;
     // `verify_slice` compares in constant time, so timing leaks nothing about the digest.
-    mac(secret, timestamp, body)
-        .verify_slice(&expected)
-        .map_err(|_| Rejection::BadSignature)
+    mac(secret, timestamp, body).verify_slice(&expected).map_err(|_| Rejection::BadSignature)
 }
 
 fn new_mac(secret: &SigningSecret) -> Hmac<Sha256> {
@@ -105,85 +100,42 @@ mod tests {
         SigningSecret::new(SECRET)
     }
 
-    fn check(
-        timestamp: Option<&str>,
-        signature: Option<&str>,
-        body: &str,
-        now: i64,
-    ) -> Result<(), Rejection> {
+    fn check(timestamp: Option<&str>, signature: Option<&str>, body: &str, now: i64) -> Result<(), Rejection> {
         verify(&secret(), timestamp, signature, body.as_bytes(), now)
     }
 
     #[test]
     fn slacks_documented_example_signs_and_verifies() {
         assert_eq!(sign(&secret(), TIMESTAMP, BODY.as_bytes()), SIGNATURE);
-        assert_eq!(
-            check(Some(TIMESTAMP), Some(SIGNATURE), BODY, 1_531_420_618),
-            Ok(())
-        );
+        assert_eq!(check(Some(TIMESTAMP), Some(SIGNATURE), BODY, 1_531_420_618), Ok(()));
     }
 
     #[test]
     fn a_changed_body_or_secret_is_refused() {
         let tampered = BODY.replace("roadrunner", "coyote");
-        assert_eq!(
-            check(Some(TIMESTAMP), Some(SIGNATURE), &tampered, 1_531_420_618),
-            Err(Rejection::BadSignature)
-        );
-        let other = verify(
-            &SigningSecret::new("another"),
-            Some(TIMESTAMP),
-            Some(SIGNATURE),
-            BODY.as_bytes(),
-            1_531_420_618,
-        );
+        assert_eq!(check(Some(TIMESTAMP), Some(SIGNATURE), &tampered, 1_531_420_618), Err(Rejection::BadSignature));
+        let other =
+            verify(&SigningSecret::new("another"), Some(TIMESTAMP), Some(SIGNATURE), BODY.as_bytes(), 1_531_420_618);
         assert_eq!(other, Err(Rejection::BadSignature));
     }
 
     #[test]
     fn timestamps_more_than_five_minutes_away_either_way_are_refused() {
         let sent = 1_531_420_618;
-        assert_eq!(
-            check(Some(TIMESTAMP), Some(SIGNATURE), BODY, sent + 300),
-            Ok(())
-        );
-        assert_eq!(
-            check(Some(TIMESTAMP), Some(SIGNATURE), BODY, sent - 300),
-            Ok(())
-        );
-        assert_eq!(
-            check(Some(TIMESTAMP), Some(SIGNATURE), BODY, sent + 301),
-            Err(Rejection::StaleTimestamp)
-        );
-        assert_eq!(
-            check(Some(TIMESTAMP), Some(SIGNATURE), BODY, sent - 301),
-            Err(Rejection::StaleTimestamp)
-        );
+        assert_eq!(check(Some(TIMESTAMP), Some(SIGNATURE), BODY, sent + 300), Ok(()));
+        assert_eq!(check(Some(TIMESTAMP), Some(SIGNATURE), BODY, sent - 300), Ok(()));
+        assert_eq!(check(Some(TIMESTAMP), Some(SIGNATURE), BODY, sent + 301), Err(Rejection::StaleTimestamp));
+        assert_eq!(check(Some(TIMESTAMP), Some(SIGNATURE), BODY, sent - 301), Err(Rejection::StaleTimestamp));
     }
 
     #[test]
     fn missing_or_malformed_headers_are_refused_with_a_reason() {
         let now = 1_531_420_618;
-        assert_eq!(
-            check(None, Some(SIGNATURE), BODY, now),
-            Err(Rejection::MissingHeader("X-Slack-Request-Timestamp"))
-        );
-        assert_eq!(
-            check(Some(TIMESTAMP), None, BODY, now),
-            Err(Rejection::MissingHeader("X-Slack-Signature"))
-        );
-        assert_eq!(
-            check(Some("yesterday"), Some(SIGNATURE), BODY, now),
-            Err(Rejection::MalformedTimestamp)
-        );
-        assert_eq!(
-            check(Some(TIMESTAMP), Some("v1=abc"), BODY, now),
-            Err(Rejection::MalformedSignature)
-        );
-        assert_eq!(
-            check(Some(TIMESTAMP), Some("v0=zz"), BODY, now),
-            Err(Rejection::MalformedSignature)
-        );
+        assert_eq!(check(None, Some(SIGNATURE), BODY, now), Err(Rejection::MissingHeader("X-Slack-Request-Timestamp")));
+        assert_eq!(check(Some(TIMESTAMP), None, BODY, now), Err(Rejection::MissingHeader("X-Slack-Signature")));
+        assert_eq!(check(Some("yesterday"), Some(SIGNATURE), BODY, now), Err(Rejection::MalformedTimestamp));
+        assert_eq!(check(Some(TIMESTAMP), Some("v1=abc"), BODY, now), Err(Rejection::MalformedSignature));
+        assert_eq!(check(Some(TIMESTAMP), Some("v0=zz"), BODY, now), Err(Rejection::MalformedSignature));
     }
 
     #[test]

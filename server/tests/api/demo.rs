@@ -14,15 +14,10 @@ async fn the_demo_seeds_once_and_fills_every_page(db: TestDb) {
     let second = demo::seed(&db.db, now).await.unwrap();
 
     assert!(first.members >= 25 && first.packs >= 3, "{first:?}");
-    assert!(
-        first.answers >= 200 && first.only_me_answers > 0,
-        "{first:?}"
-    );
+    assert!(first.answers >= 200 && first.only_me_answers > 0, "{first:?}");
     assert_eq!(second, None, "seeding twice adds nothing");
     assert_eq!(workspaces::list(db.db.pool(), 10).await.unwrap().len(), 1);
-    let only_me = answers::count_for_workspace(db.db.pool(), &first.workspace_id, "only_me")
-        .await
-        .unwrap();
+    let only_me = answers::count_for_workspace(db.db.pool(), &first.workspace_id, "only_me").await.unwrap();
     assert_eq!(usize::try_from(only_me).unwrap(), first.only_me_answers);
 
     let app = spawn_app(&db).await;
@@ -37,16 +32,12 @@ async fn the_demo_seeds_once_and_fills_every_page(db: TestDb) {
 #[tokio::test]
 async fn an_empty_database_gets_the_demo_but_a_used_one_does_not() {
     let empty = TestDb::sqlite().await;
-    let seeded = demo::seed_if_empty(&empty.db, app::server::now_ms())
-        .await
-        .unwrap();
+    let seeded = demo::seed_if_empty(&empty.db, app::server::now_ms()).await.unwrap();
     assert!(seeded.is_some());
 
     let used = TestDb::sqlite().await;
     crate::helpers::Team::new(&used.db, "A real team").await;
-    let seeded = demo::seed_if_empty(&used.db, app::server::now_ms())
-        .await
-        .unwrap();
+    let seeded = demo::seed_if_empty(&used.db, app::server::now_ms()).await.unwrap();
     assert!(seeded.is_none());
     assert_eq!(workspaces::list(used.db.pool(), 10).await.unwrap().len(), 1);
 }

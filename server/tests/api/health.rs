@@ -21,19 +21,13 @@ async fn a_migrated_app_is_alive_and_ready(db: TestDb) {
 
 async fn a_missing_migration_makes_the_app_not_ready(db: TestDb) {
     let app = spawn_app(&db).await;
-    sqlx::query("DELETE FROM _sqlx_migrations")
-        .execute(app.db.pool())
-        .await
-        .unwrap();
+    sqlx::query("DELETE FROM _sqlx_migrations").execute(app.db.pool()).await.unwrap();
 
     let ready = app.get("/readyz").await;
 
     assert_eq!(ready.status().as_u16(), 503);
     let reason = ready.text().await.unwrap();
-    assert!(
-        reason.contains("migration") && reason.contains("not applied"),
-        "{reason}"
-    );
+    assert!(reason.contains("migration") && reason.contains("not applied"), "{reason}");
 }
 
 async fn a_closed_database_makes_the_app_not_ready_but_still_alive(db: TestDb) {

@@ -52,11 +52,7 @@ impl TestDb {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}/rapport.db", dir.path().display());
         let db = connect_and_migrate(&url).await;
-        TestDb {
-            url,
-            db,
-            _sqlite_dir: Some(dir),
-        }
+        TestDb { url, db, _sqlite_dir: Some(dir) }
     }
 
     /// A new database on the test PostgreSQL server, or `None` (with a loud message) when the
@@ -75,28 +71,17 @@ impl TestDb {
             return None;
         }
         static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let name = format!(
-            "rapport_test_{}_{}_{}",
-            unix_secs(),
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        );
+        let name =
+            format!("rapport_test_{}_{}_{}", unix_secs(), std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed));
         let mut admin = AnyConnection::connect(&admin_url).await.unwrap();
-        admin
-            .execute(format!("CREATE DATABASE \"{name}\"").as_str())
-            .await
-            .unwrap();
+        admin.execute(format!("CREATE DATABASE \"{name}\"").as_str()).await.unwrap();
         admin.close().await.unwrap();
         let url = match admin_url.rsplit_once('/') {
             Some((server, _)) => format!("{server}/{name}"),
             None => panic!("RAPPORT_TEST_POSTGRES_URL must end in /<database>"),
         };
         let db = connect_and_migrate(&url).await;
-        Some(TestDb {
-            url,
-            db,
-            _sqlite_dir: None,
-        })
+        Some(TestDb { url, db, _sqlite_dir: None })
     }
 
     pub fn backend(&self) -> Backend {
@@ -111,15 +96,11 @@ async fn connect_and_migrate(url: &str) -> Db {
 }
 
 fn postgres_admin_url() -> String {
-    std::env::var("RAPPORT_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| DEFAULT_POSTGRES_ADMIN_URL.to_owned())
+    std::env::var("RAPPORT_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_ADMIN_URL.to_owned())
 }
 
 fn unix_secs() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
 }
 
 /// Checks the server once per test process, and drops test databases left by old runs.
@@ -139,22 +120,15 @@ async fn postgres_reachable(admin_url: &str) -> bool {
 }
 
 async fn drop_stale_databases(admin: &mut AnyConnection) {
-    let names: Vec<(String,)> =
-        sqlx::query_as("SELECT datname FROM pg_database WHERE datname LIKE 'rapport_test_%'")
-            .fetch_all(&mut *admin)
-            .await
-            .unwrap_or_default();
+    let names: Vec<(String,)> = sqlx::query_as("SELECT datname FROM pg_database WHERE datname LIKE 'rapport_test_%'")
+        .fetch_all(&mut *admin)
+        .await
+        .unwrap_or_default();
     let cutoff = unix_secs().saturating_sub(STALE_AFTER_SECS);
     for (name,) in names {
-        let created: u64 = name
-            .split('_')
-            .nth(2)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(u64::MAX);
+        let created: u64 = name.split('_').nth(2).and_then(|s| s.parse().ok()).unwrap_or(u64::MAX);
         if created < cutoff {
-            let _ = admin
-                .execute(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)").as_str())
-                .await;
+            let _ = admin.execute(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)").as_str()).await;
         }
     }
 }
@@ -172,11 +146,7 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client
-            .get(format!("{}{path}", self.address))
-            .send()
-            .await
-            .unwrap()
+        self.client.get(format!("{}{path}", self.address)).send().await.unwrap()
     }
 
     /// GETs a page and returns its status and HTML.
@@ -204,34 +174,16 @@ pub async fn spawn_app(test_db: &TestDb) -> TestApp {
     let app = Application::build(config).await.unwrap();
     let address = format!("http://127.0.0.1:{}", app.port());
     let db = app.db().clone();
-    let emulator = app
-        .emulator()
-        .expect("no Slack configured, so the emulator is on")
-        .clone();
+    let emulator = app.emulator().expect("no Slack configured, so the emulator is on").clone();
     tokio::spawn(app.run_until(std::future::pending()));
-    TestApp {
-        address,
-        db,
-        client: reqwest::Client::new(),
-        emulator,
-    }
+    TestApp { address, db, client: reqwest::Client::new(), emulator }
 }
 
 impl TestApp {
     /// POSTs `body` to a Slack endpoint, signed as Slack signs it, `age_secs` ago.
-    pub async fn slack_post_at(
-        &self,
-        path: &str,
-        body: &str,
-        content_type: &str,
-        age_secs: i64,
-    ) -> reqwest::Response {
+    pub async fn slack_post_at(&self, path: &str, body: &str, content_type: &str, age_secs: i64) -> reqwest::Response {
         let timestamp = (chrono::Utc::now().timestamp() - age_secs).to_string();
-        let signature = sign(
-            &SigningSecret::new(SIGNING_SECRET),
-            &timestamp,
-            body.as_bytes(),
-        );
+        let signature = sign(&SigningSecret::new(SIGNING_SECRET), &timestamp, body.as_bytes());
         self.client
             .post(format!("{}{path}", self.address))
             .header("content-type", content_type)
@@ -244,24 +196,12 @@ impl TestApp {
     }
 
     /// Delivers an Events API callback for `team_id`, signed, and returns the HTTP status.
-    pub async fn deliver_event(
-        &self,
-        team_id: &str,
-        event_id: &str,
-        event: serde_json::Value,
-    ) -> u16 {
+    pub async fn deliver_event(&self, team_id: &str, event_id: &str, event: serde_json::Value) -> u16 {
         let envelope = serde_json::json!({
             "token": "unused", "team_id": team_id, "api_app_id": "AEMULATOR1", "type": "event_callback",
             "event_id": event_id, "event_time": chrono::Utc::now().timestamp(), "event": event,
         });
-        let response = self
-            .slack_post_at(
-                "/slack/events",
-                &envelope.to_string(),
-                "application/json",
-                0,
-            )
-            .await;
+        let response = self.slack_post_at("/slack/events", &envelope.to_string(), "application/json", 0).await;
         response.status().as_u16()
     }
 
@@ -278,17 +218,9 @@ impl TestApp {
             ("trigger_id", "1.2.3"),
         ])
         .unwrap();
-        let response = self
-            .slack_post_at(
-                "/slack/commands",
-                &body,
-                "application/x-www-form-urlencoded",
-                0,
-            )
-            .await;
+        let response = self.slack_post_at("/slack/commands", &body, "application/x-www-form-urlencoded", 0).await;
         assert_eq!(response.status().as_u16(), 200);
-        let reply: serde_json::Value =
-            serde_json::from_str(&response.text().await.unwrap()).unwrap();
+        let reply: serde_json::Value = serde_json::from_str(&response.text().await.unwrap()).unwrap();
         assert_eq!(reply["response_type"], "ephemeral");
         reply["text"].as_str().unwrap().to_owned()
     }
@@ -347,12 +279,7 @@ impl Team {
             updated_at: START_MS,
         };
         packs::insert(db.pool(), &pack).await.unwrap();
-        Team {
-            db: db.clone(),
-            workspace_id,
-            pack_id,
-            clock: START_MS,
-        }
+        Team { db: db.clone(), workspace_id, pack_id, clock: START_MS }
     }
 
     /// Adds a human member; returns their id.
@@ -361,12 +288,7 @@ impl Team {
     }
 
     /// Adds a member after `adjust` sets flags on the row; returns their id.
-    pub async fn member_row(
-        &self,
-        name: &str,
-        title: &str,
-        adjust: impl FnOnce(&mut members::MemberRow),
-    ) -> String {
+    pub async fn member_row(&self, name: &str, title: &str, adjust: impl FnOnce(&mut members::MemberRow)) -> String {
         let id = new_id();
         let mut row = members::MemberRow {
             id: id.clone(),
@@ -409,13 +331,7 @@ impl Team {
 
     /// Records that `member` answered `question` (through a prompt), one minute after the
     /// previous answer of this team.
-    pub async fn answer(
-        &mut self,
-        member: &str,
-        question: &str,
-        text: &str,
-        visibility: &str,
-    ) -> String {
+    pub async fn answer(&mut self, member: &str, question: &str, text: &str, visibility: &str) -> String {
         self.clock += 60_000;
         let prompt = prompts::PromptRow {
             id: new_id(),

@@ -18,26 +18,18 @@ async fn the_directory_lists_people_with_counts_and_their_latest_answer(db: Test
     let ada = team.member("Ada Lovelace", "Staff Engineer").await;
     team.member("Grace Hopper", "Admiral").await;
     let question = team.question("What did you have for breakfast?").await;
-    team.answer(&ada, &question, "Porridge with blueberries", "team")
-        .await;
-    team.answer(&ada, &question, "Nobody needs to know this", "only_me")
-        .await;
+    team.answer(&ada, &question, "Porridge with blueberries", "team").await;
+    team.answer(&ada, &question, "Nobody needs to know this", "only_me").await;
 
     let (status, html) = app.page("/people").await;
 
     assert_eq!(status, 200);
     assert!(html.contains("Ada Lovelace") && html.contains("Staff Engineer"));
     assert!(html.contains("Grace Hopper"));
-    assert!(
-        html.contains("1 answer<"),
-        "only the team answer is counted"
-    );
+    assert!(html.contains("1 answer<"), "only the team answer is counted");
     assert!(html.contains("Porridge with blueberries"));
     assert!(!html.contains("Nobody needs to know this"));
-    assert!(
-        html.contains(r#"type="search""#),
-        "the filter box is on the page"
-    );
+    assert!(html.contains(r#"type="search""#), "the filter box is on the page");
 }
 
 async fn a_profile_shows_team_answers_with_questions_and_never_only_me(db: TestDb) {
@@ -47,18 +39,14 @@ async fn a_profile_shows_team_answers_with_questions_and_never_only_me(db: TestD
     let older = team.question("Favourite breakfast?").await;
     let newer = team.question("Best trip you took?").await;
     team.answer(&ada, &older, "Porridge", "team").await;
-    team.answer(&ada, &newer, "Lisbon by night train", "team")
-        .await;
-    team.answer(&ada, &newer, "A private thought about Lisbon", "only_me")
-        .await;
+    team.answer(&ada, &newer, "Lisbon by night train", "team").await;
+    team.answer(&ada, &newer, "A private thought about Lisbon", "only_me").await;
 
     let (status, html) = app.page(&format!("/people/{ada}")).await;
 
     assert_eq!(status, 200);
     assert!(html.contains("Ada Lovelace"));
-    let newest = html
-        .find("Lisbon by night train")
-        .expect("newer team answer shown");
+    let newest = html.find("Lisbon by night train").expect("newer team answer shown");
     let oldest = html.find("Porridge").expect("older team answer shown");
     assert!(newest < oldest, "answers are newest first");
     assert!(html.contains("Best trip you took?") && html.contains("Favourite breakfast?"));
@@ -73,17 +61,13 @@ async fn the_question_pages_show_counts_and_everyones_team_answers(db: TestDb) {
     let question = team.question("What did you have for breakfast?").await;
     team.question("Where would you like to travel next?").await;
     team.answer(&ada, &question, "Porridge", "team").await;
-    team.answer(&grace, &question, "Coffee, strong", "team")
-        .await;
-    team.answer(&grace, &question, "Secret second breakfast", "only_me")
-        .await;
+    team.answer(&grace, &question, "Coffee, strong", "team").await;
+    team.answer(&grace, &question, "Secret second breakfast", "only_me").await;
 
     let (status, list) = app.page("/questions").await;
     assert_eq!(status, 200);
     assert!(list.contains("What did you have for breakfast?") && list.contains("2 answers"));
-    assert!(
-        list.contains("Where would you like to travel next?") && list.contains("no answers yet")
-    );
+    assert!(list.contains("Where would you like to travel next?") && list.contains("no answers yet"));
 
     let (status, page) = app.page(&format!("/questions/{question}")).await;
     assert_eq!(status, 200);
@@ -113,12 +97,7 @@ async fn a_server_function_answers_with_json(db: TestDb) {
     let team = Team::new(&app.db, "Acme").await;
     team.member("Ada Lovelace", "Staff Engineer").await;
 
-    let response = app
-        .client
-        .post(format!("{}/api/people/list", app.address))
-        .send()
-        .await
-        .unwrap();
+    let response = app.client.post(format!("{}/api/people/list", app.address)).send().await.unwrap();
 
     assert_eq!(response.status().as_u16(), 200);
     let people: serde_json::Value = serde_json::from_str(&response.text().await.unwrap()).unwrap();
@@ -129,20 +108,14 @@ async fn a_server_function_answers_with_json(db: TestDb) {
 async fn a_database_failure_shows_a_reference_and_not_the_cause(db: TestDb) {
     let app = spawn_app(&db).await;
     Team::new(&app.db, "Acme").await;
-    sqlx::query("DROP TABLE answers")
-        .execute(app.db.pool())
-        .await
-        .unwrap();
+    sqlx::query("DROP TABLE answers").execute(app.db.pool()).await.unwrap();
 
     let (status, html) = app.page("/people").await;
 
     assert_eq!(status, 500);
     assert!(html.contains("Something went wrong"));
-    let reference = html
-        .split("<code>")
-        .nth(1)
-        .and_then(|rest| rest.split("</code>").next())
-        .expect("a reference id is shown");
+    let reference =
+        html.split("<code>").nth(1).and_then(|rest| rest.split("</code>").next()).expect("a reference id is shown");
     assert_eq!(reference.len(), 8, "{reference}");
     assert!(!html.to_lowercase().contains("no such table") && !html.contains("does not exist"));
 }

@@ -17,19 +17,12 @@ async fn demo_app(db: &TestDb) -> TestApp {
 }
 
 async fn count_events(app: &TestApp) -> i64 {
-    let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM slack_events")
-        .fetch_one(app.db.pool())
-        .await
-        .unwrap();
+    let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM slack_events").fetch_one(app.db.pool()).await.unwrap();
     count
 }
 
 async fn workspace_id(app: &TestApp) -> String {
-    workspaces::find_by_slack_team_id(app.db.pool(), TEAM)
-        .await
-        .unwrap()
-        .unwrap()
-        .id
+    workspaces::find_by_slack_team_id(app.db.pool(), TEAM).await.unwrap().unwrap().id
 }
 
 fn dm(user: &str, text: &str) -> serde_json::Value {
@@ -50,50 +43,28 @@ on_both_backends!(
 
 async fn requests_that_are_not_verifiably_from_slack_are_refused_and_change_nothing(db: TestDb) {
     let app = demo_app(&db).await;
-    let event =
-        json!({ "type": "event_callback", "team_id": TEAM, "event_id": "EvBad", "event_time": 1,
+    let event = json!({ "type": "event_callback", "team_id": TEAM, "event_id": "EvBad", "event_time": 1,
                         "event": { "type": "team_join", "user": { "id": "UNEW" } } })
-        .to_string();
+    .to_string();
 
-    let stale = app
-        .slack_post_at("/slack/events", &event, "application/json", 301)
-        .await;
-    let future = app
-        .slack_post_at("/slack/events", &event, "application/json", -301)
-        .await;
-    let unsigned = app
-        .client
-        .post(format!("{}/slack/events", app.address))
-        .body(event.clone())
-        .send()
-        .await
-        .unwrap();
+    let stale = app.slack_post_at("/slack/events", &event, "application/json", 301).await;
+    let future = app.slack_post_at("/slack/events", &event, "application/json", -301).await;
+    let unsigned = app.client.post(format!("{}/slack/events", app.address)).body(event.clone()).send().await.unwrap();
     let forged = app
         .client
         .post(format!("{}/slack/events", app.address))
-        .header(
-            "x-slack-request-timestamp",
-            chrono::Utc::now().timestamp().to_string(),
-        )
+        .header("x-slack-request-timestamp", chrono::Utc::now().timestamp().to_string())
         .header("x-slack-signature", format!("v0={}", "0".repeat(64)))
         .body(event.clone())
         .send()
         .await
         .unwrap();
-    let command = app
-        .client
-        .post(format!("{}/slack/commands", app.address))
-        .body("team_id=T&user_id=U")
-        .send()
-        .await
-        .unwrap();
+    let command =
+        app.client.post(format!("{}/slack/commands", app.address)).body("team_id=T&user_id=U").send().await.unwrap();
 
     for response in [stale, future, unsigned, forged, command] {
         assert_eq!(response.status().as_u16(), 401);
-        assert!(
-            !response.text().await.unwrap().is_empty(),
-            "a short reason is given"
-        );
+        assert!(!response.text().await.unwrap().is_empty(), "a short reason is given");
     }
     assert_eq!(count_events(&app).await, 0);
 }
@@ -104,9 +75,7 @@ async fn url_verification_echoes_the_challenge() {
     let app = spawn_app(&db).await;
     let body = json!({ "type": "url_verification", "token": "x", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P" });
 
-    let response = app
-        .slack_post_at("/slack/events", &body.to_string(), "application/json", 0)
-        .await;
+    let response = app.slack_post_at("/slack/events", &body.to_string(), "application/json", 0).await;
 
     assert_eq!(response.status().as_u16(), 200);
     let reply: serde_json::Value = serde_json::from_str(&response.text().await.unwrap()).unwrap();
@@ -122,21 +91,12 @@ async fn unknown_events_and_org_wide_payloads_are_acknowledged_not_retried() {
     let odd = json!({ "type": "event_callback", "team_id": TEAM, "event_id": "EvOdd", "event_time": 1,
                       "event": { "type": "reaction_added", "user": MEMBER, "reaction": "tada" } });
 
-    for body in [
-        org_wide,
-        odd,
-        json!({ "type": "app_rate_limited", "minute_rate_limited": 1 }),
-    ] {
-        let response = app
-            .slack_post_at("/slack/events", &body.to_string(), "application/json", 0)
-            .await;
+    for body in [org_wide, odd, json!({ "type": "app_rate_limited", "minute_rate_limited": 1 })] {
+        let response = app.slack_post_at("/slack/events", &body.to_string(), "application/json", 0).await;
         assert_eq!(response.status().as_u16(), 200, "{body}");
     }
     eventually("both callbacks are processed", || async {
-        slack_events::list_unprocessed(app.db.pool(), 10)
-            .await
-            .unwrap()
-            .is_empty()
+        slack_events::list_unprocessed(app.db.pool(), 10).await.unwrap().is_empty()
     })
     .await;
     assert_eq!(count_events(&app).await, 2);
@@ -157,9 +117,8 @@ async fn the_same_event_delivered_three_times_is_stored_and_processed_once(db: T
             envelope.to_string().as_bytes(),
         );
         if retry > 0 {
-            request = request
-                .header("x-slack-retry-num", retry.to_string())
-                .header("x-slack-retry-reason", "http_timeout");
+            request =
+                request.header("x-slack-retry-num", retry.to_string()).header("x-slack-retry-reason", "http_timeout");
         }
         let response = request
             .header("x-slack-request-timestamp", timestamp)
@@ -173,18 +132,14 @@ async fn the_same_event_delivered_three_times_is_stored_and_processed_once(db: T
 
     let workspace = workspace_id(&app).await;
     eventually("the newcomer is a member", || async {
-        members::find_by_slack_user_id(app.db.pool(), &workspace, "UNEWCOMER")
-            .await
-            .unwrap()
-            .is_some()
+        members::find_by_slack_user_id(app.db.pool(), &workspace, "UNEWCOMER").await.unwrap().is_some()
     })
     .await;
     assert_eq!(count_events(&app).await, 1);
-    let (rows,): (i64,) =
-        sqlx::query_as("SELECT COUNT(*) FROM members WHERE slack_user_id = 'UNEWCOMER'")
-            .fetch_one(app.db.pool())
-            .await
-            .unwrap();
+    let (rows,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM members WHERE slack_user_id = 'UNEWCOMER'")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
     assert_eq!(rows, 1);
 }
 
@@ -196,31 +151,29 @@ async fn team_join_and_user_change_keep_the_roster_current(db: TestDb) {
                 "profile": { "real_name": "Kai Changes", "title": title } })
     };
 
+    app.deliver_event(TEAM, "EvA", json!({ "type": "team_join", "user": user("Intern", false) })).await;
     app.deliver_event(
         TEAM,
-        "EvA",
-        json!({ "type": "team_join", "user": user("Intern", false) }),
+        "EvB",
+        json!({ "type": "user_change", "user": user("Engineer", false), "event_ts": "1", "cache_ts": 1 }),
     )
     .await;
-    app.deliver_event(TEAM, "EvB", json!({ "type": "user_change", "user": user("Engineer", false), "event_ts": "1", "cache_ts": 1 }))
-        .await;
     eventually("the title is updated", || async {
-        let member = members::find_by_slack_user_id(app.db.pool(), &workspace, "UCHANGE")
-            .await
-            .unwrap();
-        member
-            .is_some_and(|m| m.title == "Engineer" && m.time_zone.as_deref() == Some("Asia/Tokyo"))
+        let member = members::find_by_slack_user_id(app.db.pool(), &workspace, "UCHANGE").await.unwrap();
+        member.is_some_and(|m| m.title == "Engineer" && m.time_zone.as_deref() == Some("Asia/Tokyo"))
     })
     .await;
     let (_, directory) = app.page("/people").await;
     assert!(directory.contains("Kai Changes"));
 
-    app.deliver_event(TEAM, "EvC", json!({ "type": "user_change", "user": user("Engineer", true), "event_ts": "2", "cache_ts": 2 }))
-        .await;
+    app.deliver_event(
+        TEAM,
+        "EvC",
+        json!({ "type": "user_change", "user": user("Engineer", true), "event_ts": "2", "cache_ts": 2 }),
+    )
+    .await;
     eventually("the member is deactivated", || async {
-        let member = members::find_by_slack_user_id(app.db.pool(), &workspace, "UCHANGE")
-            .await
-            .unwrap();
+        let member = members::find_by_slack_user_id(app.db.pool(), &workspace, "UCHANGE").await.unwrap();
         member.is_some_and(|m| m.is_deleted == 1)
     })
     .await;
@@ -231,18 +184,10 @@ async fn team_join_and_user_change_keep_the_roster_current(db: TestDb) {
 async fn asking_then_replying_in_the_dm_stores_the_answer_and_shows_it_on_the_profile(db: TestDb) {
     let app = demo_app(&db).await;
     let workspace = workspace_id(&app).await;
-    let member = members::find_by_slack_user_id(app.db.pool(), &workspace, MEMBER)
-        .await
-        .unwrap()
-        .unwrap();
+    let member = members::find_by_slack_user_id(app.db.pool(), &workspace, MEMBER).await.unwrap().unwrap();
     // The demo may have left this member an open question; answer it away first.
-    if let Some(open) = prompts::find_open_for_member(app.db.pool(), &member.id)
-        .await
-        .unwrap()
-    {
-        prompts::update_status(app.db.pool(), &open.id, &open.status, "skipped", 1)
-            .await
-            .unwrap();
+    if let Some(open) = prompts::find_open_for_member(app.db.pool(), &member.id).await.unwrap() {
+        prompts::update_status(app.db.pool(), &open.id, &open.status, "skipped", 1).await.unwrap();
     }
 
     let reply = app.command(TEAM, MEMBER, "ask").await;
@@ -254,39 +199,24 @@ async fn asking_then_replying_in_the_dm_stores_the_answer_and_shows_it_on_the_pr
             .any(|m| m.channel == format!("D{MEMBER}") && m.text.starts_with("Today's question"))
     })
     .await;
-    let prompt = prompts::find_open_for_member(app.db.pool(), &member.id)
-        .await
-        .unwrap()
-        .unwrap();
+    let prompt = prompts::find_open_for_member(app.db.pool(), &member.id).await.unwrap().unwrap();
     assert_eq!(prompt.status, "sent");
     assert!(prompt.slack_message_ts.is_some());
     let again = app.command(TEAM, MEMBER, "ask").await;
     assert!(again.contains("already have a question"), "{again}");
 
-    let status = app
-        .deliver_event(
-            TEAM,
-            "EvDm1",
-            dm(MEMBER, "  Kayaking at dawn on a glassy lake  "),
-        )
-        .await;
+    let status = app.deliver_event(TEAM, "EvDm1", dm(MEMBER, "  Kayaking at dawn on a glassy lake  ")).await;
     assert_eq!(status, 200);
 
     eventually("the reply is the answer", || async {
-        prompts::find_open_for_member(app.db.pool(), &member.id)
-            .await
-            .unwrap()
-            .is_none()
+        prompts::find_open_for_member(app.db.pool(), &member.id).await.unwrap().is_none()
     })
     .await;
     let (status, profile) = app.page(&format!("/people/{}", member.id)).await;
     assert_eq!(status, 200);
     assert!(profile.contains("Kayaking at dawn on a glassy lake"));
     eventually("the bot thanks the member", || async {
-        app.emulator
-            .messages()
-            .iter()
-            .any(|m| m.channel == format!("D{MEMBER}") && m.text.starts_with("Thanks!"))
+        app.emulator.messages().iter().any(|m| m.channel == format!("D{MEMBER}") && m.text.starts_with("Thanks!"))
     })
     .await;
 }
@@ -294,37 +224,20 @@ async fn asking_then_replying_in_the_dm_stores_the_answer_and_shows_it_on_the_pr
 async fn a_dm_without_an_open_question_gets_a_hint_and_stores_nothing(db: TestDb) {
     let app = demo_app(&db).await;
     let workspace = workspace_id(&app).await;
-    let member = members::find_by_slack_user_id(app.db.pool(), &workspace, MEMBER)
-        .await
-        .unwrap()
-        .unwrap();
-    if let Some(open) = prompts::find_open_for_member(app.db.pool(), &member.id)
-        .await
-        .unwrap()
-    {
-        prompts::update_status(app.db.pool(), &open.id, &open.status, "skipped", 1)
-            .await
-            .unwrap();
+    let member = members::find_by_slack_user_id(app.db.pool(), &workspace, MEMBER).await.unwrap().unwrap();
+    if let Some(open) = prompts::find_open_for_member(app.db.pool(), &member.id).await.unwrap() {
+        prompts::update_status(app.db.pool(), &open.id, &open.status, "skipped", 1).await.unwrap();
     }
     let answers_before =
-        app::server::db::answers::count_for_workspace(app.db.pool(), &workspace, "team")
-            .await
-            .unwrap();
+        app::server::db::answers::count_for_workspace(app.db.pool(), &workspace, "team").await.unwrap();
 
-    app.deliver_event(TEAM, "EvDm2", dm(MEMBER, "hello there"))
-        .await;
+    app.deliver_event(TEAM, "EvDm2", dm(MEMBER, "hello there")).await;
 
     eventually("the member gets a hint", || async {
-        app.emulator
-            .messages()
-            .iter()
-            .any(|m| m.text.contains("/rapport ask"))
+        app.emulator.messages().iter().any(|m| m.text.contains("/rapport ask"))
     })
     .await;
-    let answers_after =
-        app::server::db::answers::count_for_workspace(app.db.pool(), &workspace, "team")
-            .await
-            .unwrap();
+    let answers_after = app::server::db::answers::count_for_workspace(app.db.pool(), &workspace, "team").await.unwrap();
     assert_eq!(answers_after, answers_before);
 }
 
@@ -332,11 +245,7 @@ async fn pause_resume_profile_and_help_answer_privately(db: TestDb) {
     let app = demo_app(&db).await;
     let workspace = workspace_id(&app).await;
     let paused_until = || async {
-        members::find_by_slack_user_id(app.db.pool(), &workspace, MEMBER)
-            .await
-            .unwrap()
-            .unwrap()
-            .paused_until
+        members::find_by_slack_user_id(app.db.pool(), &workspace, MEMBER).await.unwrap().unwrap().paused_until
     };
 
     let reply = app.command(TEAM, MEMBER, "pause until 2999-01-01").await;
@@ -352,20 +261,12 @@ async fn pause_resume_profile_and_help_answer_privately(db: TestDb) {
     assert!(paused_until().await.is_some());
 
     let pinned = demo_pinned_member();
-    let reply = app
-        .command(TEAM, MEMBER, &format!("profile <@{}|lena>", pinned.0))
-        .await;
+    let reply = app.command(TEAM, MEMBER, &format!("profile <@{}|lena>", pinned.0)).await;
     assert!(reply.contains(&pinned.1), "{reply}");
-    assert!(
-        !reply.contains("washing powder"),
-        "only-me answers are not shown: {reply}"
-    );
+    assert!(!reply.contains("washing powder"), "only-me answers are not shown: {reply}");
     for text in ["help", "", "dance"] {
         let reply = app.command(TEAM, MEMBER, text).await;
-        assert!(
-            reply.contains("/rapport ask") && reply.contains("/rapport pause"),
-            "{text}: {reply}"
-        );
+        assert!(reply.contains("/rapport ask") && reply.contains("/rapport pause"), "{text}: {reply}");
     }
 }
 
@@ -377,52 +278,36 @@ fn demo_pinned_member() -> (String, String) {
 async fn after_an_uninstall_late_events_and_commands_do_nothing(db: TestDb) {
     let app = demo_app(&db).await;
 
-    app.deliver_event(
-        TEAM,
-        "EvRevoke",
-        json!({ "type": "tokens_revoked", "tokens": { "bot": ["UDEMOBOT"] } }),
-    )
-    .await;
-    app.deliver_event(TEAM, "EvUninstall", json!({ "type": "app_uninstalled" }))
-        .await;
+    app.deliver_event(TEAM, "EvRevoke", json!({ "type": "tokens_revoked", "tokens": { "bot": ["UDEMOBOT"] } })).await;
+    app.deliver_event(TEAM, "EvUninstall", json!({ "type": "app_uninstalled" })).await;
     eventually("the workspace is uninstalled", || async {
-        let workspace = workspaces::find_by_slack_team_id(app.db.pool(), TEAM)
-            .await
-            .unwrap()
-            .unwrap();
+        let workspace = workspaces::find_by_slack_team_id(app.db.pool(), TEAM).await.unwrap().unwrap();
         workspace.status == "uninstalled" && workspace.uninstalled_at.is_some()
     })
     .await;
 
-    app.deliver_event(TEAM, "EvLate", dm(MEMBER, "a late reply"))
-        .await;
+    app.deliver_event(TEAM, "EvLate", dm(MEMBER, "a late reply")).await;
     let reply = app.command(TEAM, MEMBER, "ask").await;
 
     assert!(reply.contains("not set up"), "{reply}");
     eventually("the late event is handled", || async {
-        slack_events::list_unprocessed(app.db.pool(), 10)
-            .await
-            .unwrap()
-            .is_empty()
+        slack_events::list_unprocessed(app.db.pool(), 10).await.unwrap().is_empty()
     })
     .await;
-    assert!(
-        app.emulator.messages().is_empty(),
-        "nothing was sent: {:?}",
-        app.emulator.messages()
-    );
+    assert!(app.emulator.messages().is_empty(), "nothing was sent: {:?}", app.emulator.messages());
 }
 
 async fn opening_app_home_publishes_the_members_home(db: TestDb) {
     let app = demo_app(&db).await;
 
-    app.deliver_event(TEAM, "EvHome", json!({ "type": "app_home_opened", "user": MEMBER, "channel": format!("D{MEMBER}"), "tab": "home" }))
-        .await;
-
-    eventually("the home view is published", || async {
-        app.emulator.home_view(MEMBER).is_some()
-    })
+    app.deliver_event(
+        TEAM,
+        "EvHome",
+        json!({ "type": "app_home_opened", "user": MEMBER, "channel": format!("D{MEMBER}"), "tab": "home" }),
+    )
     .await;
+
+    eventually("the home view is published", || async { app.emulator.home_view(MEMBER).is_some() }).await;
     let view = app.emulator.home_view(MEMBER).unwrap();
     assert_eq!(view["type"], "home");
     assert!(view.to_string().contains("Answer a question now"));

@@ -15,10 +15,7 @@ use app::{
 use crate::helpers::{Team, TestDb};
 
 fn viewer(team: &Team) -> Viewer {
-    Viewer {
-        db: team.db.clone(),
-        workspace_id: team.workspace_id.clone(),
-    }
+    Viewer { db: team.db.clone(), workspace_id: team.workspace_id.clone() }
 }
 
 fn names(people: &[PersonSummary]) -> Vec<&str> {
@@ -51,15 +48,9 @@ async fn the_directory_counts_only_team_answers_and_shows_the_latest(db: TestDb)
 
     assert_eq!(names(&directory), ["Ada Lovelace", "Grace Hopper"]);
     let ada_card = &directory[0];
-    assert_eq!(
-        ada_card.answer_count, 2,
-        "the only-me answer is not counted"
-    );
+    assert_eq!(ada_card.answer_count, 2, "the only-me answer is not counted");
     let latest = ada_card.latest.as_ref().unwrap();
-    assert_eq!(
-        (latest.question.as_str(), latest.text.as_str()),
-        ("Best trip?", "Lisbon by train")
-    );
+    assert_eq!((latest.question.as_str(), latest.text.as_str()), ("Best trip?", "Lisbon by train"));
     assert_eq!(directory[1].answer_count, 0);
     assert_eq!(directory[1].latest, None);
     let _ = grace;
@@ -73,9 +64,7 @@ async fn bots_and_departed_members_are_not_in_the_directory(db: TestDb) {
     let question = team.question("Favourite breakfast?").await;
     team.answer(&gone, &question, "Toast", "team").await;
 
-    members::update_deleted(db.db.pool(), &team.workspace_id, &gone, true, 1)
-        .await
-        .unwrap();
+    members::update_deleted(db.db.pool(), &team.workspace_id, &gone, true, 1).await.unwrap();
 
     let directory = people::directory(&viewer(&team)).await.unwrap();
     assert_eq!(names(&directory), ["Ada Lovelace"]);
@@ -89,28 +78,15 @@ async fn a_profile_lists_team_answers_newest_first_and_never_only_me(db: TestDb)
     let q1 = team.question("Favourite breakfast?").await;
     let q2 = team.question("Best trip?").await;
     team.answer(&ada, &q1, "Porridge", "team").await;
-    team.answer(&ada, &q2, "My diary says otherwise", "only_me")
-        .await;
+    team.answer(&ada, &q2, "My diary says otherwise", "only_me").await;
     team.answer(&ada, &q2, "Lisbon by train", "team").await;
 
-    let profile = people::profile(&viewer(&team), &MemberId::parse(&ada).unwrap())
-        .await
-        .unwrap();
+    let profile = people::profile(&viewer(&team), &MemberId::parse(&ada).unwrap()).await.unwrap();
 
     assert_eq!(profile.name, "Ada Lovelace");
     assert_eq!(profile.time_zone.as_deref(), Some("Europe/Berlin"));
-    let shown: Vec<(&str, &str)> = profile
-        .answers
-        .iter()
-        .map(|a| (a.question.as_str(), a.text.as_str()))
-        .collect();
-    assert_eq!(
-        shown,
-        [
-            ("Best trip?", "Lisbon by train"),
-            ("Favourite breakfast?", "Porridge")
-        ]
-    );
+    let shown: Vec<(&str, &str)> = profile.answers.iter().map(|a| (a.question.as_str(), a.text.as_str())).collect();
+    assert_eq!(shown, [("Best trip?", "Lisbon by train"), ("Favourite breakfast?", "Porridge")]);
 }
 
 async fn question_pages_leave_out_only_me_answers_and_departed_members(db: TestDb) {
@@ -121,33 +97,19 @@ async fn question_pages_leave_out_only_me_answers_and_departed_members(db: TestD
     let question = team.question("Favourite breakfast?").await;
     let unanswered = team.question("Best trip?").await;
     team.answer(&ada, &question, "Porridge", "team").await;
-    team.answer(&grace, &question, "Only my cat knows", "only_me")
-        .await;
+    team.answer(&grace, &question, "Only my cat knows", "only_me").await;
     team.answer(&alan, &question, "Toast", "team").await;
-    members::update_deleted(db.db.pool(), &team.workspace_id, &alan, true, 1)
-        .await
-        .unwrap();
+    members::update_deleted(db.db.pool(), &team.workspace_id, &alan, true, 1).await.unwrap();
 
     let list = questions::list(&viewer(&team)).await.unwrap();
-    let counts: Vec<(&str, i64)> = list
-        .iter()
-        .map(|q| (q.text.as_str(), q.answer_count))
-        .collect();
+    let counts: Vec<(&str, i64)> = list.iter().map(|q| (q.text.as_str(), q.answer_count)).collect();
     assert!(counts.contains(&("Favourite breakfast?", 1)), "{counts:?}");
     assert!(counts.contains(&("Best trip?", 0)), "{counts:?}");
 
-    let detail = questions::detail(&viewer(&team), &QuestionId::parse(&question).unwrap())
-        .await
-        .unwrap();
-    let shown: Vec<(&str, &str)> = detail
-        .answers
-        .iter()
-        .map(|a| (a.name.as_str(), a.text.as_str()))
-        .collect();
+    let detail = questions::detail(&viewer(&team), &QuestionId::parse(&question).unwrap()).await.unwrap();
+    let shown: Vec<(&str, &str)> = detail.answers.iter().map(|a| (a.name.as_str(), a.text.as_str())).collect();
     assert_eq!(shown, [("Ada Lovelace", "Porridge")]);
-    let empty = questions::detail(&viewer(&team), &QuestionId::parse(&unanswered).unwrap())
-        .await
-        .unwrap();
+    let empty = questions::detail(&viewer(&team), &QuestionId::parse(&unanswered).unwrap()).await.unwrap();
     assert!(empty.answers.is_empty());
 }
 
@@ -159,23 +121,15 @@ async fn one_workspace_never_sees_another_workspaces_data(db: TestDb) {
     let our_question = ours.question("Ours?").await;
     let their_question = theirs.question("Theirs?").await;
     ours.answer(&ada, &our_question, "Our answer", "team").await;
-    theirs
-        .answer(&eve, &their_question, "Their answer", "team")
-        .await;
+    theirs.answer(&eve, &their_question, "Their answer", "team").await;
 
     let directory = people::directory(&viewer(&ours)).await.unwrap();
     assert_eq!(names(&directory), ["Ada Lovelace"]);
     let eve_profile = people::profile(&viewer(&ours), &MemberId::parse(&eve).unwrap()).await;
     assert_eq!(eve_profile, Err(AppError::NotFound));
-    let their_page =
-        questions::detail(&viewer(&ours), &QuestionId::parse(&their_question).unwrap()).await;
+    let their_page = questions::detail(&viewer(&ours), &QuestionId::parse(&their_question).unwrap()).await;
     assert_eq!(their_page, Err(AppError::NotFound));
-    let listed: Vec<String> = questions::list(&viewer(&ours))
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|q| q.text)
-        .collect();
+    let listed: Vec<String> = questions::list(&viewer(&ours)).await.unwrap().into_iter().map(|q| q.text).collect();
     assert_eq!(listed, ["Ours?"]);
 }
 
@@ -190,67 +144,29 @@ async fn a_slack_event_id_is_recorded_once(db: TestDb) {
         payload: format!("{{\"at\":{at}}}"),
     };
 
-    let first = slack_events::insert_if_new(pool, &event("Ev01", 1))
-        .await
-        .unwrap();
-    let again = slack_events::insert_if_new(pool, &event("Ev01", 2))
-        .await
-        .unwrap();
-    let other = slack_events::insert_if_new(pool, &event("Ev02", 3))
-        .await
-        .unwrap();
+    let first = slack_events::insert_if_new(pool, &event("Ev01", 1)).await.unwrap();
+    let again = slack_events::insert_if_new(pool, &event("Ev01", 2)).await.unwrap();
+    let other = slack_events::insert_if_new(pool, &event("Ev02", 3)).await.unwrap();
 
     assert_eq!((first, again, other), (true, false, true));
     let pending = slack_events::list_unprocessed(pool, 10).await.unwrap();
-    assert_eq!(
-        pending
-            .iter()
-            .map(|e| e.payload.as_str())
-            .collect::<Vec<_>>(),
-        ["{\"at\":1}", "{\"at\":3}"]
-    );
-    assert!(
-        slack_events::update_processed(pool, "Ev01", 4)
-            .await
-            .unwrap()
-    );
-    assert!(
-        !slack_events::update_processed(pool, "Ev01", 5)
-            .await
-            .unwrap(),
-        "processed once"
-    );
-    assert_eq!(
-        slack_events::list_unprocessed(pool, 10)
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(pending.iter().map(|e| e.payload.as_str()).collect::<Vec<_>>(), ["{\"at\":1}", "{\"at\":3}"]);
+    assert!(slack_events::update_processed(pool, "Ev01", 4).await.unwrap());
+    assert!(!slack_events::update_processed(pool, "Ev01", 5).await.unwrap(), "processed once");
+    assert_eq!(slack_events::list_unprocessed(pool, 10).await.unwrap().len(), 1);
 }
 
 async fn a_member_is_unique_per_workspace_and_slack_user(db: TestDb) {
     let team = Team::new(&db.db, "Acme").await;
-    team.member_row("Ada Lovelace", "Engineer", |m| {
-        m.slack_user_id = "U1".into()
-    })
-    .await;
-    let mut duplicate = members::list_for_workspace(db.db.pool(), &team.workspace_id)
-        .await
-        .unwrap()
-        .remove(0);
+    team.member_row("Ada Lovelace", "Engineer", |m| m.slack_user_id = "U1".into()).await;
+    let mut duplicate = members::list_for_workspace(db.db.pool(), &team.workspace_id).await.unwrap().remove(0);
     duplicate.id = app::server::new_id();
     duplicate.name = "Someone Else".into();
 
     let result = members::insert(db.db.pool(), &duplicate).await;
 
-    assert!(
-        result.is_err(),
-        "a second member with the same Slack user id was stored"
-    );
-    let stored = members::list_for_workspace(db.db.pool(), &team.workspace_id)
-        .await
-        .unwrap();
+    assert!(result.is_err(), "a second member with the same Slack user id was stored");
+    let stored = members::list_for_workspace(db.db.pool(), &team.workspace_id).await.unwrap();
     assert_eq!(stored.len(), 1);
     assert_eq!(stored[0].name, "Ada Lovelace");
 }
@@ -288,12 +204,7 @@ async fn an_answer_with_an_unknown_visibility_is_refused(db: TestDb) {
 
     assert!(refused.is_err(), "visibility 'everyone' was stored");
     assert!(accepted.is_ok(), "{accepted:?}");
-    assert_eq!(
-        answers::count_for_workspace(db.db.pool(), &team.workspace_id, "team")
-            .await
-            .unwrap(),
-        1
-    );
+    assert_eq!(answers::count_for_workspace(db.db.pool(), &team.workspace_id, "team").await.unwrap(), 1);
 }
 
 async fn migrating_again_changes_nothing(db: TestDb) {
@@ -303,13 +214,7 @@ async fn migrating_again_changes_nothing(db: TestDb) {
     db.db.migrate().await.unwrap();
 
     assert!(db.db.readiness().await.is_ok());
-    assert_eq!(
-        members::list_for_workspace(db.db.pool(), &team.workspace_id)
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(members::list_for_workspace(db.db.pool(), &team.workspace_id).await.unwrap().len(), 1);
 }
 
 #[tokio::test]
@@ -318,28 +223,13 @@ async fn sqlite_runs_in_wal_mode_with_foreign_keys_and_a_busy_timeout() {
     assert_eq!(db.backend(), Backend::Sqlite);
     let pool = db.db.pool();
 
-    let (journal,): (String,) = sqlx::query_as("PRAGMA journal_mode")
-        .fetch_one(pool)
-        .await
-        .unwrap();
-    let (foreign_keys,): (i64,) = sqlx::query_as("PRAGMA foreign_keys")
-        .fetch_one(pool)
-        .await
-        .unwrap();
-    let (synchronous,): (i64,) = sqlx::query_as("PRAGMA synchronous")
-        .fetch_one(pool)
-        .await
-        .unwrap();
-    let (busy_timeout,): (i64,) = sqlx::query_as("PRAGMA busy_timeout")
-        .fetch_one(pool)
-        .await
-        .unwrap();
+    let (journal,): (String,) = sqlx::query_as("PRAGMA journal_mode").fetch_one(pool).await.unwrap();
+    let (foreign_keys,): (i64,) = sqlx::query_as("PRAGMA foreign_keys").fetch_one(pool).await.unwrap();
+    let (synchronous,): (i64,) = sqlx::query_as("PRAGMA synchronous").fetch_one(pool).await.unwrap();
+    let (busy_timeout,): (i64,) = sqlx::query_as("PRAGMA busy_timeout").fetch_one(pool).await.unwrap();
 
     // synchronous 1 is NORMAL.
-    assert_eq!(
-        (journal.as_str(), foreign_keys, synchronous, busy_timeout),
-        ("wal", 1, 1, 5000)
-    );
+    assert_eq!((journal.as_str(), foreign_keys, synchronous, busy_timeout), ("wal", 1, 1, 5000));
 }
 
 #[tokio::test]
@@ -347,9 +237,7 @@ async fn a_sqlite_file_and_its_folder_are_created_when_missing() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("nested/deeper/rapport.db");
 
-    let db = app::server::db::Db::connect(&format!("sqlite://{}", path.display()))
-        .await
-        .unwrap();
+    let db = app::server::db::Db::connect(&format!("sqlite://{}", path.display())).await.unwrap();
     db.migrate().await.unwrap();
 
     assert!(path.is_file());

@@ -30,10 +30,7 @@ impl Visibility {
         match raw {
             "team" => Ok(Visibility::Team),
             "only_me" => Ok(Visibility::OnlyMe),
-            _ => Err(AppError::Invalid {
-                field: "visibility".into(),
-                message: "must be team or only_me".into(),
-            }),
+            _ => Err(AppError::Invalid { field: "visibility".into(), message: "must be team or only_me".into() }),
         }
     }
 }
@@ -45,10 +42,7 @@ pub struct AnswerText(String);
 impl AnswerText {
     pub fn parse(raw: &str) -> Result<Self, AppError> {
         let text = raw.trim();
-        let invalid = |message: String| AppError::Invalid {
-            field: "answer".into(),
-            message,
-        };
+        let invalid = |message: String| AppError::Invalid { field: "answer".into(), message };
         if text.is_empty() {
             return Err(invalid("Please write an answer first.".into()));
         }
@@ -72,22 +66,15 @@ mod tests {
 
     #[test]
     fn an_answer_is_trimmed_and_must_not_be_empty() {
-        assert_eq!(
-            AnswerText::parse("  Porridge \n").unwrap().as_str(),
-            "Porridge"
-        );
-        assert!(
-            matches!(AnswerText::parse(" \n\t"), Err(AppError::Invalid { field, .. }) if field == "answer")
-        );
+        assert_eq!(AnswerText::parse("  Porridge \n").unwrap().as_str(), "Porridge");
+        assert!(matches!(AnswerText::parse(" \n\t"), Err(AppError::Invalid { field, .. }) if field == "answer"));
     }
 
     #[test]
     fn an_answer_may_have_three_thousand_characters_but_not_more() {
         assert!(AnswerText::parse(&"é".repeat(3_000)).is_ok());
         let too_long = AnswerText::parse(&"a".repeat(3_001));
-        assert!(
-            matches!(too_long, Err(AppError::Invalid { message, .. }) if message.contains("3001"))
-        );
+        assert!(matches!(too_long, Err(AppError::Invalid { message, .. }) if message.contains("3001")));
     }
 
     #[test]

@@ -28,9 +28,7 @@ impl PersonSummary {
     /// the name or the title, ignoring case.
     pub fn matches(&self, filter: &str) -> bool {
         let haystack = format!("{} {}", self.name, self.title).to_lowercase();
-        filter
-            .split_whitespace()
-            .all(|word| haystack.contains(&word.to_lowercase()))
+        filter.split_whitespace().all(|word| haystack.contains(&word.to_lowercase()))
     }
 }
 

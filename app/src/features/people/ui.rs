@@ -45,12 +45,7 @@ fn Directory(people: Vec<PersonSummary>, filter: RwSignal<String>) -> impl IntoV
     let people = StoredValue::new(people);
     let visible = Memo::new(move |_| {
         let filter = filter.get();
-        people.with_value(|all| {
-            all.iter()
-                .filter(|p| p.matches(&filter))
-                .cloned()
-                .collect::<Vec<_>>()
-        })
+        people.with_value(|all| all.iter().filter(|p| p.matches(&filter)).cloned().collect::<Vec<_>>())
     });
     let shown = move || visible.with(Vec::len);
     view! {
@@ -105,10 +100,7 @@ fn PersonCard(person: PersonSummary) -> impl IntoView {
 #[component]
 pub fn ProfilePage() -> impl IntoView {
     let params = use_params_map();
-    let profile = Resource::new(
-        move || params.read().get("id").unwrap_or_default(),
-        get_person,
-    );
+    let profile = Resource::new(move || params.read().get("id").unwrap_or_default(), get_person);
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             <AppErrorBoundary>
@@ -122,14 +114,7 @@ pub fn ProfilePage() -> impl IntoView {
 
 #[component]
 fn ProfileView(profile: Profile) -> impl IntoView {
-    let Profile {
-        name,
-        title,
-        avatar_url,
-        time_zone,
-        answers,
-        ..
-    } = profile;
+    let Profile { name, title, avatar_url, time_zone, answers, .. } = profile;
     let empty = answers.is_empty();
     view! {
         <Title text=name.clone()/>

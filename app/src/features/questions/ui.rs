@@ -34,13 +34,15 @@ fn QuestionList(questions: Vec<QuestionSummary>) -> impl IntoView {
     }
     group_by_pack(questions)
         .into_iter()
-        .map(|(pack, questions)| view! {
-            <section class="pack">
-                <h2 class="section-title">{pack}</h2>
-                <ul class="question-list">
-                    {questions.into_iter().map(|q| view! { <QuestionRow question=q/> }).collect_view()}
-                </ul>
-            </section>
+        .map(|(pack, questions)| {
+            view! {
+                <section class="pack">
+                    <h2 class="section-title">{pack}</h2>
+                    <ul class="question-list">
+                        {questions.into_iter().map(|q| view! { <QuestionRow question=q/> }).collect_view()}
+                    </ul>
+                </section>
+            }
         })
         .collect_view()
         .into_any()
@@ -77,10 +79,7 @@ fn group_by_pack(questions: Vec<QuestionSummary>) -> Vec<(String, Vec<QuestionSu
 #[component]
 pub fn QuestionPage() -> impl IntoView {
     let params = use_params_map();
-    let question = Resource::new(
-        move || params.read().get("id").unwrap_or_default(),
-        get_question,
-    );
+    let question = Resource::new(move || params.read().get("id").unwrap_or_default(), get_question);
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             <AppErrorBoundary>
@@ -94,12 +93,7 @@ pub fn QuestionPage() -> impl IntoView {
 
 #[component]
 fn QuestionView(question: QuestionDetail) -> impl IntoView {
-    let QuestionDetail {
-        text,
-        pack,
-        answers,
-        ..
-    } = question;
+    let QuestionDetail { text, pack, answers, .. } = question;
     let empty = answers.is_empty();
     view! {
         <Title text=text.clone()/>
@@ -133,25 +127,13 @@ mod tests {
     use crate::ids::QuestionId;
 
     fn question(id: &str, pack: &str) -> QuestionSummary {
-        QuestionSummary {
-            id: QuestionId::parse(id).unwrap(),
-            text: id.into(),
-            pack: pack.into(),
-            answer_count: 0,
-        }
+        QuestionSummary { id: QuestionId::parse(id).unwrap(), text: id.into(), pack: pack.into(), answer_count: 0 }
     }
 
     #[test]
     fn questions_are_grouped_under_their_pack_in_order() {
-        let groups = group_by_pack(vec![
-            question("a", "Food"),
-            question("b", "Food"),
-            question("c", "Travel"),
-        ]);
-        let shape: Vec<(&str, usize)> = groups
-            .iter()
-            .map(|(p, qs)| (p.as_str(), qs.len()))
-            .collect();
+        let groups = group_by_pack(vec![question("a", "Food"), question("b", "Food"), question("c", "Travel")]);
+        let shape: Vec<(&str, usize)> = groups.iter().map(|(p, qs)| (p.as_str(), qs.len())).collect();
         assert_eq!(shape, vec![("Food", 2), ("Travel", 1)]);
     }
 }

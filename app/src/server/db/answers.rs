@@ -36,10 +36,7 @@ pub struct QuestionAnswerRow {
     pub created_at: i64,
 }
 
-pub async fn insert<'e>(
-    ex: impl Executor<'e, Database = Any>,
-    row: &AnswerRow,
-) -> sqlx::Result<()> {
+pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, row: &AnswerRow) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO answers (id, workspace_id, prompt_id, text, visibility, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -62,12 +59,11 @@ pub async fn count_for_workspace<'e>(
     workspace_id: &str,
     visibility: &str,
 ) -> sqlx::Result<i64> {
-    let (count,): (i64,) =
-        sqlx::query_as("SELECT COUNT(*) FROM answers WHERE workspace_id = $1 AND visibility = $2")
-            .bind(workspace_id)
-            .bind(visibility)
-            .fetch_one(ex)
-            .await?;
+    let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM answers WHERE workspace_id = $1 AND visibility = $2")
+        .bind(workspace_id)
+        .bind(visibility)
+        .fetch_one(ex)
+        .await?;
     Ok(count)
 }
 

@@ -38,10 +38,7 @@ pub struct DirectoryRow {
     pub latest_at: Option<i64>,
 }
 
-pub async fn insert<'e>(
-    ex: impl Executor<'e, Database = Any>,
-    row: &MemberRow,
-) -> sqlx::Result<()> {
+pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, row: &MemberRow) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO members (id, workspace_id, slack_user_id, name, title, avatar_url, time_zone,
                               is_bot, is_deleted, is_guest, is_opted_out, is_admin, dm_channel_id, paused_until,
@@ -130,15 +127,13 @@ pub async fn update_deleted<'e>(
     is_deleted: bool,
     now_ms: i64,
 ) -> sqlx::Result<u64> {
-    let result = sqlx::query(
-        "UPDATE members SET is_deleted = $3, updated_at = $4 WHERE workspace_id = $1 AND id = $2",
-    )
-    .bind(workspace_id)
-    .bind(member_id)
-    .bind(i64::from(is_deleted))
-    .bind(now_ms)
-    .execute(ex)
-    .await?;
+    let result = sqlx::query("UPDATE members SET is_deleted = $3, updated_at = $4 WHERE workspace_id = $1 AND id = $2")
+        .bind(workspace_id)
+        .bind(member_id)
+        .bind(i64::from(is_deleted))
+        .bind(now_ms)
+        .execute(ex)
+        .await?;
     Ok(result.rows_affected())
 }
 
@@ -157,10 +152,7 @@ pub async fn find_by_slack_user_id<'e>(
 
 /// Inserts a member from Slack's profile, or refreshes the profile fields of the member
 /// with the same Slack user id. Rapport's own settings (opt-out, pause, admin) are kept.
-pub async fn upsert_from_slack<'e>(
-    ex: impl Executor<'e, Database = Any>,
-    row: &MemberRow,
-) -> sqlx::Result<()> {
+pub async fn upsert_from_slack<'e>(ex: impl Executor<'e, Database = Any>, row: &MemberRow) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO members (id, workspace_id, slack_user_id, name, title, avatar_url, time_zone,
                               is_bot, is_deleted, is_guest, is_opted_out, is_admin, dm_channel_id, paused_until,

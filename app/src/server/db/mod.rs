@@ -77,9 +77,7 @@ impl Db {
     /// Opens a pool on `url`. A SQLite file (and its folder) is created when missing.
     pub async fn connect(url: &str) -> anyhow::Result<Db> {
         sqlx::any::install_default_drivers();
-        let backend: Backend = url
-            .parse()
-            .map_err(|reason| anyhow::anyhow!("DATABASE_URL {reason}"))?;
+        let backend: Backend = url.parse().map_err(|reason| anyhow::anyhow!("DATABASE_URL {reason}"))?;
         let pool = match backend {
             Backend::Sqlite => connect_sqlite(url).await?,
             Backend::Postgres => AnyPoolOptions::new()
@@ -102,30 +100,22 @@ impl Db {
 
     /// Applies every migration not yet applied.
     pub async fn migrate(&self) -> anyhow::Result<()> {
-        self.backend
-            .migrator()
-            .run(&self.pool)
-            .await
-            .context("running database migrations")
+        self.backend.migrator().run(&self.pool).await.context("running database migrations")
     }
 
     /// Checks that the database answers and that every migration is applied.
     pub async fn readiness(&self) -> Result<(), NotReady> {
-        let applied: Vec<(i64, i64)> = sqlx::query_as(
-            "SELECT version, CAST(CASE WHEN success THEN 1 ELSE 0 END AS BIGINT) FROM _sqlx_migrations",
-        )
-        .fetch_all(&self.pool)
-        .await
-        .map_err(|error| match error {
-            // No migrations table yet: reachable, but nothing is applied.
-            sqlx::Error::Database(_) => NotReady::MigrationPending(first_version(self.backend)),
-            other => NotReady::Unreachable(other.to_string()),
-        })?;
+        let applied: Vec<(i64, i64)> =
+            sqlx::query_as("SELECT version, CAST(CASE WHEN success THEN 1 ELSE 0 END AS BIGINT) FROM _sqlx_migrations")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(|error| match error {
+                    // No migrations table yet: reachable, but nothing is applied.
+                    sqlx::Error::Database(_) => NotReady::MigrationPending(first_version(self.backend)),
+                    other => NotReady::Unreachable(other.to_string()),
+                })?;
         for migration in self.backend.migrator().iter() {
-            match applied
-                .iter()
-                .find(|(version, _)| *version == migration.version)
-            {
+            match applied.iter().find(|(version, _)| *version == migration.version) {
                 None => return Err(NotReady::MigrationPending(migration.version)),
                 Some((_, 0)) => return Err(NotReady::MigrationFailed(migration.version)),
                 Some(_) => {}
@@ -175,17 +165,12 @@ async fn connect_sqlite(url: &str) -> anyhow::Result<AnyPool> {
 
 /// Makes sure the folder of a SQLite file exists and asks SQLite to create the file.
 fn sqlite_url_creating_file(url: &str) -> anyhow::Result<String> {
-    let rest = url
-        .trim_start_matches("sqlite://")
-        .trim_start_matches("sqlite:");
+    let rest = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
     let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
     if path.is_empty() || path == ":memory:" {
         anyhow::bail!("DATABASE_URL must name a SQLite file (WAL mode needs one), not {url:?}");
     }
-    if let Some(folder) = std::path::Path::new(path)
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-    {
+    if let Some(folder) = std::path::Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(folder)
             .with_context(|| format!("creating the database folder {}", folder.display()))?;
     }
@@ -198,16 +183,10 @@ fn sqlite_url_creating_file(url: &str) -> anyhow::Result<String> {
 }
 
 async fn log_sqlite_settings(pool: &AnyPool) -> anyhow::Result<()> {
-    let (journal_mode,): (String,) = sqlx::query_as("PRAGMA journal_mode")
-        .fetch_one(pool)
-        .await?;
+    let (journal_mode,): (String,) = sqlx::query_as("PRAGMA journal_mode").fetch_one(pool).await?;
     let (synchronous,): (i64,) = sqlx::query_as("PRAGMA synchronous").fetch_one(pool).await?;
-    let (foreign_keys,): (i64,) = sqlx::query_as("PRAGMA foreign_keys")
-        .fetch_one(pool)
-        .await?;
-    let (busy_timeout,): (i64,) = sqlx::query_as("PRAGMA busy_timeout")
-        .fetch_one(pool)
-        .await?;
+    let (foreign_keys,): (i64,) = sqlx::query_as("PRAGMA foreign_keys").fetch_one(pool).await?;
+    let (busy_timeout,): (i64,) = sqlx::query_as("PRAGMA busy_timeout").fetch_one(pool).await?;
     let synchronous = match synchronous {
         0 => "OFF",
         1 => "NORMAL",
@@ -238,10 +217,7 @@ mod tests {
     fn the_backend_comes_from_the_url_scheme() {
         assert_eq!("sqlite://data/rapport.db".parse(), Ok(Backend::Sqlite));
         assert_eq!("sqlite:rapport.db".parse(), Ok(Backend::Sqlite));
-        assert_eq!(
-            "postgres://postgres@127.0.0.1/rapport".parse(),
-            Ok(Backend::Postgres)
-        );
+        assert_eq!("postgres://postgres@127.0.0.1/rapport".parse(), Ok(Backend::Postgres));
         assert_eq!("postgresql://db/rapport".parse(), Ok(Backend::Postgres));
         assert!("mysql://db/rapport".parse::<Backend>().is_err());
     }
@@ -250,16 +226,10 @@ mod tests {
     fn a_sqlite_url_asks_for_the_file_to_be_created() {
         let dir = std::env::temp_dir().join(format!("rapport-url-{}", std::process::id()));
         let url = format!("sqlite://{}/sub/app.db", dir.display());
-        assert_eq!(
-            sqlite_url_creating_file(&url).ok(),
-            Some(format!("{url}?mode=rwc"))
-        );
+        assert_eq!(sqlite_url_creating_file(&url).ok(), Some(format!("{url}?mode=rwc")));
         assert!(dir.join("sub").is_dir());
         let explicit = format!("sqlite://{}/sub/app.db?mode=ro", dir.display());
-        assert_eq!(
-            sqlite_url_creating_file(&explicit).ok(),
-            Some(explicit.clone())
-        );
+        assert_eq!(sqlite_url_creating_file(&explicit).ok(), Some(explicit.clone()));
         let _ = std::fs::remove_dir_all(dir);
     }
 
@@ -270,13 +240,7 @@ mod tests {
 
     #[test]
     fn both_dialects_have_the_same_migration_versions() {
-        let versions = |backend: Backend| {
-            backend
-                .migrator()
-                .iter()
-                .map(|m| m.version)
-                .collect::<Vec<_>>()
-        };
+        let versions = |backend: Backend| backend.migrator().iter().map(|m| m.version).collect::<Vec<_>>();
         assert!(!versions(Backend::Sqlite).is_empty());
         assert_eq!(versions(Backend::Sqlite), versions(Backend::Postgres));
     }

@@ -19,10 +19,7 @@ pub struct PromptRow {
     pub updated_at: i64,
 }
 
-pub async fn insert<'e>(
-    ex: impl Executor<'e, Database = Any>,
-    row: &PromptRow,
-) -> sqlx::Result<()> {
+pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, row: &PromptRow) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO prompts (id, workspace_id, member_id, question_id, due_at, sent_at,
                               slack_message_ts, status, created_at, updated_at)
@@ -87,14 +84,12 @@ pub async fn update_status<'e>(
     to: &str,
     now_ms: i64,
 ) -> sqlx::Result<bool> {
-    let result = sqlx::query(
-        "UPDATE prompts SET status = $3, updated_at = $4 WHERE id = $1 AND status = $2",
-    )
-    .bind(prompt_id)
-    .bind(from)
-    .bind(to)
-    .bind(now_ms)
-    .execute(ex)
-    .await?;
+    let result = sqlx::query("UPDATE prompts SET status = $3, updated_at = $4 WHERE id = $1 AND status = $2")
+        .bind(prompt_id)
+        .bind(from)
+        .bind(to)
+        .bind(now_ms)
+        .execute(ex)
+        .await?;
     Ok(result.rows_affected() == 1)
 }

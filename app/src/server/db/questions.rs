@@ -23,10 +23,7 @@ pub struct QuestionWithCountRow {
     pub answer_count: i64,
 }
 
-pub async fn insert<'e>(
-    ex: impl Executor<'e, Database = Any>,
-    row: &QuestionRow,
-) -> sqlx::Result<()> {
+pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, row: &QuestionRow) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO questions (id, pack_id, text, position, is_disabled, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",

@@ -16,10 +16,7 @@ pub struct SlackEventRow {
 }
 
 /// Records an event. Returns `false` when the id was already recorded (a duplicate).
-pub async fn insert_if_new<'e>(
-    ex: impl Executor<'e, Database = Any>,
-    row: &SlackEventRow,
-) -> sqlx::Result<bool> {
+pub async fn insert_if_new<'e>(ex: impl Executor<'e, Database = Any>, row: &SlackEventRow) -> sqlx::Result<bool> {
     let result = sqlx::query(
         "INSERT INTO slack_events (event_id, slack_team_id, event_type, received_at, processed_at, payload)
          VALUES ($1, $2, $3, $4, $5, $6)
@@ -42,13 +39,11 @@ pub async fn update_processed<'e>(
     event_id: &str,
     now_ms: i64,
 ) -> sqlx::Result<bool> {
-    let result = sqlx::query(
-        "UPDATE slack_events SET processed_at = $2 WHERE event_id = $1 AND processed_at IS NULL",
-    )
-    .bind(event_id)
-    .bind(now_ms)
-    .execute(ex)
-    .await?;
+    let result = sqlx::query("UPDATE slack_events SET processed_at = $2 WHERE event_id = $1 AND processed_at IS NULL")
+        .bind(event_id)
+        .bind(now_ms)
+        .execute(ex)
+        .await?;
     Ok(result.rows_affected() == 1)
 }
 
@@ -57,10 +52,8 @@ pub async fn list_unprocessed<'e>(
     ex: impl Executor<'e, Database = Any>,
     limit: i64,
 ) -> sqlx::Result<Vec<SlackEventRow>> {
-    sqlx::query_as(
-        "SELECT * FROM slack_events WHERE processed_at IS NULL ORDER BY received_at, event_id LIMIT $1",
-    )
-    .bind(limit)
-    .fetch_all(ex)
-    .await
+    sqlx::query_as("SELECT * FROM slack_events WHERE processed_at IS NULL ORDER BY received_at, event_id LIMIT $1")
+        .bind(limit)
+        .fetch_all(ex)
+        .await
 }

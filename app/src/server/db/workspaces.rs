@@ -19,10 +19,7 @@ pub struct WorkspaceRow {
     pub updated_at: i64,
 }
 
-pub async fn insert<'e>(
-    ex: impl Executor<'e, Database = Any>,
-    row: &WorkspaceRow,
-) -> sqlx::Result<()> {
+pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, row: &WorkspaceRow) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO workspaces (id, slack_team_id, name, default_time_zone, status, uninstalled_at,
                                  bot_user_id, sharing_channel_id, questions_enabled, created_at, updated_at)
@@ -48,21 +45,12 @@ pub async fn find_by_slack_team_id<'e>(
     ex: impl Executor<'e, Database = Any>,
     slack_team_id: &str,
 ) -> sqlx::Result<Option<WorkspaceRow>> {
-    sqlx::query_as("SELECT * FROM workspaces WHERE slack_team_id = $1")
-        .bind(slack_team_id)
-        .fetch_optional(ex)
-        .await
+    sqlx::query_as("SELECT * FROM workspaces WHERE slack_team_id = $1").bind(slack_team_id).fetch_optional(ex).await
 }
 
 /// The first `limit` workspaces, oldest first.
-pub async fn list<'e>(
-    ex: impl Executor<'e, Database = Any>,
-    limit: i64,
-) -> sqlx::Result<Vec<WorkspaceRow>> {
-    sqlx::query_as("SELECT * FROM workspaces ORDER BY created_at, id LIMIT $1")
-        .bind(limit)
-        .fetch_all(ex)
-        .await
+pub async fn list<'e>(ex: impl Executor<'e, Database = Any>, limit: i64) -> sqlx::Result<Vec<WorkspaceRow>> {
+    sqlx::query_as("SELECT * FROM workspaces ORDER BY created_at, id LIMIT $1").bind(limit).fetch_all(ex).await
 }
 
 /// Marks a workspace uninstalled (idempotent: the first time is kept). Returns whether a

@@ -14,21 +14,26 @@ use crate::{
 pub struct Answered {
     pub answer_id: String,
     pub prompt_id: String,
+    pub question_id: String,
     pub question: String,
+    pub text: String,
     pub visibility: Visibility,
 }
 
-/// Stores `text` as the answer to the member's open prompt, in one transaction. Returns
-/// `None` when the member has no open prompt (nothing is stored).
+/// Stores `text` as the answer to the member's open prompt, in one transaction. With
+/// `prompt_id`, only that prompt may be answered (a button or modal names its prompt).
+/// Returns `None` when there is no such open prompt (nothing is stored).
 pub async fn answer_open_prompt(
     db: &Db,
     member: &MemberRow,
+    prompt_id: Option<&str>,
     text: &AnswerText,
     visibility: Visibility,
     now_ms: i64,
 ) -> Result<Option<Answered>, AppError> {
     let mut tx = db.pool().begin().await?;
-    let Some(prompt) = prompts::find_open_for_member(&mut *tx, &member.id).await? else {
+    let open = prompts::find_open_for_member(&mut *tx, &member.id).await?;
+    let Some(prompt) = open.filter(|p| prompt_id.is_none_or(|id| id == p.id)) else {
         return Ok(None);
     };
     // The status check in the update makes a second, concurrent answer lose cleanly.
@@ -37,12 +42,7 @@ pub async fn answer_open_prompt(
     }
     let question = questions::find(&mut *tx, &member.workspace_id, &prompt.question_id)
         .await?
-        .ok_or_else(|| {
-            AppError::internal(anyhow::anyhow!(
-                "prompt {} names a missing question",
-                prompt.id
-            ))
-        })?;
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("prompt {} names a missing question", prompt.id)))?;
     let answer = answers::AnswerRow {
         id: new_id(),
         workspace_id: member.workspace_id.clone(),
@@ -57,7 +57,9 @@ pub async fn answer_open_prompt(
     Ok(Some(Answered {
         answer_id: answer.id,
         prompt_id: prompt.id,
+        question_id: question.id,
         question: question.text,
+        text: answer.text,
         visibility,
     }))
 }

@@ -22,12 +22,7 @@ pub struct SlackProfile {
 }
 
 /// Adds a member or refreshes their profile; Rapport's own settings for them are kept.
-pub async fn sync_from_slack(
-    db: &Db,
-    workspace_id: &str,
-    profile: &SlackProfile,
-    now_ms: i64,
-) -> Result<(), AppError> {
+pub async fn sync_from_slack(db: &Db, workspace_id: &str, profile: &SlackProfile, now_ms: i64) -> Result<(), AppError> {
     let row = members::MemberRow {
         id: new_id(),
         workspace_id: workspace_id.to_owned(),
@@ -51,12 +46,7 @@ pub async fn sync_from_slack(
 }
 
 /// Pauses questions for a member until `until_ms` (or indefinitely when `None`).
-pub async fn pause(
-    db: &Db,
-    member: &members::MemberRow,
-    until_ms: Option<i64>,
-    now_ms: i64,
-) -> Result<(), AppError> {
+pub async fn pause(db: &Db, member: &members::MemberRow, until_ms: Option<i64>, now_ms: i64) -> Result<(), AppError> {
     // "Indefinitely" is stored as the far future so one column answers "is this member paused?".
     let until = until_ms.unwrap_or(i64::MAX);
     members::update_paused_until(db.pool(), &member.id, Some(until), now_ms).await?;

@@ -17,11 +17,9 @@ pub async fn directory(viewer: &Viewer) -> Result<Vec<PersonSummary>, AppError> 
     rows.into_iter()
         .map(|row| {
             let latest = match (row.latest_question, row.latest_text, row.latest_at) {
-                (Some(question), Some(text), Some(answered_at_ms)) => Some(LatestAnswer {
-                    question,
-                    text,
-                    answered_at_ms,
-                }),
+                (Some(question), Some(text), Some(answered_at_ms)) => {
+                    Some(LatestAnswer { question, text, answered_at_ms })
+                }
                 _ => None,
             };
             Ok(PersonSummary {
@@ -43,19 +41,18 @@ pub async fn profile(viewer: &Viewer, id: &MemberId) -> Result<Profile, AppError
         .await?
         .filter(|m| !flag(m.is_bot) && !flag(m.is_deleted))
         .ok_or(AppError::NotFound)?;
-    let answers =
-        answers::list_team_visible_for_member(viewer.db.pool(), &viewer.workspace_id, &member.id)
-            .await?
-            .into_iter()
-            .map(|row| {
-                Ok(ProfileAnswer {
-                    question_id: QuestionId::parse(&row.question_id)?,
-                    question: row.question,
-                    text: row.text,
-                    answered_at_ms: row.created_at,
-                })
+    let answers = answers::list_team_visible_for_member(viewer.db.pool(), &viewer.workspace_id, &member.id)
+        .await?
+        .into_iter()
+        .map(|row| {
+            Ok(ProfileAnswer {
+                question_id: QuestionId::parse(&row.question_id)?,
+                question: row.question,
+                text: row.text,
+                answered_at_ms: row.created_at,
             })
-            .collect::<Result<_, AppError>>()?;
+        })
+        .collect::<Result<_, AppError>>()?;
     Ok(Profile {
         id: id.clone(),
         name: member.name,

@@ -33,14 +33,9 @@ pub async fn ask_now(db: &Db, member: &MemberRow, now_ms: i64) -> Result<Ask, Ap
     if let Some(open) = prompts::find_open_for_member(&mut *tx, &member.id).await? {
         let question = questions::find(&mut *tx, &member.workspace_id, &open.question_id).await?;
         let question = question.map(|q| q.text).unwrap_or_default();
-        return Ok(Ask::AlreadyOpen(PromptToSend {
-            prompt_id: open.id,
-            question,
-        }));
+        return Ok(Ask::AlreadyOpen(PromptToSend { prompt_id: open.id, question }));
     }
-    let Some(question) =
-        questions::find_next_for_member(&mut *tx, &member.workspace_id, &member.id).await?
-    else {
+    let Some(question) = questions::find_next_for_member(&mut *tx, &member.workspace_id, &member.id).await? else {
         return Ok(Ask::NoQuestions);
     };
     let prompt = prompts::PromptRow {
@@ -58,19 +53,11 @@ pub async fn ask_now(db: &Db, member: &MemberRow, now_ms: i64) -> Result<Ask, Ap
     };
     prompts::insert(&mut *tx, &prompt).await?;
     tx.commit().await?;
-    Ok(Ask::New(PromptToSend {
-        prompt_id: prompt.id,
-        question: question.text,
-    }))
+    Ok(Ask::New(PromptToSend { prompt_id: prompt.id, question: question.text }))
 }
 
 /// Records that Slack accepted the prompt's message.
-pub async fn record_sent(
-    db: &Db,
-    prompt_id: &str,
-    slack_message_ts: &str,
-    now_ms: i64,
-) -> Result<(), AppError> {
+pub async fn record_sent(db: &Db, prompt_id: &str, slack_message_ts: &str, now_ms: i64) -> Result<(), AppError> {
     prompts::update_sent(db.pool(), prompt_id, slack_message_ts, now_ms).await?;
     Ok(())
 }
@@ -79,4 +66,12 @@ pub async fn record_sent(
 pub async fn record_failed(db: &Db, prompt_id: &str, now_ms: i64) -> Result<(), AppError> {
     prompts::update_status(db.pool(), prompt_id, "in_flight", "failed", now_ms).await?;
     Ok(())
+}
+
+/// Skips the member's open prompt `prompt_id`. Returns `false` if it is not their open one.
+pub async fn skip(db: &Db, member: &MemberRow, prompt_id: &str, now_ms: i64) -> Result<bool, AppError> {
+    let Some(open) = prompts::find_open_for_member(db.pool(), &member.id).await?.filter(|p| p.id == prompt_id) else {
+        return Ok(false);
+    };
+    Ok(prompts::update_status(db.pool(), &open.id, &open.status, "skipped", now_ms).await?)
 }

@@ -31,28 +31,19 @@ pub async fn detail(viewer: &Viewer, id: &QuestionId) -> Result<QuestionDetail, 
     let question = questions::find_visible(viewer.db.pool(), &viewer.workspace_id, id.as_str())
         .await?
         .ok_or(AppError::NotFound)?;
-    let answers = answers::list_team_visible_for_question(
-        viewer.db.pool(),
-        &viewer.workspace_id,
-        &question.id,
-    )
-    .await?
-    .into_iter()
-    .map(|row| {
-        Ok(QuestionAnswer {
-            member_id: MemberId::parse(&row.member_id)?,
-            name: row.member_name,
-            title: row.member_title,
-            avatar_url: row.member_avatar_url,
-            text: row.text,
-            answered_at_ms: row.created_at,
+    let answers = answers::list_team_visible_for_question(viewer.db.pool(), &viewer.workspace_id, &question.id)
+        .await?
+        .into_iter()
+        .map(|row| {
+            Ok(QuestionAnswer {
+                member_id: MemberId::parse(&row.member_id)?,
+                name: row.member_name,
+                title: row.member_title,
+                avatar_url: row.member_avatar_url,
+                text: row.text,
+                answered_at_ms: row.created_at,
+            })
         })
-    })
-    .collect::<Result<_, AppError>>()?;
-    Ok(QuestionDetail {
-        id: id.clone(),
-        text: question.text,
-        pack: question.pack_name,
-        answers,
-    })
+        .collect::<Result<_, AppError>>()?;
+    Ok(QuestionDetail { id: id.clone(), text: question.text, pack: question.pack_name, answers })
 }

@@ -1,0 +1,36 @@
+//! Asking a member a question now, from `/rapport ask`, App Home or "Another question".
+
+use app::server::{db::members::MemberRow, now_ms, services::prompts};
+
+use super::{SlackState, blocks};
+
+/// Creates a prompt now and sends it in a task, so the command answers within Slack's 3 s.
+pub async fn ask(slack: &SlackState, member: &MemberRow, now: i64) -> anyhow::Result<String> {
+    Ok(match prompts::ask_now(&slack.db, member, now).await? {
+        prompts::Ask::AlreadyOpen(open) => {
+            format!("You already have a question waiting in your DMs: “{}”", open.question)
+        }
+        prompts::Ask::NoQuestions => "There are no questions to ask yet. An admin can add some.".to_owned(),
+        prompts::Ask::New(prompt) => {
+            let slack = slack.clone();
+            let channel = member.dm_channel_id.clone().unwrap_or_else(|| member.slack_user_id.clone());
+            tokio::spawn(async move { deliver(&slack, &channel, prompt).await });
+            "On its way! Check your DMs with Rapport.".to_owned()
+        }
+    })
+}
+
+/// Sends a prompt's question and records the outcome on the prompt.
+pub async fn deliver(slack: &SlackState, channel: &str, prompt: prompts::PromptToSend) {
+    let message = blocks::question_message(&prompt.question, &prompt.prompt_id);
+    let outcome = match slack.api.post_message(channel, message).await {
+        Ok(ts) => prompts::record_sent(&slack.db, &prompt.prompt_id, &ts, now_ms()).await,
+        Err(error) => {
+            tracing::warn!(error = %error, prompt.id = %prompt.prompt_id, "could not deliver a question");
+            prompts::record_failed(&slack.db, &prompt.prompt_id, now_ms()).await
+        }
+    };
+    if let Err(error) = outcome {
+        tracing::error!(error = %error, prompt.id = %prompt.prompt_id, "could not record a question's delivery");
+    }
+}

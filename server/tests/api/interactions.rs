@@ -1,0 +1,172 @@
+//! Buttons and the answer modal, driven as Slack drives them, against the emulator.
+
+use app::server::db::{answers, members, members::MemberRow, prompts};
+use serde_json::{Value, json};
+use server::demo;
+
+use crate::helpers::{TestApp, TestDb, eventually, spawn_app};
+
+const TEAM: &str = "TDEMO0001";
+const MEMBER: &str = "UDEMO007";
+const SHARING_CHANNEL: &str = demo::DEMO_SHARING_CHANNEL_ID;
+
+/// The demo app, with `MEMBER` holding a freshly sent question.
+async fn app_with_a_question(db: &TestDb) -> (TestApp, MemberRow, String) {
+    demo::seed(&db.db, app::server::now_ms()).await.unwrap();
+    let app = spawn_app(db).await;
+    let workspace = app::server::db::workspaces::find_by_slack_team_id(app.db.pool(), TEAM).await.unwrap().unwrap();
+    let member = members::find_by_slack_user_id(app.db.pool(), &workspace.id, MEMBER).await.unwrap().unwrap();
+    if let Some(open) = prompts::find_open_for_member(app.db.pool(), &member.id).await.unwrap() {
+        prompts::update_status(app.db.pool(), &open.id, &open.status, "skipped", 1).await.unwrap();
+    }
+    app.command(TEAM, MEMBER, "ask").await;
+    eventually("the question is sent", || async {
+        let open = prompts::find_open_for_member(app.db.pool(), &member.id).await.unwrap();
+        open.is_some_and(|p| p.status == "sent")
+    })
+    .await;
+    let prompt_id = prompts::find_open_for_member(app.db.pool(), &member.id).await.unwrap().unwrap().id;
+    (app, member, prompt_id)
+}
+
+async fn interact(app: &TestApp, payload: Value) -> (u16, String) {
+    let body = serde_urlencoded::to_string([("payload", payload.to_string())]).unwrap();
+    let response = app.slack_post_at("/slack/interactions", &body, "application/x-www-form-urlencoded", 0).await;
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+fn button(action_id: &str, prompt_id: &str) -> Value {
+    json!({
+        "type": "block_actions", "team": { "id": TEAM }, "user": { "id": MEMBER }, "api_app_id": "AEMULATOR1",
+        "trigger_id": "12345.98765.abcd", "container": { "type": "message" },
+        "actions": [{ "type": "button", "action_id": action_id, "value": prompt_id, "action_ts": "1" }],
+    })
+}
+
+fn submission(prompt_id: &str, text: &str, visibility: &str) -> Value {
+    json!({
+        "type": "view_submission", "team": { "id": TEAM }, "user": { "id": MEMBER },
+        "view": {
+            "id": "V1", "type": "modal", "callback_id": "answer", "private_metadata": prompt_id,
+            "state": { "values": {
+                "answer": { "text": { "type": "plain_text_input", "value": text } },
+                "visibility": { "choice": { "type": "radio_buttons", "selected_option": { "value": visibility } } },
+            } },
+        },
+    })
+}
+
+on_both_backends!(
+    the_answer_button_opens_a_modal_whose_submission_is_shared,
+    an_only_me_answer_never_reaches_the_channel_or_the_pages,
+    a_bad_modal_submission_names_the_field_and_stores_nothing,
+    skip_and_another_question_close_the_open_question,
+);
+
+async fn the_answer_button_opens_a_modal_whose_submission_is_shared(db: TestDb) {
+    let (app, member, prompt_id) = app_with_a_question(&db).await;
+
+    let (status, _) = interact(&app, button("answer", &prompt_id)).await;
+    assert_eq!(status, 200);
+    let modal = app.emulator.modals().pop().expect("a modal was opened");
+    assert_eq!(modal["private_metadata"], prompt_id.as_str());
+    assert_eq!(modal["callback_id"], "answer");
+
+    let (status, body) = interact(&app, submission(&prompt_id, "Sourdough, with too much butter", "team")).await;
+    assert_eq!((status, body.as_str()), (200, ""), "an empty 200 closes the modal");
+
+    eventually("the answer is posted to the sharing channel", || async {
+        app.emulator
+            .messages()
+            .iter()
+            .any(|m| m.channel == SHARING_CHANNEL && m.text.contains("Sourdough, with too much butter"))
+    })
+    .await;
+    let (_, profile) = app.page(&format!("/people/{}", member.id)).await;
+    assert!(profile.contains("Sourdough, with too much butter"));
+}
+
+async fn an_only_me_answer_never_reaches_the_channel_or_the_pages(db: TestDb) {
+    let (app, member, prompt_id) = app_with_a_question(&db).await;
+
+    let (status, _) = interact(&app, submission(&prompt_id, "My secret: I hum while I type", "only_me")).await;
+    assert_eq!(status, 200);
+
+    eventually("the member is told it is private", || async {
+        app.emulator.messages().iter().any(|m| m.text.contains("visible only to you"))
+    })
+    .await;
+    let only_me = answers::count_for_workspace(app.db.pool(), &member.workspace_id, "only_me").await.unwrap();
+    assert!(only_me > 0);
+    assert!(app.emulator.messages().iter().all(|m| !m.text.contains("I hum while I type")), "never posted");
+    assert!(app.emulator.messages().iter().all(|m| m.channel != SHARING_CHANNEL));
+    let (_, profile) = app.page(&format!("/people/{}", member.id)).await;
+    assert!(!profile.contains("I hum while I type"));
+}
+
+async fn a_bad_modal_submission_names_the_field_and_stores_nothing(db: TestDb) {
+    let (app, member, prompt_id) = app_with_a_question(&db).await;
+
+    for text in ["   ".to_owned(), "x".repeat(3_001)] {
+        let (status, body) = interact(&app, submission(&prompt_id, &text, "team")).await;
+        assert_eq!(status, 200);
+        let reply: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(reply["response_action"], "errors");
+        assert!(reply["errors"]["answer"].as_str().is_some_and(|m| !m.is_empty()), "{reply}");
+    }
+
+    let open = prompts::find_open_for_member(app.db.pool(), &member.id).await.unwrap();
+    assert_eq!(open.map(|p| p.id), Some(prompt_id), "the question is still open");
+}
+
+async fn skip_and_another_question_close_the_open_question(db: TestDb) {
+    let (app, member, first) = app_with_a_question(&db).await;
+
+    interact(&app, button("another_question", &first)).await;
+    eventually("a different question is sent", || async {
+        let open = prompts::find_open_for_member(app.db.pool(), &member.id).await.unwrap();
+        open.is_some_and(|p| p.id != first && p.status == "sent")
+    })
+    .await;
+    let second = prompts::find_open_for_member(app.db.pool(), &member.id).await.unwrap().unwrap().id;
+    interact(&app, button("skip", &second)).await;
+
+    assert!(prompts::find_open_for_member(app.db.pool(), &member.id).await.unwrap().is_none());
+    let statuses: Vec<(String,)> =
+        sqlx::query_as("SELECT status FROM prompts WHERE id IN ($1, $2) ORDER BY created_at")
+            .bind(&first)
+            .bind(&second)
+            .fetch_all(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(statuses, [("skipped".to_owned(),), ("skipped".to_owned(),)]);
+}
+
+#[tokio::test]
+async fn the_manifest_is_served_as_json_and_yaml_from_the_public_url() {
+    let db = TestDb::sqlite().await;
+    let app = spawn_app(&db).await;
+
+    let json: Value = serde_json::from_str(&app.get("/slack/manifest").await.text().await.unwrap()).unwrap();
+    let yaml = app.get("/slack/manifest?format=yaml").await.text().await.unwrap();
+
+    let events_url = format!("{}/slack/events", app.address);
+    assert_eq!(json["settings"]["event_subscriptions"]["request_url"], events_url.as_str());
+    let scopes = json["oauth_config"]["scopes"]["bot"].as_array().unwrap();
+    for scope in ["chat:write", "im:write", "im:history", "users:read", "commands", "channels:read"] {
+        assert!(scopes.iter().any(|s| s == scope), "{scope}");
+    }
+    assert!(yaml.contains(&format!("request_url: \"{events_url}\"")), "{yaml}");
+    assert!(yaml.contains("- \"message.im\""), "{yaml}");
+}
+
+#[tokio::test]
+async fn an_oversized_slack_request_is_refused_before_it_is_read() {
+    let db = TestDb::sqlite().await;
+    let app = spawn_app(&db).await;
+    let huge = format!("payload={}", "a".repeat(128 * 1024));
+
+    let response = app.slack_post_at("/slack/interactions", &huge, "application/x-www-form-urlencoded", 0).await;
+
+    assert_eq!(response.status().as_u16(), 413);
+}
