@@ -113,7 +113,7 @@ fn connect_slack(
             let api = SlackApi::new(&format!("{local_url}/emulator/api"), emulator::BOT_TOKEN)?;
             tracing::info!("no Slack configured: the Slack emulator stands in at /emulator/api");
             let slack = SlackState { signing_secret: signing_secret.clone(), api, db: db.clone() };
-            (Some(slack), Some(Emulator::new()?))
+            (Some(slack), Some(Emulator::new(local_url, signing_secret.clone())?))
         }
     })
 }

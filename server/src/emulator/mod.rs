@@ -3,6 +3,8 @@
 //! team), answers the Web API methods Rapport uses with Slack's response shapes and errors,
 //! and applies per-method rate limits with HTTP 429 and `Retry-After` as Slack does.
 
+mod deliver;
+mod page;
 mod web_api;
 
 use std::{
@@ -14,7 +16,7 @@ use std::{
 use axum::{Router, routing::any};
 use serde_json::Value;
 
-use crate::demo;
+use crate::{demo, slack::verify::SigningSecret};
 
 pub use web_api::call;
 
@@ -47,6 +49,10 @@ pub struct EmulatedUser {
 #[derive(Clone, Debug)]
 pub struct Emulator {
     world: Arc<Mutex<World>>,
+    /// Where the app under emulation listens (no trailing slash), and the secret it checks.
+    app_url: String,
+    signing_secret: SigningSecret,
+    http: reqwest::Client,
 }
 
 #[derive(Debug)]
@@ -57,14 +63,23 @@ struct World {
     messages: Vec<PostedMessage>,
     home_views: HashMap<String, Value>,
     modals: Vec<Value>,
+    /// The modal each user has open, by user id.
+    open_modals: HashMap<String, Value>,
+    /// Which user pressed the button that produced a trigger id.
+    trigger_users: HashMap<String, String>,
+    /// Ephemeral replies to slash commands, by user id, newest last.
+    ephemeral: HashMap<String, Vec<String>>,
+    /// Bumped on every change, so the page can wait for the app's reaction.
+    version: u64,
     limits: HashMap<String, u32>,
     calls: HashMap<String, Vec<Instant>>,
     next_ts: u64,
 }
 
 impl Emulator {
-    /// An emulator holding the demo team.
-    pub fn new() -> anyhow::Result<Emulator> {
+    /// An emulator holding the demo team, delivering to the app at `app_url` signed with
+    /// `signing_secret`.
+    pub fn new(app_url: &str, signing_secret: SigningSecret) -> anyhow::Result<Emulator> {
         let content = demo::content()?;
         let users = content
             .members
@@ -83,16 +98,25 @@ impl Emulator {
             messages: Vec::new(),
             home_views: HashMap::new(),
             modals: Vec::new(),
+            open_modals: HashMap::new(),
+            trigger_users: HashMap::new(),
+            ephemeral: HashMap::new(),
+            version: 0,
             limits: HashMap::new(),
             calls: HashMap::new(),
             next_ts: 1,
         };
-        Ok(Emulator { world: Arc::new(Mutex::new(world)) })
+        Ok(Emulator {
+            world: Arc::new(Mutex::new(world)),
+            app_url: app_url.to_owned(),
+            signing_secret,
+            http: reqwest::Client::new(),
+        })
     }
 
-    /// The Web API under `/emulator/api/{method}`.
+    /// The Web API under `/emulator/api/{method}` and the browser page under `/emulator`.
     pub fn router(&self) -> Router {
-        Router::new().route("/emulator/api/{method}", any(web_api::call)).with_state(self.clone())
+        Router::new().route("/emulator/api/{method}", any(web_api::call)).merge(page::routes()).with_state(self.clone())
     }
 
     /// The emulated workspace's Slack team id.

@@ -134,6 +134,7 @@ fn post_message(world: &mut World, params: &Map<String, Value>) -> Result<Value,
         text: text.clone(),
         blocks: blocks.clone(),
     });
+    world.version += 1;
     Ok(json!({
         "channel": channel,
         "ts": ts,
@@ -189,15 +190,21 @@ fn publish_view(world: &mut World, params: &Map<String, Value>) -> Result<Value,
     let stateful = stateful_view(world, view);
     world.home_views.insert(user.to_owned(), stateful.clone());
     world.next_ts += 1;
+    world.version += 1;
     Ok(json!({ "view": stateful }))
 }
 
 fn open_view(world: &mut World, params: &Map<String, Value>) -> Result<Value, &'static str> {
     text_param(params, "trigger_id").ok_or("invalid_trigger_id")?;
     let view = params.get("view").filter(|v| v["type"] == "modal").ok_or("invalid_arguments")?;
+    let trigger_id = text_param(params, "trigger_id").unwrap_or_default();
     let stateful = stateful_view(world, view);
+    if let Some(user) = world.trigger_users.get(trigger_id).cloned() {
+        world.open_modals.insert(user, stateful.clone());
+    }
     world.modals.push(stateful.clone());
     world.next_ts += 1;
+    world.version += 1;
     Ok(json!({ "view": stateful }))
 }
 

@@ -77,3 +77,47 @@ async fn over_its_rate_limit_a_method_answers_429_with_retry_after() {
     assert_eq!(app.emulator.messages().len(), 2);
     assert!(app.emulator.messages().iter().all(|m| m.channel == "DUDEMO002"));
 }
+
+on_both_backends!(the_emulator_plays_a_member_through_the_whole_loop);
+
+async fn the_emulator_plays_a_member_through_the_whole_loop(db: TestDb) {
+    server::demo::seed(&db.db, app::server::now_ms()).await.unwrap();
+    let app = spawn_app(&db).await;
+    let emulator = &app.emulator;
+    let user = "UDEMO009";
+    let dm = format!("D{user}");
+    let workspace =
+        app::server::db::workspaces::find_by_slack_team_id(app.db.pool(), "TDEMO0001").await.unwrap().unwrap();
+    let member =
+        app::server::db::members::find_by_slack_user_id(app.db.pool(), &workspace.id, user).await.unwrap().unwrap();
+    if let Some(open) = app::server::db::prompts::find_open_for_member(app.db.pool(), &member.id).await.unwrap() {
+        app::server::db::prompts::update_status(app.db.pool(), &open.id, &open.status, "skipped", 1).await.unwrap();
+    }
+
+    let reply = emulator.send_command(user, "ask").await.unwrap();
+    assert!(reply.contains("On its way"), "{reply}");
+    crate::helpers::eventually("the question arrives", || async {
+        emulator.messages().iter().any(|m| m.channel == dm && m.blocks.to_string().contains("another_question"))
+    })
+    .await;
+    let question = emulator.messages().into_iter().rfind(|m| m.channel == dm).unwrap();
+    let prompt_id =
+        question.blocks.to_string().split("\"value\":\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+
+    emulator.press_button(user, "answer", &prompt_id).await.unwrap();
+    assert!(emulator.open_modal(user).is_some(), "the answer button opened the modal");
+    let refused = emulator.submit_modal(user, "   ", "team").await.unwrap();
+    assert!(refused.is_some_and(|errors| errors["answer"].is_string()));
+    let accepted = emulator.submit_modal(user, "Jazz on vinyl, loudly", "team").await.unwrap();
+    assert_eq!(accepted, None);
+
+    crate::helpers::eventually("the answer reaches the sharing channel", || async {
+        emulator.messages().iter().any(|m| m.channel == "CSHARING01" && m.text.contains("Jazz on vinyl, loudly"))
+    })
+    .await;
+    let (status, page) = app.page(&format!("/emulator?as={user}")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Jazz on vinyl, loudly"));
+    let (_, profile) = app.page(&format!("/people/{}", member.id)).await;
+    assert!(profile.contains("Jazz on vinyl, loudly"));
+}
