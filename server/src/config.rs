@@ -3,9 +3,11 @@
 
 use std::{net::SocketAddr, str::FromStr};
 
+use base64::Engine as _;
+
 use app::server::db::Backend;
 
-use crate::slack::verify::SigningSecret;
+use crate::slack::{tokens::TokenCipher, verify::SigningSecret};
 use leptos::config::{Env, LeptosOptions};
 
 /// The default database: a SQLite file under `./data`, created on first start.
@@ -23,6 +25,8 @@ pub struct Config {
     /// The URL people and Slack reach Rapport at (no trailing slash); by default the
     /// listening address.
     pub public_url: Option<String>,
+    /// Signs session cookies; random per process when unset (sessions end at a restart).
+    pub session_key: Option<Vec<u8>>,
 }
 
 /// How Rapport reaches Slack.
@@ -30,10 +34,30 @@ pub struct Config {
 pub enum SlackConfig {
     /// Self-hosted for one workspace: a bot token and signing secret from the environment.
     SelfHosted { bot_token: String, signing_secret: SigningSecret, api_url: String },
+    /// Hosted for many workspaces: each installs through "Add to Slack" (OAuth).
+    Hosted { signing_secret: SigningSecret, api_url: String, oauth: OAuthConfig },
     /// No Slack: the built-in emulator stands in for Slack's Web API and signs what it sends.
     Emulator { signing_secret: SigningSecret },
     /// No Slack and no emulator: the Slack endpoints answer 503.
     Off,
+}
+
+/// The Slack app's OAuth credentials and the key that seals installed bot tokens.
+#[derive(Clone, Debug)]
+pub struct OAuthConfig {
+    pub client_id: String,
+    pub client_secret: ClientSecret,
+    pub token_cipher: TokenCipher,
+}
+
+/// The Slack app's client secret. Never printed.
+#[derive(Clone)]
+pub struct ClientSecret(pub String);
+
+impl std::fmt::Debug for ClientSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ClientSecret(..)")
+    }
 }
 
 /// Slack's Web API; tests and the emulator use another base URL (no trailing slash).
@@ -114,12 +138,20 @@ impl Config {
             return Err(invalid("RAPPORT_PUBLIC_URL", "must be an http(s) URL without a trailing slash".into()));
         }
 
-        Ok(Config { database_url, leptos, log_format, demo_data, slack, public_url })
+        let session_key = match var("RAPPORT_SESSION_KEY") {
+            None => None,
+            Some(key) => match base64::engine::general_purpose::STANDARD.decode(key.trim()) {
+                Ok(bytes) if bytes.len() >= 64 => Some(bytes),
+                _ => return Err(invalid("RAPPORT_SESSION_KEY", "must be base64 of at least 64 random bytes".into())),
+            },
+        };
+
+        Ok(Config { database_url, leptos, log_format, demo_data, slack, public_url, session_key })
     }
 
     /// Whether start-up should seed the demo workspace into an empty database.
     pub fn seeds_demo_when_empty(&self) -> bool {
-        self.demo_data == DemoData::Auto && !matches!(self.slack, SlackConfig::SelfHosted { .. })
+        self.demo_data == DemoData::Auto && matches!(self.slack, SlackConfig::Emulator { .. } | SlackConfig::Off)
     }
 }
 
@@ -135,6 +167,23 @@ fn slack_config(var: &impl Fn(&str) -> Option<String>) -> Result<SlackConfig, Co
     let api_url = var("SLACK_API_URL").unwrap_or_else(|| SLACK_API_URL.to_owned());
     if !(api_url.starts_with("https://") || api_url.starts_with("http://")) || api_url.ends_with('/') {
         return Err(invalid("SLACK_API_URL", "must be an http(s) URL without a trailing slash".into()));
+    }
+    if let Some(client_id) = var("SLACK_CLIENT_ID") {
+        if var("SLACK_BOT_TOKEN").is_some() {
+            return Err(invalid(
+                "SLACK_BOT_TOKEN",
+                "must not be set with SLACK_CLIENT_ID (self-hosted or hosted, not both)".into(),
+            ));
+        }
+        let client_secret = var("SLACK_CLIENT_SECRET")
+            .ok_or_else(|| invalid("SLACK_CLIENT_SECRET", "is required with SLACK_CLIENT_ID".into()))?;
+        let signing_secret =
+            signing_secret.ok_or_else(|| invalid("SLACK_SIGNING_SECRET", "is required with SLACK_CLIENT_ID".into()))?;
+        let key = var("RAPPORT_TOKEN_KEY")
+            .ok_or_else(|| invalid("RAPPORT_TOKEN_KEY", "is required with SLACK_CLIENT_ID".into()))?;
+        let token_cipher = TokenCipher::from_base64(&key).map_err(|reason| invalid("RAPPORT_TOKEN_KEY", reason))?;
+        let oauth = OAuthConfig { client_id, client_secret: ClientSecret(client_secret), token_cipher };
+        return Ok(SlackConfig::Hosted { signing_secret, api_url, oauth });
     }
     Ok(match (var("SLACK_BOT_TOKEN"), signing_secret) {
         (Some(bot_token), Some(signing_secret)) => SlackConfig::SelfHosted { bot_token, signing_secret, api_url },
@@ -198,6 +247,26 @@ mod tests {
     }
 
     #[test]
+    fn a_client_id_means_hosted_and_needs_its_secrets_and_a_token_key() {
+        let key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+        let all = [
+            ("SLACK_CLIENT_ID", "1.2"),
+            ("SLACK_CLIENT_SECRET", "c"),
+            ("SLACK_SIGNING_SECRET", "s"),
+            ("RAPPORT_TOKEN_KEY", key),
+        ];
+        let hosted = config(&all).unwrap();
+        assert!(matches!(hosted.slack, SlackConfig::Hosted { .. }));
+        assert!(!hosted.seeds_demo_when_empty());
+        for (index, (missing, _)) in all.iter().enumerate().skip(1) {
+            let without: Vec<_> = all.iter().enumerate().filter(|(i, _)| *i != index).map(|(_, v)| *v).collect();
+            assert_eq!(config(&without).unwrap_err().variable, *missing);
+        }
+        let short_key = [&all[..3], &[("RAPPORT_TOKEN_KEY", "c2hvcnQ=")]].concat();
+        assert_eq!(config(&short_key).unwrap_err().variable, "RAPPORT_TOKEN_KEY");
+    }
+
+    #[test]
     fn a_bot_token_without_a_signing_secret_is_refused() {
         let error = config(&[("SLACK_BOT_TOKEN", "xoxb-1")]).unwrap_err();
         assert_eq!(error.variable, "SLACK_SIGNING_SECRET");
@@ -222,6 +291,7 @@ mod tests {
             ("SLACK_API_URL", "ftp://slack.example"),
             ("SLACK_API_URL", "http://127.0.0.1:9/api/"),
             ("RAPPORT_PUBLIC_URL", "rapport.example.com"),
+            ("RAPPORT_SESSION_KEY", "c2hvcnQ="),
         ];
         for (variable, value) in cases {
             let error = config(&[(variable, value)]).unwrap_err();

@@ -7,6 +7,7 @@ pub mod config;
 pub mod demo;
 pub mod emulator;
 pub mod routes;
+pub mod sessions;
 pub mod slack;
 pub mod startup;
 pub mod telemetry;

@@ -9,8 +9,12 @@ use crate::{
     demo,
     emulator::{self, Emulator},
     routes,
-    slack::{SlackState, client::SlackApi, events},
+    sessions::DbSessionStore,
+    slack::{OAuthSettings, SlackState, client::SlackConnection, events, tokens::TokenCipher, verify::SigningSecret},
 };
+
+/// Where Slack asks an installer to approve the app.
+const SLACK_AUTHORIZE_URL: &str = "https://slack.com/oauth/v2/authorize";
 
 /// A bound, ready-to-serve Rapport.
 pub struct Application {
@@ -52,7 +56,8 @@ impl Application {
             slack: slack.clone(),
             public_url,
         };
-        let router = routes::router(state, emulator.as_ref());
+        let sessions = session_layer(&db, &config.session_key, &state.public_url);
+        let router = routes::router(state, emulator.as_ref()).layer(sessions);
         Ok(Application { listener, router, db, slack, emulator })
     }
 
@@ -103,19 +108,60 @@ fn connect_slack(
     db: &Db,
     local_url: &str,
 ) -> anyhow::Result<(Option<SlackState>, Option<Emulator>)> {
+    let state = |signing_secret: &SigningSecret, api_url: &str, fixed_token: Option<&str>, oauth| {
+        anyhow::Ok(SlackState {
+            signing_secret: signing_secret.clone(),
+            connection: SlackConnection::new(api_url)?,
+            db: db.clone(),
+            fixed_token: fixed_token.map(str::to_owned),
+            oauth,
+        })
+    };
     Ok(match config {
         SlackConfig::Off => (None, None),
         SlackConfig::SelfHosted { bot_token, signing_secret, api_url } => {
-            let api = SlackApi::new(api_url, bot_token)?;
-            (Some(SlackState { signing_secret: signing_secret.clone(), api, db: db.clone() }), None)
+            (Some(state(signing_secret, api_url, Some(bot_token), None)?), None)
+        }
+        SlackConfig::Hosted { signing_secret, api_url, oauth } => {
+            let oauth = OAuthSettings {
+                client_id: oauth.client_id.clone(),
+                client_secret: oauth.client_secret.0.clone(),
+                authorize_url: SLACK_AUTHORIZE_URL.to_owned(),
+                cipher: oauth.token_cipher.clone(),
+            };
+            (Some(state(signing_secret, api_url, None, Some(oauth))?), None)
         }
         SlackConfig::Emulator { signing_secret } => {
-            let api = SlackApi::new(&format!("{local_url}/emulator/api"), emulator::BOT_TOKEN)?;
-            tracing::info!("no Slack configured: the Slack emulator stands in at /emulator/api");
-            let slack = SlackState { signing_secret: signing_secret.clone(), api, db: db.clone() };
+            tracing::info!("no Slack configured: the Slack emulator stands in at /emulator");
+            // Installs through the emulator's own authorize page work too, with its app's
+            // credentials; the tokens they store are sealed with a key of this process only.
+            let oauth = OAuthSettings {
+                client_id: emulator::CLIENT_ID.to_owned(),
+                client_secret: emulator::CLIENT_SECRET.to_owned(),
+                authorize_url: format!("{local_url}/emulator/oauth/authorize"),
+                cipher: TokenCipher::random(),
+            };
+            let api_url = format!("{local_url}/emulator/api");
+            let slack = state(signing_secret, &api_url, Some(emulator::BOT_TOKEN), Some(oauth))?;
             (Some(slack), Some(Emulator::new(local_url, signing_secret.clone())?))
         }
     })
+}
+
+/// Session cookies: signed, `HttpOnly`, `SameSite=Lax`, `Secure` when served over https.
+fn session_layer(
+    db: &Db,
+    key: &Option<Vec<u8>>,
+    public_url: &str,
+) -> tower_sessions::SessionManagerLayer<DbSessionStore, tower_sessions::service::SignedCookie> {
+    let key = key.as_deref().map_or_else(tower_sessions::cookie::Key::generate, tower_sessions::cookie::Key::from);
+    tower_sessions::SessionManagerLayer::new(DbSessionStore::new(db.clone()))
+        .with_name("rapport_session")
+        .with_http_only(true)
+        .with_same_site(tower_sessions::cookie::SameSite::Lax)
+        .with_secure(public_url.starts_with("https://"))
+        .with_expiry(tower_sessions::Expiry::OnInactivity(time::Duration::days(14)))
+        .with_signed(key)
 }
 
 /// The address to reach a listener bound to `address` from this machine.

@@ -161,6 +161,8 @@ impl Plan {
             // The emulator's sharing channel: in the demo, the "installer" has chosen it.
             sharing_channel_id: Some(DEMO_SHARING_CHANNEL_ID.to_owned()),
             questions_enabled: 1,
+            bot_token_ciphertext: None,
+            installed_by_slack_user_id: None,
             created_at,
             updated_at: created_at,
         };

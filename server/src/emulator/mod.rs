@@ -22,6 +22,9 @@ pub use web_api::call;
 
 /// The bot token the emulator accepts; anything else is `invalid_auth`.
 pub const BOT_TOKEN: &str = "xoxb-rapport-emulator";
+/// The emulated Slack app's OAuth credentials.
+pub const CLIENT_ID: &str = "1000000001.emulator";
+pub const CLIENT_SECRET: &str = "emulator-client-secret";
 /// The emulated workspace's bot user.
 pub const BOT_USER_ID: &str = demo::DEMO_BOT_USER_ID;
 /// The emulated workspace's channels (id, name) besides the DMs.
@@ -69,6 +72,8 @@ struct World {
     trigger_users: HashMap<String, String>,
     /// Ephemeral replies to slash commands, by user id, newest last.
     ephemeral: HashMap<String, Vec<String>>,
+    /// OAuth codes handed out by the authorize page and not yet exchanged.
+    oauth_codes: Vec<String>,
     /// Bumped on every change, so the page can wait for the app's reaction.
     version: u64,
     limits: HashMap<String, u32>,
@@ -101,6 +106,7 @@ impl Emulator {
             open_modals: HashMap::new(),
             trigger_users: HashMap::new(),
             ephemeral: HashMap::new(),
+            oauth_codes: Vec::new(),
             version: 0,
             limits: HashMap::new(),
             calls: HashMap::new(),

@@ -28,6 +28,7 @@ pub fn routes() -> Router<Emulator> {
         .route("/emulator/home", post(open_home))
         .route("/emulator/submit", post(submit))
         .route("/emulator/cancel", post(cancel))
+        .route("/emulator/oauth/authorize", get(authorize))
 }
 
 #[derive(Debug, Deserialize)]
@@ -168,6 +169,29 @@ async fn submit(State(emulator): State<Emulator>, Form(form): Form<SubmitForm>) 
 async fn cancel(State(emulator): State<Emulator>, Form(form): Form<TextForm>) -> Redirect {
     emulator.close_modal(&form.user);
     Redirect::to(&format!("/emulator?as={}", form.user))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AuthorizeQuery {
+    client_id: String,
+    redirect_uri: String,
+    #[serde(default)]
+    state: String,
+}
+
+/// Slack's "Allow" page, approved at once: back to the app with a one-time code.
+async fn authorize(State(emulator): State<Emulator>, Query(query): Query<AuthorizeQuery>) -> Response {
+    if query.client_id != super::CLIENT_ID {
+        return (axum::http::StatusCode::BAD_REQUEST, "unknown client_id").into_response();
+    }
+    // Like Slack, only send codes back to the app's own address: never an open redirect.
+    if !query.redirect_uri.starts_with(&format!("{}/", emulator.app_url)) {
+        return (axum::http::StatusCode::BAD_REQUEST, "redirect_uri is not the app's").into_response();
+    }
+    let code = emulator.issue_oauth_code();
+    let separator = if query.redirect_uri.contains('?') { '&' } else { '?' };
+    let target = format!("{}{separator}code={code}&state={}", query.redirect_uri, urlencode(&query.state));
+    Redirect::to(&target).into_response()
 }
 
 /// Waits briefly for the app to react (its work runs after it answers), then shows the page.

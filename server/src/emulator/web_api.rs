@@ -14,7 +14,9 @@ use axum::{
 };
 use serde_json::{Map, Value, json};
 
-use super::{BOT_TOKEN, BOT_USER_ID, EmulatedUser, Emulator, PostedMessage, World};
+use base64::{Engine as _, engine::general_purpose::STANDARD};
+
+use super::{BOT_TOKEN, BOT_USER_ID, CLIENT_ID, CLIENT_SECRET, EmulatedUser, Emulator, PostedMessage, World};
 
 /// Users returned per `users.list` page when the caller sets no limit.
 const DEFAULT_PAGE: usize = 100;
@@ -31,6 +33,17 @@ pub async fn call(
         Ok(params) => params,
         Err(error) => return failure(error),
     };
+    if method == "oauth.v2.access" {
+        // The app authenticates with its client credentials here, not a token.
+        return match oauth_access(&mut emulator.world(), &headers, &params) {
+            Ok(Value::Object(mut fields)) => {
+                fields.insert("ok".into(), Value::Bool(true));
+                Json(Value::Object(fields)).into_response()
+            }
+            Ok(_) => failure("internal_error"),
+            Err(code) => failure(code),
+        };
+    }
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
@@ -237,4 +250,52 @@ fn user_info(world: &World, params: &Map<String, Value>) -> Result<Value, &'stat
     let id = text_param(params, "user").ok_or("user_not_found")?;
     let user = world.user(id).ok_or("user_not_found")?;
     Ok(json!({ "user": user_json(&world.team_id, user) }))
+}
+
+/// `oauth.v2.access`: client credentials by HTTP Basic auth or form fields, and a code from
+/// the authorize page, each code good once.
+fn oauth_access(world: &mut World, headers: &HeaderMap, params: &Map<String, Value>) -> Result<Value, &'static str> {
+    let basic = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Basic "))
+        .and_then(|encoded| STANDARD.decode(encoded).ok())
+        .and_then(|decoded| String::from_utf8(decoded).ok());
+    let (client_id, client_secret) = match &basic {
+        Some(pair) => {
+            pair.split_once(':').map(|(id, secret)| (id.to_owned(), secret.to_owned())).ok_or("invalid_client")?
+        }
+        None => (
+            text_param(params, "client_id").unwrap_or_default().to_owned(),
+            text_param(params, "client_secret").unwrap_or_default().to_owned(),
+        ),
+    };
+    if client_id != CLIENT_ID {
+        return Err("invalid_client_id");
+    }
+    if client_secret != CLIENT_SECRET {
+        return Err("bad_client_secret");
+    }
+    let code = text_param(params, "code").ok_or("invalid_code")?;
+    let position = world.oauth_codes.iter().position(|issued| issued == code).ok_or("invalid_code")?;
+    world.oauth_codes.remove(position);
+    let installer = world.users.first().map(|u| u.id.clone()).unwrap_or_default();
+    Ok(json!({
+        "access_token": BOT_TOKEN,
+        "token_type": "bot",
+        "scope": "chat:write,im:write,im:history,users:read,commands,channels:read",
+        "bot_user_id": BOT_USER_ID,
+        "app_id": "AEMULATOR1",
+        "team": { "id": world.team_id, "name": world.team_name },
+        "authed_user": { "id": installer },
+    }))
+}
+
+impl Emulator {
+    /// Hands out a one-time OAuth code, as Slack's authorize page does once approved.
+    pub fn issue_oauth_code(&self) -> String {
+        let code = format!("{:032x}", rand::random::<u128>());
+        self.world().oauth_codes.push(code.clone());
+        code
+    }
 }

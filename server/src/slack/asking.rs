@@ -1,11 +1,15 @@
 //! Asking a member a question now, from `/rapport ask`, App Home or "Another question".
 
-use app::server::{db::members::MemberRow, now_ms, services::prompts};
+use app::server::{
+    db::{members::MemberRow, workspaces::WorkspaceRow},
+    now_ms,
+    services::prompts,
+};
 
 use super::{SlackState, blocks};
 
 /// Creates a prompt now and sends it in a task, so the command answers within Slack's 3 s.
-pub async fn ask(slack: &SlackState, member: &MemberRow, now: i64) -> anyhow::Result<String> {
+pub async fn ask(slack: &SlackState, workspace: &WorkspaceRow, member: &MemberRow, now: i64) -> anyhow::Result<String> {
     Ok(match prompts::ask_now(&slack.db, member, now).await? {
         prompts::Ask::AlreadyOpen(open) => {
             format!("You already have a question waiting in your DMs: “{}”", open.question)
@@ -14,16 +18,21 @@ pub async fn ask(slack: &SlackState, member: &MemberRow, now: i64) -> anyhow::Re
         prompts::Ask::New(prompt) => {
             let slack = slack.clone();
             let channel = member.dm_channel_id.clone().unwrap_or_else(|| member.slack_user_id.clone());
-            tokio::spawn(async move { deliver(&slack, &channel, prompt).await });
+            let workspace = workspace.clone();
+            tokio::spawn(async move { deliver(&slack, &workspace, &channel, prompt).await });
             "On its way! Check your DMs with Rapport.".to_owned()
         }
     })
 }
 
 /// Sends a prompt's question and records the outcome on the prompt.
-pub async fn deliver(slack: &SlackState, channel: &str, prompt: prompts::PromptToSend) {
+pub async fn deliver(slack: &SlackState, workspace: &WorkspaceRow, channel: &str, prompt: prompts::PromptToSend) {
     let message = blocks::question_message(&prompt.question, &prompt.prompt_id);
-    let outcome = match slack.api.post_message(channel, message).await {
+    let sent = match slack.api_for(workspace) {
+        Ok(api) => api.post_message(channel, message).await.map_err(anyhow::Error::from),
+        Err(error) => Err(error),
+    };
+    let outcome = match sent {
         Ok(ts) => prompts::record_sent(&slack.db, &prompt.prompt_id, &ts, now_ms()).await,
         Err(error) => {
             tracing::warn!(error = %error, prompt.id = %prompt.prompt_id, "could not deliver a question");

@@ -31,6 +31,73 @@ impl From<SlackClientError> for SlackCallError {
     }
 }
 
+/// The HTTP client for one Slack Web API base URL, shared by every workspace's [`SlackApi`].
+#[derive(Clone)]
+pub struct SlackConnection {
+    client: Arc<SlackHyperClient>,
+}
+
+impl std::fmt::Debug for SlackConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SlackConnection(..)")
+    }
+}
+
+/// What Slack's `oauth.v2.access` grants on install.
+#[derive(Debug, Clone)]
+pub struct InstallGrant {
+    pub team_id: String,
+    pub team_name: String,
+    pub bot_user_id: Option<String>,
+    pub bot_token: String,
+    pub installer_user_id: String,
+}
+
+impl SlackConnection {
+    /// A client for the Web API at `api_url` (no trailing slash).
+    pub fn new(api_url: &str) -> anyhow::Result<SlackConnection> {
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_native_roots()?
+            .https_or_http()
+            .enable_http1()
+            .enable_http2()
+            .build();
+        let client = SlackClient::new(SlackClientHyperConnector::with_connector(connector).with_slack_api_url(api_url));
+        Ok(SlackConnection { client: Arc::new(client) })
+    }
+
+    /// Acts as the bot with `bot_token`.
+    pub fn with_token(&self, bot_token: &str) -> SlackApi {
+        SlackApi { client: self.client.clone(), token: SlackApiToken::new(SlackApiTokenValue(bot_token.to_owned())) }
+    }
+
+    /// Exchanges an install's `code` for the workspace's bot token.
+    pub async fn exchange_code(
+        &self,
+        client_id: &str,
+        client_secret: &str,
+        code: &str,
+        redirect_uri: &str,
+    ) -> Result<InstallGrant, SlackCallError> {
+        let request = SlackOAuthV2AccessTokenRequest::new(
+            SlackClientId(client_id.to_owned()),
+            SlackClientSecret(client_secret.to_owned()),
+            SlackOAuthCode(code.to_owned()),
+        )
+        .with_redirect_uri(
+            url::Url::parse(redirect_uri).map_err(|_| SlackCallError::Refused("bad_redirect_uri".into()))?,
+        );
+        let grant = self.client.oauth2_access(&request).await?;
+        Ok(InstallGrant {
+            team_id: grant.team.id.0,
+            team_name: grant.team.name.unwrap_or_default(),
+            bot_user_id: grant.bot_user_id.map(|id| id.0),
+            bot_token: grant.access_token.0,
+            installer_user_id: grant.authed_user.id.0,
+        })
+    }
+}
+
 /// A bot's view of one workspace's Slack.
 #[derive(Clone)]
 pub struct SlackApi {
@@ -46,19 +113,6 @@ impl std::fmt::Debug for SlackApi {
 }
 
 impl SlackApi {
-    /// A client for the Web API at `api_url` (no trailing slash), acting with `bot_token`.
-    pub fn new(api_url: &str, bot_token: &str) -> anyhow::Result<SlackApi> {
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_native_roots()?
-            .https_or_http()
-            .enable_http1()
-            .enable_http2()
-            .build();
-        let client = SlackClient::new(SlackClientHyperConnector::with_connector(connector).with_slack_api_url(api_url));
-        let token = SlackApiToken::new(SlackApiTokenValue(bot_token.to_owned()));
-        Ok(SlackApi { client: Arc::new(client), token })
-    }
-
     /// Posts a message to a channel, or to a user's DM with the bot when `channel` is a user
     /// id. Returns the message's `ts`.
     pub async fn post_message(&self, channel: &str, content: SlackMessageContent) -> Result<String, SlackCallError> {
@@ -82,5 +136,14 @@ impl SlackApi {
         let request = SlackApiViewsOpenRequest::new(SlackTriggerId(trigger_id.to_owned()), view);
         session.views_open(&request).await?;
         Ok(())
+    }
+
+    /// One page of `users.list`, and the cursor of the next page if there is one.
+    pub async fn list_users(&self, cursor: Option<String>) -> Result<(Vec<SlackUser>, Option<String>), SlackCallError> {
+        let session = self.client.open_session(&self.token);
+        let request = SlackApiUsersListRequest::new().with_limit(200).opt_cursor(cursor.map(SlackCursorId));
+        let page = session.users_list(&request).await?;
+        let next = page.response_metadata.and_then(|meta| meta.next_cursor).map(|c| c.0).filter(|c| !c.is_empty());
+        Ok((page.members, next))
     }
 }

@@ -172,7 +172,11 @@ async fn on_direct_message(
     let answer = match AnswerText::parse(&text) {
         Ok(answer) => answer,
         Err(app::AppError::Invalid { message, .. }) => {
-            slack.api.post_message(&channel.0, blocks::text_message(message)).await.context("replying in the DM")?;
+            slack
+                .api_for(workspace)?
+                .post_message(&channel.0, blocks::text_message(message))
+                .await
+                .context("replying in the DM")?;
             return Ok(());
         }
         Err(other) => return Err(anyhow::anyhow!("{other}")),
@@ -181,11 +185,19 @@ async fn on_direct_message(
         answering::answer_open_prompt(&slack.db, &member, None, &answer, Visibility::Team, now_ms()).await?
     else {
         let hint = "I don't have a question waiting for you right now. Type `/rapport ask` to get one.";
-        slack.api.post_message(&channel.0, blocks::text_message(hint)).await.context("replying in the DM")?;
+        slack
+            .api_for(workspace)?
+            .post_message(&channel.0, blocks::text_message(hint))
+            .await
+            .context("replying in the DM")?;
         return Ok(());
     };
     let thanks = format!("Thanks! Your answer to “{}” is shared with your team.", answered.question);
-    slack.api.post_message(&channel.0, blocks::text_message(thanks)).await.context("replying in the DM")?;
+    slack
+        .api_for(workspace)?
+        .post_message(&channel.0, blocks::text_message(thanks))
+        .await
+        .context("replying in the DM")?;
     sharing::after_answer(slack, workspace, &member, &answered, &channel.0).await
 }
 
@@ -198,7 +210,7 @@ async fn publish_home(slack: &SlackState, workspace: &WorkspaceRow, slack_user_i
     let paused = member.paused_until.is_some_and(|until| until > now_ms());
     let first_name = member.name.split_whitespace().next().unwrap_or(&member.name).to_owned();
     slack
-        .api
+        .api_for(workspace)?
         .publish_home(slack_user_id, blocks::home_view(&first_name, answered, paused))
         .await
         .context("publishing the App Home")?;

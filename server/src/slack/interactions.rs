@@ -68,7 +68,7 @@ async fn sender(slack: &SlackState, payload: &Value) -> anyhow::Result<Option<(W
 }
 
 async fn block_actions(slack: &SlackState, payload: &Value) -> anyhow::Result<()> {
-    let Some((_, member)) = sender(slack, payload).await? else { return Ok(()) };
+    let Some((workspace, member)) = sender(slack, payload).await? else { return Ok(()) };
     let action = &payload["actions"][0];
     let prompt_id = action["value"].as_str().unwrap_or_default();
     let dm = member.dm_channel_id.clone().unwrap_or_else(|| member.slack_user_id.clone());
@@ -76,12 +76,13 @@ async fn block_actions(slack: &SlackState, payload: &Value) -> anyhow::Result<()
     match action["action_id"].as_str().unwrap_or_default() {
         blocks::ACTION_ANSWER => {
             let Some(open) = open_prompt(slack, &member, prompt_id).await? else {
-                return say(slack, &dm, "That question is closed; type `/rapport ask` for a new one.").await;
+                return say(slack, &workspace, &dm, "That question is closed; type `/rapport ask` for a new one.")
+                    .await;
             };
             let question = questions::find(slack.db.pool(), &member.workspace_id, &open.question_id).await?;
             let trigger_id = payload["trigger_id"].as_str().context("block_actions without a trigger_id")?;
             let view = blocks::answer_modal(&question.map(|q| q.text).unwrap_or_default(), &open.id);
-            slack.api.open_view(trigger_id, view).await.context("opening the answer modal")?;
+            slack.api_for(&workspace)?.open_view(trigger_id, view).await.context("opening the answer modal")?;
         }
         blocks::ACTION_SKIP => {
             let reply = if prompts::skip(&slack.db, &member, prompt_id, now).await? {
@@ -89,18 +90,18 @@ async fn block_actions(slack: &SlackState, payload: &Value) -> anyhow::Result<()
             } else {
                 "That question is already closed."
             };
-            say(slack, &dm, reply).await?;
+            say(slack, &workspace, &dm, reply).await?;
         }
         blocks::ACTION_ANOTHER => {
             prompts::skip(&slack.db, &member, prompt_id, now).await?;
-            let reply = asking::ask(slack, &member, now).await?;
+            let reply = asking::ask(slack, &workspace, &member, now).await?;
             if !reply.starts_with("On its way") {
-                say(slack, &dm, &reply).await?;
+                say(slack, &workspace, &dm, &reply).await?;
             }
         }
         blocks::ACTION_ASK_NOW => {
-            let reply = asking::ask(slack, &member, now).await?;
-            say(slack, &dm, &reply).await?;
+            let reply = asking::ask(slack, &workspace, &member, now).await?;
+            say(slack, &workspace, &dm, &reply).await?;
         }
         other => tracing::info!(slack.action_id = %other, "acknowledged a button Rapport does not use"),
     }
@@ -116,8 +117,8 @@ async fn open_prompt(
     Ok(prompt_rows::find_open_for_member(slack.db.pool(), &member.id).await?.filter(|p| p.id == prompt_id))
 }
 
-async fn say(slack: &SlackState, channel: &str, text: &str) -> anyhow::Result<()> {
-    slack.api.post_message(channel, blocks::text_message(text)).await.context("replying in the DM")?;
+async fn say(slack: &SlackState, workspace: &WorkspaceRow, channel: &str, text: &str) -> anyhow::Result<()> {
+    slack.api_for(workspace)?.post_message(channel, blocks::text_message(text)).await.context("replying in the DM")?;
     Ok(())
 }
 
@@ -157,7 +158,7 @@ async fn view_submission(slack: &SlackState, payload: &Value) -> anyhow::Result<
             Visibility::OnlyMe => format!("Saved. Your answer to “{}” is visible only to you.", answered.question),
         };
         let shared = async {
-            say(&slack, &dm, &thanks).await?;
+            say(&slack, &workspace, &dm, &thanks).await?;
             sharing::after_answer(&slack, &workspace, &member, &answered, &dm).await
         };
         if let Err(error) = shared.await {

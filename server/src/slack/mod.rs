@@ -6,13 +6,16 @@ pub mod blocks;
 pub mod client;
 pub mod commands;
 pub mod events;
+pub mod install;
 pub mod interactions;
 pub mod manifest;
 pub mod profile;
 pub mod sharing;
+pub mod tokens;
 pub mod verify;
 
-use app::server::db::Db;
+use anyhow::Context as _;
+use app::server::db::{Db, workspaces::WorkspaceRow};
 use axum::{
     Router,
     extract::DefaultBodyLimit,
@@ -21,7 +24,11 @@ use axum::{
     routing::{get, post},
 };
 
-use self::{client::SlackApi, verify::SigningSecret};
+use self::{
+    client::{SlackApi, SlackConnection},
+    tokens::TokenCipher,
+    verify::SigningSecret,
+};
 use crate::routes::ServerState;
 
 /// Slack's requests are small; anything bigger is refused before it is read.
@@ -31,8 +38,36 @@ const MAX_BODY_BYTES: usize = 64 * 1024;
 #[derive(Clone, Debug)]
 pub struct SlackState {
     pub signing_secret: SigningSecret,
-    pub api: SlackApi,
+    pub connection: SlackConnection,
     pub db: Db,
+    /// The bot token of the one workspace of a self-hosted or emulated install.
+    pub fixed_token: Option<String>,
+    /// "Add to Slack" installs, when configured.
+    pub oauth: Option<OAuthSettings>,
+}
+
+/// The app's OAuth credentials and where installers approve the app.
+#[derive(Clone, Debug)]
+pub struct OAuthSettings {
+    pub client_id: String,
+    pub client_secret: String,
+    /// Slack's authorize page (`https://slack.com/oauth/v2/authorize`, or the emulator's).
+    pub authorize_url: String,
+    /// Seals the bot tokens installs store.
+    pub cipher: TokenCipher,
+}
+
+impl SlackState {
+    /// The Web API as `workspace`'s bot: its stored token from an install, else the token
+    /// from the environment.
+    pub fn api_for(&self, workspace: &WorkspaceRow) -> anyhow::Result<SlackApi> {
+        if let (Some(sealed), Some(oauth)) = (&workspace.bot_token_ciphertext, &self.oauth) {
+            let token = oauth.cipher.decrypt(sealed).context("opening the workspace's bot token")?;
+            return Ok(self.connection.with_token(&token));
+        }
+        let token = self.fixed_token.as_deref().context("the workspace has no bot token")?;
+        Ok(self.connection.with_token(token))
+    }
 }
 
 /// `/slack/events` and `/slack/commands`.
@@ -43,6 +78,8 @@ pub fn router() -> Router<ServerState> {
         .route("/slack/interactions", post(interactions::receive))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .route("/slack/manifest", get(manifest::serve))
+        .route("/slack/install", get(install::start))
+        .route("/slack/oauth/callback", get(install::callback))
 }
 
 /// Checks a request's Slack signature.

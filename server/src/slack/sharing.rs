@@ -28,7 +28,11 @@ pub async fn after_answer(
     }
     if let Some(channel) = workspace.sharing_channel_id.as_deref() {
         let post = format!("*{}* answered “{}”\n>{}", member.name, answered.question, quote(&answered.text));
-        slack.api.post_message(channel, blocks::text_message(post)).await.context("posting to the sharing channel")?;
+        slack
+            .api_for(workspace)?
+            .post_message(channel, blocks::text_message(post))
+            .await
+            .context("posting to the sharing channel")?;
     }
     let coworkers: Vec<_> =
         answers::list_team_visible_for_question(slack.db.pool(), &workspace.id, &answered.question_id)
@@ -42,7 +46,7 @@ pub async fn after_answer(
             coworkers.iter().map(|a| format!("*{}*: {}", a.member_name, a.text.replace('\n', " "))).collect();
         let message = format!("Here is what others said:\n{}", lines.join("\n"));
         slack
-            .api
+            .api_for(workspace)?
             .post_message(dm_channel, blocks::text_message(message))
             .await
             .context("showing coworkers' answers")?;

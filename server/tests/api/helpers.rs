@@ -265,6 +265,8 @@ impl Team {
             bot_user_id: Some("UBOT".to_owned()),
             sharing_channel_id: None,
             questions_enabled: 0,
+            bot_token_ciphertext: None,
+            installed_by_slack_user_id: None,
             created_at: START_MS,
             updated_at: START_MS,
         };

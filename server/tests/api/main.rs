@@ -11,6 +11,7 @@ mod helpers;
 mod demo;
 mod emulator;
 mod health;
+mod install;
 mod interactions;
 mod pages;
 mod slack;

@@ -15,6 +15,10 @@ pub struct WorkspaceRow {
     pub bot_user_id: Option<String>,
     pub sharing_channel_id: Option<String>,
     pub questions_enabled: i64,
+    /// The bot token from an OAuth install, encrypted; `None` when the token comes from the
+    /// environment (self-hosted) or the workspace was uninstalled.
+    pub bot_token_ciphertext: Option<Vec<u8>>,
+    pub installed_by_slack_user_id: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -22,8 +26,9 @@ pub struct WorkspaceRow {
 pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, row: &WorkspaceRow) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO workspaces (id, slack_team_id, name, default_time_zone, status, uninstalled_at,
-                                 bot_user_id, sharing_channel_id, questions_enabled, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                                 bot_user_id, sharing_channel_id, questions_enabled, bot_token_ciphertext,
+                                 installed_by_slack_user_id, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
     )
     .bind(&row.id)
     .bind(&row.slack_team_id)
@@ -34,6 +39,8 @@ pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, row: &WorkspaceRo
     .bind(&row.bot_user_id)
     .bind(&row.sharing_channel_id)
     .bind(row.questions_enabled)
+    .bind(&row.bot_token_ciphertext)
+    .bind(&row.installed_by_slack_user_id)
     .bind(row.created_at)
     .bind(row.updated_at)
     .execute(ex)
@@ -62,7 +69,8 @@ pub async fn update_uninstalled<'e>(
 ) -> sqlx::Result<bool> {
     let result = sqlx::query(
         "UPDATE workspaces
-         SET status = 'uninstalled', uninstalled_at = COALESCE(uninstalled_at, $2), updated_at = $2
+         SET status = 'uninstalled', uninstalled_at = COALESCE(uninstalled_at, $2), bot_token_ciphertext = NULL,
+             updated_at = $2
          WHERE slack_team_id = $1",
     )
     .bind(slack_team_id)
@@ -70,4 +78,30 @@ pub async fn update_uninstalled<'e>(
     .execute(ex)
     .await?;
     Ok(result.rows_affected() > 0)
+}
+
+/// Stores an OAuth install: a new workspace, or a re-install that refreshes the name, bot
+/// and token and makes the workspace active again. Settings chosen in Rapport are kept.
+pub async fn upsert_installation<'e>(ex: impl Executor<'e, Database = Any>, row: &WorkspaceRow) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO workspaces (id, slack_team_id, name, default_time_zone, status, uninstalled_at, bot_user_id,
+                                 sharing_channel_id, questions_enabled, bot_token_ciphertext,
+                                 installed_by_slack_user_id, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, 'active', NULL, $5, NULL, 0, $6, $7, $8, $8)
+         ON CONFLICT (slack_team_id) DO UPDATE SET
+             name = excluded.name, status = 'active', uninstalled_at = NULL, bot_user_id = excluded.bot_user_id,
+             bot_token_ciphertext = excluded.bot_token_ciphertext,
+             installed_by_slack_user_id = excluded.installed_by_slack_user_id, updated_at = excluded.updated_at",
+    )
+    .bind(&row.id)
+    .bind(&row.slack_team_id)
+    .bind(&row.name)
+    .bind(&row.default_time_zone)
+    .bind(&row.bot_user_id)
+    .bind(&row.bot_token_ciphertext)
+    .bind(&row.installed_by_slack_user_id)
+    .bind(row.updated_at)
+    .execute(ex)
+    .await?;
+    Ok(())
 }

@@ -1,0 +1,13 @@
+-- OAuth installs and browser sessions (PostgreSQL dialect; keep in step with sqlite).
+
+-- The bot token from an OAuth install, encrypted (XChaCha20-Poly1305: nonce then ciphertext).
+ALTER TABLE workspaces ADD COLUMN bot_token_ciphertext BYTEA;
+ALTER TABLE workspaces ADD COLUMN installed_by_slack_user_id TEXT;
+
+-- Browser sessions (tower-sessions records): the data is JSON, the id is the cookie's value.
+CREATE TABLE sessions (
+    id         TEXT PRIMARY KEY NOT NULL,
+    data       TEXT NOT NULL,
+    expires_at BIGINT NOT NULL
+);
+CREATE INDEX sessions_expires_at ON sessions (expires_at);

@@ -1,0 +1,70 @@
+//! Browser sessions: tower-sessions with its records in Rapport's own database, so every
+//! instance behind a load balancer sees the same sessions.
+
+use app::server::{
+    db::{Db, sessions},
+    now_ms,
+};
+use async_trait::async_trait;
+use tower_sessions::{
+    SessionStore,
+    session::{Id, Record},
+    session_store,
+};
+
+/// A `SessionStore` over the `sessions` table.
+#[derive(Clone, Debug)]
+pub struct DbSessionStore {
+    db: Db,
+}
+
+impl DbSessionStore {
+    pub fn new(db: Db) -> Self {
+        DbSessionStore { db }
+    }
+
+    /// Deletes expired sessions; run from time to time.
+    pub async fn delete_expired(&self) -> anyhow::Result<u64> {
+        Ok(sessions::delete_expired(self.db.pool(), now_ms()).await?)
+    }
+}
+
+fn row(record: &Record) -> session_store::Result<sessions::SessionRow> {
+    let data = serde_json::to_string(&record.data).map_err(|e| session_store::Error::Encode(e.to_string()))?;
+    let expires_at = i64::try_from(record.expiry_date.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX);
+    Ok(sessions::SessionRow { id: record.id.to_string(), data, expires_at })
+}
+
+fn backend(error: sqlx::Error) -> session_store::Error {
+    session_store::Error::Backend(error.to_string())
+}
+
+#[async_trait]
+impl SessionStore for DbSessionStore {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        // A new random id on the rare collision, rather than overwriting someone's session.
+        while !sessions::insert_if_new(self.db.pool(), &row(record)?).await.map_err(backend)? {
+            record.id = Id::default();
+        }
+        Ok(())
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        sessions::upsert(self.db.pool(), &row(record)?).await.map_err(backend)
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        let Some(found) = sessions::find_valid(self.db.pool(), &id.to_string(), now_ms()).await.map_err(backend)?
+        else {
+            return Ok(None);
+        };
+        let data = serde_json::from_str(&found.data).map_err(|e| session_store::Error::Decode(e.to_string()))?;
+        let expiry_date = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(found.expires_at) * 1_000_000)
+            .map_err(|e| session_store::Error::Decode(e.to_string()))?;
+        Ok(Some(Record { id: *id, data, expiry_date }))
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        sessions::delete(self.db.pool(), &id.to_string()).await.map_err(backend)
+    }
+}

@@ -1,0 +1,99 @@
+//! "Add to Slack" through the emulator's authorize page and `oauth.v2.access`.
+
+use app::server::db::{members, workspaces};
+
+use crate::helpers::{TestApp, TestDb, eventually, spawn_app};
+
+const TEAM: &str = "TDEMO0001";
+
+/// A browser: keeps cookies, and lets the test follow each redirect itself.
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+fn location(response: &reqwest::Response) -> String {
+    response.headers().get("location").expect("a redirect").to_str().unwrap().to_owned()
+}
+
+/// Clicks "Add to Slack", approves on the (emulated) Slack page, and returns the callback URL.
+async fn approve(app: &TestApp, browser: &reqwest::Client) -> String {
+    let start = browser.get(format!("{}/slack/install", app.address)).send().await.unwrap();
+    assert!(start.status().is_redirection());
+    let authorize = location(&start);
+    assert!(authorize.contains("scope=chat%3Awrite%2Cim%3Awrite"), "{authorize}");
+    let approved = browser.get(authorize).send().await.unwrap();
+    location(&approved)
+}
+
+async fn finish(browser: &reqwest::Client, callback: &str) -> (u16, String) {
+    let response = browser.get(callback).send().await.unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+on_both_backends!(
+    an_install_stores_the_workspace_with_its_token_sealed_and_imports_members,
+    a_callback_with_a_wrong_missing_or_reused_state_is_refused,
+    a_reinstall_after_an_uninstall_updates_the_same_workspace,
+);
+
+async fn an_install_stores_the_workspace_with_its_token_sealed_and_imports_members(db: TestDb) {
+    let app = spawn_app(&db).await;
+    let browser = browser();
+
+    let callback = approve(&app, &browser).await;
+    let (status, page) = finish(&browser, &callback).await;
+
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Rapport is installed in Northwind Trails"));
+    let workspace = workspaces::find_by_slack_team_id(app.db.pool(), TEAM).await.unwrap().unwrap();
+    let sealed = workspace.bot_token_ciphertext.clone().expect("the token is stored");
+    assert!(!sealed.windows(4).any(|w| w == b"xoxb"), "the token is not stored in clear");
+    assert_eq!(workspace.questions_enabled, 0, "nobody is asked before the installer says so");
+    assert_eq!(workspace.sharing_channel_id, None);
+    eventually("the members are imported", || async {
+        members::list_for_workspace(app.db.pool(), &workspace.id).await.unwrap().len() == app.emulator.users().len()
+    })
+    .await;
+    assert!(app.emulator.messages().is_empty(), "nothing is posted on install");
+}
+
+async fn a_callback_with_a_wrong_missing_or_reused_state_is_refused(db: TestDb) {
+    let app = spawn_app(&db).await;
+    let browser = browser();
+    let callback = approve(&app, &browser).await;
+    let forged = callback.replace("state=", "state=forged");
+
+    let (wrong, _) = finish(&browser, &forged).await;
+    let (other_browser, _) = finish(&self::browser(), &callback).await;
+
+    assert_eq!((wrong, other_browser), (400, 400));
+    assert!(workspaces::find_by_slack_team_id(app.db.pool(), TEAM).await.unwrap().is_none());
+
+    let callback = approve(&app, &browser).await;
+    let (first, _) = finish(&browser, &callback).await;
+    let (replayed, page) = finish(&browser, &callback).await;
+    assert_eq!((first, replayed), (200, 400));
+    assert!(page.contains("expired"), "{page}");
+}
+
+async fn a_reinstall_after_an_uninstall_updates_the_same_workspace(db: TestDb) {
+    let app = spawn_app(&db).await;
+    let browser = browser();
+    let callback = approve(&app, &browser).await;
+    finish(&browser, &callback).await;
+
+    app.deliver_event(TEAM, "EvGone", serde_json::json!({ "type": "app_uninstalled" })).await;
+    eventually("the workspace is uninstalled and its token dropped", || async {
+        let workspace = workspaces::find_by_slack_team_id(app.db.pool(), TEAM).await.unwrap().unwrap();
+        workspace.status == "uninstalled" && workspace.bot_token_ciphertext.is_none()
+    })
+    .await;
+    let callback = approve(&app, &browser).await;
+    let (status, _) = finish(&browser, &callback).await;
+
+    assert_eq!(status, 200);
+    let all = workspaces::list(app.db.pool(), 10).await.unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].status, "active");
+    assert!(all[0].bot_token_ciphertext.is_some() && all[0].uninstalled_at.is_none());
+}
