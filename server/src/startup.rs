@@ -10,7 +10,9 @@ use crate::{
     emulator::{self, Emulator},
     routes,
     sessions::DbSessionStore,
-    slack::{OAuthSettings, SlackState, client::SlackConnection, events, tokens::TokenCipher, verify::SigningSecret},
+    slack::{
+        OAuthSettings, SlackState, client::SlackConnection, events, install, tokens::TokenCipher, verify::SigningSecret,
+    },
 };
 
 /// Where Slack asks an installer to approve the app.
@@ -80,6 +82,18 @@ impl Application {
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let address = self.listener.local_addr().context("reading the bound address")?;
         tracing::info!(%address, "Rapport is listening on http://{address}");
+        if let Some(slack) = self.slack.clone().filter(|slack| slack.fixed_token.is_some() && slack.oauth.is_none()) {
+            tokio::spawn(async move {
+                match install::install_from_environment(&slack).await {
+                    Ok(workspace) => {
+                        tracing::info!(workspace.id = %workspace.id, "self-hosted Slack workspace is ready")
+                    }
+                    Err(error) => {
+                        tracing::error!(error = format!("{error:#}"), "could not reach Slack with SLACK_BOT_TOKEN")
+                    }
+                }
+            });
+        }
         if let Some(slack) = self.slack.clone() {
             // Events acknowledged before the last stop but not processed yet.
             tokio::spawn(async move {

@@ -39,6 +39,14 @@ pub struct PostedMessage {
     pub blocks: Value,
 }
 
+/// A one-time code from the authorize page: who approved, and the sign-in nonce if any.
+#[derive(Debug, Clone)]
+struct IssuedCode {
+    code: String,
+    user_id: String,
+    nonce: Option<String>,
+}
+
 /// A fake member of the emulated workspace.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EmulatedUser {
@@ -73,7 +81,7 @@ struct World {
     /// Ephemeral replies to slash commands, by user id, newest last.
     ephemeral: HashMap<String, Vec<String>>,
     /// OAuth codes handed out by the authorize page and not yet exchanged.
-    oauth_codes: Vec<String>,
+    oauth_codes: Vec<IssuedCode>,
     /// Bumped on every change, so the page can wait for the app's reaction.
     version: u64,
     limits: HashMap<String, u32>,

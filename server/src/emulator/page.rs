@@ -177,6 +177,11 @@ pub struct AuthorizeQuery {
     redirect_uri: String,
     #[serde(default)]
     state: String,
+    /// Sign in with Slack's nonce, echoed in the ID token.
+    nonce: Option<String>,
+    /// Which fake member approves (the first member when absent).
+    #[serde(rename = "as")]
+    user: Option<String>,
 }
 
 /// Slack's "Allow" page, approved at once: back to the app with a one-time code.
@@ -188,7 +193,13 @@ async fn authorize(State(emulator): State<Emulator>, Query(query): Query<Authori
     if !query.redirect_uri.starts_with(&format!("{}/", emulator.app_url)) {
         return (axum::http::StatusCode::BAD_REQUEST, "redirect_uri is not the app's").into_response();
     }
-    let code = emulator.issue_oauth_code();
+    let users = emulator.users();
+    let Some(user) =
+        query.user.as_deref().or(users.first().map(|u| u.id.as_str())).filter(|id| users.iter().any(|u| u.id == *id))
+    else {
+        return (axum::http::StatusCode::BAD_REQUEST, "unknown member").into_response();
+    };
+    let code = emulator.issue_oauth_code(user, query.nonce.clone());
     let separator = if query.redirect_uri.contains('?') { '&' } else { '?' };
     let target = format!("{}{separator}code={code}&state={}", query.redirect_uri, urlencode(&query.state));
     Redirect::to(&target).into_response()

@@ -16,7 +16,9 @@ use serde_json::{Map, Value, json};
 
 use base64::{Engine as _, engine::general_purpose::STANDARD};
 
-use super::{BOT_TOKEN, BOT_USER_ID, CLIENT_ID, CLIENT_SECRET, EmulatedUser, Emulator, PostedMessage, World};
+use super::{
+    BOT_TOKEN, BOT_USER_ID, CLIENT_ID, CLIENT_SECRET, EmulatedUser, Emulator, IssuedCode, PostedMessage, World,
+};
 
 /// Users returned per `users.list` page when the caller sets no limit.
 const DEFAULT_PAGE: usize = 100;
@@ -33,9 +35,14 @@ pub async fn call(
         Ok(params) => params,
         Err(error) => return failure(error),
     };
-    if method == "oauth.v2.access" {
+    if method == "oauth.v2.access" || method == "openid.connect.token" {
         // The app authenticates with its client credentials here, not a token.
-        return match oauth_access(&mut emulator.world(), &headers, &params) {
+        let mut world = emulator.world();
+        let outcome = match method.as_str() {
+            "oauth.v2.access" => oauth_access(&mut world, &headers, &params),
+            _ => openid_token(&mut world, &headers, &params),
+        };
+        return match outcome {
             Ok(Value::Object(mut fields)) => {
                 fields.insert("ok".into(), Value::Bool(true));
                 Json(Value::Object(fields)).into_response()
@@ -49,6 +56,16 @@ pub async fn call(
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.strip_prefix("Bearer "));
     let token = bearer.or_else(|| params.get("token").and_then(Value::as_str));
+    if method == "openid.connect.userInfo" {
+        return match openid_user_info(&emulator.world(), token) {
+            Ok(Value::Object(mut fields)) => {
+                fields.insert("ok".into(), Value::Bool(true));
+                Json(Value::Object(fields)).into_response()
+            }
+            Ok(_) => failure("internal_error"),
+            Err(code) => failure(code),
+        };
+    }
     if token != Some(BOT_TOKEN) {
         return failure(if token.is_none() { "not_authed" } else { "invalid_auth" });
     }
@@ -71,6 +88,7 @@ pub async fn call(
         "views.open" => open_view(&mut world, &params),
         "users.list" => list_users(&world, &params),
         "users.info" => user_info(&world, &params),
+        "conversations.list" => Ok(list_channels()),
         _ => Err("unknown_method"),
     };
     match outcome {
@@ -252,9 +270,8 @@ fn user_info(world: &World, params: &Map<String, Value>) -> Result<Value, &'stat
     Ok(json!({ "user": user_json(&world.team_id, user) }))
 }
 
-/// `oauth.v2.access`: client credentials by HTTP Basic auth or form fields, and a code from
-/// the authorize page, each code good once.
-fn oauth_access(world: &mut World, headers: &HeaderMap, params: &Map<String, Value>) -> Result<Value, &'static str> {
+/// Checks the app's client credentials, by HTTP Basic auth or form fields.
+fn client_credentials(headers: &HeaderMap, params: &Map<String, Value>) -> Result<(), &'static str> {
     let basic = headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
@@ -276,10 +293,20 @@ fn oauth_access(world: &mut World, headers: &HeaderMap, params: &Map<String, Val
     if client_secret != CLIENT_SECRET {
         return Err("bad_client_secret");
     }
+    Ok(())
+}
+
+/// Takes a code issued by the authorize page; each code is good once.
+fn redeem_code(world: &mut World, params: &Map<String, Value>) -> Result<IssuedCode, &'static str> {
     let code = text_param(params, "code").ok_or("invalid_code")?;
-    let position = world.oauth_codes.iter().position(|issued| issued == code).ok_or("invalid_code")?;
-    world.oauth_codes.remove(position);
-    let installer = world.users.first().map(|u| u.id.clone()).unwrap_or_default();
+    let position = world.oauth_codes.iter().position(|issued| issued.code == code).ok_or("invalid_code")?;
+    Ok(world.oauth_codes.remove(position))
+}
+
+/// `oauth.v2.access`: the bot token of an install.
+fn oauth_access(world: &mut World, headers: &HeaderMap, params: &Map<String, Value>) -> Result<Value, &'static str> {
+    client_credentials(headers, params)?;
+    let issued = redeem_code(world, params)?;
     Ok(json!({
         "access_token": BOT_TOKEN,
         "token_type": "bot",
@@ -287,15 +314,69 @@ fn oauth_access(world: &mut World, headers: &HeaderMap, params: &Map<String, Val
         "bot_user_id": BOT_USER_ID,
         "app_id": "AEMULATOR1",
         "team": { "id": world.team_id, "name": world.team_name },
-        "authed_user": { "id": installer },
+        "authed_user": { "id": issued.user_id },
     }))
 }
 
+/// The user token Sign in with Slack hands out for `user_id`.
+fn openid_token_for(user_id: &str) -> String {
+    format!("xoxp-openid-{user_id}")
+}
+
+/// `openid.connect.token`: Sign in with Slack's token exchange, with an ID token carrying
+/// the nonce the app sent. The emulator's ID token is unsigned (`alg: none`).
+fn openid_token(world: &mut World, headers: &HeaderMap, params: &Map<String, Value>) -> Result<Value, &'static str> {
+    client_credentials(headers, params)?;
+    let issued = redeem_code(world, params)?;
+    let claims = user_claims(world, &issued.user_id).ok_or("invalid_code")?;
+    let mut id_claims = claims;
+    id_claims["iss"] = json!("https://slack.com");
+    id_claims["aud"] = json!(CLIENT_ID);
+    id_claims["iat"] = json!(chrono::Utc::now().timestamp());
+    id_claims["exp"] = json!(chrono::Utc::now().timestamp() + 3600);
+    if let Some(nonce) = issued.nonce {
+        id_claims["nonce"] = json!(nonce);
+    }
+    let encode = |value: &Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(value.to_string());
+    let id_token = format!("{}.{}.", encode(&json!({ "alg": "none", "typ": "JWT" })), encode(&id_claims));
+    Ok(json!({ "access_token": openid_token_for(&issued.user_id), "token_type": "Bearer", "id_token": id_token }))
+}
+
+/// `openid.connect.userInfo`: who a Sign in with Slack token belongs to.
+fn openid_user_info(world: &World, token: Option<&str>) -> Result<Value, &'static str> {
+    let user_id = token.and_then(|t| t.strip_prefix("xoxp-openid-")).ok_or("invalid_auth")?;
+    user_claims(world, user_id).ok_or("invalid_auth")
+}
+
+fn user_claims(world: &World, user_id: &str) -> Option<Value> {
+    let user = world.user(user_id)?;
+    let handle = user.name.split_whitespace().next().unwrap_or(&user.name).to_lowercase();
+    Some(json!({
+        "sub": user.id,
+        "https://slack.com/user_id": user.id,
+        "https://slack.com/team_id": world.team_id,
+        "https://slack.com/team_name": world.team_name,
+        "email": format!("{handle}@northwind.example"),
+        "email_verified": true,
+        "name": user.name,
+        "locale": "en-US",
+    }))
+}
+
+/// `conversations.list`: the emulated workspace's public channels.
+fn list_channels() -> Value {
+    let channels: Vec<Value> = super::CHANNELS
+        .iter()
+        .map(|(id, name)| json!({ "id": id, "name": name, "is_channel": true, "is_private": false, "is_archived": false }))
+        .collect();
+    json!({ "channels": channels, "response_metadata": { "next_cursor": "" } })
+}
+
 impl Emulator {
-    /// Hands out a one-time OAuth code, as Slack's authorize page does once approved.
-    pub fn issue_oauth_code(&self) -> String {
+    /// Hands out a one-time code, as Slack's authorize page does once `user_id` approves.
+    pub fn issue_oauth_code(&self, user_id: &str, nonce: Option<String>) -> String {
         let code = format!("{:032x}", rand::random::<u128>());
-        self.world().oauth_codes.push(code.clone());
+        self.world().oauth_codes.push(IssuedCode { code: code.clone(), user_id: user_id.to_owned(), nonce });
         code
     }
 }

@@ -10,6 +10,9 @@ use super::{SlackState, blocks};
 
 /// Creates a prompt now and sends it in a task, so the command answers within Slack's 3 s.
 pub async fn ask(slack: &SlackState, workspace: &WorkspaceRow, member: &MemberRow, now: i64) -> anyhow::Result<String> {
+    if workspace.questions_enabled == 0 {
+        return Ok("Questions are not turned on in this workspace yet. An admin can turn them on.".to_owned());
+    }
     Ok(match prompts::ask_now(&slack.db, member, now).await? {
         prompts::Ask::AlreadyOpen(open) => {
             format!("You already have a question waiting in your DMs: “{}”", open.question)

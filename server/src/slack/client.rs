@@ -146,4 +146,19 @@ impl SlackApi {
         let next = page.response_metadata.and_then(|meta| meta.next_cursor).map(|c| c.0).filter(|c| !c.is_empty());
         Ok((page.members, next))
     }
+
+    /// `auth.test`: the workspace and bot user this token belongs to.
+    pub async fn whoami(&self) -> Result<BotIdentity, SlackCallError> {
+        let session = self.client.open_session(&self.token);
+        let identity = session.auth_test().await?;
+        Ok(BotIdentity { team_id: identity.team_id.0, team_name: identity.team, bot_user_id: identity.user_id.0 })
+    }
+}
+
+/// Who a bot token belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BotIdentity {
+    pub team_id: String,
+    pub team_name: String,
+    pub bot_user_id: String,
 }

@@ -178,6 +178,35 @@ async fn install(
     Ok(workspace)
 }
 
+/// Self-hosted mode: records the workspace the environment's bot token belongs to (no
+/// token is stored; it stays in the environment) and imports its members.
+pub async fn install_from_environment(slack: &SlackState) -> anyhow::Result<WorkspaceRow> {
+    let token = slack.fixed_token.as_deref().ok_or_else(|| anyhow::anyhow!("no SLACK_BOT_TOKEN"))?;
+    let identity = slack.connection.with_token(token).whoami().await.map_err(|e| anyhow::anyhow!("auth.test: {e}"))?;
+    let now = now_ms();
+    let row = WorkspaceRow {
+        id: new_id(),
+        slack_team_id: identity.team_id.clone(),
+        name: identity.team_name,
+        default_time_zone: "UTC".to_owned(),
+        status: "active".to_owned(),
+        uninstalled_at: None,
+        bot_user_id: Some(identity.bot_user_id),
+        sharing_channel_id: None,
+        questions_enabled: 0,
+        bot_token_ciphertext: None,
+        installed_by_slack_user_id: None,
+        created_at: now,
+        updated_at: now,
+    };
+    workspaces::upsert_installation(slack.db.pool(), &row).await?;
+    let workspace = workspaces::find_by_slack_team_id(slack.db.pool(), &identity.team_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the workspace is not stored"))?;
+    import_members(slack, &workspace).await?;
+    Ok(workspace)
+}
+
 /// Adds every member from `users.list`, page by page.
 async fn import_members(slack: &SlackState, workspace: &WorkspaceRow) -> anyhow::Result<()> {
     let api = slack.api_for(workspace)?;

@@ -121,3 +121,74 @@ async fn the_emulator_plays_a_member_through_the_whole_loop(db: TestDb) {
     let (_, profile) = app.page(&format!("/people/{}", member.id)).await;
     assert!(profile.contains("Jazz on vinyl, loudly"));
 }
+
+#[tokio::test]
+async fn sign_in_with_slack_exchanges_a_code_once_and_carries_the_nonce() {
+    let db = TestDb::sqlite().await;
+    let app = spawn_app(&db).await;
+    let no_redirects = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let authorize = format!(
+        "{0}/emulator/oauth/authorize?client_id={1}&redirect_uri={0}/signed-in&state=s1&nonce=n123&as=UDEMO004",
+        app.address,
+        server::emulator::CLIENT_ID
+    );
+    let approved = no_redirects.get(authorize).send().await.unwrap();
+    let back = approved.headers()["location"].to_str().unwrap().to_owned();
+    let code = back.split("code=").nth(1).unwrap().split('&').next().unwrap().to_owned();
+    assert!(back.starts_with(&format!("{}/signed-in?", app.address)) && back.ends_with("state=s1"), "{back}");
+    let exchange = |secret: &'static str, code: String| {
+        let form = [
+            ("client_id", server::emulator::CLIENT_ID.to_owned()),
+            ("client_secret", secret.to_owned()),
+            ("code", code),
+        ];
+        let app = &app;
+        async move {
+            let response = app
+                .client
+                .post(format!("{}/emulator/api/openid.connect.token", app.address))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(serde_urlencoded::to_string(form).unwrap())
+                .send()
+                .await
+                .unwrap();
+            serde_json::from_str::<Value>(&response.text().await.unwrap()).unwrap()
+        }
+    };
+
+    let wrong_secret = exchange("nope", code.clone()).await;
+    let token = exchange(server::emulator::CLIENT_SECRET, code.clone()).await;
+    let reused = exchange(server::emulator::CLIENT_SECRET, code).await;
+
+    assert_eq!(wrong_secret["error"], "bad_client_secret");
+    assert_eq!(reused["error"], "invalid_code");
+    let claims = token["id_token"].as_str().unwrap().split('.').nth(1).unwrap().to_owned();
+    let claims: Value = serde_json::from_slice(&base64_url(&claims)).unwrap();
+    assert_eq!((claims["sub"].as_str(), claims["nonce"].as_str()), (Some("UDEMO004"), Some("n123")));
+    let (_, _, info) = call(&app, "openid.connect.userInfo", token["access_token"].as_str().unwrap(), &[]).await;
+    assert_eq!(info["https://slack.com/team_id"], "TDEMO0001");
+    assert_eq!(info["sub"], "UDEMO004");
+}
+
+#[tokio::test]
+async fn the_emulated_workspace_lists_its_channels_and_refuses_foreign_redirects() {
+    let db = TestDb::sqlite().await;
+    let app = spawn_app(&db).await;
+
+    let (_, _, channels) = call(&app, "conversations.list", BOT_TOKEN, &[]).await;
+    let foreign = app
+        .get(&format!(
+            "/emulator/oauth/authorize?client_id={}&redirect_uri=https://evil.example/x",
+            server::emulator::CLIENT_ID
+        ))
+        .await;
+
+    let names: Vec<&str> = channels["channels"].as_array().unwrap().iter().filter_map(|c| c["name"].as_str()).collect();
+    assert!(names.contains(&"rapport-answers"), "{names:?}");
+    assert_eq!(foreign.status().as_u16(), 400);
+}
+
+fn base64_url(text: &str) -> Vec<u8> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text).unwrap()
+}

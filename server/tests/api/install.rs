@@ -55,6 +55,9 @@ async fn an_install_stores_the_workspace_with_its_token_sealed_and_imports_membe
     })
     .await;
     assert!(app.emulator.messages().is_empty(), "nothing is posted on install");
+    let reply = app.command(TEAM, "UDEMO003", "ask").await;
+    assert!(reply.contains("not turned on"), "{reply}");
+    assert!(app.emulator.messages().is_empty(), "nobody is messaged before questions are on");
 }
 
 async fn a_callback_with_a_wrong_missing_or_reused_state_is_refused(db: TestDb) {
@@ -96,4 +99,42 @@ async fn a_reinstall_after_an_uninstall_updates_the_same_workspace(db: TestDb) {
     assert_eq!(all.len(), 1);
     assert_eq!(all[0].status, "active");
     assert!(all[0].bot_token_ciphertext.is_some() && all[0].uninstalled_at.is_none());
+}
+
+on_both_backends!(self_hosted_mode_takes_its_workspace_from_the_bot_token_in_the_environment);
+
+/// A self-hosted Rapport, pointed at another app's emulator as its "Slack".
+async fn self_hosted_mode_takes_its_workspace_from_the_bot_token_in_the_environment(db: TestDb) {
+    let slack_stand_in = TestDb::sqlite().await;
+    let slack = spawn_app(&slack_stand_in).await;
+    let api_url = format!("{}/emulator/api", slack.address);
+    let url = db.url.clone();
+    let config = server::config::Config::from_lookup(|name| match name {
+        "DATABASE_URL" => Some(url.clone()),
+        "LEPTOS_SITE_ADDR" => Some("127.0.0.1:0".to_owned()),
+        "SLACK_BOT_TOKEN" => Some(server::emulator::BOT_TOKEN.to_owned()),
+        "SLACK_SIGNING_SECRET" => Some("self-hosted-secret".to_owned()),
+        "SLACK_API_URL" => Some(api_url.clone()),
+        _ => None,
+    })
+    .unwrap();
+
+    let app = server::startup::Application::build(config).await.unwrap();
+    assert!(app.emulator().is_none(), "a configured Slack turns the emulator off");
+    let db = app.db().clone();
+    tokio::spawn(app.run_until(std::future::pending()));
+
+    eventually("the workspace and its members are imported", || async {
+        match workspaces::find_by_slack_team_id(db.pool(), TEAM).await.unwrap() {
+            Some(workspace) => {
+                members::list_for_workspace(db.pool(), &workspace.id).await.unwrap().len()
+                    == slack.emulator.users().len()
+            }
+            None => false,
+        }
+    })
+    .await;
+    let workspace = workspaces::find_by_slack_team_id(db.pool(), TEAM).await.unwrap().unwrap();
+    assert_eq!(workspace.bot_token_ciphertext, None, "the token stays in the environment");
+    assert_eq!(workspaces::list(db.pool(), 10).await.unwrap().len(), 1, "no demo data next to a real workspace");
 }
