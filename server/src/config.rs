@@ -37,7 +37,8 @@ pub enum SlackConfig {
     /// Hosted for many workspaces: each installs through "Add to Slack" (OAuth).
     Hosted { signing_secret: SigningSecret, api_url: String, oauth: OAuthConfig },
     /// No Slack: the built-in emulator stands in for Slack's Web API and signs what it sends.
-    Emulator { signing_secret: SigningSecret },
+    /// `rate_limits` are calls a minute per Web API method.
+    Emulator { signing_secret: SigningSecret, rate_limits: Vec<(String, u32)> },
     /// No Slack and no emulator: the Slack endpoints answer 503.
     Off,
 }
@@ -193,9 +194,27 @@ fn slack_config(var: &impl Fn(&str) -> Option<String>) -> Result<SlackConfig, Co
         (None, secret) if emulator => SlackConfig::Emulator {
             // Only the emulator signs, so any secret works; a random one leaks nothing.
             signing_secret: secret.unwrap_or_else(|| SigningSecret::new(format!("{:032x}", rand::random::<u128>()))),
+            rate_limits: rate_limits(var("RAPPORT_EMULATOR_RATE_LIMITS").as_deref())?,
         },
         (None, _) => SlackConfig::Off,
     })
+}
+
+/// Reads `method=calls,method=calls` (calls a minute).
+fn rate_limits(raw: Option<&str>) -> Result<Vec<(String, u32)>, ConfigError> {
+    let Some(raw) = raw else { return Ok(Vec::new()) };
+    raw.split(',')
+        .map(|pair| {
+            let (method, calls) = pair.trim().split_once('=').unwrap_or((pair, ""));
+            match calls.trim().parse::<u32>() {
+                Ok(calls) if !method.trim().is_empty() => Ok((method.trim().to_owned(), calls)),
+                _ => Err(invalid(
+                    "RAPPORT_EMULATOR_RATE_LIMITS",
+                    format!("must look like chat.postMessage=60,views.open=20 (not {pair:?})"),
+                )),
+            }
+        })
+        .collect()
 }
 
 fn invalid(variable: &'static str, reason: String) -> ConfigError {
@@ -267,6 +286,13 @@ mod tests {
     }
 
     #[test]
+    fn emulator_rate_limits_are_read_per_method() {
+        let config = config(&[("RAPPORT_EMULATOR_RATE_LIMITS", "chat.postMessage=2, views.open=20")]).unwrap();
+        let SlackConfig::Emulator { rate_limits, .. } = config.slack else { panic!("emulator mode") };
+        assert_eq!(rate_limits, [("chat.postMessage".to_owned(), 2), ("views.open".to_owned(), 20)]);
+    }
+
+    #[test]
     fn a_bot_token_without_a_signing_secret_is_refused() {
         let error = config(&[("SLACK_BOT_TOKEN", "xoxb-1")]).unwrap_err();
         assert_eq!(error.variable, "SLACK_SIGNING_SECRET");
@@ -292,6 +318,7 @@ mod tests {
             ("SLACK_API_URL", "http://127.0.0.1:9/api/"),
             ("RAPPORT_PUBLIC_URL", "rapport.example.com"),
             ("RAPPORT_SESSION_KEY", "c2hvcnQ="),
+            ("RAPPORT_EMULATOR_RATE_LIMITS", "chat.postMessage=fast"),
         ];
         for (variable, value) in cases {
             let error = config(&[(variable, value)]).unwrap_err();

@@ -145,7 +145,7 @@ fn connect_slack(
             };
             (Some(state(signing_secret, api_url, None, Some(oauth))?), None)
         }
-        SlackConfig::Emulator { signing_secret } => {
+        SlackConfig::Emulator { signing_secret, rate_limits } => {
             tracing::info!("no Slack configured: the Slack emulator stands in at /emulator");
             // Installs through the emulator's own authorize page work too, with its app's
             // credentials; the tokens they store are sealed with a key of this process only.
@@ -157,7 +157,11 @@ fn connect_slack(
             };
             let api_url = format!("{local_url}/emulator/api");
             let slack = state(signing_secret, &api_url, Some(emulator::BOT_TOKEN), Some(oauth))?;
-            (Some(slack), Some(Emulator::new(local_url, signing_secret.clone())?))
+            let emulator = Emulator::new(local_url, signing_secret.clone())?;
+            for (method, calls_a_minute) in rate_limits {
+                emulator.set_rate_limit(method, *calls_a_minute);
+            }
+            (Some(slack), Some(emulator))
         }
     })
 }
