@@ -6,6 +6,9 @@ ALTER TABLE workspaces ADD COLUMN uninstalled_at INTEGER;
 ALTER TABLE workspaces ADD COLUMN bot_user_id TEXT;
 -- Nothing is posted and nobody is asked until the installer picks a channel and turns questions on.
 ALTER TABLE workspaces ADD COLUMN sharing_channel_id TEXT;
+-- Team-visible answers go to the sharing channel at once, or in one daily digest.
+ALTER TABLE workspaces ADD COLUMN share_mode TEXT NOT NULL DEFAULT 'immediate' CHECK (share_mode IN ('immediate', 'digest'));
+ALTER TABLE workspaces ADD COLUMN last_digest_at INTEGER;
 ALTER TABLE workspaces ADD COLUMN questions_enabled INTEGER NOT NULL DEFAULT 0 CHECK (questions_enabled IN (0, 1));
 
 -- The member's DM channel with the bot, once known, so sending never needs conversations.open.

@@ -11,7 +11,8 @@ use crate::{
     routes,
     sessions::DbSessionStore,
     slack::{
-        OAuthSettings, SlackState, client::SlackConnection, events, install, tokens::TokenCipher, verify::SigningSecret,
+        OAuthSettings, SlackState, client::SlackConnection, events, install, sharing, tokens::TokenCipher,
+        verify::SigningSecret,
     },
 };
 
@@ -63,6 +64,11 @@ impl Application {
         Ok(Application { listener, router, db, slack, emulator })
     }
 
+    /// The Slack endpoints' state, when Slack is configured or emulated.
+    pub fn slack(&self) -> Option<&SlackState> {
+        self.slack.as_ref()
+    }
+
     /// The Slack emulator, when it stands in for Slack.
     pub fn emulator(&self) -> Option<&Emulator> {
         self.emulator.as_ref()
@@ -82,37 +88,47 @@ impl Application {
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let address = self.listener.local_addr().context("reading the bound address")?;
         tracing::info!(%address, "Rapport is listening on http://{address}");
-        if let Some(slack) = self.slack.clone().filter(|slack| slack.fixed_token.is_some() && slack.oauth.is_none()) {
-            tokio::spawn(async move {
-                match install::install_from_environment(&slack).await {
-                    Ok(workspace) => {
-                        tracing::info!(workspace.id = %workspace.id, "self-hosted Slack workspace is ready")
-                    }
-                    Err(error) => {
-                        tracing::error!(error = format!("{error:#}"), "could not reach Slack with SLACK_BOT_TOKEN")
-                    }
-                }
-            });
-        }
         if let Some(slack) = self.slack.clone() {
-            // Events acknowledged before the last stop but not processed yet.
-            tokio::spawn(async move {
-                match events::process_backlog(&slack).await {
-                    Ok(0) => {}
-                    Ok(count) => {
-                        tracing::info!(count, "processed Slack events left from before the restart")
-                    }
-                    Err(error) => {
-                        tracing::error!(error = %error, "could not read the Slack event backlog")
-                    }
-                }
-            });
+            spawn_slack_work(slack);
         }
         axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await.context("serving HTTP")?;
         self.db.close().await;
         tracing::info!("Rapport stopped");
         Ok(())
     }
+}
+
+/// Slack work that runs beside the requests: a self-hosted workspace's first sync, the
+/// events left from before a restart, and the daily digests.
+fn spawn_slack_work(slack: SlackState) {
+    if slack.fixed_token.is_some() && slack.oauth.is_none() {
+        let slack = slack.clone();
+        tokio::spawn(async move {
+            match install::install_from_environment(&slack).await {
+                Ok(workspace) => tracing::info!(workspace.id = %workspace.id, "self-hosted Slack workspace is ready"),
+                Err(error) => {
+                    tracing::error!(error = format!("{error:#}"), "could not reach Slack with SLACK_BOT_TOKEN")
+                }
+            }
+        });
+    }
+    let backlog = slack.clone();
+    tokio::spawn(async move {
+        match events::process_backlog(&backlog).await {
+            Ok(0) => {}
+            Ok(count) => tracing::info!(count, "processed Slack events left from before the restart"),
+            Err(error) => tracing::error!(error = %error, "could not read the Slack event backlog"),
+        }
+    });
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(5 * 60));
+        loop {
+            every.tick().await;
+            if let Err(error) = sharing::post_due_digests(&slack, app::server::now_ms()).await {
+                tracing::warn!(error = format!("{error:#}"), "could not post the daily digests");
+            }
+        }
+    });
 }
 
 /// The Slack client and endpoint state for the configured mode; in emulator mode the client
@@ -123,13 +139,17 @@ fn connect_slack(
     local_url: &str,
 ) -> anyhow::Result<(Option<SlackState>, Option<Emulator>)> {
     let state = |signing_secret: &SigningSecret, api_url: &str, fixed_token: Option<&str>, oauth| {
-        anyhow::Ok(SlackState {
+        let (events, queue) = events::EventQueue::new();
+        let slack = SlackState {
             signing_secret: signing_secret.clone(),
             connection: SlackConnection::new(api_url)?,
             db: db.clone(),
             fixed_token: fixed_token.map(str::to_owned),
             oauth,
-        })
+            events,
+        };
+        tokio::spawn(events::run_worker(slack.clone(), queue));
+        anyhow::Ok(slack)
     };
     Ok(match config {
         SlackConfig::Off => (None, None),

@@ -160,6 +160,8 @@ impl Plan {
             bot_user_id: Some(DEMO_BOT_USER_ID.to_owned()),
             // The emulator's sharing channel: in the demo, the "installer" has chosen it.
             sharing_channel_id: Some(DEMO_SHARING_CHANNEL_ID.to_owned()),
+            share_mode: "immediate".to_owned(),
+            last_digest_at: None,
             questions_enabled: 1,
             bot_token_ciphertext: None,
             installed_by_slack_user_id: None,

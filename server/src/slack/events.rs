@@ -19,6 +19,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use slack_morphism::prelude::*;
+use tokio::sync::mpsc;
 
 use super::{SlackState, blocks, not_configured, profile, sharing, verify_request};
 use crate::routes::ServerState;
@@ -61,8 +62,7 @@ async fn accept(slack: &SlackState, envelope: &serde_json::Value, body: &[u8]) -
     };
     match slack_events::insert_if_new(slack.db.pool(), &row).await {
         Ok(true) => {
-            let slack = slack.clone();
-            tokio::spawn(async move { process(&slack, row).await });
+            slack.events.push(row);
             StatusCode::OK.into_response()
         }
         Ok(false) => {
@@ -77,12 +77,37 @@ async fn accept(slack: &SlackState, envelope: &serde_json::Value, body: &[u8]) -
     }
 }
 
-/// Processes every event recorded but not processed (after a restart).
+/// Accepted events waiting to run. One worker runs them one at a time in the order they
+/// arrived, so a `team_join` is applied before the `user_change` that follows it.
+#[derive(Clone, Debug)]
+pub struct EventQueue(mpsc::UnboundedSender<slack_events::SlackEventRow>);
+
+impl EventQueue {
+    /// A queue and the receiving end for [`run_worker`].
+    pub fn new() -> (EventQueue, mpsc::UnboundedReceiver<slack_events::SlackEventRow>) {
+        let (sender, receiver) = mpsc::unbounded_channel();
+        (EventQueue(sender), receiver)
+    }
+
+    fn push(&self, row: slack_events::SlackEventRow) {
+        // Only fails when the worker is gone (shutdown); the row is stored, so the next start runs it.
+        let _ = self.0.send(row);
+    }
+}
+
+/// Runs queued events until the queue closes.
+pub async fn run_worker(slack: SlackState, mut queue: mpsc::UnboundedReceiver<slack_events::SlackEventRow>) {
+    while let Some(row) = queue.recv().await {
+        process(&slack, row).await;
+    }
+}
+
+/// Queues every event recorded but not processed (after a restart).
 pub async fn process_backlog(slack: &SlackState) -> anyhow::Result<usize> {
     let backlog = slack_events::list_unprocessed(slack.db.pool(), 1_000).await?;
     let count = backlog.len();
     for row in backlog {
-        process(slack, row).await;
+        slack.events.push(row);
     }
     Ok(count)
 }

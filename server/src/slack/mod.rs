@@ -44,6 +44,8 @@ pub struct SlackState {
     pub fixed_token: Option<String>,
     /// "Add to Slack" installs, when configured.
     pub oauth: Option<OAuthSettings>,
+    /// Accepted events on their way to the worker.
+    pub events: events::EventQueue,
 }
 
 /// The app's OAuth credentials and where installers approve the app.

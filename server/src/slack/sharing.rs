@@ -5,7 +5,11 @@ use anyhow::Context as _;
 use app::{
     features::answers::types::Visibility,
     server::{
-        db::{answers, members::MemberRow, workspaces::WorkspaceRow},
+        db::{
+            answers,
+            members::MemberRow,
+            workspaces::{self, WorkspaceRow},
+        },
         services::answers::Answered,
     },
 };
@@ -26,7 +30,8 @@ pub async fn after_answer(
     if answered.visibility == Visibility::OnlyMe {
         return Ok(());
     }
-    if let Some(channel) = workspace.sharing_channel_id.as_deref() {
+    // In digest mode the answer waits for the day's digest (see `post_due_digests`).
+    if let Some(channel) = workspace.sharing_channel_id.as_deref().filter(|_| workspace.share_mode == "immediate") {
         let post = format!("*{}* answered “{}”\n>{}", member.name, answered.question, quote(&answered.text));
         slack
             .api_for(workspace)?
@@ -52,6 +57,42 @@ pub async fn after_answer(
             .context("showing coworkers' answers")?;
     }
     Ok(())
+}
+
+/// How often a digest workspace gets its digest.
+pub const DIGEST_EVERY_MS: i64 = 24 * 60 * 60 * 1000;
+/// The most answers one digest lists; the rest are on the dashboard.
+const DIGEST_MAX_ANSWERS: usize = 25;
+
+/// Posts the daily digest of every digest-mode workspace that is due, once per day even
+/// with several instances (the `last_digest_at` update is conditional). Returns how many
+/// digests were posted.
+pub async fn post_due_digests(slack: &SlackState, now_ms: i64) -> anyhow::Result<usize> {
+    let mut posted = 0;
+    for workspace in workspaces::list_digest_due(slack.db.pool(), now_ms, DIGEST_EVERY_MS).await? {
+        if !workspaces::update_last_digest_at(slack.db.pool(), &workspace.id, workspace.last_digest_at, now_ms).await? {
+            continue;
+        }
+        let since = workspace.last_digest_at.unwrap_or(now_ms - DIGEST_EVERY_MS);
+        let answers = answers::list_team_visible_since(slack.db.pool(), &workspace.id, since).await?;
+        let Some(channel) = workspace.sharing_channel_id.as_deref().filter(|_| !answers.is_empty()) else { continue };
+        let mut lines: Vec<String> = answers
+            .iter()
+            .take(DIGEST_MAX_ANSWERS)
+            .map(|a| format!("*{}* on “{}”\n>{}", a.member_name, a.question, quote(&a.text)))
+            .collect();
+        if answers.len() > DIGEST_MAX_ANSWERS {
+            lines.push(format!("…and {} more on the dashboard.", answers.len() - DIGEST_MAX_ANSWERS));
+        }
+        let digest = format!("*Today's answers*\n\n{}", lines.join("\n\n"));
+        slack
+            .api_for(&workspace)?
+            .post_message(channel, blocks::text_message(digest))
+            .await
+            .context("posting a digest")?;
+        posted += 1;
+    }
+    Ok(posted)
 }
 
 /// Keeps every line of a multi-line answer inside the Slack quote.

@@ -9,7 +9,10 @@ use app::server::{
 use server::{
     config::Config,
     emulator::Emulator,
-    slack::verify::{SigningSecret, sign},
+    slack::{
+        SlackState,
+        verify::{SigningSecret, sign},
+    },
     startup::Application,
 };
 use sqlx::{AnyConnection, Connection as _, Executor as _};
@@ -142,6 +145,7 @@ pub struct TestApp {
     pub db: Db,
     pub client: reqwest::Client,
     pub emulator: Emulator,
+    pub slack: SlackState,
 }
 
 impl TestApp {
@@ -175,8 +179,9 @@ pub async fn spawn_app(test_db: &TestDb) -> TestApp {
     let address = format!("http://127.0.0.1:{}", app.port());
     let db = app.db().clone();
     let emulator = app.emulator().expect("no Slack configured, so the emulator is on").clone();
+    let slack = app.slack().expect("the emulator stands in for Slack").clone();
     tokio::spawn(app.run_until(std::future::pending()));
-    TestApp { address, db, client: reqwest::Client::new(), emulator }
+    TestApp { address, db, client: reqwest::Client::new(), emulator, slack }
 }
 
 impl TestApp {
@@ -264,6 +269,8 @@ impl Team {
             uninstalled_at: None,
             bot_user_id: Some("UBOT".to_owned()),
             sharing_channel_id: None,
+            share_mode: "immediate".to_owned(),
+            last_digest_at: None,
             questions_enabled: 0,
             bot_token_ciphertext: None,
             installed_by_slack_user_id: None,

@@ -170,3 +170,34 @@ async fn an_oversized_slack_request_is_refused_before_it_is_read() {
 
     assert_eq!(response.status().as_u16(), 413);
 }
+
+on_both_backends!(in_digest_mode_answers_wait_for_one_daily_post);
+
+async fn in_digest_mode_answers_wait_for_one_daily_post(db: TestDb) {
+    let (app, member, prompt_id) = app_with_a_question(&db).await;
+    sqlx::query("UPDATE workspaces SET share_mode = 'digest', last_digest_at = $1 WHERE id = $2")
+        .bind(app::server::now_ms() - 1_000)
+        .bind(&member.workspace_id)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+
+    interact(&app, submission(&prompt_id, "Pancakes on Sundays, always", "team")).await;
+    eventually("the member is thanked", || async {
+        app.emulator.messages().iter().any(|m| m.text.starts_with("Thanks!"))
+    })
+    .await;
+    assert!(app.emulator.messages().iter().all(|m| m.channel != SHARING_CHANNEL), "nothing posted before the digest");
+
+    let day = server::slack::sharing::DIGEST_EVERY_MS;
+    let too_early =
+        server::slack::sharing::post_due_digests(&app.slack, app::server::now_ms() + day / 2).await.unwrap();
+    let due = server::slack::sharing::post_due_digests(&app.slack, app::server::now_ms() + day).await.unwrap();
+    let again =
+        server::slack::sharing::post_due_digests(&app.slack, app::server::now_ms() + day + 60_000).await.unwrap();
+
+    assert_eq!((too_early, due, again), (0, 1, 0));
+    let digests: Vec<_> = app.emulator.messages().into_iter().filter(|m| m.channel == SHARING_CHANNEL).collect();
+    assert_eq!(digests.len(), 1);
+    assert!(digests[0].text.contains("Pancakes on Sundays, always") && digests[0].text.contains(&member.name));
+}

@@ -109,3 +109,34 @@ pub async fn list_team_visible_for_question<'e>(
     .fetch_all(ex)
     .await
 }
+
+/// A team-visible answer for the daily digest: who, to what, and what they said.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct DigestAnswerRow {
+    pub member_name: String,
+    pub question: String,
+    pub text: String,
+    pub created_at: i64,
+}
+
+/// Team-visible answers created after `since`, oldest first, from members
+/// still in the workspace.
+pub async fn list_team_visible_since<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    workspace_id: &str,
+    since: i64,
+) -> sqlx::Result<Vec<DigestAnswerRow>> {
+    sqlx::query_as(
+        "SELECT m.name AS member_name, q.text AS question, a.text, a.created_at
+         FROM answers a
+         JOIN prompts p ON p.id = a.prompt_id
+         JOIN members m ON m.id = p.member_id
+         JOIN questions q ON q.id = p.question_id
+         WHERE a.workspace_id = $1 AND a.visibility = 'team' AND m.is_deleted = 0 AND a.created_at > $2
+         ORDER BY a.created_at, a.id",
+    )
+    .bind(workspace_id)
+    .bind(since)
+    .fetch_all(ex)
+    .await
+}

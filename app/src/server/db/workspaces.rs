@@ -14,6 +14,9 @@ pub struct WorkspaceRow {
     pub uninstalled_at: Option<i64>,
     pub bot_user_id: Option<String>,
     pub sharing_channel_id: Option<String>,
+    /// `immediate` or `digest` (one post a day).
+    pub share_mode: String,
+    pub last_digest_at: Option<i64>,
     pub questions_enabled: i64,
     /// The bot token from an OAuth install, encrypted; `None` when the token comes from the
     /// environment (self-hosted) or the workspace was uninstalled.
@@ -26,9 +29,9 @@ pub struct WorkspaceRow {
 pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, row: &WorkspaceRow) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO workspaces (id, slack_team_id, name, default_time_zone, status, uninstalled_at,
-                                 bot_user_id, sharing_channel_id, questions_enabled, bot_token_ciphertext,
-                                 installed_by_slack_user_id, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                                 bot_user_id, sharing_channel_id, share_mode, last_digest_at, questions_enabled,
+                                 bot_token_ciphertext, installed_by_slack_user_id, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
     )
     .bind(&row.id)
     .bind(&row.slack_team_id)
@@ -38,6 +41,8 @@ pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, row: &WorkspaceRo
     .bind(row.uninstalled_at)
     .bind(&row.bot_user_id)
     .bind(&row.sharing_channel_id)
+    .bind(&row.share_mode)
+    .bind(row.last_digest_at)
     .bind(row.questions_enabled)
     .bind(&row.bot_token_ciphertext)
     .bind(&row.installed_by_slack_user_id)
@@ -104,4 +109,40 @@ pub async fn upsert_installation<'e>(ex: impl Executor<'e, Database = Any>, row:
     .execute(ex)
     .await?;
     Ok(())
+}
+
+/// Active workspaces sharing by daily digest whose last digest is at least `every_ms` old.
+pub async fn list_digest_due<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    now_ms: i64,
+    every_ms: i64,
+) -> sqlx::Result<Vec<WorkspaceRow>> {
+    sqlx::query_as(
+        "SELECT * FROM workspaces
+         WHERE status = 'active' AND share_mode = 'digest' AND sharing_channel_id IS NOT NULL
+           AND (last_digest_at IS NULL OR last_digest_at <= $1)
+         ORDER BY id",
+    )
+    .bind(now_ms - every_ms)
+    .fetch_all(ex)
+    .await
+}
+
+/// Records a digest; returns `false` if another instance recorded one since `previous`.
+pub async fn update_last_digest_at<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    workspace_id: &str,
+    previous: Option<i64>,
+    now_ms: i64,
+) -> sqlx::Result<bool> {
+    let result = sqlx::query(
+        "UPDATE workspaces SET last_digest_at = $3, updated_at = $3
+         WHERE id = $1 AND (last_digest_at = $2 OR (last_digest_at IS NULL AND $2 IS NULL))",
+    )
+    .bind(workspace_id)
+    .bind(previous)
+    .bind(now_ms)
+    .execute(ex)
+    .await?;
+    Ok(result.rows_affected() == 1)
 }
