@@ -148,24 +148,13 @@ async fn install(
         Err(SlackCallError::Refused(code)) => return Err(InstallError::Refused(code)),
         Err(other) => return Err(InstallError::Failed(other.into())),
     };
-    let now = now_ms();
-    let row = WorkspaceRow {
-        id: new_id(),
-        slack_team_id: grant.team_id.clone(),
-        name: grant.team_name.clone(),
-        default_time_zone: "UTC".to_owned(),
-        status: "active".to_owned(),
-        uninstalled_at: None,
-        bot_user_id: grant.bot_user_id.clone(),
-        sharing_channel_id: None,
-        share_mode: "immediate".to_owned(),
-        last_digest_at: None,
-        questions_enabled: 0,
-        bot_token_ciphertext: Some(oauth.cipher.encrypt(&grant.bot_token)?),
-        installed_by_slack_user_id: Some(grant.installer_user_id.clone()),
-        created_at: now,
-        updated_at: now,
-    };
+    let row = installation(
+        &grant.team_id,
+        &grant.team_name,
+        grant.bot_user_id.clone(),
+        Some(oauth.cipher.encrypt(&grant.bot_token)?),
+        Some(grant.installer_user_id.clone()),
+    );
     workspaces::upsert_installation(slack.db.pool(), &row).await?;
     let workspace = workspaces::find_by_slack_team_id(slack.db.pool(), &grant.team_id)
         .await?
@@ -185,30 +174,41 @@ async fn install(
 pub async fn install_from_environment(slack: &SlackState) -> anyhow::Result<WorkspaceRow> {
     let token = slack.fixed_token.as_deref().ok_or_else(|| anyhow::anyhow!("no SLACK_BOT_TOKEN"))?;
     let identity = slack.connection.with_token(token).whoami().await.map_err(|e| anyhow::anyhow!("auth.test: {e}"))?;
-    let now = now_ms();
-    let row = WorkspaceRow {
-        id: new_id(),
-        slack_team_id: identity.team_id.clone(),
-        name: identity.team_name,
-        default_time_zone: "UTC".to_owned(),
-        status: "active".to_owned(),
-        uninstalled_at: None,
-        bot_user_id: Some(identity.bot_user_id),
-        sharing_channel_id: None,
-        share_mode: "immediate".to_owned(),
-        last_digest_at: None,
-        questions_enabled: 0,
-        bot_token_ciphertext: None,
-        installed_by_slack_user_id: None,
-        created_at: now,
-        updated_at: now,
-    };
+    let row = installation(&identity.team_id, &identity.team_name, Some(identity.bot_user_id.clone()), None, None);
     workspaces::upsert_installation(slack.db.pool(), &row).await?;
     let workspace = workspaces::find_by_slack_team_id(slack.db.pool(), &identity.team_id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("the workspace is not stored"))?;
     import_members(slack, &workspace).await?;
     Ok(workspace)
+}
+
+/// A workspace as an install records it; a re-install keeps what Rapport's settings chose.
+fn installation(
+    team_id: &str,
+    team_name: &str,
+    bot_user_id: Option<String>,
+    bot_token_ciphertext: Option<Vec<u8>>,
+    installed_by_slack_user_id: Option<String>,
+) -> WorkspaceRow {
+    let now = now_ms();
+    WorkspaceRow {
+        id: new_id(),
+        slack_team_id: team_id.to_owned(),
+        name: team_name.to_owned(),
+        default_time_zone: "UTC".to_owned(),
+        status: "active".to_owned(),
+        uninstalled_at: None,
+        bot_user_id,
+        sharing_channel_id: None,
+        share_mode: "immediate".to_owned(),
+        last_digest_at: None,
+        questions_enabled: 0,
+        bot_token_ciphertext,
+        installed_by_slack_user_id,
+        created_at: now,
+        updated_at: now,
+    }
 }
 
 /// Adds every member from `users.list`, page by page.

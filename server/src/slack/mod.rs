@@ -63,12 +63,19 @@ impl SlackState {
     /// The Web API as `workspace`'s bot: its stored token from an install, else the token
     /// from the environment.
     pub fn api_for(&self, workspace: &WorkspaceRow) -> anyhow::Result<SlackApi> {
-        if let (Some(sealed), Some(oauth)) = (&workspace.bot_token_ciphertext, &self.oauth) {
-            let token = oauth.cipher.decrypt(sealed).context("opening the workspace's bot token")?;
-            return Ok(self.connection.with_token(&token));
+        let stored = match (&workspace.bot_token_ciphertext, &self.oauth) {
+            (Some(sealed), Some(oauth)) => {
+                Some(oauth.cipher.decrypt(sealed).context("opening the workspace's bot token"))
+            }
+            _ => None,
+        };
+        match (stored, self.fixed_token.as_deref()) {
+            (Some(Ok(token)), _) => Ok(self.connection.with_token(&token)),
+            // The emulator seals with a key of one process; after a restart its fixed token serves.
+            (Some(Err(_)) | None, Some(fixed)) => Ok(self.connection.with_token(fixed)),
+            (Some(Err(error)), None) => Err(error),
+            (None, None) => anyhow::bail!("the workspace has no bot token"),
         }
-        let token = self.fixed_token.as_deref().context("the workspace has no bot token")?;
-        Ok(self.connection.with_token(token))
     }
 }
 

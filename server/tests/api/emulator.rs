@@ -192,3 +192,39 @@ fn base64_url(text: &str) -> Vec<u8> {
     use base64::Engine as _;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text).unwrap()
 }
+
+#[tokio::test]
+async fn messages_can_be_posted_as_json_and_updated_and_installs_exchange_a_code_by_form() {
+    let db = TestDb::sqlite().await;
+    let app = spawn_app(&db).await;
+    let posted = app
+        .client
+        .post(format!("{}/emulator/api/chat.postMessage", app.address))
+        .bearer_auth(BOT_TOKEN)
+        .header("content-type", "application/json; charset=utf-8")
+        .body(serde_json::json!({ "channel": "CSHARING01", "text": "first", "blocks": [] }).to_string())
+        .send()
+        .await
+        .unwrap();
+    let posted: Value = serde_json::from_str(&posted.text().await.unwrap()).unwrap();
+    let ts = posted["ts"].as_str().unwrap();
+
+    let (_, _, updated) =
+        call(&app, "chat.update", BOT_TOKEN, &[("channel", "CSHARING01"), ("ts", ts), ("text", "second")]).await;
+    let (_, _, missing) =
+        call(&app, "chat.update", BOT_TOKEN, &[("channel", "CSHARING01"), ("ts", "1.2"), ("text", "x")]).await;
+    let code = app.emulator.issue_oauth_code("UDEMO001", None);
+    let form = [
+        ("client_id", server::emulator::CLIENT_ID),
+        ("client_secret", server::emulator::CLIENT_SECRET),
+        ("code", &code),
+    ];
+    let (_, _, grant) = call(&app, "oauth.v2.access", "", &form).await;
+
+    assert_eq!(updated["ok"], true);
+    assert_eq!(missing["error"], "message_not_found");
+    assert_eq!(app.emulator.messages().iter().map(|m| m.text.as_str()).collect::<Vec<_>>(), ["second"]);
+    assert_eq!(grant["team"]["id"], "TDEMO0001");
+    assert_eq!(grant["authed_user"]["id"], "UDEMO001");
+    assert_eq!(grant["access_token"], BOT_TOKEN);
+}

@@ -153,6 +153,9 @@ async fn a_slack_event_id_is_recorded_once(db: TestDb) {
     assert_eq!(pending.iter().map(|e| e.payload.as_str()).collect::<Vec<_>>(), ["{\"at\":1}", "{\"at\":3}"]);
     assert!(slack_events::update_processed(pool, "Ev01", 4).await.unwrap());
     assert!(!slack_events::update_processed(pool, "Ev01", 5).await.unwrap(), "processed once");
+    let (payload,): (String,) =
+        sqlx::query_as("SELECT payload FROM slack_events WHERE event_id = 'Ev01'").fetch_one(pool).await.unwrap();
+    assert_eq!(payload, "", "what people wrote is not kept once processed");
     assert_eq!(slack_events::list_unprocessed(pool, 10).await.unwrap().len(), 1);
 }
 

@@ -33,17 +33,20 @@ pub async fn insert_if_new<'e>(ex: impl Executor<'e, Database = Any>, row: &Slac
     Ok(result.rows_affected() == 1)
 }
 
-/// Marks an event processed. Returns `false` if another worker already did.
+/// Marks an event processed and drops its payload (it may hold what people wrote, and is
+/// not needed any more). Returns `false` if another worker already did.
 pub async fn update_processed<'e>(
     ex: impl Executor<'e, Database = Any>,
     event_id: &str,
     now_ms: i64,
 ) -> sqlx::Result<bool> {
-    let result = sqlx::query("UPDATE slack_events SET processed_at = $2 WHERE event_id = $1 AND processed_at IS NULL")
-        .bind(event_id)
-        .bind(now_ms)
-        .execute(ex)
-        .await?;
+    let result = sqlx::query(
+        "UPDATE slack_events SET processed_at = $2, payload = '' WHERE event_id = $1 AND processed_at IS NULL",
+    )
+    .bind(event_id)
+    .bind(now_ms)
+    .execute(ex)
+    .await?;
     Ok(result.rows_affected() == 1)
 }
 
