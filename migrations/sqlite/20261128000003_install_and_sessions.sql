@@ -1,4 +1,4 @@
--- OAuth installs and browser sessions (SQLite dialect; keep in step with postgres).
+-- OAuth installs, browser sessions and built-in packs (SQLite dialect; keep in step with postgres).
 
 -- The bot token from an OAuth install, encrypted (XChaCha20-Poly1305: nonce then ciphertext).
 ALTER TABLE workspaces ADD COLUMN bot_token_ciphertext BLOB;
@@ -11,3 +11,7 @@ CREATE TABLE sessions (
     expires_at INTEGER NOT NULL
 );
 CREATE INDEX sessions_expires_at ON sessions (expires_at);
+
+-- Built-in packs are shipped with Rapport (app/src/server/services/builtin_packs.json) and
+-- kept in step at every start; the first-week pack is for new members only.
+ALTER TABLE packs ADD COLUMN kind TEXT NOT NULL DEFAULT 'regular' CHECK (kind IN ('regular', 'first_week'));

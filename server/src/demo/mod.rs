@@ -223,6 +223,7 @@ impl Plan {
                 workspace_id: Some(self.workspace.id.clone()),
                 name: pack.name.clone(),
                 description: pack.description.clone(),
+                kind: "regular".to_owned(),
                 created_at,
                 updated_at: created_at,
             };

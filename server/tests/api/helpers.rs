@@ -284,6 +284,7 @@ impl Team {
             workspace_id: Some(workspace_id.clone()),
             name: format!("{name} pack"),
             description: String::new(),
+            kind: "regular".to_owned(),
             created_at: START_MS,
             updated_at: START_MS,
         };

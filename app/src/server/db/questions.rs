@@ -103,7 +103,7 @@ pub async fn find_next_for_member<'e>(
          JOIN packs k ON k.id = q.pack_id
          LEFT JOIN (SELECT question_id, MAX(due_at) AS last_asked FROM prompts
                     WHERE member_id = $2 GROUP BY question_id) asked ON asked.question_id = q.id
-         WHERE (k.workspace_id = $1 OR k.workspace_id IS NULL) AND q.is_disabled = 0
+         WHERE (k.workspace_id = $1 OR k.workspace_id IS NULL) AND q.is_disabled = 0 AND k.kind = 'regular'
          ORDER BY CASE WHEN asked.last_asked IS NULL THEN 0 ELSE 1 END, asked.last_asked,
                   k.name, q.position, q.id
          LIMIT 1",
@@ -128,4 +128,23 @@ pub async fn find<'e>(
     .bind(question_id)
     .fetch_optional(ex)
     .await
+}
+
+/// Inserts a built-in question or brings its text and position up to date (its id, and so
+/// every prompt and answer that points at it, stays).
+pub async fn upsert_builtin<'e>(ex: impl Executor<'e, Database = Any>, row: &QuestionRow) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO questions (id, pack_id, text, position, is_disabled, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, 0, $5, $5)
+         ON CONFLICT (id) DO UPDATE SET text = excluded.text, position = excluded.position,
+                                        updated_at = excluded.updated_at",
+    )
+    .bind(&row.id)
+    .bind(&row.pack_id)
+    .bind(&row.text)
+    .bind(row.position)
+    .bind(row.updated_at)
+    .execute(ex)
+    .await?;
+    Ok(())
 }

@@ -3,6 +3,7 @@
 
 pub mod answers;
 pub mod members;
+pub mod packs;
 pub mod people;
 pub mod prompts;
 pub mod questions;
