@@ -27,6 +27,8 @@ pub struct Config {
     pub public_url: Option<String>,
     /// Signs session cookies; random per process when unset (sessions end at a restart).
     pub session_key: Option<Vec<u8>>,
+    /// Whether the dashboard shows team data to anyone who can reach it.
+    pub public_dashboard: bool,
 }
 
 /// How Rapport reaches Slack.
@@ -147,7 +149,19 @@ impl Config {
             },
         };
 
-        Ok(Config { database_url, leptos, log_format, demo_data, slack, public_url, session_key })
+        if matches!(slack, SlackConfig::Hosted { .. }) && session_key.is_none() {
+            // Installs start on one request and finish on another, maybe on another instance.
+            return Err(invalid("RAPPORT_SESSION_KEY", "is required with SLACK_CLIENT_ID".into()));
+        }
+        // Until Sign in with Slack lands, only the fictional demo team is shown to anyone.
+        let public_dashboard = match var("RAPPORT_PUBLIC_DASHBOARD").as_deref() {
+            None => matches!(slack, SlackConfig::Emulator { .. } | SlackConfig::Off),
+            Some("1" | "true") => true,
+            Some("0" | "false") => false,
+            Some(_) => return Err(invalid("RAPPORT_PUBLIC_DASHBOARD", "must be true or false".into())),
+        };
+
+        Ok(Config { database_url, leptos, log_format, demo_data, slack, public_url, session_key, public_dashboard })
     }
 
     /// Whether start-up should seed the demo workspace into an empty database.
@@ -268,7 +282,9 @@ mod tests {
     #[test]
     fn a_client_id_means_hosted_and_needs_its_secrets_and_a_token_key() {
         let key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+        let session_key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWYwMTIzNDU2Nzg5YWJjZGVmMDEyMzQ1Njc4OWFiY2RlZg==";
         let all = [
+            ("RAPPORT_SESSION_KEY", session_key),
             ("SLACK_CLIENT_ID", "1.2"),
             ("SLACK_CLIENT_SECRET", "c"),
             ("SLACK_SIGNING_SECRET", "s"),
@@ -277,11 +293,12 @@ mod tests {
         let hosted = config(&all).unwrap();
         assert!(matches!(hosted.slack, SlackConfig::Hosted { .. }));
         assert!(!hosted.seeds_demo_when_empty());
-        for (index, (missing, _)) in all.iter().enumerate().skip(1) {
+        assert!(!hosted.public_dashboard, "a real team's answers need sign-in");
+        for (index, (missing, _)) in all.iter().enumerate().filter(|(_, (name, _))| *name != "SLACK_CLIENT_ID") {
             let without: Vec<_> = all.iter().enumerate().filter(|(i, _)| *i != index).map(|(_, v)| *v).collect();
             assert_eq!(config(&without).unwrap_err().variable, *missing);
         }
-        let short_key = [&all[..3], &[("RAPPORT_TOKEN_KEY", "c2hvcnQ=")]].concat();
+        let short_key = [&all[..4], &[("RAPPORT_TOKEN_KEY", "c2hvcnQ=")]].concat();
         assert_eq!(config(&short_key).unwrap_err().variable, "RAPPORT_TOKEN_KEY");
     }
 
@@ -319,6 +336,7 @@ mod tests {
             ("RAPPORT_PUBLIC_URL", "rapport.example.com"),
             ("RAPPORT_SESSION_KEY", "c2hvcnQ="),
             ("RAPPORT_EMULATOR_RATE_LIMITS", "chat.postMessage=fast"),
+            ("RAPPORT_PUBLIC_DASHBOARD", "maybe"),
         ];
         for (variable, value) in cases {
             let error = config(&[(variable, value)]).unwrap_err();

@@ -59,7 +59,7 @@ impl Application {
         let (slack, emulator) = connect_slack(&config.slack, &db, &local_url)?;
         let state = routes::ServerState {
             leptos: config.leptos,
-            app: AppState { db: db.clone() },
+            app: AppState { db: db.clone(), dashboard_open: config.public_dashboard },
             slack: slack.clone(),
             public_url,
         };

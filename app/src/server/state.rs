@@ -6,6 +6,9 @@ use super::db::Db;
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub db: Db,
+    /// Whether the dashboard shows team data without sign-in: the demo does; a real
+    /// workspace does not, until Sign in with Slack lands.
+    pub dashboard_open: bool,
 }
 
 /// Context helpers for server functions: every server function that reads team data starts
@@ -32,9 +35,22 @@ pub mod ctx {
             .ok_or_else(|| AppError::internal(anyhow::anyhow!("AppState is not in the Leptos context")))
     }
 
+    /// Gives the HTTP response of a failed server function the error's status (401, 404, ...)
+    /// instead of a blanket 500; during server rendering the page's status is set the same way.
+    pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+        if let (Err(error), Some(response)) = (&result, use_context::<leptos_axum::ResponseOptions>()) {
+            let status = http::StatusCode::from_u16(error.status()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+            response.set_status(status);
+        }
+        result
+    }
+
     /// The viewer of a dashboard page and their workspace.
     pub async fn member() -> Result<Viewer, AppError> {
         let state = state()?;
+        if !state.dashboard_open {
+            return Err(AppError::Unauthenticated);
+        }
         let workspace_id = workspaces::dashboard_workspace(&state.db).await?;
         Ok(Viewer { db: state.db, workspace_id })
     }

@@ -122,6 +122,7 @@ async fn self_hosted_mode_takes_its_workspace_from_the_bot_token_in_the_environm
     let app = server::startup::Application::build(config).await.unwrap();
     assert!(app.emulator().is_none(), "a configured Slack turns the emulator off");
     let db = app.db().clone();
+    let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until(std::future::pending()));
 
     eventually("the workspace and its members are imported", || async {
@@ -137,4 +138,9 @@ async fn self_hosted_mode_takes_its_workspace_from_the_bot_token_in_the_environm
     let workspace = workspaces::find_by_slack_team_id(db.pool(), TEAM).await.unwrap().unwrap();
     assert_eq!(workspace.bot_token_ciphertext, None, "the token stays in the environment");
     assert_eq!(workspaces::list(db.pool(), 10).await.unwrap().len(), 1, "no demo data next to a real workspace");
+    let people = reqwest::get(format!("{address}/people")).await.unwrap();
+    let api = reqwest::Client::new().post(format!("{address}/api/people/list")).send().await.unwrap();
+    assert_eq!((people.status().as_u16(), api.status().as_u16()), (401, 401), "a real team's answers need sign-in");
+    let emulator = reqwest::get(format!("{address}/emulator")).await.unwrap();
+    assert_eq!(emulator.status().as_u16(), 404, "no emulator next to a real Slack");
 }

@@ -10,8 +10,7 @@ use crate::error::AppError;
 pub async fn list_people() -> Result<Vec<PersonSummary>, AppError> {
     use crate::server::{ctx, services::people};
 
-    let viewer = ctx::member().await?;
-    people::directory(&viewer).await
+    ctx::respond(async { people::directory(&ctx::member().await?).await }.await)
 }
 
 /// One member's profile, by id.
@@ -22,7 +21,5 @@ pub async fn get_person(id: String) -> Result<Profile, AppError> {
         server::{ctx, services::people},
     };
 
-    let viewer = ctx::member().await?;
-    let id = MemberId::parse(&id)?;
-    people::profile(&viewer, &id).await
+    ctx::respond(async { people::profile(&ctx::member().await?, &MemberId::parse(&id)?).await }.await)
 }

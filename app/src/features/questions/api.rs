@@ -10,8 +10,7 @@ use crate::error::AppError;
 pub async fn list_questions() -> Result<Vec<QuestionSummary>, AppError> {
     use crate::server::{ctx, services::questions};
 
-    let viewer = ctx::member().await?;
-    questions::list(&viewer).await
+    ctx::respond(async { questions::list(&ctx::member().await?).await }.await)
 }
 
 /// One question with everyone's team-visible answers.
@@ -22,7 +21,5 @@ pub async fn get_question(id: String) -> Result<QuestionDetail, AppError> {
         server::{ctx, services::questions},
     };
 
-    let viewer = ctx::member().await?;
-    let id = QuestionId::parse(&id)?;
-    questions::detail(&viewer, &id).await
+    ctx::respond(async { questions::detail(&ctx::member().await?, &QuestionId::parse(&id)?).await }.await)
 }
