@@ -15,7 +15,7 @@ pub async fn ask(slack: &SlackState, workspace: &WorkspaceRow, member: &MemberRo
     }
     Ok(match prompts::ask_now(&slack.db, member, now).await? {
         prompts::Ask::AlreadyOpen(open) => {
-            format!("You already have a question waiting in your DMs: “{}”", open.question)
+            format!("You already have a question waiting in your DMs: “{}”", blocks::escape(&open.question))
         }
         prompts::Ask::NoQuestions => "There are no questions to ask yet. An admin can add some.".to_owned(),
         prompts::Ask::New(prompt) => {

@@ -2,6 +2,17 @@
 
 use slack_morphism::prelude::*;
 
+/// Escapes text people wrote for Slack's mrkdwn, so an answer like `<!channel>` or
+/// `<https://x|y>` is shown as typed and never pings or disguises a link.
+pub fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+/// Slack sends message text with `&`, `<` and `>` escaped; this gives back what was typed.
+pub fn unescape(text: &str) -> String {
+    text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+}
+
 /// Action ids of the buttons on a question (the interactions endpoint matches on these).
 pub const ACTION_ANSWER: &str = "answer";
 pub const ACTION_SKIP: &str = "skip";
@@ -17,9 +28,9 @@ pub fn question_message(question: &str, prompt_id: &str) -> SlackMessageContent 
     };
     SlackMessageContent::new()
         // The text is what notifications and screen readers show.
-        .with_text(format!("Today's question: {question}"))
+        .with_text(format!("Today's question: {}", escape(question)))
         .with_blocks(vec![
-            SlackSectionBlock::new().with_text(md!("*Today's question*\n>{}", question)).into(),
+            SlackSectionBlock::new().with_text(md!("*Today's question*\n>{}", escape(question))).into(),
             SlackActionsBlock::new(vec![
                 button("Answer", ACTION_ANSWER).with_style(SlackBlockButtonStyle::Primary).into(),
                 button("Skip", ACTION_SKIP).into(),
@@ -89,7 +100,7 @@ pub fn answer_modal(question: &str, prompt_id: &str) -> SlackView {
         SlackModalView::new(
             pt!("Your answer"),
             vec![
-                SlackSectionBlock::new().with_text(md!("*{}*", question)).into(),
+                SlackSectionBlock::new().with_text(md!("*{}*", escape(question))).into(),
                 SlackInputBlock::new(pt!("Answer"), input.into())
                     .with_block_id(SlackBlockId(BLOCK_ANSWER.to_owned()))
                     .into(),
@@ -103,4 +114,19 @@ pub fn answer_modal(question: &str, prompt_id: &str) -> SlackView {
         .with_callback_id(SlackCallbackId(MODAL_ANSWER.to_owned()))
         .with_private_metadata(prompt_id.to_owned()),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_people_wrote_cannot_ping_or_hide_links() {
+        assert_eq!(
+            escape("<!channel> see <https://x|y> & more"),
+            "&lt;!channel&gt; see &lt;https://x|y&gt; &amp; more"
+        );
+        assert_eq!(unescape("I &lt;3 tea &amp;amp; cake"), "I <3 tea &amp; cake");
+        assert_eq!(unescape(&escape("a <b> & c")), "a <b> & c");
+    }
 }

@@ -19,7 +19,7 @@ use axum::{
 use chrono::{NaiveDate, NaiveTime};
 use serde::Deserialize;
 
-use super::{SlackState, asking, not_configured, verify_request};
+use super::{SlackState, asking, blocks, not_configured, verify_request};
 use crate::routes::ServerState;
 
 const HELP: &str = "*Rapport* asks you a light question now and then.\n\
@@ -98,14 +98,18 @@ async fn profile(slack: &SlackState, asker: &MemberRow, mention: Option<&str>) -
     };
     let latest = answers::list_team_visible_for_member(slack.db.pool(), &asker.workspace_id, &subject.id).await?;
     if latest.is_empty() {
-        return Ok(format!("{} has not shared an answer yet.", subject.name));
+        return Ok(format!("{} has not shared an answer yet.", blocks::escape(&subject.name)));
     }
-    let lines: Vec<String> = latest.iter().take(3).map(|a| format!("• _{}_\n   {}", a.question, a.text)).collect();
-    Ok(format!("*{}*{}\n{}", subject.name, title_suffix(&subject.title), lines.join("\n")))
+    let lines: Vec<String> = latest
+        .iter()
+        .take(3)
+        .map(|a| format!("• _{}_\n   {}", blocks::escape(&a.question), blocks::escape(&a.text)))
+        .collect();
+    Ok(format!("*{}*{}\n{}", blocks::escape(&subject.name), title_suffix(&subject.title), lines.join("\n")))
 }
 
 fn title_suffix(title: &str) -> String {
-    if title.is_empty() { String::new() } else { format!(", {title}") }
+    if title.is_empty() { String::new() } else { format!(", {}", blocks::escape(title)) }
 }
 
 /// The user id in a Slack mention: `<@U123|ada>` or `<@U123>`.

@@ -193,7 +193,7 @@ async fn on_direct_message(
     let Some(member) = members::find_by_slack_user_id(slack.db.pool(), &workspace.id, &user.0).await? else {
         return Ok(());
     };
-    let text = message.content.as_ref().and_then(|c| c.text.clone()).unwrap_or_default();
+    let text = blocks::unescape(&message.content.as_ref().and_then(|c| c.text.clone()).unwrap_or_default());
     let answer = match AnswerText::parse(&text) {
         Ok(answer) => answer,
         Err(app::AppError::Invalid { message, .. }) => {
@@ -217,7 +217,7 @@ async fn on_direct_message(
             .context("replying in the DM")?;
         return Ok(());
     };
-    let thanks = format!("Thanks! Your answer to “{}” is shared with your team.", answered.question);
+    let thanks = format!("Thanks! Your answer to “{}” is shared with your team.", blocks::escape(&answered.question));
     slack
         .api_for(workspace)?
         .post_message(&channel.0, blocks::text_message(thanks))

@@ -154,8 +154,12 @@ async fn view_submission(slack: &SlackState, payload: &Value) -> anyhow::Result<
     tokio::spawn(async move {
         let dm = member.dm_channel_id.clone().unwrap_or_else(|| member.slack_user_id.clone());
         let thanks = match answered.visibility {
-            Visibility::Team => format!("Thanks! Your answer to “{}” is shared with your team.", answered.question),
-            Visibility::OnlyMe => format!("Saved. Your answer to “{}” is visible only to you.", answered.question),
+            Visibility::Team => {
+                format!("Thanks! Your answer to “{}” is shared with your team.", blocks::escape(&answered.question))
+            }
+            Visibility::OnlyMe => {
+                format!("Saved. Your answer to “{}” is visible only to you.", blocks::escape(&answered.question))
+            }
         };
         let shared = async {
             say(&slack, &workspace, &dm, &thanks).await?;

@@ -14,7 +14,10 @@ use app::{
     },
 };
 
-use super::{SlackState, blocks};
+use super::{
+    SlackState,
+    blocks::{self, escape},
+};
 
 /// How many coworkers' answers a member sees after answering.
 const COWORKER_ANSWERS: usize = 3;
@@ -32,7 +35,8 @@ pub async fn after_answer(
     }
     // In digest mode the answer waits for the day's digest (see `post_due_digests`).
     if let Some(channel) = workspace.sharing_channel_id.as_deref().filter(|_| workspace.share_mode == "immediate") {
-        let post = format!("*{}* answered “{}”\n>{}", member.name, answered.question, quote(&answered.text));
+        let post =
+            format!("*{}* answered “{}”\n>{}", escape(&member.name), escape(&answered.question), quote(&answered.text));
         slack
             .api_for(workspace)?
             .post_message(channel, blocks::text_message(post))
@@ -47,8 +51,10 @@ pub async fn after_answer(
             .take(COWORKER_ANSWERS)
             .collect();
     if !coworkers.is_empty() {
-        let lines: Vec<String> =
-            coworkers.iter().map(|a| format!("*{}*: {}", a.member_name, a.text.replace('\n', " "))).collect();
+        let lines: Vec<String> = coworkers
+            .iter()
+            .map(|a| format!("*{}*: {}", escape(&a.member_name), escape(&a.text.replace('\n', " "))))
+            .collect();
         let message = format!("Here is what others said:\n{}", lines.join("\n"));
         slack
             .api_for(workspace)?
@@ -79,7 +85,7 @@ pub async fn post_due_digests(slack: &SlackState, now_ms: i64) -> anyhow::Result
         let mut lines: Vec<String> = answers
             .iter()
             .take(DIGEST_MAX_ANSWERS)
-            .map(|a| format!("*{}* on “{}”\n>{}", a.member_name, a.question, quote(&a.text)))
+            .map(|a| format!("*{}* on “{}”\n>{}", escape(&a.member_name), escape(&a.question), quote(&a.text)))
             .collect();
         if answers.len() > DIGEST_MAX_ANSWERS {
             lines.push(format!("…and {} more on the dashboard.", answers.len() - DIGEST_MAX_ANSWERS));
@@ -95,7 +101,7 @@ pub async fn post_due_digests(slack: &SlackState, now_ms: i64) -> anyhow::Result
     Ok(posted)
 }
 
-/// Keeps every line of a multi-line answer inside the Slack quote.
+/// Escapes an answer and keeps every line of it inside the Slack quote.
 fn quote(text: &str) -> String {
-    text.replace('\n', "\n>")
+    escape(text).replace('\n', "\n>")
 }

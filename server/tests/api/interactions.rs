@@ -88,6 +88,11 @@ async fn the_answer_button_opens_a_modal_whose_submission_is_shared(db: TestDb) 
 
 async fn an_only_me_answer_never_reaches_the_channel_or_the_pages(db: TestDb) {
     let (app, member, prompt_id) = app_with_a_question(&db).await;
+    let count = |visibility: &'static str| {
+        let (pool, workspace) = (app.db.pool().clone(), member.workspace_id.clone());
+        async move { answers::count_for_workspace(&pool, &workspace, visibility).await.unwrap() }
+    };
+    let (only_me_before, team_before) = (count("only_me").await, count("team").await);
 
     let (status, _) = interact(&app, submission(&prompt_id, "My secret: I hum while I type", "only_me")).await;
     assert_eq!(status, 200);
@@ -96,8 +101,7 @@ async fn an_only_me_answer_never_reaches_the_channel_or_the_pages(db: TestDb) {
         app.emulator.messages().iter().any(|m| m.text.contains("visible only to you"))
     })
     .await;
-    let only_me = answers::count_for_workspace(app.db.pool(), &member.workspace_id, "only_me").await.unwrap();
-    assert!(only_me > 0);
+    assert_eq!((count("only_me").await, count("team").await), (only_me_before + 1, team_before));
     assert!(app.emulator.messages().iter().all(|m| !m.text.contains("I hum while I type")), "never posted");
     assert!(app.emulator.messages().iter().all(|m| m.channel != SHARING_CHANNEL));
     let (_, profile) = app.page(&format!("/people/{}", member.id)).await;

@@ -205,7 +205,9 @@ async fn asking_then_replying_in_the_dm_stores_the_answer_and_shows_it_on_the_pr
     let again = app.command(TEAM, MEMBER, "ask").await;
     assert!(again.contains("already have a question"), "{again}");
 
-    let status = app.deliver_event(TEAM, "EvDm1", dm(MEMBER, "  Kayaking at dawn on a glassy lake  ")).await;
+    // Slack escapes &, < and > in message text; Rapport stores what the member typed.
+    let status =
+        app.deliver_event(TEAM, "EvDm1", dm(MEMBER, "  Kayaking at dawn on a glassy lake &amp; tea &lt;3  ")).await;
     assert_eq!(status, 200);
 
     eventually("the reply is the answer", || async {
@@ -215,6 +217,13 @@ async fn asking_then_replying_in_the_dm_stores_the_answer_and_shows_it_on_the_pr
     let (status, profile) = app.page(&format!("/people/{}", member.id)).await;
     assert_eq!(status, 200);
     assert!(profile.contains("Kayaking at dawn on a glassy lake"));
+    let (stored,): (String,) =
+        sqlx::query_as("SELECT a.text FROM answers a JOIN prompts p ON p.id = a.prompt_id WHERE p.id = $1")
+            .bind(&prompt.id)
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(stored, "Kayaking at dawn on a glassy lake & tea <3");
     eventually("the bot thanks the member", || async {
         app.emulator.messages().iter().any(|m| m.channel == format!("D{MEMBER}") && m.text.starts_with("Thanks!"))
     })
