@@ -11,11 +11,17 @@ ALTER TABLE workspaces ADD COLUMN share_mode TEXT NOT NULL DEFAULT 'immediate' C
 ALTER TABLE workspaces ADD COLUMN last_digest_at BIGINT;
 ALTER TABLE workspaces ADD COLUMN questions_enabled BIGINT NOT NULL DEFAULT 0 CHECK (questions_enabled IN (0, 1));
 
--- The member's DM channel with the bot, once known, so sending never needs conversations.open.
+-- The member's DM channel with the bot, learnt from their messages, so sending to them does
+-- not need conversations.open.
 ALTER TABLE members ADD COLUMN dm_channel_id TEXT;
 -- A member who paused questions until a date (Unix ms, exclusive).
 ALTER TABLE members ADD COLUMN paused_until BIGINT;
 
 -- The event as received, so an event acknowledged just before a crash is still processed.
 ALTER TABLE slack_events ADD COLUMN payload TEXT NOT NULL DEFAULT '';
+-- When a worker took the event; another worker may take it again once the lease is over.
+ALTER TABLE slack_events ADD COLUMN claimed_at BIGINT;
+
+-- A member never has more than one open question, whatever runs at the same time.
+CREATE UNIQUE INDEX prompts_one_open ON prompts (member_id) WHERE status IN ('pending', 'in_flight', 'sent');
 CREATE INDEX slack_events_unprocessed ON slack_events (processed_at, received_at);

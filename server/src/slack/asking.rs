@@ -8,22 +8,48 @@ use app::server::{
 
 use super::{SlackState, blocks};
 
+/// What asking led to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Asked {
+    /// A question is on its way to the member's DM.
+    Sent,
+    /// The member already has this question open.
+    AlreadyOpen(String),
+    NoQuestions,
+    /// The workspace has not turned questions on.
+    QuestionsOff,
+}
+
+impl Asked {
+    /// What the member is told.
+    pub fn reply(&self) -> String {
+        match self {
+            Asked::Sent => "On its way! Check your DMs with Rapport.".to_owned(),
+            Asked::AlreadyOpen(question) => {
+                format!("You already have a question waiting in your DMs: “{}”", blocks::escape(question))
+            }
+            Asked::NoQuestions => "There are no questions to ask yet. An admin can add some.".to_owned(),
+            Asked::QuestionsOff => {
+                "Questions are not turned on in this workspace yet. An admin can turn them on.".to_owned()
+            }
+        }
+    }
+}
+
 /// Creates a prompt now and sends it in a task, so the command answers within Slack's 3 s.
-pub async fn ask(slack: &SlackState, workspace: &WorkspaceRow, member: &MemberRow, now: i64) -> anyhow::Result<String> {
+pub async fn ask(slack: &SlackState, workspace: &WorkspaceRow, member: &MemberRow, now: i64) -> anyhow::Result<Asked> {
     if workspace.questions_enabled == 0 {
-        return Ok("Questions are not turned on in this workspace yet. An admin can turn them on.".to_owned());
+        return Ok(Asked::QuestionsOff);
     }
     Ok(match prompts::ask_now(&slack.db, member, now).await? {
-        prompts::Ask::AlreadyOpen(open) => {
-            format!("You already have a question waiting in your DMs: “{}”", blocks::escape(&open.question))
-        }
-        prompts::Ask::NoQuestions => "There are no questions to ask yet. An admin can add some.".to_owned(),
+        prompts::Ask::AlreadyOpen(open) => Asked::AlreadyOpen(open.question),
+        prompts::Ask::NoQuestions => Asked::NoQuestions,
         prompts::Ask::New(prompt) => {
             let slack = slack.clone();
             let channel = member.dm_channel_id.clone().unwrap_or_else(|| member.slack_user_id.clone());
             let workspace = workspace.clone();
             tokio::spawn(async move { deliver(&slack, &workspace, &channel, prompt).await });
-            "On its way! Check your DMs with Rapport.".to_owned()
+            Asked::Sent
         }
     })
 }

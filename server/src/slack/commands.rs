@@ -73,7 +73,7 @@ async fn run(slack: &SlackState, form: &CommandForm) -> anyhow::Result<String> {
     let mut words = form.text.split_whitespace();
     let now = now_ms();
     Ok(match words.next().map(str::to_ascii_lowercase).as_deref() {
-        Some("ask") => asking::ask(slack, &workspace, &member, now).await?,
+        Some("ask") => asking::ask(slack, &workspace, &member, now).await?.reply(),
         Some("profile") => profile(slack, &member, words.next()).await?,
         Some("pause") => pause(slack, &member, &words.collect::<Vec<_>>(), now).await?,
         Some("resume") => {

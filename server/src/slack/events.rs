@@ -59,6 +59,7 @@ async fn accept(slack: &SlackState, envelope: &serde_json::Value, body: &[u8]) -
         received_at: now_ms(),
         processed_at: None,
         payload: String::from_utf8_lossy(body).into_owned(),
+        claimed_at: None,
     };
     match slack_events::insert_if_new(slack.db.pool(), &row).await {
         Ok(true) => {
@@ -112,21 +113,34 @@ pub async fn process_backlog(slack: &SlackState) -> anyhow::Result<usize> {
     Ok(count)
 }
 
-/// Runs one recorded event and marks it processed. A failure is logged and the event is
-/// left for the next start, when Slack or the database may be back.
+/// How long a worker holds an event before another may take it (a crash mid-event).
+const CLAIM_LEASE_MS: i64 = 5 * 60 * 1000;
+
+/// Runs one recorded event, if no other worker has it, and marks it processed. A failure is
+/// logged and the event given back for the next start, when Slack or the database may be back.
 pub async fn process(slack: &SlackState, row: slack_events::SlackEventRow) {
-    match handle(slack, &row).await {
-        Ok(()) => {
-            if let Err(error) = slack_events::update_processed(slack.db.pool(), &row.event_id, now_ms()).await {
-                tracing::error!(error = %error, slack.event_id = %row.event_id, "could not mark a Slack event processed");
-            }
+    match slack_events::claim(slack.db.pool(), &row.event_id, now_ms(), CLAIM_LEASE_MS).await {
+        Ok(true) => {}
+        Ok(false) => return,
+        Err(error) => {
+            tracing::error!(error = %error, slack.event_id = %row.event_id, "could not claim a Slack event");
+            return;
         }
-        Err(error) => tracing::error!(
-            error = format!("{error:#}"),
-            slack.event_id = %row.event_id,
-            slack.event_type = %row.event_type,
-            "processing a Slack event failed; it will be retried at the next start"
-        ),
+    }
+    let outcome = match handle(slack, &row).await {
+        Ok(()) => slack_events::update_processed(slack.db.pool(), &row.event_id, now_ms()).await.map(|_| ()),
+        Err(error) => {
+            tracing::error!(
+                error = format!("{error:#}"),
+                slack.event_id = %row.event_id,
+                slack.event_type = %row.event_type,
+                "processing a Slack event failed; it will be retried at the next start"
+            );
+            slack_events::release(slack.db.pool(), &row.event_id).await
+        }
+    };
+    if let Err(error) = outcome {
+        tracing::error!(error = %error, slack.event_id = %row.event_id, "could not record a Slack event's outcome");
     }
 }
 
@@ -193,6 +207,9 @@ async fn on_direct_message(
     let Some(member) = members::find_by_slack_user_id(slack.db.pool(), &workspace.id, &user.0).await? else {
         return Ok(());
     };
+    if member.dm_channel_id.as_deref() != Some(channel.0.as_str()) {
+        members::update_dm_channel(slack.db.pool(), &member.id, &channel.0, now_ms()).await?;
+    }
     let text = blocks::unescape(&message.content.as_ref().and_then(|c| c.text.clone()).unwrap_or_default());
     let answer = match AnswerText::parse(&text) {
         Ok(answer) => answer,

@@ -94,13 +94,14 @@ async fn block_actions(slack: &SlackState, payload: &Value) -> anyhow::Result<()
         }
         blocks::ACTION_ANOTHER => {
             prompts::skip(&slack.db, &member, prompt_id, now).await?;
-            let reply = asking::ask(slack, &workspace, &member, now).await?;
-            if !reply.starts_with("On its way") {
-                say(slack, &workspace, &dm, &reply).await?;
+            let asked = asking::ask(slack, &workspace, &member, now).await?;
+            // The new question itself is the answer to the button; anything else needs words.
+            if asked != asking::Asked::Sent {
+                say(slack, &workspace, &dm, &asked.reply()).await?;
             }
         }
         blocks::ACTION_ASK_NOW => {
-            let reply = asking::ask(slack, &workspace, &member, now).await?;
+            let reply = asking::ask(slack, &workspace, &member, now).await?.reply();
             say(slack, &workspace, &dm, &reply).await?;
         }
         other => tracing::info!(slack.action_id = %other, "acknowledged a button Rapport does not use"),

@@ -63,13 +63,18 @@ async fn an_install_stores_the_workspace_with_its_token_sealed_and_imports_membe
 async fn a_callback_with_a_wrong_missing_or_reused_state_is_refused(db: TestDb) {
     let app = spawn_app(&db).await;
     let browser = browser();
+
+    // Another browser holding a genuine callback URL is refused; the installer's still works.
     let callback = approve(&app, &browser).await;
-    let forged = callback.replace("state=", "state=forged");
-
-    let (wrong, _) = finish(&browser, &forged).await;
     let (other_browser, _) = finish(&self::browser(), &callback).await;
+    let without_state = callback.split("&state=").next().unwrap().to_owned();
+    let (missing, _) = finish(&browser, &without_state).await;
+    assert_eq!((other_browser, missing), (400, 400));
+    assert!(workspaces::find_by_slack_team_id(app.db.pool(), TEAM).await.unwrap().is_none());
 
-    assert_eq!((wrong, other_browser), (400, 400));
+    let callback = approve(&app, &browser).await;
+    let (forged, _) = finish(&browser, &callback.replace("state=", "state=forged")).await;
+    assert_eq!(forged, 400);
     assert!(workspaces::find_by_slack_team_id(app.db.pool(), TEAM).await.unwrap().is_none());
 
     let callback = approve(&app, &browser).await;

@@ -321,3 +321,45 @@ async fn opening_app_home_publishes_the_members_home(db: TestDb) {
     assert_eq!(view["type"], "home");
     assert!(view.to_string().contains("Answer a question now"));
 }
+
+on_both_backends!(a_dm_answer_delivered_three_times_is_answered_once, two_asks_at_once_open_one_question);
+
+async fn a_dm_answer_delivered_three_times_is_answered_once(db: TestDb) {
+    let app = demo_app(&db).await;
+    let workspace = workspace_id(&app).await;
+    let member = members::find_by_slack_user_id(app.db.pool(), &workspace, MEMBER).await.unwrap().unwrap();
+    app.command(TEAM, MEMBER, "ask").await;
+    eventually("the question is sent", || async {
+        prompts::find_open_for_member(app.db.pool(), &member.id).await.unwrap().is_some_and(|p| p.status == "sent")
+    })
+    .await;
+
+    for _ in 0..3 {
+        assert_eq!(app.deliver_event(TEAM, "EvDmTwice", dm(MEMBER, "Only once, please")).await, 200);
+    }
+
+    eventually("the answer is stored", || async {
+        app.emulator.messages().iter().any(|m| m.text.starts_with("Thanks!"))
+    })
+    .await;
+    let texts: Vec<String> = app.emulator.messages().into_iter().map(|m| m.text).collect();
+    assert_eq!(texts.iter().filter(|t| t.starts_with("Thanks!")).count(), 1, "{texts:?}");
+    assert!(!texts.iter().any(|t| t.contains("don't have a question waiting")), "{texts:?}");
+}
+
+async fn two_asks_at_once_open_one_question(db: TestDb) {
+    let app = demo_app(&db).await;
+    let workspace = workspace_id(&app).await;
+    let member = members::find_by_slack_user_id(app.db.pool(), &workspace, MEMBER).await.unwrap().unwrap();
+
+    let (first, second) = tokio::join!(app.command(TEAM, MEMBER, "ask"), app.command(TEAM, MEMBER, "ask"));
+
+    let open: Vec<(String,)> =
+        sqlx::query_as("SELECT id FROM prompts WHERE member_id = $1 AND status IN ('pending', 'in_flight', 'sent')")
+            .bind(&member.id)
+            .fetch_all(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(open.len(), 1, "{first} / {second}");
+    assert!([&first, &second].iter().any(|reply| reply.contains("On its way")), "{first} / {second}");
+}

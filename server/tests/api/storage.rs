@@ -141,6 +141,7 @@ async fn a_slack_event_id_is_recorded_once(db: TestDb) {
         event_type: "team_join".to_owned(),
         received_at: at,
         processed_at: None,
+        claimed_at: None,
         payload: format!("{{\"at\":{at}}}"),
     };
 

@@ -57,22 +57,24 @@ pub async fn find_open_for_member<'e>(
     .await
 }
 
-/// Records that a prompt reached Slack as message `ts`.
+/// Records that a prompt in flight reached Slack as message `ts`. Returns `false` if it was
+/// no longer in flight (a state never moves backwards).
 pub async fn update_sent<'e>(
     ex: impl Executor<'e, Database = Any>,
     prompt_id: &str,
     slack_message_ts: &str,
     now_ms: i64,
-) -> sqlx::Result<()> {
-    sqlx::query(
-        "UPDATE prompts SET status = 'sent', sent_at = $3, slack_message_ts = $2, updated_at = $3 WHERE id = $1",
+) -> sqlx::Result<bool> {
+    let result = sqlx::query(
+        "UPDATE prompts SET status = 'sent', sent_at = $3, slack_message_ts = $2, updated_at = $3
+         WHERE id = $1 AND status = 'in_flight'",
     )
     .bind(prompt_id)
     .bind(slack_message_ts)
     .bind(now_ms)
     .execute(ex)
     .await?;
-    Ok(())
+    Ok(result.rows_affected() == 1)
 }
 
 /// Moves a prompt from `from` to `to`. Returns `false` when it was not in `from` (someone

@@ -13,13 +13,14 @@ pub struct SlackEventRow {
     pub received_at: i64,
     pub processed_at: Option<i64>,
     pub payload: String,
+    pub claimed_at: Option<i64>,
 }
 
 /// Records an event. Returns `false` when the id was already recorded (a duplicate).
 pub async fn insert_if_new<'e>(ex: impl Executor<'e, Database = Any>, row: &SlackEventRow) -> sqlx::Result<bool> {
     let result = sqlx::query(
-        "INSERT INTO slack_events (event_id, slack_team_id, event_type, received_at, processed_at, payload)
-         VALUES ($1, $2, $3, $4, $5, $6)
+        "INSERT INTO slack_events (event_id, slack_team_id, event_type, received_at, processed_at, payload, claimed_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT (event_id) DO NOTHING",
     )
     .bind(&row.event_id)
@@ -28,9 +29,39 @@ pub async fn insert_if_new<'e>(ex: impl Executor<'e, Database = Any>, row: &Slac
     .bind(row.received_at)
     .bind(row.processed_at)
     .bind(&row.payload)
+    .bind(row.claimed_at)
     .execute(ex)
     .await?;
     Ok(result.rows_affected() == 1)
+}
+
+/// Takes an unprocessed event for one worker until `now_ms + lease_ms`. Returns `false` when
+/// it is processed or another worker holds it.
+pub async fn claim<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    event_id: &str,
+    now_ms: i64,
+    lease_ms: i64,
+) -> sqlx::Result<bool> {
+    let result = sqlx::query(
+        "UPDATE slack_events SET claimed_at = $2
+         WHERE event_id = $1 AND processed_at IS NULL AND (claimed_at IS NULL OR claimed_at <= $3)",
+    )
+    .bind(event_id)
+    .bind(now_ms)
+    .bind(now_ms - lease_ms)
+    .execute(ex)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Gives a claimed event back (its processing failed), so a later run can take it.
+pub async fn release<'e>(ex: impl Executor<'e, Database = Any>, event_id: &str) -> sqlx::Result<()> {
+    sqlx::query("UPDATE slack_events SET claimed_at = NULL WHERE event_id = $1 AND processed_at IS NULL")
+        .bind(event_id)
+        .execute(ex)
+        .await?;
+    Ok(())
 }
 
 /// Marks an event processed and drops its payload (it may hold what people wrote, and is

@@ -33,7 +33,8 @@ pub async fn answer_open_prompt(
 ) -> Result<Option<Answered>, AppError> {
     let mut tx = db.pool().begin().await?;
     let open = prompts::find_open_for_member(&mut *tx, &member.id).await?;
-    let Some(prompt) = open.filter(|p| prompt_id.is_none_or(|id| id == p.id)) else {
+    // Only a question the member has seen (sent) can be answered, never one still on its way.
+    let Some(prompt) = open.filter(|p| p.status == "sent" && prompt_id.is_none_or(|id| id == p.id)) else {
         return Ok(None);
     };
     // The status check in the update makes a second, concurrent answer lose cleanly.

@@ -30,10 +30,9 @@ pub enum Ask {
 /// Creates a prompt for `member` due now, unless one is already open.
 pub async fn ask_now(db: &Db, member: &MemberRow, now_ms: i64) -> Result<Ask, AppError> {
     let mut tx = db.pool().begin().await?;
-    if let Some(open) = prompts::find_open_for_member(&mut *tx, &member.id).await? {
-        let question = questions::find(&mut *tx, &member.workspace_id, &open.question_id).await?;
-        let question = question.map(|q| q.text).unwrap_or_default();
-        return Ok(Ask::AlreadyOpen(PromptToSend { prompt_id: open.id, question }));
+    if prompts::find_open_for_member(&mut *tx, &member.id).await?.is_some() {
+        drop(tx);
+        return already_open(db, member).await;
     }
     let Some(question) = questions::find_next_for_member(&mut *tx, &member.workspace_id, &member.id).await? else {
         return Ok(Ask::NoQuestions);
@@ -51,14 +50,32 @@ pub async fn ask_now(db: &Db, member: &MemberRow, now_ms: i64) -> Result<Ask, Ap
         created_at: now_ms,
         updated_at: now_ms,
     };
-    prompts::insert(&mut *tx, &prompt).await?;
+    match prompts::insert(&mut *tx, &prompt).await {
+        Ok(()) => {}
+        // Another request opened a question first (the unique index on open prompts).
+        Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
+            drop(tx);
+            return already_open(db, member).await;
+        }
+        Err(error) => return Err(error.into()),
+    }
     tx.commit().await?;
     Ok(Ask::New(PromptToSend { prompt_id: prompt.id, question: question.text }))
 }
 
+async fn already_open(db: &Db, member: &MemberRow) -> Result<Ask, AppError> {
+    let Some(open) = prompts::find_open_for_member(db.pool(), &member.id).await? else {
+        return Err(AppError::Conflict("the open question closed meanwhile; please ask again".into()));
+    };
+    let question = questions::find(db.pool(), &member.workspace_id, &open.question_id).await?;
+    Ok(Ask::AlreadyOpen(PromptToSend { prompt_id: open.id, question: question.map(|q| q.text).unwrap_or_default() }))
+}
+
 /// Records that Slack accepted the prompt's message.
 pub async fn record_sent(db: &Db, prompt_id: &str, slack_message_ts: &str, now_ms: i64) -> Result<(), AppError> {
-    prompts::update_sent(db.pool(), prompt_id, slack_message_ts, now_ms).await?;
+    if !prompts::update_sent(db.pool(), prompt_id, slack_message_ts, now_ms).await? {
+        tracing::warn!(prompt.id = %prompt_id, "a question was delivered after it was closed");
+    }
     Ok(())
 }
 
