@@ -95,11 +95,35 @@ impl Application {
         if let Some(slack) = self.slack.clone() {
             spawn_slack_work(slack);
         }
+        spawn_housekeeping(self.db.clone());
         axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await.context("serving HTTP")?;
         self.db.close().await;
         tracing::info!("Rapport stopped");
         Ok(())
     }
+}
+
+/// How long a processed Slack event id is kept: Slack retries within minutes, so a week is ample.
+const KEEP_PROCESSED_EVENTS_MS: i64 = 7 * 24 * 60 * 60 * 1000;
+
+/// Hourly clean-up: expired sessions and old Slack event ids.
+fn spawn_housekeeping(db: Db) {
+    tokio::spawn(async move {
+        let sessions = DbSessionStore::new(db.clone());
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(60 * 60));
+        loop {
+            every.tick().await;
+            let now = app::server::now_ms();
+            if let Err(error) = sessions.delete_expired().await {
+                tracing::warn!(error = format!("{error:#}"), "could not delete expired sessions");
+            }
+            if let Err(error) =
+                app::server::db::slack_events::delete_processed_before(db.pool(), now - KEEP_PROCESSED_EVENTS_MS).await
+            {
+                tracing::warn!(error = %error, "could not delete old Slack event ids");
+            }
+        }
+    });
 }
 
 /// Slack work that runs beside the requests: a self-hosted workspace's first sync, the

@@ -15,7 +15,8 @@ use axum::{
     response::{Html, IntoResponse, Redirect, Response},
 };
 use serde::Deserialize;
-use tower_sessions::Session;
+use time::OffsetDateTime;
+use tower_sessions::{Expiry, Session};
 
 use super::{OAuthSettings, SlackState, client::SlackCallError, manifest::BOT_SCOPES, profile};
 use crate::routes::ServerState;
@@ -29,6 +30,8 @@ pub async fn start(State(state): State<ServerState>, session: Session) -> Respon
         return page(StatusCode::NOT_FOUND, "Not available", "This Rapport is not set up for “Add to Slack”.");
     };
     let install_state = format!("{:032x}", rand::random::<u128>());
+    // An install takes minutes; a visitor who never finishes leaves no long-lived session.
+    session.set_expiry(Some(Expiry::AtDateTime(OffsetDateTime::now_utc() + time::Duration::minutes(30))));
     if let Err(error) = session.insert(STATE_KEY, &install_state).await {
         tracing::error!(error = %error, "could not store the install state in the session");
         return page(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong", "Please try again in a moment.");
@@ -71,7 +74,13 @@ pub async fn callback(
         return page(StatusCode::NOT_FOUND, "Not available", "This Rapport is not set up for “Add to Slack”.");
     };
     // Each state is good for one callback, whatever happens next.
-    let expected: Option<String> = session.remove(STATE_KEY).await.unwrap_or_default();
+    let expected: Option<String> = match session.remove(STATE_KEY).await {
+        Ok(expected) => expected,
+        Err(error) => {
+            tracing::error!(error = %error, "could not read the install state from the session");
+            return page(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong", "Please try again in a moment.");
+        }
+    };
     if query.error.is_some() {
         return page(
             StatusCode::OK,

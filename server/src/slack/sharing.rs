@@ -76,29 +76,49 @@ const DIGEST_MAX_ANSWERS: usize = 25;
 pub async fn post_due_digests(slack: &SlackState, now_ms: i64) -> anyhow::Result<usize> {
     let mut posted = 0;
     for workspace in workspaces::list_digest_due(slack.db.pool(), now_ms, DIGEST_EVERY_MS).await? {
-        if !workspaces::update_last_digest_at(slack.db.pool(), &workspace.id, workspace.last_digest_at, now_ms).await? {
+        // Claim the day first, so two instances never post the same digest.
+        if !workspaces::update_last_digest_at(slack.db.pool(), &workspace.id, workspace.last_digest_at, Some(now_ms))
+            .await?
+        {
             continue;
         }
-        let since = workspace.last_digest_at.unwrap_or(now_ms - DIGEST_EVERY_MS);
-        let answers = answers::list_team_visible_since(slack.db.pool(), &workspace.id, since).await?;
-        let Some(channel) = workspace.sharing_channel_id.as_deref().filter(|_| !answers.is_empty()) else { continue };
-        let mut lines: Vec<String> = answers
-            .iter()
-            .take(DIGEST_MAX_ANSWERS)
-            .map(|a| format!("*{}* on “{}”\n>{}", escape(&a.member_name), escape(&a.question), quote(&a.text)))
-            .collect();
-        if answers.len() > DIGEST_MAX_ANSWERS {
-            lines.push(format!("…and {} more on the dashboard.", answers.len() - DIGEST_MAX_ANSWERS));
+        match post_digest(slack, &workspace, now_ms).await {
+            Ok(true) => posted += 1,
+            Ok(false) => {}
+            Err(error) => {
+                // Give the day back, so the next run posts these answers instead of losing them.
+                tracing::warn!(error = format!("{error:#}"), workspace.id = %workspace.id, "could not post a digest");
+                workspaces::update_last_digest_at(
+                    slack.db.pool(),
+                    &workspace.id,
+                    Some(now_ms),
+                    workspace.last_digest_at,
+                )
+                .await?;
+            }
         }
-        let digest = format!("*Today's answers*\n\n{}", lines.join("\n\n"));
-        slack
-            .api_for(&workspace)?
-            .post_message(channel, blocks::text_message(digest))
-            .await
-            .context("posting a digest")?;
-        posted += 1;
     }
     Ok(posted)
+}
+
+/// Posts the answers since the last digest; `false` when there were none.
+async fn post_digest(slack: &SlackState, workspace: &WorkspaceRow, now_ms: i64) -> anyhow::Result<bool> {
+    let since = workspace.last_digest_at.unwrap_or(now_ms - DIGEST_EVERY_MS);
+    let answers = answers::list_team_visible_between(slack.db.pool(), &workspace.id, since, now_ms).await?;
+    let Some(channel) = workspace.sharing_channel_id.as_deref().filter(|_| !answers.is_empty()) else {
+        return Ok(false);
+    };
+    let mut lines: Vec<String> = answers
+        .iter()
+        .take(DIGEST_MAX_ANSWERS)
+        .map(|a| format!("*{}* on “{}”\n>{}", escape(&a.member_name), escape(&a.question), quote(&a.text)))
+        .collect();
+    if answers.len() > DIGEST_MAX_ANSWERS {
+        lines.push(format!("…and {} more on the dashboard.", answers.len() - DIGEST_MAX_ANSWERS));
+    }
+    let digest = format!("*Today's answers*\n\n{}", lines.join("\n\n"));
+    slack.api_for(workspace)?.post_message(channel, blocks::text_message(digest)).await.context("posting a digest")?;
+    Ok(true)
 }
 
 /// Escapes an answer and keeps every line of it inside the Slack quote.

@@ -194,13 +194,24 @@ async fn in_digest_mode_answers_wait_for_one_daily_post(db: TestDb) {
     assert!(app.emulator.messages().iter().all(|m| m.channel != SHARING_CHANNEL), "nothing posted before the digest");
 
     let day = server::slack::sharing::DIGEST_EVERY_MS;
-    let too_early =
-        server::slack::sharing::post_due_digests(&app.slack, app::server::now_ms() + day / 2).await.unwrap();
-    let due = server::slack::sharing::post_due_digests(&app.slack, app::server::now_ms() + day).await.unwrap();
-    let again =
-        server::slack::sharing::post_due_digests(&app.slack, app::server::now_ms() + day + 60_000).await.unwrap();
+    let digests = |now: i64| server::slack::sharing::post_due_digests(&app.slack, now);
+    let too_early = digests(app::server::now_ms() + day / 2).await.unwrap();
+    // Slack refuses the first attempt (rate limited): the answers must wait, not be lost.
+    app.emulator.set_rate_limit("chat.postMessage", 1);
+    app.client
+        .post(format!("{}/emulator/api/chat.postMessage", app.address))
+        .bearer_auth(server::emulator::BOT_TOKEN)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("channel=CGENERAL01&text=using+up+the+limit")
+        .send()
+        .await
+        .unwrap();
+    let refused = digests(app::server::now_ms() + day).await.unwrap();
+    app.emulator.set_rate_limit("chat.postMessage", 0);
+    let due = digests(app::server::now_ms() + day + 1_000).await.unwrap();
+    let again = digests(app::server::now_ms() + day + 60_000).await.unwrap();
 
-    assert_eq!((too_early, due, again), (0, 1, 0));
+    assert_eq!((too_early, refused, due, again), (0, 0, 1, 0));
     let digests: Vec<_> = app.emulator.messages().into_iter().filter(|m| m.channel == SHARING_CHANNEL).collect();
     assert_eq!(digests.len(), 1);
     assert!(digests[0].text.contains("Pancakes on Sundays, always") && digests[0].text.contains(&member.name));

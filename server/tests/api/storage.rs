@@ -6,7 +6,7 @@ use app::{
     ids::{MemberId, QuestionId},
     server::{
         ctx::Viewer,
-        db::{Backend, answers, members, prompts, slack_events},
+        db::{Backend, answers, members, prompts, sessions, slack_events},
         new_id,
         services::{people, questions},
     },
@@ -32,7 +32,38 @@ on_both_backends!(
     a_member_is_unique_per_workspace_and_slack_user,
     an_answer_with_an_unknown_visibility_is_refused,
     migrating_again_changes_nothing,
+    expired_sessions_and_old_event_ids_are_cleaned_up,
 );
+
+async fn expired_sessions_and_old_event_ids_are_cleaned_up(db: TestDb) {
+    let pool = db.db.pool();
+    let session = |id: &str, expires_at: i64| sessions::SessionRow { id: id.into(), data: "{}".into(), expires_at };
+    sessions::upsert(pool, &session("old", 1_000)).await.unwrap();
+    sessions::upsert(pool, &session("live", 9_000)).await.unwrap();
+    let event = |id: &str| slack_events::SlackEventRow {
+        event_id: id.into(),
+        slack_team_id: None,
+        event_type: "team_join".into(),
+        received_at: 1,
+        processed_at: None,
+        payload: String::new(),
+        claimed_at: None,
+    };
+    for id in ["EvOld", "EvNew", "EvPending"] {
+        slack_events::insert_if_new(pool, &event(id)).await.unwrap();
+    }
+    slack_events::update_processed(pool, "EvOld", 1_000).await.unwrap();
+    slack_events::update_processed(pool, "EvNew", 9_000).await.unwrap();
+
+    let sessions_gone = sessions::delete_expired(pool, 5_000).await.unwrap();
+    let events_gone = slack_events::delete_processed_before(pool, 5_000).await.unwrap();
+
+    assert_eq!((sessions_gone, events_gone), (1, 1));
+    assert!(sessions::find_valid(pool, "live", 5_000).await.unwrap().is_some());
+    assert!(sessions::find_valid(pool, "old", 500).await.unwrap().is_none(), "deleted, not just expired");
+    let (left,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM slack_events").fetch_one(pool).await.unwrap();
+    assert_eq!(left, 2, "the unprocessed event stays");
+}
 
 async fn the_directory_counts_only_team_answers_and_shows_the_latest(db: TestDb) {
     let mut team = Team::new(&db.db, "Acme").await;

@@ -119,12 +119,13 @@ pub struct DigestAnswerRow {
     pub created_at: i64,
 }
 
-/// Team-visible answers created after `since`, oldest first, from members
-/// still in the workspace.
-pub async fn list_team_visible_since<'e>(
+/// Team-visible answers created in `(since, until]`, oldest first, from members still in
+/// the workspace.
+pub async fn list_team_visible_between<'e>(
     ex: impl Executor<'e, Database = Any>,
     workspace_id: &str,
     since: i64,
+    until: i64,
 ) -> sqlx::Result<Vec<DigestAnswerRow>> {
     sqlx::query_as(
         "SELECT m.name AS member_name, q.text AS question, a.text, a.created_at
@@ -132,11 +133,13 @@ pub async fn list_team_visible_since<'e>(
          JOIN prompts p ON p.id = a.prompt_id
          JOIN members m ON m.id = p.member_id
          JOIN questions q ON q.id = p.question_id
-         WHERE a.workspace_id = $1 AND a.visibility = 'team' AND m.is_deleted = 0 AND a.created_at > $2
+         WHERE a.workspace_id = $1 AND a.visibility = 'team' AND m.is_deleted = 0
+           AND a.created_at > $2 AND a.created_at <= $3
          ORDER BY a.created_at, a.id",
     )
     .bind(workspace_id)
     .bind(since)
+    .bind(until)
     .fetch_all(ex)
     .await
 }

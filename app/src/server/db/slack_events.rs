@@ -91,3 +91,12 @@ pub async fn list_unprocessed<'e>(
         .fetch_all(ex)
         .await
 }
+
+/// Forgets events processed before `before_ms` (their ids only guard against late retries).
+pub async fn delete_processed_before<'e>(ex: impl Executor<'e, Database = Any>, before_ms: i64) -> sqlx::Result<u64> {
+    let result = sqlx::query("DELETE FROM slack_events WHERE processed_at IS NOT NULL AND processed_at < $1")
+        .bind(before_ms)
+        .execute(ex)
+        .await?;
+    Ok(result.rows_affected())
+}

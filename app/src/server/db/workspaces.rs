@@ -128,20 +128,21 @@ pub async fn list_digest_due<'e>(
     .await
 }
 
-/// Records a digest; returns `false` if another instance recorded one since `previous`.
+/// Moves `last_digest_at` from `from` to `to`; returns `false` if it was not `from` any more
+/// (another instance got there first).
 pub async fn update_last_digest_at<'e>(
     ex: impl Executor<'e, Database = Any>,
     workspace_id: &str,
-    previous: Option<i64>,
-    now_ms: i64,
+    from: Option<i64>,
+    to: Option<i64>,
 ) -> sqlx::Result<bool> {
     let result = sqlx::query(
-        "UPDATE workspaces SET last_digest_at = $3, updated_at = $3
+        "UPDATE workspaces SET last_digest_at = $3
          WHERE id = $1 AND (last_digest_at = $2 OR (last_digest_at IS NULL AND $2 IS NULL))",
     )
     .bind(workspace_id)
-    .bind(previous)
-    .bind(now_ms)
+    .bind(from)
+    .bind(to)
     .execute(ex)
     .await?;
     Ok(result.rows_affected() == 1)
