@@ -33,7 +33,20 @@ on_both_backends!(
     an_answer_with_an_unknown_visibility_is_refused,
     migrating_again_changes_nothing,
     expired_sessions_and_old_event_ids_are_cleaned_up,
+    the_directory_is_in_the_same_order_on_both_databases,
 );
+
+async fn the_directory_is_in_the_same_order_on_both_databases(db: TestDb) {
+    let team = Team::new(&db.db, "Acme").await;
+    for name in ["zoë Ng", "Émile Roy", "bob Lee", "Ana Sá"] {
+        team.member(name, "").await;
+    }
+
+    let directory = people::directory(&viewer(&team)).await.unwrap();
+
+    // Lower-cased, then by code point: the same rule whatever the database's collation.
+    assert_eq!(names(&directory), ["Ana Sá", "bob Lee", "zoë Ng", "Émile Roy"]);
+}
 
 async fn expired_sessions_and_old_event_ids_are_cleaned_up(db: TestDb) {
     let pool = db.db.pool();

@@ -63,8 +63,9 @@ pub async fn find_visible<'e>(
     .await
 }
 
-/// Every question the workspace can see, by pack and position, with team-visible answer
-/// counts. A disabled question stays listed while it has answers.
+/// Every question the workspace can see, by pack id and position, with team-visible answer
+/// counts. A disabled question stays listed while it has answers. (Names are sorted by the
+/// caller: the two databases collate text differently.)
 pub async fn list_with_answer_counts<'e>(
     ex: impl Executor<'e, Database = Any>,
     workspace_id: &str,
@@ -84,7 +85,7 @@ pub async fn list_with_answer_counts<'e>(
          LEFT JOIN counts c ON c.question_id = q.id
          WHERE (k.workspace_id = $1 OR k.workspace_id IS NULL)
            AND (q.is_disabled = 0 OR c.answer_count > 0)
-         ORDER BY k.name, k.id, q.position, q.id",
+         ORDER BY k.id, q.position, q.id",
     )
     .bind(workspace_id)
     .fetch_all(ex)
@@ -105,7 +106,7 @@ pub async fn find_next_for_member<'e>(
                     WHERE member_id = $2 GROUP BY question_id) asked ON asked.question_id = q.id
          WHERE (k.workspace_id = $1 OR k.workspace_id IS NULL) AND q.is_disabled = 0 AND k.kind = 'regular'
          ORDER BY CASE WHEN asked.last_asked IS NULL THEN 0 ELSE 1 END, asked.last_asked,
-                  k.name, q.position, q.id
+                  k.id, q.position, q.id
          LIMIT 1",
     )
     .bind(workspace_id)

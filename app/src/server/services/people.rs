@@ -14,7 +14,8 @@ use crate::{
 /// The directory of the viewer's workspace, by name.
 pub async fn directory(viewer: &Viewer) -> Result<Vec<PersonSummary>, AppError> {
     let rows = members::list_directory(viewer.db.pool(), &viewer.workspace_id).await?;
-    rows.into_iter()
+    let mut people = rows
+        .into_iter()
         .map(|row| {
             let latest = match (row.latest_question, row.latest_text, row.latest_at) {
                 (Some(question), Some(text), Some(answered_at_ms)) => {
@@ -31,7 +32,10 @@ pub async fn directory(viewer: &Viewer) -> Result<Vec<PersonSummary>, AppError> 
                 latest,
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>, AppError>>()?;
+    // Sorted here, not in SQL: SQLite and PostgreSQL order accents and case differently.
+    people.sort_by_cached_key(|person| (person.name.to_lowercase(), person.id.to_string()));
+    Ok(people)
 }
 
 /// A member's profile with their team-visible answers, newest first. Bots and members who

@@ -12,9 +12,11 @@ use crate::{
 
 /// Every question the workspace can see, by pack, with team-visible answer counts.
 pub async fn list(viewer: &Viewer) -> Result<Vec<QuestionSummary>, AppError> {
-    questions::list_with_answer_counts(viewer.db.pool(), &viewer.workspace_id)
-        .await?
-        .into_iter()
+    let mut rows = questions::list_with_answer_counts(viewer.db.pool(), &viewer.workspace_id).await?;
+    // A stable sort by pack name keeps each pack's questions together and in order; sorted
+    // here because SQLite and PostgreSQL collate text differently.
+    rows.sort_by_cached_key(|row| row.pack_name.to_lowercase());
+    rows.into_iter()
         .map(|row| {
             Ok(QuestionSummary {
                 id: QuestionId::parse(&row.id)?,
