@@ -234,13 +234,17 @@ async fn on_direct_message(
             .context("replying in the DM")?;
         return Ok(());
     };
+    // The answer is stored: from here a Slack failure must not fail the event, or its retry
+    // would find no open question and tell the member they have none.
     let thanks = format!("Thanks! Your answer to “{}” is shared with your team.", blocks::escape(&answered.question));
-    slack
-        .api_for(workspace)?
-        .post_message(&channel.0, blocks::text_message(thanks))
-        .await
-        .context("replying in the DM")?;
-    sharing::after_answer(slack, workspace, &member, &answered, &channel.0).await
+    let shared = async {
+        slack.api_for(workspace)?.post_message(&channel.0, blocks::text_message(thanks)).await?;
+        sharing::after_answer(slack, workspace, &member, &answered, &channel.0).await
+    };
+    if let Err(error) = shared.await {
+        tracing::warn!(error = format!("{error:#}"), answer.id = %answered.answer_id, "an answer was stored but not shared");
+    }
+    Ok(())
 }
 
 /// Publishes the App Home tab of the member who opened it.

@@ -363,3 +363,38 @@ async fn two_asks_at_once_open_one_question(db: TestDb) {
     assert_eq!(open.len(), 1, "{first} / {second}");
     assert!([&first, &second].iter().any(|reply| reply.contains("On its way")), "{first} / {second}");
 }
+
+on_both_backends!(an_answer_stored_while_slack_refuses_to_post_is_kept_and_not_retried);
+
+async fn an_answer_stored_while_slack_refuses_to_post_is_kept_and_not_retried(db: TestDb) {
+    let app = demo_app(&db).await;
+    let workspace = workspace_id(&app).await;
+    let member = members::find_by_slack_user_id(app.db.pool(), &workspace, MEMBER).await.unwrap().unwrap();
+    app.command(TEAM, MEMBER, "ask").await;
+    eventually("the question is sent", || async {
+        prompts::find_open_for_member(app.db.pool(), &member.id).await.unwrap().is_some_and(|p| p.status == "sent")
+    })
+    .await;
+    let before = app.emulator.messages().len();
+    // Slack answers 429 to every post from now on.
+    app.emulator.set_rate_limit("chat.postMessage", 1);
+    app.client
+        .post(format!("{}/emulator/api/chat.postMessage", app.address))
+        .bearer_auth(server::emulator::BOT_TOKEN)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("channel=CGENERAL01&text=using+up+the+limit")
+        .send()
+        .await
+        .unwrap();
+
+    app.deliver_event(TEAM, "EvRateLimited", dm(MEMBER, "Stored even if Slack is busy")).await;
+
+    eventually("the event is processed", || async {
+        slack_events::list_unprocessed(app.db.pool(), 10).await.unwrap().is_empty()
+    })
+    .await;
+    assert!(prompts::find_open_for_member(app.db.pool(), &member.id).await.unwrap().is_none(), "answered");
+    let (_, profile) = app.page(&format!("/people/{}", member.id)).await;
+    assert!(profile.contains("Stored even if Slack is busy"));
+    assert_eq!(app.emulator.messages().len(), before + 1, "only the test's own post went through");
+}
