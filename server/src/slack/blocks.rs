@@ -18,6 +18,8 @@ pub const ACTION_ANSWER: &str = "answer";
 pub const ACTION_SKIP: &str = "skip";
 pub const ACTION_ANOTHER: &str = "another_question";
 pub const ACTION_ASK_NOW: &str = "ask_now";
+pub const ACTION_PAUSE: &str = "pause";
+pub const ACTION_RESUME: &str = "resume";
 
 /// The DM that asks a question, with its prompt id on each button.
 pub fn question_message(question: &str, prompt_id: &str) -> SlackMessageContent {
@@ -49,20 +51,29 @@ pub fn text_message(text: impl Into<String>) -> SlackMessageContent {
     SlackMessageContent::new().with_text(text.into())
 }
 
-/// A member's App Home: what Rapport is, their answer count, and a button to answer now.
-pub fn home_view(name: &str, answers: usize, paused: bool) -> SlackHomeView {
-    let status = if paused {
-        "Your questions are *paused*. Type `/rapport resume` to get them again."
-    } else {
-        "You get a question now and then. Type `/rapport pause` to take a break."
-    };
-    SlackHomeView::new(vec![
-        SlackHeaderBlock::new(pt!("Hi {}!", name)).into(),
+/// What a member's App Home shows.
+#[derive(Debug, Clone)]
+pub struct Home {
+    pub first_name: String,
+    /// How many answers the team can see.
+    pub shared: usize,
+    pub paused: bool,
+    /// The newest answers: question, text, and whether only the member can see it.
+    pub latest: Vec<(String, String, bool)>,
+}
+
+/// A member's App Home: their answers, "Answer a question now", and pause or resume.
+pub fn home_view(home: &Home) -> SlackHomeView {
+    let status = if home.paused { "Your questions are *paused*." } else { "You get a question now and then." };
+    let (toggle_label, toggle_action) =
+        if home.paused { ("Resume questions", ACTION_RESUME) } else { ("Pause questions", ACTION_PAUSE) };
+    let mut blocks: Vec<SlackBlock> = vec![
+        SlackHeaderBlock::new(pt!("Hi {}!", escape(&home.first_name))).into(),
         SlackSectionBlock::new()
             .with_text(md!(
-                "You have shared *{}* answer{} with your team.\n{}",
-                answers,
-                if answers == 1 { "" } else { "s" },
+                "You have shared *{}* answer{} with your team. {}",
+                home.shared,
+                if home.shared == 1 { "" } else { "s" },
                 status
             ))
             .into(),
@@ -71,9 +82,22 @@ pub fn home_view(name: &str, answers: usize, paused: bool) -> SlackHomeView {
                 .with_action_id(SlackActionId(ACTION_ASK_NOW.to_owned()))
                 .with_style(SlackBlockButtonStyle::Primary)
                 .into(),
+            SlackBlockButtonElement::new(pt!(toggle_label.to_owned()))
+                .with_action_id(SlackActionId(toggle_action.to_owned()))
+                .into(),
         ])
         .into(),
-    ])
+    ];
+    if !home.latest.is_empty() {
+        blocks.push(SlackDividerBlock::new().into());
+        blocks.push(SlackSectionBlock::new().with_text(md!("*Your latest answers*")).into());
+        for (question, text, only_me) in &home.latest {
+            let label = if *only_me { " _(only you)_" } else { "" };
+            let quoted = escape(text).replace('\n', "\n>");
+            blocks.push(SlackSectionBlock::new().with_text(md!("*{}*{}\n>{}", escape(question), label, quoted)).into());
+        }
+    }
+    SlackHomeView::new(blocks)
 }
 
 /// Ids inside the answer modal (the interactions endpoint reads the submission by these).

@@ -6,7 +6,7 @@ use anyhow::Context as _;
 use app::{
     features::answers::types::{AnswerText, Visibility},
     server::{
-        db::{answers, members, slack_events, workspaces::WorkspaceRow},
+        db::{members, slack_events, workspaces::WorkspaceRow},
         now_ms,
         services::{answers as answering, members as roster, workspaces},
     },
@@ -21,7 +21,7 @@ use axum::{
 use slack_morphism::prelude::*;
 use tokio::sync::mpsc;
 
-use super::{SlackState, blocks, not_configured, profile, sharing, verify_request};
+use super::{SlackState, blocks, home, not_configured, profile, sharing, verify_request};
 use crate::routes::ServerState;
 
 /// Receives one delivery from Slack.
@@ -249,16 +249,8 @@ async fn on_direct_message(
 
 /// Publishes the App Home tab of the member who opened it.
 async fn publish_home(slack: &SlackState, workspace: &WorkspaceRow, slack_user_id: &str) -> anyhow::Result<()> {
-    let Some(member) = members::find_by_slack_user_id(slack.db.pool(), &workspace.id, slack_user_id).await? else {
-        return Ok(());
-    };
-    let answered = answers::list_team_visible_for_member(slack.db.pool(), &workspace.id, &member.id).await?.len();
-    let paused = member.paused_until.is_some_and(|until| until > now_ms());
-    let first_name = member.name.split_whitespace().next().unwrap_or(&member.name).to_owned();
-    slack
-        .api_for(workspace)?
-        .publish_home(slack_user_id, blocks::home_view(&first_name, answered, paused))
-        .await
-        .context("publishing the App Home")?;
-    Ok(())
+    match members::find_by_slack_user_id(slack.db.pool(), &workspace.id, slack_user_id).await? {
+        Some(member) => home::publish(slack, workspace, &member).await,
+        None => Ok(()),
+    }
 }

@@ -8,7 +8,7 @@ use app::{
     server::{
         db::{members, members::MemberRow, prompts as prompt_rows, questions, workspaces::WorkspaceRow},
         now_ms,
-        services::{answers as answering, prompts, workspaces},
+        services::{answers as answering, members as roster, prompts, workspaces},
     },
 };
 use axum::{
@@ -21,7 +21,7 @@ use axum::{
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{SlackState, asking, blocks, not_configured, sharing, verify_request};
+use super::{SlackState, asking, blocks, home, not_configured, sharing, verify_request};
 use crate::routes::ServerState;
 
 #[derive(Debug, Deserialize)]
@@ -103,6 +103,16 @@ async fn block_actions(slack: &SlackState, payload: &Value) -> anyhow::Result<()
         blocks::ACTION_ASK_NOW => {
             let reply = asking::ask(slack, &workspace, &member, now).await?.reply();
             say(slack, &workspace, &dm, &reply).await?;
+        }
+        blocks::ACTION_PAUSE | blocks::ACTION_RESUME => {
+            let pausing = action["action_id"] == blocks::ACTION_PAUSE;
+            if pausing {
+                roster::pause(&slack.db, &member, None, now).await?;
+            } else {
+                roster::resume(&slack.db, &member, now).await?;
+            }
+            let refreshed = members::find(slack.db.pool(), &workspace.id, &member.id).await?.unwrap_or(member);
+            home::publish(slack, &workspace, &refreshed).await?;
         }
         other => tracing::info!(slack.action_id = %other, "acknowledged a button Rapport does not use"),
     }

@@ -6,6 +6,7 @@ pub mod blocks;
 pub mod client;
 pub mod commands;
 pub mod events;
+pub mod home;
 pub mod install;
 pub mod interactions;
 pub mod manifest;

@@ -308,18 +308,33 @@ async fn after_an_uninstall_late_events_and_commands_do_nothing(db: TestDb) {
 
 async fn opening_app_home_publishes_the_members_home(db: TestDb) {
     let app = demo_app(&db).await;
+    let pinned = "UDEMO001";
 
     app.deliver_event(
         TEAM,
         "EvHome",
-        json!({ "type": "app_home_opened", "user": MEMBER, "channel": format!("D{MEMBER}"), "tab": "home" }),
+        json!({ "type": "app_home_opened", "user": pinned, "channel": format!("D{pinned}"), "tab": "home" }),
     )
     .await;
 
-    eventually("the home view is published", || async { app.emulator.home_view(MEMBER).is_some() }).await;
-    let view = app.emulator.home_view(MEMBER).unwrap();
-    assert_eq!(view["type"], "home");
-    assert!(view.to_string().contains("Answer a question now"));
+    eventually("the home view is published", || async { app.emulator.home_view(pinned).is_some() }).await;
+    let view = app.emulator.home_view(pinned).unwrap().to_string();
+    assert!(view.contains("Answer a question now") && view.contains("Pause questions"), "{view}");
+    assert!(view.contains("Your latest answers") && view.contains("battered enamel mug"), "{view}");
+    assert!(view.contains("washing powder") && view.contains("(only you)"), "own only-me answers show, marked: {view}");
+
+    let press = json!({
+        "type": "block_actions", "team": { "id": TEAM }, "user": { "id": pinned }, "trigger_id": "1.2.3",
+        "actions": [{ "type": "button", "action_id": "pause", "action_ts": "1" }],
+    });
+    let body = serde_urlencoded::to_string([("payload", press.to_string())]).unwrap();
+    app.slack_post_at("/slack/interactions", &body, "application/x-www-form-urlencoded", 0).await;
+
+    let view = app.emulator.home_view(pinned).unwrap().to_string();
+    assert!(view.contains("Resume questions") && view.contains("paused"), "{view}");
+    let workspace = workspace_id(&app).await;
+    let member = members::find_by_slack_user_id(app.db.pool(), &workspace, pinned).await.unwrap().unwrap();
+    assert!(member.paused_until.is_some());
 }
 
 on_both_backends!(a_dm_answer_delivered_three_times_is_answered_once, two_asks_at_once_open_one_question);

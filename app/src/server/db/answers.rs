@@ -143,3 +143,35 @@ pub async fn list_team_visible_between<'e>(
     .fetch_all(ex)
     .await
 }
+
+/// One of a member's own answers, whoever may see it (for the member's own eyes only).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct OwnAnswerRow {
+    pub question: String,
+    pub text: String,
+    pub visibility: String,
+    pub created_at: i64,
+}
+
+/// A member's newest answers, team-visible and only-me alike, at most `limit`.
+pub async fn list_own<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    workspace_id: &str,
+    member_id: &str,
+    limit: i64,
+) -> sqlx::Result<Vec<OwnAnswerRow>> {
+    sqlx::query_as(
+        "SELECT q.text AS question, a.text, a.visibility, a.created_at
+         FROM answers a
+         JOIN prompts p ON p.id = a.prompt_id
+         JOIN questions q ON q.id = p.question_id
+         WHERE a.workspace_id = $1 AND p.member_id = $2
+         ORDER BY a.created_at DESC, a.id DESC
+         LIMIT $3",
+    )
+    .bind(workspace_id)
+    .bind(member_id)
+    .bind(limit)
+    .fetch_all(ex)
+    .await
+}

@@ -1,0 +1,38 @@
+//! The App Home tab: published when a member opens it and again after they change something
+//! there.
+
+use anyhow::Context as _;
+use app::server::{
+    db::{answers, members::MemberRow, workspaces::WorkspaceRow},
+    now_ms,
+};
+
+use super::{
+    SlackState,
+    blocks::{self, Home},
+};
+
+/// How many of their own answers a member sees on App Home.
+const LATEST_ANSWERS: i64 = 5;
+
+/// Publishes `member`'s App Home.
+pub async fn publish(slack: &SlackState, workspace: &WorkspaceRow, member: &MemberRow) -> anyhow::Result<()> {
+    let shared = answers::list_team_visible_for_member(slack.db.pool(), &workspace.id, &member.id).await?.len();
+    let latest = answers::list_own(slack.db.pool(), &workspace.id, &member.id, LATEST_ANSWERS)
+        .await?
+        .into_iter()
+        .map(|answer| (answer.question, answer.text, answer.visibility == "only_me"))
+        .collect();
+    let home = Home {
+        first_name: member.name.split_whitespace().next().unwrap_or(&member.name).to_owned(),
+        shared,
+        paused: member.paused_until.is_some_and(|until| until > now_ms()),
+        latest,
+    };
+    slack
+        .api_for(workspace)?
+        .publish_home(&member.slack_user_id, blocks::home_view(&home))
+        .await
+        .context("publishing the App Home")?;
+    Ok(())
+}
