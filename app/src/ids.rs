@@ -44,6 +44,10 @@ id_type!(
     /// A question in a pack.
     QuestionId
 );
+id_type!(
+    /// A pack of questions.
+    PackId
+);
 
 #[cfg(test)]
 mod tests {

@@ -35,7 +35,7 @@ impl Application {
         let db = Db::connect(&config.database_url).await?;
         db.migrate().await?;
         tracing::info!(database.backend = ?db.backend(), "database ready");
-        let builtin = app::server::services::packs::install_builtin(&db, app::server::now_ms())
+        let builtin = app::server::services::builtin_packs::install_builtin(&db, app::server::now_ms())
             .await
             .map_err(|error| anyhow::anyhow!("installing the built-in question packs: {error}"))?;
         tracing::info!(packs = builtin.packs, questions = builtin.questions, "built-in question packs are up to date");

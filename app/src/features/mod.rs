@@ -2,5 +2,6 @@
 
 pub mod answers;
 pub mod home;
+pub mod packs;
 pub mod people;
 pub mod questions;

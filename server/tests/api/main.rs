@@ -13,6 +13,7 @@ mod emulator;
 mod health;
 mod install;
 mod interactions;
+mod packs;
 mod pages;
 mod slack;
 mod storage;

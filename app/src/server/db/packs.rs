@@ -49,3 +49,111 @@ pub async fn upsert_builtin<'e>(ex: impl Executor<'e, Database = Any>, row: &Pac
     .await?;
     Ok(())
 }
+
+/// A pack as a workspace sees it, with whether that workspace asks from it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct PackStateRow {
+    pub id: String,
+    pub workspace_id: Option<String>,
+    pub name: String,
+    pub description: String,
+    pub kind: String,
+    pub is_enabled: i64,
+}
+
+/// The workspace's own packs and the built-in ones, each with its on/off state.
+pub async fn list_with_state<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    workspace_id: &str,
+) -> sqlx::Result<Vec<PackStateRow>> {
+    sqlx::query_as(
+        "SELECT k.id, k.workspace_id, k.name, k.description, k.kind, COALESCE(wp.is_enabled, 1) AS is_enabled
+         FROM packs k
+         LEFT JOIN workspace_packs wp ON wp.pack_id = k.id AND wp.workspace_id = $1
+         WHERE k.workspace_id = $1 OR k.workspace_id IS NULL
+         ORDER BY k.id",
+    )
+    .bind(workspace_id)
+    .fetch_all(ex)
+    .await
+}
+
+/// A pack the workspace can see (its own or a built-in one).
+pub async fn find_visible<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    workspace_id: &str,
+    pack_id: &str,
+) -> sqlx::Result<Option<PackRow>> {
+    sqlx::query_as("SELECT * FROM packs WHERE id = $2 AND (workspace_id = $1 OR workspace_id IS NULL)")
+        .bind(workspace_id)
+        .bind(pack_id)
+        .fetch_optional(ex)
+        .await
+}
+
+/// Renames one of the workspace's own packs; returns how many rows changed (0 or 1).
+pub async fn update_name<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    workspace_id: &str,
+    pack_id: &str,
+    name: &str,
+    description: &str,
+    now_ms: i64,
+) -> sqlx::Result<u64> {
+    let result = sqlx::query(
+        "UPDATE packs SET name = $3, description = $4, updated_at = $5 WHERE id = $2 AND workspace_id = $1",
+    )
+    .bind(workspace_id)
+    .bind(pack_id)
+    .bind(name)
+    .bind(description)
+    .bind(now_ms)
+    .execute(ex)
+    .await?;
+    Ok(result.rows_affected())
+}
+
+/// Deletes one of the workspace's own packs with its questions.
+pub async fn delete_own<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    workspace_id: &str,
+    pack_id: &str,
+) -> sqlx::Result<u64> {
+    let result = sqlx::query("DELETE FROM packs WHERE id = $2 AND workspace_id = $1")
+        .bind(workspace_id)
+        .bind(pack_id)
+        .execute(ex)
+        .await?;
+    Ok(result.rows_affected())
+}
+
+/// How many prompts (asked questions, answered or not) point into a pack.
+pub async fn count_prompts<'e>(ex: impl Executor<'e, Database = Any>, pack_id: &str) -> sqlx::Result<i64> {
+    let (count,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM prompts p JOIN questions q ON q.id = p.question_id WHERE q.pack_id = $1")
+            .bind(pack_id)
+            .fetch_one(ex)
+            .await?;
+    Ok(count)
+}
+
+/// Switches a pack on or off for one workspace.
+pub async fn upsert_enabled<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    workspace_id: &str,
+    pack_id: &str,
+    enabled: bool,
+    now_ms: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO workspace_packs (workspace_id, pack_id, is_enabled, updated_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (workspace_id, pack_id) DO UPDATE SET is_enabled = excluded.is_enabled, updated_at = excluded.updated_at",
+    )
+    .bind(workspace_id)
+    .bind(pack_id)
+    .bind(i64::from(enabled))
+    .bind(now_ms)
+    .execute(ex)
+    .await?;
+    Ok(())
+}

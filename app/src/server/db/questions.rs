@@ -92,8 +92,9 @@ pub async fn list_with_answer_counts<'e>(
     .await
 }
 
-/// The question to ask a member next: one they have never been asked, in pack and position
-/// order; when they have seen them all, the one asked least recently.
+/// The question to ask a member next, from the workspace's enabled regular packs: one they
+/// have never been asked, in pack and position order; when they have seen them all, the one
+/// asked least recently.
 pub async fn find_next_for_member<'e>(
     ex: impl Executor<'e, Database = Any>,
     workspace_id: &str,
@@ -104,7 +105,9 @@ pub async fn find_next_for_member<'e>(
          JOIN packs k ON k.id = q.pack_id
          LEFT JOIN (SELECT question_id, MAX(due_at) AS last_asked FROM prompts
                     WHERE member_id = $2 GROUP BY question_id) asked ON asked.question_id = q.id
+         LEFT JOIN workspace_packs wp ON wp.pack_id = k.id AND wp.workspace_id = $1
          WHERE (k.workspace_id = $1 OR k.workspace_id IS NULL) AND q.is_disabled = 0 AND k.kind = 'regular'
+           AND COALESCE(wp.is_enabled, 1) = 1
          ORDER BY CASE WHEN asked.last_asked IS NULL THEN 0 ELSE 1 END, asked.last_asked,
                   k.id, q.position, q.id
          LIMIT 1",
@@ -148,4 +151,63 @@ pub async fn upsert_builtin<'e>(ex: impl Executor<'e, Database = Any>, row: &Que
     .execute(ex)
     .await?;
     Ok(())
+}
+
+/// A pack's questions in order.
+pub async fn list_for_pack<'e>(ex: impl Executor<'e, Database = Any>, pack_id: &str) -> sqlx::Result<Vec<QuestionRow>> {
+    sqlx::query_as("SELECT * FROM questions WHERE pack_id = $1 ORDER BY position, id").bind(pack_id).fetch_all(ex).await
+}
+
+/// Changes a question's text; returns how many rows changed.
+pub async fn update_text<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    pack_id: &str,
+    question_id: &str,
+    text: &str,
+    now_ms: i64,
+) -> sqlx::Result<u64> {
+    let result = sqlx::query("UPDATE questions SET text = $3, updated_at = $4 WHERE id = $2 AND pack_id = $1")
+        .bind(pack_id)
+        .bind(question_id)
+        .bind(text)
+        .bind(now_ms)
+        .execute(ex)
+        .await?;
+    Ok(result.rows_affected())
+}
+
+/// Moves a question to `position` within its pack.
+pub async fn update_position<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    pack_id: &str,
+    question_id: &str,
+    position: i64,
+    now_ms: i64,
+) -> sqlx::Result<u64> {
+    let result = sqlx::query("UPDATE questions SET position = $3, updated_at = $4 WHERE id = $2 AND pack_id = $1")
+        .bind(pack_id)
+        .bind(question_id)
+        .bind(position)
+        .bind(now_ms)
+        .execute(ex)
+        .await?;
+    Ok(result.rows_affected())
+}
+
+/// Switches a question off (it is not asked) or on again.
+pub async fn update_disabled<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    pack_id: &str,
+    question_id: &str,
+    disabled: bool,
+    now_ms: i64,
+) -> sqlx::Result<u64> {
+    let result = sqlx::query("UPDATE questions SET is_disabled = $3, updated_at = $4 WHERE id = $2 AND pack_id = $1")
+        .bind(pack_id)
+        .bind(question_id)
+        .bind(i64::from(disabled))
+        .bind(now_ms)
+        .execute(ex)
+        .await?;
+    Ok(result.rows_affected())
 }

@@ -2,6 +2,7 @@
 //! these call the repositories in `db`.
 
 pub mod answers;
+pub mod builtin_packs;
 pub mod members;
 pub mod packs;
 pub mod people;
