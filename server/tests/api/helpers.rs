@@ -210,6 +210,30 @@ impl TestApp {
         response.status().as_u16()
     }
 
+    /// Makes the emulator answer 429 to every further `chat.postMessage` (until its limit is
+    /// lifted with `set_rate_limit(.., 0)`).
+    pub async fn refuse_further_posts(&self) {
+        self.emulator.set_rate_limit("chat.postMessage", 1);
+        self.client
+            .post(format!("{}/emulator/api/chat.postMessage", self.address))
+            .bearer_auth(server::emulator::BOT_TOKEN)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("channel=CGENERAL01&text=using+up+the+limit")
+            .send()
+            .await
+            .unwrap();
+    }
+
+    /// Runs `/rapport ask` as a demo member and waits until the question reached their DM.
+    pub async fn ask_and_wait(&self, team_id: &str, member: &app::server::db::members::MemberRow) {
+        self.command(team_id, &member.slack_user_id, "ask").await;
+        eventually("the question is sent", || async {
+            let open = app::server::db::prompts::find_open_for_member(self.db.pool(), &member.id).await.unwrap();
+            open.is_some_and(|p| p.status == "sent")
+        })
+        .await;
+    }
+
     /// Runs `/rapport <text>` as `user_id` and returns the ephemeral reply's text.
     pub async fn command(&self, team_id: &str, user_id: &str, text: &str) -> String {
         let body = serde_urlencoded::to_string([

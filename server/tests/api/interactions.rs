@@ -197,15 +197,7 @@ async fn in_digest_mode_answers_wait_for_one_daily_post(db: TestDb) {
     let digests = |now: i64| server::slack::sharing::post_due_digests(&app.slack, now);
     let too_early = digests(app::server::now_ms() + day / 2).await.unwrap();
     // Slack refuses the first attempt (rate limited): the answers must wait, not be lost.
-    app.emulator.set_rate_limit("chat.postMessage", 1);
-    app.client
-        .post(format!("{}/emulator/api/chat.postMessage", app.address))
-        .bearer_auth(server::emulator::BOT_TOKEN)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("channel=CGENERAL01&text=using+up+the+limit")
-        .send()
-        .await
-        .unwrap();
+    app.refuse_further_posts().await;
     let refused = digests(app::server::now_ms() + day).await.unwrap();
     app.emulator.set_rate_limit("chat.postMessage", 0);
     let due = digests(app::server::now_ms() + day + 1_000).await.unwrap();

@@ -343,11 +343,7 @@ async fn a_dm_answer_delivered_three_times_is_answered_once(db: TestDb) {
     let app = demo_app(&db).await;
     let workspace = workspace_id(&app).await;
     let member = members::find_by_slack_user_id(app.db.pool(), &workspace, MEMBER).await.unwrap().unwrap();
-    app.command(TEAM, MEMBER, "ask").await;
-    eventually("the question is sent", || async {
-        prompts::find_open_for_member(app.db.pool(), &member.id).await.unwrap().is_some_and(|p| p.status == "sent")
-    })
-    .await;
+    app.ask_and_wait(TEAM, &member).await;
 
     for _ in 0..3 {
         assert_eq!(app.deliver_event(TEAM, "EvDmTwice", dm(MEMBER, "Only once, please")).await, 200);
@@ -385,22 +381,10 @@ async fn an_answer_stored_while_slack_refuses_to_post_is_kept_and_not_retried(db
     let app = demo_app(&db).await;
     let workspace = workspace_id(&app).await;
     let member = members::find_by_slack_user_id(app.db.pool(), &workspace, MEMBER).await.unwrap().unwrap();
-    app.command(TEAM, MEMBER, "ask").await;
-    eventually("the question is sent", || async {
-        prompts::find_open_for_member(app.db.pool(), &member.id).await.unwrap().is_some_and(|p| p.status == "sent")
-    })
-    .await;
+    app.ask_and_wait(TEAM, &member).await;
     let before = app.emulator.messages().len();
     // Slack answers 429 to every post from now on.
-    app.emulator.set_rate_limit("chat.postMessage", 1);
-    app.client
-        .post(format!("{}/emulator/api/chat.postMessage", app.address))
-        .bearer_auth(server::emulator::BOT_TOKEN)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("channel=CGENERAL01&text=using+up+the+limit")
-        .send()
-        .await
-        .unwrap();
+    app.refuse_further_posts().await;
 
     app.deliver_event(TEAM, "EvRateLimited", dm(MEMBER, "Stored even if Slack is busy")).await;
 
