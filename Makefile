@@ -67,6 +67,15 @@ clippy:
 
 unit-tests:
 	@echo "==> unit and integration tests (storage tests on SQLite and PostgreSQL)"
+	@pg_url="$${RAPPORT_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"; \
+	if command -v psql >/dev/null && ! psql "$$pg_url" -Atqc 'SELECT 1' >/dev/null 2>&1; then \
+		if [ "$${RAPPORT_REQUIRE_POSTGRES:-}" = 1 ]; then \
+			echo "!!! PostgreSQL is not reachable at $$pg_url and RAPPORT_REQUIRE_POSTGRES=1: the Postgres tests will fail."; \
+		else \
+			echo "!!! WARNING: PostgreSQL is not reachable at $$pg_url: every Postgres test will be SKIPPED."; \
+			echo "!!! Start PostgreSQL, or set RAPPORT_TEST_POSTGRES_URL; RAPPORT_REQUIRE_POSTGRES=1 makes this a failure."; \
+		fi; \
+	fi
 	cargo test -p app --features ssr
 	cargo test -p server
 
