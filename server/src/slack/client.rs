@@ -1,7 +1,7 @@
 //! The Slack Web API client: slack-morphism's, on a connector that also speaks plain http
 //! (its default is https-only; the emulator and tests listen on http://127.0.0.1).
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use slack_morphism::{errors::SlackClientError, prelude::*};
 
@@ -17,6 +17,25 @@ pub enum SlackCallError {
     /// The network, a 5xx or an unreadable answer: worth retrying later.
     #[error("Slack could not be reached: {0}")]
     Transient(String),
+}
+
+/// How long one Web API call may take. slack-morphism sets no timeout, and one hung call
+/// would hold up every event queued behind it.
+const CALL_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Runs a Slack call with [`CALL_TIMEOUT`]; a timeout is transient (worth retrying later).
+async fn bounded<T>(call: impl Future<Output = Result<T, SlackClientError>>) -> Result<T, SlackCallError> {
+    within(CALL_TIMEOUT, call).await
+}
+
+async fn within<T>(
+    limit: Duration,
+    call: impl Future<Output = Result<T, SlackClientError>>,
+) -> Result<T, SlackCallError> {
+    match tokio::time::timeout(limit, call).await {
+        Ok(result) => result.map_err(SlackCallError::from),
+        Err(_) => Err(SlackCallError::Transient(format!("no answer within {} ms", limit.as_millis()))),
+    }
 }
 
 impl From<SlackClientError> for SlackCallError {
@@ -87,7 +106,7 @@ impl SlackConnection {
         .with_redirect_uri(
             url::Url::parse(redirect_uri).map_err(|_| SlackCallError::Refused("bad_redirect_uri".into()))?,
         );
-        let grant = self.client.oauth2_access(&request).await?;
+        let grant = bounded(self.client.oauth2_access(&request)).await?;
         Ok(InstallGrant {
             team_id: grant.team.id.0,
             team_name: grant.team.name.unwrap_or_default(),
@@ -118,7 +137,7 @@ impl SlackApi {
     pub async fn post_message(&self, channel: &str, content: SlackMessageContent) -> Result<String, SlackCallError> {
         let session = self.client.open_session(&self.token);
         let request = SlackApiChatPostMessageRequest::new(SlackChannelId(channel.to_owned()), content);
-        let response = session.chat_post_message(&request).await?;
+        let response = bounded(session.chat_post_message(&request)).await?;
         Ok(response.ts.0)
     }
 
@@ -126,7 +145,7 @@ impl SlackApi {
     pub async fn publish_home(&self, slack_user_id: &str, view: SlackHomeView) -> Result<(), SlackCallError> {
         let session = self.client.open_session(&self.token);
         let request = SlackApiViewsPublishRequest::new(SlackUserId(slack_user_id.to_owned()), SlackView::Home(view));
-        session.views_publish(&request).await?;
+        bounded(session.views_publish(&request)).await?;
         Ok(())
     }
 
@@ -134,7 +153,7 @@ impl SlackApi {
     pub async fn open_view(&self, trigger_id: &str, view: SlackView) -> Result<(), SlackCallError> {
         let session = self.client.open_session(&self.token);
         let request = SlackApiViewsOpenRequest::new(SlackTriggerId(trigger_id.to_owned()), view);
-        session.views_open(&request).await?;
+        bounded(session.views_open(&request)).await?;
         Ok(())
     }
 
@@ -142,7 +161,7 @@ impl SlackApi {
     pub async fn list_users(&self, cursor: Option<String>) -> Result<(Vec<SlackUser>, Option<String>), SlackCallError> {
         let session = self.client.open_session(&self.token);
         let request = SlackApiUsersListRequest::new().with_limit(200).opt_cursor(cursor.map(SlackCursorId));
-        let page = session.users_list(&request).await?;
+        let page = bounded(session.users_list(&request)).await?;
         let next = page.response_metadata.and_then(|meta| meta.next_cursor).map(|c| c.0).filter(|c| !c.is_empty());
         Ok((page.members, next))
     }
@@ -150,7 +169,7 @@ impl SlackApi {
     /// `auth.test`: the workspace and bot user this token belongs to.
     pub async fn whoami(&self) -> Result<BotIdentity, SlackCallError> {
         let session = self.client.open_session(&self.token);
-        let identity = session.auth_test().await?;
+        let identity = bounded(session.auth_test()).await?;
         Ok(BotIdentity { team_id: identity.team_id.0, team_name: identity.team, bot_user_id: identity.user_id.0 })
     }
 }
@@ -161,4 +180,17 @@ pub struct BotIdentity {
     pub team_id: String,
     pub team_name: String,
     pub bot_user_id: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_call_that_never_answers_is_a_transient_error() {
+        let hung = within(Duration::from_millis(20), std::future::pending::<Result<(), SlackClientError>>()).await;
+        assert!(matches!(hung, Err(SlackCallError::Transient(reason)) if reason.contains("20 ms")));
+        let quick = within(Duration::from_millis(20), async { Ok::<_, SlackClientError>(7) }).await;
+        assert_eq!(quick.ok(), Some(7));
+    }
 }
