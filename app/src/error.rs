@@ -37,6 +37,16 @@ impl AppError {
         }
     }
 
+    /// Logs `cause` once with a fresh reference id and returns that reference, for replies
+    /// that are not an `AppError` (a Slack message, a plain page).
+    #[cfg(feature = "ssr")]
+    pub fn log_with_reference(cause: impl Into<anyhow::Error>) -> String {
+        match AppError::internal(cause) {
+            AppError::Internal(reference) => reference,
+            other => other.to_string(),
+        }
+    }
+
     /// Logs `cause` once with a fresh reference id and returns the error the client sees.
     #[cfg(feature = "ssr")]
     pub fn internal(cause: impl Into<anyhow::Error>) -> Self {
@@ -45,6 +55,17 @@ impl AppError {
         tracing::error!(error.reference = %reference, error.cause = format!("{cause:#}"), "request failed");
         AppError::Internal(reference)
     }
+}
+
+/// Sets the HTTP status of the response being rendered or answered on the server (a page or
+/// a server function); does nothing in the browser.
+pub fn set_response_status(status: u16) {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR));
+    }
+    #[cfg(not(feature = "ssr"))]
+    let _ = status;
 }
 
 /// A short id that a user can read out to support and an operator can grep for in the log.

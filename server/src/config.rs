@@ -134,12 +134,7 @@ impl Config {
 
         let slack = slack_config(&var)?;
 
-        let public_url = var("RAPPORT_PUBLIC_URL");
-        if let Some(url) = &public_url
-            && (!(url.starts_with("https://") || url.starts_with("http://")) || url.ends_with('/'))
-        {
-            return Err(invalid("RAPPORT_PUBLIC_URL", "must be an http(s) URL without a trailing slash".into()));
-        }
+        let public_url = var("RAPPORT_PUBLIC_URL").map(|url| base_url("RAPPORT_PUBLIC_URL", url)).transpose()?;
 
         let session_key = match var("RAPPORT_SESSION_KEY") {
             None => None,
@@ -179,10 +174,7 @@ fn slack_config(var: &impl Fn(&str) -> Option<String>) -> Result<SlackConfig, Co
             return Err(invalid("RAPPORT_SLACK_EMULATOR", "must be auto or off".into()));
         }
     };
-    let api_url = var("SLACK_API_URL").unwrap_or_else(|| SLACK_API_URL.to_owned());
-    if !(api_url.starts_with("https://") || api_url.starts_with("http://")) || api_url.ends_with('/') {
-        return Err(invalid("SLACK_API_URL", "must be an http(s) URL without a trailing slash".into()));
-    }
+    let api_url = base_url("SLACK_API_URL", var("SLACK_API_URL").unwrap_or_else(|| SLACK_API_URL.to_owned()))?;
     if let Some(client_id) = var("SLACK_CLIENT_ID") {
         if var("SLACK_BOT_TOKEN").is_some() {
             return Err(invalid(
@@ -229,6 +221,15 @@ fn rate_limits(raw: Option<&str>) -> Result<Vec<(String, u32)>, ConfigError> {
             }
         })
         .collect()
+}
+
+/// A base URL other URLs are built on: http(s), and no trailing slash (it would double).
+fn base_url(variable: &'static str, url: String) -> Result<String, ConfigError> {
+    let http = url.starts_with("https://") || url.starts_with("http://");
+    if !http || url.ends_with('/') {
+        return Err(invalid(variable, "must be an http(s) URL without a trailing slash".into()));
+    }
+    Ok(url)
 }
 
 fn invalid(variable: &'static str, reason: String) -> ConfigError {

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::error::AppError;
+use crate::error::{AppError, set_response_status};
 
 /// Renders `children`, or the page for the first `AppError` they raise.
 #[component]
@@ -68,15 +68,4 @@ pub fn NotFoundPage() -> impl IntoView {
             <p><a href="/people">"Back to the people directory"</a></p>
         </section>
     }
-}
-
-/// Sets the status of the page being rendered on the server; a no-op in the browser.
-fn set_response_status(status: u16) {
-    #[cfg(feature = "ssr")]
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        let status = http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
-        response.set_status(status);
-    }
-    #[cfg(not(feature = "ssr"))]
-    let _ = status;
 }

@@ -38,9 +38,8 @@ pub mod ctx {
     /// Gives the HTTP response of a failed server function the error's status (401, 404, ...)
     /// instead of a blanket 500; during server rendering the page's status is set the same way.
     pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
-        if let (Err(error), Some(response)) = (&result, use_context::<leptos_axum::ResponseOptions>()) {
-            let status = http::StatusCode::from_u16(error.status()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
-            response.set_status(status);
+        if let Err(error) = &result {
+            crate::error::set_response_status(error.status());
         }
         result
     }

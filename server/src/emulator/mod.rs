@@ -18,8 +18,6 @@ use serde_json::Value;
 
 use crate::{demo, slack::verify::SigningSecret};
 
-pub use web_api::call;
-
 /// The bot token the emulator accepts; anything else is `invalid_auth`.
 pub const BOT_TOKEN: &str = "xoxb-rapport-emulator";
 /// The emulated Slack app's OAuth credentials.

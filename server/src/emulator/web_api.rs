@@ -42,14 +42,7 @@ pub async fn call(
             "oauth.v2.access" => oauth_access(&mut world, &headers, &params),
             _ => openid_token(&mut world, &headers, &params),
         };
-        return match outcome {
-            Ok(Value::Object(mut fields)) => {
-                fields.insert("ok".into(), Value::Bool(true));
-                Json(Value::Object(fields)).into_response()
-            }
-            Ok(_) => failure("internal_error"),
-            Err(code) => failure(code),
-        };
+        return respond(outcome);
     }
     let bearer = headers
         .get(header::AUTHORIZATION)
@@ -57,14 +50,7 @@ pub async fn call(
         .and_then(|value| value.strip_prefix("Bearer "));
     let token = bearer.or_else(|| params.get("token").and_then(Value::as_str));
     if method == "openid.connect.userInfo" {
-        return match openid_user_info(&emulator.world(), token) {
-            Ok(Value::Object(mut fields)) => {
-                fields.insert("ok".into(), Value::Bool(true));
-                Json(Value::Object(fields)).into_response()
-            }
-            Ok(_) => failure("internal_error"),
-            Err(code) => failure(code),
-        };
+        return respond(openid_user_info(&emulator.world(), token));
     }
     if token != Some(BOT_TOKEN) {
         return failure(if token.is_none() { "not_authed" } else { "invalid_auth" });
@@ -91,6 +77,11 @@ pub async fn call(
         "conversations.list" => Ok(list_channels()),
         _ => Err("unknown_method"),
     };
+    respond(outcome)
+}
+
+/// Slack's answer shape: the method's fields with `ok: true`, or `ok: false` and the error.
+fn respond(outcome: Result<Value, &str>) -> Response {
     match outcome {
         Ok(Value::Object(mut fields)) => {
             fields.insert("ok".into(), Value::Bool(true));

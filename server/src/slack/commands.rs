@@ -53,10 +53,7 @@ pub async fn receive(State(state): State<ServerState>, headers: HeaderMap, body:
     let reply = match run(&slack, &form).await {
         Ok(reply) => reply,
         Err(error) => {
-            let reference = match AppError::internal(error) {
-                AppError::Internal(reference) => reference,
-                other => other.to_string(),
-            };
+            let reference = AppError::log_with_reference(error);
             format!("Sorry, something went wrong on our side (reference {reference}). Please try again.")
         }
     };

@@ -117,10 +117,7 @@ pub async fn callback(
             &format!("Slack answered “{code}”. Please start again from “Add to Slack”."),
         ),
         Err(InstallError::Failed(error)) => {
-            let reference = match app::AppError::internal(error) {
-                app::AppError::Internal(reference) => reference,
-                other => other.to_string(),
-            };
+            let reference = app::AppError::log_with_reference(error);
             page(
                 StatusCode::BAD_GATEWAY,
                 "Something went wrong",

@@ -52,7 +52,7 @@ pub async fn receive(State(state): State<ServerState>, headers: HeaderMap, body:
     };
     outcome.unwrap_or_else(|error| {
         // Logged with a reference; Slack shows the member a generic failure.
-        let _ = AppError::internal(error);
+        AppError::log_with_reference(error);
         StatusCode::INTERNAL_SERVER_ERROR.into_response()
     })
 }

@@ -181,7 +181,10 @@ pub async fn spawn_app(test_db: &TestDb) -> TestApp {
     let emulator = app.emulator().expect("no Slack configured, so the emulator is on").clone();
     let slack = app.slack().expect("the emulator stands in for Slack").clone();
     tokio::spawn(app.run_until(std::future::pending()));
-    TestApp { address, db, client: reqwest::Client::new(), emulator, slack }
+    // A bounded wait, so a request that never gets an answer fails its test with a reason
+    // instead of holding the whole run until CI's limit.
+    let client = reqwest::Client::builder().timeout(std::time::Duration::from_secs(30)).build().unwrap();
+    TestApp { address, db, client, emulator, slack }
 }
 
 impl TestApp {

@@ -211,3 +211,19 @@ pub async fn update_disabled<'e>(
         .await?;
     Ok(result.rows_affected())
 }
+
+/// Every question of every pack the workspace can see, by pack and position (one query for
+/// the admin's pack list).
+pub async fn list_for_workspace_packs<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    workspace_id: &str,
+) -> sqlx::Result<Vec<QuestionRow>> {
+    sqlx::query_as(
+        "SELECT q.* FROM questions q JOIN packs k ON k.id = q.pack_id
+         WHERE k.workspace_id = $1 OR k.workspace_id IS NULL
+         ORDER BY q.pack_id, q.position, q.id",
+    )
+    .bind(workspace_id)
+    .fetch_all(ex)
+    .await
+}

@@ -2,7 +2,7 @@
 //! (create, rename, delete; add, edit, reorder and switch off questions); switching any pack
 //! on or off; CSV import and export. Built-in packs can be switched off but never edited.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use crate::{
     error::AppError,
@@ -24,9 +24,13 @@ const MAX_DESCRIPTION_CHARS: usize = 200;
 
 /// Every pack the workspace can see, with its questions.
 pub async fn list(viewer: &Viewer) -> Result<Vec<PackView>, AppError> {
+    let mut by_pack: HashMap<String, Vec<QuestionRow>> = HashMap::new();
+    for question in questions::list_for_workspace_packs(viewer.db.pool(), &viewer.workspace_id).await? {
+        by_pack.entry(question.pack_id.clone()).or_default().push(question);
+    }
     let mut views = Vec::new();
     for pack in packs::list_with_state(viewer.db.pool(), &viewer.workspace_id).await? {
-        let questions = questions::list_for_pack(viewer.db.pool(), &pack.id).await?;
+        let questions = by_pack.remove(&pack.id).unwrap_or_default();
         views.push(PackView {
             id: PackId::parse(&pack.id)?,
             name: pack.name,
