@@ -29,6 +29,9 @@ pub struct Config {
     pub session_key: Option<Vec<u8>>,
     /// Whether the dashboard shows team data to anyone who can reach it.
     pub public_dashboard: bool,
+    /// How many times faster than the wall clock the product's time runs (schedules, rounds,
+    /// retries); 1 except in demos with the Slack emulator.
+    pub time_scale: f64,
 }
 
 /// How Rapport reaches Slack.
@@ -156,7 +159,29 @@ impl Config {
             Some(_) => return Err(invalid("RAPPORT_PUBLIC_DASHBOARD", "must be true or false".into())),
         };
 
-        Ok(Config { database_url, leptos, log_format, demo_data, slack, public_url, session_key, public_dashboard })
+        let time_scale = match var("RAPPORT_TIME_SCALE") {
+            None => 1.0,
+            Some(raw) => match raw.trim().parse::<f64>() {
+                Ok(scale) if (1.0..=10_000.0).contains(&scale) => scale,
+                _ => return Err(invalid("RAPPORT_TIME_SCALE", "must be a number from 1 to 10000".into())),
+            },
+        };
+        if time_scale != 1.0 && !matches!(slack, SlackConfig::Emulator { .. }) {
+            // Real Slack's rate limits and real people's mornings run on real time.
+            return Err(invalid("RAPPORT_TIME_SCALE", "only works with the Slack emulator (no Slack configured)".into()));
+        }
+
+        Ok(Config {
+            database_url,
+            leptos,
+            log_format,
+            demo_data,
+            slack,
+            public_url,
+            session_key,
+            public_dashboard,
+            time_scale,
+        })
     }
 
     /// Whether start-up should seed the demo workspace into an empty database.
@@ -338,12 +363,22 @@ mod tests {
             ("RAPPORT_SESSION_KEY", "c2hvcnQ="),
             ("RAPPORT_EMULATOR_RATE_LIMITS", "chat.postMessage=fast"),
             ("RAPPORT_PUBLIC_DASHBOARD", "maybe"),
+            ("RAPPORT_TIME_SCALE", "fast"),
+            ("RAPPORT_TIME_SCALE", "0.5"),
         ];
         for (variable, value) in cases {
             let error = config(&[(variable, value)]).unwrap_err();
             assert_eq!(error.variable, variable);
             assert!(error.to_string().contains(variable), "{error}");
         }
+    }
+
+    #[test]
+    fn time_runs_faster_only_with_the_emulator() {
+        assert_eq!(config(&[("RAPPORT_TIME_SCALE", "60")]).unwrap().time_scale, 60.0);
+        let real_slack =
+            config(&[("RAPPORT_TIME_SCALE", "60"), ("SLACK_BOT_TOKEN", "xoxb-1"), ("SLACK_SIGNING_SECRET", "s")]);
+        assert_eq!(real_slack.unwrap_err().variable, "RAPPORT_TIME_SCALE");
     }
 
     #[test]

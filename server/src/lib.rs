@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod dispatch;
 pub mod emulator;
 pub mod routes;
 pub mod sessions;

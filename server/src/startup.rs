@@ -1,12 +1,19 @@
 //! Building and running the application: the same steps for the binary and for tests.
 
+use std::sync::Arc;
+
 use anyhow::Context as _;
-use app::server::{AppState, db::Db};
+use app::server::{
+    AppState,
+    clock::{ScaledClock, SharedClock, SystemClock},
+    db::Db,
+};
 use tokio::net::TcpListener;
 
 use crate::{
     config::{Config, SlackConfig},
     demo,
+    dispatch::Dispatcher,
     emulator::{self, Emulator},
     routes,
     sessions::DbSessionStore,
@@ -26,22 +33,35 @@ pub struct Application {
     db: Db,
     slack: Option<SlackState>,
     emulator: Option<Emulator>,
+    dispatcher: Option<Dispatcher>,
+    background_dispatch: bool,
 }
 
 impl Application {
     /// Connects to the database, applies migrations, seeds the demo workspace when the
     /// configuration asks for it, and binds the listening socket (port 0 picks a free port).
     pub async fn build(config: Config) -> anyhow::Result<Application> {
+        let clock: SharedClock = if config.time_scale == 1.0 {
+            Arc::new(SystemClock)
+        } else {
+            tracing::info!(time_scale = config.time_scale, "time runs faster (RAPPORT_TIME_SCALE)");
+            Arc::new(ScaledClock::new(config.time_scale))
+        };
+        Application::build_with_clock(config, clock).await
+    }
+
+    /// [`Application::build`] on a given clock (tests set the time).
+    pub async fn build_with_clock(config: Config, clock: SharedClock) -> anyhow::Result<Application> {
         let db = Db::connect(&config.database_url).await?;
         db.migrate().await?;
         tracing::info!(database.backend = ?db.backend(), "database ready");
-        let builtin = app::server::services::builtin_packs::install_builtin(&db, app::server::now_ms())
+        let builtin = app::server::services::builtin_packs::install_builtin(&db, clock.now_ms())
             .await
             .map_err(|error| anyhow::anyhow!("installing the built-in question packs: {error}"))?;
         tracing::info!(packs = builtin.packs, questions = builtin.questions, "built-in question packs are up to date");
 
         if config.seeds_demo_when_empty()
-            && let Some(seeded) = demo::seed_if_empty(&db, app::server::now_ms()).await?
+            && let Some(seeded) = demo::seed_if_empty(&db, clock.now_ms()).await?
         {
             tracing::info!(
                 members = seeded.members,
@@ -56,16 +76,31 @@ impl Application {
         let address = listener.local_addr().context("reading the bound address")?;
         let local_url = format!("http://{}", loopback(address));
         let public_url = config.public_url.clone().unwrap_or_else(|| local_url.clone());
-        let (slack, emulator) = connect_slack(&config.slack, &db, &local_url)?;
+        let (slack, emulator) = connect_slack(&config.slack, &db, &clock, &local_url)?;
         let state = routes::ServerState {
             leptos: config.leptos,
-            app: AppState { db: db.clone(), dashboard_open: config.public_dashboard },
+            app: AppState { db: db.clone(), dashboard_open: config.public_dashboard, clock: clock.clone() },
             slack: slack.clone(),
             public_url,
         };
         let sessions = session_layer(&db, &config.session_key, &state.public_url);
         let router = routes::router(state, emulator.as_ref()).layer(sessions);
-        Ok(Application { listener, router, db, slack, emulator })
+        let dispatcher = slack.clone().map(Dispatcher::new);
+        Ok(Application { listener, router, db, slack, emulator, dispatcher, background_dispatch: true })
+    }
+
+    /// The dispatcher that plans rounds and delivers questions, when Slack is configured or
+    /// emulated.
+    pub fn dispatcher(&self) -> Option<&Dispatcher> {
+        self.dispatcher.as_ref()
+    }
+
+    /// Leaves delivery to whoever calls [`Dispatcher::run_once`] (tests that drive it step by
+    /// step) instead of a background loop.
+    #[must_use]
+    pub fn without_background_dispatch(mut self) -> Application {
+        self.background_dispatch = false;
+        self
     }
 
     /// The Slack endpoints' state, when Slack is configured or emulated.
@@ -94,6 +129,9 @@ impl Application {
         tracing::info!(%address, "Rapport is listening on http://{address}");
         if let Some(slack) = self.slack.clone() {
             spawn_slack_work(slack);
+        }
+        if let Some(dispatcher) = self.dispatcher.clone().filter(|_| self.background_dispatch) {
+            dispatcher.spawn();
         }
         spawn_housekeeping(self.db.clone());
         axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await.context("serving HTTP")?;
@@ -152,7 +190,7 @@ fn spawn_slack_work(slack: SlackState) {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(5 * 60));
         loop {
             every.tick().await;
-            if let Err(error) = sharing::post_due_digests(&slack, app::server::now_ms()).await {
+            if let Err(error) = sharing::post_due_digests(&slack, slack.clock.now_ms()).await {
                 tracing::warn!(error = format!("{error:#}"), "could not post the daily digests");
             }
         }
@@ -164,6 +202,7 @@ fn spawn_slack_work(slack: SlackState) {
 fn connect_slack(
     config: &SlackConfig,
     db: &Db,
+    clock: &SharedClock,
     local_url: &str,
 ) -> anyhow::Result<(Option<SlackState>, Option<Emulator>)> {
     let state = |signing_secret: &SigningSecret, api_url: &str, fixed_token: Option<&str>, oauth| {
@@ -175,6 +214,8 @@ fn connect_slack(
             fixed_token: fixed_token.map(str::to_owned),
             oauth,
             events,
+            clock: clock.clone(),
+            dispatch_wake: Arc::default(),
         };
         tokio::spawn(events::run_worker(slack.clone(), queue));
         anyhow::Ok(slack)

@@ -5,3 +5,4 @@ pub mod home;
 pub mod packs;
 pub mod people;
 pub mod questions;
+pub mod schedule;

@@ -1,5 +1,6 @@
 //! Server-only half of the app: state, storage and the services that own the rules.
 
+pub mod clock;
 pub mod db;
 pub mod services;
 pub mod state;

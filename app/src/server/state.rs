@@ -1,6 +1,6 @@
 //! `AppState`, the shared state of the process, and `ctx`, how server functions reach it.
 
-use super::db::Db;
+use super::{clock::SharedClock, db::Db};
 
 /// What every request handler and server function can reach.
 #[derive(Clone, Debug)]
@@ -9,6 +9,8 @@ pub struct AppState {
     /// Whether the dashboard shows team data without sign-in: the demo does; a real
     /// workspace does not, until Sign in with Slack lands.
     pub dashboard_open: bool,
+    /// The product's time (schedules, pauses); tests and demos control it.
+    pub clock: SharedClock,
 }
 
 /// Context helpers for server functions: every server function that reads team data starts
@@ -33,6 +35,11 @@ pub mod ctx {
     pub fn state() -> Result<AppState, AppError> {
         use_context::<AppState>()
             .ok_or_else(|| AppError::internal(anyhow::anyhow!("AppState is not in the Leptos context")))
+    }
+
+    /// The product's current time (Unix ms), from the process clock.
+    pub fn now_ms() -> i64 {
+        state().map_or_else(|_| crate::server::now_ms(), |state| state.clock.now_ms())
     }
 
     /// Gives the HTTP response of a failed server function the error's status (401, 404, ...)

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use anyhow::Context as _;
 use app::server::{
-    db::{Db, answers, members, packs, prompts, questions, workspaces},
+    db::{Db, answers, members, packs, prompts, questions, schedules, workspaces},
     new_id,
 };
 use serde::Deserialize;
@@ -110,6 +110,7 @@ pub async fn seed(db: &Db, now_ms: i64) -> anyhow::Result<Option<Seeded>> {
     let plan = Plan::new(&content, now_ms)?;
     let mut tx = db.pool().begin().await?;
     workspaces::insert(&mut *tx, &plan.workspace).await?;
+    schedules::upsert(&mut *tx, &plan.schedule).await?;
     for row in &plan.members {
         members::insert(&mut *tx, row).await?;
     }
@@ -139,6 +140,7 @@ pub async fn seed(db: &Db, now_ms: i64) -> anyhow::Result<Option<Seeded>> {
 /// Every row of the demo workspace, built in memory before anything is written.
 struct Plan {
     workspace: workspaces::WorkspaceRow,
+    schedule: schedules::ScheduleRow,
     members: Vec<members::MemberRow>,
     packs: Vec<packs::PackRow>,
     questions: Vec<questions::QuestionRow>,
@@ -167,6 +169,18 @@ impl Plan {
             installed_by_slack_user_id: None,
             created_at,
             updated_at: created_at,
+            include_guests: 0,
+            sending_paused_until: None,
+            delivery_stopped_reason: None,
+        };
+        // The demo team is asked every workday at 10:00, each member in their own time zone,
+        // so with 14 time zones somebody's morning comes round every hour or two.
+        let schedule = schedules::ScheduleRow {
+            workspace_id: workspace.id.clone(),
+            weekdays: 0b001_1111,
+            local_minute: 10 * 60,
+            cadence: "daily".to_owned(),
+            updated_at: created_at,
         };
         let mut plan = Plan {
             members: Vec::new(),
@@ -175,6 +189,7 @@ impl Plan {
             prompts: Vec::new(),
             answers: Vec::new(),
             workspace,
+            schedule,
         };
         plan.add_people(content, created_at);
         let pools = plan.add_packs(content, created_at);
@@ -202,6 +217,9 @@ impl Plan {
                     paused_until: None,
                     created_at,
                     updated_at: created_at,
+                    welcome_until: None,
+                    introduced_at: None,
+                    delivery_stopped_reason: None,
                 }
             };
         let mut rows: Vec<_> = content
@@ -327,6 +345,13 @@ impl Plan {
             status: "answered".to_owned(),
             created_at: due_at,
             updated_at: sent_at,
+            round_date: None,
+            attempts: 0,
+            next_attempt_at: due_at,
+            claimed_by: None,
+            claimed_until: None,
+            send_started_at: Some(due_at),
+            failure_reason: None,
         };
         if let Some((text, visibility)) = answer {
             let delay = i64::try_from(5 + rng.below(5 * 60)).unwrap_or(5) * 60_000;

@@ -35,6 +35,8 @@ pub struct PostedMessage {
     pub ts: String,
     pub text: String,
     pub blocks: Value,
+    /// The message's metadata (`event_type`, `event_payload`), `Null` when it has none.
+    pub metadata: Value,
 }
 
 /// A one-time code from the authorize page: who approved, and the sign-in nonce if any.
@@ -52,6 +54,8 @@ pub struct EmulatedUser {
     pub name: String,
     pub title: String,
     pub time_zone: String,
+    /// Deactivated: still listed, but messages to them are refused.
+    pub deleted: bool,
 }
 
 /// The emulator; cheap to clone, all clones share one workspace.
@@ -84,6 +88,8 @@ struct World {
     version: u64,
     limits: HashMap<String, u32>,
     calls: HashMap<String, Vec<Instant>>,
+    /// Injected trouble, by method: how many next calls fail, and how.
+    faults: HashMap<String, (Fault, u32)>,
     next_ts: u64,
 }
 
@@ -100,6 +106,7 @@ impl Emulator {
                 name: m.name.clone(),
                 title: m.title.clone(),
                 time_zone: m.time_zone.clone(),
+                deleted: false,
             })
             .collect();
         let world = World {
@@ -116,6 +123,7 @@ impl Emulator {
             version: 0,
             limits: HashMap::new(),
             calls: HashMap::new(),
+            faults: HashMap::new(),
             next_ts: 1,
         };
         Ok(Emulator {
@@ -165,13 +173,50 @@ impl Emulator {
         }
     }
 
+    /// Makes the next `calls` calls of `method` go wrong as `fault` says (tests and demos of
+    /// Slack having a bad day).
+    pub fn inject_fault(&self, method: &str, fault: Fault, calls: u32) {
+        self.world().faults.insert(method.to_owned(), (fault, calls));
+    }
+
+    /// Deactivates a member, as an admin does in Slack: listed as deleted, and messages to
+    /// their DM are refused with `is_archived`.
+    pub fn deactivate_user(&self, user_id: &str) {
+        let mut world = self.world();
+        if let Some(user) = world.users.iter_mut().find(|u| u.id == user_id) {
+            user.deleted = true;
+        }
+        world.version += 1;
+    }
+
     fn world(&self) -> MutexGuard<'_, World> {
         // A panic while holding the lock leaves plain data behind; keep serving it.
         self.world.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
+/// Trouble the emulator can be told to make.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// HTTP 500 before doing anything.
+    ServerError,
+    /// The call takes effect, then the answer is lost (HTTP 500): the app cannot know the
+    /// message was posted, as after a timeout.
+    LoseAnswer,
+}
+
 impl World {
+    /// Counts down an injected fault for `method`, returning it while it lasts.
+    fn take_fault(&mut self, method: &str) -> Option<Fault> {
+        let (fault, left) = self.faults.get_mut(method)?;
+        let fault = *fault;
+        *left -= 1;
+        if *left == 0 {
+            self.faults.remove(method);
+        }
+        Some(fault)
+    }
+
     /// Counts a call; returns the seconds to wait when `method` is over its limit.
     fn throttle(&mut self, method: &str, now: Instant) -> Option<u64> {
         let limit = *self.limits.get(method)?;
@@ -197,6 +242,11 @@ impl World {
 
     fn user(&self, id: &str) -> Option<&EmulatedUser> {
         self.users.iter().find(|u| u.id == id)
+    }
+
+    /// The user whose DM with the bot `channel` is.
+    fn dm_user(&self, channel: &str) -> Option<&EmulatedUser> {
+        channel.strip_prefix('D').and_then(|user| self.user(user))
     }
 
     /// The channel a message to `target` lands in: a user id means their DM with the bot.

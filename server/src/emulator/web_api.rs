@@ -17,7 +17,7 @@ use serde_json::{Map, Value, json};
 use base64::{Engine as _, engine::general_purpose::STANDARD};
 
 use super::{
-    BOT_TOKEN, BOT_USER_ID, CLIENT_ID, CLIENT_SECRET, EmulatedUser, Emulator, IssuedCode, PostedMessage, World,
+    BOT_TOKEN, BOT_USER_ID, CLIENT_ID, CLIENT_SECRET, EmulatedUser, Emulator, Fault, IssuedCode, PostedMessage, World,
 };
 
 /// Users returned per `users.list` page when the caller sets no limit.
@@ -65,6 +65,10 @@ pub async fn call(
         )
             .into_response();
     }
+    let fault = world.take_fault(&method);
+    if fault == Some(Fault::ServerError) {
+        return server_error();
+    }
     let outcome = match method.as_str() {
         "auth.test" => Ok(auth_test(&world)),
         "chat.postMessage" => post_message(&mut world, &params),
@@ -75,9 +79,17 @@ pub async fn call(
         "users.list" => list_users(&world, &params),
         "users.info" => user_info(&world, &params),
         "conversations.list" => Ok(list_channels()),
+        "conversations.history" => history(&world, &params),
         _ => Err("unknown_method"),
     };
+    if fault == Some(Fault::LoseAnswer) {
+        return server_error();
+    }
     respond(outcome)
+}
+
+fn server_error() -> Response {
+    (StatusCode::INTERNAL_SERVER_ERROR, "emulated Slack trouble").into_response()
 }
 
 /// Slack's answer shape: the method's fields with `ok: true`, or `ok: false` and the error.
@@ -144,17 +156,26 @@ fn auth_test(world: &World) -> Value {
 fn post_message(world: &mut World, params: &Map<String, Value>) -> Result<Value, &'static str> {
     let target = text_param(params, "channel").ok_or("channel_not_found")?;
     let channel = world.resolve_channel(target).ok_or("channel_not_found")?;
+    if world.dm_user(&channel).is_some_and(|user| user.deleted) {
+        return Err("is_archived");
+    }
     let text = text_param(params, "text").unwrap_or_default().to_owned();
     let blocks = params.get("blocks").cloned().unwrap_or(Value::Array(Vec::new()));
     if text.is_empty() && blocks.as_array().is_none_or(Vec::is_empty) {
         return Err("no_text");
     }
+    let metadata = match params.get("metadata") {
+        None | Some(Value::Null) => Value::Null,
+        Some(meta @ Value::Object(fields)) if fields.get("event_type").is_some_and(Value::is_string) => meta.clone(),
+        Some(_) => return Err("invalid_metadata_format"),
+    };
     let ts = world.new_ts();
     world.messages.push(PostedMessage {
         channel: channel.clone(),
         ts: ts.clone(),
         text: text.clone(),
         blocks: blocks.clone(),
+        metadata,
     });
     world.version += 1;
     Ok(json!({
@@ -162,6 +183,38 @@ fn post_message(world: &mut World, params: &Map<String, Value>) -> Result<Value,
         "ts": ts,
         "message": { "type": "message", "ts": ts, "text": text, "blocks": blocks, "bot_id": "BEMULATOR1", "user": BOT_USER_ID },
     }))
+}
+
+/// `conversations.history`: a channel's messages, newest first, with their metadata when
+/// `include_all_metadata` is set.
+fn history(world: &World, params: &Map<String, Value>) -> Result<Value, &'static str> {
+    let target = text_param(params, "channel").ok_or("channel_not_found")?;
+    let channel = world.resolve_channel(target).ok_or("channel_not_found")?;
+    let limit = match params.get("limit") {
+        Some(Value::Number(n)) => n.as_u64().and_then(|n| usize::try_from(n).ok()),
+        Some(Value::String(n)) => n.parse().ok(),
+        _ => None,
+    }
+    .filter(|n| *n > 0)
+    .unwrap_or(DEFAULT_PAGE);
+    let with_metadata = matches!(params.get("include_all_metadata"), Some(Value::Bool(true)))
+        || text_param(params, "include_all_metadata") == Some("true");
+    let messages: Vec<Value> = world
+        .messages
+        .iter()
+        .rev()
+        .filter(|m| m.channel == channel)
+        .take(limit)
+        .map(|m| {
+            let mut message = json!({ "type": "message", "ts": m.ts, "text": m.text, "blocks": m.blocks,
+                                      "user": BOT_USER_ID, "bot_id": "BEMULATOR1" });
+            if with_metadata && !m.metadata.is_null() {
+                message["metadata"] = m.metadata.clone();
+            }
+            message
+        })
+        .collect();
+    Ok(json!({ "messages": messages, "has_more": false }))
 }
 
 fn update_message(world: &mut World, params: &Map<String, Value>) -> Result<Value, &'static str> {
@@ -237,7 +290,7 @@ fn user_json(team_id: &str, user: &EmulatedUser) -> Value {
         "name": user.name.split_whitespace().next().unwrap_or(&user.name).to_lowercase(),
         "real_name": user.name,
         "tz": user.time_zone,
-        "deleted": false,
+        "deleted": user.deleted,
         "is_bot": false,
         "profile": { "real_name": user.name, "display_name": user.name, "title": user.title },
     })

@@ -1,9 +1,10 @@
-//! Asking a member a question now, from `/rapport ask`, App Home or "Another question".
+//! Asking a member a question now, from `/rapport ask`, App Home or "Another question". The
+//! prompt is stored as due now and the dispatcher is woken to deliver it, the same way it
+//! delivers scheduled questions (one path, so one set of guarantees).
 
 use app::server::{
     db::{members::MemberRow, workspaces::WorkspaceRow},
-    now_ms,
-    services::prompts,
+    services::prompts::{self, Ask},
 };
 
 use super::{SlackState, blocks};
@@ -36,39 +37,36 @@ impl Asked {
     }
 }
 
-/// Creates a prompt now and sends it in a task, so the command answers within Slack's 3 s.
-pub async fn ask(slack: &SlackState, workspace: &WorkspaceRow, member: &MemberRow, now: i64) -> anyhow::Result<Asked> {
+/// Asks `member` a new question now, unless one is open.
+pub async fn ask(slack: &SlackState, workspace: &WorkspaceRow, member: &MemberRow) -> anyhow::Result<Asked> {
     if workspace.questions_enabled == 0 {
         return Ok(Asked::QuestionsOff);
     }
-    Ok(match prompts::ask_now(&slack.db, member, now).await? {
-        prompts::Ask::AlreadyOpen(open) => Asked::AlreadyOpen(open.question),
-        prompts::Ask::NoQuestions => Asked::NoQuestions,
-        prompts::Ask::New(prompt) => {
-            let slack = slack.clone();
-            let channel = member.dm_channel_id.clone().unwrap_or_else(|| member.slack_user_id.clone());
-            let workspace = workspace.clone();
-            tokio::spawn(async move { deliver(&slack, &workspace, &channel, prompt).await });
-            Asked::Sent
-        }
-    })
+    let asked = prompts::ask_now(&slack.db, member, slack.clock.now_ms()).await?;
+    Ok(delivered(slack, asked))
 }
 
-/// Sends a prompt's question and records the outcome on the prompt.
-pub async fn deliver(slack: &SlackState, workspace: &WorkspaceRow, channel: &str, prompt: prompts::PromptToSend) {
-    let message = blocks::question_message(&prompt.question, &prompt.prompt_id);
-    let sent = match slack.api_for(workspace) {
-        Ok(api) => api.post_message(channel, message).await.map_err(anyhow::Error::from),
-        Err(error) => Err(error),
-    };
-    let outcome = match sent {
-        Ok(ts) => prompts::record_sent(&slack.db, &prompt.prompt_id, &ts, now_ms()).await,
-        Err(error) => {
-            tracing::warn!(error = %error, prompt.id = %prompt.prompt_id, "could not deliver a question");
-            prompts::record_failed(&slack.db, &prompt.prompt_id, now_ms()).await
+/// "Another question": skips the open prompt `prompt_id` and asks a new one.
+pub async fn ask_another(
+    slack: &SlackState,
+    workspace: &WorkspaceRow,
+    member: &MemberRow,
+    prompt_id: &str,
+) -> anyhow::Result<Asked> {
+    if workspace.questions_enabled == 0 {
+        return Ok(Asked::QuestionsOff);
+    }
+    let asked = prompts::replace(&slack.db, member, prompt_id, slack.clock.now_ms()).await?;
+    Ok(delivered(slack, asked))
+}
+
+fn delivered(slack: &SlackState, asked: Ask) -> Asked {
+    match asked {
+        Ask::New { .. } => {
+            slack.dispatch_wake.notify_one();
+            Asked::Sent
         }
-    };
-    if let Err(error) = outcome {
-        tracing::error!(error = %error, prompt.id = %prompt.prompt_id, "could not record a question's delivery");
+        Ask::AlreadyOpen { question } => Asked::AlreadyOpen(question),
+        Ask::NoQuestions => Asked::NoQuestions,
     }
 }

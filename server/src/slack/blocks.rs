@@ -22,6 +22,12 @@ pub const ACTION_PAUSE: &str = "pause";
 pub const ACTION_RESUME: &str = "resume";
 
 /// The DM that asks a question, with its prompt id on each button.
+/// The metadata event type on every question message; its payload names the prompt, so a
+/// dispatcher that lost track of a send can find the message instead of sending it again.
+pub const QUESTION_METADATA_EVENT: &str = "rapport_question";
+/// The payload field naming the prompt.
+pub const QUESTION_METADATA_PROMPT: &str = "prompt_id";
+
 pub fn question_message(question: &str, prompt_id: &str) -> SlackMessageContent {
     let button = |label: &str, action: &str| {
         SlackBlockButtonElement::new(pt!(label.to_owned()))
@@ -44,6 +50,10 @@ pub fn question_message(question: &str, prompt_id: &str) -> SlackMessageContent 
             ))])
             .into(),
         ])
+        .with_metadata(SlackMessageMetadata {
+            event_type: QUESTION_METADATA_EVENT.to_owned(),
+            event_payload: Some([(QUESTION_METADATA_PROMPT.to_owned(), prompt_id.to_owned())].into()),
+        })
 }
 
 /// A plain text message.

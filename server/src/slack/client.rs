@@ -141,6 +141,48 @@ impl SlackApi {
         Ok(response.ts.0)
     }
 
+    /// Posts a message and returns where it landed: the channel (a user id becomes their DM
+    /// channel) and the message's `ts`.
+    pub async fn post_to(&self, channel: &str, content: SlackMessageContent) -> Result<Posted, SlackCallError> {
+        let session = self.client.open_session(&self.token);
+        let request = SlackApiChatPostMessageRequest::new(SlackChannelId(channel.to_owned()), content);
+        let response = bounded(session.chat_post_message(&request)).await?;
+        Ok(Posted { channel: response.channel.0, ts: response.ts.0 })
+    }
+
+    /// The bot's DM channel with a user (`conversations.open`). Off the hot path: messages go
+    /// to the user id or the cached channel; this is for looking a message up.
+    pub async fn open_dm(&self, slack_user_id: &str) -> Result<String, SlackCallError> {
+        let session = self.client.open_session(&self.token);
+        let request = SlackApiConversationsOpenRequest::new().with_users(vec![SlackUserId(slack_user_id.to_owned())]);
+        let response = bounded(session.conversations_open(&request)).await?;
+        Ok(response.channel.id.0)
+    }
+
+    /// The `ts` of a recent message in `channel` whose metadata is `event_type` with
+    /// `key` = `value`, among the channel's latest [`LOOKUP_MESSAGES`] messages.
+    pub async fn find_by_metadata(
+        &self,
+        channel: &str,
+        event_type: &str,
+        key: &str,
+        value: &str,
+    ) -> Result<Option<String>, SlackCallError> {
+        let session = self.client.open_session(&self.token);
+        let request = SlackApiConversationsHistoryRequest::new()
+            .with_channel(SlackChannelId(channel.to_owned()))
+            .with_limit(LOOKUP_MESSAGES)
+            .with_include_all_metadata(true);
+        let history = bounded(session.conversations_history(&request)).await?;
+        let found = history.messages.into_iter().find(|message| {
+            message.content.metadata.as_ref().is_some_and(|meta| {
+                meta.event_type == event_type
+                    && meta.event_payload.as_ref().and_then(|payload| payload.get(key)).is_some_and(|v| v == value)
+            })
+        });
+        Ok(found.map(|message| message.origin.ts.0))
+    }
+
     /// Publishes a member's App Home tab.
     pub async fn publish_home(&self, slack_user_id: &str, view: SlackHomeView) -> Result<(), SlackCallError> {
         let session = self.client.open_session(&self.token);
@@ -172,6 +214,17 @@ impl SlackApi {
         let identity = bounded(session.auth_test()).await?;
         Ok(BotIdentity { team_id: identity.team_id.0, team_name: identity.team, bot_user_id: identity.user_id.0 })
     }
+}
+
+/// How many of a DM's latest messages a lookup reads: a lost send is looked for minutes or
+/// hours later, and the bot writes a handful of messages a day to one member.
+pub const LOOKUP_MESSAGES: u16 = 100;
+
+/// Where a posted message landed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Posted {
+    pub channel: String,
+    pub ts: String,
 }
 
 /// Who a bot token belongs to.

@@ -5,7 +5,6 @@ use app::{
     AppError,
     server::{
         db::{answers, members, members::MemberRow},
-        now_ms,
         services::{members as roster, workspaces},
     },
 };
@@ -68,9 +67,9 @@ async fn run(slack: &SlackState, form: &CommandForm) -> anyhow::Result<String> {
         return Ok("Rapport does not know you yet; try again in a minute.".to_owned());
     };
     let mut words = form.text.split_whitespace();
-    let now = now_ms();
+    let now = slack.clock.now_ms();
     Ok(match words.next().map(str::to_ascii_lowercase).as_deref() {
-        Some("ask") => asking::ask(slack, &workspace, &member, now).await?.reply(),
+        Some("ask") => asking::ask(slack, &workspace, &member).await?.reply(),
         Some("profile") => profile(slack, &member, words.next()).await?,
         Some("pause") => pause(slack, &member, &words.collect::<Vec<_>>(), now).await?,
         Some("resume") => {

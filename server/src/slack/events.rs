@@ -7,7 +7,6 @@ use app::{
     features::answers::types::{AnswerText, Visibility},
     server::{
         db::{members, slack_events, workspaces::WorkspaceRow},
-        now_ms,
         services::{answers as answering, members as roster, workspaces},
     },
 };
@@ -56,7 +55,7 @@ async fn accept(slack: &SlackState, envelope: &serde_json::Value, body: &[u8]) -
         event_id: event_id.to_owned(),
         slack_team_id: envelope["team_id"].as_str().map(str::to_owned),
         event_type: envelope["event"]["type"].as_str().unwrap_or("unknown").to_owned(),
-        received_at: now_ms(),
+        received_at: slack.clock.now_ms(),
         processed_at: None,
         payload: String::from_utf8_lossy(body).into_owned(),
         claimed_at: None,
@@ -119,7 +118,7 @@ const CLAIM_LEASE_MS: i64 = 5 * 60 * 1000;
 /// Runs one recorded event, if no other worker has it, and marks it processed. A failure is
 /// logged and the event given back for the next start, when Slack or the database may be back.
 pub async fn process(slack: &SlackState, row: slack_events::SlackEventRow) {
-    match slack_events::claim(slack.db.pool(), &row.event_id, now_ms(), CLAIM_LEASE_MS).await {
+    match slack_events::claim(slack.db.pool(), &row.event_id, slack.clock.now_ms(), CLAIM_LEASE_MS).await {
         Ok(true) => {}
         Ok(false) => return,
         Err(error) => {
@@ -128,7 +127,7 @@ pub async fn process(slack: &SlackState, row: slack_events::SlackEventRow) {
         }
     }
     let outcome = match handle(slack, &row).await {
-        Ok(()) => slack_events::update_processed(slack.db.pool(), &row.event_id, now_ms()).await.map(|_| ()),
+        Ok(()) => slack_events::update_processed(slack.db.pool(), &row.event_id, slack.clock.now_ms()).await.map(|_| ()),
         Err(error) => {
             tracing::error!(
                 error = format!("{error:#}"),
@@ -160,12 +159,14 @@ async fn handle(slack: &SlackState, row: &slack_events::SlackEventRow) -> anyhow
         tracing::warn!(slack.event_type = %row.event_type, "ignored a Slack event of an unexpected shape");
         return Ok(());
     };
-    let now = now_ms();
+    let now = slack.clock.now_ms();
     match event {
         SlackEventCallbackBody::Message(message) => on_direct_message(slack, &workspace, &message).await,
         SlackEventCallbackBody::AppHomeOpened(opened) => publish_home(slack, &workspace, &opened.user.0).await,
         SlackEventCallbackBody::TeamJoin(join) => {
             roster::sync_from_slack(&slack.db, &workspace.id, &profile::from_slack_user(&join.user), now).await?;
+            // Joined after the install: the first-week pack, and a "Meet X" once they answer.
+            roster::welcome(&slack.db, &workspace.id, &join.user.id.0, now).await?;
             Ok(())
         }
         SlackEventCallbackBody::UserChange(change) => {
@@ -208,7 +209,7 @@ async fn on_direct_message(
         return Ok(());
     };
     if member.dm_channel_id.as_deref() != Some(channel.0.as_str()) {
-        members::update_dm_channel(slack.db.pool(), &member.id, &channel.0, now_ms()).await?;
+        members::update_dm_channel(slack.db.pool(), &member.id, &channel.0, slack.clock.now_ms()).await?;
     }
     let text = blocks::unescape(&message.content.as_ref().and_then(|c| c.text.clone()).unwrap_or_default());
     let answer = match AnswerText::parse(&text) {
@@ -224,7 +225,7 @@ async fn on_direct_message(
         Err(other) => return Err(anyhow::anyhow!("{other}")),
     };
     let Some(answered) =
-        answering::answer_open_prompt(&slack.db, &member, None, &answer, Visibility::Team, now_ms()).await?
+        answering::answer_open_prompt(&slack.db, &member, None, &answer, Visibility::Team, slack.clock.now_ms()).await?
     else {
         let hint = "I don't have a question waiting for you right now. Type `/rapport ask` to get one.";
         slack

@@ -4,7 +4,6 @@
 use anyhow::Context as _;
 use app::server::{
     db::{answers, members::MemberRow, workspaces::WorkspaceRow},
-    now_ms,
 };
 
 use super::{
@@ -26,7 +25,7 @@ pub async fn publish(slack: &SlackState, workspace: &WorkspaceRow, member: &Memb
     let home = Home {
         first_name: member.name.split_whitespace().next().unwrap_or(&member.name).to_owned(),
         shared,
-        paused: member.paused_until.is_some_and(|until| until > now_ms()),
+        paused: member.paused_until.is_some_and(|until| until > slack.clock.now_ms()),
         latest,
     };
     slack

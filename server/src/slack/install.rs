@@ -6,7 +6,7 @@
 
 use app::server::{
     db::workspaces::{self, WorkspaceRow},
-    new_id, now_ms,
+    new_id,
     services::members as roster,
 };
 use axum::{
@@ -160,6 +160,7 @@ async fn install(
         grant.bot_user_id.clone(),
         Some(oauth.cipher.encrypt(&grant.bot_token)?),
         Some(grant.installer_user_id.clone()),
+        slack.clock.now_ms(),
     );
     workspaces::upsert_installation(slack.db.pool(), &row).await?;
     let workspace = workspaces::find_by_slack_team_id(slack.db.pool(), &grant.team_id)
@@ -180,7 +181,14 @@ async fn install(
 pub async fn install_from_environment(slack: &SlackState) -> anyhow::Result<WorkspaceRow> {
     let token = slack.fixed_token.as_deref().ok_or_else(|| anyhow::anyhow!("no SLACK_BOT_TOKEN"))?;
     let identity = slack.connection.with_token(token).whoami().await.map_err(|e| anyhow::anyhow!("auth.test: {e}"))?;
-    let row = installation(&identity.team_id, &identity.team_name, Some(identity.bot_user_id.clone()), None, None);
+    let row = installation(
+        &identity.team_id,
+        &identity.team_name,
+        Some(identity.bot_user_id.clone()),
+        None,
+        None,
+        slack.clock.now_ms(),
+    );
     workspaces::upsert_installation(slack.db.pool(), &row).await?;
     let workspace = workspaces::find_by_slack_team_id(slack.db.pool(), &identity.team_id)
         .await?
@@ -196,8 +204,8 @@ fn installation(
     bot_user_id: Option<String>,
     bot_token_ciphertext: Option<Vec<u8>>,
     installed_by_slack_user_id: Option<String>,
+    now: i64,
 ) -> WorkspaceRow {
-    let now = now_ms();
     WorkspaceRow {
         id: new_id(),
         slack_team_id: team_id.to_owned(),
@@ -214,6 +222,9 @@ fn installation(
         installed_by_slack_user_id,
         created_at: now,
         updated_at: now,
+        include_guests: 0,
+        sending_paused_until: None,
+        delivery_stopped_reason: None,
     }
 }
 
@@ -224,7 +235,7 @@ async fn import_members(slack: &SlackState, workspace: &WorkspaceRow) -> anyhow:
     loop {
         let (users, next) = api.list_users(cursor).await?;
         for user in &users {
-            roster::sync_from_slack(&slack.db, &workspace.id, &profile::from_slack_user(user), now_ms()).await?;
+            roster::sync_from_slack(&slack.db, &workspace.id, &profile::from_slack_user(user), slack.clock.now_ms()).await?;
         }
         match next {
             Some(next) => cursor = Some(next),

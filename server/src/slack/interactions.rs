@@ -7,7 +7,6 @@ use app::{
     features::answers::types::{AnswerText, Visibility},
     server::{
         db::{members, members::MemberRow, prompts as prompt_rows, questions, workspaces::WorkspaceRow},
-        now_ms,
         services::{answers as answering, members as roster, prompts, workspaces},
     },
 };
@@ -72,7 +71,7 @@ async fn block_actions(slack: &SlackState, payload: &Value) -> anyhow::Result<()
     let action = &payload["actions"][0];
     let prompt_id = action["value"].as_str().unwrap_or_default();
     let dm = member.dm_channel_id.clone().unwrap_or_else(|| member.slack_user_id.clone());
-    let now = now_ms();
+    let now = slack.clock.now_ms();
     match action["action_id"].as_str().unwrap_or_default() {
         blocks::ACTION_ANSWER => {
             let Some(open) = open_prompt(slack, &member, prompt_id).await? else {
@@ -93,15 +92,14 @@ async fn block_actions(slack: &SlackState, payload: &Value) -> anyhow::Result<()
             say(slack, &workspace, &dm, reply).await?;
         }
         blocks::ACTION_ANOTHER => {
-            prompts::skip(&slack.db, &member, prompt_id, now).await?;
-            let asked = asking::ask(slack, &workspace, &member, now).await?;
+            let asked = asking::ask_another(slack, &workspace, &member, prompt_id).await?;
             // The new question itself is the answer to the button; anything else needs words.
             if asked != asking::Asked::Sent {
                 say(slack, &workspace, &dm, &asked.reply()).await?;
             }
         }
         blocks::ACTION_ASK_NOW => {
-            let reply = asking::ask(slack, &workspace, &member, now).await?.reply();
+            let reply = asking::ask(slack, &workspace, &member).await?.reply();
             say(slack, &workspace, &dm, &reply).await?;
         }
         blocks::ACTION_PAUSE | blocks::ACTION_RESUME => {
@@ -157,7 +155,7 @@ async fn view_submission(slack: &SlackState, payload: &Value) -> anyhow::Result<
     };
     let prompt_id = view["private_metadata"].as_str().unwrap_or_default();
     let answered =
-        answering::answer_open_prompt(&slack.db, &member, Some(prompt_id), &text, visibility, now_ms()).await?;
+        answering::answer_open_prompt(&slack.db, &member, Some(prompt_id), &text, visibility, slack.clock.now_ms()).await?;
     let Some(answered) = answered else {
         return Ok(field_error(blocks::BLOCK_ANSWER, "This question was already answered or skipped."));
     };

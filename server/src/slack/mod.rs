@@ -15,8 +15,13 @@ pub mod sharing;
 pub mod tokens;
 pub mod verify;
 
+use std::sync::Arc;
+
 use anyhow::Context as _;
-use app::server::db::{Db, workspaces::WorkspaceRow};
+use app::server::{
+    clock::SharedClock,
+    db::{Db, workspaces::WorkspaceRow},
+};
 use axum::{
     Router,
     extract::DefaultBodyLimit,
@@ -47,6 +52,10 @@ pub struct SlackState {
     pub oauth: Option<OAuthSettings>,
     /// Accepted events on their way to the worker.
     pub events: events::EventQueue,
+    /// The product's time: schedules, pauses, retries.
+    pub clock: SharedClock,
+    /// Wakes the dispatcher when a question is asked on demand, so it goes out at once.
+    pub dispatch_wake: Arc<tokio::sync::Notify>,
 }
 
 /// The app's OAuth credentials and where installers approve the app.

@@ -1,5 +1,6 @@
-//! After an answer: post it to the workspace's sharing channel (team-visible answers only)
-//! and show the member what two or three coworkers said to the same question.
+//! After an answer: post it to the workspace's sharing channel (team-visible answers only),
+//! introduce a new member with a "Meet X" post after their first answer, and show the member
+//! what two or three coworkers said to the same question.
 
 use anyhow::Context as _;
 use app::{
@@ -7,7 +8,7 @@ use app::{
     server::{
         db::{
             answers,
-            members::MemberRow,
+            members::{self, MemberRow},
             workspaces::{self, WorkspaceRow},
         },
         services::answers::Answered,
@@ -30,11 +31,13 @@ pub async fn after_answer(
     answered: &Answered,
     dm_channel: &str,
 ) -> anyhow::Result<()> {
+    let introduced_with_answer = introduce(slack, workspace, member, answered).await?;
     if answered.visibility == Visibility::OnlyMe {
         return Ok(());
     }
     // In digest mode the answer waits for the day's digest (see `post_due_digests`).
-    if let Some(channel) = workspace.sharing_channel_id.as_deref().filter(|_| workspace.share_mode == "immediate") {
+    let immediate = workspace.sharing_channel_id.as_deref().filter(|_| workspace.share_mode == "immediate");
+    if let Some(channel) = immediate.filter(|_| !introduced_with_answer) {
         let post =
             format!("*{}* answered “{}”\n>{}", escape(&member.name), escape(&answered.question), quote(&answered.text));
         slack
@@ -63,6 +66,47 @@ pub async fn after_answer(
             .context("showing coworkers' answers")?;
     }
     Ok(())
+}
+
+/// Posts "Meet X" to the sharing channel after a new member's first answer (once, however
+/// many answers or instances race). The post quotes the answer when it is team-visible;
+/// returns whether it did, so the answer is not also posted on its own.
+async fn introduce(
+    slack: &SlackState,
+    workspace: &WorkspaceRow,
+    member: &MemberRow,
+    answered: &Answered,
+) -> anyhow::Result<bool> {
+    let Some(channel) = workspace.sharing_channel_id.as_deref() else { return Ok(false) };
+    if member.welcome_until.is_none() || member.introduced_at.is_some() {
+        return Ok(false);
+    }
+    if !members::claim_introduction(slack.db.pool(), &member.id, slack.clock.now_ms()).await? {
+        return Ok(false);
+    }
+    let with_answer = answered.visibility == Visibility::Team;
+    let post = meet_post(member, with_answer.then_some(answered));
+    let posted = match slack.api_for(workspace) {
+        Ok(api) => api.post_message(channel, blocks::text_message(post)).await.map_err(anyhow::Error::from),
+        Err(error) => Err(error),
+    };
+    if let Err(error) = posted {
+        // Give the introduction back, so their next answer tries again.
+        members::release_introduction(slack.db.pool(), &member.id).await?;
+        return Err(error.context("posting a \"Meet X\" introduction"));
+    }
+    Ok(with_answer)
+}
+
+/// The text of a "Meet X" post.
+fn meet_post(member: &MemberRow, answer: Option<&Answered>) -> String {
+    let title = if member.title.is_empty() { String::new() } else { format!(", {}", escape(&member.title)) };
+    let mut post = format!(":wave: Meet *{}*{title}, who joined the team this week!", escape(&member.name));
+    if let Some(answer) = answer {
+        post.push_str(&format!("\nThey answered “{}”\n>{}", escape(&answer.question), quote(&answer.text)));
+    }
+    post.push_str("\nSay hi and make them feel welcome.");
+    post
 }
 
 /// How often a digest workspace gets its digest.

@@ -303,6 +303,9 @@ impl Team {
             installed_by_slack_user_id: None,
             created_at: START_MS,
             updated_at: START_MS,
+            include_guests: 0,
+            sending_paused_until: None,
+            delivery_stopped_reason: None,
         };
         workspaces::insert(db.pool(), &row).await.unwrap();
         let pack_id = new_id();
@@ -344,6 +347,9 @@ impl Team {
             paused_until: None,
             created_at: START_MS,
             updated_at: START_MS,
+            welcome_until: None,
+            introduced_at: None,
+            delivery_stopped_reason: None,
         };
         adjust(&mut row);
         members::insert(self.db.pool(), &row).await.unwrap();
@@ -381,6 +387,13 @@ impl Team {
             status: "answered".to_owned(),
             created_at: self.clock - 30_000,
             updated_at: self.clock,
+            round_date: None,
+            attempts: 0,
+            next_attempt_at: self.clock - 30_000,
+            claimed_by: None,
+            claimed_until: None,
+            send_started_at: Some(self.clock - 30_000),
+            failure_reason: None,
         };
         prompts::insert(self.db.pool(), &prompt).await.unwrap();
         let id = new_id();

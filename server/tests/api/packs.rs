@@ -7,7 +7,7 @@ use app::{
     server::{
         ctx::Viewer,
         db::{members, questions},
-        services::{builtin_packs, packs},
+        services::{builtin_packs, packs, picking},
     },
 };
 
@@ -70,7 +70,8 @@ async fn built_in_packs_can_be_switched_off_but_not_edited(db: TestDb) {
     let admin = viewer(&team);
     let ada = team.member("Ada Lovelace", "Engineer").await;
     let next_pack = || async {
-        let question = questions::find_next_for_member(db.db.pool(), &team.workspace_id, &ada).await.unwrap().unwrap();
+        let mut conn = db.db.pool().acquire().await.unwrap();
+        let question = picking::next_question(&mut conn, &team.workspace_id, &ada, false).await.unwrap().unwrap();
         question.pack_id
     };
     let first = next_pack().await;

@@ -234,6 +234,13 @@ async fn an_answer_with_an_unknown_visibility_is_refused(db: TestDb) {
         status: "sent".into(),
         created_at: 1,
         updated_at: 2,
+        round_date: None,
+        attempts: 0,
+        next_attempt_at: 1,
+        claimed_by: None,
+        claimed_until: None,
+        send_started_at: Some(1),
+        failure_reason: None,
     };
     prompts::insert(db.db.pool(), &prompt).await.unwrap();
     let mut answer = answers::AnswerRow {

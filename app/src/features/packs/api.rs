@@ -21,10 +21,10 @@ pub async fn list_packs() -> Result<Vec<PackView>, AppError> {
 #[server(prefix = "/api", endpoint = "packs/create")]
 pub async fn create_pack(name: String, description: String) -> Result<PackId, AppError> {
     use super::types::PackName;
-    use crate::server::{ctx, now_ms, services::packs};
+    use crate::server::{ctx, services::packs};
 
     ctx::respond(
-        async { packs::create(&ctx::admin().await?, &PackName::parse(&name)?, &description, now_ms()).await }.await,
+        async { packs::create(&ctx::admin().await?, &PackName::parse(&name)?, &description, ctx::now_ms()).await }.await,
     )
 }
 
@@ -32,12 +32,12 @@ pub async fn create_pack(name: String, description: String) -> Result<PackId, Ap
 #[server(prefix = "/api", endpoint = "packs/rename")]
 pub async fn rename_pack(pack_id: String, name: String, description: String) -> Result<(), AppError> {
     use super::types::PackName;
-    use crate::server::{ctx, now_ms, services::packs};
+    use crate::server::{ctx, services::packs};
 
     ctx::respond(
         async {
             let viewer = ctx::admin().await?;
-            packs::rename(&viewer, &PackId::parse(&pack_id)?, &PackName::parse(&name)?, &description, now_ms()).await
+            packs::rename(&viewer, &PackId::parse(&pack_id)?, &PackName::parse(&name)?, &description, ctx::now_ms()).await
         }
         .await,
     )
@@ -55,12 +55,12 @@ pub async fn delete_pack(pack_id: String) -> Result<(), AppError> {
 #[server(prefix = "/api", endpoint = "packs/questions/add")]
 pub async fn add_question(pack_id: String, text: String) -> Result<QuestionId, AppError> {
     use super::types::QuestionText;
-    use crate::server::{ctx, now_ms, services::packs};
+    use crate::server::{ctx, services::packs};
 
     ctx::respond(
         async {
             let viewer = ctx::admin().await?;
-            packs::add_question(&viewer, &PackId::parse(&pack_id)?, &QuestionText::parse(&text)?, now_ms()).await
+            packs::add_question(&viewer, &PackId::parse(&pack_id)?, &QuestionText::parse(&text)?, ctx::now_ms()).await
         }
         .await,
     )
@@ -70,13 +70,13 @@ pub async fn add_question(pack_id: String, text: String) -> Result<QuestionId, A
 #[server(prefix = "/api", endpoint = "packs/questions/edit")]
 pub async fn edit_question(pack_id: String, question_id: String, text: String) -> Result<(), AppError> {
     use super::types::QuestionText;
-    use crate::server::{ctx, now_ms, services::packs};
+    use crate::server::{ctx, services::packs};
 
     ctx::respond(
         async {
             let viewer = ctx::admin().await?;
             let (pack, question) = (PackId::parse(&pack_id)?, QuestionId::parse(&question_id)?);
-            packs::edit_question(&viewer, &pack, &question, &QuestionText::parse(&text)?, now_ms()).await
+            packs::edit_question(&viewer, &pack, &question, &QuestionText::parse(&text)?, ctx::now_ms()).await
         }
         .await,
     )
@@ -85,13 +85,13 @@ pub async fn edit_question(pack_id: String, question_id: String, text: String) -
 /// Puts a pack's questions in the given order.
 #[server(prefix = "/api", endpoint = "packs/questions/reorder")]
 pub async fn reorder_questions(pack_id: String, question_ids: Vec<String>) -> Result<(), AppError> {
-    use crate::server::{ctx, now_ms, services::packs};
+    use crate::server::{ctx, services::packs};
 
     ctx::respond(
         async {
             let viewer = ctx::admin().await?;
             let order = question_ids.iter().map(|id| QuestionId::parse(id)).collect::<Result<Vec<_>, _>>()?;
-            packs::reorder(&viewer, &PackId::parse(&pack_id)?, &order, now_ms()).await
+            packs::reorder(&viewer, &PackId::parse(&pack_id)?, &order, ctx::now_ms()).await
         }
         .await,
     )
@@ -100,13 +100,13 @@ pub async fn reorder_questions(pack_id: String, question_ids: Vec<String>) -> Re
 /// Switches a question off (never asked) or on again.
 #[server(prefix = "/api", endpoint = "packs/questions/disable")]
 pub async fn set_question_disabled(pack_id: String, question_id: String, disabled: bool) -> Result<(), AppError> {
-    use crate::server::{ctx, now_ms, services::packs};
+    use crate::server::{ctx, services::packs};
 
     ctx::respond(
         async {
             let viewer = ctx::admin().await?;
             let (pack, question) = (PackId::parse(&pack_id)?, QuestionId::parse(&question_id)?);
-            packs::set_question_disabled(&viewer, &pack, &question, disabled, now_ms()).await
+            packs::set_question_disabled(&viewer, &pack, &question, disabled, ctx::now_ms()).await
         }
         .await,
     )
@@ -115,20 +115,20 @@ pub async fn set_question_disabled(pack_id: String, question_id: String, disable
 /// Switches any pack on or off for the workspace.
 #[server(prefix = "/api", endpoint = "packs/enable")]
 pub async fn set_pack_enabled(pack_id: String, enabled: bool) -> Result<(), AppError> {
-    use crate::server::{ctx, now_ms, services::packs};
+    use crate::server::{ctx, services::packs};
 
     ctx::respond(
-        async { packs::set_enabled(&ctx::admin().await?, &PackId::parse(&pack_id)?, enabled, now_ms()).await }.await,
+        async { packs::set_enabled(&ctx::admin().await?, &PackId::parse(&pack_id)?, enabled, ctx::now_ms()).await }.await,
     )
 }
 
 /// Appends a CSV's questions to one of the workspace's own packs, all or nothing.
 #[server(prefix = "/api", endpoint = "packs/import")]
 pub async fn import_questions_csv(pack_id: String, csv: String) -> Result<usize, AppError> {
-    use crate::server::{ctx, now_ms, services::packs};
+    use crate::server::{ctx, services::packs};
 
     ctx::respond(
-        async { packs::import_csv(&ctx::admin().await?, &PackId::parse(&pack_id)?, &csv, now_ms()).await }.await,
+        async { packs::import_csv(&ctx::admin().await?, &PackId::parse(&pack_id)?, &csv, ctx::now_ms()).await }.await,
     )
 }
 

@@ -22,6 +22,12 @@ pub struct MemberRow {
     pub paused_until: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// A member who joined after the install gets the first-week pack until this time.
+    pub welcome_until: Option<i64>,
+    /// When the sharing channel got their "Meet X" post.
+    pub introduced_at: Option<i64>,
+    /// Why Slack refused messages to this member for good, if it did.
+    pub delivery_stopped_reason: Option<String>,
 }
 
 /// One line of the team directory: a member with their team-visible answer count and
@@ -42,8 +48,8 @@ pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, row: &MemberRow) 
     sqlx::query(
         "INSERT INTO members (id, workspace_id, slack_user_id, name, title, avatar_url, time_zone,
                               is_bot, is_deleted, is_guest, is_opted_out, is_admin, dm_channel_id, paused_until,
-                              created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+                              created_at, updated_at, welcome_until, introduced_at, delivery_stopped_reason)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
     )
     .bind(&row.id)
     .bind(&row.workspace_id)
@@ -61,6 +67,9 @@ pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, row: &MemberRow) 
     .bind(row.paused_until)
     .bind(row.created_at)
     .bind(row.updated_at)
+    .bind(row.welcome_until)
+    .bind(row.introduced_at)
+    .bind(&row.delivery_stopped_reason)
     .execute(ex)
     .await?;
     Ok(())
@@ -161,7 +170,9 @@ pub async fn upsert_from_slack<'e>(ex: impl Executor<'e, Database = Any>, row: &
          ON CONFLICT (workspace_id, slack_user_id) DO UPDATE SET
              name = excluded.name, title = excluded.title, avatar_url = excluded.avatar_url,
              time_zone = excluded.time_zone, is_bot = excluded.is_bot, is_deleted = excluded.is_deleted,
-             is_guest = excluded.is_guest, updated_at = excluded.updated_at",
+             is_guest = excluded.is_guest, updated_at = excluded.updated_at,
+             delivery_stopped_reason = CASE WHEN excluded.is_deleted = 0 AND members.is_deleted = 1 THEN NULL
+                                            ELSE members.delivery_stopped_reason END",
     )
     .bind(&row.id)
     .bind(&row.workspace_id)
@@ -205,6 +216,97 @@ pub async fn update_dm_channel<'e>(
     sqlx::query("UPDATE members SET dm_channel_id = $2, updated_at = $3 WHERE id = $1")
         .bind(member_id)
         .bind(dm_channel_id)
+        .bind(now_ms)
+        .execute(ex)
+        .await?;
+    Ok(())
+}
+
+/// A member who may be asked, with what the planner needs about their prompts.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AskableRow {
+    #[sqlx(flatten)]
+    pub member: MemberRow,
+    /// The latest round they were planned into (`YYYY-MM-DD`), if any.
+    pub last_round_date: Option<String>,
+    pub open_prompt_id: Option<String>,
+    pub open_prompt_status: Option<String>,
+    pub open_prompt_created_at: Option<i64>,
+}
+
+/// The workspace's members who may be asked now: humans (not bots, not Slackbot), active,
+/// not opted out, not paused, not refused by Slack, and guests only when `include_guests`.
+pub async fn list_askable<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    workspace_id: &str,
+    include_guests: bool,
+    now_ms: i64,
+) -> sqlx::Result<Vec<AskableRow>> {
+    sqlx::query_as(
+        "SELECT m.*,
+                (SELECT MAX(r.round_date) FROM prompts r WHERE r.member_id = m.id) AS last_round_date,
+                o.id AS open_prompt_id, o.status AS open_prompt_status, o.created_at AS open_prompt_created_at
+         FROM members m
+         LEFT JOIN prompts o ON o.member_id = m.id AND o.status IN ('pending', 'in_flight', 'sent')
+         WHERE m.workspace_id = $1 AND m.is_bot = 0 AND m.is_deleted = 0 AND m.is_opted_out = 0
+           AND m.slack_user_id <> 'USLACKBOT' AND (m.is_guest = 0 OR $2 = 1)
+           AND (m.paused_until IS NULL OR m.paused_until <= $3) AND m.delivery_stopped_reason IS NULL
+         ORDER BY m.id",
+    )
+    .bind(workspace_id)
+    .bind(i64::from(include_guests))
+    .bind(now_ms)
+    .fetch_all(ex)
+    .await
+}
+
+/// Starts a new member's first week (once: a second `team_join` changes nothing).
+pub async fn update_welcome_until<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    member_id: &str,
+    welcome_until: i64,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE members SET welcome_until = $2 WHERE id = $1 AND welcome_until IS NULL")
+        .bind(member_id)
+        .bind(welcome_until)
+        .execute(ex)
+        .await?;
+    Ok(())
+}
+
+/// Claims the member's "Meet X" post; `false` when it was already claimed (posted once).
+pub async fn claim_introduction<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    member_id: &str,
+    now_ms: i64,
+) -> sqlx::Result<bool> {
+    let result = sqlx::query(
+        "UPDATE members SET introduced_at = $2
+         WHERE id = $1 AND introduced_at IS NULL AND welcome_until IS NOT NULL",
+    )
+    .bind(member_id)
+    .bind(now_ms)
+    .execute(ex)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Gives a claimed "Meet X" post back (Slack refused it), so a later answer tries again.
+pub async fn release_introduction<'e>(ex: impl Executor<'e, Database = Any>, member_id: &str) -> sqlx::Result<()> {
+    sqlx::query("UPDATE members SET introduced_at = NULL WHERE id = $1").bind(member_id).execute(ex).await?;
+    Ok(())
+}
+
+/// Records that Slack refused messages to the member for good.
+pub async fn update_delivery_stopped<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    member_id: &str,
+    reason: &str,
+    now_ms: i64,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE members SET delivery_stopped_reason = $2, updated_at = $3 WHERE id = $1")
+        .bind(member_id)
+        .bind(reason)
         .bind(now_ms)
         .execute(ex)
         .await?;

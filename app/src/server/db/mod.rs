@@ -9,6 +9,7 @@ pub mod members;
 pub mod packs;
 pub mod prompts;
 pub mod questions;
+pub mod schedules;
 pub mod sessions;
 pub mod slack_events;
 pub mod workspaces;

@@ -3,6 +3,8 @@
 
 use sqlx::{Any, Executor};
 
+use super::Backend;
+
 /// A stored prompt. `status` is one of `pending`, `in_flight`, `sent`, `answered`,
 /// `skipped`, `failed`, `expired` (enforced by a CHECK constraint).
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -17,13 +19,28 @@ pub struct PromptRow {
     pub status: String,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The member's local date of the scheduled slot; `None` when asked on demand.
+    pub round_date: Option<String>,
+    /// Failed delivery tries so far (a 429 is not a failure).
+    pub attempts: i64,
+    /// When a dispatcher may next try to deliver it.
+    pub next_attempt_at: i64,
+    /// The claim token of the dispatcher holding it.
+    pub claimed_by: Option<String>,
+    /// A dispatcher's lease: until then, nobody else touches it.
+    pub claimed_until: Option<i64>,
+    /// When a Slack call to deliver it first started: a retry looks for the message first.
+    pub send_started_at: Option<i64>,
+    /// Why it failed or expired (the last error while it is retried).
+    pub failure_reason: Option<String>,
 }
 
 pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, row: &PromptRow) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO prompts (id, workspace_id, member_id, question_id, due_at, sent_at,
-                              slack_message_ts, status, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                              slack_message_ts, status, created_at, updated_at, round_date, attempts,
+                              next_attempt_at, claimed_by, claimed_until, send_started_at, failure_reason)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
     )
     .bind(&row.id)
     .bind(&row.workspace_id)
@@ -35,9 +52,289 @@ pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, row: &PromptRow) 
     .bind(&row.status)
     .bind(row.created_at)
     .bind(row.updated_at)
+    .bind(&row.round_date)
+    .bind(row.attempts)
+    .bind(row.next_attempt_at)
+    .bind(&row.claimed_by)
+    .bind(row.claimed_until)
+    .bind(row.send_started_at)
+    .bind(&row.failure_reason)
     .execute(ex)
     .await?;
     Ok(())
+}
+
+/// Inserts a scheduled prompt unless the member already has one for that round or an open
+/// one (the unique indexes decide, so concurrent planners insert it once). Returns whether
+/// it was inserted.
+pub async fn insert_if_new<'e>(ex: impl Executor<'e, Database = Any>, row: &PromptRow) -> sqlx::Result<bool> {
+    let result = sqlx::query(
+        "INSERT INTO prompts (id, workspace_id, member_id, question_id, due_at, status, created_at, updated_at,
+                              round_date, attempts, next_attempt_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10)
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(&row.id)
+    .bind(&row.workspace_id)
+    .bind(&row.member_id)
+    .bind(&row.question_id)
+    .bind(row.due_at)
+    .bind(&row.status)
+    .bind(row.created_at)
+    .bind(row.updated_at)
+    .bind(&row.round_date)
+    .bind(row.next_attempt_at)
+    .execute(ex)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+pub async fn find<'e>(ex: impl Executor<'e, Database = Any>, prompt_id: &str) -> sqlx::Result<Option<PromptRow>> {
+    sqlx::query_as("SELECT * FROM prompts WHERE id = $1").bind(prompt_id).fetch_optional(ex).await
+}
+
+/// When and from which pack a member was asked each question they were ever asked.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AskedRow {
+    pub question_id: String,
+    pub pack_id: String,
+    pub last_asked_at: i64,
+}
+
+pub async fn list_asked_for_member<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    member_id: &str,
+) -> sqlx::Result<Vec<AskedRow>> {
+    sqlx::query_as(
+        "SELECT p.question_id, q.pack_id, MAX(p.created_at) AS last_asked_at
+         FROM prompts p JOIN questions q ON q.id = p.question_id
+         WHERE p.member_id = $1
+         GROUP BY p.question_id, q.pack_id",
+    )
+    .bind(member_id)
+    .fetch_all(ex)
+    .await
+}
+
+/// A prompt a dispatcher may take at `now`: waiting and due, or in flight with its lease
+/// over (the dispatcher holding it stopped).
+const CLAIMABLE: &str = "((status = 'pending' AND next_attempt_at <= $2) OR (status = 'in_flight' AND claimed_until < $2))";
+
+/// Workspaces with prompts to deliver at `now` (see [`CLAIMABLE`]), leaving out those Slack
+/// asked to wait.
+pub async fn list_workspaces_with_due<'e>(ex: impl Executor<'e, Database = Any>, now_ms: i64) -> sqlx::Result<Vec<String>> {
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "SELECT DISTINCT p.workspace_id FROM prompts p JOIN workspaces w ON w.id = p.workspace_id
+         WHERE ((p.status = 'pending' AND p.next_attempt_at <= $1) OR (p.status = 'in_flight' AND p.claimed_until < $1))
+           AND (w.sending_paused_until IS NULL OR w.sending_paused_until <= $1)
+         ORDER BY p.workspace_id",
+    )
+    .bind(now_ms)
+    .fetch_all(ex)
+    .await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
+}
+
+/// Takes up to `limit` deliverable prompts of one workspace under the claim token `token`
+/// until `lease_until`, oldest due first. Returns them as they were before the claim, apart
+/// from the status (`in_flight`) and lease.
+///
+/// The one place the dialects differ: PostgreSQL skips rows another dispatcher is claiming
+/// at this moment (`FOR UPDATE SKIP LOCKED`), so instances never wait on or take each other's
+/// prompts; SQLite has a single writer, so the one statement is already atomic.
+pub async fn claim<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    backend: Backend,
+    workspace_id: &str,
+    token: &str,
+    now_ms: i64,
+    lease_until: i64,
+    limit: i64,
+) -> sqlx::Result<Vec<PromptRow>> {
+    let lock = match backend {
+        Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+        Backend::Sqlite => "",
+    };
+    let sql = format!(
+        "UPDATE prompts SET status = 'in_flight', claimed_by = $5, claimed_until = $3, updated_at = $2
+         WHERE id IN (SELECT id FROM prompts WHERE workspace_id = $1 AND {CLAIMABLE}
+                      ORDER BY next_attempt_at, id LIMIT $4 {lock})
+         RETURNING *"
+    );
+    sqlx::query_as(&sql).bind(workspace_id).bind(now_ms).bind(lease_until).bind(limit).bind(token).fetch_all(ex).await
+}
+
+/// How many messages the workspace's prompts took in the pacing window: sent since `since`,
+/// or being sent now.
+pub async fn count_recent_sends<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    workspace_id: &str,
+    since: i64,
+    now_ms: i64,
+) -> sqlx::Result<i64> {
+    let (count,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM prompts
+         WHERE workspace_id = $1 AND (sent_at > $2 OR (status = 'in_flight' AND claimed_until >= $3))",
+    )
+    .bind(workspace_id)
+    .bind(since)
+    .bind(now_ms)
+    .fetch_one(ex)
+    .await?;
+    Ok(count)
+}
+
+/// Marks a prompt claimed under `token` as about to be sent (kept from the first try on) and
+/// renews the lease to `lease_until`, committed before the Slack call, so whoever retries it
+/// knows to look for the message first. `false` when the claim was lost (the lease ran out
+/// and another dispatcher took it): then this one must not send.
+pub async fn update_send_started<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    prompt_id: &str,
+    token: &str,
+    now_ms: i64,
+    lease_until: i64,
+) -> sqlx::Result<bool> {
+    let result = sqlx::query(
+        "UPDATE prompts SET send_started_at = COALESCE(send_started_at, $2), claimed_until = $4, updated_at = $2
+         WHERE id = $1 AND status = 'in_flight' AND claimed_by = $3",
+    )
+    .bind(prompt_id)
+    .bind(now_ms)
+    .bind(token)
+    .bind(lease_until)
+    .execute(ex)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Puts a claimed prompt back to wait until `next_attempt_at`. `failed_try` counts the try
+/// against the prompt; `posted_maybe` keeps the sign that a message may have reached Slack
+/// (timeouts, 5xx) or clears it (a 429 or a send that never started).
+pub async fn update_retry<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    prompt_id: &str,
+    next_attempt_at: i64,
+    failed_try: bool,
+    posted_maybe: bool,
+    reason: &str,
+    now_ms: i64,
+) -> sqlx::Result<bool> {
+    let result = sqlx::query(
+        "UPDATE prompts
+         SET status = 'pending', next_attempt_at = $2, attempts = attempts + $3, claimed_by = NULL, claimed_until = NULL,
+             send_started_at = CASE WHEN $4 = 1 THEN send_started_at ELSE NULL END,
+             failure_reason = $5, updated_at = $6
+         WHERE id = $1 AND status = 'in_flight'",
+    )
+    .bind(prompt_id)
+    .bind(next_attempt_at)
+    .bind(i64::from(failed_try))
+    .bind(i64::from(posted_maybe))
+    .bind(reason)
+    .bind(now_ms)
+    .execute(ex)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Ends a prompt that will not be delivered (`failed` or `expired`) and records why. Only
+/// an undelivered prompt (pending or in flight) ends this way.
+pub async fn update_undelivered<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    prompt_id: &str,
+    status: &str,
+    reason: &str,
+    now_ms: i64,
+) -> sqlx::Result<bool> {
+    let result = sqlx::query(
+        "UPDATE prompts SET status = $2, failure_reason = $3, claimed_by = NULL, claimed_until = NULL, updated_at = $4
+         WHERE id = $1 AND status IN ('pending', 'in_flight')",
+    )
+    .bind(prompt_id)
+    .bind(status)
+    .bind(reason)
+    .bind(now_ms)
+    .execute(ex)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Fails every waiting prompt of a workspace (Slack refused its token for good).
+pub async fn fail_waiting_for_workspace<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    workspace_id: &str,
+    reason: &str,
+    now_ms: i64,
+) -> sqlx::Result<u64> {
+    let result = sqlx::query(
+        "UPDATE prompts SET status = 'failed', failure_reason = $2, claimed_until = NULL, updated_at = $3
+         WHERE workspace_id = $1 AND status = 'pending'",
+    )
+    .bind(workspace_id)
+    .bind(reason)
+    .bind(now_ms)
+    .execute(ex)
+    .await?;
+    Ok(result.rows_affected())
+}
+
+/// Expires prompts still waiting for their first try that were due before `due_before`: a
+/// question arriving hours late is worse than none, and the next round comes anyway.
+pub async fn expire_undelivered_before<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    due_before: i64,
+    now_ms: i64,
+) -> sqlx::Result<u64> {
+    let result = sqlx::query(
+        "UPDATE prompts SET status = 'expired', failure_reason = 'not delivered in time', updated_at = $2
+         WHERE status = 'pending' AND send_started_at IS NULL AND due_at < $1",
+    )
+    .bind(due_before)
+    .bind(now_ms)
+    .execute(ex)
+    .await?;
+    Ok(result.rows_affected())
+}
+
+/// A round's prompts counted by status and failure reason.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct RoundStatusRow {
+    pub status: String,
+    pub failure_reason: Option<String>,
+    pub count: i64,
+}
+
+/// The latest round of a workspace that was due by `now` (`YYYY-MM-DD`), if any.
+pub async fn find_last_round_date<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    workspace_id: &str,
+    now_ms: i64,
+) -> sqlx::Result<Option<String>> {
+    let row: Option<(Option<String>,)> =
+        sqlx::query_as("SELECT MAX(round_date) FROM prompts WHERE workspace_id = $1 AND due_at <= $2")
+            .bind(workspace_id)
+            .bind(now_ms)
+            .fetch_optional(ex)
+            .await?;
+    Ok(row.and_then(|(date,)| date))
+}
+
+pub async fn count_round_by_status<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    workspace_id: &str,
+    round_date: &str,
+) -> sqlx::Result<Vec<RoundStatusRow>> {
+    sqlx::query_as(
+        "SELECT status, failure_reason, COUNT(*) AS count FROM prompts
+         WHERE workspace_id = $1 AND round_date = $2
+         GROUP BY status, failure_reason
+         ORDER BY status, failure_reason",
+    )
+    .bind(workspace_id)
+    .bind(round_date)
+    .fetch_all(ex)
+    .await
 }
 
 /// The member's open prompt (sent and not yet answered or skipped), if any. There is at
@@ -66,7 +363,8 @@ pub async fn update_sent<'e>(
     now_ms: i64,
 ) -> sqlx::Result<bool> {
     let result = sqlx::query(
-        "UPDATE prompts SET status = 'sent', sent_at = $3, slack_message_ts = $2, updated_at = $3
+        "UPDATE prompts SET status = 'sent', sent_at = $3, slack_message_ts = $2, claimed_by = NULL, claimed_until = NULL,
+                            failure_reason = NULL, updated_at = $3
          WHERE id = $1 AND status = 'in_flight'",
     )
     .bind(prompt_id)

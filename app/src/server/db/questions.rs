@@ -92,32 +92,6 @@ pub async fn list_with_answer_counts<'e>(
     .await
 }
 
-/// The question to ask a member next, from the workspace's enabled regular packs: one they
-/// have never been asked, in pack and position order; when they have seen them all, the one
-/// asked least recently.
-pub async fn find_next_for_member<'e>(
-    ex: impl Executor<'e, Database = Any>,
-    workspace_id: &str,
-    member_id: &str,
-) -> sqlx::Result<Option<QuestionRow>> {
-    sqlx::query_as(
-        "SELECT q.* FROM questions q
-         JOIN packs k ON k.id = q.pack_id
-         LEFT JOIN (SELECT question_id, MAX(due_at) AS last_asked FROM prompts
-                    WHERE member_id = $2 GROUP BY question_id) asked ON asked.question_id = q.id
-         LEFT JOIN workspace_packs wp ON wp.pack_id = k.id AND wp.workspace_id = $1
-         WHERE (k.workspace_id = $1 OR k.workspace_id IS NULL) AND q.is_disabled = 0 AND k.kind = 'regular'
-           AND COALESCE(wp.is_enabled, 1) = 1
-         ORDER BY CASE WHEN asked.last_asked IS NULL THEN 0 ELSE 1 END, asked.last_asked,
-                  k.id, q.position, q.id
-         LIMIT 1",
-    )
-    .bind(workspace_id)
-    .bind(member_id)
-    .fetch_optional(ex)
-    .await
-}
-
 /// A question by id, in any pack the workspace can see.
 pub async fn find<'e>(
     ex: impl Executor<'e, Database = Any>,
@@ -224,6 +198,27 @@ pub async fn list_for_workspace_packs<'e>(
          ORDER BY q.pack_id, q.position, q.id",
     )
     .bind(workspace_id)
+    .fetch_all(ex)
+    .await
+}
+
+/// The questions a workspace asks from: enabled questions of its enabled packs of `kind`
+/// (`regular` or `first_week`), by pack and position.
+pub async fn list_askable<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    workspace_id: &str,
+    kind: &str,
+) -> sqlx::Result<Vec<QuestionRow>> {
+    sqlx::query_as(
+        "SELECT q.* FROM questions q
+         JOIN packs k ON k.id = q.pack_id
+         LEFT JOIN workspace_packs wp ON wp.pack_id = k.id AND wp.workspace_id = $1
+         WHERE (k.workspace_id = $1 OR k.workspace_id IS NULL) AND q.is_disabled = 0 AND k.kind = $2
+           AND COALESCE(wp.is_enabled, 1) = 1
+         ORDER BY k.id, q.position, q.id",
+    )
+    .bind(workspace_id)
+    .bind(kind)
     .fetch_all(ex)
     .await
 }

@@ -24,14 +24,21 @@ pub struct WorkspaceRow {
     pub installed_by_slack_user_id: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Whether guests are asked too (0/1).
+    pub include_guests: i64,
+    /// Slack asked us to slow down: nothing is sent to this workspace before this time.
+    pub sending_paused_until: Option<i64>,
+    /// Why Slack refused this workspace's token for good, if it did; cleared by a re-install.
+    pub delivery_stopped_reason: Option<String>,
 }
 
 pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, row: &WorkspaceRow) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO workspaces (id, slack_team_id, name, default_time_zone, status, uninstalled_at,
                                  bot_user_id, sharing_channel_id, share_mode, last_digest_at, questions_enabled,
-                                 bot_token_ciphertext, installed_by_slack_user_id, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+                                 bot_token_ciphertext, installed_by_slack_user_id, created_at, updated_at,
+                                 include_guests, sending_paused_until, delivery_stopped_reason)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
     )
     .bind(&row.id)
     .bind(&row.slack_team_id)
@@ -48,9 +55,16 @@ pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, row: &WorkspaceRo
     .bind(&row.installed_by_slack_user_id)
     .bind(row.created_at)
     .bind(row.updated_at)
+    .bind(row.include_guests)
+    .bind(row.sending_paused_until)
+    .bind(&row.delivery_stopped_reason)
     .execute(ex)
     .await?;
     Ok(())
+}
+
+pub async fn find<'e>(ex: impl Executor<'e, Database = Any>, id: &str) -> sqlx::Result<Option<WorkspaceRow>> {
+    sqlx::query_as("SELECT * FROM workspaces WHERE id = $1").bind(id).fetch_optional(ex).await
 }
 
 pub async fn find_by_slack_team_id<'e>(
@@ -95,7 +109,7 @@ pub async fn upsert_installation<'e>(ex: impl Executor<'e, Database = Any>, row:
          VALUES ($1, $2, $3, $4, 'active', NULL, $5, NULL, 0, $6, $7, $8, $8)
          ON CONFLICT (slack_team_id) DO UPDATE SET
              name = excluded.name, status = 'active', uninstalled_at = NULL, bot_user_id = excluded.bot_user_id,
-             bot_token_ciphertext = excluded.bot_token_ciphertext,
+             bot_token_ciphertext = excluded.bot_token_ciphertext, delivery_stopped_reason = NULL,
              installed_by_slack_user_id = excluded.installed_by_slack_user_id, updated_at = excluded.updated_at",
     )
     .bind(&row.id)
@@ -146,4 +160,68 @@ pub async fn update_last_digest_at<'e>(
     .execute(ex)
     .await?;
     Ok(result.rows_affected() == 1)
+}
+
+/// Workspaces whose members are asked on schedule: installed, questions on, and Slack has not
+/// refused their token.
+pub async fn list_asking<'e>(ex: impl Executor<'e, Database = Any>) -> sqlx::Result<Vec<WorkspaceRow>> {
+    sqlx::query_as(
+        "SELECT * FROM workspaces
+         WHERE status = 'active' AND questions_enabled = 1 AND delivery_stopped_reason IS NULL
+         ORDER BY id",
+    )
+    .fetch_all(ex)
+    .await
+}
+
+/// Turns asking on or off, and guests in or out.
+pub async fn update_asking<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    workspace_id: &str,
+    questions_enabled: bool,
+    include_guests: bool,
+    now_ms: i64,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE workspaces SET questions_enabled = $2, include_guests = $3, updated_at = $4 WHERE id = $1")
+        .bind(workspace_id)
+        .bind(i64::from(questions_enabled))
+        .bind(i64::from(include_guests))
+        .bind(now_ms)
+        .execute(ex)
+        .await?;
+    Ok(())
+}
+
+/// Holds every send to the workspace until `until` (Slack's `Retry-After`); an earlier
+/// hold never shortens a later one.
+pub async fn update_sending_paused_until<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    workspace_id: &str,
+    until: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE workspaces SET sending_paused_until = $2
+         WHERE id = $1 AND (sending_paused_until IS NULL OR sending_paused_until < $2)",
+    )
+    .bind(workspace_id)
+    .bind(until)
+    .execute(ex)
+    .await?;
+    Ok(())
+}
+
+/// Records that Slack refused the workspace's token for good; nothing is sent until a re-install.
+pub async fn update_delivery_stopped<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    workspace_id: &str,
+    reason: &str,
+    now_ms: i64,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE workspaces SET delivery_stopped_reason = $2, updated_at = $3 WHERE id = $1")
+        .bind(workspace_id)
+        .bind(reason)
+        .bind(now_ms)
+        .execute(ex)
+        .await?;
+    Ok(())
 }

@@ -40,8 +40,23 @@ pub async fn sync_from_slack(db: &Db, workspace_id: &str, profile: &SlackProfile
         paused_until: None,
         created_at: now_ms,
         updated_at: now_ms,
+        welcome_until: None,
+        introduced_at: None,
+        delivery_stopped_reason: None,
     };
     members::upsert_from_slack(db.pool(), &row).await?;
+    Ok(())
+}
+
+/// How long a new member gets the first-week pack (and a question every scheduled day).
+pub const FIRST_WEEK_MS: i64 = 7 * 24 * 60 * 60 * 1000;
+
+/// Welcomes a member who just joined the workspace (`team_join`): their first week starts
+/// now. A member who was already welcomed keeps their first week.
+pub async fn welcome(db: &Db, workspace_id: &str, slack_user_id: &str, now_ms: i64) -> Result<(), AppError> {
+    if let Some(member) = members::find_by_slack_user_id(db.pool(), workspace_id, slack_user_id).await? {
+        members::update_welcome_until(db.pool(), &member.id, now_ms + FIRST_WEEK_MS).await?;
+    }
     Ok(())
 }
 

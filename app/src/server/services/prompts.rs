@@ -1,28 +1,28 @@
-//! Asking a member a question on demand (`/rapport ask`, App Home). The scheduler that
-//! decides when to ask comes later; the prompt row and its states are the same.
+//! Asking a member on demand (`/rapport ask`, App Home, "Another question") and closing a
+//! question by skipping it. The prompt is created `pending` and due now; the dispatcher
+//! delivers it like a scheduled one.
 
+use super::picking;
 use crate::{
     error::AppError,
     server::{
-        db::{Db, members::MemberRow, prompts, questions},
+        db::{
+            Db,
+            members::MemberRow,
+            prompts::{self, PromptRow},
+            questions,
+        },
         new_id,
     },
 };
 
-/// A prompt ready to be delivered to Slack.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PromptToSend {
-    pub prompt_id: String,
-    pub question: String,
-}
-
 /// What asking now led to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ask {
-    /// A new prompt, marked in flight: deliver it, then [`record_sent`] or [`record_failed`].
-    New(PromptToSend),
-    /// The member already has an open question; a member never has two.
-    AlreadyOpen(PromptToSend),
+    /// A new question is on its way (the dispatcher delivers it).
+    New { prompt_id: String },
+    /// The member already has this question open; a member never has two.
+    AlreadyOpen { question: String },
     /// The workspace has no question to ask.
     NoQuestions,
 }
@@ -34,22 +34,11 @@ pub async fn ask_now(db: &Db, member: &MemberRow, now_ms: i64) -> Result<Ask, Ap
         drop(tx);
         return already_open(db, member).await;
     }
-    let Some(question) = questions::find_next_for_member(&mut *tx, &member.workspace_id, &member.id).await? else {
+    let first_week = member.welcome_until.is_some_and(|until| until > now_ms);
+    let Some(question) = picking::next_question(&mut *tx, &member.workspace_id, &member.id, first_week).await? else {
         return Ok(Ask::NoQuestions);
     };
-    let prompt = prompts::PromptRow {
-        id: new_id(),
-        workspace_id: member.workspace_id.clone(),
-        member_id: member.id.clone(),
-        question_id: question.id,
-        due_at: now_ms,
-        sent_at: None,
-        slack_message_ts: None,
-        // In flight before the Slack call, so a crash in between is never a blind resend.
-        status: "in_flight".to_owned(),
-        created_at: now_ms,
-        updated_at: now_ms,
-    };
+    let prompt = on_demand(member, question.id, now_ms);
     match prompts::insert(&mut *tx, &prompt).await {
         Ok(()) => {}
         // Another request opened a question first (the unique index on open prompts).
@@ -60,7 +49,51 @@ pub async fn ask_now(db: &Db, member: &MemberRow, now_ms: i64) -> Result<Ask, Ap
         Err(error) => return Err(error.into()),
     }
     tx.commit().await?;
-    Ok(Ask::New(PromptToSend { prompt_id: prompt.id, question: question.text }))
+    Ok(Ask::New { prompt_id: prompt.id })
+}
+
+/// "Another question": skips the member's open prompt `prompt_id` and asks a new one, in one
+/// transaction (the skipped one counts as asked, so the new one is different).
+pub async fn replace(db: &Db, member: &MemberRow, prompt_id: &str, now_ms: i64) -> Result<Ask, AppError> {
+    let mut tx = db.pool().begin().await?;
+    let open = prompts::find_open_for_member(&mut *tx, &member.id).await?;
+    if let Some(open) = open.filter(|p| p.id == prompt_id && p.status == "sent") {
+        prompts::update_status(&mut *tx, &open.id, "sent", "skipped", now_ms).await?;
+    } else {
+        drop(tx);
+        return ask_now(db, member, now_ms).await;
+    }
+    let first_week = member.welcome_until.is_some_and(|until| until > now_ms);
+    let Some(question) = picking::next_question(&mut *tx, &member.workspace_id, &member.id, first_week).await? else {
+        tx.commit().await?;
+        return Ok(Ask::NoQuestions);
+    };
+    let prompt = on_demand(member, question.id, now_ms);
+    prompts::insert(&mut *tx, &prompt).await?;
+    tx.commit().await?;
+    Ok(Ask::New { prompt_id: prompt.id })
+}
+
+fn on_demand(member: &MemberRow, question_id: String, now_ms: i64) -> PromptRow {
+    PromptRow {
+        id: new_id(),
+        workspace_id: member.workspace_id.clone(),
+        member_id: member.id.clone(),
+        question_id,
+        due_at: now_ms,
+        sent_at: None,
+        slack_message_ts: None,
+        status: "pending".to_owned(),
+        created_at: now_ms,
+        updated_at: now_ms,
+        round_date: None,
+        attempts: 0,
+        next_attempt_at: now_ms,
+        claimed_by: None,
+        claimed_until: None,
+        send_started_at: None,
+        failure_reason: None,
+    }
 }
 
 async fn already_open(db: &Db, member: &MemberRow) -> Result<Ask, AppError> {
@@ -68,21 +101,7 @@ async fn already_open(db: &Db, member: &MemberRow) -> Result<Ask, AppError> {
         return Err(AppError::Conflict("the open question closed meanwhile; please ask again".into()));
     };
     let question = questions::find(db.pool(), &member.workspace_id, &open.question_id).await?;
-    Ok(Ask::AlreadyOpen(PromptToSend { prompt_id: open.id, question: question.map(|q| q.text).unwrap_or_default() }))
-}
-
-/// Records that Slack accepted the prompt's message.
-pub async fn record_sent(db: &Db, prompt_id: &str, slack_message_ts: &str, now_ms: i64) -> Result<(), AppError> {
-    if !prompts::update_sent(db.pool(), prompt_id, slack_message_ts, now_ms).await? {
-        tracing::warn!(prompt.id = %prompt_id, "a question was delivered after it was closed");
-    }
-    Ok(())
-}
-
-/// Records that Slack refused the prompt's message, so it is not open any more.
-pub async fn record_failed(db: &Db, prompt_id: &str, now_ms: i64) -> Result<(), AppError> {
-    prompts::update_status(db.pool(), prompt_id, "in_flight", "failed", now_ms).await?;
-    Ok(())
+    Ok(Ask::AlreadyOpen { question: question.map(|q| q.text).unwrap_or_default() })
 }
 
 /// Skips the member's open prompt `prompt_id`. Returns `false` if it is not their open one.

@@ -1,0 +1,282 @@
+//! Rounds: at each member's slot, one new question (a prompt row, which is also the
+//! delivery job), and what operators see of them. Planning is idempotent: a member gets at
+//! most one prompt per round however often, and on however many instances, it runs.
+
+use std::collections::BTreeMap;
+
+use chrono_tz::Tz;
+
+use super::{
+    picking,
+    schedule::{self, CATCH_UP_MS, Schedule},
+};
+use crate::{
+    error::AppError,
+    features::schedule::types::{RoundCounts, RoundOverview},
+    server::{
+        db::{
+            Db,
+            members::{self, AskableRow},
+            prompts::{self, PromptRow},
+            workspaces::{self, WorkspaceRow},
+        },
+        new_id,
+    },
+};
+
+/// A member asked (on demand or at an earlier slot) this recently keeps that question
+/// rather than getting a second one at the next slot.
+pub const RECENTLY_ASKED_MS: i64 = 12 * 60 * 60 * 1000;
+
+/// What one planning pass did for one workspace.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Planned {
+    pub workspace_id: String,
+    /// New prompts, due now or at their slot.
+    pub prompts: usize,
+    /// Open questions closed as unanswered because the member's next round came.
+    pub expired: usize,
+}
+
+/// Plans every asking workspace's due rounds at `now_ms`. Returns the workspaces where
+/// something was planned.
+pub async fn plan_due(db: &Db, now_ms: i64) -> Result<Vec<Planned>, AppError> {
+    let mut planned = Vec::new();
+    for workspace in workspaces::list_asking(db.pool()).await? {
+        let schedule = schedule::load(db, &workspace.id).await?;
+        let result = plan_workspace(db, &workspace, &schedule, now_ms).await?;
+        if result.prompts > 0 || result.expired > 0 {
+            planned.push(result);
+        }
+    }
+    Ok(planned)
+}
+
+async fn plan_workspace(
+    db: &Db,
+    workspace: &WorkspaceRow,
+    schedule: &Schedule,
+    now_ms: i64,
+) -> Result<Planned, AppError> {
+    let mut planned = Planned { workspace_id: workspace.id.clone(), ..Planned::default() };
+    let askable = members::list_askable(db.pool(), &workspace.id, workspace.include_guests == 1, now_ms).await?;
+    for row in askable {
+        let zone = schedule::member_zone(row.member.time_zone.as_deref(), &workspace.default_time_zone);
+        let Some(decision) = decide(&row, schedule, zone, now_ms) else { continue };
+        let (created, expired) = ask_in_round(db, &row, &decision, now_ms).await?;
+        planned.prompts += usize::from(created);
+        planned.expired += usize::from(expired);
+    }
+    Ok(planned)
+}
+
+/// A member's due round.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Decision {
+    round_date: String,
+    due_at: i64,
+    first_week: bool,
+    /// Their unanswered question from before, closed when this one is planned.
+    replaces: Option<String>,
+}
+
+/// Whether `row`'s member is due a question now, by the rules of the schedule: their latest
+/// slot has come, it is not too long ago, they were not planned into it yet, and they have
+/// no question still on its way or asked only recently.
+fn decide(row: &AskableRow, schedule: &Schedule, zone: Tz, now_ms: i64) -> Option<Decision> {
+    let first_week = row.member.welcome_until.is_some_and(|until| until > now_ms);
+    let schedule = if first_week { schedule.daily() } else { *schedule };
+    let slot = schedule.latest_slot(zone, now_ms)?;
+    let round_date = slot.round_date();
+    if now_ms - slot.at_ms > CATCH_UP_MS || row.last_round_date.as_ref().is_some_and(|last| *last >= round_date) {
+        return None;
+    }
+    let replaces = match (&row.open_prompt_id, row.open_prompt_status.as_deref(), row.open_prompt_created_at) {
+        (None, _, _) => None,
+        (Some(open), Some("sent"), Some(created)) if now_ms - created >= RECENTLY_ASKED_MS => Some(open.clone()),
+        _ => return None,
+    };
+    Some(Decision { round_date, due_at: slot.at_ms, first_week, replaces })
+}
+
+/// Plans the member's question for the round, closing their old unanswered one, in one
+/// transaction. Returns (planned, closed an old one).
+async fn ask_in_round(db: &Db, row: &AskableRow, decision: &Decision, now_ms: i64) -> Result<(bool, bool), AppError> {
+    let member = &row.member;
+    let mut tx = db.pool().begin().await?;
+    let expired = match &decision.replaces {
+        Some(old) => prompts::update_status(&mut *tx, old, "sent", "expired", now_ms).await?,
+        None => false,
+    };
+    let Some(question) =
+        picking::next_question(&mut *tx, &member.workspace_id, &member.id, decision.first_week).await?
+    else {
+        return Ok((false, false));
+    };
+    let prompt = PromptRow {
+        id: new_id(),
+        workspace_id: member.workspace_id.clone(),
+        member_id: member.id.clone(),
+        question_id: question.id,
+        due_at: decision.due_at,
+        sent_at: None,
+        slack_message_ts: None,
+        status: "pending".to_owned(),
+        created_at: now_ms,
+        updated_at: now_ms,
+        round_date: Some(decision.round_date.clone()),
+        attempts: 0,
+        next_attempt_at: decision.due_at,
+        claimed_by: None,
+        claimed_until: None,
+        send_started_at: None,
+        failure_reason: None,
+    };
+    // Another planner may have planned this round a moment ago: then this one adds nothing.
+    if !prompts::insert_if_new(&mut *tx, &prompt).await? {
+        return Ok((false, false));
+    }
+    tx.commit().await?;
+    Ok((true, expired))
+}
+
+/// Per workspace: when the next member is due, and how the last round went.
+pub async fn overview(db: &Db, workspace_id: &str, now_ms: i64) -> Result<RoundOverview, AppError> {
+    let workspace = workspaces::find(db.pool(), workspace_id).await?.ok_or(AppError::NotFound)?;
+    let next_round_at = next_round_at(db, &workspace, now_ms).await?;
+    let Some(round_date) = prompts::find_last_round_date(db.pool(), workspace_id, now_ms).await? else {
+        return Ok(RoundOverview { next_round_at, last_round: None });
+    };
+    let mut counts = RoundCounts { round_date: round_date.clone(), ..RoundCounts::default() };
+    let mut failed: BTreeMap<String, i64> = BTreeMap::new();
+    for row in prompts::count_round_by_status(db.pool(), workspace_id, &round_date).await? {
+        counts.due += row.count;
+        match row.status.as_str() {
+            "pending" | "in_flight" => counts.waiting += row.count,
+            "sent" => counts.sent += row.count,
+            "answered" => counts.answered += row.count,
+            "skipped" => counts.skipped += row.count,
+            "expired" => counts.expired += row.count,
+            _ => *failed.entry(row.failure_reason.unwrap_or_else(|| "unknown".to_owned())).or_default() += row.count,
+        }
+    }
+    counts.failed = failed.into_iter().collect();
+    counts.failed.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    Ok(RoundOverview { next_round_at, last_round: Some(counts) })
+}
+
+/// The earliest next slot among the members who would be asked, if asking is on.
+async fn next_round_at(db: &Db, workspace: &WorkspaceRow, now_ms: i64) -> Result<Option<i64>, AppError> {
+    let asking = workspace.status == "active"
+        && workspace.questions_enabled == 1
+        && workspace.delivery_stopped_reason.is_none();
+    if !asking {
+        return Ok(None);
+    }
+    let schedule = schedule::load(db, &workspace.id).await?;
+    let askable = members::list_askable(db.pool(), &workspace.id, workspace.include_guests == 1, now_ms).await?;
+    let mut zones: Vec<Tz> = Vec::new();
+    for row in &askable {
+        let zone = schedule::member_zone(row.member.time_zone.as_deref(), &workspace.default_time_zone);
+        if !zones.contains(&zone) {
+            zones.push(zone);
+        }
+    }
+    Ok(zones.into_iter().filter_map(|zone| schedule.next_slot(zone, now_ms)).map(|slot| slot.at_ms).min())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        features::schedule::types::{Cadence, LocalTime, Weekdays},
+        server::db::members::MemberRow,
+    };
+
+    const HOUR_MS: i64 = 60 * 60 * 1000;
+
+    fn member() -> MemberRow {
+        MemberRow {
+            id: "m1".into(),
+            workspace_id: "w1".into(),
+            slack_user_id: "U1".into(),
+            name: "Ana".into(),
+            title: String::new(),
+            avatar_url: String::new(),
+            time_zone: Some("UTC".into()),
+            is_bot: 0,
+            is_deleted: 0,
+            is_guest: 0,
+            is_opted_out: 0,
+            is_admin: 0,
+            dm_channel_id: None,
+            paused_until: None,
+            created_at: 0,
+            updated_at: 0,
+            welcome_until: None,
+            introduced_at: None,
+            delivery_stopped_reason: None,
+        }
+    }
+
+    fn row() -> AskableRow {
+        AskableRow {
+            member: member(),
+            last_round_date: None,
+            open_prompt_id: None,
+            open_prompt_status: None,
+            open_prompt_created_at: None,
+        }
+    }
+
+    fn every_day_at_ten() -> Schedule {
+        Schedule { weekdays: Weekdays::from_bits(0b111_1111).unwrap_or(Weekdays::WORKDAYS), local_time: LocalTime::TEN_AM, cadence: Cadence::Daily }
+    }
+
+    fn at(rfc3339: &str) -> i64 {
+        chrono::DateTime::parse_from_rfc3339(rfc3339).map(|t| t.timestamp_millis()).unwrap_or_default()
+    }
+
+    #[test]
+    fn a_member_is_due_once_per_round_and_not_after_the_catch_up_window() {
+        let schedule = every_day_at_ten();
+        // A minute early, the latest slot is yesterday's, long gone.
+        assert_eq!(decide(&row(), &schedule, Tz::UTC, at("2026-11-30T09:59:00Z")), None);
+        let due = decide(&row(), &schedule, Tz::UTC, at("2026-11-30T10:00:00Z"));
+        assert_eq!(due.as_ref().map(|d| (d.round_date.as_str(), d.due_at)), Some(("2026-11-30", at("2026-11-30T10:00:00Z"))));
+        let mut planned = row();
+        planned.last_round_date = Some("2026-11-30".into());
+        assert_eq!(decide(&planned, &schedule, Tz::UTC, at("2026-11-30T10:05:00Z")), None);
+        // Back after a long outage: the missed slot is not made up at night.
+        assert_eq!(decide(&row(), &schedule, Tz::UTC, at("2026-11-30T14:01:00Z")), None);
+    }
+
+    #[test]
+    fn an_open_question_blocks_a_new_one_unless_it_went_unanswered_for_long() {
+        let schedule = every_day_at_ten();
+        let now = at("2026-11-30T10:00:00Z");
+        let mut waiting = row();
+        waiting.open_prompt_id = Some("p0".into());
+        waiting.open_prompt_status = Some("pending".into());
+        waiting.open_prompt_created_at = Some(now - 24 * HOUR_MS);
+        assert_eq!(decide(&waiting, &schedule, Tz::UTC, now), None);
+        let mut recent = waiting.clone();
+        recent.open_prompt_status = Some("sent".into());
+        recent.open_prompt_created_at = Some(now - HOUR_MS);
+        assert_eq!(decide(&recent, &schedule, Tz::UTC, now), None);
+        let mut stale = recent.clone();
+        stale.open_prompt_created_at = Some(now - 24 * HOUR_MS);
+        assert_eq!(decide(&stale, &schedule, Tz::UTC, now).and_then(|d| d.replaces), Some("p0".into()));
+    }
+
+    #[test]
+    fn a_new_member_is_asked_every_selected_day_in_their_first_week() {
+        let weekly = Schedule { cadence: Cadence::Weekly, ..every_day_at_ten() };
+        let tuesday = at("2026-12-01T10:00:00Z");
+        assert_eq!(decide(&row(), &weekly, Tz::UTC, tuesday), None, "weekly rounds are on Mondays");
+        let mut newcomer = row();
+        newcomer.member.welcome_until = Some(tuesday + 6 * 24 * HOUR_MS);
+        let decision = decide(&newcomer, &weekly, Tz::UTC, tuesday);
+        assert_eq!(decision.map(|d| (d.round_date, d.first_week)), Some(("2026-12-01".into(), true)));
+    }
+}

@@ -1,0 +1,297 @@
+//! A workspace's schedule: reading and saving it, and turning it into slot times in each
+//! member's own time zone, right across daylight-saving changes.
+
+use chrono::{Datelike as _, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone as _, Utc};
+use chrono_tz::Tz;
+
+use crate::{
+    error::AppError,
+    features::schedule::types::{Cadence, LocalTime, ScheduleView, Weekdays},
+    server::{
+        db::{Db, schedules, workspaces},
+        state::ctx::Viewer,
+    },
+};
+
+/// How far back a missed slot is still worth asking: a question at 14:00 after a 10:00 slot
+/// missed by downtime is fine; one at midnight is not, so that round is left out.
+pub const CATCH_UP_MS: i64 = 4 * 60 * 60 * 1000;
+
+/// When rounds happen. A workspace without a saved schedule has [`Schedule::default`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Schedule {
+    pub weekdays: Weekdays,
+    pub local_time: LocalTime,
+    pub cadence: Cadence,
+}
+
+impl Default for Schedule {
+    /// Tuesdays and Thursdays at 10:00.
+    fn default() -> Schedule {
+        Schedule {
+            weekdays: Weekdays::from_bits(0b000_1010).unwrap_or(Weekdays::WORKDAYS),
+            local_time: LocalTime::TEN_AM,
+            cadence: Cadence::TwiceWeekly,
+        }
+    }
+}
+
+/// A slot: the member's local date of the round, and the instant it falls on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Slot {
+    pub date: NaiveDate,
+    pub at_ms: i64,
+}
+
+impl Slot {
+    /// The round's key, `YYYY-MM-DD`.
+    pub fn round_date(&self) -> String {
+        self.date.format("%Y-%m-%d").to_string()
+    }
+}
+
+/// Every-other-week rounds count weeks from this Monday.
+const BIWEEKLY_EPOCH: NaiveDate = NaiveDate::from_ymd_opt(1970, 1, 5).expect("a valid date");
+
+/// How many days to look back or ahead for a slot: two weeks cover every cadence.
+const SEARCH_DAYS: i64 = 15;
+
+impl Schedule {
+    /// The same days and time, every selected day (a new member's first week).
+    pub fn daily(self) -> Schedule {
+        Schedule { cadence: Cadence::Daily, ..self }
+    }
+
+    /// Whether `date` has a round.
+    pub fn is_round_day(&self, date: NaiveDate) -> bool {
+        let weekday = date.weekday().num_days_from_monday();
+        if !self.weekdays.contains(weekday) {
+            return false;
+        }
+        let mut selected = self.weekdays.indexes();
+        let first = selected.next().unwrap_or(0);
+        match self.cadence {
+            Cadence::Daily => true,
+            Cadence::Weekly => weekday == first,
+            Cadence::Biweekly => weekday == first && (date - BIWEEKLY_EPOCH).num_days().div_euclid(7) % 2 == 0,
+            Cadence::TwiceWeekly => {
+                let rest: Vec<u32> = selected.collect();
+                let second = rest.iter().copied().find(|day| day - first >= 3).or(rest.last().copied());
+                weekday == first || Some(weekday) == second
+            }
+        }
+    }
+
+    /// The instant of the round on local `date` in `zone`. A local time that does not exist
+    /// that day (clocks jump forward over it) moves to the first valid minute after; one
+    /// that occurs twice (clocks go back) is the first occurrence.
+    pub fn slot_on(&self, date: NaiveDate, zone: Tz) -> Slot {
+        let time = NaiveTime::from_hms_opt(self.local_time.hour(), self.local_time.minute(), 0)
+            .unwrap_or(NaiveTime::MIN);
+        let mut local = NaiveDateTime::new(date, time);
+        // A gap is at most a few hours; the bound only guards against a broken zone table.
+        for _ in 0..(24 * 60) {
+            if let Some(instant) = zone.from_local_datetime(&local).earliest() {
+                return Slot { date, at_ms: instant.timestamp_millis() };
+            }
+            local += Duration::minutes(1);
+        }
+        Slot { date, at_ms: Utc.from_utc_datetime(&NaiveDateTime::new(date, time)).timestamp_millis() }
+    }
+
+    /// The latest slot at or before `now_ms`, if there was one in the last two weeks.
+    pub fn latest_slot(&self, zone: Tz, now_ms: i64) -> Option<Slot> {
+        let today = local_date(zone, now_ms)?;
+        (0..SEARCH_DAYS)
+            .map(|back| today - Duration::days(back))
+            .filter(|date| self.is_round_day(*date))
+            .map(|date| self.slot_on(date, zone))
+            .find(|slot| slot.at_ms <= now_ms)
+    }
+
+    /// The first slot after `now_ms`, if there is one in the next two weeks.
+    pub fn next_slot(&self, zone: Tz, now_ms: i64) -> Option<Slot> {
+        let today = local_date(zone, now_ms)?;
+        (0..SEARCH_DAYS)
+            .map(|ahead| today + Duration::days(ahead))
+            .filter(|date| self.is_round_day(*date))
+            .map(|date| self.slot_on(date, zone))
+            .find(|slot| slot.at_ms > now_ms)
+    }
+}
+
+/// The calendar date in `zone` at `now_ms`.
+fn local_date(zone: Tz, now_ms: i64) -> Option<NaiveDate> {
+    Some(Utc.timestamp_millis_opt(now_ms).single()?.with_timezone(&zone).date_naive())
+}
+
+/// The member's time zone: their own from Slack, else the workspace's, else UTC.
+pub fn member_zone(member_zone: Option<&str>, workspace_zone: &str) -> Tz {
+    member_zone.and_then(|name| name.parse().ok()).or_else(|| workspace_zone.parse().ok()).unwrap_or(Tz::UTC)
+}
+
+/// The workspace's schedule (the defaults when none was saved).
+pub async fn load(db: &Db, workspace_id: &str) -> Result<Schedule, AppError> {
+    let Some(row) = schedules::find(db.pool(), workspace_id).await? else {
+        return Ok(Schedule::default());
+    };
+    let weekdays = u8::try_from(row.weekdays).ok().and_then(Weekdays::from_bits);
+    let local_time = u16::try_from(row.local_minute).ok().and_then(LocalTime::from_minutes);
+    match (weekdays, local_time, Cadence::parse(&row.cadence)) {
+        (Some(weekdays), Some(local_time), Ok(cadence)) => Ok(Schedule { weekdays, local_time, cadence }),
+        _ => Err(AppError::internal(anyhow::anyhow!("workspace {workspace_id} has an unreadable schedule row"))),
+    }
+}
+
+/// The viewer's workspace's schedule, as admins see it.
+pub async fn view(viewer: &Viewer) -> Result<ScheduleView, AppError> {
+    let workspace = workspaces::find(viewer.db.pool(), &viewer.workspace_id).await?.ok_or(AppError::NotFound)?;
+    let schedule = load(&viewer.db, &viewer.workspace_id).await?;
+    Ok(ScheduleView {
+        enabled: workspace.questions_enabled == 1,
+        weekdays: schedule.weekdays.names(),
+        local_time: schedule.local_time.to_string(),
+        cadence: schedule.cadence,
+        include_guests: workspace.include_guests == 1,
+    })
+}
+
+/// Saves a schedule and whether asking is on, in one transaction.
+pub async fn save(
+    viewer: &Viewer,
+    schedule: &Schedule,
+    enabled: bool,
+    include_guests: bool,
+    now_ms: i64,
+) -> Result<(), AppError> {
+    let mut tx = viewer.db.pool().begin().await?;
+    let row = schedules::ScheduleRow {
+        workspace_id: viewer.workspace_id.clone(),
+        weekdays: i64::from(schedule.weekdays.bits()),
+        local_minute: i64::from(schedule.local_time.minutes()),
+        cadence: schedule.cadence.as_str().to_owned(),
+        updated_at: now_ms,
+    };
+    schedules::upsert(&mut *tx, &row).await?;
+    workspaces::update_asking(&mut *tx, &viewer.workspace_id, enabled, include_guests, now_ms).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINUTE_MS: i64 = 60_000;
+
+    fn schedule(days: &[&str], time: &str, cadence: Cadence) -> Schedule {
+        let names: Vec<String> = days.iter().map(|d| (*d).to_owned()).collect();
+        Schedule {
+            weekdays: Weekdays::parse(&names).unwrap_or(Weekdays::WORKDAYS),
+            local_time: LocalTime::parse(time).unwrap_or(LocalTime::MIDNIGHT),
+            cadence,
+        }
+    }
+
+    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap_or(NaiveDate::MIN)
+    }
+
+    /// The slot as an RFC 3339 time in `zone`, to compare with what a person reads.
+    fn local(slot: Slot, zone: Tz) -> String {
+        Utc.timestamp_millis_opt(slot.at_ms).single().map(|t| t.with_timezone(&zone).to_rfc3339()).unwrap_or_default()
+    }
+
+    fn utc(rfc3339: &str) -> i64 {
+        chrono::DateTime::parse_from_rfc3339(rfc3339).map(|t| t.timestamp_millis()).unwrap_or_default()
+    }
+
+    #[test]
+    fn ten_oclock_stays_ten_oclock_across_new_yorks_changes() {
+        let ny: Tz = "America/New_York".parse().unwrap_or(Tz::UTC);
+        let daily = schedule(&["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "10:00", Cadence::Daily);
+        // Spring forward on Sunday 2026-03-08, fall back on Sunday 2026-11-01.
+        assert_eq!(local(daily.slot_on(date(2026, 3, 7), ny), ny), "2026-03-07T10:00:00-05:00");
+        assert_eq!(local(daily.slot_on(date(2026, 3, 8), ny), ny), "2026-03-08T10:00:00-04:00");
+        assert_eq!(local(daily.slot_on(date(2026, 10, 31), ny), ny), "2026-10-31T10:00:00-04:00");
+        assert_eq!(local(daily.slot_on(date(2026, 11, 1), ny), ny), "2026-11-01T10:00:00-05:00");
+        // 24 hours apart in local time means 23 and 25 hours apart in real time.
+        let spring = daily.slot_on(date(2026, 3, 8), ny).at_ms - daily.slot_on(date(2026, 3, 7), ny).at_ms;
+        assert_eq!(spring, 23 * 60 * MINUTE_MS);
+        let fall = daily.slot_on(date(2026, 11, 1), ny).at_ms - daily.slot_on(date(2026, 10, 31), ny).at_ms;
+        assert_eq!(fall, 25 * 60 * MINUTE_MS);
+    }
+
+    #[test]
+    fn a_time_skipped_by_berlins_spring_change_moves_to_the_first_valid_minute() {
+        let berlin: Tz = "Europe/Berlin".parse().unwrap_or(Tz::UTC);
+        // On 2026-03-29 clocks jump from 02:00 to 03:00.
+        let slot = schedule(&["sun"], "02:30", Cadence::Daily).slot_on(date(2026, 3, 29), berlin);
+        assert_eq!(local(slot, berlin), "2026-03-29T03:00:00+02:00");
+        let just_before = schedule(&["sun"], "01:59", Cadence::Daily).slot_on(date(2026, 3, 29), berlin);
+        assert_eq!(local(just_before, berlin), "2026-03-29T01:59:00+01:00");
+    }
+
+    #[test]
+    fn a_time_that_berlin_lives_twice_in_autumn_is_one_slot_the_first_time() {
+        let berlin: Tz = "Europe/Berlin".parse().unwrap_or(Tz::UTC);
+        // On 2026-10-25 clocks go back from 03:00 to 02:00: 02:30 happens twice.
+        let daily = schedule(&["sun"], "02:30", Cadence::Daily);
+        let slot = daily.slot_on(date(2026, 10, 25), berlin);
+        assert_eq!(local(slot, berlin), "2026-10-25T02:30:00+02:00");
+        // During the second 02:30 the latest slot is still that one round, not a new one.
+        let second_time = utc("2026-10-25T02:30:00+01:00");
+        assert_eq!(daily.latest_slot(berlin, second_time), Some(slot));
+    }
+
+    #[test]
+    fn kolkatas_half_hour_offset_and_aucklands_day_ahead_are_respected() {
+        let kolkata: Tz = "Asia/Kolkata".parse().unwrap_or(Tz::UTC);
+        let auckland: Tz = "Pacific/Auckland".parse().unwrap_or(Tz::UTC);
+        let weekdays = schedule(&["mon", "tue", "wed", "thu", "fri"], "10:00", Cadence::Daily);
+        let slot = weekdays.slot_on(date(2026, 11, 30), kolkata);
+        assert_eq!(slot.at_ms, utc("2026-11-30T04:30:00Z"));
+        // Monday 10:00 in Auckland (+13:00 in summer) is Sunday 21:00 UTC: the round is
+        // Monday's there, though it is still Sunday in London.
+        let sunday_evening_utc = utc("2026-11-29T21:30:00Z");
+        let slot = weekdays.latest_slot(auckland, sunday_evening_utc);
+        assert_eq!(slot.map(|s| s.round_date()), Some("2026-11-30".to_owned()));
+        assert_eq!(slot.map(|s| s.at_ms), Some(utc("2026-11-29T21:00:00Z")));
+        // An hour earlier, Auckland's latest slot was Friday's.
+        let before = weekdays.latest_slot(auckland, utc("2026-11-29T20:00:00Z"));
+        assert_eq!(before.map(|s| s.round_date()), Some("2026-11-27".to_owned()));
+    }
+
+    #[test]
+    fn cadences_pick_their_days_from_the_selected_ones() {
+        let utc_zone = Tz::UTC;
+        let rounds = |s: Schedule| -> Vec<String> {
+            (0..21)
+                .map(|d| date(2026, 11, 30) + Duration::days(d))
+                .filter(|d| s.is_round_day(*d))
+                .map(|d| d.format("%a %d").to_string())
+                .collect()
+        };
+        let workdays = ["mon", "tue", "wed", "thu", "fri"];
+        assert_eq!(rounds(schedule(&workdays, "10:00", Cadence::Weekly)), ["Mon 30", "Mon 07", "Mon 14"]);
+        assert_eq!(
+            rounds(schedule(&workdays, "10:00", Cadence::TwiceWeekly)),
+            ["Mon 30", "Thu 03", "Mon 07", "Thu 10", "Mon 14", "Thu 17"]
+        );
+        assert_eq!(rounds(schedule(&["tue", "wed"], "10:00", Cadence::TwiceWeekly)).len(), 6);
+        // Weeks are counted from Monday 1970-01-05; the week of 2026-12-07 is an even one.
+        assert_eq!(rounds(schedule(&["wed"], "10:00", Cadence::Biweekly)), ["Wed 09"]);
+        assert_eq!(rounds(schedule(&["sat", "sun"], "10:00", Cadence::Daily)).len(), 6);
+        // The next slot after a Friday round skips the weekend.
+        let friday_noon = utc("2026-12-04T12:00:00Z");
+        let next = schedule(&workdays, "10:00", Cadence::Daily).next_slot(utc_zone, friday_noon);
+        assert_eq!(next.map(|s| s.round_date()), Some("2026-12-07".to_owned()));
+    }
+
+    #[test]
+    fn an_unknown_time_zone_falls_back_to_the_workspace_then_utc() {
+        assert_eq!(member_zone(Some("Europe/Berlin"), "UTC"), chrono_tz::Europe::Berlin);
+        assert_eq!(member_zone(Some("Mars/Olympus"), "Asia/Kolkata"), chrono_tz::Asia::Kolkata);
+        assert_eq!(member_zone(None, "Nowhere"), Tz::UTC);
+    }
+}
