@@ -168,7 +168,10 @@ impl Config {
         };
         if time_scale != 1.0 && !matches!(slack, SlackConfig::Emulator { .. }) {
             // Real Slack's rate limits and real people's mornings run on real time.
-            return Err(invalid("RAPPORT_TIME_SCALE", "only works with the Slack emulator (no Slack configured)".into()));
+            return Err(invalid(
+                "RAPPORT_TIME_SCALE",
+                "only works with the Slack emulator (no Slack configured)".into(),
+            ));
         }
 
         Ok(Config {

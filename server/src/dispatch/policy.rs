@@ -39,10 +39,15 @@ pub fn judge(error: &SlackCallError, attempts: i64, prompt_id: &str) -> Verdict 
             "user_not_found" | "channel_not_found" | "user_disabled" | "cannot_dm_bot" | "is_archived" => {
                 Verdict::StopMember { reason: code.clone() }
             }
-            "not_authed" | "invalid_auth" | "token_revoked" | "account_inactive" | "token_expired"
-            | "team_access_not_granted" | "missing_scope" | "no_permission" | "ekm_access_denied" => {
-                Verdict::StopWorkspace { reason: code.clone() }
-            }
+            "not_authed"
+            | "invalid_auth"
+            | "token_revoked"
+            | "account_inactive"
+            | "token_expired"
+            | "team_access_not_granted"
+            | "missing_scope"
+            | "no_permission"
+            | "ekm_access_denied" => Verdict::StopWorkspace { reason: code.clone() },
             // Slack's own trouble, reported in a 200: as good as a 5xx.
             "internal_error" | "fatal_error" | "service_unavailable" | "request_timeout" => {
                 transient(code, attempts, prompt_id)
@@ -104,7 +109,9 @@ mod tests {
             assert!(wait_ms > previous || base == LONGEST_RETRY_MS, "waits grow");
             previous = wait_ms;
         }
-        assert!(matches!(judge(&error, MAX_ATTEMPTS - 1, "p"), Verdict::Fail { reason } if reason.contains("HTTP 503")));
+        assert!(
+            matches!(judge(&error, MAX_ATTEMPTS - 1, "p"), Verdict::Fail { reason } if reason.contains("HTTP 503"))
+        );
         let spread: std::collections::HashSet<i64> = (0..20).map(|n| backoff_ms(1, &format!("prompt-{n}"))).collect();
         assert!(spread.len() > 10, "prompts failing together come back at different times");
     }

@@ -179,6 +179,16 @@ impl Emulator {
         self.world().faults.insert(method.to_owned(), (fault, calls));
     }
 
+    /// Adds someone to the emulated workspace, as when they join it; returns their user
+    /// object as Slack's `team_join` event carries it.
+    pub fn join_user(&self, user: EmulatedUser) -> Value {
+        let mut world = self.world();
+        let json = web_api::user_json(&world.team_id, &user);
+        world.users.push(user);
+        world.version += 1;
+        json
+    }
+
     /// Deactivates a member, as an admin does in Slack: listed as deleted, and messages to
     /// their DM are refused with `is_archived`.
     pub fn deactivate_user(&self, user_id: &str) {

@@ -283,7 +283,7 @@ fn open_view(world: &mut World, params: &Map<String, Value>) -> Result<Value, &'
     Ok(json!({ "view": stateful }))
 }
 
-fn user_json(team_id: &str, user: &EmulatedUser) -> Value {
+pub(super) fn user_json(team_id: &str, user: &EmulatedUser) -> Value {
     json!({
         "id": user.id,
         "team_id": team_id,

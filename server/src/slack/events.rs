@@ -127,7 +127,9 @@ pub async fn process(slack: &SlackState, row: slack_events::SlackEventRow) {
         }
     }
     let outcome = match handle(slack, &row).await {
-        Ok(()) => slack_events::update_processed(slack.db.pool(), &row.event_id, slack.clock.now_ms()).await.map(|_| ()),
+        Ok(()) => {
+            slack_events::update_processed(slack.db.pool(), &row.event_id, slack.clock.now_ms()).await.map(|_| ())
+        }
         Err(error) => {
             tracing::error!(
                 error = format!("{error:#}"),
@@ -225,7 +227,8 @@ async fn on_direct_message(
         Err(other) => return Err(anyhow::anyhow!("{other}")),
     };
     let Some(answered) =
-        answering::answer_open_prompt(&slack.db, &member, None, &answer, Visibility::Team, slack.clock.now_ms()).await?
+        answering::answer_open_prompt(&slack.db, &member, None, &answer, Visibility::Team, slack.clock.now_ms())
+            .await?
     else {
         let hint = "I don't have a question waiting for you right now. Type `/rapport ask` to get one.";
         slack

@@ -2,9 +2,7 @@
 //! there.
 
 use anyhow::Context as _;
-use app::server::{
-    db::{answers, members::MemberRow, workspaces::WorkspaceRow},
-};
+use app::server::db::{answers, members::MemberRow, workspaces::WorkspaceRow};
 
 use super::{
     SlackState,

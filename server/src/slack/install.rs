@@ -235,7 +235,8 @@ async fn import_members(slack: &SlackState, workspace: &WorkspaceRow) -> anyhow:
     loop {
         let (users, next) = api.list_users(cursor).await?;
         for user in &users {
-            roster::sync_from_slack(&slack.db, &workspace.id, &profile::from_slack_user(user), slack.clock.now_ms()).await?;
+            roster::sync_from_slack(&slack.db, &workspace.id, &profile::from_slack_user(user), slack.clock.now_ms())
+                .await?;
         }
         match next {
             Some(next) => cursor = Some(next),

@@ -155,7 +155,8 @@ async fn view_submission(slack: &SlackState, payload: &Value) -> anyhow::Result<
     };
     let prompt_id = view["private_metadata"].as_str().unwrap_or_default();
     let answered =
-        answering::answer_open_prompt(&slack.db, &member, Some(prompt_id), &text, visibility, slack.clock.now_ms()).await?;
+        answering::answer_open_prompt(&slack.db, &member, Some(prompt_id), &text, visibility, slack.clock.now_ms())
+            .await?;
     let Some(answered) = answered else {
         return Ok(field_error(blocks::BLOCK_ANSWER, "This question was already answered or skipped."));
     };

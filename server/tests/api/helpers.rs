@@ -2,12 +2,16 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use std::sync::Arc;
+
 use app::server::{
+    clock::{ManualClock, SharedClock, SystemClock},
     db::{Backend, Db, answers, members, packs, prompts, questions, workspaces},
     new_id,
 };
 use server::{
     config::Config,
+    dispatch::Dispatcher,
     emulator::Emulator,
     slack::{
         SlackState,
@@ -146,6 +150,9 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub emulator: Emulator,
     pub slack: SlackState,
+    /// Plans and delivers questions: in the background for [`spawn_app`], step by step
+    /// (`run_once`) for [`spawn_app_at`].
+    pub dispatcher: Dispatcher,
 }
 
 impl TestApp {
@@ -161,8 +168,19 @@ impl TestApp {
     }
 }
 
-/// Starts the app on `127.0.0.1:0` against `test_db` (no demo data).
+/// Starts the app on `127.0.0.1:0` against `test_db` (no demo data), on the wall clock,
+/// delivering questions in the background.
 pub async fn spawn_app(test_db: &TestDb) -> TestApp {
+    start(test_db, Arc::new(SystemClock), true).await
+}
+
+/// Starts the app on `clock`; questions are planned and delivered only when the test calls
+/// `app.dispatcher.run_once()`, so time moves only when the test moves it.
+pub async fn spawn_app_at(test_db: &TestDb, clock: &ManualClock) -> TestApp {
+    start(test_db, Arc::new(clock.clone()), false).await
+}
+
+async fn start(test_db: &TestDb, clock: SharedClock, background_dispatch: bool) -> TestApp {
     let url = test_db.url.clone();
     let config = Config::from_lookup(|name| match name {
         "DATABASE_URL" => Some(url.clone()),
@@ -175,16 +193,20 @@ pub async fn spawn_app(test_db: &TestDb) -> TestApp {
     if std::env::var_os("RAPPORT_TEST_LOG").is_some() {
         server::telemetry::init(server::config::LogFormat::Text);
     }
-    let app = Application::build(config).await.unwrap();
+    let mut app = Application::build_with_clock(config, clock).await.unwrap();
+    if !background_dispatch {
+        app = app.without_background_dispatch();
+    }
     let address = format!("http://127.0.0.1:{}", app.port());
     let db = app.db().clone();
     let emulator = app.emulator().expect("no Slack configured, so the emulator is on").clone();
     let slack = app.slack().expect("the emulator stands in for Slack").clone();
+    let dispatcher = app.dispatcher().expect("the emulator stands in for Slack").clone();
     tokio::spawn(app.run_until(std::future::pending()));
     // A bounded wait, so a request that never gets an answer fails its test with a reason
     // instead of holding the whole run until CI's limit.
     let client = reqwest::Client::builder().timeout(std::time::Duration::from_secs(30)).build().unwrap();
-    TestApp { address, db, client, emulator, slack }
+    TestApp { address, db, client, emulator, slack, dispatcher }
 }
 
 impl TestApp {

@@ -9,6 +9,7 @@
 mod helpers;
 
 mod demo;
+mod dispatch;
 mod emulator;
 mod health;
 mod install;

@@ -24,7 +24,8 @@ pub async fn create_pack(name: String, description: String) -> Result<PackId, Ap
     use crate::server::{ctx, services::packs};
 
     ctx::respond(
-        async { packs::create(&ctx::admin().await?, &PackName::parse(&name)?, &description, ctx::now_ms()).await }.await,
+        async { packs::create(&ctx::admin().await?, &PackName::parse(&name)?, &description, ctx::now_ms()).await }
+            .await,
     )
 }
 
@@ -37,7 +38,8 @@ pub async fn rename_pack(pack_id: String, name: String, description: String) -> 
     ctx::respond(
         async {
             let viewer = ctx::admin().await?;
-            packs::rename(&viewer, &PackId::parse(&pack_id)?, &PackName::parse(&name)?, &description, ctx::now_ms()).await
+            packs::rename(&viewer, &PackId::parse(&pack_id)?, &PackName::parse(&name)?, &description, ctx::now_ms())
+                .await
         }
         .await,
     )
@@ -118,7 +120,8 @@ pub async fn set_pack_enabled(pack_id: String, enabled: bool) -> Result<(), AppE
     use crate::server::{ctx, services::packs};
 
     ctx::respond(
-        async { packs::set_enabled(&ctx::admin().await?, &PackId::parse(&pack_id)?, enabled, ctx::now_ms()).await }.await,
+        async { packs::set_enabled(&ctx::admin().await?, &PackId::parse(&pack_id)?, enabled, ctx::now_ms()).await }
+            .await,
     )
 }
 

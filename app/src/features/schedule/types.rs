@@ -35,7 +35,9 @@ impl Cadence {
             "twice_weekly" => Ok(Cadence::TwiceWeekly),
             "weekly" => Ok(Cadence::Weekly),
             "biweekly" => Ok(Cadence::Biweekly),
-            other => Err(invalid("cadence", format!("{other:?} is not a cadence: daily, twice_weekly, weekly or biweekly"))),
+            other => {
+                Err(invalid("cadence", format!("{other:?} is not a cadence: daily, twice_weekly, weekly or biweekly")))
+            }
         }
     }
 }

@@ -118,11 +118,15 @@ pub async fn list_asked_for_member<'e>(
 
 /// A prompt a dispatcher may take at `now`: waiting and due, or in flight with its lease
 /// over (the dispatcher holding it stopped).
-const CLAIMABLE: &str = "((status = 'pending' AND next_attempt_at <= $2) OR (status = 'in_flight' AND claimed_until < $2))";
+const CLAIMABLE: &str =
+    "((status = 'pending' AND next_attempt_at <= $2) OR (status = 'in_flight' AND claimed_until < $2))";
 
 /// Workspaces with prompts to deliver at `now` (see [`CLAIMABLE`]), leaving out those Slack
 /// asked to wait.
-pub async fn list_workspaces_with_due<'e>(ex: impl Executor<'e, Database = Any>, now_ms: i64) -> sqlx::Result<Vec<String>> {
+pub async fn list_workspaces_with_due<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    now_ms: i64,
+) -> sqlx::Result<Vec<String>> {
     let rows: Vec<(String,)> = sqlx::query_as(
         "SELECT DISTINCT p.workspace_id FROM prompts p JOIN workspaces w ON w.id = p.workspace_id
          WHERE ((p.status = 'pending' AND p.next_attempt_at <= $1) OR (p.status = 'in_flight' AND p.claimed_until < $1))

@@ -49,9 +49,9 @@ pub fn choose<'q>(candidates: &'q [QuestionRow], asked: &[AskedRow]) -> Option<&
     }
     // Stable: packs with the same standing keep their order.
     packs.sort_by_key(|pack| pack_last_asked.get(pack).copied());
-    let unasked = packs.iter().find_map(|pack| {
-        candidates.iter().find(|q| q.pack_id == *pack && !last_asked.contains_key(q.id.as_str()))
-    });
+    let unasked = packs
+        .iter()
+        .find_map(|pack| candidates.iter().find(|q| q.pack_id == *pack && !last_asked.contains_key(q.id.as_str())));
     unasked.or_else(|| candidates.iter().min_by_key(|q| last_asked.get(q.id.as_str()).copied().unwrap_or(i64::MIN)))
 }
 
@@ -90,8 +90,14 @@ mod tests {
 
     #[test]
     fn packs_take_turns_and_nothing_repeats_until_everything_was_asked() {
-        let candidates =
-            [question("a", 1), question("a", 2), question("a", 3), question("b", 1), question("c", 1), question("c", 2)];
+        let candidates = [
+            question("a", 1),
+            question("a", 2),
+            question("a", 3),
+            question("b", 1),
+            question("c", 1),
+            question("c", 2),
+        ];
         let picks = run(&candidates, 6);
         assert_eq!(picks, ["a-1", "b-1", "c-1", "a-2", "c-2", "a-3"]);
         // Then the least recently asked comes back, in the order they were first asked.

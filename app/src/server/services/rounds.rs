@@ -103,15 +103,16 @@ fn decide(row: &AskableRow, schedule: &Schedule, zone: Tz, now_ms: i64) -> Optio
 /// transaction. Returns (planned, closed an old one).
 async fn ask_in_round(db: &Db, row: &AskableRow, decision: &Decision, now_ms: i64) -> Result<(bool, bool), AppError> {
     let member = &row.member;
+    // Picked before the transaction, so the transaction only writes: on SQLite a transaction
+    // that reads first cannot wait for another writer and would fail instead.
+    let mut conn = db.pool().acquire().await?;
+    let picked = picking::next_question(&mut conn, &member.workspace_id, &member.id, decision.first_week).await?;
+    drop(conn);
+    let Some(question) = picked else { return Ok((false, false)) };
     let mut tx = db.pool().begin().await?;
     let expired = match &decision.replaces {
         Some(old) => prompts::update_status(&mut *tx, old, "sent", "expired", now_ms).await?,
         None => false,
-    };
-    let Some(question) =
-        picking::next_question(&mut *tx, &member.workspace_id, &member.id, decision.first_week).await?
-    else {
-        return Ok((false, false));
     };
     let prompt = PromptRow {
         id: new_id(),
@@ -167,9 +168,8 @@ pub async fn overview(db: &Db, workspace_id: &str, now_ms: i64) -> Result<RoundO
 
 /// The earliest next slot among the members who would be asked, if asking is on.
 async fn next_round_at(db: &Db, workspace: &WorkspaceRow, now_ms: i64) -> Result<Option<i64>, AppError> {
-    let asking = workspace.status == "active"
-        && workspace.questions_enabled == 1
-        && workspace.delivery_stopped_reason.is_none();
+    let asking =
+        workspace.status == "active" && workspace.questions_enabled == 1 && workspace.delivery_stopped_reason.is_none();
     if !asking {
         return Ok(None);
     }
@@ -230,7 +230,11 @@ mod tests {
     }
 
     fn every_day_at_ten() -> Schedule {
-        Schedule { weekdays: Weekdays::from_bits(0b111_1111).unwrap_or(Weekdays::WORKDAYS), local_time: LocalTime::TEN_AM, cadence: Cadence::Daily }
+        Schedule {
+            weekdays: Weekdays::from_bits(0b111_1111).unwrap_or(Weekdays::WORKDAYS),
+            local_time: LocalTime::TEN_AM,
+            cadence: Cadence::Daily,
+        }
     }
 
     fn at(rfc3339: &str) -> i64 {
@@ -243,7 +247,10 @@ mod tests {
         // A minute early, the latest slot is yesterday's, long gone.
         assert_eq!(decide(&row(), &schedule, Tz::UTC, at("2026-11-30T09:59:00Z")), None);
         let due = decide(&row(), &schedule, Tz::UTC, at("2026-11-30T10:00:00Z"));
-        assert_eq!(due.as_ref().map(|d| (d.round_date.as_str(), d.due_at)), Some(("2026-11-30", at("2026-11-30T10:00:00Z"))));
+        assert_eq!(
+            due.as_ref().map(|d| (d.round_date.as_str(), d.due_at)),
+            Some(("2026-11-30", at("2026-11-30T10:00:00Z")))
+        );
         let mut planned = row();
         planned.last_round_date = Some("2026-11-30".into());
         assert_eq!(decide(&planned, &schedule, Tz::UTC, at("2026-11-30T10:05:00Z")), None);

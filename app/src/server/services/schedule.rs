@@ -86,8 +86,8 @@ impl Schedule {
     /// that day (clocks jump forward over it) moves to the first valid minute after; one
     /// that occurs twice (clocks go back) is the first occurrence.
     pub fn slot_on(&self, date: NaiveDate, zone: Tz) -> Slot {
-        let time = NaiveTime::from_hms_opt(self.local_time.hour(), self.local_time.minute(), 0)
-            .unwrap_or(NaiveTime::MIN);
+        let time =
+            NaiveTime::from_hms_opt(self.local_time.hour(), self.local_time.minute(), 0).unwrap_or(NaiveTime::MIN);
         let mut local = NaiveDateTime::new(date, time);
         // A gap is at most a few hours; the bound only guards against a broken zone table.
         for _ in 0..(24 * 60) {

@@ -1,0 +1,598 @@
+//! Schedules and delivery, driven on a clock the tests set: rounds at each member's local
+//! time across DST changes, no catch-up bursts, Slack's 429s and 5xx, lost answers, a
+//! dispatcher killed mid-send, two dispatchers on one database, and members or workspaces
+//! leaving mid-round. The app talks to the Slack emulator over HTTP throughout.
+
+use std::collections::HashMap;
+
+use app::{
+    features::schedule::types::{Cadence, LocalTime, Weekdays},
+    server::{
+        clock::{Clock as _, ManualClock},
+        db::{
+            Db,
+            members::MemberRow,
+            prompts::{self, PromptRow},
+            workspaces,
+        },
+        services::{
+            rounds,
+            schedule::{self, Schedule},
+        },
+        state::ctx::Viewer,
+    },
+};
+use chrono::{TimeZone as _, Utc};
+use serde_json::json;
+use server::{
+    demo,
+    dispatch::{Dispatcher, LEASE_MS},
+    emulator::{EmulatedUser, Fault},
+    slack::{SlackState, blocks},
+};
+
+use crate::helpers::{TestApp, TestDb, eventually, spawn_app_at};
+
+const TEAM: &str = "TDEMO0001";
+const MINUTE_MS: i64 = 60_000;
+const HOUR_MS: i64 = 60 * MINUTE_MS;
+const DAY_MS: i64 = 24 * HOUR_MS;
+
+fn at(rfc3339: &str) -> i64 {
+    chrono::DateTime::parse_from_rfc3339(rfc3339).unwrap().timestamp_millis()
+}
+
+/// The demo team at `now`, with the app on a manual clock and delivery driven by the test.
+async fn demo_at(db: &TestDb, now: &str) -> (TestApp, ManualClock, String) {
+    let clock = ManualClock::new(at(now));
+    demo::seed(&db.db, clock.now_ms()).await.unwrap();
+    let app = spawn_app_at(db, &clock).await;
+    let workspace = workspaces::find_by_slack_team_id(app.db.pool(), TEAM).await.unwrap().unwrap();
+    (app, clock, workspace.id)
+}
+
+/// Saves the schedule (on, guests out).
+async fn set_schedule(db: &Db, workspace_id: &str, days: &[&str], time: &str, cadence: Cadence) {
+    let names: Vec<String> = days.iter().map(|d| (*d).to_owned()).collect();
+    let schedule =
+        Schedule { weekdays: Weekdays::parse(&names).unwrap(), local_time: LocalTime::parse(time).unwrap(), cadence };
+    let viewer = Viewer { db: db.clone(), workspace_id: workspace_id.to_owned() };
+    schedule::save(&viewer, &schedule, true, false, 0).await.unwrap();
+}
+
+const EVERY_DAY: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+/// Leaves only these demo members askable, in these time zones (the rest opt out).
+async fn only_members(db: &Db, workspace_id: &str, zones: &[(&str, &str)]) {
+    sqlx::query("UPDATE members SET is_opted_out = 1 WHERE workspace_id = $1")
+        .bind(workspace_id)
+        .execute(db.pool())
+        .await
+        .unwrap();
+    for (user, zone) in zones {
+        sqlx::query(
+            "UPDATE members SET is_opted_out = 0, time_zone = $3 WHERE workspace_id = $1 AND slack_user_id = $2",
+        )
+        .bind(workspace_id)
+        .bind(user)
+        .bind(zone)
+        .execute(db.pool())
+        .await
+        .unwrap();
+    }
+}
+
+/// Runs a dispatch pass every `step_ms` from now until `until`.
+async fn run_until(app: &TestApp, clock: &ManualClock, until: i64, step_ms: i64) {
+    while clock.now_ms() < until {
+        app.dispatcher.run_once().await.unwrap();
+        clock.advance(step_ms);
+    }
+}
+
+async fn scheduled_prompts(db: &Db, workspace_id: &str) -> Vec<PromptRow> {
+    sqlx::query_as("SELECT * FROM prompts WHERE workspace_id = $1 AND round_date IS NOT NULL ORDER BY due_at, id")
+        .bind(workspace_id)
+        .fetch_all(db.pool())
+        .await
+        .unwrap()
+}
+
+async fn member(db: &Db, workspace_id: &str, slack_user_id: &str) -> MemberRow {
+    app::server::db::members::find_by_slack_user_id(db.pool(), workspace_id, slack_user_id).await.unwrap().unwrap()
+}
+
+/// How many question messages the emulator received for each prompt id.
+fn questions_posted(app: &TestApp) -> HashMap<String, usize> {
+    let mut posted = HashMap::new();
+    for message in app.emulator.messages() {
+        if message.metadata["event_type"] == blocks::QUESTION_METADATA_EVENT {
+            let prompt =
+                message.metadata["event_payload"][blocks::QUESTION_METADATA_PROMPT].as_str().unwrap().to_owned();
+            *posted.entry(prompt).or_default() += 1;
+        }
+    }
+    posted
+}
+
+/// `ms` as local `YYYY-MM-DD HH:MM` in the member's zone.
+fn local(ms: i64, zone: &str) -> String {
+    let zone = schedule::member_zone(Some(zone), "UTC");
+    Utc.timestamp_millis_opt(ms).unwrap().with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string()
+}
+
+on_both_backends!(
+    each_member_is_asked_at_ten_in_their_own_time_zone_once_a_day,
+    ten_oclock_stays_ten_oclock_across_dst_in_new_york_and_berlin,
+    a_skipped_local_time_moves_forward_and_a_repeated_one_is_asked_once,
+    downtime_never_produces_a_burst_of_catch_up_questions,
+    a_429_storm_is_waited_out_and_nothing_is_lost_or_sent_twice,
+    slack_errors_are_retried_with_backoff_and_a_lost_answer_is_found_not_resent,
+    a_dispatcher_killed_mid_send_is_reconciled_on_restart,
+    two_dispatchers_on_one_database_send_each_question_once,
+    a_member_who_leaves_mid_round_is_skipped_and_one_slack_refuses_is_stopped,
+    an_uninstalled_workspace_gets_nothing_more_mid_round,
+    a_rate_limited_workspace_does_not_hold_up_another,
+    a_new_member_gets_the_first_week_pack_and_one_meet_post,
+    operators_see_the_next_round_and_the_last_rounds_counts,
+);
+
+async fn each_member_is_asked_at_ten_in_their_own_time_zone_once_a_day(db: TestDb) {
+    // The demo schedule: workdays at 10:00. Sunday noon UTC to Tuesday noon UTC covers
+    // Monday everywhere, from Auckland (a day ahead) to Mexico City.
+    let (app, clock, workspace) = demo_at(&db, "2026-11-29T12:00:00Z").await;
+    run_until(&app, &clock, at("2026-12-01T12:00:00Z"), 15 * MINUTE_MS).await;
+
+    let prompts = scheduled_prompts(&app.db, &workspace).await;
+    let askable: Vec<(String, String)> = sqlx::query_as(
+        "SELECT id, time_zone FROM members WHERE workspace_id = $1 AND is_bot = 0 AND time_zone IS NOT NULL",
+    )
+    .bind(&workspace)
+    .fetch_all(app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(askable.len(), 30);
+    let posted = questions_posted(&app);
+    for (member_id, zone) in &askable {
+        let mine: Vec<&PromptRow> = prompts.iter().filter(|p| &p.member_id == member_id).collect();
+        let monday = mine.iter().filter(|p| p.round_date.as_deref() == Some("2026-11-30")).count();
+        assert_eq!(monday, 1, "one Monday question for a member in {zone}");
+        for prompt in mine {
+            let due = local(prompt.due_at, zone);
+            assert!(due.ends_with(" 10:00"), "due at 10:00 local in {zone}, not {due}");
+            assert_eq!(&due[..10], prompt.round_date.as_deref().unwrap());
+            let sent_after = prompt.sent_at.unwrap() - prompt.due_at;
+            assert!((0..15 * MINUTE_MS).contains(&sent_after), "sent {sent_after} ms after its slot");
+            assert_eq!(posted.get(&prompt.id), Some(&1), "each question reaches Slack exactly once");
+        }
+    }
+}
+
+async fn ten_oclock_stays_ten_oclock_across_dst_in_new_york_and_berlin(db: TestDb) {
+    // New York springs forward on 8 March 2026, Berlin on 29 March; Kolkata has a half-hour
+    // offset; Auckland's days start while it is still yesterday in UTC.
+    // Starts just before Auckland's 10:00 (21:00 UTC the day before).
+    let (app, clock, workspace) = demo_at(&db, "2026-03-04T20:00:00Z").await;
+    set_schedule(&app.db, &workspace, &EVERY_DAY, "10:00", Cadence::Daily).await;
+    let zones = [
+        ("UDEMO001", "America/New_York"),
+        ("UDEMO002", "Europe/Berlin"),
+        ("UDEMO003", "Asia/Kolkata"),
+        ("UDEMO004", "Pacific/Auckland"),
+    ];
+    only_members(&app.db, &workspace, &zones).await;
+    run_until(&app, &clock, at("2026-03-31T12:00:00Z"), 30 * MINUTE_MS).await;
+
+    let prompts = scheduled_prompts(&app.db, &workspace).await;
+    for (user, zone) in zones {
+        let member = member(&app.db, &workspace, user).await;
+        let mine: Vec<&PromptRow> = prompts.iter().filter(|p| p.member_id == member.id).collect();
+        let days: Vec<&str> = mine.iter().map(|p| p.round_date.as_deref().unwrap()).collect();
+        let mut unique = days.clone();
+        unique.dedup();
+        assert_eq!(unique.len(), days.len(), "one question a day in {zone}");
+        assert!(days.len() >= 25, "asked every day in {zone}: {days:?}");
+        for prompt in &mine {
+            assert!(local(prompt.due_at, zone).ends_with(" 10:00"), "10:00 in {zone}");
+            assert!(local(prompt.sent_at.unwrap(), zone).contains(" 10:"), "sent in the 10 o'clock hour in {zone}");
+        }
+    }
+    // Only the latest question is open; the unanswered ones closed when the next came.
+    let open = prompts.iter().filter(|p| p.status == "sent").count();
+    assert_eq!(open, 4);
+    assert!(prompts.iter().filter(|p| p.status == "expired").count() >= 90);
+}
+
+async fn a_skipped_local_time_moves_forward_and_a_repeated_one_is_asked_once(db: TestDb) {
+    // Berlin: on 29 March 2026 02:00-03:00 does not exist; on 25 October 02:00-03:00 happens twice.
+    let (app, clock, workspace) = demo_at(&db, "2026-03-28T00:00:00Z").await;
+    set_schedule(&app.db, &workspace, &EVERY_DAY, "02:30", Cadence::Daily).await;
+    only_members(&app.db, &workspace, &[("UDEMO002", "Europe/Berlin")]).await;
+    run_until(&app, &clock, at("2026-03-30T06:00:00Z"), 10 * MINUTE_MS).await;
+    clock.set(at("2026-10-24T00:00:00Z"));
+    run_until(&app, &clock, at("2026-10-26T06:00:00Z"), 10 * MINUTE_MS).await;
+
+    let dues: Vec<(String, String)> = scheduled_prompts(&app.db, &workspace)
+        .await
+        .iter()
+        .map(|p| (p.round_date.clone().unwrap(), local(p.due_at, "Europe/Berlin")))
+        .collect();
+    let expected = [
+        ("2026-03-28", "2026-03-28 02:30"),
+        ("2026-03-29", "2026-03-29 03:00"),
+        ("2026-03-30", "2026-03-30 02:30"),
+        ("2026-10-24", "2026-10-24 02:30"),
+        ("2026-10-25", "2026-10-25 02:30"),
+        ("2026-10-26", "2026-10-26 02:30"),
+    ];
+    let expected: Vec<(String, String)> = expected.iter().map(|(d, t)| ((*d).to_owned(), (*t).to_owned())).collect();
+    assert_eq!(dues, expected);
+    // The 25 October question went out during the first 02:30 (summer time, +02:00).
+    let october = scheduled_prompts(&app.db, &workspace).await;
+    let autumn = october.iter().find(|p| p.round_date.as_deref() == Some("2026-10-25")).unwrap();
+    assert_eq!(autumn.due_at, at("2026-10-25T02:30:00+02:00"));
+}
+
+async fn downtime_never_produces_a_burst_of_catch_up_questions(db: TestDb) {
+    let (app, clock, workspace) = demo_at(&db, "2026-11-30T10:00:00Z").await;
+    set_schedule(&app.db, &workspace, &EVERY_DAY, "10:00", Cadence::Daily).await;
+    only_members(&app.db, &workspace, &[("UDEMO001", "UTC"), ("UDEMO002", "UTC")]).await;
+    app.dispatcher.run_once().await.unwrap();
+    assert_eq!(scheduled_prompts(&app.db, &workspace).await.len(), 2);
+
+    // Down from Monday to Thursday 11:00: only Thursday's round, no Tuesday or Wednesday.
+    clock.set(at("2026-12-03T11:00:00Z"));
+    for _ in 0..5 {
+        app.dispatcher.run_once().await.unwrap();
+    }
+    let prompts = scheduled_prompts(&app.db, &workspace).await;
+    let rounds: Vec<&str> = prompts.iter().map(|p| p.round_date.as_deref().unwrap()).collect();
+    assert_eq!(rounds, ["2026-11-30", "2026-11-30", "2026-12-03", "2026-12-03"]);
+    let open: Vec<&PromptRow> = prompts.iter().filter(|p| p.status == "sent").collect();
+    assert_eq!(open.len(), 2, "one open question per member");
+
+    // Back at 23:00 on Friday: Friday's 10:00 is long gone and is not made up at night.
+    clock.set(at("2026-12-04T23:00:00Z"));
+    app.dispatcher.run_once().await.unwrap();
+    assert_eq!(scheduled_prompts(&app.db, &workspace).await.len(), 4);
+    // A paused member is not asked at Saturday's round; the other is.
+    let paused = member(&app.db, &workspace, "UDEMO001").await;
+    app::server::services::members::pause(&app.db, &paused, Some(at("2026-12-06T00:00:00Z")), 0).await.unwrap();
+    clock.set(at("2026-12-05T10:00:00Z"));
+    app.dispatcher.run_once().await.unwrap();
+    let saturday: Vec<PromptRow> = scheduled_prompts(&app.db, &workspace)
+        .await
+        .into_iter()
+        .filter(|p| p.round_date.as_deref() == Some("2026-12-05"))
+        .collect();
+    assert_eq!(saturday.len(), 1);
+    assert_ne!(saturday[0].member_id, paused.id);
+}
+
+/// Everyone in one zone, due at the same minute.
+async fn one_big_round(db: &TestDb) -> (TestApp, ManualClock, String) {
+    let (app, clock, workspace) = demo_at(db, "2026-11-30T10:00:00Z").await;
+    set_schedule(&app.db, &workspace, &EVERY_DAY, "10:00", Cadence::Daily).await;
+    sqlx::query("UPDATE members SET time_zone = 'UTC' WHERE workspace_id = $1")
+        .bind(&workspace)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    (app, clock, workspace)
+}
+
+async fn a_429_storm_is_waited_out_and_nothing_is_lost_or_sent_twice(db: TestDb) {
+    let (app, clock, workspace) = one_big_round(&db).await;
+    app.emulator.set_rate_limit("chat.postMessage", 10);
+
+    let first = app.dispatcher.run_once().await.unwrap();
+    assert_eq!(first[0].sent, 10);
+    assert!(first[0].slowed_down);
+    let paused = workspaces::find(app.db.pool(), &workspace).await.unwrap().unwrap().sending_paused_until.unwrap();
+    assert!(paused > clock.now_ms() && paused <= clock.now_ms() + 60_000, "held for Slack's Retry-After");
+    // While held, nothing is tried, however often the dispatcher runs.
+    for _ in 0..3 {
+        assert!(app.dispatcher.run_once().await.unwrap().is_empty());
+    }
+    assert_eq!(questions_posted(&app).len(), 10);
+
+    app.emulator.set_rate_limit("chat.postMessage", 0);
+    clock.set(paused + 1);
+    app.dispatcher.run_once().await.unwrap();
+    let prompts = scheduled_prompts(&app.db, &workspace).await;
+    assert_eq!(prompts.len(), 30);
+    assert!(prompts.iter().all(|p| p.status == "sent" && p.attempts == 0), "a 429 is not a failed try");
+    let posted = questions_posted(&app);
+    assert_eq!(posted.len(), 30);
+    assert!(posted.values().all(|count| *count == 1));
+}
+
+async fn slack_errors_are_retried_with_backoff_and_a_lost_answer_is_found_not_resent(db: TestDb) {
+    let (app, clock, workspace) = demo_at(&db, "2026-11-30T10:00:00Z").await;
+    set_schedule(&app.db, &workspace, &EVERY_DAY, "10:00", Cadence::Daily).await;
+    only_members(&app.db, &workspace, &[("UDEMO001", "UTC")]).await;
+
+    // Two 5xx in a row: retried later, each wait longer than the one before.
+    app.emulator.inject_fault("chat.postMessage", Fault::ServerError, 2);
+    app.dispatcher.run_once().await.unwrap();
+    let prompt = scheduled_prompts(&app.db, &workspace).await.remove(0);
+    assert_eq!((prompt.status.as_str(), prompt.attempts), ("pending", 1));
+    let first_wait = prompt.next_attempt_at - clock.now_ms();
+    assert!((20_000..=40_000).contains(&first_wait), "first retry after about 30 s, not {first_wait} ms");
+    app.dispatcher.run_once().await.unwrap();
+    assert_eq!(scheduled_prompts(&app.db, &workspace).await[0].attempts, 1, "not retried before its time");
+
+    clock.set(prompt.next_attempt_at);
+    app.dispatcher.run_once().await.unwrap();
+    let prompt = scheduled_prompts(&app.db, &workspace).await.remove(0);
+    assert_eq!(prompt.attempts, 2);
+    assert!(prompt.next_attempt_at - clock.now_ms() > first_wait, "the second wait is longer");
+
+    // The third try reaches Slack, but its answer is lost: the next try finds the message
+    // by its metadata and records it instead of sending it again.
+    app.emulator.inject_fault("chat.postMessage", Fault::LoseAnswer, 1);
+    clock.set(prompt.next_attempt_at);
+    app.dispatcher.run_once().await.unwrap();
+    assert_eq!(questions_posted(&app).get(&prompt.id), Some(&1));
+    assert_eq!(scheduled_prompts(&app.db, &workspace).await[0].status, "pending");
+    clock.advance(30 * MINUTE_MS);
+    let report = app.dispatcher.run_once().await.unwrap();
+    assert_eq!(report[0].found_posted, 1);
+    let prompt = scheduled_prompts(&app.db, &workspace).await.remove(0);
+    assert_eq!(prompt.status, "sent");
+    let message = app.emulator.messages().into_iter().find(|m| !m.metadata.is_null()).unwrap();
+    assert_eq!(prompt.slack_message_ts.as_deref(), Some(message.ts.as_str()));
+    assert_eq!(questions_posted(&app).get(&prompt.id), Some(&1), "sent exactly once");
+}
+
+async fn a_dispatcher_killed_mid_send_is_reconciled_on_restart(db: TestDb) {
+    let (app, clock, workspace) = demo_at(&db, "2026-11-30T10:00:00Z").await;
+    set_schedule(&app.db, &workspace, &EVERY_DAY, "10:00", Cadence::Daily).await;
+    only_members(&app.db, &workspace, &[("UDEMO001", "UTC"), ("UDEMO002", "UTC")]).await;
+    rounds::plan_due(&app.db, clock.now_ms()).await.unwrap();
+    let ws = workspaces::find(app.db.pool(), &workspace).await.unwrap().unwrap();
+
+    // A dispatcher claims both, marks both as being sent, posts the first and dies before
+    // recording anything.
+    let now = clock.now_ms();
+    let claimed =
+        prompts::claim(app.db.pool(), app.db.backend(), &workspace, "dead", now, now + LEASE_MS, 10).await.unwrap();
+    assert_eq!(claimed.len(), 2);
+    for prompt in &claimed {
+        assert!(prompts::update_send_started(app.db.pool(), &prompt.id, "dead", now, now + LEASE_MS).await.unwrap());
+    }
+    let posted_before_dying = &claimed[0];
+    let target = member_of(&app.db, &workspace, posted_before_dying).await.slack_user_id;
+    let api = app.slack.api_for(&ws).unwrap();
+    let posted =
+        api.post_to(&target, blocks::question_message("Before the crash?", &posted_before_dying.id)).await.unwrap();
+
+    // Within the lease nobody touches them.
+    let restarted = Dispatcher::new(app.slack.clone());
+    assert!(restarted.run_once().await.unwrap().is_empty());
+    // After it, the restarted dispatcher finds the first in Slack and sends only the second.
+    clock.advance(LEASE_MS + 1);
+    let report = restarted.run_once().await.unwrap();
+    assert_eq!((report[0].found_posted, report[0].sent), (1, 1));
+    let prompts_now = scheduled_prompts(&app.db, &workspace).await;
+    let first = prompts_now.iter().find(|p| p.id == posted_before_dying.id).unwrap();
+    assert_eq!(first.slack_message_ts.as_deref(), Some(posted.ts.as_str()));
+    assert!(prompts_now.iter().all(|p| p.status == "sent"));
+    let counts = questions_posted(&app);
+    assert_eq!((counts.get(&claimed[0].id), counts.get(&claimed[1].id)), (Some(&1), Some(&1)));
+    // The dead dispatcher's late writes change nothing: its claim is gone.
+    assert!(!prompts::update_send_started(app.db.pool(), &claimed[1].id, "dead", now, now).await.unwrap());
+}
+
+async fn member_of(db: &Db, workspace_id: &str, prompt: &PromptRow) -> MemberRow {
+    app::server::db::members::find(db.pool(), workspace_id, &prompt.member_id).await.unwrap().unwrap()
+}
+
+async fn two_dispatchers_on_one_database_send_each_question_once(db: TestDb) {
+    let (app, _clock, workspace) = one_big_round(&db).await;
+    // A second instance: its own connection pool on the same database.
+    let other = SlackState { db: Db::connect(&db.url).await.unwrap(), ..app.slack.clone() };
+    let second = Dispatcher::new(other);
+    let (a, b) = tokio::join!(app.dispatcher.run_once(), second.run_once());
+    let sent: usize = a.unwrap().iter().chain(b.unwrap().iter()).map(|r| r.sent).sum();
+    assert_eq!(sent, 30);
+    let posted = questions_posted(&app);
+    assert_eq!(posted.len(), 30);
+    assert!(posted.values().all(|count| *count == 1), "no question was sent twice: {posted:?}");
+    let prompts = scheduled_prompts(&app.db, &workspace).await;
+    assert_eq!(prompts.len(), 30, "each member was planned once though both planned the round");
+    assert!(prompts.iter().all(|p| p.status == "sent"));
+}
+
+async fn a_member_who_leaves_mid_round_is_skipped_and_one_slack_refuses_is_stopped(db: TestDb) {
+    let (app, clock, workspace) = demo_at(&db, "2026-11-30T10:00:00Z").await;
+    set_schedule(&app.db, &workspace, &EVERY_DAY, "10:00", Cadence::Daily).await;
+    only_members(&app.db, &workspace, &[("UDEMO001", "UTC"), ("UDEMO002", "UTC"), ("UDEMO003", "UTC")]).await;
+    rounds::plan_due(&app.db, clock.now_ms()).await.unwrap();
+
+    // UDEMO001 is deactivated and Slack tells Rapport (user_change); UDEMO002 is deactivated
+    // too, but Rapport only learns it from Slack refusing the message.
+    let gone = json!({ "type": "user_change", "user": { "id": "UDEMO001", "team_id": TEAM, "name": "ines",
+                       "real_name": "Ines", "deleted": true, "profile": { "real_name": "Ines" } },
+                   "event_ts": "1", "cache_ts": 1 });
+    assert_eq!(app.deliver_event(TEAM, "EvGone1", gone).await, 200);
+    eventually("the deactivation is applied", || async {
+        member(&app.db, &workspace, "UDEMO001").await.is_deleted == 1
+    })
+    .await;
+    app.emulator.deactivate_user("UDEMO002");
+
+    let report = app.dispatcher.run_once().await.unwrap();
+    assert_eq!(report[0].sent, 1);
+    let reasons: Vec<(&String, &usize)> = report[0].failed.iter().collect();
+    assert_eq!(reasons, [(&"is_archived".to_owned(), &1), (&"member deactivated".to_owned(), &1)]);
+    assert_eq!(member(&app.db, &workspace, "UDEMO002").await.delivery_stopped_reason.as_deref(), Some("is_archived"));
+    assert_eq!(questions_posted(&app).len(), 1);
+
+    // The next round asks only the member still reachable.
+    clock.advance(DAY_MS);
+    app.dispatcher.run_once().await.unwrap();
+    let next_round: Vec<PromptRow> = scheduled_prompts(&app.db, &workspace)
+        .await
+        .into_iter()
+        .filter(|p| p.round_date.as_deref() == Some("2026-12-01"))
+        .collect();
+    assert_eq!(next_round.len(), 1);
+    assert_eq!(next_round[0].member_id, member(&app.db, &workspace, "UDEMO003").await.id);
+}
+
+async fn an_uninstalled_workspace_gets_nothing_more_mid_round(db: TestDb) {
+    let (app, clock, workspace) = one_big_round(&db).await;
+    rounds::plan_due(&app.db, clock.now_ms()).await.unwrap();
+    assert_eq!(app.deliver_event(TEAM, "EvBye", json!({ "type": "app_uninstalled" })).await, 200);
+    eventually("the uninstall is applied", || async {
+        workspaces::find(app.db.pool(), &workspace).await.unwrap().unwrap().status == "uninstalled"
+    })
+    .await;
+
+    let report = app.dispatcher.run_once().await.unwrap();
+    assert_eq!(report[0].sent, 0);
+    assert_eq!(report[0].failed.get("workspace uninstalled"), Some(&30));
+    assert!(questions_posted(&app).is_empty());
+    clock.advance(DAY_MS);
+    assert!(app.dispatcher.run_once().await.unwrap().is_empty(), "no new round for an uninstalled workspace");
+    assert_eq!(scheduled_prompts(&app.db, &workspace).await.len(), 30);
+}
+
+async fn a_rate_limited_workspace_does_not_hold_up_another(db: TestDb) {
+    let (app, clock, workspace) = one_big_round(&db).await;
+    // A second workspace whose member is one of the emulator's users (the emulator speaks
+    // for one Slack team, so both go through it; its messages land in that user's DM).
+    let other = crate::helpers::Team::new(&app.db, "Other").await;
+    let other_member = other
+        .member_row("Guest Star", "Visitor", |row| {
+            row.slack_user_id = "UDEMO010".to_owned();
+            row.time_zone = Some("UTC".to_owned());
+        })
+        .await;
+    other.question("What is on your desk?").await;
+    let viewer = Viewer { db: app.db.clone(), workspace_id: other.workspace_id.clone() };
+    let every_day = Schedule {
+        weekdays: Weekdays::parse(&EVERY_DAY.map(str::to_owned)).unwrap(),
+        local_time: LocalTime::TEN_AM,
+        cadence: Cadence::Daily,
+    };
+    schedule::save(&viewer, &every_day, true, false, 0).await.unwrap();
+    // The demo workspace is held by a 429 from a moment ago.
+    workspaces::update_sending_paused_until(app.db.pool(), &workspace, clock.now_ms() + 30_000).await.unwrap();
+
+    let report = app.dispatcher.run_once().await.unwrap();
+    assert_eq!(report.len(), 1, "only the other workspace had a lane: {report:?}");
+    assert_eq!((report[0].workspace_id.as_str(), report[0].sent), (other.workspace_id.as_str(), 1));
+    let delivered: Vec<PromptRow> = scheduled_prompts(&app.db, &other.workspace_id).await;
+    assert_eq!((delivered[0].member_id.as_str(), delivered[0].status.as_str()), (other_member.as_str(), "sent"));
+    assert!(scheduled_prompts(&app.db, &workspace).await.iter().all(|p| p.status == "pending"));
+}
+
+async fn a_new_member_gets_the_first_week_pack_and_one_meet_post(db: TestDb) {
+    let (app, clock, workspace) = demo_at(&db, "2026-11-30T09:00:00Z").await;
+    // Weekly on Mondays: a new member is still asked every day in their first week.
+    set_schedule(&app.db, &workspace, &EVERY_DAY, "10:00", Cadence::Weekly).await;
+    only_members(&app.db, &workspace, &[]).await;
+    let user = app.emulator.join_user(EmulatedUser {
+        id: "UNEWBIE1".into(),
+        name: "Noor Haddad".into(),
+        title: "Trail Designer".into(),
+        time_zone: "UTC".into(),
+        deleted: false,
+    });
+    assert_eq!(app.deliver_event(TEAM, "EvJoin1", json!({ "type": "team_join", "user": user })).await, 200);
+    eventually("the new member is welcomed", || async {
+        app::server::db::members::find_by_slack_user_id(app.db.pool(), &workspace, "UNEWBIE1")
+            .await
+            .unwrap()
+            .is_some_and(|m| m.welcome_until.is_some())
+    })
+    .await;
+
+    // Tuesday and Wednesday 10:00: first-week questions, though the team is asked on Mondays.
+    clock.set(at("2026-12-01T10:00:00Z"));
+    app.dispatcher.run_once().await.unwrap();
+    let newbie = member(&app.db, &workspace, "UNEWBIE1").await;
+    let kind = |prompt: PromptRow| {
+        let db = app.db.clone();
+        async move {
+            let (kind,): (String,) =
+                sqlx::query_as("SELECT k.kind FROM questions q JOIN packs k ON k.id = q.pack_id WHERE q.id = $1")
+                    .bind(&prompt.question_id)
+                    .fetch_one(db.pool())
+                    .await
+                    .unwrap();
+            kind
+        }
+    };
+    let tuesday = scheduled_prompts(&app.db, &workspace).await;
+    assert_eq!(tuesday.len(), 1);
+    assert_eq!(tuesday[0].member_id, newbie.id);
+    assert_eq!(kind(tuesday[0].clone()).await, "first_week");
+
+    // They answer in the DM: the sharing channel gets "Meet Noor" with the answer, once.
+    let reply = |text: &str, ts: &str| {
+        json!({ "type": "message", "channel": "DUNEWBIE1", "channel_type": "im", "user": "UNEWBIE1",
+                "text": text, "ts": ts, "event_ts": ts })
+    };
+    assert_eq!(app.deliver_event(TEAM, "EvAns1", reply("Maps and more maps", "1796112000.000100")).await, 200);
+    let meet_posts = || {
+        app.emulator
+            .messages()
+            .into_iter()
+            .filter(|m| m.channel == "CSHARING01" && m.text.contains("Meet *Noor Haddad*"))
+            .count()
+    };
+    eventually("the Meet post is up", || async { meet_posts() == 1 }).await;
+    let meet = app.emulator.messages().into_iter().find(|m| m.text.contains("Meet *Noor Haddad*")).unwrap();
+    assert!(meet.text.contains("Trail Designer") && meet.text.contains("Maps and more maps"), "{}", meet.text);
+    let shared_separately = app
+        .emulator
+        .messages()
+        .iter()
+        .filter(|m| m.channel == "CSHARING01" && m.text.starts_with("*Noor Haddad* answered"))
+        .count();
+    assert_eq!(shared_separately, 0, "the Meet post carries the first answer");
+
+    clock.set(at("2026-12-02T10:00:00Z"));
+    app.dispatcher.run_once().await.unwrap();
+    assert_eq!(app.deliver_event(TEAM, "EvAns2", reply("Tea, always", "1796198400.000100")).await, 200);
+    eventually("the second answer is shared", || async {
+        app.emulator.messages().iter().any(|m| m.channel == "CSHARING01" && m.text.contains("Tea, always"))
+    })
+    .await;
+    assert_eq!(meet_posts(), 1, "one Meet post per member");
+    let wednesday = scheduled_prompts(&app.db, &workspace).await.remove(1);
+    assert_eq!(kind(wednesday).await, "first_week");
+}
+
+async fn operators_see_the_next_round_and_the_last_rounds_counts(db: TestDb) {
+    let (app, clock, workspace) = demo_at(&db, "2026-11-30T10:00:00Z").await;
+    set_schedule(&app.db, &workspace, &["mon", "wed"], "10:00", Cadence::Daily).await;
+    let zones = [("UDEMO001", "UTC"), ("UDEMO002", "UTC"), ("UDEMO003", "UTC"), ("UDEMO004", "UTC")];
+    only_members(&app.db, &workspace, &zones).await;
+    app.emulator.deactivate_user("UDEMO004");
+    app.dispatcher.run_once().await.unwrap();
+    // One answers, one skips, one leaves it open.
+    let prompts = scheduled_prompts(&app.db, &workspace).await;
+    let of = |user: &str| {
+        let db = app.db.clone();
+        let workspace = workspace.clone();
+        let user = user.to_owned();
+        let prompts = prompts.clone();
+        async move {
+            let member = member(&db, &workspace, &user).await;
+            prompts.into_iter().find(|p| p.member_id == member.id).unwrap()
+        }
+    };
+    prompts::update_status(app.db.pool(), &of("UDEMO001").await.id, "sent", "answered", 1).await.unwrap();
+    prompts::update_status(app.db.pool(), &of("UDEMO002").await.id, "sent", "skipped", 1).await.unwrap();
+
+    let overview = rounds::overview(&app.db, &workspace, clock.now_ms()).await.unwrap();
+    assert_eq!(overview.next_round_at, Some(at("2026-12-02T10:00:00Z")));
+    let last = overview.last_round.unwrap();
+    assert_eq!(last.round_date, "2026-11-30");
+    assert_eq!((last.due, last.answered, last.skipped, last.sent, last.waiting), (4, 1, 1, 1, 0));
+    assert_eq!(last.failed, [("is_archived".to_owned(), 1)]);
+}
