@@ -35,7 +35,7 @@ pub async fn ask_now(db: &Db, member: &MemberRow, now_ms: i64) -> Result<Ask, Ap
         return already_open(db, member).await;
     }
     let first_week = member.welcome_until.is_some_and(|until| until > now_ms);
-    let Some(question) = picking::next_question(&mut *tx, &member.workspace_id, &member.id, first_week).await? else {
+    let Some(question) = picking::next_question(&mut tx, &member.workspace_id, &member.id, first_week).await? else {
         return Ok(Ask::NoQuestions);
     };
     let prompt = on_demand(member, question.id, now_ms);
@@ -64,7 +64,7 @@ pub async fn replace(db: &Db, member: &MemberRow, prompt_id: &str, now_ms: i64) 
         return ask_now(db, member, now_ms).await;
     }
     let first_week = member.welcome_until.is_some_and(|until| until > now_ms);
-    let Some(question) = picking::next_question(&mut *tx, &member.workspace_id, &member.id, first_week).await? else {
+    let Some(question) = picking::next_question(&mut tx, &member.workspace_id, &member.id, first_week).await? else {
         tx.commit().await?;
         return Ok(Ask::NoQuestions);
     };
