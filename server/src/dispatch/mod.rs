@@ -187,23 +187,28 @@ async fn deliver_batches(slack: &SlackState, workspace_id: &str, report: &mut La
         if batch.is_empty() {
             return Ok(());
         }
-        let mut halted_until = None;
+        let mut halted: Option<Outcome> = None;
         for prompt in &batch {
-            if let Some(until) = halted_until {
+            match &halted {
                 // The workspace must wait: hand the rest back untouched.
-                prompts::update_retry(db.pool(), &prompt.id, until, false, true, "waiting for Slack", now).await?;
-                continue;
+                Some(Outcome::SlowedDown { until }) => {
+                    prompts::update_retry(db.pool(), &prompt.id, *until, false, true, "waiting for Slack", now).await?;
+                }
+                // Slack refused the workspace: the rest fail for the same reason.
+                Some(Outcome::WorkspaceStopped(reason)) => {
+                    prompts::update_undelivered(db.pool(), &prompt.id, "failed", reason, now).await?;
+                    count(report, Outcome::Failed(reason.clone()));
+                }
+                _ => {
+                    let outcome = sender::deliver(slack, &workspace, prompt, &token).await?;
+                    if outcome.halts_workspace() {
+                        halted = Some(outcome.clone());
+                    }
+                    count(report, outcome);
+                }
             }
-            let outcome = sender::deliver(slack, &workspace, prompt, &token).await?;
-            if outcome.halts_workspace() {
-                halted_until = Some(match outcome {
-                    Outcome::SlowedDown { until } => until,
-                    _ => now,
-                });
-            }
-            count(report, outcome);
         }
-        if halted_until.is_some() {
+        if halted.is_some() {
             return Ok(());
         }
     }

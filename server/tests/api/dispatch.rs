@@ -31,7 +31,7 @@ use server::{
     slack::{SlackState, blocks},
 };
 
-use crate::helpers::{TestApp, TestDb, eventually, spawn_app_at};
+use crate::helpers::{Team, TestApp, TestDb, eventually, spawn_app_at};
 
 const TEAM: &str = "TDEMO0001";
 const MINUTE_MS: i64 = 60_000;
@@ -135,6 +135,8 @@ on_both_backends!(
     a_rate_limited_workspace_does_not_hold_up_another,
     a_new_member_gets_the_first_week_pack_and_one_meet_post,
     operators_see_the_next_round_and_the_last_rounds_counts,
+    only_active_humans_who_want_questions_in_asking_workspaces_are_asked,
+    a_refused_token_stops_the_workspace_until_it_is_installed_again,
 );
 
 async fn each_member_is_asked_at_ten_in_their_own_time_zone_once_a_day(db: TestDb) {
@@ -595,4 +597,75 @@ async fn operators_see_the_next_round_and_the_last_rounds_counts(db: TestDb) {
     assert_eq!(last.round_date, "2026-11-30");
     assert_eq!((last.due, last.answered, last.skipped, last.sent, last.waiting), (4, 1, 1, 1, 0));
     assert_eq!(last.failed, [("is_archived".to_owned(), 1)]);
+}
+
+async fn only_active_humans_who_want_questions_in_asking_workspaces_are_asked(db: TestDb) {
+    let now = at("2026-11-30T10:00:00Z");
+    let team = Team::new(&db.db, "Acme").await;
+    let ada = team.member("Ada", "Engineer").await;
+    let back = team.member_row("Back from a pause", "", |m| m.paused_until = Some(now - 1)).await;
+    let guest = team.member_row("Guest", "", |m| m.is_guest = 1).await;
+    team.member_row("A bot", "", |m| m.is_bot = 1).await;
+    team.member_row("Slackbot", "", |m| m.slack_user_id = "USLACKBOT".to_owned()).await;
+    team.member_row("Deactivated", "", |m| m.is_deleted = 1).await;
+    team.member_row("Opted out", "", |m| m.is_opted_out = 1).await;
+    team.member_row("Paused", "", |m| m.paused_until = Some(now + DAY_MS)).await;
+    team.member_row("Unreachable", "", |m| m.delivery_stopped_reason = Some("user_not_found".to_owned())).await;
+    let askable = |include_guests: bool| {
+        let db = db.db.clone();
+        let workspace = team.workspace_id.clone();
+        async move {
+            let rows =
+                app::server::db::members::list_askable(db.pool(), &workspace, include_guests, now).await.unwrap();
+            let mut ids: Vec<String> = rows.into_iter().map(|row| row.member.id).collect();
+            ids.sort();
+            ids
+        }
+    };
+    let mut expected = vec![ada.clone(), back.clone()];
+    expected.sort();
+    assert_eq!(askable(false).await, expected);
+    expected.push(guest);
+    expected.sort();
+    assert_eq!(askable(true).await, expected, "guests are asked when the workspace includes them");
+
+    // Workspaces: asked only when questions are on, installed, and Slack has not refused them.
+    let asking =
+        || async { workspaces::list_asking(db.db.pool()).await.unwrap().into_iter().map(|w| w.id).collect::<Vec<_>>() };
+    assert!(asking().await.is_empty(), "a new workspace is off until its admin turns questions on");
+    workspaces::update_asking(db.db.pool(), &team.workspace_id, true, false, now).await.unwrap();
+    assert_eq!(asking().await, [team.workspace_id.clone()]);
+    workspaces::update_delivery_stopped(db.db.pool(), &team.workspace_id, "invalid_auth", now).await.unwrap();
+    assert!(asking().await.is_empty());
+    let row = workspaces::find(db.db.pool(), &team.workspace_id).await.unwrap().unwrap();
+    sqlx::query("UPDATE workspaces SET delivery_stopped_reason = NULL WHERE id = $1")
+        .bind(&row.id)
+        .execute(db.db.pool())
+        .await
+        .unwrap();
+    workspaces::update_uninstalled(db.db.pool(), &row.slack_team_id, now).await.unwrap();
+    assert!(asking().await.is_empty(), "an uninstalled workspace is never asked");
+}
+
+async fn a_refused_token_stops_the_workspace_until_it_is_installed_again(db: TestDb) {
+    let (app, clock, workspace) = one_big_round(&db).await;
+    // The token was revoked on Slack's side: every call answers `invalid_auth`.
+    let revoked = SlackState { fixed_token: Some("xoxb-revoked".to_owned()), ..app.slack.clone() };
+    let report = Dispatcher::new(revoked).run_once().await.unwrap();
+
+    assert_eq!(report[0].sent, 0);
+    // The claimed batch fails with the first refusal; the rest of the round is dropped with it.
+    assert_eq!(report[0].failed.get("invalid_auth"), Some(&10), "{report:?}");
+    let stopped = workspaces::find(app.db.pool(), &workspace).await.unwrap().unwrap();
+    assert_eq!(stopped.delivery_stopped_reason.as_deref(), Some("invalid_auth"));
+    let prompts = scheduled_prompts(&app.db, &workspace).await;
+    assert!(prompts.iter().all(|p| p.status == "failed" && p.failure_reason.as_deref() == Some("invalid_auth")));
+    assert!(questions_posted(&app).is_empty());
+    clock.advance(DAY_MS);
+    assert!(app.dispatcher.run_once().await.unwrap().is_empty(), "a stopped workspace is not asked");
+
+    // Installing again (a fresh token) lifts the stop.
+    workspaces::upsert_installation(app.db.pool(), &stopped).await.unwrap();
+    let reinstalled = workspaces::find(app.db.pool(), &workspace).await.unwrap().unwrap();
+    assert_eq!(reinstalled.delivery_stopped_reason, None);
 }
