@@ -26,7 +26,7 @@ use chrono::{TimeZone as _, Utc};
 use serde_json::json;
 use server::{
     demo,
-    dispatch::{Dispatcher, LEASE_MS},
+    dispatch::{Dispatcher, LEASE_MS, SENDS_PER_MINUTE},
     emulator::{EmulatedUser, Fault},
     slack::{SlackState, blocks},
 };
@@ -137,6 +137,7 @@ on_both_backends!(
     operators_see_the_next_round_and_the_last_rounds_counts,
     only_active_humans_who_want_questions_in_asking_workspaces_are_asked,
     a_refused_token_stops_the_workspace_until_it_is_installed_again,
+    a_large_round_is_paced_to_the_workspaces_rate,
 );
 
 async fn each_member_is_asked_at_ten_in_their_own_time_zone_once_a_day(db: TestDb) {
@@ -668,4 +669,54 @@ async fn a_refused_token_stops_the_workspace_until_it_is_installed_again(db: Tes
     workspaces::upsert_installation(app.db.pool(), &stopped).await.unwrap();
     let reinstalled = workspaces::find(app.db.pool(), &workspace).await.unwrap().unwrap();
     assert_eq!(reinstalled.delivery_stopped_reason, None);
+}
+
+async fn a_large_round_is_paced_to_the_workspaces_rate(db: TestDb) {
+    let (app, clock, workspace) = one_big_round(&db).await;
+    // 40 more people join the emulated workspace: 70 due at once.
+    for n in 0..40 {
+        let id = format!("UEXTRA{n:03}");
+        app.emulator.join_user(EmulatedUser {
+            id: id.clone(),
+            name: format!("Extra {n}"),
+            title: String::new(),
+            time_zone: "UTC".into(),
+            deleted: false,
+        });
+        let row = MemberRow {
+            id: app::server::new_id(),
+            workspace_id: workspace.clone(),
+            slack_user_id: id,
+            name: format!("Extra {n}"),
+            title: String::new(),
+            avatar_url: String::new(),
+            time_zone: Some("UTC".into()),
+            is_bot: 0,
+            is_deleted: 0,
+            is_guest: 0,
+            is_opted_out: 0,
+            is_admin: 0,
+            dm_channel_id: None,
+            paused_until: None,
+            created_at: 0,
+            updated_at: 0,
+            welcome_until: None,
+            introduced_at: None,
+            delivery_stopped_reason: None,
+        };
+        app::server::db::members::insert(app.db.pool(), &row).await.unwrap();
+    }
+
+    let first = app.dispatcher.run_once().await.unwrap();
+    assert_eq!(first[0].sent, usize::try_from(SENDS_PER_MINUTE).unwrap(), "one minute's worth, not more");
+    let waiting = scheduled_prompts(&app.db, &workspace).await.into_iter().filter(|p| p.status == "pending").count();
+    assert_eq!(waiting, 10);
+    // Within the same minute nothing more goes out; once it has passed, the rest do.
+    clock.advance(30_000);
+    assert_eq!(app.dispatcher.run_once().await.unwrap()[0].sent, 0);
+    clock.advance(31_000);
+    assert_eq!(app.dispatcher.run_once().await.unwrap()[0].sent, 10);
+    let posted = questions_posted(&app);
+    assert_eq!(posted.len(), 70);
+    assert!(posted.values().all(|count| *count == 1));
 }
