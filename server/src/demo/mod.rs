@@ -173,11 +173,12 @@ impl Plan {
             sending_paused_until: None,
             delivery_stopped_reason: None,
         };
-        // The demo team is asked every workday at 10:00, each member in their own time zone,
-        // so with 14 time zones somebody's morning comes round every hour or two.
+        // The demo team is asked every day at 10:00 (weekends too, so a demo on a Saturday
+        // shows rounds), each member in their own time zone: with 14 time zones somebody's
+        // morning comes round every hour or two.
         let schedule = schedules::ScheduleRow {
             workspace_id: workspace.id.clone(),
-            weekdays: 0b001_1111,
+            weekdays: 0b111_1111,
             local_minute: 10 * 60,
             cadence: "daily".to_owned(),
             updated_at: created_at,

@@ -111,7 +111,7 @@ impl Dispatcher {
                 workspace.id = %planned.workspace_id,
                 planned = planned.prompts,
                 closed_unanswered = planned.expired,
-                next_round_at = overview.next_round_at,
+                next_round_at = %overview.next_round_at.map_or_else(|| "none".to_owned(), utc_time),
                 "planned a round"
             );
         }
@@ -127,6 +127,11 @@ impl Dispatcher {
         }
         Ok(lanes)
     }
+}
+
+/// A Unix-ms time as RFC 3339 in UTC, for the log.
+fn utc_time(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms).map_or_else(|| ms.to_string(), |time| time.to_rfc3339())
 }
 
 /// Marks a workspace's lane as running in this process until dropped.

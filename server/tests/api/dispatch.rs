@@ -141,9 +141,10 @@ on_both_backends!(
 );
 
 async fn each_member_is_asked_at_ten_in_their_own_time_zone_once_a_day(db: TestDb) {
-    // The demo schedule: workdays at 10:00. Sunday noon UTC to Tuesday noon UTC covers
-    // Monday everywhere, from Auckland (a day ahead) to Mexico City.
+    // Workdays at 10:00. Sunday noon UTC to Tuesday noon UTC covers Monday everywhere, from
+    // Auckland (a day ahead) to Mexico City.
     let (app, clock, workspace) = demo_at(&db, "2026-11-29T12:00:00Z").await;
+    set_schedule(&app.db, &workspace, &["mon", "tue", "wed", "thu", "fri"], "10:00", Cadence::Daily).await;
     run_until(&app, &clock, at("2026-12-01T12:00:00Z"), 15 * MINUTE_MS).await;
 
     let prompts = scheduled_prompts(&app.db, &workspace).await;
