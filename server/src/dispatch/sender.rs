@@ -70,7 +70,7 @@ pub async fn deliver(
                 return Ok(Outcome::FoundPosted);
             }
             Ok(None) => {}
-            Err(error) => return judge(slack, workspace, &member, prompt, &error).await,
+            Err(error) => return judge(slack, workspace, &member, prompt, &error, Call::LookUp).await,
         }
     }
     // Committed before the call: whoever retries after a crash looks for the message first.
@@ -90,8 +90,15 @@ pub async fn deliver(
             }
             Ok(Outcome::Sent)
         }
-        Err(error) => judge(slack, workspace, &member, prompt, &error).await,
+        Err(error) => judge(slack, workspace, &member, prompt, &error, Call::Post).await,
     }
+}
+
+/// Which Slack call failed: the lookup for an earlier try's message, or the post itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Call {
+    LookUp,
+    Post,
 }
 
 /// Why a prompt should not go out any more, if so: the workspace left or was refused, or
@@ -142,6 +149,7 @@ async fn judge(
     member: &MemberRow,
     prompt: &PromptRow,
     error: &SlackCallError,
+    failed: Call,
 ) -> anyhow::Result<Outcome> {
     let db = slack.db.pool();
     let now = slack.clock.now_ms();
@@ -149,8 +157,10 @@ async fn judge(
         Verdict::SlowDown { wait_ms } => {
             let until = now + wait_ms;
             workspaces::update_sending_paused_until(db, &workspace.id, until).await?;
-            // Slack did not take the message: nothing to look for on the next try.
-            prompts::update_retry(db, &prompt.id, until, false, false, "rate limited by Slack", now).await?;
+            // A refused post was not posted: nothing to look for on the next try. A refused
+            // lookup leaves the earlier try's message possibly posted: look again next time.
+            let posted_maybe = failed == Call::LookUp;
+            prompts::update_retry(db, &prompt.id, until, false, posted_maybe, "rate limited by Slack", now).await?;
             tracing::warn!(workspace.id = %workspace.id, wait_ms, "Slack is rate limiting this workspace; holding its sends");
             Outcome::SlowedDown { until }
         }

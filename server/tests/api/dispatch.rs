@@ -636,7 +636,7 @@ async fn only_active_humans_who_want_questions_in_asking_workspaces_are_asked(db
         || async { workspaces::list_asking(db.db.pool()).await.unwrap().into_iter().map(|w| w.id).collect::<Vec<_>>() };
     assert!(asking().await.is_empty(), "a new workspace is off until its admin turns questions on");
     workspaces::update_asking(db.db.pool(), &team.workspace_id, true, false, now).await.unwrap();
-    assert_eq!(asking().await, [team.workspace_id.clone()]);
+    assert_eq!(asking().await, std::slice::from_ref(&team.workspace_id));
     workspaces::update_delivery_stopped(db.db.pool(), &team.workspace_id, "invalid_auth", now).await.unwrap();
     assert!(asking().await.is_empty());
     let row = workspaces::find(db.db.pool(), &team.workspace_id).await.unwrap().unwrap();

@@ -39,30 +39,29 @@ pub struct Planned {
 }
 
 /// Plans every asking workspace's due rounds at `now_ms`. Returns the workspaces where
-/// something was planned.
+/// something was planned. A workspace that cannot be planned (its error is logged) does not
+/// hold up the others.
 pub async fn plan_due(db: &Db, now_ms: i64) -> Result<Vec<Planned>, AppError> {
     let mut planned = Vec::new();
     for workspace in workspaces::list_asking(db.pool()).await? {
-        let schedule = schedule::load(db, &workspace.id).await?;
-        let result = plan_workspace(db, &workspace, &schedule, now_ms).await?;
-        if result.prompts > 0 || result.expired > 0 {
-            planned.push(result);
+        match plan_workspace(db, &workspace, now_ms).await {
+            Ok(result) if result.prompts > 0 || result.expired > 0 => planned.push(result),
+            Ok(_) => {}
+            Err(error) => {
+                tracing::warn!(workspace.id = %workspace.id, error = %error, "could not plan a workspace's round");
+            }
         }
     }
     Ok(planned)
 }
 
-async fn plan_workspace(
-    db: &Db,
-    workspace: &WorkspaceRow,
-    schedule: &Schedule,
-    now_ms: i64,
-) -> Result<Planned, AppError> {
+async fn plan_workspace(db: &Db, workspace: &WorkspaceRow, now_ms: i64) -> Result<Planned, AppError> {
+    let schedule = schedule::load(db, &workspace.id).await?;
     let mut planned = Planned { workspace_id: workspace.id.clone(), ..Planned::default() };
     let askable = members::list_askable(db.pool(), &workspace.id, workspace.include_guests == 1, now_ms).await?;
     for row in askable {
         let zone = schedule::member_zone(row.member.time_zone.as_deref(), &workspace.default_time_zone);
-        let Some(decision) = decide(&row, schedule, zone, now_ms) else { continue };
+        let Some(decision) = decide(&row, &schedule, zone, now_ms) else { continue };
         let (created, expired) = ask_in_round(db, &row, &decision, now_ms).await?;
         planned.prompts += usize::from(created);
         planned.expired += usize::from(expired);
