@@ -95,6 +95,14 @@ impl Application {
         self.dispatcher.as_ref()
     }
 
+    /// Delivers questions asked on demand but plans no scheduled rounds (tests of on-demand
+    /// flows on the wall clock, whose outcome must not depend on the time of day).
+    #[must_use]
+    pub fn without_scheduled_rounds(mut self) -> Application {
+        self.dispatcher = self.dispatcher.map(Dispatcher::without_rounds);
+        self
+    }
+
     /// Leaves delivery to whoever calls [`Dispatcher::run_once`] (tests that drive it step by
     /// step) instead of a background loop.
     #[must_use]

@@ -108,7 +108,7 @@ pub async fn seed(db: &Db, now_ms: i64) -> anyhow::Result<Option<Seeded>> {
         return Ok(None);
     }
     let plan = Plan::new(&content, now_ms)?;
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     workspaces::insert(&mut *tx, &plan.workspace).await?;
     schedules::upsert(&mut *tx, &plan.schedule).await?;
     for row in &plan.members {

@@ -44,6 +44,8 @@ pub struct Dispatcher {
     /// Workspaces with a lane running in this process.
     busy: Arc<Mutex<HashSet<String>>>,
     wake: Arc<Notify>,
+    /// Whether passes plan scheduled rounds (otherwise they deliver only what was asked).
+    plans_rounds: bool,
 }
 
 /// What one workspace's lane did.
@@ -62,7 +64,15 @@ pub struct LaneReport {
 impl Dispatcher {
     pub fn new(slack: SlackState) -> Dispatcher {
         let wake = slack.dispatch_wake.clone();
-        Dispatcher { slack, busy: Arc::default(), wake }
+        Dispatcher { slack, busy: Arc::default(), wake, plans_rounds: true }
+    }
+
+    /// A dispatcher that delivers questions asked on demand but plans no rounds (tests of
+    /// on-demand flows on the wall clock, whose outcome must not depend on the time of day).
+    #[must_use]
+    pub fn without_rounds(mut self) -> Dispatcher {
+        self.plans_rounds = false;
+        self
     }
 
     /// One pass: expires questions too late to send, plans due rounds, then delivers every
@@ -105,7 +115,8 @@ impl Dispatcher {
         if expired > 0 {
             tracing::warn!(expired, "questions could not be delivered in time and expired");
         }
-        for planned in rounds::plan_due(db, now).await? {
+        let planned = if self.plans_rounds { rounds::plan_due(db, now).await? } else { Vec::new() };
+        for planned in planned {
             let overview = rounds::overview(db, &planned.workspace_id, now).await?;
             tracing::info!(
                 workspace.id = %planned.workspace_id,

@@ -100,6 +100,17 @@ impl Db {
         self.backend
     }
 
+    /// Begins a transaction that will write. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`, waiting up to the busy timeout): a plain `BEGIN` that reads first
+    /// cannot wait for a writer that got in meanwhile and fails with "database is locked".
+    /// PostgreSQL's plain `BEGIN` has no such problem.
+    pub async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Any>> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
+    }
+
     /// Applies every migration not yet applied.
     pub async fn migrate(&self) -> anyhow::Result<()> {
         self.backend.migrator().run(&self.pool).await.context("running database migrations")

@@ -31,7 +31,7 @@ pub async fn answer_open_prompt(
     visibility: Visibility,
     now_ms: i64,
 ) -> Result<Option<Answered>, AppError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let open = prompts::find_open_for_member(&mut *tx, &member.id).await?;
     // Only a question the member has seen (sent) can be answered, never one still on its way.
     let Some(prompt) = open.filter(|p| p.status == "sent" && prompt_id.is_none_or(|id| id == p.id)) else {

@@ -44,7 +44,7 @@ pub async fn install_builtin(db: &Db, now_ms: i64) -> Result<Installed, AppError
     let file: BuiltinFile = serde_json::from_str(BUILTIN_PACKS)
         .map_err(|error| AppError::internal(anyhow::anyhow!("builtin_packs.json is not valid: {error}")))?;
     let mut installed = Installed { packs: 0, questions: 0 };
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     for pack in &file.packs {
         let pack_row = packs::PackRow {
             id: format!("builtin-{}", pack.key),

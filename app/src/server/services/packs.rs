@@ -80,7 +80,7 @@ pub async fn rename(
 /// because deleting it would delete people's answers: switch it off instead.
 pub async fn delete(viewer: &Viewer, pack: &PackId) -> Result<(), AppError> {
     own_pack(viewer, pack).await?;
-    let mut tx = viewer.db.pool().begin().await?;
+    let mut tx = viewer.db.begin_write().await?;
     if packs::count_prompts(&mut *tx, pack.as_str()).await? > 0 {
         return Err(AppError::Conflict("This pack's questions have been asked; switch it off instead.".into()));
     }
@@ -97,7 +97,7 @@ pub async fn add_question(
     now_ms: i64,
 ) -> Result<QuestionId, AppError> {
     own_pack(viewer, pack).await?;
-    let mut tx = viewer.db.pool().begin().await?;
+    let mut tx = viewer.db.begin_write().await?;
     let existing = questions::list_for_pack(&mut *tx, pack.as_str()).await?;
     if existing.iter().any(|q| same_text(&q.text, text.as_str())) {
         return Err(AppError::Invalid {
@@ -128,7 +128,7 @@ pub async fn edit_question(
 /// Puts a pack's questions in the given order; `order` must name each question once.
 pub async fn reorder(viewer: &Viewer, pack: &PackId, order: &[QuestionId], now_ms: i64) -> Result<(), AppError> {
     own_pack(viewer, pack).await?;
-    let mut tx = viewer.db.pool().begin().await?;
+    let mut tx = viewer.db.begin_write().await?;
     let existing: HashSet<String> =
         questions::list_for_pack(&mut *tx, pack.as_str()).await?.into_iter().map(|q| q.id).collect();
     let given: HashSet<String> = order.iter().map(|id| id.as_str().to_owned()).collect();
@@ -184,7 +184,7 @@ pub async fn export_csv(viewer: &Viewer, pack: &PackId) -> Result<String, AppErr
 /// nothing is imported then. Returns how many questions were added.
 pub async fn import_csv(viewer: &Viewer, pack: &PackId, csv_text: &str, now_ms: i64) -> Result<usize, AppError> {
     own_pack(viewer, pack).await?;
-    let mut tx = viewer.db.pool().begin().await?;
+    let mut tx = viewer.db.begin_write().await?;
     let existing = questions::list_for_pack(&mut *tx, pack.as_str()).await?;
     let texts = parse_import(csv_text, &existing)?;
     let first = next_position(&existing);

@@ -29,7 +29,7 @@ pub enum Ask {
 
 /// Creates a prompt for `member` due now, unless one is already open.
 pub async fn ask_now(db: &Db, member: &MemberRow, now_ms: i64) -> Result<Ask, AppError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     if prompts::find_open_for_member(&mut *tx, &member.id).await?.is_some() {
         drop(tx);
         return already_open(db, member).await;
@@ -55,7 +55,7 @@ pub async fn ask_now(db: &Db, member: &MemberRow, now_ms: i64) -> Result<Ask, Ap
 /// "Another question": skips the member's open prompt `prompt_id` and asks a new one, in one
 /// transaction (the skipped one counts as asked, so the new one is different).
 pub async fn replace(db: &Db, member: &MemberRow, prompt_id: &str, now_ms: i64) -> Result<Ask, AppError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let open = prompts::find_open_for_member(&mut *tx, &member.id).await?;
     if let Some(open) = open.filter(|p| p.id == prompt_id && p.status == "sent") {
         prompts::update_status(&mut *tx, &open.id, "sent", "skipped", now_ms).await?;

@@ -102,13 +102,12 @@ fn decide(row: &AskableRow, schedule: &Schedule, zone: Tz, now_ms: i64) -> Optio
 /// transaction. Returns (planned, closed an old one).
 async fn ask_in_round(db: &Db, row: &AskableRow, decision: &Decision, now_ms: i64) -> Result<(bool, bool), AppError> {
     let member = &row.member;
-    // Picked before the transaction, so the transaction only writes: on SQLite a transaction
-    // that reads first cannot wait for another writer and would fail instead.
+    // Picked before the transaction, so the write lock is held only for the two writes.
     let mut conn = db.pool().acquire().await?;
     let picked = picking::next_question(&mut conn, &member.workspace_id, &member.id, decision.first_week).await?;
     drop(conn);
     let Some(question) = picked else { return Ok((false, false)) };
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let expired = match &decision.replaces {
         Some(old) => prompts::update_status(&mut *tx, old, "sent", "expired", now_ms).await?,
         None => false,

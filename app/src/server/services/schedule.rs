@@ -164,7 +164,7 @@ pub async fn save(
     include_guests: bool,
     now_ms: i64,
 ) -> Result<(), AppError> {
-    let mut tx = viewer.db.pool().begin().await?;
+    let mut tx = viewer.db.begin_write().await?;
     let row = schedules::ScheduleRow {
         workspace_id: viewer.workspace_id.clone(),
         weekdays: i64::from(schedule.weekdays.bits()),
