@@ -31,7 +31,7 @@ use server::{
     slack::{SlackState, blocks},
 };
 
-use crate::helpers::{Team, TestApp, TestDb, eventually, spawn_app_at};
+use crate::helpers::{Team, TestApp, TestDb, add_member, eventually, spawn_app_at};
 
 const TEAM: &str = "TDEMO0001";
 const MINUTE_MS: i64 = 60_000;
@@ -684,28 +684,11 @@ async fn a_large_round_is_paced_to_the_workspaces_rate(db: TestDb) {
             time_zone: "UTC".into(),
             deleted: false,
         });
-        let row = MemberRow {
-            id: app::server::new_id(),
-            workspace_id: workspace.clone(),
-            slack_user_id: id,
-            name: format!("Extra {n}"),
-            title: String::new(),
-            avatar_url: String::new(),
-            time_zone: Some("UTC".into()),
-            is_bot: 0,
-            is_deleted: 0,
-            is_guest: 0,
-            is_opted_out: 0,
-            is_admin: 0,
-            dm_channel_id: None,
-            paused_until: None,
-            created_at: 0,
-            updated_at: 0,
-            welcome_until: None,
-            introduced_at: None,
-            delivery_stopped_reason: None,
-        };
-        app::server::db::members::insert(app.db.pool(), &row).await.unwrap();
+        add_member(&app.db, &workspace, &format!("Extra {n}"), "", |row| {
+            row.slack_user_id = id;
+            row.time_zone = Some("UTC".into());
+        })
+        .await;
     }
 
     let first = app.dispatcher.run_once().await.unwrap();

@@ -355,31 +355,7 @@ impl Team {
 
     /// Adds a member after `adjust` sets flags on the row; returns their id.
     pub async fn member_row(&self, name: &str, title: &str, adjust: impl FnOnce(&mut members::MemberRow)) -> String {
-        let id = new_id();
-        let mut row = members::MemberRow {
-            id: id.clone(),
-            workspace_id: self.workspace_id.clone(),
-            slack_user_id: format!("U{}", &id[24..]),
-            name: name.to_owned(),
-            title: title.to_owned(),
-            avatar_url: "data:image/svg+xml,".to_owned(),
-            time_zone: Some("Europe/Berlin".to_owned()),
-            is_bot: 0,
-            is_deleted: 0,
-            is_guest: 0,
-            is_opted_out: 0,
-            is_admin: 0,
-            dm_channel_id: None,
-            paused_until: None,
-            created_at: START_MS,
-            updated_at: START_MS,
-            welcome_until: None,
-            introduced_at: None,
-            delivery_stopped_reason: None,
-        };
-        adjust(&mut row);
-        members::insert(self.db.pool(), &row).await.unwrap();
-        id
+        add_member(&self.db, &self.workspace_id, name, title, adjust).await
     }
 
     /// Adds a question to the team's pack; returns its id.
@@ -435,4 +411,39 @@ impl Team {
         answers::insert(self.db.pool(), &answer).await.unwrap();
         id
     }
+}
+
+/// Adds a human member to any workspace after `adjust` sets flags on the row; returns their id.
+pub async fn add_member(
+    db: &Db,
+    workspace_id: &str,
+    name: &str,
+    title: &str,
+    adjust: impl FnOnce(&mut members::MemberRow),
+) -> String {
+    let id = new_id();
+    let mut row = members::MemberRow {
+        id: id.clone(),
+        workspace_id: workspace_id.to_owned(),
+        slack_user_id: format!("U{}", &id[24..]),
+        name: name.to_owned(),
+        title: title.to_owned(),
+        avatar_url: "data:image/svg+xml,".to_owned(),
+        time_zone: Some("Europe/Berlin".to_owned()),
+        is_bot: 0,
+        is_deleted: 0,
+        is_guest: 0,
+        is_opted_out: 0,
+        is_admin: 0,
+        dm_channel_id: None,
+        paused_until: None,
+        created_at: START_MS,
+        updated_at: START_MS,
+        welcome_until: None,
+        introduced_at: None,
+        delivery_stopped_reason: None,
+    };
+    adjust(&mut row);
+    members::insert(db.pool(), &row).await.unwrap();
+    id
 }
