@@ -16,5 +16,6 @@ mod install;
 mod interactions;
 mod packs;
 mod pages;
+mod schedule;
 mod slack;
 mod storage;
