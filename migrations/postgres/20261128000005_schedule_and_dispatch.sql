@@ -39,6 +39,9 @@ ALTER TABLE prompts ADD COLUMN claimed_until BIGINT;
 ALTER TABLE prompts ADD COLUMN send_started_at BIGINT;
 ALTER TABLE prompts ADD COLUMN failure_reason TEXT;
 UPDATE prompts SET next_attempt_at = due_at;
+-- A send interrupted before this release left its prompt in flight with no lease and no
+-- message metadata to look it up by: close it rather than risk sending it twice.
+UPDATE prompts SET status = 'failed', failure_reason = 'interrupted by an upgrade' WHERE status = 'in_flight';
 
 -- One question per member per round, however many planners run.
 CREATE UNIQUE INDEX prompts_one_per_round ON prompts (member_id, round_date) WHERE round_date IS NOT NULL;
