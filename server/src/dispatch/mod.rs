@@ -100,7 +100,7 @@ impl Dispatcher {
                 }
                 match self.start_pass().await {
                     Ok(lanes) => {
-                        tokio::spawn(lanes.join_all());
+                        tokio::spawn(finish(lanes));
                     }
                     Err(error) => tracing::warn!(error = format!("{error:#}"), "a dispatch pass failed"),
                 }
@@ -117,14 +117,7 @@ impl Dispatcher {
         }
         let planned = if self.plans_rounds { rounds::plan_due(db, now).await? } else { Vec::new() };
         for planned in planned {
-            let overview = rounds::overview(db, &planned.workspace_id, now).await?;
-            tracing::info!(
-                workspace.id = %planned.workspace_id,
-                planned = planned.prompts,
-                closed_unanswered = planned.expired,
-                next_round_at = %overview.next_round_at.map_or_else(|| "none".to_owned(), utc_time),
-                "planned a round"
-            );
+            log_planned(&self.slack, &planned, now).await;
         }
         let mut lanes = JoinSet::new();
         for workspace_id in prompts::list_workspaces_with_due(db.pool(), now).await? {
@@ -138,6 +131,30 @@ impl Dispatcher {
         }
         Ok(lanes)
     }
+}
+
+/// Waits for a pass's lanes in the background; a lane that panicked is logged, not lost.
+async fn finish(mut lanes: JoinSet<LaneReport>) {
+    while let Some(lane) = lanes.join_next().await {
+        if let Err(error) = lane {
+            tracing::error!(error = %error, "a delivery lane panicked");
+        }
+    }
+}
+
+/// Logs a planned round with the workspace's next round time (what operators watch).
+async fn log_planned(slack: &SlackState, planned: &rounds::Planned, now: i64) {
+    let next_round_at = match rounds::overview(&slack.db, &planned.workspace_id, now).await {
+        Ok(overview) => overview.next_round_at.map_or_else(|| "none".to_owned(), utc_time),
+        Err(error) => format!("unknown ({error})"),
+    };
+    tracing::info!(
+        workspace.id = %planned.workspace_id,
+        planned = planned.prompts,
+        closed_unanswered = planned.expired,
+        %next_round_at,
+        "planned a round"
+    );
 }
 
 /// A Unix-ms time as RFC 3339 in UTC, for the log.
@@ -213,14 +230,14 @@ async fn deliver_batches(slack: &SlackState, workspace_id: &str, report: &mut La
                 // Slack refused the workspace: the rest fail for the same reason.
                 Some(Outcome::WorkspaceStopped(reason)) => {
                     prompts::update_undelivered(db.pool(), &prompt.id, "failed", reason, now).await?;
-                    count(report, Outcome::Failed(reason.clone()));
+                    tally(report, Outcome::Failed(reason.clone()));
                 }
                 _ => {
                     let outcome = sender::deliver(slack, &workspace, prompt, &token).await?;
                     if outcome.halts_workspace() {
                         halted = Some(outcome.clone());
                     }
-                    count(report, outcome);
+                    tally(report, outcome);
                 }
             }
         }
@@ -230,7 +247,7 @@ async fn deliver_batches(slack: &SlackState, workspace_id: &str, report: &mut La
     }
 }
 
-fn count(report: &mut LaneReport, outcome: Outcome) {
+fn tally(report: &mut LaneReport, outcome: Outcome) {
     match outcome {
         Outcome::Sent => report.sent += 1,
         Outcome::FoundPosted => report.found_posted += 1,
