@@ -90,6 +90,8 @@ struct World {
     calls: HashMap<String, Vec<Instant>>,
     /// Injected trouble, by method: how many next calls fail, and how.
     faults: HashMap<String, (Fault, u32)>,
+    /// Channels whose calls answer only after this long.
+    slow_channels: HashMap<String, Duration>,
     next_ts: u64,
 }
 
@@ -124,6 +126,7 @@ impl Emulator {
             limits: HashMap::new(),
             calls: HashMap::new(),
             faults: HashMap::new(),
+            slow_channels: HashMap::new(),
             next_ts: 1,
         };
         Ok(Emulator {
@@ -187,6 +190,12 @@ impl Emulator {
         world.users.push(user);
         world.version += 1;
         json
+    }
+
+    /// Makes every call naming `channel` (a channel id or user id, as the app sends it)
+    /// answer only after `delay`, as a Slack having a slow day for one workspace.
+    pub fn slow_down_channel(&self, channel: &str, delay: Duration) {
+        self.world().slow_channels.insert(channel.to_owned(), delay);
     }
 
     /// Deactivates a member, as an admin does in Slack: listed as deleted, and messages to

@@ -56,6 +56,11 @@ pub async fn call(
         return failure(if token.is_none() { "not_authed" } else { "invalid_auth" });
     }
 
+    // A slow channel answers late, without holding up calls about other channels.
+    let delay = text_param(&params, "channel").and_then(|channel| emulator.world().slow_channels.get(channel).copied());
+    if let Some(delay) = delay {
+        tokio::time::sleep(delay).await;
+    }
     let mut world = emulator.world();
     if let Some(retry_after) = world.throttle(&method, Instant::now()) {
         return (

@@ -138,6 +138,7 @@ on_both_backends!(
     only_active_humans_who_want_questions_in_asking_workspaces_are_asked,
     a_refused_token_stops_the_workspace_until_it_is_installed_again,
     a_large_round_is_paced_to_the_workspaces_rate,
+    a_slow_workspace_does_not_hold_up_another,
 );
 
 async fn each_member_is_asked_at_ten_in_their_own_time_zone_once_a_day(db: TestDb) {
@@ -703,4 +704,33 @@ async fn a_large_round_is_paced_to_the_workspaces_rate(db: TestDb) {
     let posted = questions_posted(&app);
     assert_eq!(posted.len(), 70);
     assert!(posted.values().all(|count| *count == 1));
+}
+
+async fn a_slow_workspace_does_not_hold_up_another(db: TestDb) {
+    let (app, _clock, workspace) = demo_at(&db, "2026-11-30T10:00:00Z").await;
+    set_schedule(&app.db, &workspace, &EVERY_DAY, "10:00", Cadence::Daily).await;
+    only_members(&app.db, &workspace, &[("UDEMO001", "UTC")]).await;
+    // Slack answers the demo workspace's member only after two seconds.
+    app.emulator.slow_down_channel("UDEMO001", std::time::Duration::from_secs(2));
+    let other = Team::new(&app.db, "Other").await;
+    other
+        .member_row("Guest Star", "Visitor", |row| {
+            row.slack_user_id = "UDEMO010".to_owned();
+            row.time_zone = Some("UTC".to_owned());
+        })
+        .await;
+    other.question("What is on your desk?").await;
+    let viewer = Viewer { db: app.db.clone(), workspace_id: other.workspace_id.clone() };
+    let every_day = Schedule {
+        weekdays: Weekdays::parse(&EVERY_DAY.map(str::to_owned)).unwrap(),
+        local_time: LocalTime::TEN_AM,
+        cadence: Cadence::Daily,
+    };
+    schedule::save(&viewer, &every_day, true, false, 0).await.unwrap();
+
+    let report = app.dispatcher.run_once().await.unwrap();
+    assert_eq!(report.iter().map(|lane| lane.sent).sum::<usize>(), 2);
+    // The other workspace's question went out while the slow one was still waiting on Slack.
+    let channels: Vec<String> = app.emulator.messages().into_iter().map(|m| m.channel).collect();
+    assert_eq!(channels, ["DUDEMO010", "DUDEMO001"]);
 }
