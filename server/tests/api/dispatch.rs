@@ -464,25 +464,25 @@ async fn an_uninstalled_workspace_gets_nothing_more_mid_round(db: TestDb) {
     assert_eq!(scheduled_prompts(&app.db, &workspace).await.len(), 30);
 }
 
-async fn a_rate_limited_workspace_does_not_hold_up_another(db: TestDb) {
-    let (app, clock, workspace) = one_big_round(&db).await;
-    // A second workspace whose member is one of the emulator's users (the emulator speaks
-    // for one Slack team, so both go through it; its messages land in that user's DM).
-    let other = crate::helpers::Team::new(&app.db, "Other").await;
-    let other_member = other
+/// A second workspace, asked every day at 10:00 UTC, whose one member is an emulator user
+/// (the emulator speaks for one Slack team, so both workspaces go through it; this one's
+/// messages land in UDEMO010's DM). Returns it and its member's id.
+async fn second_workspace(db: &Db) -> (Team, String) {
+    let other = Team::new(db, "Other").await;
+    let member = other
         .member_row("Guest Star", "Visitor", |row| {
             row.slack_user_id = "UDEMO010".to_owned();
             row.time_zone = Some("UTC".to_owned());
         })
         .await;
     other.question("What is on your desk?").await;
-    let viewer = Viewer { db: app.db.clone(), workspace_id: other.workspace_id.clone() };
-    let every_day = Schedule {
-        weekdays: Weekdays::parse(&EVERY_DAY.map(str::to_owned)).unwrap(),
-        local_time: LocalTime::TEN_AM,
-        cadence: Cadence::Daily,
-    };
-    schedule::save(&viewer, &every_day, true, false, 0).await.unwrap();
+    set_schedule(db, &other.workspace_id, &EVERY_DAY, "10:00", Cadence::Daily).await;
+    (other, member)
+}
+
+async fn a_rate_limited_workspace_does_not_hold_up_another(db: TestDb) {
+    let (app, clock, workspace) = one_big_round(&db).await;
+    let (other, other_member) = second_workspace(&app.db).await;
     // The demo workspace is held by a 429 from a moment ago.
     workspaces::update_sending_paused_until(app.db.pool(), &workspace, clock.now_ms() + 30_000).await.unwrap();
 
@@ -712,21 +712,7 @@ async fn a_slow_workspace_does_not_hold_up_another(db: TestDb) {
     only_members(&app.db, &workspace, &[("UDEMO001", "UTC")]).await;
     // Slack answers the demo workspace's member only after two seconds.
     app.emulator.slow_down_channel("UDEMO001", std::time::Duration::from_secs(2));
-    let other = Team::new(&app.db, "Other").await;
-    other
-        .member_row("Guest Star", "Visitor", |row| {
-            row.slack_user_id = "UDEMO010".to_owned();
-            row.time_zone = Some("UTC".to_owned());
-        })
-        .await;
-    other.question("What is on your desk?").await;
-    let viewer = Viewer { db: app.db.clone(), workspace_id: other.workspace_id.clone() };
-    let every_day = Schedule {
-        weekdays: Weekdays::parse(&EVERY_DAY.map(str::to_owned)).unwrap(),
-        local_time: LocalTime::TEN_AM,
-        cadence: Cadence::Daily,
-    };
-    schedule::save(&viewer, &every_day, true, false, 0).await.unwrap();
+    second_workspace(&app.db).await;
 
     let report = app.dispatcher.run_once().await.unwrap();
     assert_eq!(report.iter().map(|lane| lane.sent).sum::<usize>(), 2);
