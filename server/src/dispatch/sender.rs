@@ -171,7 +171,7 @@ async fn judge(
         }
         Verdict::Fail { reason } => return fail(slack, prompt, &reason).await,
         Verdict::StopMember { reason } => {
-            members::update_delivery_stopped(db, &member.id, &reason, now).await?;
+            members::update_delivery_stopped(db, &member.id, Some(&reason), now).await?;
             tracing::warn!(member.id = %member.id, %reason, "Slack cannot reach this member; not asking them any more");
             return fail(slack, prompt, &reason).await;
         }

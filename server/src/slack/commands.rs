@@ -68,6 +68,7 @@ async fn run(slack: &SlackState, form: &CommandForm) -> anyhow::Result<String> {
     };
     let mut words = form.text.split_whitespace();
     let now = slack.clock.now_ms();
+    roster::reachable_again(&slack.db, &member, now).await?;
     Ok(match words.next().map(str::to_ascii_lowercase).as_deref() {
         Some("ask") => asking::ask(slack, &workspace, &member).await?.reply(),
         Some("profile") => profile(slack, &member, words.next()).await?,

@@ -213,6 +213,7 @@ async fn on_direct_message(
     if member.dm_channel_id.as_deref() != Some(channel.0.as_str()) {
         members::update_dm_channel(slack.db.pool(), &member.id, &channel.0, slack.clock.now_ms()).await?;
     }
+    roster::reachable_again(&slack.db, &member, slack.clock.now_ms()).await?;
     let text = blocks::unescape(&message.content.as_ref().and_then(|c| c.text.clone()).unwrap_or_default());
     let answer = match AnswerText::parse(&text) {
         Ok(answer) => answer,

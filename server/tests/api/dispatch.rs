@@ -139,6 +139,7 @@ on_both_backends!(
     a_refused_token_stops_the_workspace_until_it_is_installed_again,
     a_large_round_is_paced_to_the_workspaces_rate,
     a_slow_workspace_does_not_hold_up_another,
+    a_member_slack_could_not_reach_is_asked_again_after_writing_to_rapport,
 );
 
 async fn each_member_is_asked_at_ten_in_their_own_time_zone_once_a_day(db: TestDb) {
@@ -719,4 +720,29 @@ async fn a_slow_workspace_does_not_hold_up_another(db: TestDb) {
     // The other workspace's question went out while the slow one was still waiting on Slack.
     let channels: Vec<String> = app.emulator.messages().into_iter().map(|m| m.channel).collect();
     assert_eq!(channels, ["DUDEMO010", "DUDEMO001"]);
+}
+
+async fn a_member_slack_could_not_reach_is_asked_again_after_writing_to_rapport(db: TestDb) {
+    let (app, clock, workspace) = demo_at(&db, "2026-11-30T09:00:00Z").await;
+    set_schedule(&app.db, &workspace, &EVERY_DAY, "10:00", Cadence::Daily).await;
+    only_members(&app.db, &workspace, &[("UDEMO003", "UTC")]).await;
+    let unreachable = member(&app.db, &workspace, "UDEMO003").await;
+    app::server::db::members::update_delivery_stopped(app.db.pool(), &unreachable.id, Some("channel_not_found"), 0)
+        .await
+        .unwrap();
+    clock.set(at("2026-11-30T10:00:00Z"));
+    app.dispatcher.run_once().await.unwrap();
+    assert!(scheduled_prompts(&app.db, &workspace).await.is_empty(), "a stopped member is not asked");
+
+    // They write to the bot: Slack reaches them after all.
+    let hello = json!({ "type": "message", "channel": "DUDEMO003", "channel_type": "im", "user": "UDEMO003",
+                        "text": "hello?", "ts": "1796032800.000100", "event_ts": "1796032800.000100" });
+    assert_eq!(app.deliver_event(TEAM, "EvHello", hello).await, 200);
+    eventually("the stop is lifted", || async {
+        member(&app.db, &workspace, "UDEMO003").await.delivery_stopped_reason.is_none()
+    })
+    .await;
+    clock.set(at("2026-12-01T10:00:00Z"));
+    let report = app.dispatcher.run_once().await.unwrap();
+    assert_eq!(report[0].sent, 1);
 }

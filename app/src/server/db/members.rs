@@ -297,11 +297,12 @@ pub async fn release_introduction<'e>(ex: impl Executor<'e, Database = Any>, mem
     Ok(())
 }
 
-/// Records that Slack refused messages to the member for good.
+/// Records that Slack refused messages to the member for good (`Some`), or that they are
+/// reachable again (`None`).
 pub async fn update_delivery_stopped<'e>(
     ex: impl Executor<'e, Database = Any>,
     member_id: &str,
-    reason: &str,
+    reason: Option<&str>,
     now_ms: i64,
 ) -> sqlx::Result<()> {
     sqlx::query("UPDATE members SET delivery_stopped_reason = $2, updated_at = $3 WHERE id = $1")

@@ -60,6 +60,16 @@ pub async fn welcome(db: &Db, workspace_id: &str, slack_user_id: &str, now_ms: i
     Ok(())
 }
 
+/// A member Slack refused messages to has just written to Rapport (a DM or `/rapport`), so
+/// Slack reaches them again: they are asked again from the next round.
+pub async fn reachable_again(db: &Db, member: &members::MemberRow, now_ms: i64) -> Result<(), AppError> {
+    if member.delivery_stopped_reason.is_some() {
+        members::update_delivery_stopped(db.pool(), &member.id, None, now_ms).await?;
+        tracing::info!(member.id = %member.id, "a member Slack could not reach wrote to Rapport; asking them again");
+    }
+    Ok(())
+}
+
 /// Pauses questions for a member until `until_ms` (or indefinitely when `None`).
 pub async fn pause(db: &Db, member: &members::MemberRow, until_ms: Option<i64>, now_ms: i64) -> Result<(), AppError> {
     // "Indefinitely" is stored as the far future so one column answers "is this member paused?".
