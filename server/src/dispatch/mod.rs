@@ -117,7 +117,13 @@ impl Dispatcher {
         }
         let planned = if self.plans_rounds { rounds::plan_due(db, now).await? } else { Vec::new() };
         for planned in planned {
-            log_planned(&self.slack, &planned, now).await;
+            tracing::info!(
+                workspace.id = %planned.workspace_id,
+                planned = planned.prompts,
+                closed_unanswered = planned.expired,
+                next_round_at = %planned.next_round_at.map_or_else(|| "none".to_owned(), utc_time),
+                "planned a round"
+            );
         }
         let mut lanes = JoinSet::new();
         for workspace_id in prompts::list_workspaces_with_due(db.pool(), now).await? {
@@ -140,21 +146,6 @@ async fn finish(mut lanes: JoinSet<LaneReport>) {
             tracing::error!(error = %error, "a delivery lane panicked");
         }
     }
-}
-
-/// Logs a planned round with the workspace's next round time (what operators watch).
-async fn log_planned(slack: &SlackState, planned: &rounds::Planned, now: i64) {
-    let next_round_at = match rounds::overview(&slack.db, &planned.workspace_id, now).await {
-        Ok(overview) => overview.next_round_at.map_or_else(|| "none".to_owned(), utc_time),
-        Err(error) => format!("unknown ({error})"),
-    };
-    tracing::info!(
-        workspace.id = %planned.workspace_id,
-        planned = planned.prompts,
-        closed_unanswered = planned.expired,
-        %next_round_at,
-        "planned a round"
-    );
 }
 
 /// A Unix-ms time as RFC 3339 in UTC, for the log.
@@ -225,15 +216,15 @@ async fn deliver_batches(slack: &SlackState, workspace_id: &str, report: &mut La
             match &halted {
                 // The workspace must wait: hand the rest back untouched.
                 Some(Outcome::SlowedDown { until }) => {
-                    prompts::update_retry(db.pool(), &prompt.id, *until, false, true, "waiting for Slack", now).await?;
+                    prompts::update_retry(db.pool(), prompt, *until, false, true, "waiting for Slack", now).await?;
                 }
                 // Slack refused the workspace: the rest fail for the same reason.
                 Some(Outcome::WorkspaceStopped(reason)) => {
-                    prompts::update_undelivered(db.pool(), &prompt.id, "failed", reason, now).await?;
+                    prompts::update_failed(db.pool(), &prompt.id, &token, reason, now).await?;
                     tally(report, Outcome::Failed(reason.clone()));
                 }
                 _ => {
-                    let outcome = sender::deliver(slack, &workspace, prompt, &token).await?;
+                    let outcome = sender::deliver(slack, &workspace, prompt).await?;
                     if outcome.halts_workspace() {
                         halted = Some(outcome.clone());
                     }

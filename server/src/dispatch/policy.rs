@@ -32,7 +32,10 @@ pub enum Verdict {
 pub fn judge(error: &SlackCallError, attempts: i64, prompt_id: &str) -> Verdict {
     match error {
         SlackCallError::RateLimited(after) => Verdict::SlowDown {
-            wait_ms: after.map_or(DEFAULT_RETRY_AFTER_MS, |secs| i64::try_from(secs).unwrap_or(i64::MAX / 2000) * 1000),
+            // A nonsense Retry-After (days) is capped like any other wait.
+            wait_ms: after.map_or(DEFAULT_RETRY_AFTER_MS, |secs| {
+                i64::try_from(secs).unwrap_or(i64::MAX).saturating_mul(1000).min(LONGEST_RETRY_MS)
+            }),
         },
         SlackCallError::Transient(reason) => transient(reason, attempts, prompt_id),
         SlackCallError::Refused(code) => match code.as_str() {

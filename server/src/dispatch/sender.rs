@@ -41,14 +41,12 @@ impl Outcome {
     }
 }
 
-/// Delivers `prompt`, claimed by this dispatcher under `token`, to its member in `workspace`.
-pub async fn deliver(
-    slack: &SlackState,
-    workspace: &WorkspaceRow,
-    prompt: &PromptRow,
-    token: &str,
-) -> anyhow::Result<Outcome> {
+/// Delivers `prompt`, as this dispatcher claimed it, to its member in `workspace`. Every
+/// write is made under the prompt's claim token, so a dispatcher that lost its claim (its
+/// lease ran out while Slack was slow) changes nothing.
+pub async fn deliver(slack: &SlackState, workspace: &WorkspaceRow, prompt: &PromptRow) -> anyhow::Result<Outcome> {
     let db = slack.db.pool();
+    let token = claim_token(prompt);
     let now = slack.clock.now_ms();
     let member = members::find(db, &workspace.id, &prompt.member_id).await?;
     let question = questions::find(db, &workspace.id, &prompt.question_id).await?;
@@ -65,7 +63,7 @@ pub async fn deliver(
     if prompt.send_started_at.is_some() {
         match find_posted(slack, &api, &member, &prompt.id).await {
             Ok(Some(ts)) => {
-                prompts::update_sent(db, &prompt.id, &ts, now).await?;
+                prompts::update_sent(db, &prompt.id, token, &ts, now).await?;
                 tracing::info!(prompt.id = %prompt.id, "found a question an earlier try had posted; not sending it again");
                 return Ok(Outcome::FoundPosted);
             }
@@ -82,7 +80,7 @@ pub async fn deliver(
     match api.post_to(&target, blocks::question_message(&question.text, &prompt.id)).await {
         Ok(posted) => {
             let now = slack.clock.now_ms();
-            if !prompts::update_sent(db, &prompt.id, &posted.ts, now).await? {
+            if !prompts::update_sent(db, &prompt.id, token, &posted.ts, now).await? {
                 tracing::warn!(prompt.id = %prompt.id, "a question was delivered after its prompt closed");
             }
             if member.dm_channel_id.as_deref() != Some(posted.channel.as_str()) {
@@ -92,6 +90,12 @@ pub async fn deliver(
         }
         Err(error) => judge(slack, workspace, &member, prompt, &error, Call::Post).await,
     }
+}
+
+/// The token a claimed prompt was claimed under (a claimed row always has one; an empty
+/// token matches no row, so a write without one changes nothing).
+fn claim_token(prompt: &PromptRow) -> &str {
+    prompt.claimed_by.as_deref().unwrap_or_default()
 }
 
 /// Which Slack call failed: the lookup for an earlier try's message, or the post itself.
@@ -160,12 +164,12 @@ async fn judge(
             // A refused post was not posted: nothing to look for on the next try. A refused
             // lookup leaves the earlier try's message possibly posted: look again next time.
             let posted_maybe = failed == Call::LookUp;
-            prompts::update_retry(db, &prompt.id, until, false, posted_maybe, "rate limited by Slack", now).await?;
+            prompts::update_retry(db, prompt, until, false, posted_maybe, "rate limited by Slack", now).await?;
             tracing::warn!(workspace.id = %workspace.id, wait_ms, "Slack is rate limiting this workspace; holding its sends");
             Outcome::SlowedDown { until }
         }
         Verdict::Retry { wait_ms, reason } => {
-            prompts::update_retry(db, &prompt.id, now + wait_ms, true, true, &reason, now).await?;
+            prompts::update_retry(db, prompt, now + wait_ms, true, true, &reason, now).await?;
             tracing::warn!(prompt.id = %prompt.id, %reason, wait_ms, "a question could not be delivered; trying again later");
             Outcome::Retrying(reason)
         }
@@ -177,7 +181,7 @@ async fn judge(
         }
         Verdict::StopWorkspace { reason } => {
             workspaces::update_delivery_stopped(db, &workspace.id, &reason, now).await?;
-            prompts::update_undelivered(db, &prompt.id, "failed", &reason, now).await?;
+            prompts::update_failed(db, &prompt.id, claim_token(prompt), &reason, now).await?;
             let dropped = prompts::fail_waiting_for_workspace(db, &workspace.id, &reason, now).await?;
             tracing::error!(workspace.id = %workspace.id, %reason, dropped, "Slack refused the workspace's token; its sending stopped");
             Outcome::WorkspaceStopped(reason)
@@ -186,7 +190,7 @@ async fn judge(
 }
 
 async fn fail(slack: &SlackState, prompt: &PromptRow, reason: &str) -> anyhow::Result<Outcome> {
-    prompts::update_undelivered(slack.db.pool(), &prompt.id, "failed", reason, slack.clock.now_ms()).await?;
+    prompts::update_failed(slack.db.pool(), &prompt.id, claim_token(prompt), reason, slack.clock.now_ms()).await?;
     tracing::info!(prompt.id = %prompt.id, %reason, "a question was not delivered");
     Ok(Outcome::Failed(reason.to_owned()))
 }

@@ -89,10 +89,6 @@ pub async fn insert_if_new<'e>(ex: impl Executor<'e, Database = Any>, row: &Prom
     Ok(result.rows_affected() == 1)
 }
 
-pub async fn find<'e>(ex: impl Executor<'e, Database = Any>, prompt_id: &str) -> sqlx::Result<Option<PromptRow>> {
-    sqlx::query_as("SELECT * FROM prompts WHERE id = $1").bind(prompt_id).fetch_optional(ex).await
-}
-
 /// When and from which pack a member was asked each question they were ever asked.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct AskedRow {
@@ -212,12 +208,13 @@ pub async fn update_send_started<'e>(
     Ok(result.rows_affected() == 1)
 }
 
-/// Puts a claimed prompt back to wait until `next_attempt_at`. `failed_try` counts the try
-/// against the prompt; `posted_maybe` keeps the sign that a message may have reached Slack
-/// (timeouts, 5xx) or clears it (a 429 or a send that never started).
+/// Puts a `claimed` prompt (as its claim returned it) back to wait until `next_attempt_at`. `failed_try`
+/// counts the try against the prompt; `posted_maybe` keeps the sign that a message may have
+/// reached Slack (timeouts, 5xx) or clears it (a 429 or a send that never started). Like
+/// every write after a claim, it does nothing once the claim was lost to another dispatcher.
 pub async fn update_retry<'e>(
     ex: impl Executor<'e, Database = Any>,
-    prompt_id: &str,
+    claimed: &PromptRow,
     next_attempt_at: i64,
     failed_try: bool,
     posted_maybe: bool,
@@ -229,34 +226,35 @@ pub async fn update_retry<'e>(
          SET status = 'pending', next_attempt_at = $2, attempts = attempts + $3, claimed_by = NULL, claimed_until = NULL,
              send_started_at = CASE WHEN $4 = 1 THEN send_started_at ELSE NULL END,
              failure_reason = $5, updated_at = $6
-         WHERE id = $1 AND status = 'in_flight'",
+         WHERE id = $1 AND status = 'in_flight' AND claimed_by = $7",
     )
-    .bind(prompt_id)
+    .bind(&claimed.id)
     .bind(next_attempt_at)
     .bind(i64::from(failed_try))
     .bind(i64::from(posted_maybe))
     .bind(reason)
     .bind(now_ms)
+    .bind(&claimed.claimed_by)
     .execute(ex)
     .await?;
     Ok(result.rows_affected() == 1)
 }
 
-/// Ends a prompt that will not be delivered (`failed` or `expired`) and records why. Only
-/// an undelivered prompt (pending or in flight) ends this way.
-pub async fn update_undelivered<'e>(
+/// Fails a prompt claimed under `token` that will not be delivered, and records why.
+pub async fn update_failed<'e>(
     ex: impl Executor<'e, Database = Any>,
     prompt_id: &str,
-    status: &str,
+    token: &str,
     reason: &str,
     now_ms: i64,
 ) -> sqlx::Result<bool> {
     let result = sqlx::query(
-        "UPDATE prompts SET status = $2, failure_reason = $3, claimed_by = NULL, claimed_until = NULL, updated_at = $4
-         WHERE id = $1 AND status IN ('pending', 'in_flight')",
+        "UPDATE prompts SET status = 'failed', failure_reason = $3, claimed_by = NULL, claimed_until = NULL,
+                            updated_at = $4
+         WHERE id = $1 AND status = 'in_flight' AND claimed_by = $2",
     )
     .bind(prompt_id)
-    .bind(status)
+    .bind(token)
     .bind(reason)
     .bind(now_ms)
     .execute(ex)
@@ -358,22 +356,24 @@ pub async fn find_open_for_member<'e>(
     .await
 }
 
-/// Records that a prompt in flight reached Slack as message `ts`. Returns `false` if it was
-/// no longer in flight (a state never moves backwards).
+/// Records that a prompt claimed under `token` reached Slack as message `ts`. Returns `false`
+/// if it was no longer in flight under that claim (a state never moves backwards).
 pub async fn update_sent<'e>(
     ex: impl Executor<'e, Database = Any>,
     prompt_id: &str,
+    token: &str,
     slack_message_ts: &str,
     now_ms: i64,
 ) -> sqlx::Result<bool> {
     let result = sqlx::query(
         "UPDATE prompts SET status = 'sent', sent_at = $3, slack_message_ts = $2, claimed_by = NULL, claimed_until = NULL,
                             failure_reason = NULL, updated_at = $3
-         WHERE id = $1 AND status = 'in_flight'",
+         WHERE id = $1 AND status = 'in_flight' AND claimed_by = $4",
     )
     .bind(prompt_id)
     .bind(slack_message_ts)
     .bind(now_ms)
+    .bind(token)
     .execute(ex)
     .await?;
     Ok(result.rows_affected() == 1)

@@ -51,6 +51,11 @@ pub async fn sync_from_slack(db: &Db, workspace_id: &str, profile: &SlackProfile
 /// How long a new member gets the first-week pack (and a question every scheduled day).
 pub const FIRST_WEEK_MS: i64 = 7 * 24 * 60 * 60 * 1000;
 
+/// Whether the member is in their first week (the first-week pack, asked every scheduled day).
+pub fn in_first_week(member: &members::MemberRow, now_ms: i64) -> bool {
+    member.welcome_until.is_some_and(|until| until > now_ms)
+}
+
 /// Welcomes a member who just joined the workspace (`team_join`): their first week starts
 /// now. A member who was already welcomed keeps their first week.
 pub async fn welcome(db: &Db, workspace_id: &str, slack_user_id: &str, now_ms: i64) -> Result<(), AppError> {

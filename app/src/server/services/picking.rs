@@ -18,15 +18,42 @@ pub async fn next_question(
     member_id: &str,
     first_week: bool,
 ) -> sqlx::Result<Option<QuestionRow>> {
-    let asked = prompts::list_asked_for_member(&mut *conn, member_id).await?;
-    if first_week {
-        let welcome = questions::list_askable(&mut *conn, workspace_id, "first_week").await?;
-        if let Some(unasked) = choose(&welcome, &asked).filter(|q| !asked.iter().any(|a| a.question_id == q.id)) {
+    let candidates = Candidates::load(&mut *conn, workspace_id).await?;
+    candidates.next_for(conn, member_id, first_week).await
+}
+
+/// The questions a workspace asks from, read once and shared by every member of a round.
+#[derive(Debug, Clone, Default)]
+pub struct Candidates {
+    regular: Vec<QuestionRow>,
+    first_week: Vec<QuestionRow>,
+}
+
+impl Candidates {
+    pub async fn load(conn: &mut AnyConnection, workspace_id: &str) -> sqlx::Result<Candidates> {
+        Ok(Candidates {
+            regular: questions::list_askable(&mut *conn, workspace_id, "regular").await?,
+            first_week: questions::list_askable(&mut *conn, workspace_id, "first_week").await?,
+        })
+    }
+
+    /// The question to ask `member_id` next: in their first week an unasked first-week
+    /// question if one is left, else by [`choose`] from the regular packs.
+    pub async fn next_for(
+        &self,
+        conn: &mut AnyConnection,
+        member_id: &str,
+        first_week: bool,
+    ) -> sqlx::Result<Option<QuestionRow>> {
+        let asked = prompts::list_asked_for_member(conn, member_id).await?;
+        if first_week
+            && let Some(unasked) =
+                choose(&self.first_week, &asked).filter(|q| !asked.iter().any(|a| a.question_id == q.id))
+        {
             return Ok(Some(unasked.clone()));
         }
+        Ok(choose(&self.regular, &asked).cloned())
     }
-    let regular = questions::list_askable(&mut *conn, workspace_id, "regular").await?;
-    Ok(choose(&regular, &asked).cloned())
 }
 
 /// Picks from `candidates` (in pack and position order) given what was `asked` before.

@@ -2,7 +2,7 @@
 //! question by skipping it. The prompt is created `pending` and due now; the dispatcher
 //! delivers it like a scheduled one.
 
-use super::picking;
+use super::{members, picking};
 use crate::{
     error::AppError,
     server::{
@@ -34,22 +34,7 @@ pub async fn ask_now(db: &Db, member: &MemberRow, now_ms: i64) -> Result<Ask, Ap
         drop(tx);
         return already_open(db, member).await;
     }
-    let first_week = member.welcome_until.is_some_and(|until| until > now_ms);
-    let Some(question) = picking::next_question(&mut tx, &member.workspace_id, &member.id, first_week).await? else {
-        return Ok(Ask::NoQuestions);
-    };
-    let prompt = on_demand(member, question.id, now_ms);
-    match prompts::insert(&mut *tx, &prompt).await {
-        Ok(()) => {}
-        // Another request opened a question first (the unique index on open prompts).
-        Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
-            drop(tx);
-            return already_open(db, member).await;
-        }
-        Err(error) => return Err(error.into()),
-    }
-    tx.commit().await?;
-    Ok(Ask::New { prompt_id: prompt.id })
+    insert_on_demand(db, tx, member, now_ms).await
 }
 
 /// "Another question": skips the member's open prompt `prompt_id` and asks a new one, in one
@@ -63,13 +48,31 @@ pub async fn replace(db: &Db, member: &MemberRow, prompt_id: &str, now_ms: i64) 
         drop(tx);
         return ask_now(db, member, now_ms).await;
     }
-    let first_week = member.welcome_until.is_some_and(|until| until > now_ms);
+    insert_on_demand(db, tx, member, now_ms).await
+}
+
+/// Picks the member's next question and commits it in `tx` as a prompt due now. A member
+/// who got an open question meanwhile (the unique index on open prompts) keeps that one.
+async fn insert_on_demand(
+    db: &Db,
+    mut tx: sqlx::Transaction<'static, sqlx::Any>,
+    member: &MemberRow,
+    now_ms: i64,
+) -> Result<Ask, AppError> {
+    let first_week = members::in_first_week(member, now_ms);
     let Some(question) = picking::next_question(&mut tx, &member.workspace_id, &member.id, first_week).await? else {
         tx.commit().await?;
         return Ok(Ask::NoQuestions);
     };
     let prompt = on_demand(member, question.id, now_ms);
-    prompts::insert(&mut *tx, &prompt).await?;
+    match prompts::insert(&mut *tx, &prompt).await {
+        Ok(()) => {}
+        Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
+            drop(tx);
+            return already_open(db, member).await;
+        }
+        Err(error) => return Err(error.into()),
+    }
     tx.commit().await?;
     Ok(Ask::New { prompt_id: prompt.id })
 }

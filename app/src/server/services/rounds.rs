@@ -36,6 +36,8 @@ pub struct Planned {
     pub prompts: usize,
     /// Open questions closed as unanswered because the member's next round came.
     pub expired: usize,
+    /// When the next member is due (Unix ms), if anyone will be.
+    pub next_round_at: Option<i64>,
 }
 
 /// Plans every asking workspace's due rounds at `now_ms`. Returns the workspaces where
@@ -57,15 +59,26 @@ pub async fn plan_due(db: &Db, now_ms: i64) -> Result<Vec<Planned>, AppError> {
 
 async fn plan_workspace(db: &Db, workspace: &WorkspaceRow, now_ms: i64) -> Result<Planned, AppError> {
     let schedule = schedule::load(db, &workspace.id).await?;
-    let mut planned = Planned { workspace_id: workspace.id.clone(), ..Planned::default() };
     let askable = members::list_askable(db.pool(), &workspace.id, workspace.include_guests == 1, now_ms).await?;
-    for row in askable {
-        let zone = schedule::member_zone(row.member.time_zone.as_deref(), &workspace.default_time_zone);
-        let Some(decision) = decide(&row, &schedule, zone, now_ms) else { continue };
-        let (created, expired) = ask_in_round(db, &row, &decision, now_ms).await?;
+    let due: Vec<(&AskableRow, Decision)> = askable
+        .iter()
+        .filter_map(|row| {
+            let zone = schedule::member_zone(row.member.time_zone.as_deref(), &workspace.default_time_zone);
+            decide(row, &schedule, zone, now_ms).map(|decision| (row, decision))
+        })
+        .collect();
+    let mut planned = Planned { workspace_id: workspace.id.clone(), ..Planned::default() };
+    if due.is_empty() {
+        return Ok(planned);
+    }
+    // Read once and shared by the whole round.
+    let candidates = picking::Candidates::load(&mut *db.pool().acquire().await?, &workspace.id).await?;
+    for (row, decision) in &due {
+        let (created, expired) = ask_in_round(db, &candidates, row, decision, now_ms).await?;
         planned.prompts += usize::from(created);
         planned.expired += usize::from(expired);
     }
+    planned.next_round_at = earliest_next_slot(&schedule, workspace, &askable, now_ms);
     Ok(planned)
 }
 
@@ -83,7 +96,7 @@ struct Decision {
 /// slot has come, it is not too long ago, they were not planned into it yet, and they have
 /// no question still on its way or asked only recently.
 fn decide(row: &AskableRow, schedule: &Schedule, zone: Tz, now_ms: i64) -> Option<Decision> {
-    let first_week = row.member.welcome_until.is_some_and(|until| until > now_ms);
+    let first_week = super::members::in_first_week(&row.member, now_ms);
     let schedule = if first_week { schedule.daily() } else { *schedule };
     let slot = schedule.latest_slot(zone, now_ms)?;
     let round_date = slot.round_date();
@@ -100,11 +113,17 @@ fn decide(row: &AskableRow, schedule: &Schedule, zone: Tz, now_ms: i64) -> Optio
 
 /// Plans the member's question for the round, closing their old unanswered one, in one
 /// transaction. Returns (planned, closed an old one).
-async fn ask_in_round(db: &Db, row: &AskableRow, decision: &Decision, now_ms: i64) -> Result<(bool, bool), AppError> {
+async fn ask_in_round(
+    db: &Db,
+    candidates: &picking::Candidates,
+    row: &AskableRow,
+    decision: &Decision,
+    now_ms: i64,
+) -> Result<(bool, bool), AppError> {
     let member = &row.member;
     // Picked before the transaction, so the write lock is held only for the two writes.
     let mut conn = db.pool().acquire().await?;
-    let picked = picking::next_question(&mut conn, &member.workspace_id, &member.id, decision.first_week).await?;
+    let picked = candidates.next_for(&mut conn, &member.id, decision.first_week).await?;
     drop(conn);
     let Some(question) = picked else { return Ok((false, false)) };
     let mut tx = db.begin_write().await?;
@@ -173,14 +192,24 @@ async fn next_round_at(db: &Db, workspace: &WorkspaceRow, now_ms: i64) -> Result
     }
     let schedule = schedule::load(db, &workspace.id).await?;
     let askable = members::list_askable(db.pool(), &workspace.id, workspace.include_guests == 1, now_ms).await?;
+    Ok(earliest_next_slot(&schedule, workspace, &askable, now_ms))
+}
+
+/// The earliest slot after `now_ms` among `askable` members (one slot per time zone).
+fn earliest_next_slot(
+    schedule: &Schedule,
+    workspace: &WorkspaceRow,
+    askable: &[AskableRow],
+    now_ms: i64,
+) -> Option<i64> {
     let mut zones: Vec<Tz> = Vec::new();
-    for row in &askable {
+    for row in askable {
         let zone = schedule::member_zone(row.member.time_zone.as_deref(), &workspace.default_time_zone);
         if !zones.contains(&zone) {
             zones.push(zone);
         }
     }
-    Ok(zones.into_iter().filter_map(|zone| schedule.next_slot(zone, now_ms)).map(|slot| slot.at_ms).min())
+    zones.into_iter().filter_map(|zone| schedule.next_slot(zone, now_ms)).map(|slot| slot.at_ms).min()
 }
 
 #[cfg(test)]
