@@ -112,26 +112,29 @@ pub async fn list_asked_for_member<'e>(
     .await
 }
 
-/// A prompt a dispatcher may take at `now`: waiting and due, or in flight with its lease
-/// over (the dispatcher holding it stopped).
-const CLAIMABLE: &str =
-    "((status = 'pending' AND next_attempt_at <= $2) OR (status = 'in_flight' AND claimed_until < $2))";
+/// The condition on a prompt (columns prefixed by `table`) that a dispatcher may take it at
+/// `now` (the bind `now`): waiting and due, or in flight with its lease over (the dispatcher
+/// holding it stopped).
+fn claimable(table: &str, now: &str) -> String {
+    format!(
+        "(({table}status = 'pending' AND {table}next_attempt_at <= {now}) \
+         OR ({table}status = 'in_flight' AND {table}claimed_until < {now}))"
+    )
+}
 
-/// Workspaces with prompts to deliver at `now` (see [`CLAIMABLE`]), leaving out those Slack
+/// Workspaces with prompts to deliver at `now` (see [`claimable`]), leaving out those Slack
 /// asked to wait.
 pub async fn list_workspaces_with_due<'e>(
     ex: impl Executor<'e, Database = Any>,
     now_ms: i64,
 ) -> sqlx::Result<Vec<String>> {
-    let rows: Vec<(String,)> = sqlx::query_as(
+    let sql = format!(
         "SELECT DISTINCT p.workspace_id FROM prompts p JOIN workspaces w ON w.id = p.workspace_id
-         WHERE ((p.status = 'pending' AND p.next_attempt_at <= $1) OR (p.status = 'in_flight' AND p.claimed_until < $1))
-           AND (w.sending_paused_until IS NULL OR w.sending_paused_until <= $1)
+         WHERE {} AND (w.sending_paused_until IS NULL OR w.sending_paused_until <= $1)
          ORDER BY p.workspace_id",
-    )
-    .bind(now_ms)
-    .fetch_all(ex)
-    .await?;
+        claimable("p.", "$1")
+    );
+    let rows: Vec<(String,)> = sqlx::query_as(&sql).bind(now_ms).fetch_all(ex).await?;
     Ok(rows.into_iter().map(|(id,)| id).collect())
 }
 
@@ -157,9 +160,10 @@ pub async fn claim<'e>(
     };
     let sql = format!(
         "UPDATE prompts SET status = 'in_flight', claimed_by = $5, claimed_until = $3, updated_at = $2
-         WHERE id IN (SELECT id FROM prompts WHERE workspace_id = $1 AND {CLAIMABLE}
+         WHERE id IN (SELECT id FROM prompts WHERE workspace_id = $1 AND {}
                       ORDER BY next_attempt_at, id LIMIT $4 {lock})
-         RETURNING *"
+         RETURNING *",
+        claimable("", "$2")
     );
     sqlx::query_as(&sql).bind(workspace_id).bind(now_ms).bind(lease_until).bind(limit).bind(token).fetch_all(ex).await
 }
