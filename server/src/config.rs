@@ -5,10 +5,10 @@ use std::{net::SocketAddr, str::FromStr};
 
 use base64::Engine as _;
 
-use app::server::db::Backend;
-
-use crate::slack::{tokens::TokenCipher, verify::SigningSecret};
+use app::server::{db::Backend, secret::Secret, slack::tokens::TokenCipher};
 use leptos::config::{Env, LeptosOptions};
+
+use crate::slack::verify::SigningSecret;
 
 /// The default database: a SQLite file under `./data`, created on first start.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/rapport.db";
@@ -26,7 +26,7 @@ pub struct Config {
     /// listening address.
     pub public_url: Option<String>,
     /// Signs session cookies; random per process when unset (sessions end at a restart).
-    pub session_key: Option<Vec<u8>>,
+    pub session_key: Option<SessionKey>,
     /// Whether the dashboard shows team data to anyone who can reach it.
     pub public_dashboard: bool,
     /// How many times faster than the wall clock the product's time runs (schedules, rounds,
@@ -38,7 +38,7 @@ pub struct Config {
 #[derive(Clone, Debug)]
 pub enum SlackConfig {
     /// Self-hosted for one workspace: a bot token and signing secret from the environment.
-    SelfHosted { bot_token: String, signing_secret: SigningSecret, api_url: String },
+    SelfHosted { bot_token: Secret, signing_secret: SigningSecret, api_url: String },
     /// Hosted for many workspaces: each installs through "Add to Slack" (OAuth).
     Hosted { signing_secret: SigningSecret, api_url: String, oauth: OAuthConfig },
     /// No Slack: the built-in emulator stands in for Slack's Web API and signs what it sends.
@@ -52,17 +52,17 @@ pub enum SlackConfig {
 #[derive(Clone, Debug)]
 pub struct OAuthConfig {
     pub client_id: String,
-    pub client_secret: ClientSecret,
+    pub client_secret: Secret,
     pub token_cipher: TokenCipher,
 }
 
-/// The Slack app's client secret. Never printed.
+/// The key that signs session cookies (64+ bytes). Never printed.
 #[derive(Clone)]
-pub struct ClientSecret(pub String);
+pub struct SessionKey(pub Vec<u8>);
 
-impl std::fmt::Debug for ClientSecret {
+impl std::fmt::Debug for SessionKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("ClientSecret(..)")
+        f.write_str("SessionKey([redacted])")
     }
 }
 
@@ -142,7 +142,7 @@ impl Config {
         let session_key = match var("RAPPORT_SESSION_KEY") {
             None => None,
             Some(key) => match base64::engine::general_purpose::STANDARD.decode(key.trim()) {
-                Ok(bytes) if bytes.len() >= 64 => Some(bytes),
+                Ok(bytes) if bytes.len() >= 64 => Some(SessionKey(bytes)),
                 _ => return Err(invalid("RAPPORT_SESSION_KEY", "must be base64 of at least 64 random bytes".into())),
             },
         };
@@ -217,11 +217,13 @@ fn slack_config(var: &impl Fn(&str) -> Option<String>) -> Result<SlackConfig, Co
         let key = var("RAPPORT_TOKEN_KEY")
             .ok_or_else(|| invalid("RAPPORT_TOKEN_KEY", "is required with SLACK_CLIENT_ID".into()))?;
         let token_cipher = TokenCipher::from_base64(&key).map_err(|reason| invalid("RAPPORT_TOKEN_KEY", reason))?;
-        let oauth = OAuthConfig { client_id, client_secret: ClientSecret(client_secret), token_cipher };
+        let oauth = OAuthConfig { client_id, client_secret: Secret::new(client_secret), token_cipher };
         return Ok(SlackConfig::Hosted { signing_secret, api_url, oauth });
     }
     Ok(match (var("SLACK_BOT_TOKEN"), signing_secret) {
-        (Some(bot_token), Some(signing_secret)) => SlackConfig::SelfHosted { bot_token, signing_secret, api_url },
+        (Some(bot_token), Some(signing_secret)) => {
+            SlackConfig::SelfHosted { bot_token: Secret::new(bot_token), signing_secret, api_url }
+        }
         (Some(_), None) => {
             return Err(invalid("SLACK_SIGNING_SECRET", "is required when SLACK_BOT_TOKEN is set".into()));
         }
@@ -382,6 +384,27 @@ mod tests {
         let real_slack =
             config(&[("RAPPORT_TIME_SCALE", "60"), ("SLACK_BOT_TOKEN", "xoxb-1"), ("SLACK_SIGNING_SECRET", "s")]);
         assert_eq!(real_slack.unwrap_err().variable, "RAPPORT_TIME_SCALE");
+    }
+
+    #[test]
+    fn no_secret_shows_when_the_configuration_is_printed() {
+        let key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+        let session_key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWYwMTIzNDU2Nzg5YWJjZGVmMDEyMzQ1Njc4OWFiY2RlZg==";
+        let hosted = config(&[
+            ("RAPPORT_SESSION_KEY", session_key),
+            ("SLACK_CLIENT_ID", "1.2"),
+            ("SLACK_CLIENT_SECRET", "client-secret-value"),
+            ("SLACK_SIGNING_SECRET", "signing-secret-value"),
+            ("RAPPORT_TOKEN_KEY", key),
+        ])
+        .unwrap();
+        let self_hosted =
+            config(&[("SLACK_BOT_TOKEN", "xoxb-bot-token-value"), ("SLACK_SIGNING_SECRET", "signing-secret-value")])
+                .unwrap();
+        let printed = format!("{hosted:?} {self_hosted:?}");
+        for secret in ["client-secret-value", "signing-secret-value", "xoxb-bot-token-value", session_key, key] {
+            assert!(!printed.contains(secret), "{secret} was printed");
+        }
     }
 
     #[test]

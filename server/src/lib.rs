@@ -1,5 +1,6 @@
-//! The Rapport process: configuration, the HTTP router, start-up and shutdown, the CLI and
-//! the demo workspace. `main.rs` only calls [`cli::run`]; tests build the same
+//! The Rapport process: configuration, the HTTP edges (health, Slack, the emulator), the
+//! background loops (dispatcher, inbox worker, periodic jobs), start-up and shutdown, the
+//! CLI and the demo workspace. `main.rs` only calls [`cli::run`]; tests build the same
 //! [`startup::Application`] the binary runs.
 
 pub mod cli;
@@ -7,8 +8,11 @@ pub mod config;
 pub mod demo;
 pub mod dispatch;
 pub mod emulator;
+pub mod inbox;
+pub mod jobs;
 pub mod routes;
 pub mod sessions;
 pub mod slack;
 pub mod startup;
+pub mod state;
 pub mod telemetry;

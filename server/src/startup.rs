@@ -1,40 +1,48 @@
 //! Building and running the application: the same steps for the binary and for tests.
+//! Start-up builds the one [`AppState`]; [`Application::run_until`] starts every background
+//! task through its tracker and, at shutdown, stops accepting, lets requests finish, lets
+//! the workers finish the item in hand (for at most [`SHUTDOWN_GRACE`]) and closes the pool.
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use anyhow::Context as _;
 use app::server::{
     AppState,
     clock::{ScaledClock, SharedClock, SystemClock},
     db::Db,
+    secret::Secret,
+    services::install,
+    slack::{OAuthSettings, SlackGateway, tokens::TokenCipher},
+    state::Wake,
+    tasks::Tasks,
 };
 use tokio::net::TcpListener;
 
 use crate::{
-    config::{Config, SlackConfig},
+    config::{Config, SessionKey, SlackConfig},
     demo,
     dispatch::Dispatcher,
     emulator::{self, Emulator},
-    routes,
+    inbox, jobs, routes,
     sessions::DbSessionStore,
-    slack::{
-        OAuthSettings, SlackState, client::SlackConnection, events, install, sharing, tokens::TokenCipher,
-        verify::SigningSecret,
-    },
+    slack::verify::SigningSecret,
+    state::ServerState,
 };
 
 /// Where Slack asks an installer to approve the app.
 const SLACK_AUTHORIZE_URL: &str = "https://slack.com/oauth/v2/authorize";
+/// How long shutdown waits for background work to finish the item in hand.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// A bound, ready-to-serve Rapport.
 pub struct Application {
     listener: TcpListener,
     router: axum::Router,
-    db: Db,
-    slack: Option<SlackState>,
+    state: AppState,
     emulator: Option<Emulator>,
     dispatcher: Option<Dispatcher>,
     background_dispatch: bool,
+    background_inbox: bool,
 }
 
 impl Application {
@@ -57,7 +65,7 @@ impl Application {
         tracing::info!(database.backend = ?db.backend(), "database ready");
         let builtin = app::server::services::builtin_packs::install_builtin(&db, clock.now_ms())
             .await
-            .map_err(|error| anyhow::anyhow!("installing the built-in question packs: {error}"))?;
+            .context("installing the built-in question packs")?;
         tracing::info!(packs = builtin.packs, questions = builtin.questions, "built-in question packs are up to date");
 
         if config.seeds_demo_when_empty()
@@ -76,17 +84,42 @@ impl Application {
         let address = listener.local_addr().context("reading the bound address")?;
         let local_url = format!("http://{}", loopback(address));
         let public_url = config.public_url.clone().unwrap_or_else(|| local_url.clone());
-        let (slack, emulator) = connect_slack(&config.slack, &db, &clock, &local_url)?;
-        let state = routes::ServerState {
-            leptos: config.leptos,
-            app: AppState { db: db.clone(), dashboard_open: config.public_dashboard, clock: clock.clone() },
-            slack: slack.clone(),
+        let (slack, signing_secret, emulator) = connect_slack(&config.slack, &local_url)?;
+        let state = AppState {
+            db: db.clone(),
+            clock,
+            slack,
+            wake: Wake::default(),
+            tasks: Tasks::default(),
+            dashboard_open: config.public_dashboard,
             public_url,
         };
-        let sessions = session_layer(&db, &config.session_key, &state.public_url);
-        let router = routes::router(state, emulator.as_ref()).layer(sessions);
-        let dispatcher = slack.clone().map(Dispatcher::new);
-        Ok(Application { listener, router, db, slack, emulator, dispatcher, background_dispatch: true })
+        if let Some(emulator) = &emulator {
+            // The emulator page shows the app's reaction once its inbox is drained.
+            let settle_state = state.clone();
+            emulator.when_settled(Arc::new(move || {
+                let state = settle_state.clone();
+                Box::pin(async move {
+                    if let Err(error) = app::server::services::inbox::drain(&state, SHUTDOWN_GRACE).await {
+                        tracing::debug!(error = format!("{error:#}"), "the emulator page did not wait for the inbox");
+                    }
+                })
+            }));
+        }
+        let server_state =
+            ServerState { leptos: config.leptos, app: state.clone(), slack_signing_secret: signing_secret };
+        let sessions = session_layer(&db, config.session_key.as_ref(), &state.public_url);
+        let router = routes::router(server_state, emulator.as_ref()).layer(sessions);
+        let dispatcher = state.slack.is_some().then(|| Dispatcher::new(state.clone()));
+        Ok(Application {
+            listener,
+            router,
+            state,
+            emulator,
+            dispatcher,
+            background_dispatch: true,
+            background_inbox: true,
+        })
     }
 
     /// The dispatcher that plans rounds and delivers questions, when Slack is configured or
@@ -111,9 +144,17 @@ impl Application {
         self
     }
 
-    /// The Slack endpoints' state, when Slack is configured or emulated.
-    pub fn slack(&self) -> Option<&SlackState> {
-        self.slack.as_ref()
+    /// Records what Slack sends but leaves it unprocessed in the inbox (tests of a process
+    /// that stops before its backlog is done).
+    #[must_use]
+    pub fn without_inbox_worker(mut self) -> Application {
+        self.background_inbox = false;
+        self
+    }
+
+    /// The one shared state: database, clock, Slack gateway, wake-ups, background tasks.
+    pub fn state(&self) -> &AppState {
+        &self.state
     }
 
     /// The Slack emulator, when it stands in for Slack.
@@ -127,120 +168,73 @@ impl Application {
     }
 
     pub fn db(&self) -> &Db {
-        &self.db
+        &self.state.db
     }
 
-    /// Serves until `shutdown` completes, then lets in-flight requests finish and closes the
+    /// Serves until `shutdown` completes. Then it stops accepting, lets in-flight requests
+    /// finish, tells the background work to stop and waits for it (bounded), and closes the
     /// database pool.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let address = self.listener.local_addr().context("reading the bound address")?;
         tracing::info!(%address, "Rapport is listening on http://{address}");
-        if let Some(slack) = self.slack.clone() {
-            spawn_slack_work(slack);
+        let state = self.state;
+        if state.slack.as_ref().is_some_and(SlackGateway::is_self_hosted) {
+            let background = state.clone();
+            state.tasks.spawn(async move {
+                match install::install_from_environment(&background).await {
+                    Ok(workspace) => {
+                        tracing::info!(workspace.id = %workspace.id, "self-hosted Slack workspace is ready")
+                    }
+                    Err(error) => {
+                        tracing::error!(error = format!("{error:#}"), "could not reach Slack with SLACK_BOT_TOKEN");
+                    }
+                }
+            });
         }
-        if let Some(dispatcher) = self.dispatcher.clone().filter(|_| self.background_dispatch) {
+        if state.slack.is_some() {
+            if self.background_inbox {
+                inbox::spawn(state.clone());
+            }
+            jobs::spawn_digests(&state);
+        }
+        if let Some(dispatcher) = self.dispatcher.filter(|_| self.background_dispatch) {
             dispatcher.spawn();
         }
-        spawn_housekeeping(self.db.clone());
+        jobs::spawn_clean_up(&state);
         axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await.context("serving HTTP")?;
-        self.db.close().await;
+        tracing::info!("requests finished; stopping background work");
+        let unfinished = state.tasks.shut_down(SHUTDOWN_GRACE).await;
+        if unfinished > 0 {
+            // Their items stay claimed in the database and are taken again once the lease ends.
+            tracing::warn!(unfinished, "background tasks were still running after the grace period");
+        }
+        state.db.close().await;
         tracing::info!("Rapport stopped");
         Ok(())
     }
 }
 
-/// How long a processed Slack event id is kept: Slack retries within minutes, so a week is ample.
-const KEEP_PROCESSED_EVENTS_MS: i64 = 7 * 24 * 60 * 60 * 1000;
-
-/// Hourly clean-up: expired sessions and old Slack event ids.
-fn spawn_housekeeping(db: Db) {
-    tokio::spawn(async move {
-        let sessions = DbSessionStore::new(db.clone());
-        let mut every = tokio::time::interval(std::time::Duration::from_secs(60 * 60));
-        loop {
-            every.tick().await;
-            let now = app::server::now_ms();
-            if let Err(error) = sessions.delete_expired().await {
-                tracing::warn!(error = format!("{error:#}"), "could not delete expired sessions");
-            }
-            if let Err(error) =
-                app::server::db::slack_events::delete_processed_before(db.pool(), now - KEEP_PROCESSED_EVENTS_MS).await
-            {
-                tracing::warn!(error = %error, "could not delete old Slack event ids");
-            }
-        }
-    });
-}
-
-/// Slack work that runs beside the requests: a self-hosted workspace's first sync, the
-/// events left from before a restart, and the daily digests.
-fn spawn_slack_work(slack: SlackState) {
-    if slack.fixed_token.is_some() && slack.oauth.is_none() {
-        let slack = slack.clone();
-        tokio::spawn(async move {
-            match install::install_from_environment(&slack).await {
-                Ok(workspace) => tracing::info!(workspace.id = %workspace.id, "self-hosted Slack workspace is ready"),
-                Err(error) => {
-                    tracing::error!(error = format!("{error:#}"), "could not reach Slack with SLACK_BOT_TOKEN")
-                }
-            }
-        });
-    }
-    let backlog = slack.clone();
-    tokio::spawn(async move {
-        match events::process_backlog(&backlog).await {
-            Ok(0) => {}
-            Ok(count) => tracing::info!(count, "processed Slack events left from before the restart"),
-            Err(error) => tracing::error!(error = %error, "could not read the Slack event backlog"),
-        }
-    });
-    tokio::spawn(async move {
-        let mut every = tokio::time::interval(std::time::Duration::from_secs(5 * 60));
-        loop {
-            every.tick().await;
-            if let Err(error) = sharing::post_due_digests(&slack, slack.clock.now_ms()).await {
-                tracing::warn!(error = format!("{error:#}"), "could not post the daily digests");
-            }
-        }
-    });
-}
-
-/// The Slack client and endpoint state for the configured mode; in emulator mode the client
-/// talks to the emulator mounted on this very server.
+/// The Slack gateway, the secret its requests are signed with, and the emulator, for the
+/// configured mode; in emulator mode the gateway talks to the emulator mounted on this very
+/// server.
 fn connect_slack(
     config: &SlackConfig,
-    db: &Db,
-    clock: &SharedClock,
     local_url: &str,
-) -> anyhow::Result<(Option<SlackState>, Option<Emulator>)> {
-    let state = |signing_secret: &SigningSecret, api_url: &str, fixed_token: Option<&str>, oauth| {
-        let (events, queue) = events::EventQueue::new();
-        let slack = SlackState {
-            signing_secret: signing_secret.clone(),
-            connection: SlackConnection::new(api_url)?,
-            db: db.clone(),
-            fixed_token: fixed_token.map(str::to_owned),
-            oauth,
-            events,
-            clock: clock.clone(),
-            dispatch_wake: Arc::default(),
-        };
-        tokio::spawn(events::run_worker(slack.clone(), queue));
-        anyhow::Ok(slack)
-    };
+) -> anyhow::Result<(Option<SlackGateway>, Option<SigningSecret>, Option<Emulator>)> {
     Ok(match config {
-        SlackConfig::Off => (None, None),
+        SlackConfig::Off => (None, None, None),
         SlackConfig::SelfHosted { bot_token, signing_secret, api_url } => {
-            (Some(state(signing_secret, api_url, Some(bot_token), None)?), None)
+            let gateway = SlackGateway::new(api_url, Some(bot_token.clone()), None)?;
+            (Some(gateway), Some(signing_secret.clone()), None)
         }
         SlackConfig::Hosted { signing_secret, api_url, oauth } => {
             let oauth = OAuthSettings {
                 client_id: oauth.client_id.clone(),
-                client_secret: oauth.client_secret.0.clone(),
+                client_secret: oauth.client_secret.clone(),
                 authorize_url: SLACK_AUTHORIZE_URL.to_owned(),
                 cipher: oauth.token_cipher.clone(),
             };
-            (Some(state(signing_secret, api_url, None, Some(oauth))?), None)
+            (Some(SlackGateway::new(api_url, None, Some(oauth))?), Some(signing_secret.clone()), None)
         }
         SlackConfig::Emulator { signing_secret, rate_limits } => {
             tracing::info!("no Slack configured: the Slack emulator stands in at /emulator");
@@ -248,17 +242,17 @@ fn connect_slack(
             // credentials; the tokens they store are sealed with a key of this process only.
             let oauth = OAuthSettings {
                 client_id: emulator::CLIENT_ID.to_owned(),
-                client_secret: emulator::CLIENT_SECRET.to_owned(),
+                client_secret: Secret::new(emulator::CLIENT_SECRET),
                 authorize_url: format!("{local_url}/emulator/oauth/authorize"),
                 cipher: TokenCipher::random(),
             };
             let api_url = format!("{local_url}/emulator/api");
-            let slack = state(signing_secret, &api_url, Some(emulator::BOT_TOKEN), Some(oauth))?;
+            let gateway = SlackGateway::new(&api_url, Some(Secret::new(emulator::BOT_TOKEN)), Some(oauth))?;
             let emulator = Emulator::new(local_url, signing_secret.clone())?;
             for (method, calls_a_minute) in rate_limits {
                 emulator.set_rate_limit(method, *calls_a_minute);
             }
-            (Some(slack), Some(emulator))
+            (Some(gateway), Some(signing_secret.clone()), Some(emulator))
         }
     })
 }
@@ -266,10 +260,10 @@ fn connect_slack(
 /// Session cookies: signed, `HttpOnly`, `SameSite=Lax`, `Secure` when served over https.
 fn session_layer(
     db: &Db,
-    key: &Option<Vec<u8>>,
+    key: Option<&SessionKey>,
     public_url: &str,
 ) -> tower_sessions::SessionManagerLayer<DbSessionStore, tower_sessions::service::SignedCookie> {
-    let key = key.as_deref().map_or_else(tower_sessions::cookie::Key::generate, tower_sessions::cookie::Key::from);
+    let key = key.map_or_else(tower_sessions::cookie::Key::generate, |key| tower_sessions::cookie::Key::from(&key.0));
     tower_sessions::SessionManagerLayer::new(DbSessionStore::new(db.clone()))
         .with_name("rapport_session")
         .with_http_only(true)

@@ -1,9 +1,13 @@
-//! Server-only half of the app: state, storage and the services that own the rules.
+//! Server-only half of the app: the shared state, storage, the services that own the rules,
+//! and the gateway to Slack.
 
 pub mod clock;
 pub mod db;
+pub mod secret;
 pub mod services;
+pub mod slack;
 pub mod state;
+pub mod tasks;
 
 pub use state::{AppState, ctx};
 

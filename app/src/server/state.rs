@@ -1,16 +1,55 @@
-//! `AppState`, the shared state of the process, and `ctx`, how server functions reach it.
+//! `AppState`, the one shared state of the process, and `ctx`, how server functions reach it.
 
-use super::{clock::SharedClock, db::Db};
+use std::sync::Arc;
 
-/// What every request handler and server function can reach.
+use tokio::sync::Notify;
+
+use super::{clock::SharedClock, db::Db, slack::SlackGateway, tasks::Tasks};
+use crate::error::AppError;
+
+/// Every shared handle of the process. Server functions, Slack handlers and background jobs
+/// all reach the same handles through it; nothing keeps a second copy.
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub db: Db,
+    /// The product's time (schedules, pauses, retries); tests and demos control it.
+    pub clock: SharedClock,
+    /// Slack's Web API; `None` when Slack is neither configured nor emulated.
+    pub slack: Option<SlackGateway>,
+    /// Wakes background workers when there is new work for them.
+    pub wake: Wake,
+    /// Background work, started and stopped in one place.
+    pub tasks: Tasks,
     /// Whether the dashboard shows team data without sign-in: the demo does; a real
     /// workspace does not, until Sign in with Slack lands.
     pub dashboard_open: bool,
-    /// The product's time (schedules, pauses); tests and demos control it.
-    pub clock: SharedClock,
+    /// Where Slack and browsers reach this server (no trailing slash).
+    pub public_url: String,
+}
+
+/// Wake-ups for the background workers, so work asked for in a request starts at once
+/// instead of at the worker's next tick.
+#[derive(Clone, Debug, Default)]
+pub struct Wake {
+    /// A question was asked on demand: the dispatcher delivers it now.
+    pub dispatcher: Arc<Notify>,
+    /// Something landed in the inbox: the inbox worker runs it now.
+    pub inbox: Arc<Notify>,
+    /// An inbox item finished (processed, retried or given up): whoever drains the inbox
+    /// looks again.
+    pub inbox_done: Arc<Notify>,
+}
+
+impl AppState {
+    /// The Slack gateway, or an error for the rare path that needs Slack when it is off.
+    pub fn slack(&self) -> anyhow::Result<&SlackGateway> {
+        self.slack.as_ref().ok_or_else(|| anyhow::anyhow!("Slack is not configured"))
+    }
+
+    /// The product's current time (Unix ms).
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
 }
 
 /// Context helpers for server functions: every server function that reads team data starts
@@ -18,11 +57,8 @@ pub struct AppState {
 pub mod ctx {
     use leptos::prelude::use_context;
 
-    use super::AppState;
-    use crate::{
-        error::AppError,
-        server::{db::Db, services::workspaces},
-    };
+    use super::{AppError, AppState};
+    use crate::server::{db::Db, services::workspaces};
 
     /// Who is asking: a member of one workspace.
     #[derive(Clone, Debug)]

@@ -54,7 +54,7 @@ impl Emulator {
             .and_then(|reply| reply["text"].as_str().map(str::to_owned))
             .unwrap_or_else(|| format!("The app answered {status}: {body}"));
         self.world().ephemeral.entry(user_id.to_owned()).or_default().push(reply.clone());
-        self.world().version += 1;
+        self.bump();
         Ok(reply)
     }
 

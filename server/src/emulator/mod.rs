@@ -9,7 +9,8 @@ mod web_api;
 
 use std::{
     collections::HashMap,
-    sync::{Arc, Mutex, MutexGuard},
+    pin::Pin,
+    sync::{Arc, Mutex, MutexGuard, OnceLock},
     time::{Duration, Instant},
 };
 
@@ -58,14 +59,27 @@ pub struct EmulatedUser {
     pub deleted: bool,
 }
 
+/// Waits until the app has finished reacting to what the emulator sent it.
+pub type SettleHook = Arc<dyn Fn() -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
+
 /// The emulator; cheap to clone, all clones share one workspace.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Emulator {
     world: Arc<Mutex<World>>,
+    /// Notified whenever the emulated Slack changes.
+    changed: Arc<tokio::sync::Notify>,
+    /// How the page waits for the app to settle, set once by start-up.
+    settle: Arc<OnceLock<SettleHook>>,
     /// Where the app under emulation listens (no trailing slash), and the secret it checks.
     app_url: String,
     signing_secret: SigningSecret,
     http: reqwest::Client,
+}
+
+impl std::fmt::Debug for Emulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Emulator").field("app_url", &self.app_url).finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug)]
@@ -131,6 +145,8 @@ impl Emulator {
         };
         Ok(Emulator {
             world: Arc::new(Mutex::new(world)),
+            changed: Arc::default(),
+            settle: Arc::default(),
             app_url: app_url.to_owned(),
             signing_secret,
             http: reqwest::Client::new(),
@@ -188,7 +204,8 @@ impl Emulator {
         let mut world = self.world();
         let json = web_api::user_json(&world.team_id, &user);
         world.users.push(user);
-        world.version += 1;
+        drop(world);
+        self.bump();
         json
     }
 
@@ -205,7 +222,34 @@ impl Emulator {
         if let Some(user) = world.users.iter_mut().find(|u| u.id == user_id) {
             user.deleted = true;
         }
-        world.version += 1;
+        drop(world);
+        self.bump();
+    }
+
+    /// Sets how to wait for the app to finish reacting (start-up: until its inbox is
+    /// drained). Only the first hook counts.
+    pub fn when_settled(&self, hook: SettleHook) {
+        let _ = self.settle.set(hook);
+    }
+
+    /// Waits up to `limit` for the emulated Slack to change from `version`, then for the
+    /// app to settle.
+    pub async fn wait_for_reaction(&self, version: u64, limit: Duration) {
+        let changed = self.changed.notified();
+        tokio::pin!(changed);
+        changed.as_mut().enable();
+        if self.version() == version {
+            let _ = tokio::time::timeout(limit, changed).await;
+        }
+        if let Some(settle) = self.settle.get() {
+            let _ = tokio::time::timeout(limit, settle()).await;
+        }
+    }
+
+    /// Records a change and wakes whoever waits for one.
+    fn bump(&self) {
+        self.world().version += 1;
+        self.changed.notify_waiters();
     }
 
     fn world(&self) -> MutexGuard<'_, World> {

@@ -205,19 +205,14 @@ async fn authorize(State(emulator): State<Emulator>, Query(query): Query<Authori
     Redirect::to(&target).into_response()
 }
 
-/// Waits briefly for the app to react (its work runs after it answers), then shows the page.
+/// Waits for the app to react (its work runs after it answers: an event in its inbox, a
+/// question on its way), then shows the page.
 async fn back(emulator: &Emulator, user: &str, outcome: anyhow::Result<()>) -> Redirect {
     let user = urlencode(user);
     if let Err(error) = outcome {
         return Redirect::to(&format!("/emulator?as={user}&error={}", urlencode(&format!("{error:#}"))));
     }
-    let before = emulator.version();
-    let deadline = tokio::time::Instant::now() + REACTION_WAIT;
-    while emulator.version() == before && tokio::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    // Give a second message (a reply after a thank-you) a moment to land too.
-    tokio::time::sleep(Duration::from_millis(150)).await;
+    emulator.wait_for_reaction(emulator.version(), REACTION_WAIT).await;
     Redirect::to(&format!("/emulator?as={user}"))
 }
 

@@ -87,6 +87,8 @@ pub async fn call(
         "conversations.history" => history(&world, &params),
         _ => Err("unknown_method"),
     };
+    drop(world);
+    emulator.changed.notify_waiters();
     if fault == Some(Fault::LoseAnswer) {
         return server_error();
     }

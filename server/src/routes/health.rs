@@ -1,17 +1,23 @@
 //! `/healthz` (the process answers) and `/readyz` (it can serve: database and migrations).
 
-use axum::{extract::State, http::StatusCode};
+use app::server::AppState;
+use axum::{Router, extract::State, http::StatusCode, routing::get};
 
-use super::ServerState;
+use crate::state::ServerState;
+
+/// The health routes.
+pub fn router() -> Router<ServerState> {
+    Router::new().route("/healthz", get(alive)).route("/readyz", get(ready))
+}
 
 /// The process is alive.
-pub async fn alive() -> &'static str {
+async fn alive() -> &'static str {
     "ok"
 }
 
 /// The database is reachable and every migration is applied; 503 with the reason otherwise.
-pub async fn ready(State(state): State<ServerState>) -> (StatusCode, String) {
-    match state.app.db.readiness().await {
+async fn ready(State(state): State<AppState>) -> (StatusCode, String) {
+    match state.db.readiness().await {
         Ok(()) => (StatusCode::OK, "ready".to_owned()),
         Err(reason) => {
             tracing::warn!(%reason, "not ready");

@@ -1,44 +1,29 @@
-//! The HTTP surface: health checks, the Leptos pages and server functions, static files.
+//! The HTTP surface: merges each edge's router (health checks, Slack, the emulator) with the
+//! Leptos pages, server functions and static files, under one set of layers.
 
 mod health;
 
-use app::server::AppState;
-use axum::{Router, extract::FromRef, routing::get};
-use leptos::{config::LeptosOptions, prelude::provide_context};
+use std::time::Duration;
+
+use axum::{Router, http::StatusCode};
+use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
-use tower_http::trace::TraceLayer;
+use tower_http::{timeout::TimeoutLayer, trace::TraceLayer};
 
-use crate::{
-    emulator::Emulator,
-    slack::{self, SlackState},
-};
+use crate::{emulator::Emulator, slack, state::ServerState};
 
-/// The state of the axum router: what Leptos needs plus the app's own state.
-#[derive(Clone, Debug)]
-pub struct ServerState {
-    pub leptos: LeptosOptions,
-    pub app: AppState,
-    /// `None` when Slack is neither configured nor emulated.
-    pub slack: Option<SlackState>,
-    /// Where Slack and browsers reach this server (no trailing slash).
-    pub public_url: String,
-}
+/// How long one request may take before it is answered 503: far more than any page or
+/// Slack endpoint needs (Slack itself gives up after 3 s), so only a stuck request hits it.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-impl FromRef<ServerState> for LeptosOptions {
-    fn from_ref(state: &ServerState) -> Self {
-        state.leptos.clone()
-    }
-}
-
-/// Builds the router of the whole application; the emulator's Web API is mounted when given.
+/// Builds the router of the whole application; the emulator's routes are mounted when given.
 pub fn router(state: ServerState, emulator: Option<&Emulator>) -> Router {
     let routes = generate_route_list(app::App);
     let app_state = state.app.clone();
     let leptos_options = state.leptos.clone();
-    let emulator_api = emulator.map(Emulator::router).unwrap_or_default();
+    let emulator_routes = emulator.map(Emulator::router).unwrap_or_default();
     Router::new()
-        .route("/healthz", get(health::alive))
-        .route("/readyz", get(health::ready))
+        .merge(health::router())
         .merge(slack::router())
         // Registers the pages and every `#[server]` function, each with `AppState` in context.
         .leptos_routes_with_context(
@@ -48,10 +33,11 @@ pub fn router(state: ServerState, emulator: Option<&Emulator>) -> Router {
             move || app::shell(leptos_options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<ServerState, _>(app::shell))
+        .with_state(state)
+        .merge(emulator_routes)
+        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, REQUEST_TIMEOUT))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &http::Request<_>| {
             // The path only: query strings can carry what people typed.
             tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
         }))
-        .with_state(state)
-        .merge(emulator_api)
 }

@@ -1,25 +1,31 @@
 //! `/slack/commands`: the `/rapport` slash command. Every reply is ephemeral (only the
-//! member who typed the command sees it).
+//! member who typed the command sees it). Each subcommand is parsed here and answered by
+//! one service; a replayed request is ignored.
 
 use app::{
     AppError,
     server::{
-        db::{answers, members, members::MemberRow},
-        services::{members as roster, workspaces},
+        AppState,
+        ctx::Viewer,
+        db::{inbox::Source, members::MemberRow},
+        services::{
+            actions, asking, inbox,
+            members::{self as roster, Sender},
+            people,
+        },
+        slack::blocks,
     },
 };
 use axum::{
     Json,
-    body::Bytes,
     extract::State,
-    http::{HeaderMap, StatusCode},
+    http::StatusCode,
     response::{IntoResponse, Response},
 };
 use chrono::{NaiveDate, NaiveTime};
 use serde::Deserialize;
 
-use super::{SlackState, asking, blocks, not_configured, verify_request};
-use crate::routes::ServerState;
+use super::request::SlackRequest;
 
 const HELP: &str = "*Rapport* asks you a light question now and then.\n\
 • `/rapport ask`: get a question now\n\
@@ -28,6 +34,9 @@ const HELP: &str = "*Rapport* asks you a light question now and then.\n\
 • `/rapport resume`: get questions again\n\
 • `/rapport help`: this message";
 
+/// How many answers `/rapport profile` shows.
+const PROFILE_ANSWERS: usize = 3;
+
 /// The fields of Slack's form-encoded slash command that Rapport reads.
 #[derive(Debug, Deserialize)]
 struct CommandForm {
@@ -35,74 +44,73 @@ struct CommandForm {
     user_id: String,
     #[serde(default)]
     text: String,
+    trigger_id: Option<String>,
 }
 
 /// Receives one `/rapport` command.
-pub async fn receive(State(state): State<ServerState>, headers: HeaderMap, body: Bytes) -> Response {
-    let Some(slack) = state.slack else {
-        return not_configured();
-    };
-    if let Err(rejection) = verify_request(&slack, &headers, &body) {
-        return rejection.into_response();
-    }
-    let Ok(form) = serde_urlencoded::from_bytes::<CommandForm>(&body) else {
+#[tracing::instrument(name = "POST /slack/commands", skip_all)]
+pub async fn receive(State(state): State<AppState>, request: SlackRequest) -> Response {
+    let Ok(form) = serde_urlencoded::from_bytes::<CommandForm>(&request.body) else {
         tracing::warn!("refused a signed slash command without team_id or user_id");
         return (StatusCode::BAD_REQUEST, "missing team_id or user_id").into_response();
     };
-    let reply = match run(&slack, &form).await {
-        Ok(reply) => reply,
-        Err(error) => {
-            let reference = AppError::log_with_reference(error);
-            format!("Sorry, something went wrong on our side (reference {reference}). Please try again.")
+    let request_id = form.trigger_id.as_deref().unwrap_or(&request.signature);
+    let reply = match inbox::record_handled(&state, Source::SlackCommand, request_id, "rapport").await {
+        Ok(true) => run(&state, &form).await,
+        Ok(false) => {
+            tracing::warn!("ignored a replayed slash command");
+            Ok("This command was already handled.".to_owned())
         }
+        Err(error) => Err(error),
     };
+    let reply = reply.unwrap_or_else(|error| {
+        let reference = AppError::log_with_reference(error);
+        format!("Sorry, something went wrong on our side (reference {reference}). Please try again.")
+    });
     Json(serde_json::json!({ "response_type": "ephemeral", "text": reply })).into_response()
 }
 
-async fn run(slack: &SlackState, form: &CommandForm) -> anyhow::Result<String> {
-    let Some(workspace) = workspaces::find_active(&slack.db, &form.team_id).await? else {
-        return Ok("Rapport is not set up for this workspace.".to_owned());
-    };
-    let Some(member) = members::find_by_slack_user_id(slack.db.pool(), &workspace.id, &form.user_id).await? else {
-        return Ok("Rapport does not know you yet; try again in a minute.".to_owned());
+async fn run(state: &AppState, form: &CommandForm) -> anyhow::Result<String> {
+    let now = state.now_ms();
+    let (workspace, member) = match roster::identify(&state.db, &form.team_id, &form.user_id, now).await? {
+        Sender::Member(known) => *known,
+        Sender::UnknownWorkspace => return Ok("Rapport is not set up for this workspace.".to_owned()),
+        Sender::UnknownMember => return Ok("Rapport does not know you yet; try again in a minute.".to_owned()),
     };
     let mut words = form.text.split_whitespace();
-    let now = slack.clock.now_ms();
-    roster::reachable_again(&slack.db, &member, now).await?;
     Ok(match words.next().map(str::to_ascii_lowercase).as_deref() {
-        Some("ask") => asking::ask(slack, &workspace, &member).await?.reply(),
-        Some("profile") => profile(slack, &member, words.next()).await?,
-        Some("pause") => pause(slack, &member, &words.collect::<Vec<_>>(), now).await?,
+        Some("ask") => actions::ask_reply(&asking::ask(state, &workspace, &member).await?),
+        Some("profile") => profile(state, &member, words.next()).await?,
+        Some("pause") => pause(state, &member, &words.collect::<Vec<_>>(), now).await?,
         Some("resume") => {
-            roster::resume(&slack.db, &member, now).await?;
+            roster::resume(&state.db, &member, now).await?;
             "Welcome back! Questions will come again.".to_owned()
         }
         _ => HELP.to_owned(),
     })
 }
 
-/// `profile [@someone]`: a member's three latest team-visible answers.
-async fn profile(slack: &SlackState, asker: &MemberRow, mention: Option<&str>) -> anyhow::Result<String> {
+/// `profile [@someone]`: a member's latest team-visible answers.
+async fn profile(state: &AppState, asker: &MemberRow, mention: Option<&str>) -> anyhow::Result<String> {
+    let viewer = Viewer { db: state.db.clone(), workspace_id: asker.workspace_id.clone() };
     let subject = match mention.map(mentioned_user_id) {
-        None => asker.clone(),
+        None => &asker.slack_user_id,
         Some(None) => return Ok("Mention someone like `/rapport profile @ada`.".to_owned()),
-        Some(Some(user_id)) => {
-            match members::find_by_slack_user_id(slack.db.pool(), &asker.workspace_id, user_id).await? {
-                Some(member) if member.is_deleted == 0 && member.is_bot == 0 => member,
-                _ => return Ok("I don't know that person.".to_owned()),
-            }
-        }
+        Some(Some(user_id)) => user_id,
     };
-    let latest = answers::list_team_visible_for_member(slack.db.pool(), &asker.workspace_id, &subject.id).await?;
-    if latest.is_empty() {
-        return Ok(format!("{} has not shared an answer yet.", blocks::escape(&subject.name)));
+    let Some(found) = people::profile_by_slack_user(&viewer, subject).await? else {
+        return Ok("I don't know that person.".to_owned());
+    };
+    if found.answers.is_empty() {
+        return Ok(format!("{} has not shared an answer yet.", blocks::escape(&found.name)));
     }
-    let lines: Vec<String> = latest
+    let lines: Vec<String> = found
+        .answers
         .iter()
-        .take(3)
+        .take(PROFILE_ANSWERS)
         .map(|a| format!("• _{}_\n   {}", blocks::escape(&a.question), blocks::escape(&a.text)))
         .collect();
-    Ok(format!("*{}*{}\n{}", blocks::escape(&subject.name), title_suffix(&subject.title), lines.join("\n")))
+    Ok(format!("*{}*{}\n{}", blocks::escape(&found.name), title_suffix(&found.title), lines.join("\n")))
 }
 
 fn title_suffix(title: &str) -> String {
@@ -117,7 +125,7 @@ fn mentioned_user_id(mention: &str) -> Option<&str> {
 }
 
 /// `pause` or `pause until YYYY-MM-DD`.
-async fn pause(slack: &SlackState, member: &MemberRow, args: &[&str], now: i64) -> anyhow::Result<String> {
+async fn pause(state: &AppState, member: &MemberRow, args: &[&str], now: i64) -> anyhow::Result<String> {
     let until = match args {
         [] => None,
         ["until", date] => match parse_future_date(date, now) {
@@ -126,7 +134,7 @@ async fn pause(slack: &SlackState, member: &MemberRow, args: &[&str], now: i64) 
         },
         _ => return Ok("Try `/rapport pause` or `/rapport pause until 2026-12-31`.".to_owned()),
     };
-    roster::pause(&slack.db, member, until.map(|(ms, _)| ms), now).await?;
+    roster::pause(&state.db, member, until.map(|(ms, _)| ms), now).await?;
     Ok(match until {
         Some((_, date)) => {
             format!("Paused. No questions until {date}; `/rapport resume` brings them back sooner.")

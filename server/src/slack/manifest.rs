@@ -9,7 +9,7 @@ use axum::{
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::routes::ServerState;
+use app::server::AppState;
 
 /// Bot scopes Rapport asks for, and why: post and DM (`chat:write`, `im:write`), read
 /// replies to its DMs (`im:history`), know the team (`users:read`), `/rapport` (`commands`)
@@ -26,7 +26,7 @@ pub struct ManifestQuery {
 }
 
 /// Serves the manifest.
-pub async fn serve(State(state): State<ServerState>, Query(query): Query<ManifestQuery>) -> Response {
+pub async fn serve(State(state): State<AppState>, Query(query): Query<ManifestQuery>) -> Response {
     let manifest = manifest(&state.public_url);
     match query.format.as_deref() {
         None | Some("json") => axum::Json(manifest).into_response(),

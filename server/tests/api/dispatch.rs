@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use app::{
     features::schedule::types::{Cadence, LocalTime, Weekdays},
     server::{
+        AppState,
         clock::{Clock as _, ManualClock},
         db::{
             Db,
@@ -15,10 +16,13 @@ use app::{
             prompts::{self, PromptRow},
             workspaces,
         },
+        secret::Secret,
         services::{
+            delivery::{LEASE_MS, SENDS_PER_MINUTE},
             rounds,
             schedule::{self, Schedule},
         },
+        slack::blocks,
         state::ctx::Viewer,
     },
 };
@@ -26,9 +30,8 @@ use chrono::{TimeZone as _, Utc};
 use serde_json::json;
 use server::{
     demo,
-    dispatch::{Dispatcher, LEASE_MS, SENDS_PER_MINUTE},
+    dispatch::Dispatcher,
     emulator::{EmulatedUser, Fault},
-    slack::{SlackState, blocks},
 };
 
 use crate::helpers::{Team, TestApp, TestDb, add_member, eventually, spawn_app_at};
@@ -369,12 +372,12 @@ async fn a_dispatcher_killed_mid_send_is_reconciled_on_restart(db: TestDb) {
     }
     let posted_before_dying = &claimed[0];
     let target = member_of(&app.db, &workspace, posted_before_dying).await.slack_user_id;
-    let api = app.slack.api_for(&ws).unwrap();
+    let api = app.state.slack().unwrap().api_for(&ws).unwrap();
     let posted =
         api.post_to(&target, blocks::question_message("Before the crash?", &posted_before_dying.id)).await.unwrap();
 
     // Within the lease nobody touches them.
-    let restarted = Dispatcher::new(app.slack.clone());
+    let restarted = Dispatcher::new(app.state.clone());
     assert!(restarted.run_once().await.unwrap().is_empty());
     // After it, the restarted dispatcher finds the first in Slack and sends only the second.
     clock.advance(LEASE_MS + 1);
@@ -397,7 +400,7 @@ async fn member_of(db: &Db, workspace_id: &str, prompt: &PromptRow) -> MemberRow
 async fn two_dispatchers_on_one_database_send_each_question_once(db: TestDb) {
     let (app, _clock, workspace) = one_big_round(&db).await;
     // A second instance: its own connection pool on the same database.
-    let other = SlackState { db: Db::connect(&db.url).await.unwrap(), ..app.slack.clone() };
+    let other = AppState { db: Db::connect(&db.url).await.unwrap(), ..app.state.clone() };
     let second = Dispatcher::new(other);
     let (a, b) = tokio::join!(app.dispatcher.run_once(), second.run_once());
     let sent: usize = a.unwrap().iter().chain(b.unwrap().iter()).map(|r| r.sent).sum();
@@ -654,7 +657,8 @@ async fn only_active_humans_who_want_questions_in_asking_workspaces_are_asked(db
 async fn a_refused_token_stops_the_workspace_until_it_is_installed_again(db: TestDb) {
     let (app, clock, workspace) = one_big_round(&db).await;
     // The token was revoked on Slack's side: every call answers `invalid_auth`.
-    let revoked = SlackState { fixed_token: Some("xoxb-revoked".to_owned()), ..app.slack.clone() };
+    let gateway = app.state.slack().unwrap().clone().with_fixed_token(Secret::new("xoxb-revoked"));
+    let revoked = AppState { slack: Some(gateway), ..app.state.clone() };
     let report = Dispatcher::new(revoked).run_once().await.unwrap();
 
     assert_eq!(report[0].sent, 0);
@@ -669,7 +673,14 @@ async fn a_refused_token_stops_the_workspace_until_it_is_installed_again(db: Tes
     assert!(app.dispatcher.run_once().await.unwrap().is_empty(), "a stopped workspace is not asked");
 
     // Installing again (a fresh token) lifts the stop.
-    workspaces::upsert_installation(app.db.pool(), &stopped).await.unwrap();
+    let install = workspaces::Installation {
+        slack_team_id: stopped.slack_team_id.clone(),
+        name: stopped.name.clone(),
+        bot_user_id: stopped.bot_user_id.clone(),
+        bot_token_ciphertext: None,
+        installed_by_slack_user_id: None,
+    };
+    workspaces::upsert_installation(app.db.pool(), &install, &app::server::new_id(), clock.now_ms()).await.unwrap();
     let reinstalled = workspaces::find(app.db.pool(), &workspace).await.unwrap().unwrap();
     assert_eq!(reinstalled.delivery_stopped_reason, None);
 }

@@ -5,18 +5,17 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use app::server::{
+    AppState,
     clock::{ManualClock, SharedClock, SystemClock},
     db::{Backend, Db, answers, members, packs, prompts, questions, workspaces},
     new_id,
+    services::inbox,
 };
 use server::{
     config::Config,
     dispatch::Dispatcher,
     emulator::Emulator,
-    slack::{
-        SlackState,
-        verify::{SigningSecret, sign},
-    },
+    slack::verify::{SigningSecret, sign},
     startup::Application,
 };
 use sqlx::{AnyConnection, Connection as _, Executor as _};
@@ -149,7 +148,8 @@ pub struct TestApp {
     pub db: Db,
     pub client: reqwest::Client,
     pub emulator: Emulator,
-    pub slack: SlackState,
+    /// The app's one shared state (database, clock, Slack gateway, wake-ups, tasks).
+    pub state: AppState,
     /// Plans and delivers questions: in the background for [`spawn_app`], step by step
     /// (`run_once`) for [`spawn_app_at`].
     pub dispatcher: Dispatcher,
@@ -204,13 +204,13 @@ async fn start(test_db: &TestDb, clock: SharedClock, background_dispatch: bool) 
     let address = format!("http://127.0.0.1:{}", app.port());
     let db = app.db().clone();
     let emulator = app.emulator().expect("no Slack configured, so the emulator is on").clone();
-    let slack = app.slack().expect("the emulator stands in for Slack").clone();
+    let state = app.state().clone();
     let dispatcher = app.dispatcher().expect("the emulator stands in for Slack").clone();
     tokio::spawn(app.run_until(std::future::pending()));
     // A bounded wait, so a request that never gets an answer fails its test with a reason
     // instead of holding the whole run until CI's limit.
     let client = reqwest::Client::builder().timeout(std::time::Duration::from_secs(30)).build().unwrap();
-    TestApp { address, db, client, emulator, slack, dispatcher }
+    TestApp { address, db, client, emulator, state, dispatcher }
 }
 
 impl TestApp {
@@ -273,7 +273,7 @@ impl TestApp {
             ("command", "/rapport"),
             ("text", text),
             ("response_url", "http://127.0.0.1:9/unused"),
-            ("trigger_id", "1.2.3"),
+            ("trigger_id", &new_trigger_id()),
         ])
         .unwrap();
         let response = self.slack_post_at("/slack/commands", &body, "application/x-www-form-urlencoded", 0).await;
@@ -281,6 +281,23 @@ impl TestApp {
         let reply: serde_json::Value = serde_json::from_str(&response.text().await.unwrap()).unwrap();
         assert_eq!(reply["response_type"], "ephemeral");
         reply["text"].as_str().unwrap().to_owned()
+    }
+}
+
+/// A trigger id as Slack gives every command and button press: new each time.
+pub fn new_trigger_id() -> String {
+    format!("{}.{}.test", rand_u32(), rand_u32())
+}
+
+fn rand_u32() -> u32 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    u32::try_from(NEXT.fetch_add(1, Ordering::Relaxed) % u64::from(u32::MAX)).unwrap() ^ std::process::id()
+}
+
+impl TestApp {
+    /// Waits until every event Slack sent so far is processed (the inbox is drained).
+    pub async fn drain_inbox(&self) {
+        inbox::drain(&self.state, std::time::Duration::from_secs(10)).await.unwrap();
     }
 }
 

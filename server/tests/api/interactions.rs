@@ -38,7 +38,7 @@ async fn interact(app: &TestApp, payload: Value) -> (u16, String) {
 fn button(action_id: &str, prompt_id: &str) -> Value {
     json!({
         "type": "block_actions", "team": { "id": TEAM }, "user": { "id": MEMBER }, "api_app_id": "AEMULATOR1",
-        "trigger_id": "12345.98765.abcd", "container": { "type": "message" },
+        "trigger_id": crate::helpers::new_trigger_id(), "container": { "type": "message" },
         "actions": [{ "type": "button", "action_id": action_id, "value": prompt_id, "action_ts": "1" }],
     })
 }
@@ -193,8 +193,8 @@ async fn in_digest_mode_answers_wait_for_one_daily_post(db: TestDb) {
     .await;
     assert!(app.emulator.messages().iter().all(|m| m.channel != SHARING_CHANNEL), "nothing posted before the digest");
 
-    let day = server::slack::sharing::DIGEST_EVERY_MS;
-    let digests = |now: i64| server::slack::sharing::post_due_digests(&app.slack, now);
+    let day = app::server::services::sharing::DIGEST_EVERY_MS;
+    let digests = |now: i64| app::server::services::sharing::post_due_digests(&app.state, now);
     let too_early = digests(app::server::now_ms() + day / 2).await.unwrap();
     // Slack refuses the first attempt (rate limited): the answers must wait, not be lost.
     app.refuse_further_posts().await;

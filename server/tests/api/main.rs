@@ -12,6 +12,7 @@ mod demo;
 mod dispatch;
 mod emulator;
 mod health;
+mod inbox;
 mod install;
 mod interactions;
 mod packs;

@@ -1,7 +1,7 @@
 //! The Slack endpoints driven as Slack drives them (signed HTTP requests), with the built-in
 //! emulator standing in for Slack's Web API.
 
-use app::server::db::{members, prompts, slack_events, workspaces};
+use app::server::db::{members, prompts, workspaces};
 use serde_json::json;
 use server::demo;
 
@@ -17,7 +17,10 @@ async fn demo_app(db: &TestDb) -> TestApp {
 }
 
 async fn count_events(app: &TestApp) -> i64 {
-    let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM slack_events").fetch_one(app.db.pool()).await.unwrap();
+    let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM inbox WHERE source = 'slack_event'")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
     count
 }
 
@@ -95,10 +98,7 @@ async fn unknown_events_and_org_wide_payloads_are_acknowledged_not_retried() {
         let response = app.slack_post_at("/slack/events", &body.to_string(), "application/json", 0).await;
         assert_eq!(response.status().as_u16(), 200, "{body}");
     }
-    eventually("both callbacks are processed", || async {
-        slack_events::list_unprocessed(app.db.pool(), 10).await.unwrap().is_empty()
-    })
-    .await;
+    app.drain_inbox().await;
     assert_eq!(count_events(&app).await, 2);
 }
 
@@ -299,10 +299,7 @@ async fn after_an_uninstall_late_events_and_commands_do_nothing(db: TestDb) {
     let reply = app.command(TEAM, MEMBER, "ask").await;
 
     assert!(reply.contains("not set up"), "{reply}");
-    eventually("the late event is handled", || async {
-        slack_events::list_unprocessed(app.db.pool(), 10).await.unwrap().is_empty()
-    })
-    .await;
+    app.drain_inbox().await;
     assert!(app.emulator.messages().is_empty(), "nothing was sent: {:?}", app.emulator.messages());
 }
 
@@ -388,10 +385,7 @@ async fn an_answer_stored_while_slack_refuses_to_post_is_kept_and_not_retried(db
 
     app.deliver_event(TEAM, "EvRateLimited", dm(MEMBER, "Stored even if Slack is busy")).await;
 
-    eventually("the event is processed", || async {
-        slack_events::list_unprocessed(app.db.pool(), 10).await.unwrap().is_empty()
-    })
-    .await;
+    app.drain_inbox().await;
     assert!(prompts::find_open_for_member(app.db.pool(), &member.id).await.unwrap().is_none(), "answered");
     let (_, profile) = app.page(&format!("/people/{}", member.id)).await;
     assert!(profile.contains("Stored even if Slack is busy"));

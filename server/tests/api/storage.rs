@@ -6,7 +6,7 @@ use app::{
     ids::{MemberId, QuestionId},
     server::{
         ctx::Viewer,
-        db::{Backend, answers, members, prompts, sessions, slack_events},
+        db::{Backend, answers, inbox, members, prompts, sessions},
         new_id,
         services::{people, questions},
     },
@@ -53,28 +53,29 @@ async fn expired_sessions_and_old_event_ids_are_cleaned_up(db: TestDb) {
     let session = |id: &str, expires_at: i64| sessions::SessionRow { id: id.into(), data: "{}".into(), expires_at };
     sessions::upsert(pool, &session("old", 1_000)).await.unwrap();
     sessions::upsert(pool, &session("live", 9_000)).await.unwrap();
-    let event = |id: &str| slack_events::SlackEventRow {
-        event_id: id.into(),
-        slack_team_id: None,
-        event_type: "team_join".into(),
-        received_at: 1,
-        processed_at: None,
-        payload: String::new(),
-        claimed_at: None,
+    let event = |id: &'static str| inbox::NewItem {
+        source: inbox::Source::SlackEvent,
+        external_id: id,
+        ordering_key: id,
+        kind: "team_join",
+        payload: "{}",
     };
     for id in ["EvOld", "EvNew", "EvPending"] {
-        slack_events::insert_if_new(pool, &event(id)).await.unwrap();
+        inbox::insert_if_new(pool, &event(id), 1).await.unwrap();
     }
-    slack_events::update_processed(pool, "EvOld", 1_000).await.unwrap();
-    slack_events::update_processed(pool, "EvNew", 9_000).await.unwrap();
+    let claimed = inbox::claim(pool, db.backend(), "worker", 1, 60_000, 10).await.unwrap();
+    for (id, at) in [("EvOld", 1_000), ("EvNew", 9_000)] {
+        let item = claimed.iter().find(|item| item.external_id == id).unwrap();
+        assert!(inbox::update_processed(pool, item.id, "worker", at).await.unwrap());
+    }
 
     let sessions_gone = sessions::delete_expired(pool, 5_000).await.unwrap();
-    let events_gone = slack_events::delete_processed_before(pool, 5_000).await.unwrap();
+    let events_gone = inbox::delete_finished_before(pool, 5_000).await.unwrap();
 
     assert_eq!((sessions_gone, events_gone), (1, 1));
     assert!(sessions::find_valid(pool, "live", 5_000).await.unwrap().is_some());
     assert!(sessions::find_valid(pool, "old", 500).await.unwrap().is_none(), "deleted, not just expired");
-    let (left,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM slack_events").fetch_one(pool).await.unwrap();
+    let (left,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM inbox").fetch_one(pool).await.unwrap();
     assert_eq!(left, 2, "the unprocessed event stays");
 }
 
@@ -179,29 +180,28 @@ async fn one_workspace_never_sees_another_workspaces_data(db: TestDb) {
 
 async fn a_slack_event_id_is_recorded_once(db: TestDb) {
     let pool = db.db.pool();
-    let event = |id: &str, at: i64| slack_events::SlackEventRow {
-        event_id: id.to_owned(),
-        slack_team_id: Some("T1".to_owned()),
-        event_type: "team_join".to_owned(),
-        received_at: at,
-        processed_at: None,
-        claimed_at: None,
-        payload: format!("{{\"at\":{at}}}"),
+    let event = |id: &'static str, payload: &'static str| inbox::NewItem {
+        source: inbox::Source::SlackEvent,
+        external_id: id,
+        ordering_key: "slack:T1",
+        kind: "team_join",
+        payload,
     };
 
-    let first = slack_events::insert_if_new(pool, &event("Ev01", 1)).await.unwrap();
-    let again = slack_events::insert_if_new(pool, &event("Ev01", 2)).await.unwrap();
-    let other = slack_events::insert_if_new(pool, &event("Ev02", 3)).await.unwrap();
+    let first = inbox::insert_if_new(pool, &event("Ev01", "{\"at\":1}"), 1).await.unwrap();
+    let again = inbox::insert_if_new(pool, &event("Ev01", "{\"at\":2}"), 2).await.unwrap();
+    let other = inbox::insert_if_new(pool, &event("Ev02", "{\"at\":3}"), 3).await.unwrap();
 
     assert_eq!((first, again, other), (true, false, true));
-    let pending = slack_events::list_unprocessed(pool, 10).await.unwrap();
-    assert_eq!(pending.iter().map(|e| e.payload.as_str()).collect::<Vec<_>>(), ["{\"at\":1}", "{\"at\":3}"]);
-    assert!(slack_events::update_processed(pool, "Ev01", 4).await.unwrap());
-    assert!(!slack_events::update_processed(pool, "Ev01", 5).await.unwrap(), "processed once");
-    let (payload,): (String,) =
-        sqlx::query_as("SELECT payload FROM slack_events WHERE event_id = 'Ev01'").fetch_one(pool).await.unwrap();
-    assert_eq!(payload, "", "what people wrote is not kept once processed");
-    assert_eq!(slack_events::list_unprocessed(pool, 10).await.unwrap().len(), 1);
+    assert_eq!(inbox::count_unfinished(pool).await.unwrap(), 2);
+    // One team's events run one at a time: only the first is handed out.
+    let claimed = inbox::claim(pool, db.backend(), "worker", 10, 60_000, 10).await.unwrap();
+    assert_eq!(claimed.iter().map(|e| e.payload.as_str()).collect::<Vec<_>>(), ["{\"at\":1}"]);
+    assert!(inbox::update_processed(pool, claimed[0].id, "worker", 4).await.unwrap());
+    assert!(!inbox::update_processed(pool, claimed[0].id, "worker", 5).await.unwrap(), "processed once");
+    let state = inbox::find_state(pool, inbox::Source::SlackEvent, "Ev01").await.unwrap().unwrap();
+    assert_eq!(state.payload, "", "what people wrote is not kept once processed");
+    assert_eq!(inbox::count_unfinished(pool).await.unwrap(), 1);
 }
 
 async fn a_member_is_unique_per_workspace_and_slack_user(db: TestDb) {

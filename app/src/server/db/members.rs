@@ -236,6 +236,8 @@ pub struct AskableRow {
 
 /// The workspace's members who may be asked now: humans (not bots, not Slackbot), active,
 /// not opted out, not paused, not refused by Slack, and guests only when `include_guests`.
+/// The planner's pre-selection in SQL, so a round never loads people it would not ask; the
+/// rule that decides at send time is `services::delivery::deliverable`.
 pub async fn list_askable<'e>(
     ex: impl Executor<'e, Database = Any>,
     workspace_id: &str,

@@ -5,13 +5,13 @@
 //! both dialects accept: `$n` binds, integer flags (0/1) and integer Unix-millisecond times.
 
 pub mod answers;
+pub mod inbox;
 pub mod members;
 pub mod packs;
 pub mod prompts;
 pub mod questions;
 pub mod schedules;
 pub mod sessions;
-pub mod slack_events;
 pub mod workspaces;
 
 use std::{str::FromStr, time::Duration};

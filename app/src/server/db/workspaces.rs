@@ -99,30 +99,46 @@ pub async fn update_uninstalled<'e>(
     Ok(result.rows_affected() > 0)
 }
 
-/// Stores an OAuth install: a new workspace, or a re-install that refreshes the name, bot
-/// and token and makes the workspace active again. Settings chosen in Rapport are kept.
-pub async fn upsert_installation<'e>(ex: impl Executor<'e, Database = Any>, row: &WorkspaceRow) -> sqlx::Result<()> {
-    sqlx::query(
+/// What an install records about a workspace: exactly the columns an install may set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Installation {
+    pub slack_team_id: String,
+    pub name: String,
+    pub bot_user_id: Option<String>,
+    /// The sealed bot token of an OAuth install; `None` when it stays in the environment.
+    pub bot_token_ciphertext: Option<Vec<u8>>,
+    pub installed_by_slack_user_id: Option<String>,
+}
+
+/// Stores an install: a new workspace with Rapport's defaults (UTC, questions off, nothing
+/// shared, guests out), or a re-install that refreshes the name, bot and token and makes the
+/// workspace active again. Settings chosen in Rapport are kept. Returns the stored workspace.
+pub async fn upsert_installation<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    install: &Installation,
+    new_id: &str,
+    now_ms: i64,
+) -> sqlx::Result<WorkspaceRow> {
+    sqlx::query_as(
         "INSERT INTO workspaces (id, slack_team_id, name, default_time_zone, status, uninstalled_at, bot_user_id,
-                                 sharing_channel_id, questions_enabled, bot_token_ciphertext,
-                                 installed_by_slack_user_id, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, 'active', NULL, $5, NULL, 0, $6, $7, $8, $8)
+                                 sharing_channel_id, share_mode, questions_enabled, include_guests,
+                                 bot_token_ciphertext, installed_by_slack_user_id, created_at, updated_at)
+         VALUES ($1, $2, $3, 'UTC', 'active', NULL, $4, NULL, 'immediate', 0, 0, $5, $6, $7, $7)
          ON CONFLICT (slack_team_id) DO UPDATE SET
              name = excluded.name, status = 'active', uninstalled_at = NULL, bot_user_id = excluded.bot_user_id,
              bot_token_ciphertext = excluded.bot_token_ciphertext, delivery_stopped_reason = NULL,
-             installed_by_slack_user_id = excluded.installed_by_slack_user_id, updated_at = excluded.updated_at",
+             installed_by_slack_user_id = excluded.installed_by_slack_user_id, updated_at = excluded.updated_at
+         RETURNING *",
     )
-    .bind(&row.id)
-    .bind(&row.slack_team_id)
-    .bind(&row.name)
-    .bind(&row.default_time_zone)
-    .bind(&row.bot_user_id)
-    .bind(&row.bot_token_ciphertext)
-    .bind(&row.installed_by_slack_user_id)
-    .bind(row.updated_at)
-    .execute(ex)
-    .await?;
-    Ok(())
+    .bind(new_id)
+    .bind(&install.slack_team_id)
+    .bind(&install.name)
+    .bind(&install.bot_user_id)
+    .bind(&install.bot_token_ciphertext)
+    .bind(&install.installed_by_slack_user_id)
+    .bind(now_ms)
+    .fetch_one(ex)
+    .await
 }
 
 /// Active workspaces sharing by daily digest whose last digest is at least `every_ms` old.

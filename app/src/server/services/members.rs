@@ -3,7 +3,7 @@
 use crate::{
     error::AppError,
     server::{
-        db::{Db, members},
+        db::{Db, members, workspaces::WorkspaceRow},
         new_id,
     },
 };
@@ -19,6 +19,39 @@ pub struct SlackProfile {
     pub is_bot: bool,
     pub is_deleted: bool,
     pub is_guest: bool,
+}
+
+/// Who sent a Slack request, as far as Rapport knows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sender {
+    /// The team is not an installed workspace.
+    UnknownWorkspace,
+    /// The workspace is installed but the member is not known yet.
+    UnknownMember,
+    Member(Box<(WorkspaceRow, members::MemberRow)>),
+}
+
+impl Sender {
+    /// The workspace and member, when both are known.
+    pub fn known(self) -> Option<(WorkspaceRow, members::MemberRow)> {
+        match self {
+            Sender::Member(known) => Some(*known),
+            Sender::UnknownWorkspace | Sender::UnknownMember => None,
+        }
+    }
+}
+
+/// The installed workspace and the member behind a Slack request (`team_id`, `user_id`). A
+/// member Slack could not reach who writes to Rapport is reachable again from here on.
+pub async fn identify(db: &Db, slack_team_id: &str, slack_user_id: &str, now_ms: i64) -> Result<Sender, AppError> {
+    let Some(workspace) = super::workspaces::find_active(db, slack_team_id).await? else {
+        return Ok(Sender::UnknownWorkspace);
+    };
+    let Some(member) = members::find_by_slack_user_id(db.pool(), &workspace.id, slack_user_id).await? else {
+        return Ok(Sender::UnknownMember);
+    };
+    reachable_again(db, &member, now_ms).await?;
+    Ok(Sender::Member(Box::new((workspace, member))))
 }
 
 /// Adds a member or refreshes their profile; Rapport's own settings for them are kept.

@@ -1,14 +1,22 @@
-//! Services: one module per area, owning its rules. Server functions and routes call these;
-//! these call the repositories in `db`.
+//! Services: one module per use case, owning its rules and transactions. Server functions,
+//! the Slack edge and the background workers call these; these call the repositories in
+//! `db` and the Slack gateway, never the other way round.
 
+pub mod actions;
 pub mod answers;
+pub mod asking;
 pub mod builtin_packs;
+pub mod delivery;
+pub mod home;
+pub mod inbox;
+pub mod install;
 pub mod members;
 pub mod packs;
 pub mod people;
 pub mod picking;
-pub mod prompts;
 pub mod questions;
 pub mod rounds;
 pub mod schedule;
+pub mod sharing;
+pub mod slack_events;
 pub mod workspaces;

@@ -38,6 +38,20 @@ pub async fn directory(viewer: &Viewer) -> Result<Vec<PersonSummary>, AppError> 
     Ok(people)
 }
 
+/// The profile of the member Slack calls `slack_user_id` in the viewer's workspace, or
+/// `None` when there is no such member or they have no profile (a bot, someone who left).
+pub async fn profile_by_slack_user(viewer: &Viewer, slack_user_id: &str) -> Result<Option<Profile>, AppError> {
+    let Some(member) = members::find_by_slack_user_id(viewer.db.pool(), &viewer.workspace_id, slack_user_id).await?
+    else {
+        return Ok(None);
+    };
+    match profile(viewer, &MemberId::parse(&member.id)?).await {
+        Ok(found) => Ok(Some(found)),
+        Err(AppError::NotFound) => Ok(None),
+        Err(other) => Err(other),
+    }
+}
+
 /// A member's profile with their team-visible answers, newest first. Bots and members who
 /// have left the workspace have no profile.
 pub async fn profile(viewer: &Viewer, id: &MemberId) -> Result<Profile, AppError> {

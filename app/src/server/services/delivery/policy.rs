@@ -1,7 +1,7 @@
 //! What to do when Slack does not take a message: wait as long as it says, retry what may
 //! pass later with growing, jittered delays, and stop for good what never will.
 
-use crate::slack::client::SlackCallError;
+use crate::server::slack::client::SlackCallError;
 
 /// Tries before a prompt that keeps failing is given up.
 pub const MAX_ATTEMPTS: i64 = 6;

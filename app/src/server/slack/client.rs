@@ -5,6 +5,8 @@ use std::{sync::Arc, time::Duration};
 
 use slack_morphism::{errors::SlackClientError, prelude::*};
 
+use crate::server::secret::Secret;
+
 /// Errors from Slack, sorted by what the caller should do about them.
 #[derive(Debug, thiserror::Error)]
 pub enum SlackCallError {
@@ -68,7 +70,7 @@ pub struct InstallGrant {
     pub team_id: String,
     pub team_name: String,
     pub bot_user_id: Option<String>,
-    pub bot_token: String,
+    pub bot_token: Secret,
     pub installer_user_id: String,
 }
 
@@ -86,8 +88,9 @@ impl SlackConnection {
     }
 
     /// Acts as the bot with `bot_token`.
-    pub fn with_token(&self, bot_token: &str) -> SlackApi {
-        SlackApi { client: self.client.clone(), token: SlackApiToken::new(SlackApiTokenValue(bot_token.to_owned())) }
+    pub fn with_token(&self, bot_token: &Secret) -> SlackApi {
+        let token = SlackApiToken::new(SlackApiTokenValue(bot_token.expose().to_owned()));
+        SlackApi { client: self.client.clone(), token }
     }
 
     /// Exchanges an install's `code` for the workspace's bot token.
@@ -111,7 +114,7 @@ impl SlackConnection {
             team_id: grant.team.id.0,
             team_name: grant.team.name.unwrap_or_default(),
             bot_user_id: grant.bot_user_id.map(|id| id.0),
-            bot_token: grant.access_token.0,
+            bot_token: Secret::new(grant.access_token.0),
             installer_user_id: grant.authed_user.id.0,
         })
     }

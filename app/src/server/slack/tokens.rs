@@ -7,6 +7,8 @@ use chacha20poly1305::{
     aead::{Aead, OsRng},
 };
 
+use crate::server::secret::Secret;
+
 /// Bytes of the random nonce stored in front of each ciphertext.
 const NONCE_LEN: usize = 24;
 
@@ -35,22 +37,24 @@ impl TokenCipher {
     }
 
     /// The nonce followed by the ciphertext of `token`.
-    pub fn encrypt(&self, token: &str) -> anyhow::Result<Vec<u8>> {
+    pub fn encrypt(&self, token: &Secret) -> anyhow::Result<Vec<u8>> {
         let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
-        let ciphertext =
-            self.0.encrypt(&nonce, token.as_bytes()).map_err(|_| anyhow::anyhow!("encrypting a bot token failed"))?;
+        let ciphertext = self
+            .0
+            .encrypt(&nonce, token.expose().as_bytes())
+            .map_err(|_| anyhow::anyhow!("encrypting a bot token failed"))?;
         Ok([nonce.as_slice(), &ciphertext].concat())
     }
 
     /// The token inside `sealed`; fails if it was changed or sealed under another key.
-    pub fn decrypt(&self, sealed: &[u8]) -> anyhow::Result<String> {
+    pub fn decrypt(&self, sealed: &[u8]) -> anyhow::Result<Secret> {
         anyhow::ensure!(sealed.len() > NONCE_LEN, "a stored bot token is too short to be sealed");
         let (nonce, ciphertext) = sealed.split_at(NONCE_LEN);
         let plain = self
             .0
             .decrypt(XNonce::from_slice(nonce), ciphertext)
             .map_err(|_| anyhow::anyhow!("a stored bot token does not open with RAPPORT_TOKEN_KEY"))?;
-        Ok(String::from_utf8(plain)?)
+        Ok(Secret::new(String::from_utf8(plain)?))
     }
 }
 
@@ -63,16 +67,17 @@ mod tests {
     #[test]
     fn a_token_round_trips_and_is_not_stored_in_clear() {
         let cipher = TokenCipher::from_base64(KEY).unwrap();
-        let sealed = cipher.encrypt("xoxb-secret-token").unwrap();
+        let token = Secret::new("xoxb-secret-token");
+        let sealed = cipher.encrypt(&token).unwrap();
         assert!(!sealed.windows(6).any(|w| w == b"secret"));
-        assert_eq!(cipher.decrypt(&sealed).unwrap(), "xoxb-secret-token");
-        assert_ne!(sealed, cipher.encrypt("xoxb-secret-token").unwrap(), "a fresh nonce each time");
+        assert_eq!(cipher.decrypt(&sealed).unwrap(), token);
+        assert_ne!(sealed, cipher.encrypt(&token).unwrap(), "a fresh nonce each time");
     }
 
     #[test]
     fn a_changed_ciphertext_or_another_key_does_not_open() {
         let cipher = TokenCipher::from_base64(KEY).unwrap();
-        let mut sealed = cipher.encrypt("xoxb-1").unwrap();
+        let mut sealed = cipher.encrypt(&Secret::new("xoxb-1")).unwrap();
         assert!(TokenCipher::random().decrypt(&sealed).is_err());
         let last = sealed.len() - 1;
         sealed[last] ^= 1;

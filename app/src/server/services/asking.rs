@@ -1,16 +1,19 @@
 //! Asking a member on demand (`/rapport ask`, App Home, "Another question") and closing a
-//! question by skipping it. The prompt is created `pending` and due now; the dispatcher
-//! delivers it like a scheduled one.
+//! question by skipping it. The prompt is created `pending` and due now, and the dispatcher
+//! is woken to deliver it the same way it delivers scheduled questions (one path, so one
+//! set of guarantees). Whether a workspace may be asked on demand is decided here only.
 
 use super::{members, picking};
 use crate::{
     error::AppError,
     server::{
+        AppState,
         db::{
             Db,
             members::MemberRow,
             prompts::{self, PromptRow},
             questions,
+            workspaces::WorkspaceRow,
         },
         new_id,
     },
@@ -25,10 +28,48 @@ pub enum Ask {
     AlreadyOpen { question: String },
     /// The workspace has no question to ask.
     NoQuestions,
+    /// The workspace has not turned questions on.
+    QuestionsOff,
+}
+
+/// Whether members of `workspace` may be asked on demand: questions are turned on. (The
+/// billing entitlement joins this rule when billing lands.)
+pub fn may_ask(workspace: &WorkspaceRow) -> bool {
+    workspace.questions_enabled == 1
+}
+
+/// Asks `member` a new question now, unless one is open, and wakes the dispatcher.
+pub async fn ask(state: &AppState, workspace: &WorkspaceRow, member: &MemberRow) -> Result<Ask, AppError> {
+    if !may_ask(workspace) {
+        return Ok(Ask::QuestionsOff);
+    }
+    let asked = ask_now(&state.db, member, state.now_ms()).await?;
+    Ok(woke(state, asked))
+}
+
+/// "Another question": skips the open prompt `prompt_id` and asks a new one.
+pub async fn ask_another(
+    state: &AppState,
+    workspace: &WorkspaceRow,
+    member: &MemberRow,
+    prompt_id: &str,
+) -> Result<Ask, AppError> {
+    if !may_ask(workspace) {
+        return Ok(Ask::QuestionsOff);
+    }
+    let asked = replace(&state.db, member, prompt_id, state.now_ms()).await?;
+    Ok(woke(state, asked))
+}
+
+fn woke(state: &AppState, asked: Ask) -> Ask {
+    if matches!(asked, Ask::New { .. }) {
+        state.wake.dispatcher.notify_one();
+    }
+    asked
 }
 
 /// Creates a prompt for `member` due now, unless one is already open.
-pub async fn ask_now(db: &Db, member: &MemberRow, now_ms: i64) -> Result<Ask, AppError> {
+async fn ask_now(db: &Db, member: &MemberRow, now_ms: i64) -> Result<Ask, AppError> {
     let mut tx = db.begin_write().await?;
     if prompts::find_open_for_member(&mut *tx, &member.id).await?.is_some() {
         drop(tx);
@@ -39,7 +80,7 @@ pub async fn ask_now(db: &Db, member: &MemberRow, now_ms: i64) -> Result<Ask, Ap
 
 /// "Another question": skips the member's open prompt `prompt_id` and asks a new one, in one
 /// transaction (the skipped one counts as asked, so the new one is different).
-pub async fn replace(db: &Db, member: &MemberRow, prompt_id: &str, now_ms: i64) -> Result<Ask, AppError> {
+async fn replace(db: &Db, member: &MemberRow, prompt_id: &str, now_ms: i64) -> Result<Ask, AppError> {
     let mut tx = db.begin_write().await?;
     let open = prompts::find_open_for_member(&mut *tx, &member.id).await?;
     if let Some(open) = open.filter(|p| p.id == prompt_id && p.status == "sent") {

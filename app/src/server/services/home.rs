@@ -1,21 +1,20 @@
 //! The App Home tab: published when a member opens it and again after they change something
 //! there.
 
-use anyhow::Context as _;
-use app::server::db::{answers, members::MemberRow, workspaces::WorkspaceRow};
-
-use super::{
-    SlackState,
-    blocks::{self, Home},
+use crate::server::{
+    AppState,
+    db::{answers, members::MemberRow, workspaces::WorkspaceRow},
+    slack::blocks::{self, Home},
 };
+use anyhow::Context as _;
 
 /// How many of their own answers a member sees on App Home.
 const LATEST_ANSWERS: i64 = 5;
 
 /// Publishes `member`'s App Home.
-pub async fn publish(slack: &SlackState, workspace: &WorkspaceRow, member: &MemberRow) -> anyhow::Result<()> {
-    let shared = answers::list_team_visible_for_member(slack.db.pool(), &workspace.id, &member.id).await?.len();
-    let latest = answers::list_own(slack.db.pool(), &workspace.id, &member.id, LATEST_ANSWERS)
+pub async fn publish(state: &AppState, workspace: &WorkspaceRow, member: &MemberRow) -> anyhow::Result<()> {
+    let shared = answers::list_team_visible_for_member(state.db.pool(), &workspace.id, &member.id).await?.len();
+    let latest = answers::list_own(state.db.pool(), &workspace.id, &member.id, LATEST_ANSWERS)
         .await?
         .into_iter()
         .map(|answer| (answer.question, answer.text, answer.visibility == "only_me"))
@@ -23,10 +22,11 @@ pub async fn publish(slack: &SlackState, workspace: &WorkspaceRow, member: &Memb
     let home = Home {
         first_name: member.name.split_whitespace().next().unwrap_or(&member.name).to_owned(),
         shared,
-        paused: member.paused_until.is_some_and(|until| until > slack.clock.now_ms()),
+        paused: member.paused_until.is_some_and(|until| until > state.now_ms()),
         latest,
     };
-    slack
+    state
+        .slack()?
         .api_for(workspace)?
         .publish_home(&member.slack_user_id, blocks::home_view(&home))
         .await

@@ -1,37 +1,65 @@
-//! After an answer: post it to the workspace's sharing channel (team-visible answers only),
-//! introduce a new member with a "Meet X" post after their first answer, and show the member
-//! what two or three coworkers said to the same question.
+//! Sharing answers with the team: after an answer (thanks, "Meet X", the sharing channel,
+//! coworkers' answers to the same question) and the daily digests.
 
 use anyhow::Context as _;
-use app::{
+
+use super::answers::Answered;
+use crate::{
     features::answers::types::Visibility,
     server::{
+        AppState,
         db::{
             answers,
             members::{self, MemberRow},
             workspaces::{self, WorkspaceRow},
         },
-        services::answers::Answered,
+        slack::blocks::{self, escape},
     },
-};
-
-use super::{
-    SlackState,
-    blocks::{self, escape},
 };
 
 /// How many coworkers' answers a member sees after answering.
 const COWORKER_ANSWERS: usize = 3;
 
-/// Shares a new answer. An only-me answer is never posted and never shown to anyone.
+/// What happens after an answer is stored, on every path (DM reply, modal): the member is
+/// thanked, a new member is introduced with a "Meet X" post, a team-visible answer is
+/// posted to the sharing channel (unless it waits for the digest), and the member sees what
+/// two or three coworkers said. An only-me answer is never posted and never shown to anyone.
+///
+/// The answer is already stored, so a Slack failure here is logged, never returned: a
+/// retry would find no open question and tell the member they have none.
 pub async fn after_answer(
-    slack: &SlackState,
+    state: &AppState,
+    workspace: &WorkspaceRow,
+    member: &MemberRow,
+    answered: &Answered,
+    dm_channel: &str,
+) {
+    if let Err(error) = thank_and_share(state, workspace, member, answered, dm_channel).await {
+        tracing::warn!(
+            error = format!("{error:#}"),
+            workspace.id = %workspace.id,
+            answer.id = %answered.answer_id,
+            "an answer was stored but not shared"
+        );
+    }
+}
+
+async fn thank_and_share(
+    state: &AppState,
     workspace: &WorkspaceRow,
     member: &MemberRow,
     answered: &Answered,
     dm_channel: &str,
 ) -> anyhow::Result<()> {
-    let introduced_with_answer = introduce(slack, workspace, member, answered).await?;
+    let api = state.slack()?.api_for(workspace)?;
+    let thanks = match answered.visibility {
+        Visibility::Team => {
+            format!("Thanks! Your answer to “{}” is shared with your team.", escape(&answered.question))
+        }
+        Visibility::OnlyMe => format!("Saved. Your answer to “{}” is visible only to you.", escape(&answered.question)),
+    };
+    api.post_message(dm_channel, blocks::text_message(thanks)).await.context("thanking in the DM")?;
+    let introduced_with_answer = introduce(state, workspace, member, answered).await?;
     if answered.visibility == Visibility::OnlyMe {
         return Ok(());
     }
@@ -40,14 +68,10 @@ pub async fn after_answer(
     if let Some(channel) = immediate.filter(|_| !introduced_with_answer) {
         let post =
             format!("*{}* answered “{}”\n>{}", escape(&member.name), escape(&answered.question), quote(&answered.text));
-        slack
-            .api_for(workspace)?
-            .post_message(channel, blocks::text_message(post))
-            .await
-            .context("posting to the sharing channel")?;
+        api.post_message(channel, blocks::text_message(post)).await.context("posting to the sharing channel")?;
     }
     let coworkers: Vec<_> =
-        answers::list_team_visible_for_question(slack.db.pool(), &workspace.id, &answered.question_id)
+        answers::list_team_visible_for_question(state.db.pool(), &workspace.id, &answered.question_id)
             .await?
             .into_iter()
             .filter(|answer| answer.member_id != member.id)
@@ -59,11 +83,7 @@ pub async fn after_answer(
             .map(|a| format!("*{}*: {}", escape(&a.member_name), escape(&a.text.replace('\n', " "))))
             .collect();
         let message = format!("Here is what others said:\n{}", lines.join("\n"));
-        slack
-            .api_for(workspace)?
-            .post_message(dm_channel, blocks::text_message(message))
-            .await
-            .context("showing coworkers' answers")?;
+        api.post_message(dm_channel, blocks::text_message(message)).await.context("showing coworkers' answers")?;
     }
     Ok(())
 }
@@ -72,7 +92,7 @@ pub async fn after_answer(
 /// many answers or instances race). The post quotes the answer when it is team-visible;
 /// returns whether it did, so the answer is not also posted on its own.
 async fn introduce(
-    slack: &SlackState,
+    state: &AppState,
     workspace: &WorkspaceRow,
     member: &MemberRow,
     answered: &Answered,
@@ -81,18 +101,18 @@ async fn introduce(
     if member.welcome_until.is_none() || member.introduced_at.is_some() {
         return Ok(false);
     }
-    if !members::claim_introduction(slack.db.pool(), &member.id, slack.clock.now_ms()).await? {
+    if !members::claim_introduction(state.db.pool(), &member.id, state.now_ms()).await? {
         return Ok(false);
     }
     let with_answer = answered.visibility == Visibility::Team;
     let post = meet_post(member, with_answer.then_some(answered));
-    let posted = match slack.api_for(workspace) {
+    let posted = match state.slack().and_then(|slack| slack.api_for(workspace)) {
         Ok(api) => api.post_message(channel, blocks::text_message(post)).await.map_err(anyhow::Error::from),
         Err(error) => Err(error),
     };
     if let Err(error) = posted {
         // Give the introduction back, so their next answer tries again.
-        members::release_introduction(slack.db.pool(), &member.id).await?;
+        members::release_introduction(state.db.pool(), &member.id).await?;
         return Err(error.context("posting a \"Meet X\" introduction"));
     }
     Ok(with_answer)
@@ -117,23 +137,23 @@ const DIGEST_MAX_ANSWERS: usize = 25;
 /// Posts the daily digest of every digest-mode workspace that is due, once per day even
 /// with several instances (the `last_digest_at` update is conditional). Returns how many
 /// digests were posted.
-pub async fn post_due_digests(slack: &SlackState, now_ms: i64) -> anyhow::Result<usize> {
+pub async fn post_due_digests(state: &AppState, now_ms: i64) -> anyhow::Result<usize> {
     let mut posted = 0;
-    for workspace in workspaces::list_digest_due(slack.db.pool(), now_ms, DIGEST_EVERY_MS).await? {
+    for workspace in workspaces::list_digest_due(state.db.pool(), now_ms, DIGEST_EVERY_MS).await? {
         // Claim the day first, so two instances never post the same digest.
-        if !workspaces::update_last_digest_at(slack.db.pool(), &workspace.id, workspace.last_digest_at, Some(now_ms))
+        if !workspaces::update_last_digest_at(state.db.pool(), &workspace.id, workspace.last_digest_at, Some(now_ms))
             .await?
         {
             continue;
         }
-        match post_digest(slack, &workspace, now_ms).await {
+        match post_digest(state, &workspace, now_ms).await {
             Ok(true) => posted += 1,
             Ok(false) => {}
             Err(error) => {
                 // Give the day back, so the next run posts these answers instead of losing them.
                 tracing::warn!(error = format!("{error:#}"), workspace.id = %workspace.id, "could not post a digest");
                 workspaces::update_last_digest_at(
-                    slack.db.pool(),
+                    state.db.pool(),
                     &workspace.id,
                     Some(now_ms),
                     workspace.last_digest_at,
@@ -146,9 +166,9 @@ pub async fn post_due_digests(slack: &SlackState, now_ms: i64) -> anyhow::Result
 }
 
 /// Posts the answers since the last digest; `false` when there were none.
-async fn post_digest(slack: &SlackState, workspace: &WorkspaceRow, now_ms: i64) -> anyhow::Result<bool> {
+async fn post_digest(state: &AppState, workspace: &WorkspaceRow, now_ms: i64) -> anyhow::Result<bool> {
     let since = workspace.last_digest_at.unwrap_or(now_ms - DIGEST_EVERY_MS);
-    let answers = answers::list_team_visible_between(slack.db.pool(), &workspace.id, since, now_ms).await?;
+    let answers = answers::list_team_visible_between(state.db.pool(), &workspace.id, since, now_ms).await?;
     let Some(channel) = workspace.sharing_channel_id.as_deref().filter(|_| !answers.is_empty()) else {
         return Ok(false);
     };
@@ -161,7 +181,12 @@ async fn post_digest(slack: &SlackState, workspace: &WorkspaceRow, now_ms: i64) 
         lines.push(format!("…and {} more on the dashboard.", answers.len() - DIGEST_MAX_ANSWERS));
     }
     let digest = format!("*Today's answers*\n\n{}", lines.join("\n\n"));
-    slack.api_for(workspace)?.post_message(channel, blocks::text_message(digest)).await.context("posting a digest")?;
+    state
+        .slack()?
+        .api_for(workspace)?
+        .post_message(channel, blocks::text_message(digest))
+        .await
+        .context("posting a digest")?;
     Ok(true)
 }
 

@@ -1,0 +1,137 @@
+//! What a member's button presses and answer modal in Slack do: the buttons on a question
+//! (Answer, Skip, Another question) and on App Home (Answer a question now, Pause, Resume).
+
+use anyhow::Context as _;
+
+use super::{
+    answers as answering,
+    asking::{self, Ask},
+    home, members as roster, sharing,
+};
+use crate::{
+    features::answers::types::{AnswerText, Visibility},
+    server::{
+        AppState,
+        db::{members, members::MemberRow, prompts, questions, workspaces::WorkspaceRow},
+        slack::blocks,
+    },
+};
+
+/// A button a member pressed, as the edge parsed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Opens the answer modal for the prompt (Slack's `trigger_id` is valid for 3 seconds).
+    Answer {
+        prompt_id: String,
+        trigger_id: String,
+    },
+    Skip {
+        prompt_id: String,
+    },
+    Another {
+        prompt_id: String,
+    },
+    AskNow,
+    Pause,
+    Resume,
+}
+
+/// Does what the button says and tells the member in their DM (or on App Home).
+#[tracing::instrument(name = "slack action", skip_all, fields(workspace.id = %workspace.id, member.id = %member.id))]
+pub async fn press(
+    state: &AppState,
+    workspace: &WorkspaceRow,
+    member: &MemberRow,
+    action: Action,
+) -> anyhow::Result<()> {
+    let now = state.now_ms();
+    match action {
+        Action::Answer { prompt_id, trigger_id } => {
+            let open = prompts::find_open_for_member(state.db.pool(), &member.id).await?.filter(|p| p.id == prompt_id);
+            let Some(open) = open else {
+                return say(state, workspace, member, "That question is closed; type `/rapport ask` for a new one.")
+                    .await;
+            };
+            let question = questions::find(state.db.pool(), &member.workspace_id, &open.question_id).await?;
+            let view = blocks::answer_modal(&question.map(|q| q.text).unwrap_or_default(), &open.id);
+            state
+                .slack()?
+                .api_for(workspace)?
+                .open_view(&trigger_id, view)
+                .await
+                .context("opening the answer modal")?;
+        }
+        Action::Skip { prompt_id } => {
+            let reply = if asking::skip(&state.db, member, &prompt_id, now).await? {
+                "Skipped. See you next time!"
+            } else {
+                "That question is already closed."
+            };
+            say(state, workspace, member, reply).await?;
+        }
+        Action::Another { prompt_id } => {
+            let asked = asking::ask_another(state, workspace, member, &prompt_id).await?;
+            // The new question itself is the answer to the button; anything else needs words.
+            if !matches!(asked, Ask::New { .. }) {
+                say(state, workspace, member, &ask_reply(&asked)).await?;
+            }
+        }
+        Action::AskNow => {
+            let asked = asking::ask(state, workspace, member).await?;
+            say(state, workspace, member, &ask_reply(&asked)).await?;
+        }
+        Action::Pause | Action::Resume => {
+            if action == Action::Pause {
+                roster::pause(&state.db, member, None, now).await?;
+            } else {
+                roster::resume(&state.db, member, now).await?;
+            }
+            let refreshed = members::find(state.db.pool(), &workspace.id, &member.id).await?;
+            home::publish(state, workspace, refreshed.as_ref().unwrap_or(member)).await?;
+        }
+    }
+    Ok(())
+}
+
+/// What a member is told about asking for a question.
+pub fn ask_reply(asked: &Ask) -> String {
+    match asked {
+        Ask::New { .. } => "On its way! Check your DMs with Rapport.".to_owned(),
+        Ask::AlreadyOpen { question } => {
+            format!("You already have a question waiting in your DMs: “{}”", blocks::escape(question))
+        }
+        Ask::NoQuestions => "There are no questions to ask yet. An admin can add some.".to_owned(),
+        Ask::QuestionsOff => "Questions are not turned on in this workspace yet. An admin can turn them on.".to_owned(),
+    }
+}
+
+/// Stores the answer submitted in the modal, then thanks and shares in the background (Slack
+/// wants the modal's reply within 3 seconds). Returns `false` when the question was already
+/// answered or skipped (nothing is stored).
+#[tracing::instrument(name = "slack answer modal", skip_all, fields(workspace.id = %workspace.id, member.id = %member.id))]
+pub async fn submit_answer(
+    state: &AppState,
+    workspace: &WorkspaceRow,
+    member: &MemberRow,
+    prompt_id: &str,
+    text: &AnswerText,
+    visibility: Visibility,
+) -> anyhow::Result<bool> {
+    let answered =
+        answering::answer_open_prompt(&state.db, member, Some(prompt_id), text, visibility, state.now_ms()).await?;
+    let Some(answered) = answered else { return Ok(false) };
+    let (background, workspace, member) = (state.clone(), workspace.clone(), member.clone());
+    state.tasks.spawn(async move {
+        let dm = member.dm_channel_id.clone().unwrap_or_else(|| member.slack_user_id.clone());
+        sharing::after_answer(&background, &workspace, &member, &answered, &dm).await;
+    });
+    Ok(true)
+}
+
+/// Posts `text` in the member's DM with the bot.
+async fn say(state: &AppState, workspace: &WorkspaceRow, member: &MemberRow, text: &str) -> anyhow::Result<()> {
+    let dm = member.dm_channel_id.clone().unwrap_or_else(|| member.slack_user_id.clone());
+    let api = state.slack()?.api_for(workspace)?;
+    api.post_message(&dm, blocks::text_message(text)).await.context("replying in the DM")?;
+    Ok(())
+}

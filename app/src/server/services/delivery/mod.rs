@@ -1,0 +1,337 @@
+//! Delivering questions: one workspace's lane of due prompts, batch by batch within its
+//! pace, and one claimed prompt at a time (check it should still go, look for a message an
+//! earlier try may have posted, mark the send as started, post, record what happened).
+//!
+//! Prompts are rows and the row is the job: every write after a claim is made under the
+//! claim's token, so a crash, a restart or a second instance never sends one twice. The
+//! loop that runs lanes lives in the server (`dispatch`); the rules live here.
+
+pub mod policy;
+
+use std::collections::BTreeMap;
+
+use self::policy::Verdict;
+use crate::server::{
+    AppState,
+    db::{
+        members::{self, MemberRow},
+        prompts::{self, PromptRow},
+        questions,
+        workspaces::{self, WorkspaceRow},
+    },
+    new_id,
+    slack::{
+        blocks::{self, QUESTION_METADATA_EVENT, QUESTION_METADATA_PROMPT},
+        client::{SlackApi, SlackCallError},
+    },
+};
+
+/// How long a claim lasts before another dispatcher may take the prompt (longer than a
+/// lookup plus a send, each bounded by the Slack client's timeout).
+pub const LEASE_MS: i64 = 60_000;
+/// Prompts claimed at a time per workspace.
+const BATCH: i64 = 10;
+/// Messages per workspace per minute: well inside what Slack allows for `chat.postMessage`
+/// to different DMs, so a large round is paced instead of throttled.
+pub const SENDS_PER_MINUTE: i64 = 60;
+
+/// What one workspace's lane did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LaneReport {
+    pub workspace_id: String,
+    pub sent: usize,
+    /// Found already posted by an earlier try and recorded, not sent again.
+    pub found_posted: usize,
+    pub retrying: usize,
+    pub slowed_down: bool,
+    /// Failed prompts by reason.
+    pub failed: BTreeMap<String, usize>,
+}
+
+impl LaneReport {
+    fn is_empty(&self) -> bool {
+        *self == LaneReport { workspace_id: self.workspace_id.clone(), ..LaneReport::default() }
+    }
+}
+
+/// Expires questions still waiting for their first try that were due before `due_before`:
+/// a question arriving hours late is worse than none. Returns how many expired.
+pub async fn expire_late(state: &AppState, due_before: i64) -> anyhow::Result<u64> {
+    let expired = prompts::expire_undelivered_before(state.db.pool(), due_before, state.now_ms()).await?;
+    if expired > 0 {
+        tracing::warn!(expired, "questions could not be delivered in time and expired");
+    }
+    Ok(expired)
+}
+
+/// Workspaces with prompts to deliver now, leaving out those Slack asked to wait.
+pub async fn workspaces_with_due(state: &AppState) -> anyhow::Result<Vec<String>> {
+    Ok(prompts::list_workspaces_with_due(state.db.pool(), state.now_ms()).await?)
+}
+
+/// Delivers one workspace's due prompts, batch by batch, while its pace allows, and logs
+/// what it did.
+#[tracing::instrument(name = "delivery lane", skip(state))]
+pub async fn run_lane(state: &AppState, workspace_id: &str) -> LaneReport {
+    let mut report = LaneReport { workspace_id: workspace_id.to_owned(), ..LaneReport::default() };
+    if let Err(error) = deliver_batches(state, workspace_id, &mut report).await {
+        tracing::warn!(error = format!("{error:#}"), "a delivery lane stopped early");
+    }
+    if !report.is_empty() {
+        tracing::info!(
+            sent = report.sent,
+            found_posted = report.found_posted,
+            retrying = report.retrying,
+            slowed_down = report.slowed_down,
+            failed = ?report.failed,
+            "delivered questions"
+        );
+    }
+    report
+}
+
+async fn deliver_batches(state: &AppState, workspace_id: &str, report: &mut LaneReport) -> anyhow::Result<()> {
+    let db = &state.db;
+    loop {
+        let now = state.now_ms();
+        let Some(workspace) = workspaces::find(db.pool(), workspace_id).await? else { return Ok(()) };
+        if workspace.sending_paused_until.is_some_and(|until| until > now) {
+            return Ok(());
+        }
+        let used = prompts::count_recent_sends(db.pool(), workspace_id, now - 60_000, now).await?;
+        let room = (SENDS_PER_MINUTE - used).min(BATCH);
+        if room <= 0 {
+            return Ok(());
+        }
+        let token = new_id();
+        let batch = prompts::claim(db.pool(), db.backend(), workspace_id, &token, now, now + LEASE_MS, room).await?;
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let mut halted: Option<Outcome> = None;
+        for prompt in &batch {
+            match &halted {
+                // The workspace must wait: hand the rest back untouched.
+                Some(Outcome::SlowedDown { until }) => {
+                    prompts::update_retry(db.pool(), prompt, *until, false, true, "waiting for Slack", now).await?;
+                }
+                // Slack refused the workspace: the rest fail for the same reason.
+                Some(Outcome::WorkspaceStopped(reason)) => {
+                    prompts::update_failed(db.pool(), &prompt.id, &token, reason, now).await?;
+                    report.tally(Outcome::Failed(reason.clone()));
+                }
+                _ => {
+                    let outcome = deliver(state, &workspace, prompt).await?;
+                    if outcome.halts_workspace() {
+                        halted = Some(outcome.clone());
+                    }
+                    report.tally(outcome);
+                }
+            }
+        }
+        if halted.is_some() {
+            return Ok(());
+        }
+    }
+}
+
+impl LaneReport {
+    fn tally(&mut self, outcome: Outcome) {
+        match outcome {
+            Outcome::Sent => self.sent += 1,
+            Outcome::FoundPosted => self.found_posted += 1,
+            Outcome::Retrying(_) => self.retrying += 1,
+            Outcome::SlowedDown { .. } => self.slowed_down = true,
+            Outcome::Failed(reason) | Outcome::WorkspaceStopped(reason) => *self.failed.entry(reason).or_default() += 1,
+            Outcome::Lost => {}
+        }
+    }
+}
+
+/// What became of one prompt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Posted now.
+    Sent,
+    /// An earlier try had posted it after all; recorded without posting again.
+    FoundPosted,
+    /// Put back to try again later.
+    Retrying(String),
+    /// Slack asked the workspace to slow down; put back until `until`.
+    SlowedDown { until: i64 },
+    /// Not delivered, for this reason.
+    Failed(String),
+    /// Not delivered, and the workspace's sending stopped for this reason.
+    WorkspaceStopped(String),
+    /// Someone else took the prompt meanwhile (its lease ran out); nothing was done.
+    Lost,
+}
+
+impl Outcome {
+    /// Whether the rest of the workspace's batch must wait.
+    pub fn halts_workspace(&self) -> bool {
+        matches!(self, Outcome::SlowedDown { .. } | Outcome::WorkspaceStopped(_))
+    }
+}
+
+/// Delivers `prompt`, as this dispatcher claimed it, to its member in `workspace`. Every
+/// write is made under the prompt's claim token, so a dispatcher that lost its claim (its
+/// lease ran out while Slack was slow) changes nothing.
+async fn deliver(state: &AppState, workspace: &WorkspaceRow, prompt: &PromptRow) -> anyhow::Result<Outcome> {
+    let db = state.db.pool();
+    let token = claim_token(prompt);
+    let now = state.now_ms();
+    let member = members::find(db, &workspace.id, &prompt.member_id).await?;
+    let question = questions::find(db, &workspace.id, &prompt.question_id).await?;
+    let (Some(member), Some(question)) = (member, question) else {
+        return fail(state, prompt, "member or question deleted").await;
+    };
+    if let Err(reason) = deliverable(workspace, &member, prompt, now) {
+        return fail(state, prompt, reason).await;
+    }
+    let api = match state.slack().and_then(|slack| slack.api_for(workspace)) {
+        Ok(api) => api,
+        Err(_) => return fail(state, prompt, "the workspace has no usable bot token").await,
+    };
+    if prompt.send_started_at.is_some() {
+        match find_posted(state, &api, &member, &prompt.id).await {
+            Ok(Some(ts)) => {
+                prompts::update_sent(db, &prompt.id, token, &ts, now).await?;
+                tracing::info!(prompt.id = %prompt.id, "found a question an earlier try had posted; not sending it again");
+                return Ok(Outcome::FoundPosted);
+            }
+            Ok(None) => {}
+            Err(error) => return judge(state, workspace, &member, prompt, &error, Call::LookUp).await,
+        }
+    }
+    // Committed before the call: whoever retries after a crash looks for the message first.
+    let now = state.now_ms();
+    if !prompts::update_send_started(db, &prompt.id, token, now, now + LEASE_MS).await? {
+        return Ok(Outcome::Lost);
+    }
+    let target = member.dm_channel_id.clone().unwrap_or_else(|| member.slack_user_id.clone());
+    match api.post_to(&target, blocks::question_message(&question.text, &prompt.id)).await {
+        Ok(posted) => {
+            let now = state.now_ms();
+            if !prompts::update_sent(db, &prompt.id, token, &posted.ts, now).await? {
+                tracing::warn!(prompt.id = %prompt.id, "a question was delivered after its prompt closed");
+            }
+            if member.dm_channel_id.as_deref() != Some(posted.channel.as_str()) {
+                members::update_dm_channel(db, &member.id, &posted.channel, now).await?;
+            }
+            Ok(Outcome::Sent)
+        }
+        Err(error) => judge(state, workspace, &member, prompt, &error, Call::Post).await,
+    }
+}
+
+/// The token a claimed prompt was claimed under (a claimed row always has one; an empty
+/// token matches no row, so a write without one changes nothing).
+fn claim_token(prompt: &PromptRow) -> &str {
+    prompt.claimed_by.as_deref().unwrap_or_default()
+}
+
+/// Which Slack call failed: the lookup for an earlier try's message, or the post itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Call {
+    LookUp,
+    Post,
+}
+
+/// The one rule of who may be sent a question: `Err` names why a prompt must not go out
+/// (any more). The workspace must be installed and not refused by Slack; the member must
+/// still be in it, not opted out, reachable, and (for a scheduled question) not paused.
+/// `db::members::list_askable` pre-selects the same members in SQL when a round is planned;
+/// this check, made right before each send, is the one that decides.
+pub fn deliverable(
+    workspace: &WorkspaceRow,
+    member: &MemberRow,
+    prompt: &PromptRow,
+    now: i64,
+) -> Result<(), &'static str> {
+    if workspace.status != "active" {
+        Err("workspace uninstalled")
+    } else if workspace.delivery_stopped_reason.is_some() {
+        Err("workspace stopped")
+    } else if member.is_deleted == 1 {
+        Err("member deactivated")
+    } else if member.is_opted_out == 1 {
+        Err("member opted out")
+    } else if member.delivery_stopped_reason.is_some() {
+        Err("member unreachable")
+    } else if prompt.round_date.is_some() && member.paused_until.is_some_and(|until| until > now) {
+        Err("member paused")
+    } else {
+        Ok(())
+    }
+}
+
+/// Looks for the prompt's message in the member's DM (by its metadata).
+async fn find_posted(
+    state: &AppState,
+    api: &SlackApi,
+    member: &MemberRow,
+    prompt_id: &str,
+) -> Result<Option<String>, SlackCallError> {
+    let channel = match &member.dm_channel_id {
+        Some(channel) => channel.clone(),
+        None => {
+            let channel = api.open_dm(&member.slack_user_id).await?;
+            let cached = members::update_dm_channel(state.db.pool(), &member.id, &channel, state.now_ms()).await;
+            if let Err(error) = cached {
+                tracing::warn!(error = %error, "could not remember a member's DM channel");
+            }
+            channel
+        }
+    };
+    api.find_by_metadata(&channel, QUESTION_METADATA_EVENT, QUESTION_METADATA_PROMPT, prompt_id).await
+}
+
+/// Records a failed send by the policy's verdict.
+async fn judge(
+    state: &AppState,
+    workspace: &WorkspaceRow,
+    member: &MemberRow,
+    prompt: &PromptRow,
+    error: &SlackCallError,
+    failed: Call,
+) -> anyhow::Result<Outcome> {
+    let db = state.db.pool();
+    let now = state.now_ms();
+    Ok(match policy::judge(error, prompt.attempts, &prompt.id) {
+        Verdict::SlowDown { wait_ms } => {
+            let until = now + wait_ms;
+            workspaces::update_sending_paused_until(db, &workspace.id, until).await?;
+            // A refused post was not posted: nothing to look for on the next try. A refused
+            // lookup leaves the earlier try's message possibly posted: look again next time.
+            let posted_maybe = failed == Call::LookUp;
+            prompts::update_retry(db, prompt, until, false, posted_maybe, "rate limited by Slack", now).await?;
+            tracing::warn!(workspace.id = %workspace.id, wait_ms, "Slack is rate limiting this workspace; holding its sends");
+            Outcome::SlowedDown { until }
+        }
+        Verdict::Retry { wait_ms, reason } => {
+            prompts::update_retry(db, prompt, now + wait_ms, true, true, &reason, now).await?;
+            tracing::warn!(prompt.id = %prompt.id, %reason, wait_ms, "a question could not be delivered; trying again later");
+            Outcome::Retrying(reason)
+        }
+        Verdict::Fail { reason } => return fail(state, prompt, &reason).await,
+        Verdict::StopMember { reason } => {
+            members::update_delivery_stopped(db, &member.id, Some(&reason), now).await?;
+            tracing::warn!(member.id = %member.id, %reason, "Slack cannot reach this member; not asking them any more");
+            return fail(state, prompt, &reason).await;
+        }
+        Verdict::StopWorkspace { reason } => {
+            workspaces::update_delivery_stopped(db, &workspace.id, &reason, now).await?;
+            prompts::update_failed(db, &prompt.id, claim_token(prompt), &reason, now).await?;
+            let dropped = prompts::fail_waiting_for_workspace(db, &workspace.id, &reason, now).await?;
+            tracing::error!(workspace.id = %workspace.id, %reason, dropped, "Slack refused the workspace's token; its sending stopped");
+            Outcome::WorkspaceStopped(reason)
+        }
+    })
+}
+
+async fn fail(state: &AppState, prompt: &PromptRow, reason: &str) -> anyhow::Result<Outcome> {
+    prompts::update_failed(state.db.pool(), &prompt.id, claim_token(prompt), reason, state.now_ms()).await?;
+    tracing::info!(prompt.id = %prompt.id, %reason, "a question was not delivered");
+    Ok(Outcome::Failed(reason.to_owned()))
+}

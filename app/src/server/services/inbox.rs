@@ -1,0 +1,149 @@
+//! The inbox: what third parties send us, recorded before it is acknowledged and processed
+//! afterwards, with retries. Recording dedupes by (source, external id); running an item
+//! dispatches it by source and records the outcome: processed, retried after a growing
+//! wait, or given up after [`MAX_ATTEMPTS`] with the reason logged. The worker loop that
+//! claims and runs items lives in the server (`inbox` worker); the rules live here.
+
+use std::time::Duration;
+
+use super::slack_events;
+use crate::server::{
+    AppState,
+    db::inbox::{self, Item, NewItem, Source},
+};
+
+/// Tries before an item that keeps failing is given up.
+pub const MAX_ATTEMPTS: i64 = 8;
+/// The first retry waits this long; each next one twice as long.
+const FIRST_RETRY_MS: i64 = 5_000;
+/// No retry waits longer than this.
+const LONGEST_RETRY_MS: i64 = 10 * 60 * 1000;
+/// How long a worker holds an item before another may take it (a crash mid-item): longer
+/// than any item takes, each Slack call being bounded by the client's timeout.
+pub const LEASE_MS: i64 = 5 * 60 * 1000;
+/// How long processed ids are kept: Slack retries within minutes and a replayed request is
+/// refused after 5, so a week is ample.
+pub const KEEP_FINISHED_MS: i64 = 7 * 24 * 60 * 60 * 1000;
+
+/// Records a Slack event to process and wakes the worker. Returns `false` for an event id
+/// already recorded (Slack's retry, or a duplicate delivery).
+pub async fn record_slack_event(
+    state: &AppState,
+    event_id: &str,
+    team_id: Option<&str>,
+    event_type: &str,
+    payload: &str,
+) -> anyhow::Result<bool> {
+    // Events of one team run in order (a `team_join` before the `user_change` that follows).
+    let ordering_key = format!("slack:{}", team_id.unwrap_or_default());
+    let item = NewItem {
+        source: Source::SlackEvent,
+        external_id: event_id,
+        ordering_key: &ordering_key,
+        kind: event_type,
+        payload,
+    };
+    let recorded = inbox::insert_if_new(state.db.pool(), &item, state.now_ms()).await?;
+    if recorded {
+        state.wake.inbox.notify_one();
+    }
+    Ok(recorded)
+}
+
+/// Records a request handled inline (an interaction, a slash command) by its id. Returns
+/// `false` when it was seen before: a replay of a signed request, to be ignored.
+pub async fn record_handled(state: &AppState, source: Source, external_id: &str, kind: &str) -> anyhow::Result<bool> {
+    Ok(inbox::insert_handled(state.db.pool(), source, external_id, kind, state.now_ms()).await?)
+}
+
+/// Claims up to `limit` items for one worker pass (see [`inbox::claim`]).
+pub async fn claim(state: &AppState, token: &str, limit: i64) -> anyhow::Result<Vec<Item>> {
+    let now = state.now_ms();
+    Ok(inbox::claim(state.db.pool(), state.db.backend(), token, now, now + LEASE_MS, limit).await?)
+}
+
+/// Runs one claimed item and records the outcome. Errors are logged here, once.
+#[tracing::instrument(name = "inbox item", skip_all, fields(inbox.id = item.id, inbox.source = item.source.as_str(), inbox.kind = %item.kind))]
+pub async fn run(state: &AppState, item: &Item) {
+    let outcome = match item.source {
+        Source::SlackEvent => {
+            let team_id = item.ordering_key.strip_prefix("slack:").filter(|team| !team.is_empty());
+            slack_events::process(state, team_id, &item.payload).await
+        }
+        // Handled inline when they arrived; nothing is ever left to run.
+        Source::SlackInteraction | Source::SlackCommand | Source::StripeEvent => Ok(()),
+    };
+    let now = state.now_ms();
+    let recorded = match outcome {
+        Ok(()) => inbox::update_processed(state.db.pool(), item.id, &item.claimed_by, now).await,
+        Err(error) => {
+            let reason = format!("{error:#}");
+            let tries = item.attempts + 1;
+            if tries >= MAX_ATTEMPTS {
+                tracing::error!(error = %reason, tries, "gave up on an inbox item");
+                inbox::update_gave_up(state.db.pool(), item.id, &item.claimed_by, &reason, now).await
+            } else {
+                let wait_ms = retry_wait_ms(tries);
+                tracing::warn!(error = %reason, tries, wait_ms, "an inbox item failed; trying again later");
+                inbox::update_retry(state.db.pool(), item.id, &item.claimed_by, now + wait_ms, &reason).await
+            }
+        }
+    };
+    match recorded {
+        Ok(true) => state.wake.inbox_done.notify_waiters(),
+        Ok(false) => tracing::warn!("an inbox item's claim was lost before its outcome was recorded"),
+        Err(error) => tracing::error!(error = %error, "could not record an inbox item's outcome"),
+    }
+}
+
+/// The wait before try `tries + 1`: doubling from [`FIRST_RETRY_MS`], capped.
+pub fn retry_wait_ms(tries: i64) -> i64 {
+    let exponent = u32::try_from(tries.clamp(1, 20) - 1).unwrap_or(0);
+    FIRST_RETRY_MS.saturating_mul(1_i64 << exponent).min(LONGEST_RETRY_MS)
+}
+
+/// Runs every item that can run now, here, until none is left to process (items another
+/// worker holds are waited for, woken by `state.wake.inbox_done`). Items waiting for a
+/// retry later count as left. For tests and tools that must see the inbox drained.
+pub async fn drain(state: &AppState, give_up_after: Duration) -> anyhow::Result<()> {
+    let deadline = tokio::time::Instant::now() + give_up_after;
+    let token = crate::server::new_id();
+    loop {
+        let items = claim(state, &token, 32).await?;
+        for item in &items {
+            run(state, item).await;
+        }
+        if !items.is_empty() {
+            continue;
+        }
+        // Listen before counting, so an item finished in between still wakes this wait.
+        let done = state.wake.inbox_done.notified();
+        tokio::pin!(done);
+        done.as_mut().enable();
+        let left = inbox::count_unfinished(state.db.pool()).await?;
+        if left == 0 {
+            return Ok(());
+        }
+        if tokio::time::timeout_at(deadline, done).await.is_err() {
+            anyhow::bail!("{left} inbox items were still unprocessed after {give_up_after:?}");
+        }
+    }
+}
+
+/// Forgets items finished more than [`KEEP_FINISHED_MS`] ago.
+pub async fn forget_finished(state: &AppState) -> anyhow::Result<u64> {
+    Ok(inbox::delete_finished_before(state.db.pool(), state.now_ms() - KEEP_FINISHED_MS).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_wait_longer_each_time_up_to_a_cap() {
+        let waits: Vec<i64> = (1..MAX_ATTEMPTS).map(retry_wait_ms).collect();
+        assert_eq!(waits[..3], [5_000, 10_000, 20_000]);
+        assert!(waits.windows(2).all(|pair| pair[1] >= pair[0]));
+        assert_eq!(retry_wait_ms(30), LONGEST_RETRY_MS);
+    }
+}

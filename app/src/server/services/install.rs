@@ -1,0 +1,93 @@
+//! Installing Rapport in a workspace: from "Add to Slack" (an OAuth code) or, self-hosted,
+//! from the environment's bot token; then importing the workspace's members. An install
+//! messages nobody and posts nothing: that waits until an admin picks a sharing channel and
+//! turns questions on.
+
+use anyhow::Context as _;
+
+use super::members as roster;
+use crate::server::{
+    AppState,
+    db::workspaces::{self, Installation, WorkspaceRow},
+    new_id,
+    slack::{client::SlackCallError, profile},
+};
+
+/// Why an install did not complete.
+#[derive(Debug, thiserror::Error)]
+pub enum InstallError {
+    /// Slack refused the code (expired, used, wrong app): the installer should start again.
+    #[error("Slack refused the install: {0}")]
+    Refused(String),
+    #[error(transparent)]
+    Failed(#[from] anyhow::Error),
+}
+
+/// Exchanges an install's `code` (`oauth.v2.access`), stores the workspace with its bot
+/// token sealed, and imports its members in the background. A re-install updates the same
+/// workspace.
+#[tracing::instrument(skip_all)]
+pub async fn install_with_code(state: &AppState, code: &str, redirect_uri: &str) -> Result<WorkspaceRow, InstallError> {
+    let slack = state.slack()?;
+    let grant = match slack.exchange_code(code, redirect_uri).await {
+        Ok(grant) => grant,
+        Err(SlackCallError::Refused(code)) => return Err(InstallError::Refused(code)),
+        Err(other) => return Err(InstallError::Failed(other.into())),
+    };
+    let install = Installation {
+        slack_team_id: grant.team_id,
+        name: grant.team_name,
+        bot_user_id: grant.bot_user_id,
+        bot_token_ciphertext: Some(slack.seal(&grant.bot_token)?),
+        installed_by_slack_user_id: Some(grant.installer_user_id),
+    };
+    let workspace = workspaces::upsert_installation(state.db.pool(), &install, &new_id(), state.now_ms())
+        .await
+        .context("storing the installed workspace")?;
+    tracing::info!(workspace.id = %workspace.id, "Rapport was installed in a workspace");
+    let (background, stored) = (state.clone(), workspace.clone());
+    state.tasks.spawn(async move {
+        if let Err(error) = import_members(&background, &stored).await {
+            tracing::warn!(error = format!("{error:#}"), workspace.id = %stored.id, "could not import the members");
+        }
+    });
+    Ok(workspace)
+}
+
+/// Self-hosted mode: records the workspace the environment's bot token belongs to (no
+/// token is stored; it stays in the environment) and imports its members.
+#[tracing::instrument(skip_all)]
+pub async fn install_from_environment(state: &AppState) -> anyhow::Result<WorkspaceRow> {
+    let api = state.slack()?.fixed_api().context("no SLACK_BOT_TOKEN")?;
+    let identity = api.whoami().await.context("auth.test")?;
+    let install = Installation {
+        slack_team_id: identity.team_id,
+        name: identity.team_name,
+        bot_user_id: Some(identity.bot_user_id),
+        bot_token_ciphertext: None,
+        installed_by_slack_user_id: None,
+    };
+    let workspace = workspaces::upsert_installation(state.db.pool(), &install, &new_id(), state.now_ms())
+        .await
+        .context("storing the workspace")?;
+    import_members(state, &workspace).await?;
+    Ok(workspace)
+}
+
+/// Adds every member from `users.list`, page by page.
+async fn import_members(state: &AppState, workspace: &WorkspaceRow) -> anyhow::Result<()> {
+    let api = state.slack()?.api_for(workspace)?;
+    let mut cursor = None;
+    loop {
+        let (users, next) = api.list_users(cursor).await.context("users.list")?;
+        for user in &users {
+            roster::sync_from_slack(&state.db, &workspace.id, &profile::from_slack_user(user), state.now_ms())
+                .await
+                .context("storing a member")?;
+        }
+        match next {
+            Some(next) => cursor = Some(next),
+            None => return Ok(()),
+        }
+    }
+}

@@ -1,0 +1,102 @@
+//! The gateway to Slack's Web API: the HTTP client, which bot token to act with for a
+//! workspace, the Block Kit Rapport sends, and Slack's user objects as member profiles.
+//! Services call Slack only through [`SlackGateway`]; the inbound edge (signatures, receiving)
+//! is the server's.
+
+pub mod blocks;
+pub mod client;
+pub mod profile;
+pub mod tokens;
+
+use anyhow::Context as _;
+
+use self::{
+    client::{InstallGrant, SlackApi, SlackCallError, SlackConnection},
+    tokens::TokenCipher,
+};
+use crate::server::{db::workspaces::WorkspaceRow, secret::Secret};
+
+/// Everything Rapport needs to talk to Slack; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct SlackGateway {
+    connection: SlackConnection,
+    /// The bot token of the one workspace of a self-hosted or emulated install.
+    fixed_token: Option<Secret>,
+    /// "Add to Slack" installs, when configured.
+    oauth: Option<OAuthSettings>,
+}
+
+/// The app's OAuth credentials and where installers approve the app.
+#[derive(Clone, Debug)]
+pub struct OAuthSettings {
+    pub client_id: String,
+    pub client_secret: Secret,
+    /// Slack's authorize page (`https://slack.com/oauth/v2/authorize`, or the emulator's).
+    pub authorize_url: String,
+    /// Seals the bot tokens installs store.
+    pub cipher: TokenCipher,
+}
+
+impl SlackGateway {
+    /// A gateway to the Web API at `api_url` (no trailing slash).
+    pub fn new(
+        api_url: &str,
+        fixed_token: Option<Secret>,
+        oauth: Option<OAuthSettings>,
+    ) -> anyhow::Result<SlackGateway> {
+        Ok(SlackGateway { connection: SlackConnection::new(api_url)?, fixed_token, oauth })
+    }
+
+    /// The same gateway acting with another fixed bot token (tests of a revoked token).
+    #[must_use]
+    pub fn with_fixed_token(mut self, token: Secret) -> SlackGateway {
+        self.fixed_token = Some(token);
+        self
+    }
+
+    /// "Add to Slack" settings, when installs are possible.
+    pub fn oauth(&self) -> Option<&OAuthSettings> {
+        self.oauth.as_ref()
+    }
+
+    /// Whether the one workspace's bot token comes from the environment and installs are
+    /// off (self-hosted mode).
+    pub fn is_self_hosted(&self) -> bool {
+        self.fixed_token.is_some() && self.oauth.is_none()
+    }
+
+    /// The Web API acting as the environment's bot token, if there is one.
+    pub fn fixed_api(&self) -> Option<SlackApi> {
+        self.fixed_token.as_ref().map(|token| self.connection.with_token(token))
+    }
+
+    /// The Web API as `workspace`'s bot: its stored token from an install, else the token
+    /// from the environment.
+    pub fn api_for(&self, workspace: &WorkspaceRow) -> anyhow::Result<SlackApi> {
+        let stored = match (&workspace.bot_token_ciphertext, &self.oauth) {
+            (Some(sealed), Some(oauth)) => {
+                Some(oauth.cipher.decrypt(sealed).context("opening the workspace's bot token"))
+            }
+            _ => None,
+        };
+        match (stored, self.fixed_token.as_ref()) {
+            (Some(Ok(token)), _) => Ok(self.connection.with_token(&token)),
+            // The emulator seals with a key of one process; after a restart its fixed token serves.
+            (Some(Err(_)) | None, Some(fixed)) => Ok(self.connection.with_token(fixed)),
+            (Some(Err(error)), None) => Err(error),
+            (None, None) => anyhow::bail!("the workspace has no bot token"),
+        }
+    }
+
+    /// Exchanges an install's `code` for the workspace's bot token (`oauth.v2.access`).
+    pub async fn exchange_code(&self, code: &str, redirect_uri: &str) -> Result<InstallGrant, SlackCallError> {
+        let oauth = self.oauth.as_ref().ok_or_else(|| SlackCallError::Refused("installs_not_configured".into()))?;
+        self.connection.exchange_code(&oauth.client_id, oauth.client_secret.expose(), code, redirect_uri).await
+    }
+
+    /// Seals a bot token for storage under the install key.
+    pub fn seal(&self, token: &Secret) -> anyhow::Result<Vec<u8>> {
+        let oauth = self.oauth.as_ref().context("installs are not configured, so tokens are not stored")?;
+        oauth.cipher.encrypt(token)
+    }
+}

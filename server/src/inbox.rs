@@ -1,0 +1,63 @@
+//! The inbox worker: runs what third parties sent us (see `app::server::services::inbox`)
+//! after it was recorded and acknowledged. Each pass claims the oldest waiting item of each
+//! ordering key (a Slack team), so a team's events run one at a time in order while up to
+//! [`CONCURRENCY`] teams run side by side: one slow workspace never holds another back.
+//! Nothing waits in memory beyond the items in hand; the rest wait in the table, however
+//! many there are, and several instances share them under leases.
+
+use std::time::Duration;
+
+use app::server::{AppState, new_id, services::inbox};
+use tokio::task::JoinSet;
+
+/// Items run at once by one process.
+pub const CONCURRENCY: usize = 8;
+/// How often the worker looks for due items (retries come due without a wake-up).
+const TICK: Duration = Duration::from_secs(1);
+
+/// Runs inbox items in the background until shutdown begins; items in hand finish first.
+pub fn spawn(state: AppState) {
+    let tasks = state.tasks.clone();
+    tasks.clone().spawn(async move {
+        // One claim token per process: a lease this worker lost is never written by it.
+        let token = new_id();
+        let mut running = JoinSet::new();
+        let mut every = tokio::time::interval(TICK);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            fill(&state, &token, &mut running).await;
+            tokio::select! {
+                () = tasks.cancelled() => break,
+                Some(finished) = running.join_next(), if !running.is_empty() => {
+                    if let Err(error) = finished {
+                        tracing::error!(error = %error, "an inbox item panicked");
+                    }
+                }
+                () = state.wake.inbox.notified() => {},
+                _ = every.tick() => {},
+            }
+        }
+        while running.join_next().await.is_some() {}
+    });
+}
+
+/// Claims and starts as many items as there is room for.
+async fn fill(state: &AppState, token: &str, running: &mut JoinSet<()>) {
+    while running.len() < CONCURRENCY {
+        let room = i64::try_from(CONCURRENCY - running.len()).unwrap_or(1);
+        let items = match inbox::claim(state, token, room).await {
+            Ok(items) => items,
+            Err(error) => {
+                tracing::warn!(error = format!("{error:#}"), "could not claim inbox items");
+                return;
+            }
+        };
+        if items.is_empty() {
+            return;
+        }
+        for item in items {
+            let state = state.clone();
+            running.spawn(async move { inbox::run(&state, &item).await });
+        }
+    }
+}

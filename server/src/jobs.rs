@@ -1,0 +1,55 @@
+//! Periodic jobs beside the requests: the daily digests, and the hourly clean-up of
+//! expired sessions and old inbox items. Each runs until shutdown begins.
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use app::server::{
+    AppState,
+    services::{inbox, sharing},
+};
+
+use crate::sessions::DbSessionStore;
+
+/// How often digest workspaces are checked for a due digest.
+const DIGEST_CHECK: Duration = Duration::from_secs(5 * 60);
+/// How often old sessions and inbox items are cleaned up.
+const CLEAN_UP: Duration = Duration::from_secs(60 * 60);
+
+/// Starts posting the daily digests of digest-mode workspaces (needs Slack).
+pub fn spawn_digests(state: &AppState) {
+    every(state, DIGEST_CHECK, "posting the daily digests", |state| async move {
+        sharing::post_due_digests(&state, state.now_ms()).await.map(drop)
+    });
+}
+
+/// Starts the hourly clean-up.
+pub fn spawn_clean_up(state: &AppState) {
+    every(state, CLEAN_UP, "cleaning up old sessions and inbox items", |state| async move {
+        DbSessionStore::new(state.db.clone()).delete_expired().await.context("deleting expired sessions")?;
+        inbox::forget_finished(&state).await.context("forgetting old inbox items")?;
+        Ok(())
+    });
+}
+
+/// Runs `job` every `period` (the first time at once) until shutdown; a failure is logged.
+fn every<F, Fut>(state: &AppState, period: Duration, what: &'static str, job: F)
+where
+    F: Fn(AppState) -> Fut + Send + 'static,
+    Fut: Future<Output = anyhow::Result<()>> + Send,
+{
+    let (state, tasks) = (state.clone(), state.tasks.clone());
+    tasks.clone().spawn(async move {
+        let mut ticks = tokio::time::interval(period);
+        loop {
+            tokio::select! {
+                () = tasks.cancelled() => break,
+                _ = ticks.tick() => {
+                    if let Err(error) = job(state.clone()).await {
+                        tracing::warn!(error = format!("{error:#}"), job = what, "a periodic job failed");
+                    }
+                }
+            }
+        }
+    });
+}

@@ -1,0 +1,29 @@
+//! `ServerState`, the state of the axum router: the app's one [`AppState`], what Leptos
+//! needs, and the secret that proves a request comes from Slack.
+
+use app::server::AppState;
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+
+use crate::slack::verify::SigningSecret;
+
+/// What every route can reach.
+#[derive(Clone, Debug)]
+pub struct ServerState {
+    pub leptos: LeptosOptions,
+    pub app: AppState,
+    /// Checks requests from Slack; `None` when Slack is neither configured nor emulated.
+    pub slack_signing_secret: Option<SigningSecret>,
+}
+
+impl FromRef<ServerState> for LeptosOptions {
+    fn from_ref(state: &ServerState) -> Self {
+        state.leptos.clone()
+    }
+}
+
+impl FromRef<ServerState> for AppState {
+    fn from_ref(state: &ServerState) -> Self {
+        state.app.clone()
+    }
+}

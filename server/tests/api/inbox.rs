@@ -1,0 +1,569 @@
+//! The inbox: what Slack sends is recorded before it is acknowledged and processed afterwards,
+//! one item at a time per workspace, across restarts and instances, with retries; a replayed
+//! request is ignored. First the repository's claim rules, then the running app.
+
+use std::{
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use app::server::{
+    AppState,
+    clock::{Clock as _, ManualClock, SharedClock, SystemClock},
+    db::{
+        Db,
+        inbox::{self, Item, ItemState, NewItem, Source},
+        members::{self, MemberRow},
+        prompts, workspaces,
+    },
+    now_ms, services,
+};
+use serde_json::{Value, json};
+use server::{
+    config::Config,
+    demo,
+    emulator::Emulator,
+    inbox::CONCURRENCY,
+    slack::verify::{SigningSecret, sign},
+    startup::Application,
+};
+use tokio::{sync::oneshot, task::JoinHandle};
+
+use crate::helpers::{SIGNING_SECRET, Team, TestApp, TestDb, eventually, new_trigger_id, spawn_app};
+
+const TEAM: &str = "TDEMO0001";
+const MEMBER: &str = "UDEMO005";
+/// What Rapport answers a DM when no question waits for the member.
+const HINT: &str = "don't have a question waiting";
+
+on_both_backends!(
+    a_claim_hands_out_only_the_oldest_unfinished_item_of_each_key,
+    an_item_waiting_for_a_retry_holds_back_only_the_later_items_of_its_key,
+    an_item_given_up_lets_the_next_item_of_its_key_run,
+    an_expired_lease_passes_the_item_to_another_worker_and_the_first_can_no_longer_write_it,
+    a_backlog_left_by_a_stopped_process_is_all_processed_after_a_restart,
+    two_instances_on_one_database_run_each_event_once_and_in_order_per_workspace,
+    a_replayed_slash_command_or_button_press_changes_nothing,
+    a_failing_event_is_retried_with_growing_waits_then_given_up_and_holds_back_only_its_workspace,
+    a_slow_workspace_does_not_hold_back_another_workspaces_events,
+);
+
+// The repository: which items a claim hands out, and to whom.
+
+/// When the repository tests' items arrive (Unix ms).
+const T0: i64 = 1_790_000_000_000;
+/// How long the repository tests' claims hold an item.
+const LEASE: i64 = 60_000;
+
+/// Records an event for ordering key `key`, arrived at [`T0`].
+async fn record(db: &TestDb, external_id: &str, key: &str) {
+    let item = NewItem { source: Source::SlackEvent, external_id, ordering_key: key, kind: "team_join", payload: "{}" };
+    assert!(inbox::insert_if_new(db.db.pool(), &item, T0).await.unwrap());
+}
+
+/// What `worker` is handed at `now`, held for [`LEASE`].
+async fn claim_at(db: &TestDb, worker: &str, now: i64) -> Vec<Item> {
+    inbox::claim(db.db.pool(), db.backend(), worker, now, now + LEASE, 10).await.unwrap()
+}
+
+fn ids(items: &[Item]) -> Vec<&str> {
+    items.iter().map(|item| item.external_id.as_str()).collect()
+}
+
+/// The row id of the claimed item `external_id`.
+fn id_of(items: &[Item], external_id: &str) -> i64 {
+    items.iter().find(|item| item.external_id == external_id).unwrap().id
+}
+
+async fn a_claim_hands_out_only_the_oldest_unfinished_item_of_each_key(db: TestDb) {
+    let pool = db.db.pool();
+    for (id, key) in [("A1", "A"), ("A2", "A"), ("A3", "A"), ("B1", "B")] {
+        record(&db, id, key).await;
+    }
+
+    let first = claim_at(&db, "worker", T0).await;
+    let while_held = claim_at(&db, "worker", T0).await;
+    assert!(inbox::update_processed(pool, id_of(&first, "A1"), "worker", T0 + 1).await.unwrap());
+    let after_a1 = claim_at(&db, "worker", T0 + 1).await;
+
+    assert_eq!(ids(&first), ["A1", "B1"]);
+    assert!(while_held.is_empty(), "A's later items wait while A1 is in hand: {:?}", ids(&while_held));
+    assert_eq!(ids(&after_a1), ["A2"]);
+}
+
+async fn an_item_waiting_for_a_retry_holds_back_only_the_later_items_of_its_key(db: TestDb) {
+    let pool = db.db.pool();
+    for (id, key) in [("A1", "A"), ("A2", "A"), ("B1", "B"), ("B2", "B")] {
+        record(&db, id, key).await;
+    }
+    let first = claim_at(&db, "worker", T0).await;
+    let retry_at = T0 + 30_000;
+
+    assert!(inbox::update_retry(pool, id_of(&first, "A1"), "worker", retry_at, "Slack was down").await.unwrap());
+    assert!(inbox::update_processed(pool, id_of(&first, "B1"), "worker", T0).await.unwrap());
+    let meanwhile = claim_at(&db, "worker", T0 + 1).await;
+    let when_due = claim_at(&db, "worker", retry_at).await;
+
+    assert_eq!(ids(&meanwhile), ["B2"], "A2 stays behind A1; B goes on");
+    assert_eq!(ids(&when_due), ["A1"], "A1 again (A2 still behind it; B2 is in hand)");
+    assert_eq!(when_due[0].attempts, 1);
+}
+
+async fn an_item_given_up_lets_the_next_item_of_its_key_run(db: TestDb) {
+    let pool = db.db.pool();
+    record(&db, "A1", "A").await;
+    record(&db, "A2", "A").await;
+    let first = claim_at(&db, "worker", T0).await;
+
+    assert!(inbox::update_gave_up(pool, id_of(&first, "A1"), "worker", "no such workspace", T0).await.unwrap());
+    let next = claim_at(&db, "worker", T0).await;
+
+    assert_eq!(ids(&next), ["A2"]);
+    let given_up = inbox::find_state(pool, Source::SlackEvent, "A1").await.unwrap().unwrap();
+    assert_eq!((given_up.attempts, given_up.gave_up_at, given_up.processed_at), (1, Some(T0), None));
+    assert_eq!(given_up.last_error.as_deref(), Some("no such workspace"));
+    assert_eq!(inbox::count_unfinished(pool).await.unwrap(), 1, "a given-up item is finished");
+}
+
+async fn an_expired_lease_passes_the_item_to_another_worker_and_the_first_can_no_longer_write_it(db: TestDb) {
+    let pool = db.db.pool();
+    record(&db, "A1", "A").await;
+    record(&db, "B1", "B").await;
+    let held = claim_at(&db, "first", T0).await;
+    assert_eq!(ids(&held), ["A1", "B1"]);
+    let a1 = id_of(&held, "A1");
+    assert!(inbox::update_processed(pool, id_of(&held, "B1"), "first", T0).await.unwrap());
+    record(&db, "B2", "B").await;
+
+    let during_lease = claim_at(&db, "second", T0 + 1).await;
+    let as_lease_ends = claim_at(&db, "second", T0 + LEASE).await;
+    let after_lease = claim_at(&db, "second", T0 + LEASE + 1).await;
+
+    assert_eq!(ids(&during_lease), ["B2"], "only the key nobody holds");
+    assert!(as_lease_ends.is_empty(), "still held at the last moment of the lease");
+    assert_eq!(ids(&after_lease), ["A1"]);
+    assert_eq!(after_lease[0].claimed_by, "second");
+    // The first worker wakes from a long pause: whatever it records now changes nothing.
+    let late = T0 + LEASE + 2;
+    assert!(!inbox::update_processed(pool, a1, "first", late).await.unwrap());
+    assert!(!inbox::update_retry(pool, a1, "first", late + 5_000, "late").await.unwrap());
+    assert!(!inbox::update_gave_up(pool, a1, "first", "late", late).await.unwrap());
+    let untouched = inbox::find_state(pool, Source::SlackEvent, "A1").await.unwrap().unwrap();
+    assert_eq!((untouched.attempts, untouched.processed_at, untouched.gave_up_at), (0, None, None));
+    assert_eq!(untouched.last_error, None);
+    assert!(inbox::update_processed(pool, a1, "second", late).await.unwrap(), "the new holder can");
+}
+
+// The running app: instances that start, stop and share one database.
+
+/// Whether an instance runs the inbox worker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Worker {
+    On,
+    Off,
+}
+
+/// One running process of a deploy, on its own port, that the test can stop.
+struct Instance {
+    app: TestApp,
+    shutdown: oneshot::Sender<()>,
+    stopped: JoinHandle<anyhow::Result<()>>,
+}
+
+/// Starts the app on `db` and `clock` as `spawn_app` does, with the Slack emulator, planning
+/// no rounds of its own, with or without the inbox worker.
+async fn start(db: &TestDb, clock: SharedClock, worker: Worker) -> Instance {
+    let url = db.url.clone();
+    let config = Config::from_lookup(|name| match name {
+        "DATABASE_URL" => Some(url.clone()),
+        "LEPTOS_SITE_ADDR" => Some("127.0.0.1:0".to_owned()),
+        "RAPPORT_DEMO_DATA" => Some("off".to_owned()),
+        "SLACK_SIGNING_SECRET" => Some(SIGNING_SECRET.to_owned()),
+        _ => None,
+    })
+    .unwrap();
+    let mut application = Application::build_with_clock(config, clock).await.unwrap().without_background_dispatch();
+    if worker == Worker::Off {
+        application = application.without_inbox_worker();
+    }
+    let app = TestApp {
+        address: format!("http://127.0.0.1:{}", application.port()),
+        db: application.db().clone(),
+        client: reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap(),
+        emulator: application.emulator().unwrap().clone(),
+        state: application.state().clone(),
+        dispatcher: application.dispatcher().unwrap().clone(),
+    };
+    let (shutdown, shutdown_requested) = oneshot::channel();
+    let stopped = tokio::spawn(application.run_until(async move {
+        let _ = shutdown_requested.await;
+    }));
+    Instance { app, shutdown, stopped }
+}
+
+impl Instance {
+    /// Shuts down as a deploy does (SIGTERM) and waits until the process has stopped.
+    async fn stop(self) {
+        self.shutdown.send(()).unwrap();
+        tokio::time::timeout(Duration::from_secs(30), self.stopped).await.unwrap().unwrap().unwrap();
+    }
+}
+
+/// Another installed workspace beside the demo team; returns its Slack team id.
+async fn another_workspace(db: &TestDb, name: &str) -> String {
+    let team = Team::new(&db.db, name).await;
+    workspaces::find(db.db.pool(), &team.workspace_id).await.unwrap().unwrap().slack_team_id
+}
+
+/// The member with Slack id `user_id` in the workspace of Slack team `team_id`, if any.
+async fn member(db: &Db, team_id: &str, user_id: &str) -> Option<MemberRow> {
+    let workspace = workspaces::find_by_slack_team_id(db.pool(), team_id).await.unwrap().unwrap();
+    members::find_by_slack_user_id(db.pool(), &workspace.id, user_id).await.unwrap()
+}
+
+/// Closes the question the demo may have left open for a demo member, so their DMs get the hint.
+async fn without_open_question(db: &Db, user_id: &str) {
+    let demo_member = member(db, TEAM, user_id).await.unwrap();
+    if let Some(open) = prompts::find_open_for_member(db.pool(), &demo_member.id).await.unwrap() {
+        prompts::update_status(db.pool(), &open.id, &open.status, "skipped", 1).await.unwrap();
+    }
+}
+
+/// Waits until nothing is left to process, without running anything itself: what gets
+/// processed is the workers' doing.
+async fn until_inbox_is_empty(db: &Db, within: Duration) {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let left = inbox::count_unfinished(db.pool()).await.unwrap();
+        if left == 0 {
+            return;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{left} inbox items were still unprocessed after {within:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A Slack user object as `team_join` and `user_change` carry it.
+fn slack_user(id: &str, title: &str) -> Value {
+    json!({ "id": id, "name": id.to_lowercase(), "tz": "Europe/Lisbon", "deleted": false,
+            "profile": { "real_name": format!("Person {id}"), "title": title } })
+}
+
+fn team_join(user_id: &str, title: &str) -> Value {
+    json!({ "type": "team_join", "user": slack_user(user_id, title) })
+}
+
+fn user_change(user_id: &str, title: &str, step: usize) -> Value {
+    json!({ "type": "user_change", "user": slack_user(user_id, title), "event_ts": step.to_string(), "cache_ts": step })
+}
+
+fn dm(user: &str, text: &str) -> Value {
+    json!({ "type": "message", "channel": format!("D{user}"), "channel_type": "im", "user": user,
+            "text": text, "ts": "1790000000.000200", "event_ts": "1790000000.000200" })
+}
+
+/// How many times the emulator's workspace was told no question waits.
+fn hints(emulator: &Emulator) -> usize {
+    emulator.messages().iter().filter(|message| message.text.contains(HINT)).count()
+}
+
+/// More events than a worker runs at once: the backlog takes many claims.
+const BACKLOG: usize = 5 * CONCURRENCY;
+
+async fn a_backlog_left_by_a_stopped_process_is_all_processed_after_a_restart(db: TestDb) {
+    let clock = ManualClock::new(now_ms());
+    demo::seed(&db.db, clock.now_ms()).await.unwrap();
+    let mut teams = vec![TEAM.to_owned()];
+    for name in ["Acme", "Globex", "Initech"] {
+        teams.push(another_workspace(&db, name).await);
+    }
+    let newcomers: Vec<(String, String)> =
+        (0..BACKLOG).map(|n| (teams[n % teams.len()].clone(), format!("UNEW{n:03}"))).collect();
+    let first = start(&db, Arc::new(clock.clone()), Worker::Off).await;
+    for (n, (team, user)) in newcomers.iter().enumerate() {
+        assert_eq!(first.app.deliver_event(team, &format!("EvBacklog{n:03}"), team_join(user, "Newcomer")).await, 200);
+    }
+    // A worker was killed mid-item: the first two workspaces' oldest events stay claimed.
+    let now = clock.now_ms();
+    let lease = services::inbox::LEASE_MS;
+    let killed = inbox::claim(db.db.pool(), db.backend(), "killed-worker", now, now + lease, 2).await.unwrap();
+    assert_eq!(killed.len(), 2);
+    assert_eq!(inbox::count_unfinished(db.db.pool()).await.unwrap(), i64::try_from(BACKLOG).unwrap());
+    for (team, user) in &newcomers {
+        assert!(member(&db.db, team, user).await.is_none(), "recorded, not yet processed: {user}");
+    }
+
+    first.stop().await;
+    clock.advance(lease + 1);
+    let second = start(&db, Arc::new(clock.clone()), Worker::On).await;
+    until_inbox_is_empty(&db.db, Duration::from_secs(20)).await;
+
+    for (team, user) in &newcomers {
+        assert!(member(&db.db, team, user).await.is_some(), "{user} joined {team}");
+    }
+    let (processed,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM inbox WHERE processed_at IS NOT NULL")
+        .fetch_one(db.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(processed, i64::try_from(BACKLOG).unwrap());
+    second.stop().await;
+}
+
+async fn two_instances_on_one_database_run_each_event_once_and_in_order_per_workspace(db: TestDb) {
+    const STEPS: usize = 10;
+    demo::seed(&db.db, now_ms()).await.unwrap();
+    let acme = another_workspace(&db, "Acme").await;
+    without_open_question(&db.db, MEMBER).await;
+    let one = start(&db, Arc::new(SystemClock), Worker::On).await;
+    let other = start(&db, Arc::new(SystemClock), Worker::On).await;
+    let instances = [one, other];
+
+    // Each instance receives every other event of each workspace.
+    for step in 1..=STEPS {
+        let (this, that) = (&instances[step % 2].app, &instances[(step + 1) % 2].app);
+        let title = format!("t{step}");
+        let change = if step == 1 { team_join("UORDER", &title) } else { user_change("UORDER", &title, step) };
+        assert_eq!(this.deliver_event(&acme, &format!("EvTitle{step:02}"), change).await, 200);
+        assert_eq!(that.deliver_event(TEAM, &format!("EvHello{step:02}"), dm(MEMBER, "hello there")).await, 200);
+    }
+    until_inbox_is_empty(&db.db, Duration::from_secs(20)).await;
+
+    assert_eq!(member(&db.db, &acme, "UORDER").await.unwrap().title, format!("t{STEPS}"));
+    let rows: Vec<(String, Option<i64>, i64)> = sqlx::query_as(
+        "SELECT ordering_key, processed_at, attempts FROM inbox WHERE source = 'slack_event' ORDER BY id",
+    )
+    .fetch_all(db.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(rows.len(), 2 * STEPS);
+    assert!(rows.iter().all(|(_, processed_at, attempts)| processed_at.is_some() && *attempts == 0), "{rows:?}");
+    for key in [format!("slack:{acme}"), format!("slack:{TEAM}")] {
+        let finished: Vec<Option<i64>> = rows.iter().filter(|row| row.0 == key).map(|row| row.1).collect();
+        assert!(finished.is_sorted(), "{key} finished in arrival order: {finished:?}");
+    }
+    let answered: usize = instances.iter().map(|instance| hints(&instance.app.emulator)).sum();
+    assert_eq!(answered, STEPS, "each DM was answered once, by one instance or the other");
+}
+
+/// A request signed as Slack signs it, once: sending it again is a byte-identical replay,
+/// within the five minutes its signature is accepted.
+struct SignedRequest {
+    path: &'static str,
+    body: String,
+    timestamp: String,
+    signature: String,
+}
+
+impl SignedRequest {
+    fn new(path: &'static str, body: String) -> SignedRequest {
+        let timestamp = chrono::Utc::now().timestamp().to_string();
+        let signature = sign(&SigningSecret::new(SIGNING_SECRET), &timestamp, body.as_bytes());
+        SignedRequest { path, body, timestamp, signature }
+    }
+
+    /// `/rapport <text>`, typed by a member of the demo team.
+    fn command(user_id: &str, text: &str) -> SignedRequest {
+        let trigger_id = new_trigger_id();
+        let body = serde_urlencoded::to_string([
+            ("token", "unused"),
+            ("team_id", TEAM),
+            ("channel_id", "CGENERAL01"),
+            ("user_id", user_id),
+            ("command", "/rapport"),
+            ("text", text),
+            ("response_url", "http://127.0.0.1:9/unused"),
+            ("trigger_id", trigger_id.as_str()),
+        ])
+        .unwrap();
+        SignedRequest::new("/slack/commands", body)
+    }
+
+    /// A member of the demo team pressing an App Home button.
+    fn press(user_id: &str, action_id: &str) -> SignedRequest {
+        let payload = json!({
+            "type": "block_actions", "team": { "id": TEAM }, "user": { "id": user_id }, "trigger_id": new_trigger_id(),
+            "actions": [{ "type": "button", "action_id": action_id, "action_ts": "1" }],
+        });
+        let body = serde_urlencoded::to_string([("payload", payload.to_string())]).unwrap();
+        SignedRequest::new("/slack/interactions", body)
+    }
+
+    async fn send(&self, app: &TestApp) -> reqwest::Response {
+        app.client
+            .post(format!("{}{}", app.address, self.path))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("x-slack-request-timestamp", &self.timestamp)
+            .header("x-slack-signature", &self.signature)
+            .body(self.body.clone())
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Sends the command and returns the text of its ephemeral reply.
+    async fn reply(&self, app: &TestApp) -> String {
+        let response = self.send(app).await;
+        assert_eq!(response.status().as_u16(), 200);
+        let reply: Value = serde_json::from_str(&response.text().await.unwrap()).unwrap();
+        reply["text"].as_str().unwrap().to_owned()
+    }
+}
+
+async fn a_replayed_slash_command_or_button_press_changes_nothing(db: TestDb) {
+    demo::seed(&db.db, now_ms()).await.unwrap();
+    let app = spawn_app(&db).await;
+    let paused = || async { member(&app.db, TEAM, MEMBER).await.unwrap().paused_until.is_some() };
+    let pause = SignedRequest::command(MEMBER, "pause");
+    let resume = SignedRequest::command(MEMBER, "resume");
+
+    let paused_reply = pause.reply(&app).await;
+    assert!(paused_reply.contains("Paused"), "{paused_reply}");
+    assert!(paused().await);
+    let resumed_reply = resume.reply(&app).await;
+    assert!(resumed_reply.contains("Welcome back"), "{resumed_reply}");
+    assert!(!paused().await);
+
+    let replayed_pause = pause.reply(&app).await;
+    assert!(replayed_pause.contains("already handled"), "{replayed_pause}");
+    assert!(!paused().await, "the replayed pause did nothing");
+    app.command(TEAM, MEMBER, "pause").await;
+    let replayed_resume = resume.reply(&app).await;
+    assert!(replayed_resume.contains("already handled"), "{replayed_resume}");
+    assert!(paused().await, "the replayed resume did nothing");
+
+    let press = SignedRequest::press(MEMBER, "resume");
+    assert_eq!(press.send(&app).await.status().as_u16(), 200);
+    assert!(!paused().await);
+    app.command(TEAM, MEMBER, "pause").await;
+    assert_eq!(press.send(&app).await.status().as_u16(), 200, "a replay is acknowledged");
+    assert!(paused().await, "the replayed press did nothing");
+}
+
+/// Log lines written on this thread while captured: what an operator would read.
+#[derive(Debug, Clone, Default)]
+struct Logs(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logs {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Logs {
+    /// Captures what this thread logs (a test's runtime runs on one thread) until the guard
+    /// is dropped.
+    fn capture(&self) -> tracing::subscriber::DefaultGuard {
+        let logs = self.clone();
+        let subscriber = tracing_subscriber::fmt().with_writer(move || logs.clone()).with_ansi(false).finish();
+        tracing::subscriber::set_default(subscriber)
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+/// The Events API envelope of `event`, as Slack sends it.
+fn envelope(team_id: &str, event_id: &str, event: Value) -> Value {
+    json!({ "token": "unused", "team_id": team_id, "api_app_id": "AEMULATOR1", "type": "event_callback",
+            "event_id": event_id, "event_time": 1, "event": event })
+}
+
+/// Records an event as `/slack/events` does.
+async fn record_event(state: &AppState, team_id: &str, event_id: &str, event: Value) {
+    let kind = event["type"].as_str().unwrap().to_owned();
+    let payload = envelope(team_id, event_id, event).to_string();
+    assert!(services::inbox::record_slack_event(state, event_id, Some(team_id), &kind, &payload).await.unwrap());
+}
+
+/// One pass of a worker: claims what is due now and runs it; returns the event ids it ran.
+async fn run_due(state: &AppState) -> Vec<String> {
+    let items = services::inbox::claim(state, "test-worker", 10).await.unwrap();
+    for item in &items {
+        services::inbox::run(state, item).await;
+    }
+    items.into_iter().map(|item| item.external_id).collect()
+}
+
+async fn state_of(state: &AppState, event_id: &str) -> ItemState {
+    inbox::find_state(state.db.pool(), Source::SlackEvent, event_id).await.unwrap().unwrap()
+}
+
+/// Why an event that is not JSON fails.
+const UNREADABLE: &str = "reading a stored Slack event";
+
+async fn a_failing_event_is_retried_with_growing_waits_then_given_up_and_holds_back_only_its_workspace(db: TestDb) {
+    use services::inbox::{MAX_ATTEMPTS, retry_wait_ms};
+    let clock = ManualClock::new(now_ms());
+    demo::seed(&db.db, clock.now_ms()).await.unwrap();
+    let acme = another_workspace(&db, "Acme").await;
+    let instance = start(&db, Arc::new(clock.clone()), Worker::Off).await;
+    let state = &instance.app.state;
+    let key = format!("slack:{TEAM}");
+    let broken = NewItem {
+        source: Source::SlackEvent,
+        external_id: "EvBroken",
+        ordering_key: &key,
+        kind: "team_join",
+        payload: "not json",
+    };
+    assert!(inbox::insert_if_new(state.db.pool(), &broken, clock.now_ms()).await.unwrap());
+    record_event(state, TEAM, "EvSameTeam", team_join("USAME", "Behind the broken one")).await;
+    record_event(state, &acme, "EvOtherTeam", team_join("UOTHER", "Elsewhere")).await;
+    let logs = Logs::default();
+    let _capturing = logs.capture();
+
+    let mut waits = Vec::new();
+    for tries in 1..MAX_ATTEMPTS {
+        let ran = run_due(state).await;
+        let expected: &[&str] = if tries == 1 { &["EvBroken", "EvOtherTeam"] } else { &["EvBroken"] };
+        assert_eq!(ran, expected, "try {tries}");
+        let failed = state_of(state, "EvBroken").await;
+        assert_eq!((failed.attempts, failed.gave_up_at, failed.processed_at), (tries, None, None));
+        assert!(failed.last_error.as_deref().is_some_and(|why| why.contains(UNREADABLE)), "{failed:?}");
+        let wait = retry_wait_ms(tries);
+        clock.advance(wait - 1);
+        assert!(run_due(state).await.is_empty(), "try {tries}: nothing runs before the wait is over");
+        clock.advance(1);
+        waits.push(wait);
+    }
+    assert!(waits.windows(2).all(|pair| pair[1] > pair[0]), "{waits:?}");
+    assert!(member(&db.db, &acme, "UOTHER").await.is_some(), "another workspace's event ran at once");
+    assert!(member(&db.db, TEAM, "USAME").await.is_none(), "its own workspace's next event waits behind it");
+
+    assert_eq!(run_due(state).await, ["EvBroken"]);
+    let given_up = state_of(state, "EvBroken").await;
+    assert_eq!((given_up.attempts, given_up.processed_at), (MAX_ATTEMPTS, None));
+    assert!(given_up.gave_up_at.is_some());
+    let logged = logs.text();
+    assert!(logged.contains("gave up on an inbox item") && logged.contains(UNREADABLE), "{logged}");
+    assert_eq!(run_due(state).await, ["EvSameTeam"], "the workspace's next event runs now");
+    assert!(member(&db.db, TEAM, "USAME").await.is_some());
+    assert_eq!(inbox::count_unfinished(db.db.pool()).await.unwrap(), 0);
+}
+
+async fn a_slow_workspace_does_not_hold_back_another_workspaces_events(db: TestDb) {
+    demo::seed(&db.db, now_ms()).await.unwrap();
+    let acme = another_workspace(&db, "Acme").await;
+    without_open_question(&db.db, MEMBER).await;
+    let app = spawn_app(&db).await;
+    // Slack takes its time with everything said in this member's DM.
+    app.emulator.slow_down_channel(&format!("D{MEMBER}"), Duration::from_secs(3));
+
+    app.deliver_event(TEAM, "EvSlow", dm(MEMBER, "hello there")).await;
+    app.deliver_event(&acme, "EvQuick", team_join("UQUICK", "Quick")).await;
+
+    eventually("the other workspace's newcomer is a member", || async {
+        member(&app.db, &acme, "UQUICK").await.is_some()
+    })
+    .await;
+    let slow = inbox::find_state(app.db.pool(), Source::SlackEvent, "EvSlow").await.unwrap().unwrap();
+    assert_eq!(slow.processed_at, None, "the slow workspace's DM is still waiting for Slack");
+    app.drain_inbox().await;
+    assert_eq!(hints(&app.emulator), 1);
+}
