@@ -10,9 +10,17 @@ mod avatar;
 use std::collections::HashMap;
 
 use anyhow::Context as _;
-use app::server::{
-    db::{Db, answers, members, packs, prompts, questions, schedules, workspaces},
-    new_id,
+use app::{
+    features::answers::types::Visibility,
+    server::{
+        db::{
+            Db, answers, members, packs,
+            prompts::{self, PromptStatus},
+            questions, schedules,
+            workspaces::{self, ShareMode, WorkspaceStatus},
+        },
+        new_id,
+    },
 };
 use serde::Deserialize;
 
@@ -129,47 +137,47 @@ pub async fn seed(db: &Db, now_ms: i64) -> anyhow::Result<Option<Seeded>> {
     tx.commit().await.context("committing the demo workspace")?;
     Ok(Some(Seeded {
         workspace_id: plan.workspace.id.clone(),
-        members: plan.members.iter().filter(|m| m.is_bot == 0).count(),
+        members: plan.members.iter().filter(|m| !m.is_bot).count(),
         packs: plan.packs.len(),
         questions: plan.questions.len(),
         answers: plan.answers.len(),
-        only_me_answers: plan.answers.iter().filter(|a| a.visibility == "only_me").count(),
+        only_me_answers: plan.answers.iter().filter(|a| a.visibility == Visibility::OnlyMe).count(),
     }))
 }
 
 /// Every row of the demo workspace, built in memory before anything is written.
 struct Plan {
-    workspace: workspaces::WorkspaceRow,
+    workspace: workspaces::Workspace,
     schedule: schedules::ScheduleRow,
-    members: Vec<members::MemberRow>,
-    packs: Vec<packs::PackRow>,
-    questions: Vec<questions::QuestionRow>,
-    prompts: Vec<prompts::PromptRow>,
-    answers: Vec<answers::AnswerRow>,
+    members: Vec<members::Member>,
+    packs: Vec<packs::Pack>,
+    questions: Vec<questions::Question>,
+    prompts: Vec<prompts::Prompt>,
+    answers: Vec<answers::Answer>,
 }
 
 impl Plan {
     fn new(content: &Content, now_ms: i64) -> anyhow::Result<Plan> {
         let mut rng = SplitMix64(0x005e_ed0f_4a99_0127);
         let created_at = now_ms - (WEEKS + 2) * 7 * DAY_MS;
-        let workspace = workspaces::WorkspaceRow {
+        let workspace = workspaces::Workspace {
             id: new_id(),
             slack_team_id: content.workspace.slack_team_id.clone(),
             name: content.workspace.name.clone(),
             default_time_zone: content.workspace.default_time_zone.clone(),
-            status: "active".to_owned(),
+            status: WorkspaceStatus::Active,
             uninstalled_at: None,
             bot_user_id: Some(DEMO_BOT_USER_ID.to_owned()),
             // The emulator's sharing channel: in the demo, the "installer" has chosen it.
             sharing_channel_id: Some(DEMO_SHARING_CHANNEL_ID.to_owned()),
-            share_mode: "immediate".to_owned(),
+            share_mode: ShareMode::Immediate,
             last_digest_at: None,
-            questions_enabled: 1,
+            questions_enabled: true,
             bot_token_ciphertext: None,
             installed_by_slack_user_id: None,
             created_at,
             updated_at: created_at,
-            include_guests: 0,
+            include_guests: false,
             sending_paused_until: None,
             delivery_stopped_reason: None,
         };
@@ -201,7 +209,7 @@ impl Plan {
     fn add_people(&mut self, content: &Content, created_at: i64) {
         let member =
             |slack_user_id: &str, name: &str, title: &str, time_zone: Option<&str>, is_admin: bool, is_bot: bool| {
-                members::MemberRow {
+                members::Member {
                     id: new_id(),
                     workspace_id: self.workspace.id.clone(),
                     slack_user_id: slack_user_id.to_owned(),
@@ -209,11 +217,11 @@ impl Plan {
                     title: title.to_owned(),
                     avatar_url: avatar::data_url(name, slack_user_id),
                     time_zone: time_zone.map(str::to_owned),
-                    is_bot: i64::from(is_bot),
-                    is_deleted: 0,
-                    is_guest: 0,
-                    is_opted_out: 0,
-                    is_admin: i64::from(is_admin),
+                    is_bot,
+                    is_deleted: false,
+                    is_guest: false,
+                    is_opted_out: false,
+                    is_admin,
                     dm_channel_id: None,
                     paused_until: None,
                     created_at,
@@ -237,22 +245,22 @@ impl Plan {
     fn add_packs(&mut self, content: &Content, created_at: i64) -> Vec<Vec<String>> {
         let mut pools = Vec::new();
         for pack in &content.packs {
-            let pack_row = packs::PackRow {
+            let pack_row = packs::Pack {
                 id: new_id(),
                 workspace_id: Some(self.workspace.id.clone()),
                 name: pack.name.clone(),
                 description: pack.description.clone(),
-                kind: "regular".to_owned(),
+                kind: packs::PackKind::Regular,
                 created_at,
                 updated_at: created_at,
             };
             for (position, question) in (1_i64..).zip(&pack.questions) {
-                self.questions.push(questions::QuestionRow {
+                self.questions.push(questions::Question {
                     id: new_id(),
                     pack_id: pack_row.id.clone(),
                     text: question.text.clone(),
                     position,
-                    is_disabled: 0,
+                    is_disabled: false,
                     created_at,
                     updated_at: created_at,
                 });
@@ -281,7 +289,7 @@ impl Plan {
             .collect();
         slots.sort_unstable();
 
-        let humans: Vec<members::MemberRow> = self.members.iter().filter(|m| m.is_bot == 0).cloned().collect();
+        let humans: Vec<members::Member> = self.members.iter().filter(|m| !m.is_bot).cloned().collect();
         for member in &humans {
             let pinned: Vec<&PinnedAnswer> =
                 content.pinned.iter().filter(|p| p.slack_user_id == member.slack_user_id).collect();
@@ -301,7 +309,9 @@ impl Plan {
                 if slot_number >= history {
                     let answer = pinned[slot_number - history];
                     let question = pinned_questions[slot_number - history];
-                    self.add_prompt(member, question, due_at, Some((&answer.text, &answer.visibility)), now_ms, rng);
+                    let visibility = Visibility::parse(&answer.visibility)
+                        .map_err(|_| anyhow::anyhow!("pinned answer has visibility {:?}", answer.visibility))?;
+                    self.add_prompt(member, question, due_at, Some((&answer.text, visibility)), now_ms, rng);
                     continue;
                 }
                 let question = order[slot_number % order.len()];
@@ -309,14 +319,15 @@ impl Plan {
                     let pool = &pools[question];
                     let text = &pool[next_answer[question] % pool.len()];
                     next_answer[question] += 1;
-                    let visibility = if rng.below(100) < ONLY_ME_PERCENT { "only_me" } else { "team" };
+                    let visibility =
+                        if rng.below(100) < ONLY_ME_PERCENT { Visibility::OnlyMe } else { Visibility::Team };
                     self.add_prompt(member, question, due_at, Some((text, visibility)), now_ms, rng);
                 } else {
                     // Nothing is left open: the emulator never delivered these, so an open one
                     // would block `/rapport ask` with a question the member cannot see.
-                    let status = if rng.below(2) == 0 { "skipped" } else { "expired" };
+                    let status = if rng.below(2) == 0 { PromptStatus::Skipped } else { PromptStatus::Expired };
                     let prompt = self.add_prompt(member, question, due_at, None, now_ms, rng);
-                    prompt.status = status.to_owned();
+                    prompt.status = status;
                 }
             }
         }
@@ -326,16 +337,16 @@ impl Plan {
     /// Adds a sent prompt and, when `answer` is given, its answer a little later.
     fn add_prompt(
         &mut self,
-        member: &members::MemberRow,
+        member: &members::Member,
         question: usize,
         due_at: i64,
-        answer: Option<(&str, &str)>,
+        answer: Option<(&str, Visibility)>,
         now_ms: i64,
         rng: &mut SplitMix64,
-    ) -> &mut prompts::PromptRow {
+    ) -> &mut prompts::Prompt {
         let due_at = due_at + i64::try_from(rng.below(3 * 60)).unwrap_or(0) * 60_000;
         let sent_at = due_at + 2_000;
-        let prompt = prompts::PromptRow {
+        let prompt = prompts::Prompt {
             id: new_id(),
             workspace_id: self.workspace.id.clone(),
             member_id: member.id.clone(),
@@ -343,7 +354,7 @@ impl Plan {
             due_at,
             sent_at: Some(sent_at),
             slack_message_ts: Some(format!("{}.{:06}", sent_at / 1000, rng.below(1_000_000))),
-            status: "answered".to_owned(),
+            status: PromptStatus::Answered,
             created_at: due_at,
             updated_at: sent_at,
             round_date: None,
@@ -357,12 +368,12 @@ impl Plan {
         if let Some((text, visibility)) = answer {
             let delay = i64::try_from(5 + rng.below(5 * 60)).unwrap_or(5) * 60_000;
             let answered_at = (sent_at + delay).min(now_ms - 60_000);
-            self.answers.push(answers::AnswerRow {
+            self.answers.push(answers::Answer {
                 id: new_id(),
                 workspace_id: self.workspace.id.clone(),
                 prompt_id: prompt.id.clone(),
                 text: text.to_owned(),
-                visibility: visibility.to_owned(),
+                visibility,
                 created_at: answered_at,
                 updated_at: answered_at,
             });
@@ -410,11 +421,11 @@ mod tests {
     #[test]
     fn the_demo_has_a_real_team_with_a_few_hundred_answers() {
         let plan = plan();
-        let humans = plan.members.iter().filter(|m| m.is_bot == 0).count();
+        let humans = plan.members.iter().filter(|m| !m.is_bot).count();
         assert!(humans >= 25, "{humans} members");
         assert!(plan.packs.len() >= 3);
         assert!((200..=600).contains(&plan.answers.len()), "{} answers", plan.answers.len());
-        assert!(plan.answers.iter().any(|a| a.visibility == "only_me"));
+        assert!(plan.answers.iter().any(|a| a.visibility == Visibility::OnlyMe));
     }
 
     #[test]
@@ -440,7 +451,7 @@ mod tests {
 
     #[test]
     fn no_demo_question_is_left_open() {
-        assert!(plan().prompts.iter().all(|p| p.status != "sent"));
+        assert!(plan().prompts.iter().all(|p| p.status != PromptStatus::Sent));
     }
 
     #[test]

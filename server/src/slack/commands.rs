@@ -7,7 +7,7 @@ use app::{
     server::{
         AppState,
         ctx::Viewer,
-        db::{inbox::Source, members::MemberRow},
+        db::{inbox::Source, members::Member},
         services::{
             actions, asking, inbox,
             members::{self as roster, Sender},
@@ -91,7 +91,7 @@ async fn run(state: &AppState, form: &CommandForm) -> anyhow::Result<String> {
 }
 
 /// `profile [@someone]`: a member's latest team-visible answers.
-async fn profile(state: &AppState, asker: &MemberRow, mention: Option<&str>) -> anyhow::Result<String> {
+async fn profile(state: &AppState, asker: &Member, mention: Option<&str>) -> anyhow::Result<String> {
     let viewer = Viewer { db: state.db.clone(), workspace_id: asker.workspace_id.clone() };
     let subject = match mention.map(mentioned_user_id) {
         None => &asker.slack_user_id,
@@ -125,7 +125,7 @@ fn mentioned_user_id(mention: &str) -> Option<&str> {
 }
 
 /// `pause` or `pause until YYYY-MM-DD`.
-async fn pause(state: &AppState, member: &MemberRow, args: &[&str], now: i64) -> anyhow::Result<String> {
+async fn pause(state: &AppState, member: &Member, args: &[&str], now: i64) -> anyhow::Result<String> {
     let until = match args {
         [] => None,
         ["until", date] => match parse_future_date(date, now) {

@@ -1,5 +1,7 @@
 //! The demo workspace, seeded into a real database and served.
 
+use app::features::answers::types::Visibility;
+
 use app::server::db::{answers, workspaces};
 use server::demo;
 
@@ -17,7 +19,7 @@ async fn the_demo_seeds_once_and_fills_every_page(db: TestDb) {
     assert!(first.answers >= 200 && first.only_me_answers > 0, "{first:?}");
     assert_eq!(second, None, "seeding twice adds nothing");
     assert_eq!(workspaces::list(db.db.pool(), 10).await.unwrap().len(), 1);
-    let only_me = answers::count_for_workspace(db.db.pool(), &first.workspace_id, "only_me").await.unwrap();
+    let only_me = answers::count_for_workspace(db.db.pool(), &first.workspace_id, Visibility::OnlyMe).await.unwrap();
     assert_eq!(usize::try_from(only_me).unwrap(), first.only_me_answers);
 
     let app = spawn_app(&db).await;

@@ -3,6 +3,8 @@
 //! dispatcher killed mid-send, two dispatchers on one database, and members or workspaces
 //! leaving mid-round. The app talks to the Slack emulator over HTTP throughout.
 
+use app::server::db::prompts::PromptStatus;
+
 use std::collections::HashMap;
 
 use app::{
@@ -12,8 +14,8 @@ use app::{
         clock::{Clock as _, ManualClock},
         db::{
             Db,
-            members::MemberRow,
-            prompts::{self, PromptRow},
+            members::Member,
+            prompts::{self, Prompt},
             workspaces,
         },
         secret::Secret,
@@ -93,15 +95,12 @@ async fn run_until(app: &TestApp, clock: &ManualClock, until: i64, step_ms: i64)
     }
 }
 
-async fn scheduled_prompts(db: &Db, workspace_id: &str) -> Vec<PromptRow> {
-    sqlx::query_as("SELECT * FROM prompts WHERE workspace_id = $1 AND round_date IS NOT NULL ORDER BY due_at, id")
-        .bind(workspace_id)
-        .fetch_all(db.pool())
-        .await
-        .unwrap()
+async fn scheduled_prompts(db: &Db, workspace_id: &str) -> Vec<Prompt> {
+    let all = prompts::list_for_workspace(db.pool(), workspace_id).await.unwrap();
+    all.into_iter().filter(|p| p.round_date.is_some()).collect()
 }
 
-async fn member(db: &Db, workspace_id: &str, slack_user_id: &str) -> MemberRow {
+async fn member(db: &Db, workspace_id: &str, slack_user_id: &str) -> Member {
     app::server::db::members::find_by_slack_user_id(db.pool(), workspace_id, slack_user_id).await.unwrap().unwrap()
 }
 
@@ -163,7 +162,7 @@ async fn each_member_is_asked_at_ten_in_their_own_time_zone_once_a_day(db: TestD
     assert_eq!(askable.len(), 30);
     let posted = questions_posted(&app);
     for (member_id, zone) in &askable {
-        let mine: Vec<&PromptRow> = prompts.iter().filter(|p| &p.member_id == member_id).collect();
+        let mine: Vec<&Prompt> = prompts.iter().filter(|p| &p.member_id == member_id).collect();
         let monday = mine.iter().filter(|p| p.round_date.as_deref() == Some("2026-11-30")).count();
         assert_eq!(monday, 1, "one Monday question for a member in {zone}");
         for prompt in mine {
@@ -195,7 +194,7 @@ async fn ten_oclock_stays_ten_oclock_across_dst_in_new_york_and_berlin(db: TestD
     let prompts = scheduled_prompts(&app.db, &workspace).await;
     for (user, zone) in zones {
         let member = member(&app.db, &workspace, user).await;
-        let mine: Vec<&PromptRow> = prompts.iter().filter(|p| p.member_id == member.id).collect();
+        let mine: Vec<&Prompt> = prompts.iter().filter(|p| p.member_id == member.id).collect();
         let days: Vec<&str> = mine.iter().map(|p| p.round_date.as_deref().unwrap()).collect();
         let mut unique = days.clone();
         unique.dedup();
@@ -207,9 +206,9 @@ async fn ten_oclock_stays_ten_oclock_across_dst_in_new_york_and_berlin(db: TestD
         }
     }
     // Only the latest question is open; the unanswered ones closed when the next came.
-    let open = prompts.iter().filter(|p| p.status == "sent").count();
+    let open = prompts.iter().filter(|p| p.status == PromptStatus::Sent).count();
     assert_eq!(open, 4);
-    assert!(prompts.iter().filter(|p| p.status == "expired").count() >= 90);
+    assert!(prompts.iter().filter(|p| p.status == PromptStatus::Expired).count() >= 90);
 }
 
 async fn a_skipped_local_time_moves_forward_and_a_repeated_one_is_asked_once(db: TestDb) {
@@ -257,7 +256,7 @@ async fn downtime_never_produces_a_burst_of_catch_up_questions(db: TestDb) {
     let prompts = scheduled_prompts(&app.db, &workspace).await;
     let rounds: Vec<&str> = prompts.iter().map(|p| p.round_date.as_deref().unwrap()).collect();
     assert_eq!(rounds, ["2026-11-30", "2026-11-30", "2026-12-03", "2026-12-03"]);
-    let open: Vec<&PromptRow> = prompts.iter().filter(|p| p.status == "sent").collect();
+    let open: Vec<&Prompt> = prompts.iter().filter(|p| p.status == PromptStatus::Sent).collect();
     assert_eq!(open.len(), 2, "one open question per member");
 
     // Back at 23:00 on Friday: Friday's 10:00 is long gone and is not made up at night.
@@ -269,7 +268,7 @@ async fn downtime_never_produces_a_burst_of_catch_up_questions(db: TestDb) {
     app::server::services::members::pause(&app.db, &paused, Some(at("2026-12-06T00:00:00Z")), 0).await.unwrap();
     clock.set(at("2026-12-05T10:00:00Z"));
     app.dispatcher.run_once().await.unwrap();
-    let saturday: Vec<PromptRow> = scheduled_prompts(&app.db, &workspace)
+    let saturday: Vec<Prompt> = scheduled_prompts(&app.db, &workspace)
         .await
         .into_iter()
         .filter(|p| p.round_date.as_deref() == Some("2026-12-05"))
@@ -310,7 +309,7 @@ async fn a_429_storm_is_waited_out_and_nothing_is_lost_or_sent_twice(db: TestDb)
     app.dispatcher.run_once().await.unwrap();
     let prompts = scheduled_prompts(&app.db, &workspace).await;
     assert_eq!(prompts.len(), 30);
-    assert!(prompts.iter().all(|p| p.status == "sent" && p.attempts == 0), "a 429 is not a failed try");
+    assert!(prompts.iter().all(|p| p.status == PromptStatus::Sent && p.attempts == 0), "a 429 is not a failed try");
     let posted = questions_posted(&app);
     assert_eq!(posted.len(), 30);
     assert!(posted.values().all(|count| *count == 1));
@@ -343,12 +342,12 @@ async fn slack_errors_are_retried_with_backoff_and_a_lost_answer_is_found_not_re
     clock.set(prompt.next_attempt_at);
     app.dispatcher.run_once().await.unwrap();
     assert_eq!(questions_posted(&app).get(&prompt.id), Some(&1));
-    assert_eq!(scheduled_prompts(&app.db, &workspace).await[0].status, "pending");
+    assert_eq!(scheduled_prompts(&app.db, &workspace).await[0].status, PromptStatus::Pending);
     clock.advance(30 * MINUTE_MS);
     let report = app.dispatcher.run_once().await.unwrap();
     assert_eq!(report[0].found_posted, 1);
     let prompt = scheduled_prompts(&app.db, &workspace).await.remove(0);
-    assert_eq!(prompt.status, "sent");
+    assert_eq!(prompt.status, PromptStatus::Sent);
     let message = app.emulator.messages().into_iter().find(|m| !m.metadata.is_null()).unwrap();
     assert_eq!(prompt.slack_message_ts.as_deref(), Some(message.ts.as_str()));
     assert_eq!(questions_posted(&app).get(&prompt.id), Some(&1), "sent exactly once");
@@ -386,14 +385,14 @@ async fn a_dispatcher_killed_mid_send_is_reconciled_on_restart(db: TestDb) {
     let prompts_now = scheduled_prompts(&app.db, &workspace).await;
     let first = prompts_now.iter().find(|p| p.id == posted_before_dying.id).unwrap();
     assert_eq!(first.slack_message_ts.as_deref(), Some(posted.ts.as_str()));
-    assert!(prompts_now.iter().all(|p| p.status == "sent"));
+    assert!(prompts_now.iter().all(|p| p.status == PromptStatus::Sent));
     let counts = questions_posted(&app);
     assert_eq!((counts.get(&claimed[0].id), counts.get(&claimed[1].id)), (Some(&1), Some(&1)));
     // The dead dispatcher's late writes change nothing: its claim is gone.
     assert!(!prompts::update_send_started(app.db.pool(), &claimed[1].id, "dead", now, now).await.unwrap());
 }
 
-async fn member_of(db: &Db, workspace_id: &str, prompt: &PromptRow) -> MemberRow {
+async fn member_of(db: &Db, workspace_id: &str, prompt: &Prompt) -> Member {
     app::server::db::members::find(db.pool(), workspace_id, &prompt.member_id).await.unwrap().unwrap()
 }
 
@@ -410,7 +409,7 @@ async fn two_dispatchers_on_one_database_send_each_question_once(db: TestDb) {
     assert!(posted.values().all(|count| *count == 1), "no question was sent twice: {posted:?}");
     let prompts = scheduled_prompts(&app.db, &workspace).await;
     assert_eq!(prompts.len(), 30, "each member was planned once though both planned the round");
-    assert!(prompts.iter().all(|p| p.status == "sent"));
+    assert!(prompts.iter().all(|p| p.status == PromptStatus::Sent));
 }
 
 async fn a_member_who_leaves_mid_round_is_skipped_and_one_slack_refuses_is_stopped(db: TestDb) {
@@ -425,10 +424,8 @@ async fn a_member_who_leaves_mid_round_is_skipped_and_one_slack_refuses_is_stopp
                        "real_name": "Ines", "deleted": true, "profile": { "real_name": "Ines" } },
                    "event_ts": "1", "cache_ts": 1 });
     assert_eq!(app.deliver_event(TEAM, "EvGone1", gone).await, 200);
-    eventually("the deactivation is applied", || async {
-        member(&app.db, &workspace, "UDEMO001").await.is_deleted == 1
-    })
-    .await;
+    eventually("the deactivation is applied", || async { member(&app.db, &workspace, "UDEMO001").await.is_deleted })
+        .await;
     app.emulator.deactivate_user("UDEMO002");
 
     let report = app.dispatcher.run_once().await.unwrap();
@@ -441,7 +438,7 @@ async fn a_member_who_leaves_mid_round_is_skipped_and_one_slack_refuses_is_stopp
     // The next round asks only the member still reachable.
     clock.advance(DAY_MS);
     app.dispatcher.run_once().await.unwrap();
-    let next_round: Vec<PromptRow> = scheduled_prompts(&app.db, &workspace)
+    let next_round: Vec<Prompt> = scheduled_prompts(&app.db, &workspace)
         .await
         .into_iter()
         .filter(|p| p.round_date.as_deref() == Some("2026-12-01"))
@@ -455,7 +452,8 @@ async fn an_uninstalled_workspace_gets_nothing_more_mid_round(db: TestDb) {
     rounds::plan_due(&app.db, clock.now_ms()).await.unwrap();
     assert_eq!(app.deliver_event(TEAM, "EvBye", json!({ "type": "app_uninstalled" })).await, 200);
     eventually("the uninstall is applied", || async {
-        workspaces::find(app.db.pool(), &workspace).await.unwrap().unwrap().status == "uninstalled"
+        workspaces::find(app.db.pool(), &workspace).await.unwrap().unwrap().status
+            == app::server::db::workspaces::WorkspaceStatus::Uninstalled
     })
     .await;
 
@@ -493,9 +491,9 @@ async fn a_rate_limited_workspace_does_not_hold_up_another(db: TestDb) {
     let report = app.dispatcher.run_once().await.unwrap();
     assert_eq!(report.len(), 1, "only the other workspace had a lane: {report:?}");
     assert_eq!((report[0].workspace_id.as_str(), report[0].sent), (other.workspace_id.as_str(), 1));
-    let delivered: Vec<PromptRow> = scheduled_prompts(&app.db, &other.workspace_id).await;
+    let delivered: Vec<Prompt> = scheduled_prompts(&app.db, &other.workspace_id).await;
     assert_eq!((delivered[0].member_id.as_str(), delivered[0].status.as_str()), (other_member.as_str(), "sent"));
-    assert!(scheduled_prompts(&app.db, &workspace).await.iter().all(|p| p.status == "pending"));
+    assert!(scheduled_prompts(&app.db, &workspace).await.iter().all(|p| p.status == PromptStatus::Pending));
 }
 
 async fn a_new_member_gets_the_first_week_pack_and_one_meet_post(db: TestDb) {
@@ -523,7 +521,7 @@ async fn a_new_member_gets_the_first_week_pack_and_one_meet_post(db: TestDb) {
     clock.set(at("2026-12-01T10:00:00Z"));
     app.dispatcher.run_once().await.unwrap();
     let newbie = member(&app.db, &workspace, "UNEWBIE1").await;
-    let kind = |prompt: PromptRow| {
+    let kind = |prompt: Prompt| {
         let db = app.db.clone();
         async move {
             let (kind,): (String,) =
@@ -595,8 +593,12 @@ async fn operators_see_the_next_round_and_the_last_rounds_counts(db: TestDb) {
             prompts.into_iter().find(|p| p.member_id == member.id).unwrap()
         }
     };
-    prompts::update_status(app.db.pool(), &of("UDEMO001").await.id, "sent", "answered", 1).await.unwrap();
-    prompts::update_status(app.db.pool(), &of("UDEMO002").await.id, "sent", "skipped", 1).await.unwrap();
+    prompts::update_status(app.db.pool(), &of("UDEMO001").await.id, PromptStatus::Sent, PromptStatus::Answered, 1)
+        .await
+        .unwrap();
+    prompts::update_status(app.db.pool(), &of("UDEMO002").await.id, PromptStatus::Sent, PromptStatus::Skipped, 1)
+        .await
+        .unwrap();
 
     let overview = rounds::overview(&app.db, &workspace, clock.now_ms()).await.unwrap();
     assert_eq!(overview.next_round_at, Some(at("2026-12-02T10:00:00Z")));
@@ -611,11 +613,11 @@ async fn only_active_humans_who_want_questions_in_asking_workspaces_are_asked(db
     let team = Team::new(&db.db, "Acme").await;
     let ada = team.member("Ada", "Engineer").await;
     let back = team.member_row("Back from a pause", "", |m| m.paused_until = Some(now - 1)).await;
-    let guest = team.member_row("Guest", "", |m| m.is_guest = 1).await;
-    team.member_row("A bot", "", |m| m.is_bot = 1).await;
+    let guest = team.member_row("Guest", "", |m| m.is_guest = true).await;
+    team.member_row("A bot", "", |m| m.is_bot = true).await;
     team.member_row("Slackbot", "", |m| m.slack_user_id = "USLACKBOT".to_owned()).await;
-    team.member_row("Deactivated", "", |m| m.is_deleted = 1).await;
-    team.member_row("Opted out", "", |m| m.is_opted_out = 1).await;
+    team.member_row("Deactivated", "", |m| m.is_deleted = true).await;
+    team.member_row("Opted out", "", |m| m.is_opted_out = true).await;
     team.member_row("Paused", "", |m| m.paused_until = Some(now + DAY_MS)).await;
     team.member_row("Unreachable", "", |m| m.delivery_stopped_reason = Some("user_not_found".to_owned())).await;
     let askable = |include_guests: bool| {
@@ -667,7 +669,9 @@ async fn a_refused_token_stops_the_workspace_until_it_is_installed_again(db: Tes
     let stopped = workspaces::find(app.db.pool(), &workspace).await.unwrap().unwrap();
     assert_eq!(stopped.delivery_stopped_reason.as_deref(), Some("invalid_auth"));
     let prompts = scheduled_prompts(&app.db, &workspace).await;
-    assert!(prompts.iter().all(|p| p.status == "failed" && p.failure_reason.as_deref() == Some("invalid_auth")));
+    assert!(
+        prompts.iter().all(|p| p.status == PromptStatus::Failed && p.failure_reason.as_deref() == Some("invalid_auth"))
+    );
     assert!(questions_posted(&app).is_empty());
     clock.advance(DAY_MS);
     assert!(app.dispatcher.run_once().await.unwrap().is_empty(), "a stopped workspace is not asked");
@@ -706,7 +710,8 @@ async fn a_large_round_is_paced_to_the_workspaces_rate(db: TestDb) {
 
     let first = app.dispatcher.run_once().await.unwrap();
     assert_eq!(first[0].sent, usize::try_from(SENDS_PER_MINUTE).unwrap(), "one minute's worth, not more");
-    let waiting = scheduled_prompts(&app.db, &workspace).await.into_iter().filter(|p| p.status == "pending").count();
+    let waiting =
+        scheduled_prompts(&app.db, &workspace).await.into_iter().filter(|p| p.status == PromptStatus::Pending).count();
     assert_eq!(waiting, 10);
     // Within the same minute nothing more goes out; once it has passed, the rest do.
     clock.advance(30_000);

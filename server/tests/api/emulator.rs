@@ -1,5 +1,7 @@
 //! The Slack emulator's Web API, as any Slack client sees it.
 
+use app::server::db::prompts::PromptStatus;
+
 use serde_json::Value;
 use server::emulator::BOT_TOKEN;
 
@@ -91,7 +93,9 @@ async fn the_emulator_plays_a_member_through_the_whole_loop(db: TestDb) {
     let member =
         app::server::db::members::find_by_slack_user_id(app.db.pool(), &workspace.id, user).await.unwrap().unwrap();
     if let Some(open) = app::server::db::prompts::find_open_for_member(app.db.pool(), &member.id).await.unwrap() {
-        app::server::db::prompts::update_status(app.db.pool(), &open.id, &open.status, "skipped", 1).await.unwrap();
+        app::server::db::prompts::update_status(app.db.pool(), &open.id, open.status, PromptStatus::Skipped, 1)
+            .await
+            .unwrap();
     }
 
     let reply = emulator.send_command(user, "ask").await.unwrap();

@@ -1,5 +1,7 @@
 //! Test fixtures: fresh databases on both backends, a running app, and data builders.
 
+use app::{features::answers::types::Visibility, server::db::prompts::PromptStatus};
+
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use std::sync::Arc;
@@ -254,11 +256,11 @@ impl TestApp {
     }
 
     /// Runs `/rapport ask` as a demo member and waits until the question reached their DM.
-    pub async fn ask_and_wait(&self, team_id: &str, member: &app::server::db::members::MemberRow) {
+    pub async fn ask_and_wait(&self, team_id: &str, member: &app::server::db::members::Member) {
         self.command(team_id, &member.slack_user_id, "ask").await;
         eventually("the question is sent", || async {
             let open = app::server::db::prompts::find_open_for_member(self.db.pool(), &member.id).await.unwrap();
-            open.is_some_and(|p| p.status == "sent")
+            open.is_some_and(|p| p.status == PromptStatus::Sent)
         })
         .await;
     }
@@ -330,34 +332,22 @@ const START_MS: i64 = 1_790_000_000_000;
 impl Team {
     pub async fn new(db: &Db, name: &str) -> Team {
         let workspace_id = new_id();
-        let row = workspaces::WorkspaceRow {
-            id: workspace_id.clone(),
+        // Installed as an install records it: Rapport's defaults, questions off.
+        let install = workspaces::Installation {
             slack_team_id: format!("T{}", &workspace_id[24..]),
             name: name.to_owned(),
-            default_time_zone: "UTC".to_owned(),
-            status: "active".to_owned(),
-            uninstalled_at: None,
             bot_user_id: Some("UBOT".to_owned()),
-            sharing_channel_id: None,
-            share_mode: "immediate".to_owned(),
-            last_digest_at: None,
-            questions_enabled: 0,
             bot_token_ciphertext: None,
             installed_by_slack_user_id: None,
-            created_at: START_MS,
-            updated_at: START_MS,
-            include_guests: 0,
-            sending_paused_until: None,
-            delivery_stopped_reason: None,
         };
-        workspaces::insert(db.pool(), &row).await.unwrap();
+        workspaces::upsert_installation(db.pool(), &install, &workspace_id, START_MS).await.unwrap();
         let pack_id = new_id();
-        let pack = packs::PackRow {
+        let pack = packs::Pack {
             id: pack_id.clone(),
             workspace_id: Some(workspace_id.clone()),
             name: format!("{name} pack"),
             description: String::new(),
-            kind: "regular".to_owned(),
+            kind: packs::PackKind::Regular,
             created_at: START_MS,
             updated_at: START_MS,
         };
@@ -371,19 +361,19 @@ impl Team {
     }
 
     /// Adds a member after `adjust` sets flags on the row; returns their id.
-    pub async fn member_row(&self, name: &str, title: &str, adjust: impl FnOnce(&mut members::MemberRow)) -> String {
+    pub async fn member_row(&self, name: &str, title: &str, adjust: impl FnOnce(&mut members::Member)) -> String {
         add_member(&self.db, &self.workspace_id, name, title, adjust).await
     }
 
     /// Adds a question to the team's pack; returns its id.
     pub async fn question(&self, text: &str) -> String {
         let id = new_id();
-        let row = questions::QuestionRow {
+        let row = questions::Question {
             id: id.clone(),
             pack_id: self.pack_id.clone(),
             text: text.to_owned(),
             position: 1,
-            is_disabled: 0,
+            is_disabled: false,
             created_at: START_MS,
             updated_at: START_MS,
         };
@@ -395,7 +385,7 @@ impl Team {
     /// previous answer of this team.
     pub async fn answer(&mut self, member: &str, question: &str, text: &str, visibility: &str) -> String {
         self.clock += 60_000;
-        let prompt = prompts::PromptRow {
+        let prompt = prompts::Prompt {
             id: new_id(),
             workspace_id: self.workspace_id.clone(),
             member_id: member.to_owned(),
@@ -403,7 +393,7 @@ impl Team {
             due_at: self.clock - 30_000,
             sent_at: Some(self.clock - 29_000),
             slack_message_ts: Some("1790000000.000100".to_owned()),
-            status: "answered".to_owned(),
+            status: PromptStatus::Answered,
             created_at: self.clock - 30_000,
             updated_at: self.clock,
             round_date: None,
@@ -416,12 +406,12 @@ impl Team {
         };
         prompts::insert(self.db.pool(), &prompt).await.unwrap();
         let id = new_id();
-        let answer = answers::AnswerRow {
+        let answer = answers::Answer {
             id: id.clone(),
             workspace_id: self.workspace_id.clone(),
             prompt_id: prompt.id,
             text: text.to_owned(),
-            visibility: visibility.to_owned(),
+            visibility: Visibility::parse(visibility).unwrap(),
             created_at: self.clock,
             updated_at: self.clock,
         };
@@ -436,10 +426,10 @@ pub async fn add_member(
     workspace_id: &str,
     name: &str,
     title: &str,
-    adjust: impl FnOnce(&mut members::MemberRow),
+    adjust: impl FnOnce(&mut members::Member),
 ) -> String {
     let id = new_id();
-    let mut row = members::MemberRow {
+    let mut row = members::Member {
         id: id.clone(),
         workspace_id: workspace_id.to_owned(),
         slack_user_id: format!("U{}", &id[24..]),
@@ -447,11 +437,11 @@ pub async fn add_member(
         title: title.to_owned(),
         avatar_url: "data:image/svg+xml,".to_owned(),
         time_zone: Some("Europe/Berlin".to_owned()),
-        is_bot: 0,
-        is_deleted: 0,
-        is_guest: 0,
-        is_opted_out: 0,
-        is_admin: 0,
+        is_bot: false,
+        is_deleted: false,
+        is_guest: false,
+        is_opted_out: false,
+        is_admin: false,
         dm_channel_id: None,
         paused_until: None,
         created_at: START_MS,

@@ -13,7 +13,7 @@ use app::server::{
     db::{
         Db,
         inbox::{self, Item, ItemState, NewItem, Source},
-        members::{self, MemberRow},
+        members::{self, Member},
         prompts, workspaces,
     },
     now_ms, services,
@@ -216,7 +216,7 @@ async fn another_workspace(db: &TestDb, name: &str) -> String {
 }
 
 /// The member with Slack id `user_id` in the workspace of Slack team `team_id`, if any.
-async fn member(db: &Db, team_id: &str, user_id: &str) -> Option<MemberRow> {
+async fn member(db: &Db, team_id: &str, user_id: &str) -> Option<Member> {
     let workspace = workspaces::find_by_slack_team_id(db.pool(), team_id).await.unwrap().unwrap();
     members::find_by_slack_user_id(db.pool(), &workspace.id, user_id).await.unwrap()
 }
@@ -225,7 +225,9 @@ async fn member(db: &Db, team_id: &str, user_id: &str) -> Option<MemberRow> {
 async fn without_open_question(db: &Db, user_id: &str) {
     let demo_member = member(db, TEAM, user_id).await.unwrap();
     if let Some(open) = prompts::find_open_for_member(db.pool(), &demo_member.id).await.unwrap() {
-        prompts::update_status(db.pool(), &open.id, &open.status, "skipped", 1).await.unwrap();
+        prompts::update_status(db.pool(), &open.id, open.status, app::server::db::prompts::PromptStatus::Skipped, 1)
+            .await
+            .unwrap();
     }
 }
 

@@ -1,5 +1,7 @@
 //! "Add to Slack" through the emulator's authorize page and `oauth.v2.access`.
 
+use app::server::db::workspaces::WorkspaceStatus;
+
 use app::server::db::{members, workspaces};
 
 use crate::helpers::{TestApp, TestDb, eventually, spawn_app};
@@ -48,7 +50,7 @@ async fn an_install_stores_the_workspace_with_its_token_sealed_and_imports_membe
     let workspace = workspaces::find_by_slack_team_id(app.db.pool(), TEAM).await.unwrap().unwrap();
     let sealed = workspace.bot_token_ciphertext.clone().expect("the token is stored");
     assert!(!sealed.windows(4).any(|w| w == b"xoxb"), "the token is not stored in clear");
-    assert_eq!(workspace.questions_enabled, 0, "nobody is asked before the installer says so");
+    assert!(!workspace.questions_enabled, "nobody is asked before the installer says so");
     assert_eq!(workspace.sharing_channel_id, None);
     eventually("the members are imported", || async {
         members::list_for_workspace(app.db.pool(), &workspace.id).await.unwrap().len() == app.emulator.users().len()
@@ -93,7 +95,7 @@ async fn a_reinstall_after_an_uninstall_updates_the_same_workspace(db: TestDb) {
     app.deliver_event(TEAM, "EvGone", serde_json::json!({ "type": "app_uninstalled" })).await;
     eventually("the workspace is uninstalled and its token dropped", || async {
         let workspace = workspaces::find_by_slack_team_id(app.db.pool(), TEAM).await.unwrap().unwrap();
-        workspace.status == "uninstalled" && workspace.bot_token_ciphertext.is_none()
+        workspace.status == WorkspaceStatus::Uninstalled && workspace.bot_token_ciphertext.is_none()
     })
     .await;
     let callback = approve(&app, &browser).await;
@@ -102,7 +104,7 @@ async fn a_reinstall_after_an_uninstall_updates_the_same_workspace(db: TestDb) {
     assert_eq!(status, 200);
     let all = workspaces::list(app.db.pool(), 10).await.unwrap();
     assert_eq!(all.len(), 1);
-    assert_eq!(all[0].status, "active");
+    assert_eq!(all[0].status, WorkspaceStatus::Active);
     assert!(all[0].bot_token_ciphertext.is_some() && all[0].uninstalled_at.is_none());
 }
 

@@ -1,6 +1,8 @@
 //! Buttons and the answer modal, driven as Slack drives them, against the emulator.
 
-use app::server::db::{answers, members, members::MemberRow, prompts};
+use app::{features::answers::types::Visibility, server::db::prompts::PromptStatus};
+
+use app::server::db::{answers, members, members::Member, prompts};
 use serde_json::{Value, json};
 use server::demo;
 
@@ -11,18 +13,18 @@ const MEMBER: &str = "UDEMO007";
 const SHARING_CHANNEL: &str = demo::DEMO_SHARING_CHANNEL_ID;
 
 /// The demo app, with `MEMBER` holding a freshly sent question.
-async fn app_with_a_question(db: &TestDb) -> (TestApp, MemberRow, String) {
+async fn app_with_a_question(db: &TestDb) -> (TestApp, Member, String) {
     demo::seed(&db.db, app::server::now_ms()).await.unwrap();
     let app = spawn_app(db).await;
     let workspace = app::server::db::workspaces::find_by_slack_team_id(app.db.pool(), TEAM).await.unwrap().unwrap();
     let member = members::find_by_slack_user_id(app.db.pool(), &workspace.id, MEMBER).await.unwrap().unwrap();
     if let Some(open) = prompts::find_open_for_member(app.db.pool(), &member.id).await.unwrap() {
-        prompts::update_status(app.db.pool(), &open.id, &open.status, "skipped", 1).await.unwrap();
+        prompts::update_status(app.db.pool(), &open.id, open.status, PromptStatus::Skipped, 1).await.unwrap();
     }
     app.command(TEAM, MEMBER, "ask").await;
     eventually("the question is sent", || async {
         let open = prompts::find_open_for_member(app.db.pool(), &member.id).await.unwrap();
-        open.is_some_and(|p| p.status == "sent")
+        open.is_some_and(|p| p.status == PromptStatus::Sent)
     })
     .await;
     let prompt_id = prompts::find_open_for_member(app.db.pool(), &member.id).await.unwrap().unwrap().id;
@@ -88,11 +90,11 @@ async fn the_answer_button_opens_a_modal_whose_submission_is_shared(db: TestDb) 
 
 async fn an_only_me_answer_never_reaches_the_channel_or_the_pages(db: TestDb) {
     let (app, member, prompt_id) = app_with_a_question(&db).await;
-    let count = |visibility: &'static str| {
+    let count = |visibility: Visibility| {
         let (pool, workspace) = (app.db.pool().clone(), member.workspace_id.clone());
         async move { answers::count_for_workspace(&pool, &workspace, visibility).await.unwrap() }
     };
-    let (only_me_before, team_before) = (count("only_me").await, count("team").await);
+    let (only_me_before, team_before) = (count(Visibility::OnlyMe).await, count(Visibility::Team).await);
 
     let (status, _) = interact(&app, submission(&prompt_id, "My secret: I hum while I type", "only_me")).await;
     assert_eq!(status, 200);
@@ -101,7 +103,7 @@ async fn an_only_me_answer_never_reaches_the_channel_or_the_pages(db: TestDb) {
         app.emulator.messages().iter().any(|m| m.text.contains("visible only to you"))
     })
     .await;
-    assert_eq!((count("only_me").await, count("team").await), (only_me_before + 1, team_before));
+    assert_eq!((count(Visibility::OnlyMe).await, count(Visibility::Team).await), (only_me_before + 1, team_before));
     assert!(app.emulator.messages().iter().all(|m| !m.text.contains("I hum while I type")), "never posted");
     assert!(app.emulator.messages().iter().all(|m| m.channel != SHARING_CHANNEL));
     let (_, profile) = app.page(&format!("/people/{}", member.id)).await;
@@ -129,7 +131,7 @@ async fn skip_and_another_question_close_the_open_question(db: TestDb) {
     interact(&app, button("another_question", &first)).await;
     eventually("a different question is sent", || async {
         let open = prompts::find_open_for_member(app.db.pool(), &member.id).await.unwrap();
-        open.is_some_and(|p| p.id != first && p.status == "sent")
+        open.is_some_and(|p| p.id != first && p.status == PromptStatus::Sent)
     })
     .await;
     let second = prompts::find_open_for_member(app.db.pool(), &member.id).await.unwrap().unwrap().id;

@@ -1,6 +1,10 @@
 //! The Slack endpoints driven as Slack drives them (signed HTTP requests), with the built-in
 //! emulator standing in for Slack's Web API.
 
+use app::features::answers::types::Visibility;
+use app::server::db::prompts::PromptStatus;
+use app::server::db::workspaces::WorkspaceStatus;
+
 use app::server::db::{members, prompts, workspaces};
 use serde_json::json;
 use server::demo;
@@ -174,7 +178,7 @@ async fn team_join_and_user_change_keep_the_roster_current(db: TestDb) {
     .await;
     eventually("the member is deactivated", || async {
         let member = members::find_by_slack_user_id(app.db.pool(), &workspace, "UCHANGE").await.unwrap();
-        member.is_some_and(|m| m.is_deleted == 1)
+        member.is_some_and(|m| m.is_deleted)
     })
     .await;
     let (_, directory) = app.page("/people").await;
@@ -187,7 +191,7 @@ async fn asking_then_replying_in_the_dm_stores_the_answer_and_shows_it_on_the_pr
     let member = members::find_by_slack_user_id(app.db.pool(), &workspace, MEMBER).await.unwrap().unwrap();
     // The demo may have left this member an open question; answer it away first.
     if let Some(open) = prompts::find_open_for_member(app.db.pool(), &member.id).await.unwrap() {
-        prompts::update_status(app.db.pool(), &open.id, &open.status, "skipped", 1).await.unwrap();
+        prompts::update_status(app.db.pool(), &open.id, open.status, PromptStatus::Skipped, 1).await.unwrap();
     }
 
     let reply = app.command(TEAM, MEMBER, "ask").await;
@@ -200,7 +204,7 @@ async fn asking_then_replying_in_the_dm_stores_the_answer_and_shows_it_on_the_pr
     })
     .await;
     let prompt = prompts::find_open_for_member(app.db.pool(), &member.id).await.unwrap().unwrap();
-    assert_eq!(prompt.status, "sent");
+    assert_eq!(prompt.status, PromptStatus::Sent);
     assert!(prompt.slack_message_ts.is_some());
     let again = app.command(TEAM, MEMBER, "ask").await;
     assert!(again.contains("already have a question"), "{again}");
@@ -235,10 +239,10 @@ async fn a_dm_without_an_open_question_gets_a_hint_and_stores_nothing(db: TestDb
     let workspace = workspace_id(&app).await;
     let member = members::find_by_slack_user_id(app.db.pool(), &workspace, MEMBER).await.unwrap().unwrap();
     if let Some(open) = prompts::find_open_for_member(app.db.pool(), &member.id).await.unwrap() {
-        prompts::update_status(app.db.pool(), &open.id, &open.status, "skipped", 1).await.unwrap();
+        prompts::update_status(app.db.pool(), &open.id, open.status, PromptStatus::Skipped, 1).await.unwrap();
     }
     let answers_before =
-        app::server::db::answers::count_for_workspace(app.db.pool(), &workspace, "team").await.unwrap();
+        app::server::db::answers::count_for_workspace(app.db.pool(), &workspace, Visibility::Team).await.unwrap();
 
     app.deliver_event(TEAM, "EvDm2", dm(MEMBER, "hello there")).await;
 
@@ -246,7 +250,8 @@ async fn a_dm_without_an_open_question_gets_a_hint_and_stores_nothing(db: TestDb
         app.emulator.messages().iter().any(|m| m.text.contains("/rapport ask"))
     })
     .await;
-    let answers_after = app::server::db::answers::count_for_workspace(app.db.pool(), &workspace, "team").await.unwrap();
+    let answers_after =
+        app::server::db::answers::count_for_workspace(app.db.pool(), &workspace, Visibility::Team).await.unwrap();
     assert_eq!(answers_after, answers_before);
 }
 
@@ -291,7 +296,7 @@ async fn after_an_uninstall_late_events_and_commands_do_nothing(db: TestDb) {
     app.deliver_event(TEAM, "EvUninstall", json!({ "type": "app_uninstalled" })).await;
     eventually("the workspace is uninstalled", || async {
         let workspace = workspaces::find_by_slack_team_id(app.db.pool(), TEAM).await.unwrap().unwrap();
-        workspace.status == "uninstalled" && workspace.uninstalled_at.is_some()
+        workspace.status == WorkspaceStatus::Uninstalled && workspace.uninstalled_at.is_some()
     })
     .await;
 

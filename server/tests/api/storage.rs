@@ -1,5 +1,7 @@
 //! The repositories and their rules, on SQLite and PostgreSQL.
 
+use app::{features::answers::types::Visibility, server::db::prompts::PromptStatus};
+
 use app::{
     AppError,
     features::people::types::PersonSummary,
@@ -104,7 +106,7 @@ async fn the_directory_counts_only_team_answers_and_shows_the_latest(db: TestDb)
 async fn bots_and_departed_members_are_not_in_the_directory(db: TestDb) {
     let mut team = Team::new(&db.db, "Acme").await;
     team.member("Ada Lovelace", "Engineer").await;
-    team.member_row("Rapport", "Bot", |m| m.is_bot = 1).await;
+    team.member_row("Rapport", "Bot", |m| m.is_bot = true).await;
     let gone = team.member("Alan Turing", "Researcher").await;
     let question = team.question("Favourite breakfast?").await;
     team.answer(&gone, &question, "Toast", "team").await;
@@ -223,7 +225,7 @@ async fn an_answer_with_an_unknown_visibility_is_refused(db: TestDb) {
     let team = Team::new(&db.db, "Acme").await;
     let ada = team.member("Ada Lovelace", "Engineer").await;
     let question = team.question("Favourite breakfast?").await;
-    let prompt = prompts::PromptRow {
+    let prompt = prompts::Prompt {
         id: new_id(),
         workspace_id: team.workspace_id.clone(),
         member_id: ada,
@@ -231,7 +233,7 @@ async fn an_answer_with_an_unknown_visibility_is_refused(db: TestDb) {
         due_at: 1,
         sent_at: Some(2),
         slack_message_ts: None,
-        status: "sent".into(),
+        status: PromptStatus::Sent,
         created_at: 1,
         updated_at: 2,
         round_date: None,
@@ -243,23 +245,31 @@ async fn an_answer_with_an_unknown_visibility_is_refused(db: TestDb) {
         failure_reason: None,
     };
     prompts::insert(db.db.pool(), &prompt).await.unwrap();
-    let mut answer = answers::AnswerRow {
+    let answer = answers::Answer {
         id: new_id(),
         workspace_id: team.workspace_id.clone(),
-        prompt_id: prompt.id,
+        prompt_id: prompt.id.clone(),
         text: "Porridge".into(),
-        visibility: "everyone".into(),
+        visibility: Visibility::Team,
         created_at: 3,
         updated_at: 3,
     };
 
-    let refused = answers::insert(db.db.pool(), &answer).await;
-    answer.visibility = "team".into();
+    // The type allows no other value; the database refuses one written around it, too.
+    let refused = sqlx::query(
+        "INSERT INTO answers (id, workspace_id, prompt_id, text, visibility, created_at, updated_at)
+         VALUES ($1, $2, $3, 'Porridge', 'everyone', 3, 3)",
+    )
+    .bind(new_id())
+    .bind(&team.workspace_id)
+    .bind(&prompt.id)
+    .execute(db.db.pool())
+    .await;
     let accepted = answers::insert(db.db.pool(), &answer).await;
 
     assert!(refused.is_err(), "visibility 'everyone' was stored");
     assert!(accepted.is_ok(), "{accepted:?}");
-    assert_eq!(answers::count_for_workspace(db.db.pool(), &team.workspace_id, "team").await.unwrap(), 1);
+    assert_eq!(answers::count_for_workspace(db.db.pool(), &team.workspace_id, Visibility::Team).await.unwrap(), 1);
 }
 
 async fn migrating_again_changes_nothing(db: TestDb) {

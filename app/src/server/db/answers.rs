@@ -2,14 +2,16 @@
 
 use sqlx::{Any, Executor};
 
-/// A stored answer. `visibility` is `team` or `only_me` (enforced by a CHECK constraint).
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct AnswerRow {
+use crate::features::answers::types::Visibility;
+
+/// What a member said to a prompt, and who may see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
     pub id: String,
     pub workspace_id: String,
     pub prompt_id: String,
     pub text: String,
-    pub visibility: String,
+    pub visibility: Visibility,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -36,7 +38,7 @@ pub struct QuestionAnswerRow {
     pub created_at: i64,
 }
 
-pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, row: &AnswerRow) -> sqlx::Result<()> {
+pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, row: &Answer) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO answers (id, workspace_id, prompt_id, text, visibility, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -45,7 +47,7 @@ pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, row: &AnswerRow) 
     .bind(&row.workspace_id)
     .bind(&row.prompt_id)
     .bind(&row.text)
-    .bind(&row.visibility)
+    .bind(row.visibility.as_str())
     .bind(row.created_at)
     .bind(row.updated_at)
     .execute(ex)
@@ -57,11 +59,11 @@ pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, row: &AnswerRow) 
 pub async fn count_for_workspace<'e>(
     ex: impl Executor<'e, Database = Any>,
     workspace_id: &str,
-    visibility: &str,
+    visibility: Visibility,
 ) -> sqlx::Result<i64> {
     let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM answers WHERE workspace_id = $1 AND visibility = $2")
         .bind(workspace_id)
-        .bind(visibility)
+        .bind(visibility.as_str())
         .fetch_one(ex)
         .await?;
     Ok(count)
@@ -145,11 +147,11 @@ pub async fn list_team_visible_between<'e>(
 }
 
 /// One of a member's own answers, whoever may see it (for the member's own eyes only).
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct OwnAnswerRow {
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnAnswer {
     pub question: String,
     pub text: String,
-    pub visibility: String,
+    pub visibility: Visibility,
     pub created_at: i64,
 }
 
@@ -159,8 +161,8 @@ pub async fn list_own<'e>(
     workspace_id: &str,
     member_id: &str,
     limit: i64,
-) -> sqlx::Result<Vec<OwnAnswerRow>> {
-    sqlx::query_as(
+) -> sqlx::Result<Vec<OwnAnswer>> {
+    let rows: Vec<(String, String, String, i64)> = sqlx::query_as(
         "SELECT q.text AS question, a.text, a.visibility, a.created_at
          FROM answers a
          JOIN prompts p ON p.id = a.prompt_id
@@ -173,5 +175,12 @@ pub async fn list_own<'e>(
     .bind(member_id)
     .bind(limit)
     .fetch_all(ex)
-    .await
+    .await?;
+    rows.into_iter()
+        .map(|(question, text, visibility, created_at)| {
+            let visibility =
+                Visibility::parse(&visibility).map_err(|_| super::decode_error("answers.visibility", &visibility))?;
+            Ok(OwnAnswer { question, text, visibility, created_at })
+        })
+        .collect()
 }

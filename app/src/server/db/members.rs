@@ -2,9 +2,11 @@
 
 use sqlx::{Any, Executor};
 
-/// A stored member. Flags are 0/1 integers (see `db` module docs).
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct MemberRow {
+use super::{flag, prompts::PromptStatus};
+
+/// A person of a workspace, as Slack describes them plus Rapport's own settings for them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
     pub id: String,
     pub workspace_id: String,
     pub slack_user_id: String,
@@ -12,11 +14,12 @@ pub struct MemberRow {
     pub title: String,
     pub avatar_url: String,
     pub time_zone: Option<String>,
-    pub is_bot: i64,
-    pub is_deleted: i64,
-    pub is_guest: i64,
-    pub is_opted_out: i64,
-    pub is_admin: i64,
+    pub is_bot: bool,
+    /// Deactivated in Slack: their answers leave the dashboard.
+    pub is_deleted: bool,
+    pub is_guest: bool,
+    pub is_opted_out: bool,
+    pub is_admin: bool,
     pub dm_channel_id: Option<String>,
     /// Questions are paused until this time (Unix ms), if set.
     pub paused_until: Option<i64>,
@@ -28,6 +31,70 @@ pub struct MemberRow {
     pub introduced_at: Option<i64>,
     /// Why Slack refused messages to this member for good, if it did.
     pub delivery_stopped_reason: Option<String>,
+}
+
+/// A `members` row as stored (flags 0/1); becomes a [`Member`].
+#[derive(Debug, Clone, sqlx::FromRow)]
+struct MemberRow {
+    id: String,
+    workspace_id: String,
+    slack_user_id: String,
+    name: String,
+    title: String,
+    avatar_url: String,
+    time_zone: Option<String>,
+    is_bot: i64,
+    is_deleted: i64,
+    is_guest: i64,
+    is_opted_out: i64,
+    is_admin: i64,
+    dm_channel_id: Option<String>,
+    paused_until: Option<i64>,
+    created_at: i64,
+    updated_at: i64,
+    welcome_until: Option<i64>,
+    introduced_at: Option<i64>,
+    delivery_stopped_reason: Option<String>,
+}
+
+impl From<MemberRow> for Member {
+    fn from(row: MemberRow) -> Member {
+        Member {
+            id: row.id,
+            workspace_id: row.workspace_id,
+            slack_user_id: row.slack_user_id,
+            name: row.name,
+            title: row.title,
+            avatar_url: row.avatar_url,
+            time_zone: row.time_zone,
+            is_bot: flag(row.is_bot),
+            is_deleted: flag(row.is_deleted),
+            is_guest: flag(row.is_guest),
+            is_opted_out: flag(row.is_opted_out),
+            is_admin: flag(row.is_admin),
+            dm_channel_id: row.dm_channel_id,
+            paused_until: row.paused_until,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            welcome_until: row.welcome_until,
+            introduced_at: row.introduced_at,
+            delivery_stopped_reason: row.delivery_stopped_reason,
+        }
+    }
+}
+
+/// A member's profile as Slack sends it in `team_join`, `user_change` and `users.list`:
+/// exactly the columns a sync from Slack writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlackProfile {
+    pub slack_user_id: String,
+    pub name: String,
+    pub title: String,
+    pub avatar_url: String,
+    pub time_zone: Option<String>,
+    pub is_bot: bool,
+    pub is_deleted: bool,
+    pub is_guest: bool,
 }
 
 /// One line of the team directory: a member with their team-visible answer count and
@@ -44,7 +111,7 @@ pub struct DirectoryRow {
     pub latest_at: Option<i64>,
 }
 
-pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, row: &MemberRow) -> sqlx::Result<()> {
+pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, row: &Member) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO members (id, workspace_id, slack_user_id, name, title, avatar_url, time_zone,
                               is_bot, is_deleted, is_guest, is_opted_out, is_admin, dm_channel_id, paused_until,
@@ -58,11 +125,11 @@ pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, row: &MemberRow) 
     .bind(&row.title)
     .bind(&row.avatar_url)
     .bind(&row.time_zone)
-    .bind(row.is_bot)
-    .bind(row.is_deleted)
-    .bind(row.is_guest)
-    .bind(row.is_opted_out)
-    .bind(row.is_admin)
+    .bind(i64::from(row.is_bot))
+    .bind(i64::from(row.is_deleted))
+    .bind(i64::from(row.is_guest))
+    .bind(i64::from(row.is_opted_out))
+    .bind(i64::from(row.is_admin))
     .bind(&row.dm_channel_id)
     .bind(row.paused_until)
     .bind(row.created_at)
@@ -80,23 +147,25 @@ pub async fn find<'e>(
     ex: impl Executor<'e, Database = Any>,
     workspace_id: &str,
     member_id: &str,
-) -> sqlx::Result<Option<MemberRow>> {
-    sqlx::query_as("SELECT * FROM members WHERE workspace_id = $1 AND id = $2")
+) -> sqlx::Result<Option<Member>> {
+    let row: Option<MemberRow> = sqlx::query_as("SELECT * FROM members WHERE workspace_id = $1 AND id = $2")
         .bind(workspace_id)
         .bind(member_id)
         .fetch_optional(ex)
-        .await
+        .await?;
+    Ok(row.map(Member::from))
 }
 
 /// Every member of a workspace, by name.
 pub async fn list_for_workspace<'e>(
     ex: impl Executor<'e, Database = Any>,
     workspace_id: &str,
-) -> sqlx::Result<Vec<MemberRow>> {
-    sqlx::query_as("SELECT * FROM members WHERE workspace_id = $1 ORDER BY name, id")
+) -> sqlx::Result<Vec<Member>> {
+    let rows: Vec<MemberRow> = sqlx::query_as("SELECT * FROM members WHERE workspace_id = $1 ORDER BY name, id")
         .bind(workspace_id)
         .fetch_all(ex)
-        .await
+        .await?;
+    Ok(rows.into_iter().map(Member::from).collect())
 }
 
 /// The directory: human members still in the workspace, by name. Only team-visible answers
@@ -151,17 +220,25 @@ pub async fn find_by_slack_user_id<'e>(
     ex: impl Executor<'e, Database = Any>,
     workspace_id: &str,
     slack_user_id: &str,
-) -> sqlx::Result<Option<MemberRow>> {
-    sqlx::query_as("SELECT * FROM members WHERE workspace_id = $1 AND slack_user_id = $2")
+) -> sqlx::Result<Option<Member>> {
+    let row: Option<MemberRow> = sqlx::query_as("SELECT * FROM members WHERE workspace_id = $1 AND slack_user_id = $2")
         .bind(workspace_id)
         .bind(slack_user_id)
         .fetch_optional(ex)
-        .await
+        .await?;
+    Ok(row.map(Member::from))
 }
 
 /// Inserts a member from Slack's profile, or refreshes the profile fields of the member
-/// with the same Slack user id. Rapport's own settings (opt-out, pause, admin) are kept.
-pub async fn upsert_from_slack<'e>(ex: impl Executor<'e, Database = Any>, row: &MemberRow) -> sqlx::Result<()> {
+/// with the same Slack user id. Rapport's own settings (opt-out, pause, admin) are kept; a
+/// member who comes back from deactivation may be reached again.
+pub async fn upsert_from_slack<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    workspace_id: &str,
+    profile: &SlackProfile,
+    new_id: &str,
+    now_ms: i64,
+) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO members (id, workspace_id, slack_user_id, name, title, avatar_url, time_zone,
                               is_bot, is_deleted, is_guest, is_opted_out, is_admin, dm_channel_id, paused_until,
@@ -174,17 +251,17 @@ pub async fn upsert_from_slack<'e>(ex: impl Executor<'e, Database = Any>, row: &
              delivery_stopped_reason = CASE WHEN excluded.is_deleted = 0 AND members.is_deleted = 1 THEN NULL
                                             ELSE members.delivery_stopped_reason END",
     )
-    .bind(&row.id)
-    .bind(&row.workspace_id)
-    .bind(&row.slack_user_id)
-    .bind(&row.name)
-    .bind(&row.title)
-    .bind(&row.avatar_url)
-    .bind(&row.time_zone)
-    .bind(row.is_bot)
-    .bind(row.is_deleted)
-    .bind(row.is_guest)
-    .bind(row.updated_at)
+    .bind(new_id)
+    .bind(workspace_id)
+    .bind(&profile.slack_user_id)
+    .bind(&profile.name)
+    .bind(&profile.title)
+    .bind(&profile.avatar_url)
+    .bind(&profile.time_zone)
+    .bind(i64::from(profile.is_bot))
+    .bind(i64::from(profile.is_deleted))
+    .bind(i64::from(profile.is_guest))
+    .bind(now_ms)
     .execute(ex)
     .await?;
     Ok(())
@@ -223,15 +300,35 @@ pub async fn update_dm_channel<'e>(
 }
 
 /// A member who may be asked, with what the planner needs about their prompts.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct AskableRow {
-    #[sqlx(flatten)]
-    pub member: MemberRow,
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Askable {
+    pub member: Member,
     /// The latest round they were planned into (`YYYY-MM-DD`), if any.
     pub last_round_date: Option<String>,
-    pub open_prompt_id: Option<String>,
-    pub open_prompt_status: Option<String>,
-    pub open_prompt_created_at: Option<i64>,
+    /// Their open prompt, if any: id, status and when it was created.
+    pub open_prompt: Option<(String, PromptStatus, i64)>,
+}
+
+#[derive(sqlx::FromRow)]
+struct AskableRow {
+    #[sqlx(flatten)]
+    member: MemberRow,
+    last_round_date: Option<String>,
+    open_prompt_id: Option<String>,
+    open_prompt_status: Option<String>,
+    open_prompt_created_at: Option<i64>,
+}
+
+impl TryFrom<AskableRow> for Askable {
+    type Error = sqlx::Error;
+
+    fn try_from(row: AskableRow) -> sqlx::Result<Askable> {
+        let open_prompt = match (row.open_prompt_id, row.open_prompt_status, row.open_prompt_created_at) {
+            (Some(id), Some(status), Some(created_at)) => Some((id, PromptStatus::parse(&status)?, created_at)),
+            _ => None,
+        };
+        Ok(Askable { member: row.member.into(), last_round_date: row.last_round_date, open_prompt })
+    }
 }
 
 /// The workspace's members who may be asked now: humans (not bots, not Slackbot), active,
@@ -243,8 +340,8 @@ pub async fn list_askable<'e>(
     workspace_id: &str,
     include_guests: bool,
     now_ms: i64,
-) -> sqlx::Result<Vec<AskableRow>> {
-    sqlx::query_as(
+) -> sqlx::Result<Vec<Askable>> {
+    let rows: Vec<AskableRow> = sqlx::query_as(
         "SELECT m.*,
                 (SELECT MAX(r.round_date) FROM prompts r WHERE r.member_id = m.id) AS last_round_date,
                 o.id AS open_prompt_id, o.status AS open_prompt_status, o.created_at AS open_prompt_created_at
@@ -259,7 +356,8 @@ pub async fn list_askable<'e>(
     .bind(i64::from(include_guests))
     .bind(now_ms)
     .fetch_all(ex)
-    .await
+    .await?;
+    rows.into_iter().map(Askable::try_from).collect()
 }
 
 /// Starts a new member's first week (once: a second `team_join` changes nothing).

@@ -222,6 +222,12 @@ pub(crate) fn flag(value: i64) -> bool {
     value != 0
 }
 
+/// The error for a stored status or kind this code does not know (a newer release wrote it,
+/// or the data was changed by hand).
+pub(crate) fn decode_error(column: &str, value: &str) -> sqlx::Error {
+    sqlx::Error::Decode(format!("{column} holds an unknown value {value:?}").into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,20 +2,52 @@
 
 use sqlx::{Any, Executor};
 
-/// A stored pack. `workspace_id` is `None` for a built-in pack.
+use super::flag;
+
+/// What a pack is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PackKind {
+    /// Asked in the scheduled rounds.
+    Regular,
+    /// What new members get in their first week.
+    FirstWeek,
+}
+
+impl PackKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PackKind::Regular => "regular",
+            PackKind::FirstWeek => "first_week",
+        }
+    }
+}
+
+impl TryFrom<String> for PackKind {
+    type Error = sqlx::Error;
+
+    fn try_from(raw: String) -> sqlx::Result<PackKind> {
+        match raw.as_str() {
+            "regular" => Ok(PackKind::Regular),
+            "first_week" => Ok(PackKind::FirstWeek),
+            other => Err(super::decode_error("packs.kind", other)),
+        }
+    }
+}
+
+/// A named set of questions. `workspace_id` is `None` for a built-in pack.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct PackRow {
+pub struct Pack {
     pub id: String,
     pub workspace_id: Option<String>,
     pub name: String,
     pub description: String,
-    /// `regular`, or `first_week` for the pack new members get first.
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: PackKind,
     pub created_at: i64,
     pub updated_at: i64,
 }
 
-pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, row: &PackRow) -> sqlx::Result<()> {
+pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, row: &Pack) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO packs (id, workspace_id, name, description, kind, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -24,7 +56,7 @@ pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, row: &PackRow) ->
     .bind(&row.workspace_id)
     .bind(&row.name)
     .bind(&row.description)
-    .bind(&row.kind)
+    .bind(row.kind.as_str())
     .bind(row.created_at)
     .bind(row.updated_at)
     .execute(ex)
@@ -33,7 +65,7 @@ pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, row: &PackRow) ->
 }
 
 /// Inserts a built-in pack or brings its name and description up to date.
-pub async fn upsert_builtin<'e>(ex: impl Executor<'e, Database = Any>, row: &PackRow) -> sqlx::Result<()> {
+pub async fn upsert_builtin<'e>(ex: impl Executor<'e, Database = Any>, row: &Pack) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO packs (id, workspace_id, name, description, kind, created_at, updated_at)
          VALUES ($1, NULL, $2, $3, $4, $5, $5)
@@ -43,7 +75,7 @@ pub async fn upsert_builtin<'e>(ex: impl Executor<'e, Database = Any>, row: &Pac
     .bind(&row.id)
     .bind(&row.name)
     .bind(&row.description)
-    .bind(&row.kind)
+    .bind(row.kind.as_str())
     .bind(row.updated_at)
     .execute(ex)
     .await?;
@@ -51,22 +83,22 @@ pub async fn upsert_builtin<'e>(ex: impl Executor<'e, Database = Any>, row: &Pac
 }
 
 /// A pack as a workspace sees it, with whether that workspace asks from it.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct PackStateRow {
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackState {
     pub id: String,
     pub workspace_id: Option<String>,
     pub name: String,
     pub description: String,
-    pub kind: String,
-    pub is_enabled: i64,
+    pub kind: PackKind,
+    pub is_enabled: bool,
 }
 
 /// The workspace's own packs and the built-in ones, each with its on/off state.
 pub async fn list_with_state<'e>(
     ex: impl Executor<'e, Database = Any>,
     workspace_id: &str,
-) -> sqlx::Result<Vec<PackStateRow>> {
-    sqlx::query_as(
+) -> sqlx::Result<Vec<PackState>> {
+    let rows: Vec<(String, Option<String>, String, String, String, i64)> = sqlx::query_as(
         "SELECT k.id, k.workspace_id, k.name, k.description, k.kind, COALESCE(wp.is_enabled, 1) AS is_enabled
          FROM packs k
          LEFT JOIN workspace_packs wp ON wp.pack_id = k.id AND wp.workspace_id = $1
@@ -75,7 +107,12 @@ pub async fn list_with_state<'e>(
     )
     .bind(workspace_id)
     .fetch_all(ex)
-    .await
+    .await?;
+    rows.into_iter()
+        .map(|(id, workspace_id, name, description, kind, is_enabled)| {
+            Ok(PackState { id, workspace_id, name, description, kind: kind.try_into()?, is_enabled: flag(is_enabled) })
+        })
+        .collect()
 }
 
 /// A pack the workspace can see (its own or a built-in one).
@@ -83,7 +120,7 @@ pub async fn find_visible<'e>(
     ex: impl Executor<'e, Database = Any>,
     workspace_id: &str,
     pack_id: &str,
-) -> sqlx::Result<Option<PackRow>> {
+) -> sqlx::Result<Option<Pack>> {
     sqlx::query_as("SELECT * FROM packs WHERE id = $2 AND (workspace_id = $1 OR workspace_id IS NULL)")
         .bind(workspace_id)
         .bind(pack_id)

@@ -5,10 +5,53 @@ use sqlx::{Any, Executor};
 
 use super::Backend;
 
-/// A stored prompt. `status` is one of `pending`, `in_flight`, `sent`, `answered`,
-/// `skipped`, `failed`, `expired` (enforced by a CHECK constraint).
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct PromptRow {
+/// Where a prompt is in its life. `Pending`, `InFlight` and `Sent` are open (a member has
+/// at most one open prompt); the rest are closed for good.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum PromptStatus {
+    /// Waiting to be sent (due now or later, or waiting for a retry).
+    Pending,
+    /// A dispatcher holds it under a lease and is sending it.
+    InFlight,
+    /// In the member's DM, waiting for an answer.
+    Sent,
+    Answered,
+    Skipped,
+    Failed,
+    /// Not delivered in time, or left unanswered when the next round came.
+    Expired,
+}
+
+impl PromptStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PromptStatus::Pending => "pending",
+            PromptStatus::InFlight => "in_flight",
+            PromptStatus::Sent => "sent",
+            PromptStatus::Answered => "answered",
+            PromptStatus::Skipped => "skipped",
+            PromptStatus::Failed => "failed",
+            PromptStatus::Expired => "expired",
+        }
+    }
+
+    pub(crate) fn parse(raw: &str) -> sqlx::Result<PromptStatus> {
+        Ok(match raw {
+            "pending" => PromptStatus::Pending,
+            "in_flight" => PromptStatus::InFlight,
+            "sent" => PromptStatus::Sent,
+            "answered" => PromptStatus::Answered,
+            "skipped" => PromptStatus::Skipped,
+            "failed" => PromptStatus::Failed,
+            "expired" => PromptStatus::Expired,
+            other => return Err(super::decode_error("prompts.status", other)),
+        })
+    }
+}
+
+/// One question to one member for one slot; also the delivery job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prompt {
     pub id: String,
     pub workspace_id: String,
     pub member_id: String,
@@ -16,7 +59,7 @@ pub struct PromptRow {
     pub due_at: i64,
     pub sent_at: Option<i64>,
     pub slack_message_ts: Option<String>,
-    pub status: String,
+    pub status: PromptStatus,
     pub created_at: i64,
     pub updated_at: i64,
     /// The member's local date of the scheduled slot; `None` when asked on demand.
@@ -35,7 +78,59 @@ pub struct PromptRow {
     pub failure_reason: Option<String>,
 }
 
-pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, row: &PromptRow) -> sqlx::Result<()> {
+/// A `prompts` row as stored (status as text); becomes a [`Prompt`].
+#[derive(Debug, Clone, sqlx::FromRow)]
+struct PromptRow {
+    id: String,
+    workspace_id: String,
+    member_id: String,
+    question_id: String,
+    due_at: i64,
+    sent_at: Option<i64>,
+    slack_message_ts: Option<String>,
+    status: String,
+    created_at: i64,
+    updated_at: i64,
+    round_date: Option<String>,
+    attempts: i64,
+    next_attempt_at: i64,
+    claimed_by: Option<String>,
+    claimed_until: Option<i64>,
+    send_started_at: Option<i64>,
+    failure_reason: Option<String>,
+}
+
+impl TryFrom<PromptRow> for Prompt {
+    type Error = sqlx::Error;
+
+    fn try_from(row: PromptRow) -> sqlx::Result<Prompt> {
+        Ok(Prompt {
+            status: PromptStatus::parse(&row.status)?,
+            id: row.id,
+            workspace_id: row.workspace_id,
+            member_id: row.member_id,
+            question_id: row.question_id,
+            due_at: row.due_at,
+            sent_at: row.sent_at,
+            slack_message_ts: row.slack_message_ts,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            round_date: row.round_date,
+            attempts: row.attempts,
+            next_attempt_at: row.next_attempt_at,
+            claimed_by: row.claimed_by,
+            claimed_until: row.claimed_until,
+            send_started_at: row.send_started_at,
+            failure_reason: row.failure_reason,
+        })
+    }
+}
+
+fn prompts(rows: Vec<PromptRow>) -> sqlx::Result<Vec<Prompt>> {
+    rows.into_iter().map(Prompt::try_from).collect()
+}
+
+pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, row: &Prompt) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO prompts (id, workspace_id, member_id, question_id, due_at, sent_at,
                               slack_message_ts, status, created_at, updated_at, round_date, attempts,
@@ -49,7 +144,7 @@ pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, row: &PromptRow) 
     .bind(row.due_at)
     .bind(row.sent_at)
     .bind(&row.slack_message_ts)
-    .bind(&row.status)
+    .bind(row.status.as_str())
     .bind(row.created_at)
     .bind(row.updated_at)
     .bind(&row.round_date)
@@ -67,7 +162,7 @@ pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, row: &PromptRow) 
 /// Inserts a scheduled prompt unless the member already has one for that round or an open
 /// one (the unique indexes decide, so concurrent planners insert it once). Returns whether
 /// it was inserted.
-pub async fn insert_if_new<'e>(ex: impl Executor<'e, Database = Any>, row: &PromptRow) -> sqlx::Result<bool> {
+pub async fn insert_if_new<'e>(ex: impl Executor<'e, Database = Any>, row: &Prompt) -> sqlx::Result<bool> {
     let result = sqlx::query(
         "INSERT INTO prompts (id, workspace_id, member_id, question_id, due_at, status, created_at, updated_at,
                               round_date, attempts, next_attempt_at)
@@ -79,7 +174,7 @@ pub async fn insert_if_new<'e>(ex: impl Executor<'e, Database = Any>, row: &Prom
     .bind(&row.member_id)
     .bind(&row.question_id)
     .bind(row.due_at)
-    .bind(&row.status)
+    .bind(row.status.as_str())
     .bind(row.created_at)
     .bind(row.updated_at)
     .bind(&row.round_date)
@@ -153,7 +248,7 @@ pub async fn claim<'e>(
     now_ms: i64,
     lease_until: i64,
     limit: i64,
-) -> sqlx::Result<Vec<PromptRow>> {
+) -> sqlx::Result<Vec<Prompt>> {
     let lock = match backend {
         Backend::Postgres => "FOR UPDATE SKIP LOCKED",
         Backend::Sqlite => "",
@@ -165,7 +260,15 @@ pub async fn claim<'e>(
          RETURNING *",
         claimable("", "$2")
     );
-    sqlx::query_as(&sql).bind(workspace_id).bind(now_ms).bind(lease_until).bind(limit).bind(token).fetch_all(ex).await
+    let rows: Vec<PromptRow> = sqlx::query_as(&sql)
+        .bind(workspace_id)
+        .bind(now_ms)
+        .bind(lease_until)
+        .bind(limit)
+        .bind(token)
+        .fetch_all(ex)
+        .await?;
+    prompts(rows)
 }
 
 /// How many messages the workspace's prompts took in the pacing window: sent since `since`,
@@ -218,7 +321,7 @@ pub async fn update_send_started<'e>(
 /// every write after a claim, it does nothing once the claim was lost to another dispatcher.
 pub async fn update_retry<'e>(
     ex: impl Executor<'e, Database = Any>,
-    claimed: &PromptRow,
+    claimed: &Prompt,
     next_attempt_at: i64,
     failed_try: bool,
     posted_maybe: bool,
@@ -304,9 +407,9 @@ pub async fn expire_undelivered_before<'e>(
 }
 
 /// A round's prompts counted by status and failure reason.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct RoundStatusRow {
-    pub status: String,
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoundStatusCount {
+    pub status: PromptStatus,
     pub failure_reason: Option<String>,
     pub count: i64,
 }
@@ -330,8 +433,8 @@ pub async fn count_round_by_status<'e>(
     ex: impl Executor<'e, Database = Any>,
     workspace_id: &str,
     round_date: &str,
-) -> sqlx::Result<Vec<RoundStatusRow>> {
-    sqlx::query_as(
+) -> sqlx::Result<Vec<RoundStatusCount>> {
+    let rows: Vec<(String, Option<String>, i64)> = sqlx::query_as(
         "SELECT status, failure_reason, COUNT(*) AS count FROM prompts
          WHERE workspace_id = $1 AND round_date = $2
          GROUP BY status, failure_reason
@@ -340,7 +443,24 @@ pub async fn count_round_by_status<'e>(
     .bind(workspace_id)
     .bind(round_date)
     .fetch_all(ex)
-    .await
+    .await?;
+    rows.into_iter()
+        .map(|(status, failure_reason, count)| {
+            Ok(RoundStatusCount { status: PromptStatus::parse(&status)?, failure_reason, count })
+        })
+        .collect()
+}
+
+/// Every prompt of a workspace, by due time (reports and checks).
+pub async fn list_for_workspace<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    workspace_id: &str,
+) -> sqlx::Result<Vec<Prompt>> {
+    let rows: Vec<PromptRow> = sqlx::query_as("SELECT * FROM prompts WHERE workspace_id = $1 ORDER BY due_at, id")
+        .bind(workspace_id)
+        .fetch_all(ex)
+        .await?;
+    prompts(rows)
 }
 
 /// The member's open prompt (sent and not yet answered or skipped), if any. There is at
@@ -348,8 +468,8 @@ pub async fn count_round_by_status<'e>(
 pub async fn find_open_for_member<'e>(
     ex: impl Executor<'e, Database = Any>,
     member_id: &str,
-) -> sqlx::Result<Option<PromptRow>> {
-    sqlx::query_as(
+) -> sqlx::Result<Option<Prompt>> {
+    let row: Option<PromptRow> = sqlx::query_as(
         "SELECT * FROM prompts
          WHERE member_id = $1 AND status IN ('pending', 'in_flight', 'sent')
          ORDER BY due_at DESC, id DESC
@@ -357,7 +477,8 @@ pub async fn find_open_for_member<'e>(
     )
     .bind(member_id)
     .fetch_optional(ex)
-    .await
+    .await?;
+    row.map(Prompt::try_from).transpose()
 }
 
 /// Records that a prompt claimed under `token` reached Slack as message `ts`. Returns `false`
@@ -388,14 +509,14 @@ pub async fn update_sent<'e>(
 pub async fn update_status<'e>(
     ex: impl Executor<'e, Database = Any>,
     prompt_id: &str,
-    from: &str,
-    to: &str,
+    from: PromptStatus,
+    to: PromptStatus,
     now_ms: i64,
 ) -> sqlx::Result<bool> {
     let result = sqlx::query("UPDATE prompts SET status = $3, updated_at = $4 WHERE id = $1 AND status = $2")
         .bind(prompt_id)
-        .bind(from)
-        .bind(to)
+        .bind(from.as_str())
+        .bind(to.as_str())
         .bind(now_ms)
         .execute(ex)
         .await?;

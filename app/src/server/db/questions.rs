@@ -2,16 +2,49 @@
 
 use sqlx::{Any, Executor};
 
-/// A stored question.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct QuestionRow {
+use super::{flag, packs::PackKind};
+
+/// A question of a pack.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Question {
     pub id: String,
     pub pack_id: String,
     pub text: String,
     pub position: i64,
-    pub is_disabled: i64,
+    /// Switched off by an admin: never asked again, still shown while it has answers.
+    pub is_disabled: bool,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+/// A `questions` row as stored (flag 0/1); becomes a [`Question`].
+#[derive(sqlx::FromRow)]
+struct QuestionRow {
+    id: String,
+    pack_id: String,
+    text: String,
+    position: i64,
+    is_disabled: i64,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl From<QuestionRow> for Question {
+    fn from(row: QuestionRow) -> Question {
+        Question {
+            id: row.id,
+            pack_id: row.pack_id,
+            text: row.text,
+            position: row.position,
+            is_disabled: flag(row.is_disabled),
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+fn questions(rows: Vec<QuestionRow>) -> Vec<Question> {
+    rows.into_iter().map(Question::from).collect()
 }
 
 /// A question a workspace can see, with its pack's name and its team-visible answer count.
@@ -23,7 +56,7 @@ pub struct QuestionWithCountRow {
     pub answer_count: i64,
 }
 
-pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, row: &QuestionRow) -> sqlx::Result<()> {
+pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, row: &Question) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO questions (id, pack_id, text, position, is_disabled, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -32,7 +65,7 @@ pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, row: &QuestionRow
     .bind(&row.pack_id)
     .bind(&row.text)
     .bind(row.position)
-    .bind(row.is_disabled)
+    .bind(i64::from(row.is_disabled))
     .bind(row.created_at)
     .bind(row.updated_at)
     .execute(ex)
@@ -97,20 +130,21 @@ pub async fn find<'e>(
     ex: impl Executor<'e, Database = Any>,
     workspace_id: &str,
     question_id: &str,
-) -> sqlx::Result<Option<QuestionRow>> {
-    sqlx::query_as(
+) -> sqlx::Result<Option<Question>> {
+    let row: Option<QuestionRow> = sqlx::query_as(
         "SELECT q.* FROM questions q JOIN packs k ON k.id = q.pack_id
          WHERE q.id = $2 AND (k.workspace_id = $1 OR k.workspace_id IS NULL)",
     )
     .bind(workspace_id)
     .bind(question_id)
     .fetch_optional(ex)
-    .await
+    .await?;
+    Ok(row.map(Question::from))
 }
 
 /// Inserts a built-in question or brings its text and position up to date (its id, and so
 /// every prompt and answer that points at it, stays).
-pub async fn upsert_builtin<'e>(ex: impl Executor<'e, Database = Any>, row: &QuestionRow) -> sqlx::Result<()> {
+pub async fn upsert_builtin<'e>(ex: impl Executor<'e, Database = Any>, row: &Question) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO questions (id, pack_id, text, position, is_disabled, created_at, updated_at)
          VALUES ($1, $2, $3, $4, 0, $5, $5)
@@ -128,8 +162,12 @@ pub async fn upsert_builtin<'e>(ex: impl Executor<'e, Database = Any>, row: &Que
 }
 
 /// A pack's questions in order.
-pub async fn list_for_pack<'e>(ex: impl Executor<'e, Database = Any>, pack_id: &str) -> sqlx::Result<Vec<QuestionRow>> {
-    sqlx::query_as("SELECT * FROM questions WHERE pack_id = $1 ORDER BY position, id").bind(pack_id).fetch_all(ex).await
+pub async fn list_for_pack<'e>(ex: impl Executor<'e, Database = Any>, pack_id: &str) -> sqlx::Result<Vec<Question>> {
+    let rows: Vec<QuestionRow> = sqlx::query_as("SELECT * FROM questions WHERE pack_id = $1 ORDER BY position, id")
+        .bind(pack_id)
+        .fetch_all(ex)
+        .await?;
+    Ok(questions(rows))
 }
 
 /// Changes a question's text; returns how many rows changed.
@@ -191,25 +229,26 @@ pub async fn update_disabled<'e>(
 pub async fn list_for_workspace_packs<'e>(
     ex: impl Executor<'e, Database = Any>,
     workspace_id: &str,
-) -> sqlx::Result<Vec<QuestionRow>> {
-    sqlx::query_as(
+) -> sqlx::Result<Vec<Question>> {
+    let rows: Vec<QuestionRow> = sqlx::query_as(
         "SELECT q.* FROM questions q JOIN packs k ON k.id = q.pack_id
          WHERE k.workspace_id = $1 OR k.workspace_id IS NULL
          ORDER BY q.pack_id, q.position, q.id",
     )
     .bind(workspace_id)
     .fetch_all(ex)
-    .await
+    .await?;
+    Ok(questions(rows))
 }
 
-/// The questions a workspace asks from: enabled questions of its enabled packs of `kind`
-/// (`regular` or `first_week`), by pack and position.
+/// The questions a workspace asks from: enabled questions of its enabled packs of `kind`,
+/// by pack and position.
 pub async fn list_askable<'e>(
     ex: impl Executor<'e, Database = Any>,
     workspace_id: &str,
-    kind: &str,
-) -> sqlx::Result<Vec<QuestionRow>> {
-    sqlx::query_as(
+    kind: PackKind,
+) -> sqlx::Result<Vec<Question>> {
+    let rows: Vec<QuestionRow> = sqlx::query_as(
         "SELECT q.* FROM questions q
          JOIN packs k ON k.id = q.pack_id
          LEFT JOIN workspace_packs wp ON wp.pack_id = k.id AND wp.workspace_id = $1
@@ -218,7 +257,8 @@ pub async fn list_askable<'e>(
          ORDER BY k.id, q.position, q.id",
     )
     .bind(workspace_id)
-    .bind(kind)
+    .bind(kind.as_str())
     .fetch_all(ex)
-    .await
+    .await?;
+    Ok(questions(rows))
 }

@@ -2,37 +2,145 @@
 
 use sqlx::{Any, Executor};
 
-/// A stored workspace.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct WorkspaceRow {
+use super::flag;
+
+/// Whether Rapport is installed in a workspace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkspaceStatus {
+    Active,
+    /// Slack said the app was removed or its tokens revoked.
+    Uninstalled,
+}
+
+impl WorkspaceStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WorkspaceStatus::Active => "active",
+            WorkspaceStatus::Uninstalled => "uninstalled",
+        }
+    }
+
+    fn parse(raw: &str) -> sqlx::Result<WorkspaceStatus> {
+        match raw {
+            "active" => Ok(WorkspaceStatus::Active),
+            "uninstalled" => Ok(WorkspaceStatus::Uninstalled),
+            other => Err(super::decode_error("workspaces.status", other)),
+        }
+    }
+}
+
+/// How team-visible answers reach the sharing channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShareMode {
+    /// Each answer as it comes.
+    Immediate,
+    /// One post a day.
+    Digest,
+}
+
+impl ShareMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ShareMode::Immediate => "immediate",
+            ShareMode::Digest => "digest",
+        }
+    }
+
+    fn parse(raw: &str) -> sqlx::Result<ShareMode> {
+        match raw {
+            "immediate" => Ok(ShareMode::Immediate),
+            "digest" => Ok(ShareMode::Digest),
+            other => Err(super::decode_error("workspaces.share_mode", other)),
+        }
+    }
+}
+
+/// A Slack workspace (team) using Rapport.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Workspace {
     pub id: String,
     pub slack_team_id: String,
     pub name: String,
     pub default_time_zone: String,
-    /// `active`, or `uninstalled` once Slack said the app was removed or its tokens revoked.
-    pub status: String,
+    pub status: WorkspaceStatus,
     pub uninstalled_at: Option<i64>,
     pub bot_user_id: Option<String>,
     pub sharing_channel_id: Option<String>,
-    /// `immediate` or `digest` (one post a day).
-    pub share_mode: String,
+    pub share_mode: ShareMode,
     pub last_digest_at: Option<i64>,
-    pub questions_enabled: i64,
+    pub questions_enabled: bool,
     /// The bot token from an OAuth install, encrypted; `None` when the token comes from the
     /// environment (self-hosted) or the workspace was uninstalled.
     pub bot_token_ciphertext: Option<Vec<u8>>,
     pub installed_by_slack_user_id: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
-    /// Whether guests are asked too (0/1).
-    pub include_guests: i64,
+    /// Whether guests are asked too.
+    pub include_guests: bool,
     /// Slack asked us to slow down: nothing is sent to this workspace before this time.
     pub sending_paused_until: Option<i64>,
     /// Why Slack refused this workspace's token for good, if it did; cleared by a re-install.
     pub delivery_stopped_reason: Option<String>,
 }
 
-pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, row: &WorkspaceRow) -> sqlx::Result<()> {
+impl Workspace {
+    /// Installed (not removed from Slack).
+    pub fn is_active(&self) -> bool {
+        self.status == WorkspaceStatus::Active
+    }
+}
+
+/// A `workspaces` row as stored (flags 0/1, statuses as text); becomes a [`Workspace`].
+#[derive(sqlx::FromRow)]
+struct WorkspaceRow {
+    id: String,
+    slack_team_id: String,
+    name: String,
+    default_time_zone: String,
+    status: String,
+    uninstalled_at: Option<i64>,
+    bot_user_id: Option<String>,
+    sharing_channel_id: Option<String>,
+    share_mode: String,
+    last_digest_at: Option<i64>,
+    questions_enabled: i64,
+    bot_token_ciphertext: Option<Vec<u8>>,
+    installed_by_slack_user_id: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+    include_guests: i64,
+    sending_paused_until: Option<i64>,
+    delivery_stopped_reason: Option<String>,
+}
+
+impl TryFrom<WorkspaceRow> for Workspace {
+    type Error = sqlx::Error;
+
+    fn try_from(row: WorkspaceRow) -> sqlx::Result<Workspace> {
+        Ok(Workspace {
+            status: WorkspaceStatus::parse(&row.status)?,
+            share_mode: ShareMode::parse(&row.share_mode)?,
+            questions_enabled: flag(row.questions_enabled),
+            include_guests: flag(row.include_guests),
+            id: row.id,
+            slack_team_id: row.slack_team_id,
+            name: row.name,
+            default_time_zone: row.default_time_zone,
+            uninstalled_at: row.uninstalled_at,
+            bot_user_id: row.bot_user_id,
+            sharing_channel_id: row.sharing_channel_id,
+            last_digest_at: row.last_digest_at,
+            bot_token_ciphertext: row.bot_token_ciphertext,
+            installed_by_slack_user_id: row.installed_by_slack_user_id,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            sending_paused_until: row.sending_paused_until,
+            delivery_stopped_reason: row.delivery_stopped_reason,
+        })
+    }
+}
+
+pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, row: &Workspace) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO workspaces (id, slack_team_id, name, default_time_zone, status, uninstalled_at,
                                  bot_user_id, sharing_channel_id, share_mode, last_digest_at, questions_enabled,
@@ -44,18 +152,18 @@ pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, row: &WorkspaceRo
     .bind(&row.slack_team_id)
     .bind(&row.name)
     .bind(&row.default_time_zone)
-    .bind(&row.status)
+    .bind(row.status.as_str())
     .bind(row.uninstalled_at)
     .bind(&row.bot_user_id)
     .bind(&row.sharing_channel_id)
-    .bind(&row.share_mode)
+    .bind(row.share_mode.as_str())
     .bind(row.last_digest_at)
-    .bind(row.questions_enabled)
+    .bind(i64::from(row.questions_enabled))
     .bind(&row.bot_token_ciphertext)
     .bind(&row.installed_by_slack_user_id)
     .bind(row.created_at)
     .bind(row.updated_at)
-    .bind(row.include_guests)
+    .bind(i64::from(row.include_guests))
     .bind(row.sending_paused_until)
     .bind(&row.delivery_stopped_reason)
     .execute(ex)
@@ -63,20 +171,28 @@ pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, row: &WorkspaceRo
     Ok(())
 }
 
-pub async fn find<'e>(ex: impl Executor<'e, Database = Any>, id: &str) -> sqlx::Result<Option<WorkspaceRow>> {
-    sqlx::query_as("SELECT * FROM workspaces WHERE id = $1").bind(id).fetch_optional(ex).await
+pub async fn find<'e>(ex: impl Executor<'e, Database = Any>, id: &str) -> sqlx::Result<Option<Workspace>> {
+    let row: Option<WorkspaceRow> =
+        sqlx::query_as("SELECT * FROM workspaces WHERE id = $1").bind(id).fetch_optional(ex).await?;
+    row.map(Workspace::try_from).transpose()
 }
 
 pub async fn find_by_slack_team_id<'e>(
     ex: impl Executor<'e, Database = Any>,
     slack_team_id: &str,
-) -> sqlx::Result<Option<WorkspaceRow>> {
-    sqlx::query_as("SELECT * FROM workspaces WHERE slack_team_id = $1").bind(slack_team_id).fetch_optional(ex).await
+) -> sqlx::Result<Option<Workspace>> {
+    let row: Option<WorkspaceRow> = sqlx::query_as("SELECT * FROM workspaces WHERE slack_team_id = $1")
+        .bind(slack_team_id)
+        .fetch_optional(ex)
+        .await?;
+    row.map(Workspace::try_from).transpose()
 }
 
 /// The first `limit` workspaces, oldest first.
-pub async fn list<'e>(ex: impl Executor<'e, Database = Any>, limit: i64) -> sqlx::Result<Vec<WorkspaceRow>> {
-    sqlx::query_as("SELECT * FROM workspaces ORDER BY created_at, id LIMIT $1").bind(limit).fetch_all(ex).await
+pub async fn list<'e>(ex: impl Executor<'e, Database = Any>, limit: i64) -> sqlx::Result<Vec<Workspace>> {
+    let rows: Vec<WorkspaceRow> =
+        sqlx::query_as("SELECT * FROM workspaces ORDER BY created_at, id LIMIT $1").bind(limit).fetch_all(ex).await?;
+    rows.into_iter().map(Workspace::try_from).collect()
 }
 
 /// Marks a workspace uninstalled (idempotent: the first time is kept). Returns whether a
@@ -118,8 +234,8 @@ pub async fn upsert_installation<'e>(
     install: &Installation,
     new_id: &str,
     now_ms: i64,
-) -> sqlx::Result<WorkspaceRow> {
-    sqlx::query_as(
+) -> sqlx::Result<Workspace> {
+    let row: WorkspaceRow = sqlx::query_as(
         "INSERT INTO workspaces (id, slack_team_id, name, default_time_zone, status, uninstalled_at, bot_user_id,
                                  sharing_channel_id, share_mode, questions_enabled, include_guests,
                                  bot_token_ciphertext, installed_by_slack_user_id, created_at, updated_at)
@@ -138,7 +254,8 @@ pub async fn upsert_installation<'e>(
     .bind(&install.installed_by_slack_user_id)
     .bind(now_ms)
     .fetch_one(ex)
-    .await
+    .await?;
+    Workspace::try_from(row)
 }
 
 /// Active workspaces sharing by daily digest whose last digest is at least `every_ms` old.
@@ -146,8 +263,8 @@ pub async fn list_digest_due<'e>(
     ex: impl Executor<'e, Database = Any>,
     now_ms: i64,
     every_ms: i64,
-) -> sqlx::Result<Vec<WorkspaceRow>> {
-    sqlx::query_as(
+) -> sqlx::Result<Vec<Workspace>> {
+    let rows: Vec<WorkspaceRow> = sqlx::query_as(
         "SELECT * FROM workspaces
          WHERE status = 'active' AND share_mode = 'digest' AND sharing_channel_id IS NOT NULL
            AND (last_digest_at IS NULL OR last_digest_at <= $1)
@@ -155,7 +272,8 @@ pub async fn list_digest_due<'e>(
     )
     .bind(now_ms - every_ms)
     .fetch_all(ex)
-    .await
+    .await?;
+    rows.into_iter().map(Workspace::try_from).collect()
 }
 
 /// Moves `last_digest_at` from `from` to `to`; returns `false` if it was not `from` any more
@@ -180,14 +298,15 @@ pub async fn update_last_digest_at<'e>(
 
 /// Workspaces whose members are asked on schedule: installed, questions on, and Slack has not
 /// refused their token.
-pub async fn list_asking<'e>(ex: impl Executor<'e, Database = Any>) -> sqlx::Result<Vec<WorkspaceRow>> {
-    sqlx::query_as(
+pub async fn list_asking<'e>(ex: impl Executor<'e, Database = Any>) -> sqlx::Result<Vec<Workspace>> {
+    let rows: Vec<WorkspaceRow> = sqlx::query_as(
         "SELECT * FROM workspaces
          WHERE status = 'active' AND questions_enabled = 1 AND delivery_stopped_reason IS NULL
          ORDER BY id",
     )
     .fetch_all(ex)
-    .await
+    .await?;
+    rows.into_iter().map(Workspace::try_from).collect()
 }
 
 /// Turns asking on or off, and guests in or out.

@@ -12,7 +12,7 @@ use crate::{
     features::answers::types::{AnswerText, Visibility},
     server::{
         AppState,
-        db::{members, members::MemberRow, prompts, questions, workspaces::WorkspaceRow},
+        db::{members, members::Member, prompts, questions, workspaces::Workspace},
         slack::blocks,
     },
 };
@@ -38,12 +38,7 @@ pub enum Action {
 
 /// Does what the button says and tells the member in their DM (or on App Home).
 #[tracing::instrument(name = "slack action", skip_all, fields(workspace.id = %workspace.id, member.id = %member.id))]
-pub async fn press(
-    state: &AppState,
-    workspace: &WorkspaceRow,
-    member: &MemberRow,
-    action: Action,
-) -> anyhow::Result<()> {
+pub async fn press(state: &AppState, workspace: &Workspace, member: &Member, action: Action) -> anyhow::Result<()> {
     let now = state.now_ms();
     match action {
         Action::Answer { prompt_id, trigger_id } => {
@@ -111,8 +106,8 @@ pub fn ask_reply(asked: &Ask) -> String {
 #[tracing::instrument(name = "slack answer modal", skip_all, fields(workspace.id = %workspace.id, member.id = %member.id))]
 pub async fn submit_answer(
     state: &AppState,
-    workspace: &WorkspaceRow,
-    member: &MemberRow,
+    workspace: &Workspace,
+    member: &Member,
     prompt_id: &str,
     text: &AnswerText,
     visibility: Visibility,
@@ -129,7 +124,7 @@ pub async fn submit_answer(
 }
 
 /// Posts `text` in the member's DM with the bot.
-async fn say(state: &AppState, workspace: &WorkspaceRow, member: &MemberRow, text: &str) -> anyhow::Result<()> {
+async fn say(state: &AppState, workspace: &Workspace, member: &Member, text: &str) -> anyhow::Result<()> {
     let dm = member.dm_channel_id.clone().unwrap_or_else(|| member.slack_user_id.clone());
     let api = state.slack()?.api_for(workspace)?;
     api.post_message(&dm, blocks::text_message(text)).await.context("replying in the DM")?;

@@ -4,7 +4,12 @@ use crate::{
     error::AppError,
     features::answers::types::{AnswerText, Visibility},
     server::{
-        db::{Db, answers, members::MemberRow, prompts, questions},
+        db::{
+            Db, answers,
+            members::Member,
+            prompts::{self, PromptStatus},
+            questions,
+        },
         new_id,
     },
 };
@@ -25,7 +30,7 @@ pub struct Answered {
 /// Returns `None` when there is no such open prompt (nothing is stored).
 pub async fn answer_open_prompt(
     db: &Db,
-    member: &MemberRow,
+    member: &Member,
     prompt_id: Option<&str>,
     text: &AnswerText,
     visibility: Visibility,
@@ -34,22 +39,22 @@ pub async fn answer_open_prompt(
     let mut tx = db.begin_write().await?;
     let open = prompts::find_open_for_member(&mut *tx, &member.id).await?;
     // Only a question the member has seen (sent) can be answered, never one still on its way.
-    let Some(prompt) = open.filter(|p| p.status == "sent" && prompt_id.is_none_or(|id| id == p.id)) else {
+    let Some(prompt) = open.filter(|p| p.status == PromptStatus::Sent && prompt_id.is_none_or(|id| id == p.id)) else {
         return Ok(None);
     };
     // The status check in the update makes a second, concurrent answer lose cleanly.
-    if !prompts::update_status(&mut *tx, &prompt.id, &prompt.status, "answered", now_ms).await? {
+    if !prompts::update_status(&mut *tx, &prompt.id, prompt.status, PromptStatus::Answered, now_ms).await? {
         return Ok(None);
     }
     let question = questions::find(&mut *tx, &member.workspace_id, &prompt.question_id)
         .await?
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("prompt {} names a missing question", prompt.id)))?;
-    let answer = answers::AnswerRow {
+    let answer = answers::Answer {
         id: new_id(),
         workspace_id: member.workspace_id.clone(),
         prompt_id: prompt.id.clone(),
         text: text.as_str().to_owned(),
-        visibility: visibility.as_str().to_owned(),
+        visibility,
         created_at: now_ms,
         updated_at: now_ms,
     };

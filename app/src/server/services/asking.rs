@@ -10,10 +10,10 @@ use crate::{
         AppState,
         db::{
             Db,
-            members::MemberRow,
-            prompts::{self, PromptRow},
+            members::Member,
+            prompts::{self, Prompt, PromptStatus},
             questions,
-            workspaces::WorkspaceRow,
+            workspaces::Workspace,
         },
         new_id,
     },
@@ -34,12 +34,12 @@ pub enum Ask {
 
 /// Whether members of `workspace` may be asked on demand: questions are turned on. (The
 /// billing entitlement joins this rule when billing lands.)
-pub fn may_ask(workspace: &WorkspaceRow) -> bool {
-    workspace.questions_enabled == 1
+pub fn may_ask(workspace: &Workspace) -> bool {
+    workspace.questions_enabled
 }
 
 /// Asks `member` a new question now, unless one is open, and wakes the dispatcher.
-pub async fn ask(state: &AppState, workspace: &WorkspaceRow, member: &MemberRow) -> Result<Ask, AppError> {
+pub async fn ask(state: &AppState, workspace: &Workspace, member: &Member) -> Result<Ask, AppError> {
     if !may_ask(workspace) {
         return Ok(Ask::QuestionsOff);
     }
@@ -50,8 +50,8 @@ pub async fn ask(state: &AppState, workspace: &WorkspaceRow, member: &MemberRow)
 /// "Another question": skips the open prompt `prompt_id` and asks a new one.
 pub async fn ask_another(
     state: &AppState,
-    workspace: &WorkspaceRow,
-    member: &MemberRow,
+    workspace: &Workspace,
+    member: &Member,
     prompt_id: &str,
 ) -> Result<Ask, AppError> {
     if !may_ask(workspace) {
@@ -69,7 +69,7 @@ fn woke(state: &AppState, asked: Ask) -> Ask {
 }
 
 /// Creates a prompt for `member` due now, unless one is already open.
-async fn ask_now(db: &Db, member: &MemberRow, now_ms: i64) -> Result<Ask, AppError> {
+async fn ask_now(db: &Db, member: &Member, now_ms: i64) -> Result<Ask, AppError> {
     let mut tx = db.begin_write().await?;
     if prompts::find_open_for_member(&mut *tx, &member.id).await?.is_some() {
         drop(tx);
@@ -80,11 +80,11 @@ async fn ask_now(db: &Db, member: &MemberRow, now_ms: i64) -> Result<Ask, AppErr
 
 /// "Another question": skips the member's open prompt `prompt_id` and asks a new one, in one
 /// transaction (the skipped one counts as asked, so the new one is different).
-async fn replace(db: &Db, member: &MemberRow, prompt_id: &str, now_ms: i64) -> Result<Ask, AppError> {
+async fn replace(db: &Db, member: &Member, prompt_id: &str, now_ms: i64) -> Result<Ask, AppError> {
     let mut tx = db.begin_write().await?;
     let open = prompts::find_open_for_member(&mut *tx, &member.id).await?;
-    if let Some(open) = open.filter(|p| p.id == prompt_id && p.status == "sent") {
-        prompts::update_status(&mut *tx, &open.id, "sent", "skipped", now_ms).await?;
+    if let Some(open) = open.filter(|p| p.id == prompt_id && p.status == PromptStatus::Sent) {
+        prompts::update_status(&mut *tx, &open.id, PromptStatus::Sent, PromptStatus::Skipped, now_ms).await?;
     } else {
         drop(tx);
         return ask_now(db, member, now_ms).await;
@@ -97,7 +97,7 @@ async fn replace(db: &Db, member: &MemberRow, prompt_id: &str, now_ms: i64) -> R
 async fn insert_on_demand(
     db: &Db,
     mut tx: sqlx::Transaction<'static, sqlx::Any>,
-    member: &MemberRow,
+    member: &Member,
     now_ms: i64,
 ) -> Result<Ask, AppError> {
     let first_week = members::in_first_week(member, now_ms);
@@ -118,8 +118,8 @@ async fn insert_on_demand(
     Ok(Ask::New { prompt_id: prompt.id })
 }
 
-fn on_demand(member: &MemberRow, question_id: String, now_ms: i64) -> PromptRow {
-    PromptRow {
+fn on_demand(member: &Member, question_id: String, now_ms: i64) -> Prompt {
+    Prompt {
         id: new_id(),
         workspace_id: member.workspace_id.clone(),
         member_id: member.id.clone(),
@@ -127,7 +127,7 @@ fn on_demand(member: &MemberRow, question_id: String, now_ms: i64) -> PromptRow 
         due_at: now_ms,
         sent_at: None,
         slack_message_ts: None,
-        status: "pending".to_owned(),
+        status: PromptStatus::Pending,
         created_at: now_ms,
         updated_at: now_ms,
         round_date: None,
@@ -140,7 +140,7 @@ fn on_demand(member: &MemberRow, question_id: String, now_ms: i64) -> PromptRow 
     }
 }
 
-async fn already_open(db: &Db, member: &MemberRow) -> Result<Ask, AppError> {
+async fn already_open(db: &Db, member: &Member) -> Result<Ask, AppError> {
     let Some(open) = prompts::find_open_for_member(db.pool(), &member.id).await? else {
         return Err(AppError::Conflict("the open question closed meanwhile; please ask again".into()));
     };
@@ -149,9 +149,9 @@ async fn already_open(db: &Db, member: &MemberRow) -> Result<Ask, AppError> {
 }
 
 /// Skips the member's open prompt `prompt_id`. Returns `false` if it is not their open one.
-pub async fn skip(db: &Db, member: &MemberRow, prompt_id: &str, now_ms: i64) -> Result<bool, AppError> {
+pub async fn skip(db: &Db, member: &Member, prompt_id: &str, now_ms: i64) -> Result<bool, AppError> {
     let Some(open) = prompts::find_open_for_member(db.pool(), &member.id).await?.filter(|p| p.id == prompt_id) else {
         return Ok(false);
     };
-    Ok(prompts::update_status(db.pool(), &open.id, &open.status, "skipped", now_ms).await?)
+    Ok(prompts::update_status(db.pool(), &open.id, open.status, PromptStatus::Skipped, now_ms).await?)
 }

@@ -46,23 +46,23 @@ pub async fn install_builtin(db: &Db, now_ms: i64) -> Result<Installed, AppError
     let mut installed = Installed { packs: 0, questions: 0 };
     let mut tx = db.begin_write().await?;
     for pack in &file.packs {
-        let pack_row = packs::PackRow {
+        let pack_row = packs::Pack {
             id: format!("builtin-{}", pack.key),
             workspace_id: None,
             name: pack.name.clone(),
             description: pack.description.clone(),
-            kind: if pack.first_week { "first_week" } else { "regular" }.to_owned(),
+            kind: if pack.first_week { packs::PackKind::FirstWeek } else { packs::PackKind::Regular },
             created_at: now_ms,
             updated_at: now_ms,
         };
         packs::upsert_builtin(&mut *tx, &pack_row).await?;
         for (position, question) in (1_i64..).zip(&pack.questions) {
-            let row = questions::QuestionRow {
+            let row = questions::Question {
                 id: format!("builtin-{}", question.key),
                 pack_id: pack_row.id.clone(),
                 text: question.text.clone(),
                 position,
-                is_disabled: 0,
+                is_disabled: false,
                 created_at: now_ms,
                 updated_at: now_ms,
             };

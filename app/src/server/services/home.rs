@@ -1,23 +1,27 @@
 //! The App Home tab: published when a member opens it and again after they change something
 //! there.
 
-use crate::server::{
-    AppState,
-    db::{answers, members::MemberRow, workspaces::WorkspaceRow},
-    slack::blocks::{self, Home},
-};
 use anyhow::Context as _;
+
+use crate::{
+    features::answers::types::Visibility,
+    server::{
+        AppState,
+        db::{answers, members::Member, workspaces::Workspace},
+        slack::blocks::{self, Home},
+    },
+};
 
 /// How many of their own answers a member sees on App Home.
 const LATEST_ANSWERS: i64 = 5;
 
 /// Publishes `member`'s App Home.
-pub async fn publish(state: &AppState, workspace: &WorkspaceRow, member: &MemberRow) -> anyhow::Result<()> {
+pub async fn publish(state: &AppState, workspace: &Workspace, member: &Member) -> anyhow::Result<()> {
     let shared = answers::list_team_visible_for_member(state.db.pool(), &workspace.id, &member.id).await?.len();
     let latest = answers::list_own(state.db.pool(), &workspace.id, &member.id, LATEST_ANSWERS)
         .await?
         .into_iter()
-        .map(|answer| (answer.question, answer.text, answer.visibility == "only_me"))
+        .map(|answer| (answer.question, answer.text, answer.visibility == Visibility::OnlyMe))
         .collect();
     let home = Home {
         first_name: member.name.split_whitespace().next().unwrap_or(&member.name).to_owned(),

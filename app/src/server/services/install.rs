@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use super::members as roster;
 use crate::server::{
     AppState,
-    db::workspaces::{self, Installation, WorkspaceRow},
+    db::workspaces::{self, Installation, Workspace},
     new_id,
     slack::{client::SlackCallError, profile},
 };
@@ -27,7 +27,7 @@ pub enum InstallError {
 /// token sealed, and imports its members in the background. A re-install updates the same
 /// workspace.
 #[tracing::instrument(skip_all)]
-pub async fn install_with_code(state: &AppState, code: &str, redirect_uri: &str) -> Result<WorkspaceRow, InstallError> {
+pub async fn install_with_code(state: &AppState, code: &str, redirect_uri: &str) -> Result<Workspace, InstallError> {
     let slack = state.slack()?;
     let grant = match slack.exchange_code(code, redirect_uri).await {
         Ok(grant) => grant,
@@ -57,7 +57,7 @@ pub async fn install_with_code(state: &AppState, code: &str, redirect_uri: &str)
 /// Self-hosted mode: records the workspace the environment's bot token belongs to (no
 /// token is stored; it stays in the environment) and imports its members.
 #[tracing::instrument(skip_all)]
-pub async fn install_from_environment(state: &AppState) -> anyhow::Result<WorkspaceRow> {
+pub async fn install_from_environment(state: &AppState) -> anyhow::Result<Workspace> {
     let api = state.slack()?.fixed_api().context("no SLACK_BOT_TOKEN")?;
     let identity = api.whoami().await.context("auth.test")?;
     let install = Installation {
@@ -75,7 +75,7 @@ pub async fn install_from_environment(state: &AppState) -> anyhow::Result<Worksp
 }
 
 /// Adds every member from `users.list`, page by page.
-async fn import_members(state: &AppState, workspace: &WorkspaceRow) -> anyhow::Result<()> {
+async fn import_members(state: &AppState, workspace: &Workspace) -> anyhow::Result<()> {
     let api = state.slack()?.api_for(workspace)?;
     let mut cursor = None;
     loop {

@@ -3,23 +3,12 @@
 use crate::{
     error::AppError,
     server::{
-        db::{Db, members, workspaces::WorkspaceRow},
+        db::{Db, members, workspaces::Workspace},
         new_id,
     },
 };
 
-/// A member's profile as Slack sends it in `team_join`, `user_change` and `users.list`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SlackProfile {
-    pub slack_user_id: String,
-    pub name: String,
-    pub title: String,
-    pub avatar_url: String,
-    pub time_zone: Option<String>,
-    pub is_bot: bool,
-    pub is_deleted: bool,
-    pub is_guest: bool,
-}
+pub use crate::server::db::members::SlackProfile;
 
 /// Who sent a Slack request, as far as Rapport knows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,12 +17,12 @@ pub enum Sender {
     UnknownWorkspace,
     /// The workspace is installed but the member is not known yet.
     UnknownMember,
-    Member(Box<(WorkspaceRow, members::MemberRow)>),
+    Member(Box<(Workspace, members::Member)>),
 }
 
 impl Sender {
     /// The workspace and member, when both are known.
-    pub fn known(self) -> Option<(WorkspaceRow, members::MemberRow)> {
+    pub fn known(self) -> Option<(Workspace, members::Member)> {
         match self {
             Sender::Member(known) => Some(*known),
             Sender::UnknownWorkspace | Sender::UnknownMember => None,
@@ -56,28 +45,7 @@ pub async fn identify(db: &Db, slack_team_id: &str, slack_user_id: &str, now_ms:
 
 /// Adds a member or refreshes their profile; Rapport's own settings for them are kept.
 pub async fn sync_from_slack(db: &Db, workspace_id: &str, profile: &SlackProfile, now_ms: i64) -> Result<(), AppError> {
-    let row = members::MemberRow {
-        id: new_id(),
-        workspace_id: workspace_id.to_owned(),
-        slack_user_id: profile.slack_user_id.clone(),
-        name: profile.name.clone(),
-        title: profile.title.clone(),
-        avatar_url: profile.avatar_url.clone(),
-        time_zone: profile.time_zone.clone(),
-        is_bot: i64::from(profile.is_bot),
-        is_deleted: i64::from(profile.is_deleted),
-        is_guest: i64::from(profile.is_guest),
-        is_opted_out: 0,
-        is_admin: 0,
-        dm_channel_id: None,
-        paused_until: None,
-        created_at: now_ms,
-        updated_at: now_ms,
-        welcome_until: None,
-        introduced_at: None,
-        delivery_stopped_reason: None,
-    };
-    members::upsert_from_slack(db.pool(), &row).await?;
+    members::upsert_from_slack(db.pool(), workspace_id, profile, &new_id(), now_ms).await?;
     Ok(())
 }
 
@@ -85,7 +53,7 @@ pub async fn sync_from_slack(db: &Db, workspace_id: &str, profile: &SlackProfile
 pub const FIRST_WEEK_MS: i64 = 7 * 24 * 60 * 60 * 1000;
 
 /// Whether the member is in their first week (the first-week pack, asked every scheduled day).
-pub fn in_first_week(member: &members::MemberRow, now_ms: i64) -> bool {
+pub fn in_first_week(member: &members::Member, now_ms: i64) -> bool {
     member.welcome_until.is_some_and(|until| until > now_ms)
 }
 
@@ -100,7 +68,7 @@ pub async fn welcome(db: &Db, workspace_id: &str, slack_user_id: &str, now_ms: i
 
 /// A member Slack refused messages to has just written to Rapport (a DM or `/rapport`), so
 /// Slack reaches them again: they are asked again from the next round.
-pub async fn reachable_again(db: &Db, member: &members::MemberRow, now_ms: i64) -> Result<(), AppError> {
+pub async fn reachable_again(db: &Db, member: &members::Member, now_ms: i64) -> Result<(), AppError> {
     if member.delivery_stopped_reason.is_some() {
         members::update_delivery_stopped(db.pool(), &member.id, None, now_ms).await?;
         tracing::info!(member.id = %member.id, "a member Slack could not reach wrote to Rapport; asking them again");
@@ -109,7 +77,7 @@ pub async fn reachable_again(db: &Db, member: &members::MemberRow, now_ms: i64) 
 }
 
 /// Pauses questions for a member until `until_ms` (or indefinitely when `None`).
-pub async fn pause(db: &Db, member: &members::MemberRow, until_ms: Option<i64>, now_ms: i64) -> Result<(), AppError> {
+pub async fn pause(db: &Db, member: &members::Member, until_ms: Option<i64>, now_ms: i64) -> Result<(), AppError> {
     // "Indefinitely" is stored as the far future so one column answers "is this member paused?".
     let until = until_ms.unwrap_or(i64::MAX);
     members::update_paused_until(db.pool(), &member.id, Some(until), now_ms).await?;
@@ -117,7 +85,7 @@ pub async fn pause(db: &Db, member: &members::MemberRow, until_ms: Option<i64>, 
 }
 
 /// Resumes questions for a member.
-pub async fn resume(db: &Db, member: &members::MemberRow, now_ms: i64) -> Result<(), AppError> {
+pub async fn resume(db: &Db, member: &members::Member, now_ms: i64) -> Result<(), AppError> {
     members::update_paused_until(db.pool(), &member.id, None, now_ms).await?;
     Ok(())
 }

@@ -11,9 +11,8 @@ use crate::{
     server::{
         ctx::Viewer,
         db::{
-            flag,
-            packs::{self, PackRow},
-            questions::{self, QuestionRow},
+            packs::{self, Pack, PackKind},
+            questions::{self, Question},
         },
         new_id,
     },
@@ -24,7 +23,7 @@ const MAX_DESCRIPTION_CHARS: usize = 200;
 
 /// Every pack the workspace can see, with its questions.
 pub async fn list(viewer: &Viewer) -> Result<Vec<PackView>, AppError> {
-    let mut by_pack: HashMap<String, Vec<QuestionRow>> = HashMap::new();
+    let mut by_pack: HashMap<String, Vec<Question>> = HashMap::new();
     for question in questions::list_for_workspace_packs(viewer.db.pool(), &viewer.workspace_id).await? {
         by_pack.entry(question.pack_id.clone()).or_default().push(question);
     }
@@ -36,8 +35,8 @@ pub async fn list(viewer: &Viewer) -> Result<Vec<PackView>, AppError> {
             name: pack.name,
             description: pack.description,
             builtin: pack.workspace_id.is_none(),
-            first_week: pack.kind == "first_week",
-            enabled: flag(pack.is_enabled),
+            first_week: pack.kind == PackKind::FirstWeek,
+            enabled: pack.is_enabled,
             questions: questions.into_iter().map(question_view).collect::<Result<_, _>>()?,
         });
     }
@@ -48,12 +47,12 @@ pub async fn list(viewer: &Viewer) -> Result<Vec<PackView>, AppError> {
 
 /// Creates one of the workspace's own packs, empty and switched on.
 pub async fn create(viewer: &Viewer, name: &PackName, description: &str, now_ms: i64) -> Result<PackId, AppError> {
-    let row = PackRow {
+    let row = Pack {
         id: new_id(),
         workspace_id: Some(viewer.workspace_id.clone()),
         name: name.as_str().to_owned(),
         description: checked_description(description)?,
-        kind: "regular".to_owned(),
+        kind: PackKind::Regular,
         created_at: now_ms,
         updated_at: now_ms,
     };
@@ -196,7 +195,7 @@ pub async fn import_csv(viewer: &Viewer, pack: &PackId, csv_text: &str, now_ms: 
 }
 
 /// Reads an import, collecting every problem with its line number.
-fn parse_import(csv_text: &str, existing: &[QuestionRow]) -> Result<Vec<QuestionText>, AppError> {
+fn parse_import(csv_text: &str, existing: &[Question]) -> Result<Vec<QuestionText>, AppError> {
     let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(csv_text.as_bytes());
     let mut seen: Vec<(String, u64)> = existing.iter().map(|q| (q.text.to_lowercase(), 0)).collect();
     let mut texts = Vec::new();
@@ -248,7 +247,7 @@ fn parse_import(csv_text: &str, existing: &[QuestionRow]) -> Result<Vec<Question
 }
 
 /// One of the workspace's own packs; a built-in pack is `Forbidden`, anything else `NotFound`.
-async fn own_pack(viewer: &Viewer, pack: &PackId) -> Result<PackRow, AppError> {
+async fn own_pack(viewer: &Viewer, pack: &PackId) -> Result<Pack, AppError> {
     let found = packs::find_visible(viewer.db.pool(), &viewer.workspace_id, pack.as_str()).await?;
     match found {
         Some(row) if row.workspace_id.is_some() => Ok(row),
@@ -272,28 +271,28 @@ fn same_text(a: &str, b: &str) -> bool {
     a.to_lowercase() == b.to_lowercase()
 }
 
-fn next_position(existing: &[QuestionRow]) -> i64 {
+fn next_position(existing: &[Question]) -> i64 {
     existing.iter().map(|q| q.position).max().unwrap_or(0) + 1
 }
 
-fn new_question(pack: &PackId, text: &str, position: i64, now_ms: i64) -> QuestionRow {
-    QuestionRow {
+fn new_question(pack: &PackId, text: &str, position: i64, now_ms: i64) -> Question {
+    Question {
         id: new_id(),
         pack_id: pack.as_str().to_owned(),
         text: text.to_owned(),
         position,
-        is_disabled: 0,
+        is_disabled: false,
         created_at: now_ms,
         updated_at: now_ms,
     }
 }
 
-fn question_view(row: QuestionRow) -> Result<QuestionView, AppError> {
+fn question_view(row: Question) -> Result<QuestionView, AppError> {
     Ok(QuestionView {
         id: QuestionId::parse(&row.id)?,
         text: row.text,
         position: row.position,
-        disabled: flag(row.is_disabled),
+        disabled: row.is_disabled,
     })
 }
 

@@ -7,8 +7,9 @@ use std::collections::HashMap;
 use sqlx::AnyConnection;
 
 use crate::server::db::{
+    packs::PackKind,
     prompts::{self, AskedRow},
-    questions::{self, QuestionRow},
+    questions::{self, Question},
 };
 
 /// The question to ask `member_id` next, or `None` when the workspace has no question.
@@ -17,7 +18,7 @@ pub async fn next_question(
     workspace_id: &str,
     member_id: &str,
     first_week: bool,
-) -> sqlx::Result<Option<QuestionRow>> {
+) -> sqlx::Result<Option<Question>> {
     let candidates = Candidates::load(&mut *conn, workspace_id).await?;
     candidates.next_for(conn, member_id, first_week).await
 }
@@ -25,15 +26,15 @@ pub async fn next_question(
 /// The questions a workspace asks from, read once and shared by every member of a round.
 #[derive(Debug, Clone, Default)]
 pub struct Candidates {
-    regular: Vec<QuestionRow>,
-    first_week: Vec<QuestionRow>,
+    regular: Vec<Question>,
+    first_week: Vec<Question>,
 }
 
 impl Candidates {
     pub async fn load(conn: &mut AnyConnection, workspace_id: &str) -> sqlx::Result<Candidates> {
         Ok(Candidates {
-            regular: questions::list_askable(&mut *conn, workspace_id, "regular").await?,
-            first_week: questions::list_askable(&mut *conn, workspace_id, "first_week").await?,
+            regular: questions::list_askable(&mut *conn, workspace_id, PackKind::Regular).await?,
+            first_week: questions::list_askable(&mut *conn, workspace_id, PackKind::FirstWeek).await?,
         })
     }
 
@@ -44,7 +45,7 @@ impl Candidates {
         conn: &mut AnyConnection,
         member_id: &str,
         first_week: bool,
-    ) -> sqlx::Result<Option<QuestionRow>> {
+    ) -> sqlx::Result<Option<Question>> {
         let asked = prompts::list_asked_for_member(conn, member_id).await?;
         if first_week
             && let Some(unasked) =
@@ -61,7 +62,7 @@ impl Candidates {
 /// Packs take turns: the pack asked from least recently (never first, then in pack order)
 /// gives its first unasked question. When every candidate was asked, the one asked longest
 /// ago comes back.
-pub fn choose<'q>(candidates: &'q [QuestionRow], asked: &[AskedRow]) -> Option<&'q QuestionRow> {
+pub fn choose<'q>(candidates: &'q [Question], asked: &[AskedRow]) -> Option<&'q Question> {
     let last_asked: HashMap<&str, i64> = asked.iter().map(|a| (a.question_id.as_str(), a.last_asked_at)).collect();
     let mut pack_last_asked: HashMap<&str, i64> = HashMap::new();
     for a in asked {
@@ -86,24 +87,24 @@ pub fn choose<'q>(candidates: &'q [QuestionRow], asked: &[AskedRow]) -> Option<&
 mod tests {
     use super::*;
 
-    fn question(pack: &str, n: i64) -> QuestionRow {
-        QuestionRow {
+    fn question(pack: &str, n: i64) -> Question {
+        Question {
             id: format!("{pack}-{n}"),
             pack_id: pack.to_owned(),
             text: format!("question {n} of {pack}"),
             position: n,
-            is_disabled: 0,
+            is_disabled: false,
             created_at: 0,
             updated_at: 0,
         }
     }
 
-    fn asked(question: &QuestionRow, at: i64) -> AskedRow {
+    fn asked(question: &Question, at: i64) -> AskedRow {
         AskedRow { question_id: question.id.clone(), pack_id: question.pack_id.clone(), last_asked_at: at }
     }
 
     /// Asks `rounds` times, each time recording the pick, and returns the picks' ids.
-    fn run(candidates: &[QuestionRow], rounds: usize) -> Vec<String> {
+    fn run(candidates: &[Question], rounds: usize) -> Vec<String> {
         let mut history: Vec<AskedRow> = Vec::new();
         let mut picks = Vec::new();
         for round in 0..rounds {

@@ -16,9 +16,9 @@ use crate::{
     server::{
         db::{
             Db,
-            members::{self, AskableRow},
-            prompts::{self, PromptRow},
-            workspaces::{self, WorkspaceRow},
+            members::{self, Askable},
+            prompts::{self, Prompt, PromptStatus},
+            workspaces::{self, Workspace},
         },
         new_id,
     },
@@ -57,10 +57,10 @@ pub async fn plan_due(db: &Db, now_ms: i64) -> Result<Vec<Planned>, AppError> {
     Ok(planned)
 }
 
-async fn plan_workspace(db: &Db, workspace: &WorkspaceRow, now_ms: i64) -> Result<Planned, AppError> {
+async fn plan_workspace(db: &Db, workspace: &Workspace, now_ms: i64) -> Result<Planned, AppError> {
     let schedule = schedule::load(db, &workspace.id).await?;
-    let askable = members::list_askable(db.pool(), &workspace.id, workspace.include_guests == 1, now_ms).await?;
-    let due: Vec<(&AskableRow, Decision)> = askable
+    let askable = members::list_askable(db.pool(), &workspace.id, workspace.include_guests, now_ms).await?;
+    let due: Vec<(&Askable, Decision)> = askable
         .iter()
         .filter_map(|row| {
             let zone = schedule::member_zone(row.member.time_zone.as_deref(), &workspace.default_time_zone);
@@ -95,7 +95,7 @@ struct Decision {
 /// Whether `row`'s member is due a question now, by the rules of the schedule: their latest
 /// slot has come, it is not too long ago, they were not planned into it yet, and they have
 /// no question still on its way or asked only recently.
-fn decide(row: &AskableRow, schedule: &Schedule, zone: Tz, now_ms: i64) -> Option<Decision> {
+fn decide(row: &Askable, schedule: &Schedule, zone: Tz, now_ms: i64) -> Option<Decision> {
     let first_week = super::members::in_first_week(&row.member, now_ms);
     let schedule = if first_week { schedule.daily() } else { *schedule };
     let slot = schedule.latest_slot(zone, now_ms)?;
@@ -103,10 +103,10 @@ fn decide(row: &AskableRow, schedule: &Schedule, zone: Tz, now_ms: i64) -> Optio
     if now_ms - slot.at_ms > CATCH_UP_MS || row.last_round_date.as_ref().is_some_and(|last| *last >= round_date) {
         return None;
     }
-    let replaces = match (&row.open_prompt_id, row.open_prompt_status.as_deref(), row.open_prompt_created_at) {
-        (None, _, _) => None,
-        (Some(open), Some("sent"), Some(created)) if now_ms - created >= RECENTLY_ASKED_MS => Some(open.clone()),
-        _ => return None,
+    let replaces = match &row.open_prompt {
+        None => None,
+        Some((open, PromptStatus::Sent, created)) if now_ms - created >= RECENTLY_ASKED_MS => Some(open.clone()),
+        Some(_) => return None,
     };
     Some(Decision { round_date, due_at: slot.at_ms, first_week, replaces })
 }
@@ -116,7 +116,7 @@ fn decide(row: &AskableRow, schedule: &Schedule, zone: Tz, now_ms: i64) -> Optio
 async fn ask_in_round(
     db: &Db,
     candidates: &picking::Candidates,
-    row: &AskableRow,
+    row: &Askable,
     decision: &Decision,
     now_ms: i64,
 ) -> Result<(bool, bool), AppError> {
@@ -128,10 +128,10 @@ async fn ask_in_round(
     let Some(question) = picked else { return Ok((false, false)) };
     let mut tx = db.begin_write().await?;
     let expired = match &decision.replaces {
-        Some(old) => prompts::update_status(&mut *tx, old, "sent", "expired", now_ms).await?,
+        Some(old) => prompts::update_status(&mut *tx, old, PromptStatus::Sent, PromptStatus::Expired, now_ms).await?,
         None => false,
     };
-    let prompt = PromptRow {
+    let prompt = Prompt {
         id: new_id(),
         workspace_id: member.workspace_id.clone(),
         member_id: member.id.clone(),
@@ -139,7 +139,7 @@ async fn ask_in_round(
         due_at: decision.due_at,
         sent_at: None,
         slack_message_ts: None,
-        status: "pending".to_owned(),
+        status: PromptStatus::Pending,
         created_at: now_ms,
         updated_at: now_ms,
         round_date: Some(decision.round_date.clone()),
@@ -169,13 +169,15 @@ pub async fn overview(db: &Db, workspace_id: &str, now_ms: i64) -> Result<RoundO
     let mut failed: BTreeMap<String, i64> = BTreeMap::new();
     for row in prompts::count_round_by_status(db.pool(), workspace_id, &round_date).await? {
         counts.due += row.count;
-        match row.status.as_str() {
-            "pending" | "in_flight" => counts.waiting += row.count,
-            "sent" => counts.sent += row.count,
-            "answered" => counts.answered += row.count,
-            "skipped" => counts.skipped += row.count,
-            "expired" => counts.expired += row.count,
-            _ => *failed.entry(row.failure_reason.unwrap_or_else(|| "unknown".to_owned())).or_default() += row.count,
+        match row.status {
+            PromptStatus::Pending | PromptStatus::InFlight => counts.waiting += row.count,
+            PromptStatus::Sent => counts.sent += row.count,
+            PromptStatus::Answered => counts.answered += row.count,
+            PromptStatus::Skipped => counts.skipped += row.count,
+            PromptStatus::Expired => counts.expired += row.count,
+            PromptStatus::Failed => {
+                *failed.entry(row.failure_reason.unwrap_or_else(|| "unknown".to_owned())).or_default() += row.count
+            }
         }
     }
     counts.failed = failed.into_iter().collect();
@@ -184,24 +186,18 @@ pub async fn overview(db: &Db, workspace_id: &str, now_ms: i64) -> Result<RoundO
 }
 
 /// The earliest next slot among the members who would be asked, if asking is on.
-async fn next_round_at(db: &Db, workspace: &WorkspaceRow, now_ms: i64) -> Result<Option<i64>, AppError> {
-    let asking =
-        workspace.status == "active" && workspace.questions_enabled == 1 && workspace.delivery_stopped_reason.is_none();
+async fn next_round_at(db: &Db, workspace: &Workspace, now_ms: i64) -> Result<Option<i64>, AppError> {
+    let asking = workspace.is_active() && workspace.questions_enabled && workspace.delivery_stopped_reason.is_none();
     if !asking {
         return Ok(None);
     }
     let schedule = schedule::load(db, &workspace.id).await?;
-    let askable = members::list_askable(db.pool(), &workspace.id, workspace.include_guests == 1, now_ms).await?;
+    let askable = members::list_askable(db.pool(), &workspace.id, workspace.include_guests, now_ms).await?;
     Ok(earliest_next_slot(&schedule, workspace, &askable, now_ms))
 }
 
 /// The earliest slot after `now_ms` among `askable` members (one slot per time zone).
-fn earliest_next_slot(
-    schedule: &Schedule,
-    workspace: &WorkspaceRow,
-    askable: &[AskableRow],
-    now_ms: i64,
-) -> Option<i64> {
+fn earliest_next_slot(schedule: &Schedule, workspace: &Workspace, askable: &[Askable], now_ms: i64) -> Option<i64> {
     let mut zones: Vec<Tz> = Vec::new();
     for row in askable {
         let zone = schedule::member_zone(row.member.time_zone.as_deref(), &workspace.default_time_zone);
@@ -217,13 +213,13 @@ mod tests {
     use super::*;
     use crate::{
         features::schedule::types::{Cadence, LocalTime, Weekdays},
-        server::db::members::MemberRow,
+        server::db::members::Member,
     };
 
     const HOUR_MS: i64 = 60 * 60 * 1000;
 
-    fn member() -> MemberRow {
-        MemberRow {
+    fn member() -> Member {
+        Member {
             id: "m1".into(),
             workspace_id: "w1".into(),
             slack_user_id: "U1".into(),
@@ -231,11 +227,11 @@ mod tests {
             title: String::new(),
             avatar_url: String::new(),
             time_zone: Some("UTC".into()),
-            is_bot: 0,
-            is_deleted: 0,
-            is_guest: 0,
-            is_opted_out: 0,
-            is_admin: 0,
+            is_bot: false,
+            is_deleted: false,
+            is_guest: false,
+            is_opted_out: false,
+            is_admin: false,
             dm_channel_id: None,
             paused_until: None,
             created_at: 0,
@@ -246,14 +242,8 @@ mod tests {
         }
     }
 
-    fn row() -> AskableRow {
-        AskableRow {
-            member: member(),
-            last_round_date: None,
-            open_prompt_id: None,
-            open_prompt_status: None,
-            open_prompt_created_at: None,
-        }
+    fn row() -> Askable {
+        Askable { member: member(), last_round_date: None, open_prompt: None }
     }
 
     fn every_day_at_ten() -> Schedule {
@@ -290,16 +280,13 @@ mod tests {
         let schedule = every_day_at_ten();
         let now = at("2026-11-30T10:00:00Z");
         let mut waiting = row();
-        waiting.open_prompt_id = Some("p0".into());
-        waiting.open_prompt_status = Some("pending".into());
-        waiting.open_prompt_created_at = Some(now - 24 * HOUR_MS);
+        waiting.open_prompt = Some(("p0".into(), PromptStatus::Pending, now - 24 * HOUR_MS));
         assert_eq!(decide(&waiting, &schedule, Tz::UTC, now), None);
         let mut recent = waiting.clone();
-        recent.open_prompt_status = Some("sent".into());
-        recent.open_prompt_created_at = Some(now - HOUR_MS);
+        recent.open_prompt = Some(("p0".into(), PromptStatus::Sent, now - HOUR_MS));
         assert_eq!(decide(&recent, &schedule, Tz::UTC, now), None);
         let mut stale = recent.clone();
-        stale.open_prompt_created_at = Some(now - 24 * HOUR_MS);
+        stale.open_prompt = Some(("p0".into(), PromptStatus::Sent, now - 24 * HOUR_MS));
         assert_eq!(decide(&stale, &schedule, Tz::UTC, now).and_then(|d| d.replaces), Some("p0".into()));
     }
 

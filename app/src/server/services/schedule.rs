@@ -148,11 +148,11 @@ pub async fn view(viewer: &Viewer) -> Result<ScheduleView, AppError> {
     let workspace = workspaces::find(viewer.db.pool(), &viewer.workspace_id).await?.ok_or(AppError::NotFound)?;
     let schedule = load(&viewer.db, &viewer.workspace_id).await?;
     Ok(ScheduleView {
-        enabled: workspace.questions_enabled == 1,
+        enabled: workspace.questions_enabled,
         weekdays: schedule.weekdays.names(),
         local_time: schedule.local_time.to_string(),
         cadence: schedule.cadence,
-        include_guests: workspace.include_guests == 1,
+        include_guests: workspace.include_guests,
     })
 }
 

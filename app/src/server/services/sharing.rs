@@ -10,8 +10,8 @@ use crate::{
         AppState,
         db::{
             answers,
-            members::{self, MemberRow},
-            workspaces::{self, WorkspaceRow},
+            members::{self, Member},
+            workspaces::{self, ShareMode, Workspace},
         },
         slack::blocks::{self, escape},
     },
@@ -29,8 +29,8 @@ const COWORKER_ANSWERS: usize = 3;
 /// retry would find no open question and tell the member they have none.
 pub async fn after_answer(
     state: &AppState,
-    workspace: &WorkspaceRow,
-    member: &MemberRow,
+    workspace: &Workspace,
+    member: &Member,
     answered: &Answered,
     dm_channel: &str,
 ) {
@@ -46,8 +46,8 @@ pub async fn after_answer(
 
 async fn thank_and_share(
     state: &AppState,
-    workspace: &WorkspaceRow,
-    member: &MemberRow,
+    workspace: &Workspace,
+    member: &Member,
     answered: &Answered,
     dm_channel: &str,
 ) -> anyhow::Result<()> {
@@ -64,7 +64,7 @@ async fn thank_and_share(
         return Ok(());
     }
     // In digest mode the answer waits for the day's digest (see `post_due_digests`).
-    let immediate = workspace.sharing_channel_id.as_deref().filter(|_| workspace.share_mode == "immediate");
+    let immediate = workspace.sharing_channel_id.as_deref().filter(|_| workspace.share_mode == ShareMode::Immediate);
     if let Some(channel) = immediate.filter(|_| !introduced_with_answer) {
         let post =
             format!("*{}* answered “{}”\n>{}", escape(&member.name), escape(&answered.question), quote(&answered.text));
@@ -93,8 +93,8 @@ async fn thank_and_share(
 /// returns whether it did, so the answer is not also posted on its own.
 async fn introduce(
     state: &AppState,
-    workspace: &WorkspaceRow,
-    member: &MemberRow,
+    workspace: &Workspace,
+    member: &Member,
     answered: &Answered,
 ) -> anyhow::Result<bool> {
     let Some(channel) = workspace.sharing_channel_id.as_deref() else { return Ok(false) };
@@ -119,7 +119,7 @@ async fn introduce(
 }
 
 /// The text of a "Meet X" post.
-fn meet_post(member: &MemberRow, answer: Option<&Answered>) -> String {
+fn meet_post(member: &Member, answer: Option<&Answered>) -> String {
     let title = if member.title.is_empty() { String::new() } else { format!(", {}", escape(&member.title)) };
     let mut post = format!(":wave: Meet *{}*{title}, who joined the team this week!", escape(&member.name));
     if let Some(answer) = answer {
@@ -166,7 +166,7 @@ pub async fn post_due_digests(state: &AppState, now_ms: i64) -> anyhow::Result<u
 }
 
 /// Posts the answers since the last digest; `false` when there were none.
-async fn post_digest(state: &AppState, workspace: &WorkspaceRow, now_ms: i64) -> anyhow::Result<bool> {
+async fn post_digest(state: &AppState, workspace: &Workspace, now_ms: i64) -> anyhow::Result<bool> {
     let since = workspace.last_digest_at.unwrap_or(now_ms - DIGEST_EVERY_MS);
     let answers = answers::list_team_visible_between(state.db.pool(), &workspace.id, since, now_ms).await?;
     let Some(channel) = workspace.sharing_channel_id.as_deref().filter(|_| !answers.is_empty()) else {

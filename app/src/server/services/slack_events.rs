@@ -11,7 +11,7 @@ use crate::{
     features::answers::types::{AnswerText, Visibility},
     server::{
         AppState,
-        db::{members, workspaces::WorkspaceRow},
+        db::{members, workspaces::Workspace},
         slack::{blocks, profile},
     },
 };
@@ -73,11 +73,7 @@ async fn stop_workspace(state: &AppState, team_id: &str, now: i64) -> anyhow::Re
 }
 
 /// A member's DM to the bot answers their open question; anything else gets a hint.
-async fn on_direct_message(
-    state: &AppState,
-    workspace: &WorkspaceRow,
-    message: &SlackMessageEvent,
-) -> anyhow::Result<()> {
+async fn on_direct_message(state: &AppState, workspace: &Workspace, message: &SlackMessageEvent) -> anyhow::Result<()> {
     let is_direct = message.origin.channel_type.as_ref().is_some_and(|kind| kind.0 == "im");
     // Edits, joins and the bot's own messages have a subtype or a bot id: not answers.
     let from_a_person = message.subtype.is_none() && message.sender.bot_id.is_none();

@@ -20,9 +20,9 @@ pub async fn dashboard_workspace(db: &Db) -> Result<String, AppError> {
 }
 
 /// The workspace Slack calls `slack_team_id`, if Rapport knows it and it is still installed.
-pub async fn find_active(db: &Db, slack_team_id: &str) -> Result<Option<workspaces::WorkspaceRow>, AppError> {
+pub async fn find_active(db: &Db, slack_team_id: &str) -> Result<Option<workspaces::Workspace>, AppError> {
     let found = workspaces::find_by_slack_team_id(db.pool(), slack_team_id).await?;
-    Ok(found.filter(|w| w.status == "active"))
+    Ok(found.filter(workspaces::Workspace::is_active))
 }
 
 /// Stops everything for a workspace after `app_uninstalled` or `tokens_revoked` (either order,

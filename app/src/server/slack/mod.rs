@@ -14,7 +14,7 @@ use self::{
     client::{InstallGrant, SlackApi, SlackCallError, SlackConnection},
     tokens::TokenCipher,
 };
-use crate::server::{db::workspaces::WorkspaceRow, secret::Secret};
+use crate::server::{db::workspaces::Workspace, secret::Secret};
 
 /// Everything Rapport needs to talk to Slack; cheap to clone.
 #[derive(Clone, Debug)]
@@ -72,7 +72,7 @@ impl SlackGateway {
 
     /// The Web API as `workspace`'s bot: its stored token from an install, else the token
     /// from the environment.
-    pub fn api_for(&self, workspace: &WorkspaceRow) -> anyhow::Result<SlackApi> {
+    pub fn api_for(&self, workspace: &Workspace) -> anyhow::Result<SlackApi> {
         let stored = match (&workspace.bot_token_ciphertext, &self.oauth) {
             (Some(sealed), Some(oauth)) => {
                 Some(oauth.cipher.decrypt(sealed).context("opening the workspace's bot token"))

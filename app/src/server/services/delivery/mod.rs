@@ -14,10 +14,10 @@ use self::policy::Verdict;
 use crate::server::{
     AppState,
     db::{
-        members::{self, MemberRow},
-        prompts::{self, PromptRow},
+        members::{self, Member},
+        prompts::{self, Prompt},
         questions,
-        workspaces::{self, WorkspaceRow},
+        workspaces::{self, Workspace},
     },
     new_id,
     slack::{
@@ -177,7 +177,7 @@ impl Outcome {
 /// Delivers `prompt`, as this dispatcher claimed it, to its member in `workspace`. Every
 /// write is made under the prompt's claim token, so a dispatcher that lost its claim (its
 /// lease ran out while Slack was slow) changes nothing.
-async fn deliver(state: &AppState, workspace: &WorkspaceRow, prompt: &PromptRow) -> anyhow::Result<Outcome> {
+async fn deliver(state: &AppState, workspace: &Workspace, prompt: &Prompt) -> anyhow::Result<Outcome> {
     let db = state.db.pool();
     let token = claim_token(prompt);
     let now = state.now_ms();
@@ -227,7 +227,7 @@ async fn deliver(state: &AppState, workspace: &WorkspaceRow, prompt: &PromptRow)
 
 /// The token a claimed prompt was claimed under (a claimed row always has one; an empty
 /// token matches no row, so a write without one changes nothing).
-fn claim_token(prompt: &PromptRow) -> &str {
+fn claim_token(prompt: &Prompt) -> &str {
     prompt.claimed_by.as_deref().unwrap_or_default()
 }
 
@@ -243,19 +243,14 @@ enum Call {
 /// still be in it, not opted out, reachable, and (for a scheduled question) not paused.
 /// `db::members::list_askable` pre-selects the same members in SQL when a round is planned;
 /// this check, made right before each send, is the one that decides.
-pub fn deliverable(
-    workspace: &WorkspaceRow,
-    member: &MemberRow,
-    prompt: &PromptRow,
-    now: i64,
-) -> Result<(), &'static str> {
-    if workspace.status != "active" {
+pub fn deliverable(workspace: &Workspace, member: &Member, prompt: &Prompt, now: i64) -> Result<(), &'static str> {
+    if !workspace.is_active() {
         Err("workspace uninstalled")
     } else if workspace.delivery_stopped_reason.is_some() {
         Err("workspace stopped")
-    } else if member.is_deleted == 1 {
+    } else if member.is_deleted {
         Err("member deactivated")
-    } else if member.is_opted_out == 1 {
+    } else if member.is_opted_out {
         Err("member opted out")
     } else if member.delivery_stopped_reason.is_some() {
         Err("member unreachable")
@@ -270,7 +265,7 @@ pub fn deliverable(
 async fn find_posted(
     state: &AppState,
     api: &SlackApi,
-    member: &MemberRow,
+    member: &Member,
     prompt_id: &str,
 ) -> Result<Option<String>, SlackCallError> {
     let channel = match &member.dm_channel_id {
@@ -290,9 +285,9 @@ async fn find_posted(
 /// Records a failed send by the policy's verdict.
 async fn judge(
     state: &AppState,
-    workspace: &WorkspaceRow,
-    member: &MemberRow,
-    prompt: &PromptRow,
+    workspace: &Workspace,
+    member: &Member,
+    prompt: &Prompt,
     error: &SlackCallError,
     failed: Call,
 ) -> anyhow::Result<Outcome> {
@@ -330,7 +325,7 @@ async fn judge(
     })
 }
 
-async fn fail(state: &AppState, prompt: &PromptRow, reason: &str) -> anyhow::Result<Outcome> {
+async fn fail(state: &AppState, prompt: &Prompt, reason: &str) -> anyhow::Result<Outcome> {
     prompts::update_failed(state.db.pool(), &prompt.id, claim_token(prompt), reason, state.now_ms()).await?;
     tracing::info!(prompt.id = %prompt.id, %reason, "a question was not delivered");
     Ok(Outcome::Failed(reason.to_owned()))
