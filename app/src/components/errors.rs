@@ -20,7 +20,7 @@ pub fn AppErrorBoundary(children: Children) -> impl IntoView {
                         .downcast_ref::<AppError>()
                         .cloned()
                         // Only our own errors reach here; anything else is a bug worth a 500.
-                        .unwrap_or_else(|| AppError::Internal("unexpected".into()))
+                        .unwrap_or_else(|| AppError::with_reference("unexpected"))
                 });
             first.map(|error| view! { <ErrorView error/> })
         }>{children()}</ErrorBoundary>
@@ -33,7 +33,7 @@ pub fn ErrorView(error: AppError) -> impl IntoView {
     set_response_status(error.status());
     match error {
         AppError::NotFound => view! { <NotFoundPage/> }.into_any(),
-        AppError::Internal(reference) => view! {
+        AppError::Internal { reference, .. } => view! {
             <Title text="Something went wrong"/>
             <section class="error-page">
                 <h1>"Something went wrong"</h1>

@@ -82,6 +82,8 @@ pub mod ctx {
     /// instead of a blanket 500; during server rendering the page's status is set the same way.
     pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
         if let Err(error) = &result {
+            // Where a server function's failure is handled, so where it is logged (once).
+            error.log_if_internal();
             crate::error::set_response_status(error.status());
         }
         result
