@@ -18,7 +18,10 @@ pub enum AppError {
     Unauthenticated,
     Forbidden,
     NotFound,
-    Invalid { field: String, message: String },
+    Invalid {
+        field: String,
+        message: String,
+    },
     Conflict(String),
     Internal {
         reference: String,

@@ -5,10 +5,17 @@ mod health;
 
 use std::time::Duration;
 
-use axum::{Router, http::StatusCode};
+use axum::{
+    Router,
+    http::{HeaderValue, Request, StatusCode},
+};
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
-use tower_http::{timeout::TimeoutLayer, trace::TraceLayer};
+use tower_http::{
+    request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
+    timeout::TimeoutLayer,
+    trace::TraceLayer,
+};
 
 use crate::{emulator::Emulator, slack, state::ServerState};
 
@@ -36,8 +43,21 @@ pub fn router(state: ServerState, emulator: Option<&Emulator>) -> Router {
         .with_state(state)
         .merge(emulator_routes)
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, REQUEST_TIMEOUT))
-        .layer(TraceLayer::new_for_http().make_span_with(|request: &http::Request<_>| {
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+            let request_id = request.headers().get("x-request-id").and_then(|id| id.to_str().ok()).unwrap_or("");
             // The path only: query strings can carry what people typed.
-            tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
+            tracing::info_span!("request", request.id = %request_id, method = %request.method(), path = %request.uri().path())
         }))
+        .layer(SetRequestIdLayer::x_request_id(NewRequestId))
+}
+
+/// Gives every request an id (UUIDv7) for its log lines and its response's `x-request-id`.
+#[derive(Clone, Copy, Debug)]
+struct NewRequestId;
+
+impl MakeRequestId for NewRequestId {
+    fn make_request_id<B>(&mut self, _request: &Request<B>) -> Option<RequestId> {
+        HeaderValue::from_str(&app::server::new_id()).ok().map(RequestId::new)
+    }
 }

@@ -7,10 +7,10 @@ use app::{
     server::{
         AppState,
         ctx::Viewer,
-        db::{inbox::Source, members::Member},
         services::{
-            actions, asking, inbox,
-            members::{self as roster, Sender},
+            actions, asking,
+            inbox::{self, Source},
+            members::{self as roster, Member, Sender},
             people,
         },
         slack::blocks,

@@ -7,10 +7,10 @@ use app::{
     features::answers::types::{AnswerText, Visibility},
     server::{
         AppState,
-        db::inbox::Source,
         services::{
             actions::{self, Action},
-            inbox, members as roster,
+            inbox::{self, Source},
+            members as roster,
         },
         slack::blocks,
     },

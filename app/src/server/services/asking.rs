@@ -39,6 +39,7 @@ pub fn may_ask(workspace: &Workspace) -> bool {
 }
 
 /// Asks `member` a new question now, unless one is open, and wakes the dispatcher.
+#[tracing::instrument(skip_all, fields(workspace.id = %workspace.id, member.id = %member.id))]
 pub async fn ask(state: &AppState, workspace: &Workspace, member: &Member) -> Result<Ask, AppError> {
     if !may_ask(workspace) {
         return Ok(Ask::QuestionsOff);
@@ -48,6 +49,7 @@ pub async fn ask(state: &AppState, workspace: &Workspace, member: &Member) -> Re
 }
 
 /// "Another question": skips the open prompt `prompt_id` and asks a new one.
+#[tracing::instrument(skip_all, fields(workspace.id = %workspace.id, member.id = %member.id))]
 pub async fn ask_another(
     state: &AppState,
     workspace: &Workspace,

@@ -16,6 +16,7 @@ use crate::{
 const LATEST_ANSWERS: i64 = 5;
 
 /// Publishes `member`'s App Home.
+#[tracing::instrument(name = "publish App Home", skip_all, fields(workspace.id = %workspace.id, member.id = %member.id))]
 pub async fn publish(state: &AppState, workspace: &Workspace, member: &Member) -> anyhow::Result<()> {
     let shared = answers::list_team_visible_for_member(state.db.pool(), &workspace.id, &member.id).await?.len();
     let latest = answers::list_own(state.db.pool(), &workspace.id, &member.id, LATEST_ANSWERS)

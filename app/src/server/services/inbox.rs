@@ -6,10 +6,12 @@
 
 use std::time::Duration;
 
+pub use crate::server::db::inbox::Source;
+
 use super::slack_events;
 use crate::server::{
     AppState,
-    db::inbox::{self, Item, NewItem, Source},
+    db::inbox::{self, Item, NewItem},
 };
 
 /// Tries before an item that keeps failing is given up.

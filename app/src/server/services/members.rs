@@ -8,7 +8,7 @@ use crate::{
     },
 };
 
-pub use crate::server::db::members::SlackProfile;
+pub use crate::server::db::members::{Member, SlackProfile};
 
 /// Who sent a Slack request, as far as Rapport knows.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -43,6 +43,7 @@ pub struct Planned {
 /// Plans every asking workspace's due rounds at `now_ms`. Returns the workspaces where
 /// something was planned. A workspace that cannot be planned (its error is logged) does not
 /// hold up the others.
+#[tracing::instrument(name = "plan rounds", skip_all)]
 pub async fn plan_due(db: &Db, now_ms: i64) -> Result<Vec<Planned>, AppError> {
     let mut planned = Vec::new();
     for workspace in workspaces::list_asking(db.pool()).await? {

@@ -27,6 +27,7 @@ const COWORKER_ANSWERS: usize = 3;
 ///
 /// The answer is already stored, so a Slack failure here is logged, never returned: a
 /// retry would find no open question and tell the member they have none.
+#[tracing::instrument(skip_all, fields(workspace.id = %workspace.id, member.id = %member.id))]
 pub async fn after_answer(
     state: &AppState,
     workspace: &Workspace,
@@ -137,6 +138,7 @@ const DIGEST_MAX_ANSWERS: usize = 25;
 /// Posts the daily digest of every digest-mode workspace that is due, once per day even
 /// with several instances (the `last_digest_at` update is conditional). Returns how many
 /// digests were posted.
+#[tracing::instrument(name = "daily digests", skip_all)]
 pub async fn post_due_digests(state: &AppState, now_ms: i64) -> anyhow::Result<usize> {
     let mut posted = 0;
     for workspace in workspaces::list_digest_due(state.db.pool(), now_ms, DIGEST_EVERY_MS).await? {

@@ -1,6 +1,6 @@
 //! Slack's user objects as Rapport's member profiles.
 
-use crate::server::services::members::SlackProfile;
+use crate::server::db::members::SlackProfile;
 use slack_morphism::prelude::*;
 
 /// The profile fields Rapport keeps from a Slack user.

@@ -71,7 +71,7 @@ pub async fn workspaces_with_due(state: &AppState) -> anyhow::Result<Vec<String>
 
 /// Delivers one workspace's due prompts, batch by batch, while its pace allows, and logs
 /// what it did.
-#[tracing::instrument(name = "delivery lane", skip(state))]
+#[tracing::instrument(name = "delivery lane", skip_all, fields(workspace.id = %workspace_id))]
 pub async fn run_lane(state: &AppState, workspace_id: &str) -> LaneReport {
     let mut report = LaneReport { workspace_id: workspace_id.to_owned(), ..LaneReport::default() };
     if let Err(error) = deliver_batches(state, workspace_id, &mut report).await {
