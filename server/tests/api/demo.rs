@@ -29,15 +29,16 @@ async fn the_demo_seeds_once_and_fills_every_page(db: TestDb) {
     let (status, questions) = app.page("/questions").await;
     assert_eq!(status, 200);
     assert!(questions.matches(r#"class="question-row""#).count() >= 24);
+    app.shut_down().await;
 }
 
-#[tokio::test]
-async fn an_empty_database_gets_the_demo_but_a_used_one_does_not() {
-    let empty = TestDb::sqlite().await;
+on_both_backends!(an_empty_database_gets_the_demo_but_a_used_one_does_not);
+
+async fn an_empty_database_gets_the_demo_but_a_used_one_does_not(empty: TestDb) {
     let seeded = demo::seed_if_empty(&empty.db, app::server::now_ms()).await.unwrap();
     assert!(seeded.is_some());
 
-    let used = TestDb::sqlite().await;
+    let used = empty.another().await;
     crate::helpers::Team::new(&used.db, "A real team").await;
     let seeded = demo::seed_if_empty(&used.db, app::server::now_ms()).await.unwrap();
     assert!(seeded.is_none());

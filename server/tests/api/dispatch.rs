@@ -36,9 +36,8 @@ use server::{
     emulator::{EmulatedUser, Fault},
 };
 
-use crate::helpers::{Team, TestApp, TestDb, add_member, eventually, spawn_app_at};
+use crate::helpers::{DEMO_TEAM, Team, TestApp, TestDb, add_member, spawn_app_at};
 
-const TEAM: &str = "TDEMO0001";
 const MINUTE_MS: i64 = 60_000;
 const HOUR_MS: i64 = 60 * MINUTE_MS;
 const DAY_MS: i64 = 24 * HOUR_MS;
@@ -52,7 +51,7 @@ async fn demo_at(db: &TestDb, now: &str) -> (TestApp, ManualClock, String) {
     let clock = ManualClock::new(at(now));
     demo::seed(&db.db, clock.now_ms()).await.unwrap();
     let app = spawn_app_at(db, &clock).await;
-    let workspace = workspaces::find_by_slack_team_id(app.db.pool(), TEAM).await.unwrap().unwrap();
+    let workspace = workspaces::find_by_slack_team_id(app.db.pool(), DEMO_TEAM).await.unwrap().unwrap();
     (app, clock, workspace.id)
 }
 
@@ -420,12 +419,12 @@ async fn a_member_who_leaves_mid_round_is_skipped_and_one_slack_refuses_is_stopp
 
     // UDEMO001 is deactivated and Slack tells Rapport (user_change); UDEMO002 is deactivated
     // too, but Rapport only learns it from Slack refusing the message.
-    let gone = json!({ "type": "user_change", "user": { "id": "UDEMO001", "team_id": TEAM, "name": "ines",
+    let gone = json!({ "type": "user_change", "user": { "id": "UDEMO001", "team_id": DEMO_TEAM, "name": "ines",
                        "real_name": "Ines", "deleted": true, "profile": { "real_name": "Ines" } },
                    "event_ts": "1", "cache_ts": 1 });
-    assert_eq!(app.deliver_event(TEAM, "EvGone1", gone).await, 200);
-    eventually("the deactivation is applied", || async { member(&app.db, &workspace, "UDEMO001").await.is_deleted })
-        .await;
+    assert_eq!(app.deliver_event(DEMO_TEAM, "EvGone1", gone).await, 200);
+    app.drain_inbox().await;
+    assert!(member(&app.db, &workspace, "UDEMO001").await.is_deleted, "the deactivation is applied");
     app.emulator.deactivate_user("UDEMO002");
 
     let report = app.dispatcher.run_once().await.unwrap();
@@ -450,12 +449,13 @@ async fn a_member_who_leaves_mid_round_is_skipped_and_one_slack_refuses_is_stopp
 async fn an_uninstalled_workspace_gets_nothing_more_mid_round(db: TestDb) {
     let (app, clock, workspace) = one_big_round(&db).await;
     rounds::plan_due(&app.db, clock.now_ms()).await.unwrap();
-    assert_eq!(app.deliver_event(TEAM, "EvBye", json!({ "type": "app_uninstalled" })).await, 200);
-    eventually("the uninstall is applied", || async {
-        workspaces::find(app.db.pool(), &workspace).await.unwrap().unwrap().status
-            == app::server::db::workspaces::WorkspaceStatus::Uninstalled
-    })
-    .await;
+    assert_eq!(app.deliver_event(DEMO_TEAM, "EvBye", json!({ "type": "app_uninstalled" })).await, 200);
+    app.drain_inbox().await;
+    assert_eq!(
+        workspaces::find(app.db.pool(), &workspace).await.unwrap().unwrap().status,
+        app::server::db::workspaces::WorkspaceStatus::Uninstalled,
+        "the uninstall is applied"
+    );
 
     let report = app.dispatcher.run_once().await.unwrap();
     assert_eq!(report[0].sent, 0);
@@ -508,14 +508,15 @@ async fn a_new_member_gets_the_first_week_pack_and_one_meet_post(db: TestDb) {
         time_zone: "UTC".into(),
         deleted: false,
     });
-    assert_eq!(app.deliver_event(TEAM, "EvJoin1", json!({ "type": "team_join", "user": user })).await, 200);
-    eventually("the new member is welcomed", || async {
+    assert_eq!(app.deliver_event(DEMO_TEAM, "EvJoin1", json!({ "type": "team_join", "user": user })).await, 200);
+    app.drain_inbox().await;
+    assert!(
         app::server::db::members::find_by_slack_user_id(app.db.pool(), &workspace, "UNEWBIE1")
             .await
             .unwrap()
-            .is_some_and(|m| m.welcome_until.is_some())
-    })
-    .await;
+            .is_some_and(|m| m.welcome_until.is_some()),
+        "the new member is welcomed"
+    );
 
     // Tuesday and Wednesday 10:00: first-week questions, though the team is asked on Mondays.
     clock.set(at("2026-12-01T10:00:00Z"));
@@ -543,7 +544,7 @@ async fn a_new_member_gets_the_first_week_pack_and_one_meet_post(db: TestDb) {
         json!({ "type": "message", "channel": "DUNEWBIE1", "channel_type": "im", "user": "UNEWBIE1",
                 "text": text, "ts": ts, "event_ts": ts })
     };
-    assert_eq!(app.deliver_event(TEAM, "EvAns1", reply("Maps and more maps", "1796112000.000100")).await, 200);
+    assert_eq!(app.deliver_event(DEMO_TEAM, "EvAns1", reply("Maps and more maps", "1796112000.000100")).await, 200);
     let meet_posts = || {
         app.emulator
             .messages()
@@ -551,7 +552,8 @@ async fn a_new_member_gets_the_first_week_pack_and_one_meet_post(db: TestDb) {
             .filter(|m| m.channel == "CSHARING01" && m.text.contains("Meet *Noor Haddad*"))
             .count()
     };
-    eventually("the Meet post is up", || async { meet_posts() == 1 }).await;
+    app.drain_inbox().await;
+    assert_eq!(meet_posts(), 1, "the Meet post is up");
     let meet = app.emulator.messages().into_iter().find(|m| m.text.contains("Meet *Noor Haddad*")).unwrap();
     assert!(meet.text.contains("Trail Designer") && meet.text.contains("Maps and more maps"), "{}", meet.text);
     let shared_separately = app
@@ -564,11 +566,12 @@ async fn a_new_member_gets_the_first_week_pack_and_one_meet_post(db: TestDb) {
 
     clock.set(at("2026-12-02T10:00:00Z"));
     app.dispatcher.run_once().await.unwrap();
-    assert_eq!(app.deliver_event(TEAM, "EvAns2", reply("Tea, always", "1796198400.000100")).await, 200);
-    eventually("the second answer is shared", || async {
-        app.emulator.messages().iter().any(|m| m.channel == "CSHARING01" && m.text.contains("Tea, always"))
-    })
-    .await;
+    assert_eq!(app.deliver_event(DEMO_TEAM, "EvAns2", reply("Tea, always", "1796198400.000100")).await, 200);
+    app.drain_inbox().await;
+    assert!(
+        app.emulator.messages().iter().any(|m| m.channel == "CSHARING01" && m.text.contains("Tea, always")),
+        "the second answer is shared"
+    );
     assert_eq!(meet_posts(), 1, "one Meet post per member");
     let wednesday = scheduled_prompts(&app.db, &workspace).await.remove(1);
     assert_eq!(kind(wednesday).await, "first_week");
@@ -753,11 +756,9 @@ async fn a_member_slack_could_not_reach_is_asked_again_after_writing_to_rapport(
     // They write to the bot: Slack reaches them after all.
     let hello = json!({ "type": "message", "channel": "DUDEMO003", "channel_type": "im", "user": "UDEMO003",
                         "text": "hello?", "ts": "1796032800.000100", "event_ts": "1796032800.000100" });
-    assert_eq!(app.deliver_event(TEAM, "EvHello", hello).await, 200);
-    eventually("the stop is lifted", || async {
-        member(&app.db, &workspace, "UDEMO003").await.delivery_stopped_reason.is_none()
-    })
-    .await;
+    assert_eq!(app.deliver_event(DEMO_TEAM, "EvHello", hello).await, 200);
+    app.drain_inbox().await;
+    assert!(member(&app.db, &workspace, "UDEMO003").await.delivery_stopped_reason.is_none(), "the stop is lifted");
     clock.set(at("2026-12-01T10:00:00Z"));
     let report = app.dispatcher.run_once().await.unwrap();
     assert_eq!(report[0].sent, 1);

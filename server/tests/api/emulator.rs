@@ -1,11 +1,9 @@
 //! The Slack emulator's Web API, as any Slack client sees it.
 
-use app::server::db::prompts::PromptStatus;
-
 use serde_json::Value;
 use server::emulator::BOT_TOKEN;
 
-use crate::helpers::{TestApp, TestDb, spawn_app};
+use crate::helpers::{DEMO_TEAM, TestApp, TestDb, spawn_app};
 
 async fn call(app: &TestApp, method: &str, token: &str, form: &[(&str, &str)]) -> (u16, Option<String>, Value) {
     let response = app
@@ -33,7 +31,7 @@ async fn a_wrong_token_is_invalid_auth_and_an_unknown_channel_is_channel_not_fou
 
     assert_eq!((wrong["ok"].clone(), wrong["error"].clone()), (Value::Bool(false), Value::from("invalid_auth")));
     assert_eq!(right["ok"], true);
-    assert_eq!(right["team_id"], "TDEMO0001");
+    assert_eq!(right["team_id"], DEMO_TEAM);
     assert_eq!(nowhere["error"], "channel_not_found");
     assert!(app.emulator.messages().is_empty());
 }
@@ -88,15 +86,8 @@ async fn the_emulator_plays_a_member_through_the_whole_loop(db: TestDb) {
     let emulator = &app.emulator;
     let user = "UDEMO009";
     let dm = format!("D{user}");
-    let workspace =
-        app::server::db::workspaces::find_by_slack_team_id(app.db.pool(), "TDEMO0001").await.unwrap().unwrap();
-    let member =
-        app::server::db::members::find_by_slack_user_id(app.db.pool(), &workspace.id, user).await.unwrap().unwrap();
-    if let Some(open) = app::server::db::prompts::find_open_for_member(app.db.pool(), &member.id).await.unwrap() {
-        app::server::db::prompts::update_status(app.db.pool(), &open.id, open.status, PromptStatus::Skipped, 1)
-            .await
-            .unwrap();
-    }
+    let member = app.demo_member(user).await;
+    app.clear_open_question(&member).await;
 
     let reply = emulator.send_command(user, "ask").await.unwrap();
     assert!(reply.contains("On its way"), "{reply}");
@@ -170,7 +161,7 @@ async fn sign_in_with_slack_exchanges_a_code_once_and_carries_the_nonce() {
     let claims: Value = serde_json::from_slice(&base64_url(&claims)).unwrap();
     assert_eq!((claims["sub"].as_str(), claims["nonce"].as_str()), (Some("UDEMO004"), Some("n123")));
     let (_, _, info) = call(&app, "openid.connect.userInfo", token["access_token"].as_str().unwrap(), &[]).await;
-    assert_eq!(info["https://slack.com/team_id"], "TDEMO0001");
+    assert_eq!(info["https://slack.com/team_id"], DEMO_TEAM);
     assert_eq!(info["sub"], "UDEMO004");
 }
 
@@ -228,7 +219,7 @@ async fn messages_can_be_posted_as_json_and_updated_and_installs_exchange_a_code
     assert_eq!(updated["ok"], true);
     assert_eq!(missing["error"], "message_not_found");
     assert_eq!(app.emulator.messages().iter().map(|m| m.text.as_str()).collect::<Vec<_>>(), ["second"]);
-    assert_eq!(grant["team"]["id"], "TDEMO0001");
+    assert_eq!(grant["team"]["id"], DEMO_TEAM);
     assert_eq!(grant["authed_user"]["id"], "UDEMO001");
     assert_eq!(grant["access_token"], BOT_TOKEN);
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use app::server::{
     AppState,
     clock::{ManualClock, SharedClock, SystemClock},
-    db::{Backend, Db, answers, members, packs, prompts, questions, workspaces},
+    db::{Backend, Db, answers, members, members::Member, packs, prompts, questions, workspaces},
     new_id,
     services::inbox,
 };
@@ -21,7 +21,10 @@ use server::{
     startup::Application,
 };
 use sqlx::{AnyConnection, Connection as _, Executor as _};
-use tokio::sync::OnceCell;
+use tokio::{
+    sync::{OnceCell, oneshot},
+    task::JoinHandle,
+};
 
 /// Where the PostgreSQL tests create their databases (trust auth on the machines here).
 const DEFAULT_POSTGRES_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
@@ -95,6 +98,14 @@ impl TestDb {
     pub fn backend(&self) -> Backend {
         self.db.backend()
     }
+
+    /// Another fresh, empty database on the same backend, for a test that needs two.
+    pub async fn another(&self) -> TestDb {
+        match self.backend() {
+            Backend::Sqlite => TestDb::sqlite().await,
+            Backend::Postgres => TestDb::postgres().await.expect("PostgreSQL was reachable for the first database"),
+        }
+    }
 }
 
 async fn connect_and_migrate(url: &str) -> Db {
@@ -144,6 +155,9 @@ async fn drop_stale_databases(admin: &mut AnyConnection) {
 /// The signing secret the test app and the tests' signed Slack requests share.
 pub const SIGNING_SECRET: &str = "test-signing-secret";
 
+/// The demo workspace's Slack team id (`content.json`), the team the Slack emulator speaks for.
+pub const DEMO_TEAM: &str = "TDEMO0001";
+
 /// A running application on its own port, backed by `db`, with the Slack emulator.
 pub struct TestApp {
     pub address: String,
@@ -155,6 +169,10 @@ pub struct TestApp {
     /// Plans and delivers questions: in the background for [`spawn_app`], step by step
     /// (`run_once`) for [`spawn_app_at`].
     pub dispatcher: Dispatcher,
+    /// Asks the running app to shut down; taken by [`TestApp::shut_down`] or on drop.
+    stop: Option<oneshot::Sender<()>>,
+    /// The running app, which ends once it has shut down.
+    running: Option<JoinHandle<anyhow::Result<()>>>,
 }
 
 impl TestApp {
@@ -195,24 +213,55 @@ async fn start(test_db: &TestDb, clock: SharedClock, background_dispatch: bool) 
     if std::env::var_os("RAPPORT_TEST_LOG").is_some() {
         server::telemetry::init(server::config::LogFormat::Text);
     }
-    let mut app = Application::build_with_clock(config, clock).await.unwrap();
-    app = if background_dispatch {
+    let app = Application::build_with_clock(config, clock).await.unwrap();
+    TestApp::from_application(if background_dispatch {
         // On the wall clock, a scheduled round would start whenever a demo member's 10:00
         // happened to be near: only what the test asks for is delivered.
         app.without_scheduled_rounds()
     } else {
         app.without_background_dispatch()
-    };
-    let address = format!("http://127.0.0.1:{}", app.port());
-    let db = app.db().clone();
-    let emulator = app.emulator().expect("no Slack configured, so the emulator is on").clone();
-    let state = app.state().clone();
-    let dispatcher = app.dispatcher().expect("the emulator stands in for Slack").clone();
-    tokio::spawn(app.run_until(std::future::pending()));
-    // A bounded wait, so a request that never gets an answer fails its test with a reason
-    // instead of holding the whole run until CI's limit.
-    let client = reqwest::Client::builder().timeout(std::time::Duration::from_secs(30)).build().unwrap();
-    TestApp { address, db, client, emulator, state, dispatcher }
+    })
+}
+
+/// How long a test waits for the app to shut down.
+const SHUT_DOWN_WITHIN: std::time::Duration = std::time::Duration::from_secs(30);
+
+impl TestApp {
+    /// Runs a built application (Slack emulated) until [`TestApp::shut_down`] or until the
+    /// `TestApp` is dropped.
+    pub fn from_application(app: Application) -> TestApp {
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let db = app.db().clone();
+        let emulator = app.emulator().expect("no Slack configured, so the emulator is on").clone();
+        let state = app.state().clone();
+        let dispatcher = app.dispatcher().expect("the emulator stands in for Slack").clone();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let running = tokio::spawn(app.run_until(async move {
+            let _ = stopped.await;
+        }));
+        // A bounded wait, so a request that never gets an answer fails its test with a reason
+        // instead of holding the whole run until CI's limit.
+        let client = reqwest::Client::builder().timeout(std::time::Duration::from_secs(30)).build().unwrap();
+        TestApp { address, db, client, emulator, state, dispatcher, stop: Some(stop), running: Some(running) }
+    }
+
+    /// Shuts the app down as a deploy does (SIGTERM) and waits until it has stopped cleanly:
+    /// requests finished, background work finished, the database pool closed.
+    pub async fn shut_down(mut self) {
+        let still_running = self.stop.take().is_some_and(|stop| stop.send(()).is_ok());
+        let running = self.running.take().expect("a TestApp holds its running app until it is shut down");
+        tokio::time::timeout(SHUT_DOWN_WITHIN, running).await.expect("the app stops within 30 s").unwrap().unwrap();
+        assert!(still_running, "the app stopped before it was asked to");
+    }
+}
+
+impl Drop for TestApp {
+    /// A test that does not shut its app down still stops its server and background loops.
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
 }
 
 impl TestApp {
@@ -255,14 +304,39 @@ impl TestApp {
             .unwrap();
     }
 
-    /// Runs `/rapport ask` as a demo member and waits until the question reached their DM.
-    pub async fn ask_and_wait(&self, team_id: &str, member: &app::server::db::members::Member) {
-        self.command(team_id, &member.slack_user_id, "ask").await;
+    /// The demo team's member with Slack id `slack_user_id` (the demo must be seeded).
+    pub async fn demo_member(&self, slack_user_id: &str) -> Member {
+        let workspace =
+            workspaces::find_by_slack_team_id(self.db.pool(), DEMO_TEAM).await.unwrap().expect("the demo is seeded");
+        members::find_by_slack_user_id(self.db.pool(), &workspace.id, slack_user_id)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("{slack_user_id} is a demo member"))
+    }
+
+    /// Skips the question the demo may have left open for `member`, so they start with none.
+    pub async fn clear_open_question(&self, member: &Member) {
+        if let Some(open) = prompts::find_open_for_member(self.db.pool(), &member.id).await.unwrap() {
+            prompts::update_status(self.db.pool(), &open.id, open.status, PromptStatus::Skipped, app::server::now_ms())
+                .await
+                .unwrap();
+        }
+    }
+
+    /// The demo member `slack_user_id` with a question just sent to their DM through
+    /// `/rapport ask` (any question the demo left open is skipped first); returns them and
+    /// the question's prompt id.
+    pub async fn demo_member_with_open_question(&self, slack_user_id: &str) -> (Member, String) {
+        let member = self.demo_member(slack_user_id).await;
+        self.clear_open_question(&member).await;
+        self.command(DEMO_TEAM, slack_user_id, "ask").await;
         eventually("the question is sent", || async {
-            let open = app::server::db::prompts::find_open_for_member(self.db.pool(), &member.id).await.unwrap();
+            let open = prompts::find_open_for_member(self.db.pool(), &member.id).await.unwrap();
             open.is_some_and(|p| p.status == PromptStatus::Sent)
         })
         .await;
+        let prompt_id = prompts::find_open_for_member(self.db.pool(), &member.id).await.unwrap().unwrap().id;
+        (member, prompt_id)
     }
 
     /// Runs `/rapport <text>` as `user_id` and returns the ephemeral reply's text.
@@ -301,9 +375,26 @@ impl TestApp {
     pub async fn drain_inbox(&self) {
         inbox::drain(&self.state, std::time::Duration::from_secs(10)).await.unwrap();
     }
+
+    /// Calls the server function at `/api/{endpoint}` as the pages do (a form POST) and
+    /// returns the status and the body.
+    pub async fn call_server_fn(&self, endpoint: &str, form: &[(&str, &str)]) -> (u16, String) {
+        let response = self
+            .client
+            .post(format!("{}/api/{endpoint}", self.address))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(serde_urlencoded::to_string(form).unwrap())
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.text().await.unwrap())
+    }
 }
 
-/// Waits for work the app does after answering (Slack events run in a task), up to 10 s.
+/// Waits up to 10 s for work the app does in the background after answering a request
+/// (questions sent, answers shared after a modal). A Slack event's work is waited for with
+/// [`TestApp::drain_inbox`] instead.
 pub async fn eventually<F, Fut>(what: &str, mut check: F)
 where
     F: FnMut() -> Fut,
@@ -361,7 +452,7 @@ impl Team {
     }
 
     /// Adds a member after `adjust` sets flags on the row; returns their id.
-    pub async fn member_row(&self, name: &str, title: &str, adjust: impl FnOnce(&mut members::Member)) -> String {
+    pub async fn member_row(&self, name: &str, title: &str, adjust: impl FnOnce(&mut Member)) -> String {
         add_member(&self.db, &self.workspace_id, name, title, adjust).await
     }
 
@@ -426,10 +517,10 @@ pub async fn add_member(
     workspace_id: &str,
     name: &str,
     title: &str,
-    adjust: impl FnOnce(&mut members::Member),
+    adjust: impl FnOnce(&mut Member),
 ) -> String {
     let id = new_id();
-    let mut row = members::Member {
+    let mut row = Member {
         id: id.clone(),
         workspace_id: workspace_id.to_owned(),
         slack_user_id: format!("U{}", &id[24..]),

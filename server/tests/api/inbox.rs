@@ -14,7 +14,7 @@ use app::server::{
         Db,
         inbox::{self, Item, ItemState, NewItem, Source},
         members::{self, Member},
-        prompts, workspaces,
+        workspaces,
     },
     now_ms, services,
 };
@@ -27,11 +27,9 @@ use server::{
     slack::verify::{SigningSecret, sign},
     startup::Application,
 };
-use tokio::{sync::oneshot, task::JoinHandle};
 
-use crate::helpers::{SIGNING_SECRET, Team, TestApp, TestDb, eventually, new_trigger_id, spawn_app};
+use crate::helpers::{DEMO_TEAM, SIGNING_SECRET, Team, TestApp, TestDb, eventually, new_trigger_id, spawn_app};
 
-const TEAM: &str = "TDEMO0001";
 const MEMBER: &str = "UDEMO005";
 /// What Rapport answers a DM when no question waits for the member.
 const HINT: &str = "don't have a question waiting";
@@ -163,16 +161,10 @@ enum Worker {
     Off,
 }
 
-/// One running process of a deploy, on its own port, that the test can stop.
-struct Instance {
-    app: TestApp,
-    shutdown: oneshot::Sender<()>,
-    stopped: JoinHandle<anyhow::Result<()>>,
-}
-
-/// Starts the app on `db` and `clock` as `spawn_app` does, with the Slack emulator, planning
-/// no rounds of its own, with or without the inbox worker.
-async fn start(db: &TestDb, clock: SharedClock, worker: Worker) -> Instance {
+/// Starts one running process of a deploy on `db` and `clock` as `spawn_app` does, on its own
+/// port with the Slack emulator, planning no rounds of its own, with or without the inbox
+/// worker. `shut_down` stops it as a deploy does.
+async fn start(db: &TestDb, clock: SharedClock, worker: Worker) -> TestApp {
     let url = db.url.clone();
     let config = Config::from_lookup(|name| match name {
         "DATABASE_URL" => Some(url.clone()),
@@ -186,27 +178,7 @@ async fn start(db: &TestDb, clock: SharedClock, worker: Worker) -> Instance {
     if worker == Worker::Off {
         application = application.without_inbox_worker();
     }
-    let app = TestApp {
-        address: format!("http://127.0.0.1:{}", application.port()),
-        db: application.db().clone(),
-        client: reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap(),
-        emulator: application.emulator().unwrap().clone(),
-        state: application.state().clone(),
-        dispatcher: application.dispatcher().unwrap().clone(),
-    };
-    let (shutdown, shutdown_requested) = oneshot::channel();
-    let stopped = tokio::spawn(application.run_until(async move {
-        let _ = shutdown_requested.await;
-    }));
-    Instance { app, shutdown, stopped }
-}
-
-impl Instance {
-    /// Shuts down as a deploy does (SIGTERM) and waits until the process has stopped.
-    async fn stop(self) {
-        self.shutdown.send(()).unwrap();
-        tokio::time::timeout(Duration::from_secs(30), self.stopped).await.unwrap().unwrap().unwrap();
-    }
+    TestApp::from_application(application)
 }
 
 /// Another installed workspace beside the demo team; returns its Slack team id.
@@ -219,16 +191,6 @@ async fn another_workspace(db: &TestDb, name: &str) -> String {
 async fn member(db: &Db, team_id: &str, user_id: &str) -> Option<Member> {
     let workspace = workspaces::find_by_slack_team_id(db.pool(), team_id).await.unwrap().unwrap();
     members::find_by_slack_user_id(db.pool(), &workspace.id, user_id).await.unwrap()
-}
-
-/// Closes the question the demo may have left open for a demo member, so their DMs get the hint.
-async fn without_open_question(db: &Db, user_id: &str) {
-    let demo_member = member(db, TEAM, user_id).await.unwrap();
-    if let Some(open) = prompts::find_open_for_member(db.pool(), &demo_member.id).await.unwrap() {
-        prompts::update_status(db.pool(), &open.id, open.status, app::server::db::prompts::PromptStatus::Skipped, 1)
-            .await
-            .unwrap();
-    }
 }
 
 /// Waits until nothing is left to process, without running anything itself: what gets
@@ -275,7 +237,7 @@ const BACKLOG: usize = 5 * CONCURRENCY;
 async fn a_backlog_left_by_a_stopped_process_is_all_processed_after_a_restart(db: TestDb) {
     let clock = ManualClock::new(now_ms());
     demo::seed(&db.db, clock.now_ms()).await.unwrap();
-    let mut teams = vec![TEAM.to_owned()];
+    let mut teams = vec![DEMO_TEAM.to_owned()];
     for name in ["Acme", "Globex", "Initech"] {
         teams.push(another_workspace(&db, name).await);
     }
@@ -283,7 +245,7 @@ async fn a_backlog_left_by_a_stopped_process_is_all_processed_after_a_restart(db
         (0..BACKLOG).map(|n| (teams[n % teams.len()].clone(), format!("UNEW{n:03}"))).collect();
     let first = start(&db, Arc::new(clock.clone()), Worker::Off).await;
     for (n, (team, user)) in newcomers.iter().enumerate() {
-        assert_eq!(first.app.deliver_event(team, &format!("EvBacklog{n:03}"), team_join(user, "Newcomer")).await, 200);
+        assert_eq!(first.deliver_event(team, &format!("EvBacklog{n:03}"), team_join(user, "Newcomer")).await, 200);
     }
     // A worker was killed mid-item: the first two workspaces' oldest events stay claimed.
     let now = clock.now_ms();
@@ -295,7 +257,7 @@ async fn a_backlog_left_by_a_stopped_process_is_all_processed_after_a_restart(db
         assert!(member(&db.db, team, user).await.is_none(), "recorded, not yet processed: {user}");
     }
 
-    first.stop().await;
+    first.shut_down().await;
     clock.advance(lease + 1);
     let second = start(&db, Arc::new(clock.clone()), Worker::On).await;
     until_inbox_is_empty(&db.db, Duration::from_secs(20)).await;
@@ -308,25 +270,26 @@ async fn a_backlog_left_by_a_stopped_process_is_all_processed_after_a_restart(db
         .await
         .unwrap();
     assert_eq!(processed, i64::try_from(BACKLOG).unwrap());
-    second.stop().await;
+    second.shut_down().await;
 }
 
 async fn two_instances_on_one_database_run_each_event_once_and_in_order_per_workspace(db: TestDb) {
     const STEPS: usize = 10;
     demo::seed(&db.db, now_ms()).await.unwrap();
     let acme = another_workspace(&db, "Acme").await;
-    without_open_question(&db.db, MEMBER).await;
     let one = start(&db, Arc::new(SystemClock), Worker::On).await;
     let other = start(&db, Arc::new(SystemClock), Worker::On).await;
+    // So that each DM gets the hint.
+    one.clear_open_question(&one.demo_member(MEMBER).await).await;
     let instances = [one, other];
 
     // Each instance receives every other event of each workspace.
     for step in 1..=STEPS {
-        let (this, that) = (&instances[step % 2].app, &instances[(step + 1) % 2].app);
+        let (this, that) = (&instances[step % 2], &instances[(step + 1) % 2]);
         let title = format!("t{step}");
         let change = if step == 1 { team_join("UORDER", &title) } else { user_change("UORDER", &title, step) };
         assert_eq!(this.deliver_event(&acme, &format!("EvTitle{step:02}"), change).await, 200);
-        assert_eq!(that.deliver_event(TEAM, &format!("EvHello{step:02}"), dm(MEMBER, "hello there")).await, 200);
+        assert_eq!(that.deliver_event(DEMO_TEAM, &format!("EvHello{step:02}"), dm(MEMBER, "hello there")).await, 200);
     }
     until_inbox_is_empty(&db.db, Duration::from_secs(20)).await;
 
@@ -339,11 +302,11 @@ async fn two_instances_on_one_database_run_each_event_once_and_in_order_per_work
     .unwrap();
     assert_eq!(rows.len(), 2 * STEPS);
     assert!(rows.iter().all(|(_, processed_at, attempts)| processed_at.is_some() && *attempts == 0), "{rows:?}");
-    for key in [format!("slack:{acme}"), format!("slack:{TEAM}")] {
+    for key in [format!("slack:{acme}"), format!("slack:{DEMO_TEAM}")] {
         let finished: Vec<Option<i64>> = rows.iter().filter(|row| row.0 == key).map(|row| row.1).collect();
         assert!(finished.is_sorted(), "{key} finished in arrival order: {finished:?}");
     }
-    let answered: usize = instances.iter().map(|instance| hints(&instance.app.emulator)).sum();
+    let answered: usize = instances.iter().map(|instance| hints(&instance.emulator)).sum();
     assert_eq!(answered, STEPS, "each DM was answered once, by one instance or the other");
 }
 
@@ -368,7 +331,7 @@ impl SignedRequest {
         let trigger_id = new_trigger_id();
         let body = serde_urlencoded::to_string([
             ("token", "unused"),
-            ("team_id", TEAM),
+            ("team_id", DEMO_TEAM),
             ("channel_id", "CGENERAL01"),
             ("user_id", user_id),
             ("command", "/rapport"),
@@ -383,7 +346,7 @@ impl SignedRequest {
     /// A member of the demo team pressing an App Home button.
     fn press(user_id: &str, action_id: &str) -> SignedRequest {
         let payload = json!({
-            "type": "block_actions", "team": { "id": TEAM }, "user": { "id": user_id }, "trigger_id": new_trigger_id(),
+            "type": "block_actions", "team": { "id": DEMO_TEAM }, "user": { "id": user_id }, "trigger_id": new_trigger_id(),
             "actions": [{ "type": "button", "action_id": action_id, "action_ts": "1" }],
         });
         let body = serde_urlencoded::to_string([("payload", payload.to_string())]).unwrap();
@@ -414,7 +377,7 @@ impl SignedRequest {
 async fn a_replayed_slash_command_or_button_press_changes_nothing(db: TestDb) {
     demo::seed(&db.db, now_ms()).await.unwrap();
     let app = spawn_app(&db).await;
-    let paused = || async { member(&app.db, TEAM, MEMBER).await.unwrap().paused_until.is_some() };
+    let paused = || async { member(&app.db, DEMO_TEAM, MEMBER).await.unwrap().paused_until.is_some() };
     let pause = SignedRequest::command(MEMBER, "pause");
     let resume = SignedRequest::command(MEMBER, "resume");
 
@@ -428,7 +391,7 @@ async fn a_replayed_slash_command_or_button_press_changes_nothing(db: TestDb) {
     let replayed_pause = pause.reply(&app).await;
     assert!(replayed_pause.contains("already handled"), "{replayed_pause}");
     assert!(!paused().await, "the replayed pause did nothing");
-    app.command(TEAM, MEMBER, "pause").await;
+    app.command(DEMO_TEAM, MEMBER, "pause").await;
     let replayed_resume = resume.reply(&app).await;
     assert!(replayed_resume.contains("already handled"), "{replayed_resume}");
     assert!(paused().await, "the replayed resume did nothing");
@@ -436,7 +399,7 @@ async fn a_replayed_slash_command_or_button_press_changes_nothing(db: TestDb) {
     let press = SignedRequest::press(MEMBER, "resume");
     assert_eq!(press.send(&app).await.status().as_u16(), 200);
     assert!(!paused().await);
-    app.command(TEAM, MEMBER, "pause").await;
+    app.command(DEMO_TEAM, MEMBER, "pause").await;
     assert_eq!(press.send(&app).await.status().as_u16(), 200, "a replay is acknowledged");
     assert!(paused().await, "the replayed press did nothing");
 }
@@ -505,8 +468,8 @@ async fn a_failing_event_is_retried_with_growing_waits_then_given_up_and_holds_b
     demo::seed(&db.db, clock.now_ms()).await.unwrap();
     let acme = another_workspace(&db, "Acme").await;
     let instance = start(&db, Arc::new(clock.clone()), Worker::Off).await;
-    let state = &instance.app.state;
-    let key = format!("slack:{TEAM}");
+    let state = &instance.state;
+    let key = format!("slack:{DEMO_TEAM}");
     let broken = NewItem {
         source: Source::SlackEvent,
         external_id: "EvBroken",
@@ -515,7 +478,7 @@ async fn a_failing_event_is_retried_with_growing_waits_then_given_up_and_holds_b
         payload: "not json",
     };
     assert!(inbox::insert_if_new(state.db.pool(), &broken, clock.now_ms()).await.unwrap());
-    record_event(state, TEAM, "EvSameTeam", team_join("USAME", "Behind the broken one")).await;
+    record_event(state, DEMO_TEAM, "EvSameTeam", team_join("USAME", "Behind the broken one")).await;
     record_event(state, &acme, "EvOtherTeam", team_join("UOTHER", "Elsewhere")).await;
     let logs = Logs::default();
     let _capturing = logs.capture();
@@ -536,7 +499,7 @@ async fn a_failing_event_is_retried_with_growing_waits_then_given_up_and_holds_b
     }
     assert!(waits.windows(2).all(|pair| pair[1] > pair[0]), "{waits:?}");
     assert!(member(&db.db, &acme, "UOTHER").await.is_some(), "another workspace's event ran at once");
-    assert!(member(&db.db, TEAM, "USAME").await.is_none(), "its own workspace's next event waits behind it");
+    assert!(member(&db.db, DEMO_TEAM, "USAME").await.is_none(), "its own workspace's next event waits behind it");
 
     assert_eq!(run_due(state).await, ["EvBroken"]);
     let given_up = state_of(state, "EvBroken").await;
@@ -545,19 +508,20 @@ async fn a_failing_event_is_retried_with_growing_waits_then_given_up_and_holds_b
     let logged = logs.text();
     assert!(logged.contains("gave up on an inbox item") && logged.contains(UNREADABLE), "{logged}");
     assert_eq!(run_due(state).await, ["EvSameTeam"], "the workspace's next event runs now");
-    assert!(member(&db.db, TEAM, "USAME").await.is_some());
+    assert!(member(&db.db, DEMO_TEAM, "USAME").await.is_some());
     assert_eq!(inbox::count_unfinished(db.db.pool()).await.unwrap(), 0);
 }
 
 async fn a_slow_workspace_does_not_hold_back_another_workspaces_events(db: TestDb) {
     demo::seed(&db.db, now_ms()).await.unwrap();
     let acme = another_workspace(&db, "Acme").await;
-    without_open_question(&db.db, MEMBER).await;
     let app = spawn_app(&db).await;
+    // So that the DM gets the hint.
+    app.clear_open_question(&app.demo_member(MEMBER).await).await;
     // Slack takes its time with everything said in this member's DM.
     app.emulator.slow_down_channel(&format!("D{MEMBER}"), Duration::from_secs(3));
 
-    app.deliver_event(TEAM, "EvSlow", dm(MEMBER, "hello there")).await;
+    app.deliver_event(DEMO_TEAM, "EvSlow", dm(MEMBER, "hello there")).await;
     app.deliver_event(&acme, "EvQuick", team_join("UQUICK", "Quick")).await;
 
     eventually("the other workspace's newcomer is a member", || async {

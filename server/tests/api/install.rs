@@ -4,9 +4,7 @@ use app::server::db::workspaces::WorkspaceStatus;
 
 use app::server::db::{members, workspaces};
 
-use crate::helpers::{TestApp, TestDb, eventually, spawn_app};
-
-const TEAM: &str = "TDEMO0001";
+use crate::helpers::{DEMO_TEAM, TestApp, TestDb, eventually, spawn_app};
 
 /// A browser: keeps cookies, and lets the test follow each redirect itself.
 fn browser() -> reqwest::Client {
@@ -47,7 +45,7 @@ async fn an_install_stores_the_workspace_with_its_token_sealed_and_imports_membe
 
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("Rapport is installed in Northwind Trails"));
-    let workspace = workspaces::find_by_slack_team_id(app.db.pool(), TEAM).await.unwrap().unwrap();
+    let workspace = workspaces::find_by_slack_team_id(app.db.pool(), DEMO_TEAM).await.unwrap().unwrap();
     let sealed = workspace.bot_token_ciphertext.clone().expect("the token is stored");
     assert!(!sealed.windows(4).any(|w| w == b"xoxb"), "the token is not stored in clear");
     assert!(!workspace.questions_enabled, "nobody is asked before the installer says so");
@@ -57,7 +55,7 @@ async fn an_install_stores_the_workspace_with_its_token_sealed_and_imports_membe
     })
     .await;
     assert!(app.emulator.messages().is_empty(), "nothing is posted on install");
-    let reply = app.command(TEAM, "UDEMO003", "ask").await;
+    let reply = app.command(DEMO_TEAM, "UDEMO003", "ask").await;
     assert!(reply.contains("not turned on"), "{reply}");
     assert!(app.emulator.messages().is_empty(), "nobody is messaged before questions are on");
 }
@@ -72,12 +70,12 @@ async fn a_callback_with_a_wrong_missing_or_reused_state_is_refused(db: TestDb) 
     let without_state = callback.split("&state=").next().unwrap().to_owned();
     let (missing, _) = finish(&browser, &without_state).await;
     assert_eq!((other_browser, missing), (400, 400));
-    assert!(workspaces::find_by_slack_team_id(app.db.pool(), TEAM).await.unwrap().is_none());
+    assert!(workspaces::find_by_slack_team_id(app.db.pool(), DEMO_TEAM).await.unwrap().is_none());
 
     let callback = approve(&app, &browser).await;
     let (forged, _) = finish(&browser, &callback.replace("state=", "state=forged")).await;
     assert_eq!(forged, 400);
-    assert!(workspaces::find_by_slack_team_id(app.db.pool(), TEAM).await.unwrap().is_none());
+    assert!(workspaces::find_by_slack_team_id(app.db.pool(), DEMO_TEAM).await.unwrap().is_none());
 
     let callback = approve(&app, &browser).await;
     let (first, _) = finish(&browser, &callback).await;
@@ -92,12 +90,13 @@ async fn a_reinstall_after_an_uninstall_updates_the_same_workspace(db: TestDb) {
     let callback = approve(&app, &browser).await;
     finish(&browser, &callback).await;
 
-    app.deliver_event(TEAM, "EvGone", serde_json::json!({ "type": "app_uninstalled" })).await;
-    eventually("the workspace is uninstalled and its token dropped", || async {
-        let workspace = workspaces::find_by_slack_team_id(app.db.pool(), TEAM).await.unwrap().unwrap();
-        workspace.status == WorkspaceStatus::Uninstalled && workspace.bot_token_ciphertext.is_none()
-    })
-    .await;
+    app.deliver_event(DEMO_TEAM, "EvGone", serde_json::json!({ "type": "app_uninstalled" })).await;
+    app.drain_inbox().await;
+    let workspace = workspaces::find_by_slack_team_id(app.db.pool(), DEMO_TEAM).await.unwrap().unwrap();
+    assert!(
+        workspace.status == WorkspaceStatus::Uninstalled && workspace.bot_token_ciphertext.is_none(),
+        "the workspace is uninstalled and its token dropped"
+    );
     let callback = approve(&app, &browser).await;
     let (status, _) = finish(&browser, &callback).await;
 
@@ -133,7 +132,7 @@ async fn self_hosted_mode_takes_its_workspace_from_the_bot_token_in_the_environm
     tokio::spawn(app.run_until(std::future::pending()));
 
     eventually("the workspace and its members are imported", || async {
-        match workspaces::find_by_slack_team_id(db.pool(), TEAM).await.unwrap() {
+        match workspaces::find_by_slack_team_id(db.pool(), DEMO_TEAM).await.unwrap() {
             Some(workspace) => {
                 members::list_for_workspace(db.pool(), &workspace.id).await.unwrap().len()
                     == slack.emulator.users().len()
@@ -142,7 +141,7 @@ async fn self_hosted_mode_takes_its_workspace_from_the_bot_token_in_the_environm
         }
     })
     .await;
-    let workspace = workspaces::find_by_slack_team_id(db.pool(), TEAM).await.unwrap().unwrap();
+    let workspace = workspaces::find_by_slack_team_id(db.pool(), DEMO_TEAM).await.unwrap().unwrap();
     assert_eq!(workspace.bot_token_ciphertext, None, "the token stays in the environment");
     assert_eq!(workspaces::list(db.pool(), 10).await.unwrap().len(), 1, "no demo data next to a real workspace");
     let people = reqwest::get(format!("{address}/people")).await.unwrap();

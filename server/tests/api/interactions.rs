@@ -2,13 +2,12 @@
 
 use app::{features::answers::types::Visibility, server::db::prompts::PromptStatus};
 
-use app::server::db::{answers, members, members::Member, prompts};
+use app::server::db::{answers, members::Member, prompts};
 use serde_json::{Value, json};
 use server::demo;
 
-use crate::helpers::{TestApp, TestDb, eventually, spawn_app};
+use crate::helpers::{DEMO_TEAM, TestApp, TestDb, eventually, spawn_app};
 
-const TEAM: &str = "TDEMO0001";
 const MEMBER: &str = "UDEMO007";
 const SHARING_CHANNEL: &str = demo::DEMO_SHARING_CHANNEL_ID;
 
@@ -16,18 +15,7 @@ const SHARING_CHANNEL: &str = demo::DEMO_SHARING_CHANNEL_ID;
 async fn app_with_a_question(db: &TestDb) -> (TestApp, Member, String) {
     demo::seed(&db.db, app::server::now_ms()).await.unwrap();
     let app = spawn_app(db).await;
-    let workspace = app::server::db::workspaces::find_by_slack_team_id(app.db.pool(), TEAM).await.unwrap().unwrap();
-    let member = members::find_by_slack_user_id(app.db.pool(), &workspace.id, MEMBER).await.unwrap().unwrap();
-    if let Some(open) = prompts::find_open_for_member(app.db.pool(), &member.id).await.unwrap() {
-        prompts::update_status(app.db.pool(), &open.id, open.status, PromptStatus::Skipped, 1).await.unwrap();
-    }
-    app.command(TEAM, MEMBER, "ask").await;
-    eventually("the question is sent", || async {
-        let open = prompts::find_open_for_member(app.db.pool(), &member.id).await.unwrap();
-        open.is_some_and(|p| p.status == PromptStatus::Sent)
-    })
-    .await;
-    let prompt_id = prompts::find_open_for_member(app.db.pool(), &member.id).await.unwrap().unwrap().id;
+    let (member, prompt_id) = app.demo_member_with_open_question(MEMBER).await;
     (app, member, prompt_id)
 }
 
@@ -39,7 +27,7 @@ async fn interact(app: &TestApp, payload: Value) -> (u16, String) {
 
 fn button(action_id: &str, prompt_id: &str) -> Value {
     json!({
-        "type": "block_actions", "team": { "id": TEAM }, "user": { "id": MEMBER }, "api_app_id": "AEMULATOR1",
+        "type": "block_actions", "team": { "id": DEMO_TEAM }, "user": { "id": MEMBER }, "api_app_id": "AEMULATOR1",
         "trigger_id": crate::helpers::new_trigger_id(), "container": { "type": "message" },
         "actions": [{ "type": "button", "action_id": action_id, "value": prompt_id, "action_ts": "1" }],
     })
@@ -47,7 +35,7 @@ fn button(action_id: &str, prompt_id: &str) -> Value {
 
 fn submission(prompt_id: &str, text: &str, visibility: &str) -> Value {
     json!({
-        "type": "view_submission", "team": { "id": TEAM }, "user": { "id": MEMBER },
+        "type": "view_submission", "team": { "id": DEMO_TEAM }, "user": { "id": MEMBER },
         "view": {
             "id": "V1", "type": "modal", "callback_id": "answer", "private_metadata": prompt_id,
             "state": { "values": {

@@ -152,29 +152,20 @@ async fn another_workspaces_pack_is_not_found(db: TestDb) {
     assert_eq!(packs::set_question_disabled(&admin, &own, &wrong_question, true, 6).await, Err(AppError::NotFound));
 }
 
-#[tokio::test]
-async fn the_server_functions_create_and_export_a_pack_over_http() {
-    let db = TestDb::sqlite().await;
+on_both_backends!(the_server_functions_create_and_export_a_pack_over_http);
+
+async fn the_server_functions_create_and_export_a_pack_over_http(db: TestDb) {
     let app = spawn_app(&db).await;
     Team::new(&app.db, "Acme").await;
-    let post = |endpoint: &str, form: &[(&str, &str)]| {
-        let request = app
-            .client
-            .post(format!("{}/api/packs/{endpoint}", app.address))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(serde_urlencoded::to_string(form).unwrap());
-        async move {
-            let response = request.send().await.unwrap();
-            (response.status().as_u16(), response.text().await.unwrap())
-        }
-    };
 
-    let (status, created) = post("create", &[("name", "Over HTTP"), ("description", "")]).await;
+    let (status, created) = app.call_server_fn("packs/create", &[("name", "Over HTTP"), ("description", "")]).await;
     let pack_id: String = serde_json::from_str(&created).unwrap();
-    let (added, _) = post("questions/add", &[("pack_id", &pack_id), ("text", "Sunrise or sunset?")]).await;
-    let (_, exported) = post("export", &[("pack_id", &pack_id)]).await;
-    let (empty_name, _) = post("create", &[("name", "  "), ("description", "")]).await;
+    let (added, _) =
+        app.call_server_fn("packs/questions/add", &[("pack_id", &pack_id), ("text", "Sunrise or sunset?")]).await;
+    let (_, exported) = app.call_server_fn("packs/export", &[("pack_id", &pack_id)]).await;
+    let (empty_name, _) = app.call_server_fn("packs/create", &[("name", "  "), ("description", "")]).await;
 
     assert_eq!((status, added, empty_name), (200, 200, 422));
     assert_eq!(serde_json::from_str::<String>(&exported).unwrap(), "question\nSunrise or sunset?\n");
+    app.shut_down().await;
 }

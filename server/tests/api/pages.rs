@@ -97,10 +97,10 @@ async fn a_server_function_answers_with_json(db: TestDb) {
     let team = Team::new(&app.db, "Acme").await;
     team.member("Ada Lovelace", "Staff Engineer").await;
 
-    let response = app.client.post(format!("{}/api/people/list", app.address)).send().await.unwrap();
+    let (status, body) = app.call_server_fn("people/list", &[]).await;
 
-    assert_eq!(response.status().as_u16(), 200);
-    let people: serde_json::Value = serde_json::from_str(&response.text().await.unwrap()).unwrap();
+    assert_eq!(status, 200);
+    let people: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(people[0]["name"], "Ada Lovelace");
     assert_eq!(people[0]["answer_count"], 0);
 }

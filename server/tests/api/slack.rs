@@ -9,9 +9,8 @@ use app::server::db::{members, prompts, workspaces};
 use serde_json::json;
 use server::demo;
 
-use crate::helpers::{TestApp, TestDb, eventually, spawn_app};
+use crate::helpers::{DEMO_TEAM, TestApp, TestDb, eventually, spawn_app};
 
-const TEAM: &str = "TDEMO0001";
 const MEMBER: &str = "UDEMO005";
 
 /// The app with the demo team in its database (the emulator's workspace).
@@ -29,7 +28,7 @@ async fn count_events(app: &TestApp) -> i64 {
 }
 
 async fn workspace_id(app: &TestApp) -> String {
-    workspaces::find_by_slack_team_id(app.db.pool(), TEAM).await.unwrap().unwrap().id
+    workspaces::find_by_slack_team_id(app.db.pool(), DEMO_TEAM).await.unwrap().unwrap().id
 }
 
 fn dm(user: &str, text: &str) -> serde_json::Value {
@@ -50,7 +49,7 @@ on_both_backends!(
 
 async fn requests_that_are_not_verifiably_from_slack_are_refused_and_change_nothing(db: TestDb) {
     let app = demo_app(&db).await;
-    let event = json!({ "type": "event_callback", "team_id": TEAM, "event_id": "EvBad", "event_time": 1,
+    let event = json!({ "type": "event_callback", "team_id": DEMO_TEAM, "event_id": "EvBad", "event_time": 1,
                         "event": { "type": "team_join", "user": { "id": "UNEW" } } })
     .to_string();
 
@@ -89,13 +88,13 @@ async fn url_verification_echoes_the_challenge() {
     assert_eq!(reply["challenge"], body["challenge"]);
 }
 
-#[tokio::test]
-async fn unknown_events_and_org_wide_payloads_are_acknowledged_not_retried() {
-    let db = TestDb::sqlite().await;
+on_both_backends!(unknown_events_and_org_wide_payloads_are_acknowledged_not_retried);
+
+async fn unknown_events_and_org_wide_payloads_are_acknowledged_not_retried(db: TestDb) {
     let app = demo_app(&db).await;
     let org_wide = json!({ "type": "event_callback", "enterprise_id": "E1", "is_ext_shared_channel": false,
                            "event_id": "EvOrg", "event_time": 1, "event": { "type": "team_join", "user": { "id": "UORG" } } });
-    let odd = json!({ "type": "event_callback", "team_id": TEAM, "event_id": "EvOdd", "event_time": 1,
+    let odd = json!({ "type": "event_callback", "team_id": DEMO_TEAM, "event_id": "EvOdd", "event_time": 1,
                       "event": { "type": "reaction_added", "user": MEMBER, "reaction": "tada" } });
 
     for body in [org_wide, odd, json!({ "type": "app_rate_limited", "minute_rate_limited": 1 })] {
@@ -112,7 +111,7 @@ async fn the_same_event_delivered_three_times_is_stored_and_processed_once(db: T
                          "profile": { "real_name": "Nia Newcomer", "title": "Designer" } } });
 
     for retry in 0..3 {
-        let envelope = json!({ "type": "event_callback", "team_id": TEAM, "event_id": "EvJoin1", "event_time": 1, "event": event });
+        let envelope = json!({ "type": "event_callback", "team_id": DEMO_TEAM, "event_id": "EvJoin1", "event_time": 1, "event": event });
         let mut request = app.client.post(format!("{}/slack/events", app.address));
         let timestamp = chrono::Utc::now().timestamp().to_string();
         let signature = server::slack::verify::sign(
@@ -135,10 +134,11 @@ async fn the_same_event_delivered_three_times_is_stored_and_processed_once(db: T
     }
 
     let workspace = workspace_id(&app).await;
-    eventually("the newcomer is a member", || async {
-        members::find_by_slack_user_id(app.db.pool(), &workspace, "UNEWCOMER").await.unwrap().is_some()
-    })
-    .await;
+    app.drain_inbox().await;
+    assert!(
+        members::find_by_slack_user_id(app.db.pool(), &workspace, "UNEWCOMER").await.unwrap().is_some(),
+        "the newcomer is a member"
+    );
     assert_eq!(count_events(&app).await, 1);
     let (rows,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM members WHERE slack_user_id = 'UNEWCOMER'")
         .fetch_one(app.db.pool())
@@ -155,46 +155,42 @@ async fn team_join_and_user_change_keep_the_roster_current(db: TestDb) {
                 "profile": { "real_name": "Kai Changes", "title": title } })
     };
 
-    app.deliver_event(TEAM, "EvA", json!({ "type": "team_join", "user": user("Intern", false) })).await;
+    app.deliver_event(DEMO_TEAM, "EvA", json!({ "type": "team_join", "user": user("Intern", false) })).await;
     app.deliver_event(
-        TEAM,
+        DEMO_TEAM,
         "EvB",
         json!({ "type": "user_change", "user": user("Engineer", false), "event_ts": "1", "cache_ts": 1 }),
     )
     .await;
-    eventually("the title is updated", || async {
-        let member = members::find_by_slack_user_id(app.db.pool(), &workspace, "UCHANGE").await.unwrap();
-        member.is_some_and(|m| m.title == "Engineer" && m.time_zone.as_deref() == Some("Asia/Tokyo"))
-    })
-    .await;
+    app.drain_inbox().await;
+    let member = members::find_by_slack_user_id(app.db.pool(), &workspace, "UCHANGE").await.unwrap();
+    assert!(
+        member.is_some_and(|m| m.title == "Engineer" && m.time_zone.as_deref() == Some("Asia/Tokyo")),
+        "the title is updated"
+    );
     let (_, directory) = app.page("/people").await;
     assert!(directory.contains("Kai Changes"));
 
     app.deliver_event(
-        TEAM,
+        DEMO_TEAM,
         "EvC",
         json!({ "type": "user_change", "user": user("Engineer", true), "event_ts": "2", "cache_ts": 2 }),
     )
     .await;
-    eventually("the member is deactivated", || async {
-        let member = members::find_by_slack_user_id(app.db.pool(), &workspace, "UCHANGE").await.unwrap();
-        member.is_some_and(|m| m.is_deleted)
-    })
-    .await;
+    app.drain_inbox().await;
+    let member = members::find_by_slack_user_id(app.db.pool(), &workspace, "UCHANGE").await.unwrap();
+    assert!(member.is_some_and(|m| m.is_deleted), "the member is deactivated");
     let (_, directory) = app.page("/people").await;
     assert!(!directory.contains("Kai Changes"));
 }
 
 async fn asking_then_replying_in_the_dm_stores_the_answer_and_shows_it_on_the_profile(db: TestDb) {
     let app = demo_app(&db).await;
-    let workspace = workspace_id(&app).await;
-    let member = members::find_by_slack_user_id(app.db.pool(), &workspace, MEMBER).await.unwrap().unwrap();
+    let member = app.demo_member(MEMBER).await;
     // The demo may have left this member an open question; answer it away first.
-    if let Some(open) = prompts::find_open_for_member(app.db.pool(), &member.id).await.unwrap() {
-        prompts::update_status(app.db.pool(), &open.id, open.status, PromptStatus::Skipped, 1).await.unwrap();
-    }
+    app.clear_open_question(&member).await;
 
-    let reply = app.command(TEAM, MEMBER, "ask").await;
+    let reply = app.command(DEMO_TEAM, MEMBER, "ask").await;
     assert!(reply.contains("On its way"), "{reply}");
     eventually("the question reaches the member's DM", || async {
         app.emulator
@@ -206,18 +202,20 @@ async fn asking_then_replying_in_the_dm_stores_the_answer_and_shows_it_on_the_pr
     let prompt = prompts::find_open_for_member(app.db.pool(), &member.id).await.unwrap().unwrap();
     assert_eq!(prompt.status, PromptStatus::Sent);
     assert!(prompt.slack_message_ts.is_some());
-    let again = app.command(TEAM, MEMBER, "ask").await;
+    let again = app.command(DEMO_TEAM, MEMBER, "ask").await;
     assert!(again.contains("already have a question"), "{again}");
 
     // Slack escapes &, < and > in message text; Rapport stores what the member typed.
-    let status =
-        app.deliver_event(TEAM, "EvDm1", dm(MEMBER, "  Kayaking at dawn on a glassy lake &amp; tea &lt;3  ")).await;
+    let status = app
+        .deliver_event(DEMO_TEAM, "EvDm1", dm(MEMBER, "  Kayaking at dawn on a glassy lake &amp; tea &lt;3  "))
+        .await;
     assert_eq!(status, 200);
 
-    eventually("the reply is the answer", || async {
-        prompts::find_open_for_member(app.db.pool(), &member.id).await.unwrap().is_none()
-    })
-    .await;
+    app.drain_inbox().await;
+    assert!(
+        prompts::find_open_for_member(app.db.pool(), &member.id).await.unwrap().is_none(),
+        "the reply is the answer"
+    );
     let (status, profile) = app.page(&format!("/people/{}", member.id)).await;
     assert_eq!(status, 200);
     assert!(profile.contains("Kayaking at dawn on a glassy lake"));
@@ -228,58 +226,51 @@ async fn asking_then_replying_in_the_dm_stores_the_answer_and_shows_it_on_the_pr
             .await
             .unwrap();
     assert_eq!(stored, "Kayaking at dawn on a glassy lake & tea <3");
-    eventually("the bot thanks the member", || async {
-        app.emulator.messages().iter().any(|m| m.channel == format!("D{MEMBER}") && m.text.starts_with("Thanks!"))
-    })
-    .await;
+    assert!(
+        app.emulator.messages().iter().any(|m| m.channel == format!("D{MEMBER}") && m.text.starts_with("Thanks!")),
+        "the bot thanks the member"
+    );
 }
 
 async fn a_dm_without_an_open_question_gets_a_hint_and_stores_nothing(db: TestDb) {
     let app = demo_app(&db).await;
-    let workspace = workspace_id(&app).await;
-    let member = members::find_by_slack_user_id(app.db.pool(), &workspace, MEMBER).await.unwrap().unwrap();
-    if let Some(open) = prompts::find_open_for_member(app.db.pool(), &member.id).await.unwrap() {
-        prompts::update_status(app.db.pool(), &open.id, open.status, PromptStatus::Skipped, 1).await.unwrap();
-    }
+    let member = app.demo_member(MEMBER).await;
+    app.clear_open_question(&member).await;
+    let workspace = &member.workspace_id;
     let answers_before =
-        app::server::db::answers::count_for_workspace(app.db.pool(), &workspace, Visibility::Team).await.unwrap();
+        app::server::db::answers::count_for_workspace(app.db.pool(), workspace, Visibility::Team).await.unwrap();
 
-    app.deliver_event(TEAM, "EvDm2", dm(MEMBER, "hello there")).await;
+    app.deliver_event(DEMO_TEAM, "EvDm2", dm(MEMBER, "hello there")).await;
 
-    eventually("the member gets a hint", || async {
-        app.emulator.messages().iter().any(|m| m.text.contains("/rapport ask"))
-    })
-    .await;
+    app.drain_inbox().await;
+    assert!(app.emulator.messages().iter().any(|m| m.text.contains("/rapport ask")), "the member gets a hint");
     let answers_after =
-        app::server::db::answers::count_for_workspace(app.db.pool(), &workspace, Visibility::Team).await.unwrap();
+        app::server::db::answers::count_for_workspace(app.db.pool(), workspace, Visibility::Team).await.unwrap();
     assert_eq!(answers_after, answers_before);
 }
 
 async fn pause_resume_profile_and_help_answer_privately(db: TestDb) {
     let app = demo_app(&db).await;
-    let workspace = workspace_id(&app).await;
-    let paused_until = || async {
-        members::find_by_slack_user_id(app.db.pool(), &workspace, MEMBER).await.unwrap().unwrap().paused_until
-    };
+    let paused_until = || async { app.demo_member(MEMBER).await.paused_until };
 
-    let reply = app.command(TEAM, MEMBER, "pause until 2999-01-01").await;
+    let reply = app.command(DEMO_TEAM, MEMBER, "pause until 2999-01-01").await;
     assert!(reply.contains("2999-01-01"), "{reply}");
     assert!(paused_until().await.is_some());
-    let reply = app.command(TEAM, MEMBER, "pause until 2001-01-01").await;
+    let reply = app.command(DEMO_TEAM, MEMBER, "pause until 2001-01-01").await;
     assert!(reply.contains("already started"), "{reply}");
-    let reply = app.command(TEAM, MEMBER, "resume").await;
+    let reply = app.command(DEMO_TEAM, MEMBER, "resume").await;
     assert!(reply.contains("Welcome back"), "{reply}");
     assert_eq!(paused_until().await, None);
-    let reply = app.command(TEAM, MEMBER, "pause").await;
+    let reply = app.command(DEMO_TEAM, MEMBER, "pause").await;
     assert!(reply.contains("Paused"), "{reply}");
     assert!(paused_until().await.is_some());
 
     let pinned = demo_pinned_member();
-    let reply = app.command(TEAM, MEMBER, &format!("profile <@{}|lena>", pinned.0)).await;
+    let reply = app.command(DEMO_TEAM, MEMBER, &format!("profile <@{}|lena>", pinned.0)).await;
     assert!(reply.contains(&pinned.1), "{reply}");
     assert!(!reply.contains("washing powder"), "only-me answers are not shown: {reply}");
     for text in ["help", "", "dance"] {
-        let reply = app.command(TEAM, MEMBER, text).await;
+        let reply = app.command(DEMO_TEAM, MEMBER, text).await;
         assert!(reply.contains("/rapport ask") && reply.contains("/rapport pause"), "{text}: {reply}");
     }
 }
@@ -292,16 +283,18 @@ fn demo_pinned_member() -> (String, String) {
 async fn after_an_uninstall_late_events_and_commands_do_nothing(db: TestDb) {
     let app = demo_app(&db).await;
 
-    app.deliver_event(TEAM, "EvRevoke", json!({ "type": "tokens_revoked", "tokens": { "bot": ["UDEMOBOT"] } })).await;
-    app.deliver_event(TEAM, "EvUninstall", json!({ "type": "app_uninstalled" })).await;
-    eventually("the workspace is uninstalled", || async {
-        let workspace = workspaces::find_by_slack_team_id(app.db.pool(), TEAM).await.unwrap().unwrap();
-        workspace.status == WorkspaceStatus::Uninstalled && workspace.uninstalled_at.is_some()
-    })
-    .await;
+    app.deliver_event(DEMO_TEAM, "EvRevoke", json!({ "type": "tokens_revoked", "tokens": { "bot": ["UDEMOBOT"] } }))
+        .await;
+    app.deliver_event(DEMO_TEAM, "EvUninstall", json!({ "type": "app_uninstalled" })).await;
+    app.drain_inbox().await;
+    let workspace = workspaces::find_by_slack_team_id(app.db.pool(), DEMO_TEAM).await.unwrap().unwrap();
+    assert!(
+        workspace.status == WorkspaceStatus::Uninstalled && workspace.uninstalled_at.is_some(),
+        "the workspace is uninstalled"
+    );
 
-    app.deliver_event(TEAM, "EvLate", dm(MEMBER, "a late reply")).await;
-    let reply = app.command(TEAM, MEMBER, "ask").await;
+    app.deliver_event(DEMO_TEAM, "EvLate", dm(MEMBER, "a late reply")).await;
+    let reply = app.command(DEMO_TEAM, MEMBER, "ask").await;
 
     assert!(reply.contains("not set up"), "{reply}");
     app.drain_inbox().await;
@@ -313,20 +306,20 @@ async fn opening_app_home_publishes_the_members_home(db: TestDb) {
     let pinned = "UDEMO001";
 
     app.deliver_event(
-        TEAM,
+        DEMO_TEAM,
         "EvHome",
         json!({ "type": "app_home_opened", "user": pinned, "channel": format!("D{pinned}"), "tab": "home" }),
     )
     .await;
 
-    eventually("the home view is published", || async { app.emulator.home_view(pinned).is_some() }).await;
-    let view = app.emulator.home_view(pinned).unwrap().to_string();
+    app.drain_inbox().await;
+    let view = app.emulator.home_view(pinned).expect("the home view is published").to_string();
     assert!(view.contains("Answer a question now") && view.contains("Pause questions"), "{view}");
     assert!(view.contains("Your latest answers") && view.contains("battered enamel mug"), "{view}");
     assert!(view.contains("washing powder") && view.contains("(only you)"), "own only-me answers show, marked: {view}");
 
     let press = json!({
-        "type": "block_actions", "team": { "id": TEAM }, "user": { "id": pinned }, "trigger_id": "1.2.3",
+        "type": "block_actions", "team": { "id": DEMO_TEAM }, "user": { "id": pinned }, "trigger_id": "1.2.3",
         "actions": [{ "type": "button", "action_id": "pause", "action_ts": "1" }],
     });
     let body = serde_urlencoded::to_string([("payload", press.to_string())]).unwrap();
@@ -334,27 +327,21 @@ async fn opening_app_home_publishes_the_members_home(db: TestDb) {
 
     let view = app.emulator.home_view(pinned).unwrap().to_string();
     assert!(view.contains("Resume questions") && view.contains("paused"), "{view}");
-    let workspace = workspace_id(&app).await;
-    let member = members::find_by_slack_user_id(app.db.pool(), &workspace, pinned).await.unwrap().unwrap();
-    assert!(member.paused_until.is_some());
+    assert!(app.demo_member(pinned).await.paused_until.is_some());
 }
 
 on_both_backends!(a_dm_answer_delivered_three_times_is_answered_once, two_asks_at_once_open_one_question);
 
 async fn a_dm_answer_delivered_three_times_is_answered_once(db: TestDb) {
     let app = demo_app(&db).await;
-    let workspace = workspace_id(&app).await;
-    let member = members::find_by_slack_user_id(app.db.pool(), &workspace, MEMBER).await.unwrap().unwrap();
-    app.ask_and_wait(TEAM, &member).await;
+    app.demo_member_with_open_question(MEMBER).await;
 
     for _ in 0..3 {
-        assert_eq!(app.deliver_event(TEAM, "EvDmTwice", dm(MEMBER, "Only once, please")).await, 200);
+        assert_eq!(app.deliver_event(DEMO_TEAM, "EvDmTwice", dm(MEMBER, "Only once, please")).await, 200);
     }
 
-    eventually("the answer is stored", || async {
-        app.emulator.messages().iter().any(|m| m.text.starts_with("Thanks!"))
-    })
-    .await;
+    app.drain_inbox().await;
+    assert!(app.emulator.messages().iter().any(|m| m.text.starts_with("Thanks!")), "the answer is stored");
     let texts: Vec<String> = app.emulator.messages().into_iter().map(|m| m.text).collect();
     assert_eq!(texts.iter().filter(|t| t.starts_with("Thanks!")).count(), 1, "{texts:?}");
     assert!(!texts.iter().any(|t| t.contains("don't have a question waiting")), "{texts:?}");
@@ -362,10 +349,9 @@ async fn a_dm_answer_delivered_three_times_is_answered_once(db: TestDb) {
 
 async fn two_asks_at_once_open_one_question(db: TestDb) {
     let app = demo_app(&db).await;
-    let workspace = workspace_id(&app).await;
-    let member = members::find_by_slack_user_id(app.db.pool(), &workspace, MEMBER).await.unwrap().unwrap();
+    let member = app.demo_member(MEMBER).await;
 
-    let (first, second) = tokio::join!(app.command(TEAM, MEMBER, "ask"), app.command(TEAM, MEMBER, "ask"));
+    let (first, second) = tokio::join!(app.command(DEMO_TEAM, MEMBER, "ask"), app.command(DEMO_TEAM, MEMBER, "ask"));
 
     let open: Vec<(String,)> =
         sqlx::query_as("SELECT id FROM prompts WHERE member_id = $1 AND status IN ('pending', 'in_flight', 'sent')")
@@ -381,14 +367,12 @@ on_both_backends!(an_answer_stored_while_slack_refuses_to_post_is_kept_and_not_r
 
 async fn an_answer_stored_while_slack_refuses_to_post_is_kept_and_not_retried(db: TestDb) {
     let app = demo_app(&db).await;
-    let workspace = workspace_id(&app).await;
-    let member = members::find_by_slack_user_id(app.db.pool(), &workspace, MEMBER).await.unwrap().unwrap();
-    app.ask_and_wait(TEAM, &member).await;
+    let (member, _) = app.demo_member_with_open_question(MEMBER).await;
     let before = app.emulator.messages().len();
     // Slack answers 429 to every post from now on.
     app.refuse_further_posts().await;
 
-    app.deliver_event(TEAM, "EvRateLimited", dm(MEMBER, "Stored even if Slack is busy")).await;
+    app.deliver_event(DEMO_TEAM, "EvRateLimited", dm(MEMBER, "Stored even if Slack is busy")).await;
 
     app.drain_inbox().await;
     assert!(prompts::find_open_for_member(app.db.pool(), &member.id).await.unwrap().is_none(), "answered");
