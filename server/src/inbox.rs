@@ -1,7 +1,8 @@
 //! The inbox worker: runs what third parties sent us (see `app::server::services::inbox`)
-//! after it was recorded and acknowledged. Each pass claims the oldest waiting item of each
-//! ordering key (a Slack team), so a team's events run one at a time in order while up to
-//! [`CONCURRENCY`] teams run side by side: one slow workspace never holds another back.
+//! after it was recorded and acknowledged. Each claim hands it a run of the oldest waiting
+//! items of each of a few ordering keys (a Slack team), so a team's events run one at a time
+//! in order while up to [`CONCURRENCY`] teams run side by side: one slow workspace never
+//! holds another back.
 //! Nothing waits in memory beyond the items in hand; the rest wait in the table, however
 //! many there are, and several instances share them under leases.
 
@@ -55,9 +56,11 @@ async fn fill(state: &AppState, token: &str, running: &mut JoinSet<()>) {
         if items.is_empty() {
             return;
         }
-        for item in items {
-            let state = state.clone();
-            running.spawn(async move { inbox::run(&state, &item).await });
+        for run in inbox::runs(items) {
+            let (state, token) = (state.clone(), token.to_owned());
+            running.spawn(async move {
+                inbox::run_in_order(&state, &token, run).await;
+            });
         }
     }
 }

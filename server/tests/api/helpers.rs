@@ -200,16 +200,22 @@ pub async fn spawn_app_at(test_db: &TestDb, clock: &ManualClock) -> TestApp {
     start(test_db, Arc::new(clock.clone()), false).await
 }
 
-async fn start(test_db: &TestDb, clock: SharedClock, background_dispatch: bool) -> TestApp {
+/// The configuration of a test app on `test_db`: a free port, no demo data, the emulator
+/// standing in for Slack with the tests' signing secret.
+pub fn test_config(test_db: &TestDb) -> Config {
     let url = test_db.url.clone();
-    let config = Config::from_lookup(|name| match name {
+    Config::from_lookup(|name| match name {
         "DATABASE_URL" => Some(url.clone()),
         "LEPTOS_SITE_ADDR" => Some("127.0.0.1:0".to_owned()),
         "RAPPORT_DEMO_DATA" => Some("off".to_owned()),
         "SLACK_SIGNING_SECRET" => Some(SIGNING_SECRET.to_owned()),
         _ => None,
     })
-    .unwrap();
+    .unwrap()
+}
+
+async fn start(test_db: &TestDb, clock: SharedClock, background_dispatch: bool) -> TestApp {
+    let config = test_config(test_db);
     if std::env::var_os("RAPPORT_TEST_LOG").is_some() {
         server::telemetry::init(server::config::LogFormat::Text);
     }

@@ -20,7 +20,6 @@ use app::server::{
 };
 use serde_json::{Value, json};
 use server::{
-    config::Config,
     demo,
     emulator::Emulator,
     inbox::CONCURRENCY,
@@ -28,7 +27,9 @@ use server::{
     startup::Application,
 };
 
-use crate::helpers::{DEMO_TEAM, SIGNING_SECRET, Team, TestApp, TestDb, eventually, new_trigger_id, spawn_app};
+use crate::helpers::{
+    DEMO_TEAM, SIGNING_SECRET, Team, TestApp, TestDb, eventually, new_trigger_id, spawn_app, test_config,
+};
 
 const MEMBER: &str = "UDEMO005";
 /// What Rapport answers a DM when no question waits for the member.
@@ -36,6 +37,7 @@ const HINT: &str = "don't have a question waiting";
 
 on_both_backends!(
     a_claim_hands_out_only_the_oldest_unfinished_item_of_each_key,
+    a_claim_hands_one_worker_a_run_of_each_key_and_nobody_else_any_of_it,
     an_item_waiting_for_a_retry_holds_back_only_the_later_items_of_its_key,
     an_item_given_up_lets_the_next_item_of_its_key_run,
     an_expired_lease_passes_the_item_to_another_worker_and_the_first_can_no_longer_write_it,
@@ -59,9 +61,9 @@ async fn record(db: &TestDb, external_id: &str, key: &str) {
     assert!(inbox::insert_if_new(db.db.pool(), &item, T0).await.unwrap());
 }
 
-/// What `worker` is handed at `now`, held for [`LEASE`].
+/// What `worker` is handed at `now`, held for [`LEASE`], one item per key.
 async fn claim_at(db: &TestDb, worker: &str, now: i64) -> Vec<Item> {
-    inbox::claim(db.db.pool(), db.backend(), worker, now, now + LEASE, 10).await.unwrap()
+    inbox::claim(&db.db, worker, now, now + LEASE, 10, 1).await.unwrap()
 }
 
 fn ids(items: &[Item]) -> Vec<&str> {
@@ -87,6 +89,25 @@ async fn a_claim_hands_out_only_the_oldest_unfinished_item_of_each_key(db: TestD
     assert_eq!(ids(&first), ["A1", "B1"]);
     assert!(while_held.is_empty(), "A's later items wait while A1 is in hand: {:?}", ids(&while_held));
     assert_eq!(ids(&after_a1), ["A2"]);
+}
+
+async fn a_claim_hands_one_worker_a_run_of_each_key_and_nobody_else_any_of_it(db: TestDb) {
+    let pool = db.db.pool();
+    for (id, key) in [("A1", "A"), ("A2", "A"), ("A3", "A"), ("B1", "B")] {
+        record(&db, id, key).await;
+    }
+
+    let runs = inbox::claim(&db.db, "first", T0, T0 + LEASE, 10, 2).await.unwrap();
+    let second_meanwhile = inbox::claim(&db.db, "second", T0, T0 + LEASE, 10, 2).await.unwrap();
+    assert!(inbox::update_processed(pool, id_of(&runs, "A1"), "first", T0 + 1).await.unwrap());
+    let after_a1 = inbox::claim(&db.db, "second", T0 + 1, T0 + LEASE, 10, 2).await.unwrap();
+    assert!(inbox::update_processed(pool, id_of(&runs, "A2"), "first", T0 + 2).await.unwrap());
+    let after_the_run = inbox::claim(&db.db, "second", T0 + 2, T0 + LEASE, 10, 2).await.unwrap();
+
+    assert_eq!(ids(&runs), ["A1", "A2", "B1"], "two of A, in order, and B's one");
+    assert!(second_meanwhile.is_empty(), "{:?}", ids(&second_meanwhile));
+    assert!(after_a1.is_empty(), "A2 is still the first worker's: {:?}", ids(&after_a1));
+    assert_eq!(ids(&after_the_run), ["A3"]);
 }
 
 async fn an_item_waiting_for_a_retry_holds_back_only_the_later_items_of_its_key(db: TestDb) {
@@ -165,15 +186,7 @@ enum Worker {
 /// port with the Slack emulator, planning no rounds of its own, with or without the inbox
 /// worker. `shut_down` stops it as a deploy does.
 async fn start(db: &TestDb, clock: SharedClock, worker: Worker) -> TestApp {
-    let url = db.url.clone();
-    let config = Config::from_lookup(|name| match name {
-        "DATABASE_URL" => Some(url.clone()),
-        "LEPTOS_SITE_ADDR" => Some("127.0.0.1:0".to_owned()),
-        "RAPPORT_DEMO_DATA" => Some("off".to_owned()),
-        "SLACK_SIGNING_SECRET" => Some(SIGNING_SECRET.to_owned()),
-        _ => None,
-    })
-    .unwrap();
+    let config = test_config(db);
     let mut application = Application::build_with_clock(config, clock).await.unwrap().without_background_dispatch();
     if worker == Worker::Off {
         application = application.without_inbox_worker();
@@ -250,7 +263,7 @@ async fn a_backlog_left_by_a_stopped_process_is_all_processed_after_a_restart(db
     // A worker was killed mid-item: the first two workspaces' oldest events stay claimed.
     let now = clock.now_ms();
     let lease = services::inbox::LEASE_MS;
-    let killed = inbox::claim(db.db.pool(), db.backend(), "killed-worker", now, now + lease, 2).await.unwrap();
+    let killed = inbox::claim(&db.db, "killed-worker", now, now + lease, 2, 1).await.unwrap();
     assert_eq!(killed.len(), 2);
     assert_eq!(inbox::count_unfinished(db.db.pool()).await.unwrap(), i64::try_from(BACKLOG).unwrap());
     for (team, user) in &newcomers {
@@ -449,10 +462,7 @@ async fn record_event(state: &AppState, team_id: &str, event_id: &str, event: Va
 /// One pass of a worker: claims what is due now and runs it; returns the event ids it ran.
 async fn run_due(state: &AppState) -> Vec<String> {
     let items = services::inbox::claim(state, "test-worker", 10).await.unwrap();
-    for item in &items {
-        services::inbox::run(state, item).await;
-    }
-    items.into_iter().map(|item| item.external_id).collect()
+    services::inbox::run_claimed(state, "test-worker", items).await
 }
 
 async fn state_of(state: &AppState, event_id: &str) -> ItemState {
@@ -501,13 +511,13 @@ async fn a_failing_event_is_retried_with_growing_waits_then_given_up_and_holds_b
     assert!(member(&db.db, &acme, "UOTHER").await.is_some(), "another workspace's event ran at once");
     assert!(member(&db.db, DEMO_TEAM, "USAME").await.is_none(), "its own workspace's next event waits behind it");
 
-    assert_eq!(run_due(state).await, ["EvBroken"]);
+    // The last try gives up, and the workspace's next event runs right after it, in order.
+    assert_eq!(run_due(state).await, ["EvBroken", "EvSameTeam"]);
     let given_up = state_of(state, "EvBroken").await;
     assert_eq!((given_up.attempts, given_up.processed_at), (MAX_ATTEMPTS, None));
     assert!(given_up.gave_up_at.is_some());
     let logged = logs.text();
     assert!(logged.contains("gave up on an inbox item") && logged.contains(UNREADABLE), "{logged}");
-    assert_eq!(run_due(state).await, ["EvSameTeam"], "the workspace's next event runs now");
     assert!(member(&db.db, DEMO_TEAM, "USAME").await.is_some());
     assert_eq!(inbox::count_unfinished(db.db.pool()).await.unwrap(), 0);
 }

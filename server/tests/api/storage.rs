@@ -65,7 +65,7 @@ async fn expired_sessions_and_old_event_ids_are_cleaned_up(db: TestDb) {
     for id in ["EvOld", "EvNew", "EvPending"] {
         inbox::insert_if_new(pool, &event(id), 1).await.unwrap();
     }
-    let claimed = inbox::claim(pool, db.backend(), "worker", 1, 60_000, 10).await.unwrap();
+    let claimed = inbox::claim(&db.db, "worker", 1, 60_000, 10, 1).await.unwrap();
     for (id, at) in [("EvOld", 1_000), ("EvNew", 9_000)] {
         let item = claimed.iter().find(|item| item.external_id == id).unwrap();
         assert!(inbox::update_processed(pool, item.id, "worker", at).await.unwrap());
@@ -197,7 +197,7 @@ async fn a_slack_event_id_is_recorded_once(db: TestDb) {
     assert_eq!((first, again, other), (true, false, true));
     assert_eq!(inbox::count_unfinished(pool).await.unwrap(), 2);
     // One team's events run one at a time: only the first is handed out.
-    let claimed = inbox::claim(pool, db.backend(), "worker", 10, 60_000, 10).await.unwrap();
+    let claimed = inbox::claim(&db.db, "worker", 10, 60_000, 10, 1).await.unwrap();
     assert_eq!(claimed.iter().map(|e| e.payload.as_str()).collect::<Vec<_>>(), ["{\"at\":1}"]);
     assert!(inbox::update_processed(pool, claimed[0].id, "worker", 4).await.unwrap());
     assert!(!inbox::update_processed(pool, claimed[0].id, "worker", 5).await.unwrap(), "processed once");

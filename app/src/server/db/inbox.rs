@@ -4,7 +4,7 @@
 
 use sqlx::{Any, Executor};
 
-use super::Backend;
+use super::{Backend, Db};
 
 /// Who sent an item, and what kind of delivery it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +46,7 @@ struct ItemRow {
     payload: String,
     attempts: i64,
     claimed_by: Option<String>,
+    claimed_until: Option<i64>,
 }
 
 /// A claimed item, as a worker runs it.
@@ -59,8 +60,9 @@ pub struct Item {
     pub payload: String,
     /// Failed tries before this one.
     pub attempts: i64,
-    /// The claim token it is held under.
+    /// The claim token it is held under, and until when.
     pub claimed_by: String,
+    pub claimed_until: i64,
 }
 
 impl TryFrom<ItemRow> for Item {
@@ -78,6 +80,7 @@ impl TryFrom<ItemRow> for Item {
             payload: row.payload,
             attempts: row.attempts,
             claimed_by: row.claimed_by.unwrap_or_default(),
+            claimed_until: row.claimed_until.unwrap_or_default(),
         })
     }
 }
@@ -139,44 +142,101 @@ pub async fn insert_handled<'e>(
     Ok(result.rows_affected() == 1)
 }
 
-/// Claims up to `limit` items under `token` until `lease_until`: for each ordering key, its
-/// oldest unfinished item, when that item is due and nobody holds it. So a key's items run
-/// one at a time in arrival order, and a key whose oldest item waits (for a retry, or in
-/// another worker's hands) holds back only its own later items.
+/// Claims work under `token` until `lease_until`: for up to `keys` ordering keys whose
+/// oldest unfinished item is due and held by nobody, that item and the next ones of its key,
+/// `run` items at most, oldest first. A key's items so run one at a time in arrival order in
+/// one worker, and a key whose oldest item waits (for a retry, or in another worker's hands)
+/// holds back only its own later items.
 ///
-/// The one place the dialects differ: PostgreSQL skips rows another instance is claiming at
-/// this moment (`FOR UPDATE SKIP LOCKED`); SQLite has a single writer, so the statement is
-/// already atomic.
-pub async fn claim<'e>(
-    ex: impl Executor<'e, Database = Any>,
-    backend: Backend,
+/// Two statements in one transaction: the first picks the keys by locking their oldest item,
+/// the second takes each key's run. The one place the dialects differ: PostgreSQL skips keys
+/// another instance is claiming at this moment (`FOR UPDATE SKIP LOCKED`); SQLite's write
+/// transaction already has the database to itself.
+pub async fn claim(
+    db: &Db,
     token: &str,
     now_ms: i64,
     lease_until: i64,
-    limit: i64,
+    keys: i64,
+    run: i64,
 ) -> sqlx::Result<Vec<Item>> {
-    let lock = match backend {
+    let lock = match db.backend() {
         Backend::Postgres => "FOR UPDATE OF i SKIP LOCKED",
         Backend::Sqlite => "",
     };
-    let sql = format!(
-        "UPDATE inbox SET claimed_by = $1, claimed_until = $3
-         WHERE id IN (
-             SELECT i.id FROM inbox i
-             WHERE i.processed_at IS NULL AND i.gave_up_at IS NULL AND i.next_attempt_at <= $2
-               AND (i.claimed_until IS NULL OR i.claimed_until < $2)
-               AND NOT EXISTS (SELECT 1 FROM inbox e
-                               WHERE e.ordering_key = i.ordering_key AND e.id < i.id
-                                 AND e.processed_at IS NULL AND e.gave_up_at IS NULL)
-             ORDER BY i.id LIMIT $4 {lock})
-         RETURNING id, source, external_id, ordering_key, kind, payload, attempts, claimed_by"
+    let mut tx = db.begin_write().await?;
+    // The oldest open item of each key comes from one grouped scan of the `inbox_open`
+    // index, not a per-row `NOT EXISTS`: that plan's cost grew with the square of the
+    // backlog when PostgreSQL's statistics lagged behind a burst of events.
+    let heads = format!(
+        "SELECT i.ordering_key FROM inbox i
+         JOIN (SELECT MIN(id) AS id FROM inbox
+               WHERE processed_at IS NULL AND gave_up_at IS NULL
+               GROUP BY ordering_key) heads ON heads.id = i.id
+         WHERE i.next_attempt_at <= $1 AND (i.claimed_until IS NULL OR i.claimed_until < $1)
+         ORDER BY i.id LIMIT $2 {lock}"
     );
-    let rows: Vec<ItemRow> =
-        sqlx::query_as(&sql).bind(token).bind(now_ms).bind(lease_until).bind(limit).fetch_all(ex).await?;
+    let ready: Vec<(String,)> = sqlx::query_as(&heads).bind(now_ms).bind(keys).fetch_all(&mut *tx).await?;
+    if ready.is_empty() {
+        tx.commit().await?;
+        return Ok(Vec::new());
+    }
+    let placeholders: Vec<String> = (4..4 + ready.len()).map(|n| format!("${n}")).collect();
+    let take = format!(
+        "UPDATE inbox SET claimed_by = $1, claimed_until = $2
+         WHERE id IN (SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY ordering_key ORDER BY id) AS position
+                                      FROM inbox
+                                      WHERE processed_at IS NULL AND gave_up_at IS NULL
+                                        AND ordering_key IN ({})) runs
+                      WHERE position <= $3)
+         RETURNING id, source, external_id, ordering_key, kind, payload, attempts, claimed_by, claimed_until",
+        placeholders.join(", ")
+    );
+    let mut query = sqlx::query_as::<_, ItemRow>(&take).bind(token).bind(lease_until).bind(run);
+    for (key,) in &ready {
+        query = query.bind(key);
+    }
+    let rows = query.fetch_all(&mut *tx).await?;
+    tx.commit().await?;
     let mut items = rows.into_iter().map(Item::try_from).collect::<sqlx::Result<Vec<_>>>()?;
-    // RETURNING gives no order; run them oldest first.
+    // RETURNING gives no order; each key's run goes oldest first.
     items.sort_by_key(|item| item.id);
     Ok(items)
+}
+
+/// Extends the lease on what `token` still holds of `ordering_key` to `lease_until` (a long
+/// run). Returns the ids still held: an item missing was lost to another worker.
+pub async fn renew<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    token: &str,
+    ordering_key: &str,
+    lease_until: i64,
+) -> sqlx::Result<Vec<i64>> {
+    let rows: Vec<(i64,)> = sqlx::query_as(
+        "UPDATE inbox SET claimed_until = $3
+         WHERE claimed_by = $1 AND ordering_key = $2 AND processed_at IS NULL AND gave_up_at IS NULL
+         RETURNING id",
+    )
+    .bind(token)
+    .bind(ordering_key)
+    .bind(lease_until)
+    .fetch_all(ex)
+    .await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
+}
+
+/// Gives back what `token` still holds of `ordering_key` (a run stopped early), so the next
+/// claim takes it again in order.
+pub async fn release<'e>(ex: impl Executor<'e, Database = Any>, token: &str, ordering_key: &str) -> sqlx::Result<u64> {
+    let result = sqlx::query(
+        "UPDATE inbox SET claimed_by = NULL, claimed_until = NULL
+         WHERE claimed_by = $1 AND ordering_key = $2 AND processed_at IS NULL AND gave_up_at IS NULL",
+    )
+    .bind(token)
+    .bind(ordering_key)
+    .execute(ex)
+    .await?;
+    Ok(result.rows_affected())
 }
 
 /// Marks an item held under `token` processed and drops its payload (it may hold what

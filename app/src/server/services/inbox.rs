@@ -20,9 +20,10 @@ pub const MAX_ATTEMPTS: i64 = 8;
 const FIRST_RETRY_MS: i64 = 5_000;
 /// No retry waits longer than this.
 const LONGEST_RETRY_MS: i64 = 10 * 60 * 1000;
-/// How long a worker holds an item before another may take it (a crash mid-item): longer
-/// than any item takes, each Slack call being bounded by the client's timeout.
-pub const LEASE_MS: i64 = 5 * 60 * 1000;
+/// How long a worker holds an item before another may take it (a crash mid-item). An item
+/// makes a few Slack calls of at most 10 s each, so a minute is ample; after a crash, that
+/// workspace's later events wait at most this long.
+pub const LEASE_MS: i64 = 60 * 1000;
 /// How long processed ids are kept: Slack retries within minutes and a replayed request is
 /// refused after 5, so a week is ample.
 pub const KEEP_FINISHED_MS: i64 = 7 * 24 * 60 * 60 * 1000;
@@ -58,15 +59,84 @@ pub async fn record_handled(state: &AppState, source: Source, external_id: &str,
     Ok(inbox::insert_handled(state.db.pool(), source, external_id, kind, state.now_ms()).await?)
 }
 
-/// Claims up to `limit` items for one worker pass (see [`inbox::claim`]).
-pub async fn claim(state: &AppState, token: &str, limit: i64) -> anyhow::Result<Vec<Item>> {
+/// The most items of one ordering key a claim hands to one worker at a time.
+pub const RUN: i64 = 32;
+
+/// Claims runs of items for up to `keys` ordering keys (see [`inbox::claim`]), oldest first.
+pub async fn claim(state: &AppState, token: &str, keys: i64) -> anyhow::Result<Vec<Item>> {
     let now = state.now_ms();
-    Ok(inbox::claim(state.db.pool(), state.db.backend(), token, now, now + LEASE_MS, limit).await?)
+    Ok(inbox::claim(&state.db, token, now, now + LEASE_MS, keys, RUN).await?)
+}
+
+/// Splits claimed items into their ordering keys' runs, each oldest first.
+pub fn runs(items: Vec<Item>) -> Vec<Vec<Item>> {
+    let mut runs: Vec<Vec<Item>> = Vec::new();
+    for item in items {
+        match runs.iter_mut().find(|run| run[0].ordering_key == item.ordering_key) {
+            Some(run) => run.push(item),
+            None => runs.push(vec![item]),
+        }
+    }
+    runs
+}
+
+/// Runs claimed items here, run after run; returns the ids of the items it ran.
+pub async fn run_claimed(state: &AppState, token: &str, items: Vec<Item>) -> Vec<String> {
+    let mut ran = Vec::new();
+    for run in runs(items) {
+        ran.extend(run_in_order(state, token, run).await);
+    }
+    ran
+}
+
+/// Runs one key's run in order. An item to be tried again stops the run (the key's later
+/// items must not overtake it) and the rest is given back; the lease is renewed when half
+/// of it has passed. Returns the ids of the items it ran.
+pub async fn run_in_order(state: &AppState, token: &str, items: Vec<Item>) -> Vec<String> {
+    let mut ran = Vec::new();
+    let Some(key) = items.first().map(|item| item.ordering_key.clone()) else { return ran };
+    let mut lease_until = items.iter().map(|item| item.claimed_until).min().unwrap_or_default();
+    for item in &items {
+        let now = state.now_ms();
+        if now > lease_until - LEASE_MS / 2 {
+            match inbox::renew(state.db.pool(), token, &key, now + LEASE_MS).await {
+                Ok(held) if held.contains(&item.id) => lease_until = now + LEASE_MS,
+                Ok(_) => {
+                    tracing::warn!(inbox.id = item.id, "an inbox run's lease was lost; another worker has it");
+                    return ran;
+                }
+                Err(error) => {
+                    tracing::warn!(error = %error, "could not renew an inbox run's lease");
+                    return ran;
+                }
+            }
+        }
+        ran.push(item.external_id.clone());
+        if run(state, item).await != Ran::Done {
+            if let Err(error) = inbox::release(state.db.pool(), token, &key).await {
+                // Not given back: the lease runs out and the next claim takes them.
+                tracing::warn!(error = %error, "could not give back the rest of an inbox run");
+            }
+            return ran;
+        }
+    }
+    ran
+}
+
+/// What running one item came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ran {
+    /// Processed, or given up for good: the key's next item may run.
+    Done,
+    /// Put back to try again later.
+    Retrying,
+    /// The outcome could not be recorded (the claim was lost, or the database failed).
+    Unrecorded,
 }
 
 /// Runs one claimed item and records the outcome. Errors are logged here, once.
 #[tracing::instrument(name = "inbox item", skip_all, fields(inbox.id = item.id, inbox.source = item.source.as_str(), inbox.kind = %item.kind))]
-pub async fn run(state: &AppState, item: &Item) {
+pub async fn run(state: &AppState, item: &Item) -> Ran {
     let outcome = match item.source {
         Source::SlackEvent => {
             let team_id = item.ordering_key.strip_prefix("slack:").filter(|team| !team.is_empty());
@@ -76,25 +146,35 @@ pub async fn run(state: &AppState, item: &Item) {
         Source::SlackInteraction | Source::SlackCommand | Source::StripeEvent => Ok(()),
     };
     let now = state.now_ms();
-    let recorded = match outcome {
-        Ok(()) => inbox::update_processed(state.db.pool(), item.id, &item.claimed_by, now).await,
+    let (ran, recorded) = match outcome {
+        Ok(()) => (Ran::Done, inbox::update_processed(state.db.pool(), item.id, &item.claimed_by, now).await),
         Err(error) => {
             let reason = format!("{error:#}");
             let tries = item.attempts + 1;
             if tries >= MAX_ATTEMPTS {
                 tracing::error!(error = %reason, tries, "gave up on an inbox item");
-                inbox::update_gave_up(state.db.pool(), item.id, &item.claimed_by, &reason, now).await
+                (Ran::Done, inbox::update_gave_up(state.db.pool(), item.id, &item.claimed_by, &reason, now).await)
             } else {
                 let wait_ms = retry_wait_ms(tries);
                 tracing::warn!(error = %reason, tries, wait_ms, "an inbox item failed; trying again later");
-                inbox::update_retry(state.db.pool(), item.id, &item.claimed_by, now + wait_ms, &reason).await
+                let next = now + wait_ms;
+                (Ran::Retrying, inbox::update_retry(state.db.pool(), item.id, &item.claimed_by, next, &reason).await)
             }
         }
     };
     match recorded {
-        Ok(true) => state.wake.inbox_done.notify_waiters(),
-        Ok(false) => tracing::warn!("an inbox item's claim was lost before its outcome was recorded"),
-        Err(error) => tracing::error!(error = %error, "could not record an inbox item's outcome"),
+        Ok(true) => {
+            state.wake.inbox_done.notify_waiters();
+            ran
+        }
+        Ok(false) => {
+            tracing::warn!("an inbox item's claim was lost before its outcome was recorded");
+            Ran::Unrecorded
+        }
+        Err(error) => {
+            tracing::error!(error = %error, "could not record an inbox item's outcome");
+            Ran::Unrecorded
+        }
     }
 }
 
@@ -112,10 +192,8 @@ pub async fn drain(state: &AppState, give_up_after: Duration) -> anyhow::Result<
     let token = crate::server::new_id();
     loop {
         let items = claim(state, &token, 32).await?;
-        for item in &items {
-            run(state, item).await;
-        }
         if !items.is_empty() {
+            run_claimed(state, &token, items).await;
             continue;
         }
         // Listen before counting, so an item finished in between still wakes this wait.
