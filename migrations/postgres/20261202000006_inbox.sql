@@ -25,12 +25,18 @@ CREATE TABLE inbox (
 );
 CREATE INDEX inbox_open ON inbox (ordering_key, id) WHERE processed_at IS NULL AND gave_up_at IS NULL;
 CREATE INDEX inbox_finished ON inbox (processed_at, gave_up_at);
+-- Which keys a worker holds right now (few rows: runs in hand).
+CREATE INDEX inbox_held ON inbox (ordering_key) WHERE claimed_by IS NOT NULL;
 
 -- Events recorded by the previous release move over: processed ones keep guarding against
--- late retries, unprocessed ones are run by the new worker.
-INSERT INTO inbox (source, external_id, ordering_key, kind, payload, received_at, next_attempt_at, processed_at)
+-- late retries, unprocessed ones are run by the new worker. An unprocessed one recorded
+-- before payloads were kept has nothing to run: it moves over as given up, with the reason.
+INSERT INTO inbox (source, external_id, ordering_key, kind, payload, received_at, next_attempt_at, processed_at,
+                   gave_up_at, last_error)
 SELECT 'slack_event', event_id, 'slack:' || COALESCE(slack_team_id, ''), event_type, payload, received_at,
-       received_at, processed_at
+       received_at, processed_at,
+       CASE WHEN processed_at IS NULL AND payload = '' THEN received_at END,
+       CASE WHEN processed_at IS NULL AND payload = '' THEN 'recorded before payloads were kept' END
 FROM slack_events
 ORDER BY received_at, event_id;
 DROP TABLE slack_events;

@@ -16,7 +16,7 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/rapport.db";
 /// Everything the process reads from its environment.
 #[derive(Clone, Debug)]
 pub struct Config {
-    pub database_url: String,
+    pub database_url: DatabaseUrl,
     /// Where to listen and where the built site (wasm, CSS, public files) is.
     pub leptos: LeptosOptions,
     pub log_format: LogFormat,
@@ -54,6 +54,37 @@ pub struct OAuthConfig {
     pub client_id: String,
     pub client_secret: Secret,
     pub token_cipher: TokenCipher,
+}
+
+/// `DATABASE_URL`: printed without the password it may hold.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(String);
+
+impl std::ops::Deref for DatabaseUrl {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl PartialEq<&str> for DatabaseUrl {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // scheme://user:password@host/... -> scheme://user:[redacted]@host/...
+        match self.0.split_once("://").and_then(|(scheme, rest)| Some((scheme, rest.split_once('@')?))) {
+            Some((scheme, (credentials, host))) => {
+                let user = credentials.split(':').next().unwrap_or_default();
+                write!(f, "DatabaseUrl({scheme}://{user}:[redacted]@{host})")
+            }
+            None => write!(f, "DatabaseUrl({})", self.0),
+        }
+    }
 }
 
 /// The key that signs session cookies (64+ bytes). Never printed.
@@ -105,7 +136,7 @@ impl Config {
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let var = |name: &str| get(name).filter(|value| !value.trim().is_empty());
 
-        let database_url = var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+        let database_url = DatabaseUrl(var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()));
         Backend::from_str(&database_url).map_err(|reason| invalid("DATABASE_URL", reason))?;
 
         let site_addr: SocketAddr = parse_or("LEPTOS_SITE_ADDR", var("LEPTOS_SITE_ADDR"), "127.0.0.1:3000")?;
@@ -401,8 +432,18 @@ mod tests {
         let self_hosted =
             config(&[("SLACK_BOT_TOKEN", "xoxb-bot-token-value"), ("SLACK_SIGNING_SECRET", "signing-secret-value")])
                 .unwrap();
-        let printed = format!("{hosted:?} {self_hosted:?}");
-        for secret in ["client-secret-value", "signing-secret-value", "xoxb-bot-token-value", session_key, key] {
+        let with_password =
+            config(&[("DATABASE_URL", "postgres://rapport:db-password-value@db:5432/rapport")]).unwrap();
+        let printed = format!("{hosted:?} {self_hosted:?} {with_password:?}");
+        assert!(printed.contains("postgres://rapport:[redacted]@db:5432/rapport"), "{printed}");
+        for secret in [
+            "client-secret-value",
+            "signing-secret-value",
+            "xoxb-bot-token-value",
+            "db-password-value",
+            session_key,
+            key,
+        ] {
             assert!(!printed.contains(secret), "{secret} was printed");
         }
     }

@@ -20,13 +20,11 @@ const TICK: Duration = Duration::from_secs(1);
 pub fn spawn(state: AppState) {
     let tasks = state.tasks.clone();
     tasks.clone().spawn(async move {
-        // One claim token per process: a lease this worker lost is never written by it.
-        let token = new_id();
         let mut running = JoinSet::new();
         let mut every = tokio::time::interval(TICK);
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            fill(&state, &token, &mut running).await;
+            fill(&state, &mut running).await;
             tokio::select! {
                 () = tasks.cancelled() => break,
                 Some(finished) = running.join_next(), if !running.is_empty() => {
@@ -43,10 +41,12 @@ pub fn spawn(state: AppState) {
 }
 
 /// Claims and starts as many items as there is room for.
-async fn fill(state: &AppState, token: &str, running: &mut JoinSet<()>) {
-    while running.len() < CONCURRENCY {
+async fn fill(state: &AppState, running: &mut JoinSet<()>) {
+    while running.len() < CONCURRENCY && !state.tasks.is_cancelled() {
         let room = i64::try_from(CONCURRENCY - running.len()).unwrap_or(1);
-        let items = match inbox::claim(state, token, room).await {
+        // A new token each claim: a run whose lease ran out cannot write over a newer one.
+        let token = new_id();
+        let items = match inbox::claim(state, &token, room).await {
             Ok(items) => items,
             Err(error) => {
                 tracing::warn!(error = format!("{error:#}"), "could not claim inbox items");
@@ -57,7 +57,7 @@ async fn fill(state: &AppState, token: &str, running: &mut JoinSet<()>) {
             return;
         }
         for run in inbox::runs(items) {
-            let (state, token) = (state.clone(), token.to_owned());
+            let (state, token) = (state.clone(), token.clone());
             running.spawn(async move {
                 inbox::run_in_order(&state, &token, run).await;
             });

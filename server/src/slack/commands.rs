@@ -72,11 +72,13 @@ pub async fn receive(State(state): State<AppState>, request: SlackRequest) -> Re
 
 async fn run(state: &AppState, form: &CommandForm) -> anyhow::Result<String> {
     let now = state.now_ms();
-    let (workspace, member) = match roster::identify(&state.db, &form.team_id, &form.user_id, now).await? {
+    let (workspace, member) = match roster::identify(&state.db, &form.team_id, &form.user_id).await? {
         Sender::Member(known) => *known,
         Sender::UnknownWorkspace => return Ok("Rapport is not set up for this workspace.".to_owned()),
         Sender::UnknownMember => return Ok("Rapport does not know you yet; try again in a minute.".to_owned()),
     };
+    // Writing to Rapport proves Slack reaches them again.
+    roster::reachable_again(&state.db, &member, now).await?;
     let mut words = form.text.split_whitespace();
     Ok(match words.next().map(str::to_ascii_lowercase).as_deref() {
         Some("ask") => actions::ask_reply(&asking::ask(state, &workspace, &member).await?),

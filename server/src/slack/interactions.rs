@@ -74,7 +74,7 @@ async fn block_actions(state: &AppState, payload: &Value) -> anyhow::Result<()> 
     let (Some(team_id), Some(user_id)) = (payload["team"]["id"].as_str(), payload["user"]["id"].as_str()) else {
         return Ok(());
     };
-    let Some((workspace, member)) = roster::identify(&state.db, team_id, user_id, state.now_ms()).await?.known() else {
+    let Some((workspace, member)) = roster::identify(&state.db, team_id, user_id).await?.known() else {
         return Ok(());
     };
     let button = &payload["actions"][0];
@@ -106,7 +106,7 @@ async fn view_submission(state: &AppState, payload: &Value) -> anyhow::Result<Re
         return Ok(StatusCode::OK.into_response());
     }
     let sender = match (payload["team"]["id"].as_str(), payload["user"]["id"].as_str()) {
-        (Some(team_id), Some(user_id)) => roster::identify(&state.db, team_id, user_id, state.now_ms()).await?.known(),
+        (Some(team_id), Some(user_id)) => roster::identify(&state.db, team_id, user_id).await?.known(),
         _ => None,
     };
     let Some((workspace, member)) = sender else {

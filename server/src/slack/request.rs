@@ -61,7 +61,8 @@ where
         let headers = request.headers().clone();
         let body = Bytes::from_request(request, &()).await.map_err(SlackRequestRejection::Unreadable)?;
         let header = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
-        let signature = header("x-slack-signature").unwrap_or_default().to_owned();
+        // Lower-cased: hex decodes either way, and a replay must not pass as a new request.
+        let signature = header("x-slack-signature").unwrap_or_default().to_ascii_lowercase();
         check(&secret, header("x-slack-request-timestamp"), header("x-slack-signature"), &body)
             .map_err(SlackRequestRejection::Unverified)?;
         Ok(SlackRequest { body, signature })

@@ -21,7 +21,7 @@ use app::server::{
 use serde_json::{Value, json};
 use server::{
     demo,
-    emulator::Emulator,
+    emulator::{Emulator, Fault},
     inbox::CONCURRENCY,
     slack::verify::{SigningSecret, sign},
     startup::Application,
@@ -45,6 +45,7 @@ on_both_backends!(
     two_instances_on_one_database_run_each_event_once_and_in_order_per_workspace,
     a_replayed_slash_command_or_button_press_changes_nothing,
     a_failing_event_is_retried_with_growing_waits_then_given_up_and_holds_back_only_its_workspace,
+    an_event_that_can_never_work_is_given_up_at_once_and_its_workspace_goes_on,
     a_slow_workspace_does_not_hold_back_another_workspaces_events,
 );
 
@@ -244,8 +245,9 @@ fn hints(emulator: &Emulator) -> usize {
     emulator.messages().iter().filter(|message| message.text.contains(HINT)).count()
 }
 
-/// More events than a worker runs at once: the backlog takes many claims.
-const BACKLOG: usize = 5 * CONCURRENCY;
+/// More events than one claim hands out (several runs per workspace): the backlog takes
+/// many claims.
+const BACKLOG: usize = 20 * CONCURRENCY;
 
 async fn a_backlog_left_by_a_stopped_process_is_all_processed_after_a_restart(db: TestDb) {
     let clock = ManualClock::new(now_ms());
@@ -469,8 +471,8 @@ async fn state_of(state: &AppState, event_id: &str) -> ItemState {
     inbox::find_state(state.db.pool(), Source::SlackEvent, event_id).await.unwrap().unwrap()
 }
 
-/// Why an event that is not JSON fails.
-const UNREADABLE: &str = "reading a stored Slack event";
+/// Why the event fails while Slack has trouble.
+const UNREADABLE: &str = "replying in the DM";
 
 async fn a_failing_event_is_retried_with_growing_waits_then_given_up_and_holds_back_only_its_workspace(db: TestDb) {
     use services::inbox::{MAX_ATTEMPTS, retry_wait_ms};
@@ -479,15 +481,10 @@ async fn a_failing_event_is_retried_with_growing_waits_then_given_up_and_holds_b
     let acme = another_workspace(&db, "Acme").await;
     let instance = start(&db, Arc::new(clock.clone()), Worker::Off).await;
     let state = &instance.state;
-    let key = format!("slack:{DEMO_TEAM}");
-    let broken = NewItem {
-        source: Source::SlackEvent,
-        external_id: "EvBroken",
-        ordering_key: &key,
-        kind: "team_join",
-        payload: "not json",
-    };
-    assert!(inbox::insert_if_new(state.db.pool(), &broken, clock.now_ms()).await.unwrap());
+    // The member's DM gets a hint, which Slack fails to take (HTTP 500) every time it is tried.
+    instance.clear_open_question(&instance.demo_member(MEMBER).await).await;
+    instance.emulator.inject_fault("chat.postMessage", Fault::ServerError, u32::try_from(MAX_ATTEMPTS).unwrap());
+    record_event(state, DEMO_TEAM, "EvBroken", dm(MEMBER, "hello?")).await;
     record_event(state, DEMO_TEAM, "EvSameTeam", team_join("USAME", "Behind the broken one")).await;
     record_event(state, &acme, "EvOtherTeam", team_join("UOTHER", "Elsewhere")).await;
     let logs = Logs::default();
@@ -520,6 +517,31 @@ async fn a_failing_event_is_retried_with_growing_waits_then_given_up_and_holds_b
     assert!(logged.contains("gave up on an inbox item") && logged.contains(UNREADABLE), "{logged}");
     assert!(member(&db.db, DEMO_TEAM, "USAME").await.is_some());
     assert_eq!(inbox::count_unfinished(db.db.pool()).await.unwrap(), 0);
+}
+
+async fn an_event_that_can_never_work_is_given_up_at_once_and_its_workspace_goes_on(db: TestDb) {
+    let clock = ManualClock::new(now_ms());
+    demo::seed(&db.db, clock.now_ms()).await.unwrap();
+    let instance = start(&db, Arc::new(clock.clone()), Worker::Off).await;
+    let state = &instance.state;
+    let key = format!("slack:{DEMO_TEAM}");
+    let unreadable = NewItem {
+        source: Source::SlackEvent,
+        external_id: "EvUnreadable",
+        ordering_key: &key,
+        kind: "team_join",
+        payload: "not json",
+    };
+    assert!(inbox::insert_if_new(state.db.pool(), &unreadable, clock.now_ms()).await.unwrap());
+    record_event(state, DEMO_TEAM, "EvNext", team_join("UNEXT", "Right behind it")).await;
+
+    assert_eq!(run_due(state).await, ["EvUnreadable", "EvNext"], "no retry would help, so nothing waits");
+
+    let given_up = state_of(state, "EvUnreadable").await;
+    assert_eq!((given_up.attempts, given_up.processed_at), (1, None));
+    assert!(given_up.gave_up_at.is_some());
+    assert!(given_up.last_error.as_deref().is_some_and(|why| why.contains("reading a stored Slack event")));
+    assert!(member(&db.db, DEMO_TEAM, "UNEXT").await.is_some());
 }
 
 async fn a_slow_workspace_does_not_hold_back_another_workspaces_events(db: TestDb) {

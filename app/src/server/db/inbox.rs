@@ -20,6 +20,7 @@ pub enum Source {
 }
 
 impl Source {
+    /// The stored form (`inbox.source`).
     pub fn as_str(self) -> &'static str {
         match self {
             Source::SlackEvent => "slack_event",
@@ -29,6 +30,7 @@ impl Source {
         }
     }
 
+    /// Reads the stored form.
     pub fn parse(raw: &str) -> Option<Source> {
         [Source::SlackEvent, Source::SlackInteraction, Source::SlackCommand, Source::StripeEvent]
             .into_iter()
@@ -174,6 +176,12 @@ pub async fn claim(
                WHERE processed_at IS NULL AND gave_up_at IS NULL
                GROUP BY ordering_key) heads ON heads.id = i.id
          WHERE i.next_attempt_at <= $1 AND (i.claimed_until IS NULL OR i.claimed_until < $1)
+           -- A key some worker still holds items of is busy, whichever item is oldest now:
+           -- ids are handed out before commit, so an older item can appear behind a run.
+           AND NOT EXISTS (SELECT 1 FROM inbox held
+                           WHERE held.ordering_key = i.ordering_key AND held.claimed_by IS NOT NULL
+                             AND held.processed_at IS NULL AND held.gave_up_at IS NULL
+                             AND held.claimed_until >= $1)
          ORDER BY i.id LIMIT $2 {lock}"
     );
     let ready: Vec<(String,)> = sqlx::query_as(&heads).bind(now_ms).bind(keys).fetch_all(&mut *tx).await?;
@@ -181,7 +189,8 @@ pub async fn claim(
         tx.commit().await?;
         return Ok(Vec::new());
     }
-    let placeholders: Vec<String> = (4..4 + ready.len()).map(|n| format!("${n}")).collect();
+    let placeholders: Vec<String> = (5..5 + ready.len()).map(|n| format!("${n}")).collect();
+    // Never over a live claim: the key was free a moment ago, in this same transaction.
     let take = format!(
         "UPDATE inbox SET claimed_by = $1, claimed_until = $2
          WHERE id IN (SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY ordering_key ORDER BY id) AS position
@@ -189,10 +198,11 @@ pub async fn claim(
                                       WHERE processed_at IS NULL AND gave_up_at IS NULL
                                         AND ordering_key IN ({})) runs
                       WHERE position <= $3)
+           AND (claimed_until IS NULL OR claimed_until < $4)
          RETURNING id, source, external_id, ordering_key, kind, payload, attempts, claimed_by, claimed_until",
         placeholders.join(", ")
     );
-    let mut query = sqlx::query_as::<_, ItemRow>(&take).bind(token).bind(lease_until).bind(run);
+    let mut query = sqlx::query_as::<_, ItemRow>(&take).bind(token).bind(lease_until).bind(run).bind(now_ms);
     for (key,) in &ready {
         query = query.bind(key);
     }

@@ -12,6 +12,7 @@ use super::slack_events;
 use crate::server::{
     AppState,
     db::inbox::{self, Item, NewItem},
+    slack::client::SlackCallError,
 };
 
 /// Tries before an item that keeps failing is given up.
@@ -20,10 +21,11 @@ pub const MAX_ATTEMPTS: i64 = 8;
 const FIRST_RETRY_MS: i64 = 5_000;
 /// No retry waits longer than this.
 const LONGEST_RETRY_MS: i64 = 10 * 60 * 1000;
-/// How long a worker holds an item before another may take it (a crash mid-item). An item
-/// makes a few Slack calls of at most 10 s each, so a minute is ample; after a crash, that
+/// How long a worker holds a run before another may take it (a crash mid-run). One item
+/// makes at most about five Slack calls of at most 10 s each, and a run renews its lease
+/// before an item when less than half is left, so no item outlives it; after a crash, that
 /// workspace's later events wait at most this long.
-pub const LEASE_MS: i64 = 60 * 1000;
+pub const LEASE_MS: i64 = 2 * 60 * 1000;
 /// How long processed ids are kept: Slack retries within minutes and a replayed request is
 /// refused after 5, so a week is ample.
 pub const KEEP_FINISHED_MS: i64 = 7 * 24 * 60 * 60 * 1000;
@@ -63,6 +65,8 @@ pub async fn record_handled(state: &AppState, source: Source, external_id: &str,
 pub const RUN: i64 = 32;
 
 /// Claims runs of items for up to `keys` ordering keys (see [`inbox::claim`]), oldest first.
+/// Use a new `token` for every claim: a run whose lease ran out must find its later writes
+/// refused, even when this same process took the key again.
 pub async fn claim(state: &AppState, token: &str, keys: i64) -> anyhow::Result<Vec<Item>> {
     let now = state.now_ms();
     Ok(inbox::claim(&state.db, token, now, now + LEASE_MS, keys, RUN).await?)
@@ -90,13 +94,17 @@ pub async fn run_claimed(state: &AppState, token: &str, items: Vec<Item>) -> Vec
 }
 
 /// Runs one key's run in order. An item to be tried again stops the run (the key's later
-/// items must not overtake it) and the rest is given back; the lease is renewed when half
-/// of it has passed. Returns the ids of the items it ran.
+/// items must not overtake it) and the rest is given back, as it is when shutdown begins;
+/// the lease is renewed when half of it has passed. Returns the ids of the items it ran.
 pub async fn run_in_order(state: &AppState, token: &str, items: Vec<Item>) -> Vec<String> {
     let mut ran = Vec::new();
     let Some(key) = items.first().map(|item| item.ordering_key.clone()) else { return ran };
     let mut lease_until = items.iter().map(|item| item.claimed_until).min().unwrap_or_default();
     for item in &items {
+        if state.tasks.is_cancelled() {
+            give_back(state, token, &key).await;
+            return ran;
+        }
         let now = state.now_ms();
         if now > lease_until - LEASE_MS / 2 {
             match inbox::renew(state.db.pool(), token, &key, now + LEASE_MS).await {
@@ -113,14 +121,19 @@ pub async fn run_in_order(state: &AppState, token: &str, items: Vec<Item>) -> Ve
         }
         ran.push(item.external_id.clone());
         if run(state, item).await != Ran::Done {
-            if let Err(error) = inbox::release(state.db.pool(), token, &key).await {
-                // Not given back: the lease runs out and the next claim takes them.
-                tracing::warn!(error = %error, "could not give back the rest of an inbox run");
-            }
+            give_back(state, token, &key).await;
             return ran;
         }
     }
     ran
+}
+
+/// Gives back what is left of a run, so the next claim takes it again in order.
+async fn give_back(state: &AppState, token: &str, key: &str) {
+    if let Err(error) = inbox::release(state.db.pool(), token, key).await {
+        // Not given back: the lease runs out and the next claim takes them.
+        tracing::warn!(error = %error, "could not give back the rest of an inbox run");
+    }
 }
 
 /// What running one item came to.
@@ -143,7 +156,9 @@ pub async fn run(state: &AppState, item: &Item) -> Ran {
             slack_events::process(state, team_id, &item.payload).await
         }
         // Handled inline when they arrived; nothing is ever left to run.
-        Source::SlackInteraction | Source::SlackCommand | Source::StripeEvent => Ok(()),
+        Source::SlackInteraction | Source::SlackCommand => Ok(()),
+        // Kept, not dropped, until Stripe's handler lands: giving up keeps the payload.
+        Source::StripeEvent => Err(Permanent::error("no handler for Stripe events yet")),
     };
     let now = state.now_ms();
     let (ran, recorded) = match outcome {
@@ -151,7 +166,7 @@ pub async fn run(state: &AppState, item: &Item) -> Ran {
         Err(error) => {
             let reason = format!("{error:#}");
             let tries = item.attempts + 1;
-            if tries >= MAX_ATTEMPTS {
+            if tries >= MAX_ATTEMPTS || is_permanent(&error) {
                 tracing::error!(error = %reason, tries, "gave up on an inbox item");
                 (Ran::Done, inbox::update_gave_up(state.db.pool(), item.id, &item.claimed_by, &reason, now).await)
             } else {
@@ -178,6 +193,28 @@ pub async fn run(state: &AppState, item: &Item) -> Ran {
     }
 }
 
+/// A failure no retry can mend.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Permanent(String);
+
+impl Permanent {
+    fn error(reason: &str) -> anyhow::Error {
+        anyhow::Error::new(Permanent(reason.to_owned()))
+    }
+}
+
+/// Whether a failure will fail again however often it is tried: an item that cannot be read,
+/// or Slack refusing a call for good (`channel_not_found`, `invalid_auth`, ...). Those are
+/// given up at once, so they never hold their workspace's later events back.
+fn is_permanent(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause.is::<Permanent>()
+            || cause.is::<serde_json::Error>()
+            || matches!(cause.downcast_ref::<SlackCallError>(), Some(SlackCallError::Refused(_)))
+    })
+}
+
 /// The wait before try `tries + 1`: doubling from [`FIRST_RETRY_MS`], capped.
 pub fn retry_wait_ms(tries: i64) -> i64 {
     let exponent = u32::try_from(tries.clamp(1, 20) - 1).unwrap_or(0);
@@ -189,8 +226,8 @@ pub fn retry_wait_ms(tries: i64) -> i64 {
 /// retry later count as left. For tests and tools that must see the inbox drained.
 pub async fn drain(state: &AppState, give_up_after: Duration) -> anyhow::Result<()> {
     let deadline = tokio::time::Instant::now() + give_up_after;
-    let token = crate::server::new_id();
     loop {
+        let token = crate::server::new_id();
         let items = claim(state, &token, 32).await?;
         if !items.is_empty() {
             run_claimed(state, &token, items).await;

@@ -30,16 +30,14 @@ impl Sender {
     }
 }
 
-/// The installed workspace and the member behind a Slack request (`team_id`, `user_id`). A
-/// member Slack could not reach who writes to Rapport is reachable again from here on.
-pub async fn identify(db: &Db, slack_team_id: &str, slack_user_id: &str, now_ms: i64) -> Result<Sender, AppError> {
+/// The installed workspace and the member behind a Slack request (`team_id`, `user_id`).
+pub async fn identify(db: &Db, slack_team_id: &str, slack_user_id: &str) -> Result<Sender, AppError> {
     let Some(workspace) = super::workspaces::find_active(db, slack_team_id).await? else {
         return Ok(Sender::UnknownWorkspace);
     };
     let Some(member) = members::find_by_slack_user_id(db.pool(), &workspace.id, slack_user_id).await? else {
         return Ok(Sender::UnknownMember);
     };
-    reachable_again(db, &member, now_ms).await?;
     Ok(Sender::Member(Box::new((workspace, member))))
 }
 

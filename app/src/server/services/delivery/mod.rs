@@ -93,6 +93,10 @@ pub async fn run_lane(state: &AppState, workspace_id: &str) -> LaneReport {
 async fn deliver_batches(state: &AppState, workspace_id: &str, report: &mut LaneReport) -> anyhow::Result<()> {
     let db = &state.db;
     loop {
+        // Shutdown lets the batch in hand finish and claims no more.
+        if state.tasks.is_cancelled() {
+            return Ok(());
+        }
         let now = state.now_ms();
         let Some(workspace) = workspaces::find(db.pool(), workspace_id).await? else { return Ok(()) };
         if workspace.sending_paused_until.is_some_and(|until| until > now) {
@@ -241,8 +245,10 @@ enum Call {
 /// The one rule of who may be sent a question: `Err` names why a prompt must not go out
 /// (any more). The workspace must be installed and not refused by Slack; the member must
 /// still be in it, not opted out, reachable, and (for a scheduled question) not paused.
-/// `db::members::list_askable` pre-selects the same members in SQL when a round is planned;
-/// this check, made right before each send, is the one that decides.
+/// This check, made right before each send, is the one that decides. When a round is
+/// planned, `db::members::list_askable` pre-selects in SQL the members this rule lets
+/// through, and further leaves out bots, Slackbot and (unless included) guests, who are
+/// never planned into a round but may still ask for a question themselves.
 pub fn deliverable(workspace: &Workspace, member: &Member, prompt: &Prompt, now: i64) -> Result<(), &'static str> {
     if !workspace.is_active() {
         Err("workspace uninstalled")
