@@ -60,15 +60,23 @@ pub struct TestDb {
 
 impl TestDb {
     pub async fn sqlite() -> TestDb {
+        TestDb::new_sqlite(true).await
+    }
+
+    async fn new_sqlite(migrated: bool) -> TestDb {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}/rapport.db", dir.path().display());
-        let db = connect_and_migrate(&url).await;
+        let db = connect(&url, migrated).await;
         TestDb { url, db, _sqlite_dir: Some(dir) }
     }
 
     /// A new database on the test PostgreSQL server, or `None` (with a loud message) when the
     /// server is unreachable and `RAPPORT_REQUIRE_POSTGRES` is not `1`.
     pub async fn postgres() -> Option<TestDb> {
+        TestDb::new_postgres(true).await
+    }
+
+    async fn new_postgres(migrated: bool) -> Option<TestDb> {
         let admin_url = postgres_admin_url();
         if !postgres_reachable(&admin_url).await {
             assert!(
@@ -91,7 +99,7 @@ impl TestDb {
             Some((server, _)) => format!("{server}/{name}"),
             None => panic!("RAPPORT_TEST_POSTGRES_URL must end in /<database>"),
         };
-        let db = connect_and_migrate(&url).await;
+        let db = connect(&url, migrated).await;
         Some(TestDb { url, db, _sqlite_dir: None })
     }
 
@@ -106,11 +114,23 @@ impl TestDb {
             Backend::Postgres => TestDb::postgres().await.expect("PostgreSQL was reachable for the first database"),
         }
     }
+
+    /// Another fresh database on the same backend with no migration applied (migration tests).
+    pub async fn another_unmigrated(&self) -> TestDb {
+        match self.backend() {
+            Backend::Sqlite => TestDb::new_sqlite(false).await,
+            Backend::Postgres => {
+                TestDb::new_postgres(false).await.expect("PostgreSQL was reachable for the first database")
+            }
+        }
+    }
 }
 
-async fn connect_and_migrate(url: &str) -> Db {
+async fn connect(url: &str, migrated: bool) -> Db {
     let db = Db::connect(url).await.unwrap();
-    db.migrate().await.unwrap();
+    if migrated {
+        db.migrate().await.unwrap();
+    }
     db
 }
 

@@ -308,3 +308,55 @@ async fn a_sqlite_file_and_its_folder_are_created_when_missing() {
     assert!(path.is_file());
     assert!(db.readiness().await.is_ok());
 }
+
+on_both_backends!(events_recorded_by_the_previous_release_move_to_the_inbox);
+
+/// The first migration of the inbox.
+const INBOX_MIGRATION: i64 = 20261202000006;
+
+async fn events_recorded_by_the_previous_release_move_to_the_inbox(db: TestDb) {
+    let old = db.another_unmigrated().await;
+    let backend = old.backend();
+    let before_the_inbox: Vec<_> = backend.migrator().iter().filter(|m| m.version < INBOX_MIGRATION).cloned().collect();
+    let previous_release = sqlx::migrate::Migrator {
+        migrations: std::borrow::Cow::Owned(before_the_inbox),
+        ..sqlx::migrate::Migrator::DEFAULT
+    };
+    previous_release.run(old.db.pool()).await.unwrap();
+    for (event_id, team, payload, processed_at) in [
+        ("EvDone", Some("T1"), "", Some(5_i64)),
+        ("EvWaiting", Some("T1"), r#"{"event":{"type":"team_join"}}"#, None),
+        ("EvOrgWide", None, r#"{"event":{"type":"team_join"}}"#, None),
+        ("EvNoPayload", Some("T2"), "", None),
+    ] {
+        sqlx::query(
+            "INSERT INTO slack_events (event_id, slack_team_id, event_type, received_at, processed_at, payload)
+             VALUES ($1, $2, 'team_join', 1, $3, $4)",
+        )
+        .bind(event_id)
+        .bind(team)
+        .bind(processed_at)
+        .bind(payload)
+        .execute(old.db.pool())
+        .await
+        .unwrap();
+    }
+
+    old.db.migrate().await.unwrap();
+
+    let state = |id: &'static str| inbox::find_state(old.db.pool(), inbox::Source::SlackEvent, id);
+    assert_eq!(state("EvDone").await.unwrap().unwrap().processed_at, Some(5), "still guards against a late retry");
+    let waiting = state("EvWaiting").await.unwrap().unwrap();
+    assert_eq!((waiting.processed_at, waiting.gave_up_at), (None, None), "still to be processed");
+    assert_eq!(waiting.payload, r#"{"event":{"type":"team_join"}}"#);
+    let no_payload = state("EvNoPayload").await.unwrap().unwrap();
+    assert!(no_payload.gave_up_at.is_some() && no_payload.last_error.is_some(), "{no_payload:?}");
+    assert_eq!(inbox::count_unfinished(old.db.pool()).await.unwrap(), 2, "the waiting and the org-wide one");
+    let keys: Vec<(String,)> =
+        sqlx::query_as("SELECT ordering_key FROM inbox WHERE external_id IN ('EvWaiting', 'EvOrgWide') ORDER BY id")
+            .fetch_all(old.db.pool())
+            .await
+            .unwrap();
+    // In the order they arrived (the same millisecond here, so by event id).
+    assert_eq!(keys, [("slack:".to_owned(),), ("slack:T1".to_owned(),)]);
+}
