@@ -64,8 +64,21 @@ pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, row: &Pack) -> sq
     Ok(())
 }
 
-/// Inserts a built-in pack or brings its name and description up to date.
-pub async fn upsert_builtin<'e>(ex: impl Executor<'e, Database = Any>, row: &Pack) -> sqlx::Result<()> {
+/// A built-in pack as the shipped data describes it: exactly the columns an upsert sets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuiltinPack {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub kind: PackKind,
+}
+
+/// Inserts a built-in pack or brings its name, description and kind up to date.
+pub async fn upsert_builtin<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    row: &BuiltinPack,
+    now_ms: i64,
+) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO packs (id, workspace_id, name, description, kind, created_at, updated_at)
          VALUES ($1, NULL, $2, $3, $4, $5, $5)
@@ -76,7 +89,7 @@ pub async fn upsert_builtin<'e>(ex: impl Executor<'e, Database = Any>, row: &Pac
     .bind(&row.name)
     .bind(&row.description)
     .bind(row.kind.as_str())
-    .bind(row.updated_at)
+    .bind(now_ms)
     .execute(ex)
     .await?;
     Ok(())

@@ -159,26 +159,40 @@ pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, row: &Prompt) -> 
     Ok(())
 }
 
-/// Inserts a scheduled prompt unless the member already has one for that round or an open
+/// A member's question for one round, as the planner writes it: exactly the columns it
+/// sets (it waits, due at its slot, untried).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoundPrompt {
+    pub id: String,
+    pub workspace_id: String,
+    pub member_id: String,
+    pub question_id: String,
+    /// The member's local slot (Unix ms), and its local date (`YYYY-MM-DD`).
+    pub due_at: i64,
+    pub round_date: String,
+}
+
+/// Inserts a round's prompt unless the member already has one for that round or an open
 /// one (the unique indexes decide, so concurrent planners insert it once). Returns whether
 /// it was inserted.
-pub async fn insert_if_new<'e>(ex: impl Executor<'e, Database = Any>, row: &Prompt) -> sqlx::Result<bool> {
+pub async fn insert_if_new<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    prompt: &RoundPrompt,
+    now_ms: i64,
+) -> sqlx::Result<bool> {
     let result = sqlx::query(
         "INSERT INTO prompts (id, workspace_id, member_id, question_id, due_at, status, created_at, updated_at,
                               round_date, attempts, next_attempt_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10)
+         VALUES ($1, $2, $3, $4, $5, 'pending', $6, $6, $7, 0, $5)
          ON CONFLICT DO NOTHING",
     )
-    .bind(&row.id)
-    .bind(&row.workspace_id)
-    .bind(&row.member_id)
-    .bind(&row.question_id)
-    .bind(row.due_at)
-    .bind(row.status.as_str())
-    .bind(row.created_at)
-    .bind(row.updated_at)
-    .bind(&row.round_date)
-    .bind(row.next_attempt_at)
+    .bind(&prompt.id)
+    .bind(&prompt.workspace_id)
+    .bind(&prompt.member_id)
+    .bind(&prompt.question_id)
+    .bind(prompt.due_at)
+    .bind(now_ms)
+    .bind(&prompt.round_date)
     .execute(ex)
     .await?;
     Ok(result.rows_affected() == 1)

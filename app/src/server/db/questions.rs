@@ -142,9 +142,22 @@ pub async fn find<'e>(
     Ok(row.map(Question::from))
 }
 
+/// A built-in question as the shipped data describes it: exactly the columns an upsert sets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuiltinQuestion {
+    pub id: String,
+    pub pack_id: String,
+    pub text: String,
+    pub position: i64,
+}
+
 /// Inserts a built-in question or brings its text and position up to date (its id, and so
 /// every prompt and answer that points at it, stays).
-pub async fn upsert_builtin<'e>(ex: impl Executor<'e, Database = Any>, row: &Question) -> sqlx::Result<()> {
+pub async fn upsert_builtin<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    row: &BuiltinQuestion,
+    now_ms: i64,
+) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO questions (id, pack_id, text, position, is_disabled, created_at, updated_at)
          VALUES ($1, $2, $3, $4, 0, $5, $5)
@@ -155,7 +168,7 @@ pub async fn upsert_builtin<'e>(ex: impl Executor<'e, Database = Any>, row: &Que
     .bind(&row.pack_id)
     .bind(&row.text)
     .bind(row.position)
-    .bind(row.updated_at)
+    .bind(now_ms)
     .execute(ex)
     .await?;
     Ok(())

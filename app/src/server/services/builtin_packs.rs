@@ -46,27 +46,21 @@ pub async fn install_builtin(db: &Db, now_ms: i64) -> Result<Installed, AppError
     let mut installed = Installed { packs: 0, questions: 0 };
     let mut tx = db.begin_write().await?;
     for pack in &file.packs {
-        let pack_row = packs::Pack {
+        let pack_row = packs::BuiltinPack {
             id: format!("builtin-{}", pack.key),
-            workspace_id: None,
             name: pack.name.clone(),
             description: pack.description.clone(),
             kind: if pack.first_week { packs::PackKind::FirstWeek } else { packs::PackKind::Regular },
-            created_at: now_ms,
-            updated_at: now_ms,
         };
-        packs::upsert_builtin(&mut *tx, &pack_row).await?;
+        packs::upsert_builtin(&mut *tx, &pack_row, now_ms).await?;
         for (position, question) in (1_i64..).zip(&pack.questions) {
-            let row = questions::Question {
+            let row = questions::BuiltinQuestion {
                 id: format!("builtin-{}", question.key),
                 pack_id: pack_row.id.clone(),
                 text: question.text.clone(),
                 position,
-                is_disabled: false,
-                created_at: now_ms,
-                updated_at: now_ms,
             };
-            questions::upsert_builtin(&mut *tx, &row).await?;
+            questions::upsert_builtin(&mut *tx, &row, now_ms).await?;
             installed.questions += 1;
         }
         installed.packs += 1;

@@ -17,7 +17,7 @@ use crate::{
         db::{
             Db,
             members::{self, Askable},
-            prompts::{self, Prompt, PromptStatus},
+            prompts::{self, PromptStatus, RoundPrompt},
             workspaces::{self, Workspace},
         },
         new_id,
@@ -132,27 +132,16 @@ async fn ask_in_round(
         Some(old) => prompts::update_status(&mut *tx, old, PromptStatus::Sent, PromptStatus::Expired, now_ms).await?,
         None => false,
     };
-    let prompt = Prompt {
+    let prompt = RoundPrompt {
         id: new_id(),
         workspace_id: member.workspace_id.clone(),
         member_id: member.id.clone(),
         question_id: question.id,
         due_at: decision.due_at,
-        sent_at: None,
-        slack_message_ts: None,
-        status: PromptStatus::Pending,
-        created_at: now_ms,
-        updated_at: now_ms,
-        round_date: Some(decision.round_date.clone()),
-        attempts: 0,
-        next_attempt_at: decision.due_at,
-        claimed_by: None,
-        claimed_until: None,
-        send_started_at: None,
-        failure_reason: None,
+        round_date: decision.round_date.clone(),
     };
     // Another planner may have planned this round a moment ago: then this one adds nothing.
-    if !prompts::insert_if_new(&mut *tx, &prompt).await? {
+    if !prompts::insert_if_new(&mut *tx, &prompt, now_ms).await? {
         return Ok((false, false));
     }
     tx.commit().await?;
