@@ -13,14 +13,20 @@ use axum::{
 use super::verify::{self, Rejection, SigningSecret};
 use crate::state::ServerState;
 
-/// A request verified to come from Slack.
-#[derive(Debug)]
+/// A request verified to come from Slack. Its `Debug` leaves the body out: it may hold
+/// what people wrote.
 pub struct SlackRequest {
     /// The raw body, exactly as signed.
     pub body: Bytes,
     /// The request's `X-Slack-Signature`: unique to this timestamp and body, so it also
     /// names the request when it carries no id of its own.
     pub signature: String,
+}
+
+impl std::fmt::Debug for SlackRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SlackRequest").field("body_bytes", &self.body.len()).finish_non_exhaustive()
+    }
 }
 
 /// Why a request was not let through.

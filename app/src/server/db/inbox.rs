@@ -38,7 +38,7 @@ impl Source {
     }
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(sqlx::FromRow)]
 struct ItemRow {
     id: i64,
     source: String,
@@ -51,8 +51,9 @@ struct ItemRow {
     claimed_until: Option<i64>,
 }
 
-/// A claimed item, as a worker runs it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A claimed item, as a worker runs it. Its `Debug` leaves the payload out: it may hold
+/// what people wrote.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Item {
     pub id: i64,
     pub source: Source,
@@ -65,6 +66,20 @@ pub struct Item {
     /// The claim token it is held under, and until when.
     pub claimed_by: String,
     pub claimed_until: i64,
+}
+
+impl std::fmt::Debug for Item {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Item")
+            .field("id", &self.id)
+            .field("source", &self.source)
+            .field("external_id", &self.external_id)
+            .field("ordering_key", &self.ordering_key)
+            .field("kind", &self.kind)
+            .field("payload_bytes", &self.payload.len())
+            .field("attempts", &self.attempts)
+            .finish_non_exhaustive()
+    }
 }
 
 impl TryFrom<ItemRow> for Item {
