@@ -132,22 +132,11 @@ async fn sign_in_with_slack_exchanges_a_code_once_and_carries_the_nonce() {
     let code = back.split("code=").nth(1).unwrap().split('&').next().unwrap().to_owned();
     assert!(back.starts_with(&format!("{}/signed-in?", app.address)) && back.ends_with("state=s1"), "{back}");
     let exchange = |secret: &'static str, code: String| {
-        let form = [
-            ("client_id", server::emulator::CLIENT_ID.to_owned()),
-            ("client_secret", secret.to_owned()),
-            ("code", code),
-        ];
         let app = &app;
         async move {
-            let response = app
-                .client
-                .post(format!("{}/emulator/api/openid.connect.token", app.address))
-                .header("content-type", "application/x-www-form-urlencoded")
-                .body(serde_urlencoded::to_string(form).unwrap())
-                .send()
-                .await
-                .unwrap();
-            serde_json::from_str::<Value>(&response.text().await.unwrap()).unwrap()
+            let form = [("client_id", server::emulator::CLIENT_ID), ("client_secret", secret), ("code", &code)];
+            let (_, body) = app.post_form("/emulator/api/openid.connect.token", &form).await;
+            serde_json::from_str::<Value>(&body).unwrap()
         }
     };
 

@@ -405,9 +405,14 @@ impl TestApp {
     /// Calls the server function at `/api/{endpoint}` as the pages do (a form POST) and
     /// returns the status and the body.
     pub async fn call_server_fn(&self, endpoint: &str, form: &[(&str, &str)]) -> (u16, String) {
+        self.post_form(&format!("/api/{endpoint}"), form).await
+    }
+
+    /// POSTs `form` (urlencoded) to `path` and returns the status and the body.
+    pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> (u16, String) {
         let response = self
             .client
-            .post(format!("{}/api/{endpoint}", self.address))
+            .post(format!("{}{path}", self.address))
             .header("content-type", "application/x-www-form-urlencoded")
             .body(serde_urlencoded::to_string(form).unwrap())
             .send()
