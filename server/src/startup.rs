@@ -264,11 +264,16 @@ fn session_layer(
     public_url: &str,
 ) -> tower_sessions::SessionManagerLayer<DbSessionStore, tower_sessions::service::SignedCookie> {
     let key = key.map_or_else(tower_sessions::cookie::Key::generate, |key| tower_sessions::cookie::Key::from(&key.0));
+    let https = public_url.starts_with("https://");
+    // `__Host-`: the browser keeps the cookie only if it is Secure, for path `/` and this
+    // exact host, so no sibling subdomain can set or overwrite it.
+    let name = if https { "__Host-rapport_session" } else { "rapport_session" };
     tower_sessions::SessionManagerLayer::new(DbSessionStore::new(db.clone()))
-        .with_name("rapport_session")
+        .with_name(name)
+        .with_path("/")
         .with_http_only(true)
         .with_same_site(tower_sessions::cookie::SameSite::Lax)
-        .with_secure(public_url.starts_with("https://"))
+        .with_secure(https)
         .with_expiry(tower_sessions::Expiry::OnInactivity(time::Duration::days(14)))
         .with_signed(key)
 }

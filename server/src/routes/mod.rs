@@ -1,6 +1,7 @@
 //! The HTTP surface: merges each edge's router (health checks, Slack, the emulator) with the
 //! Leptos pages, server functions and static files, under one set of layers.
 
+mod cross_site;
 mod health;
 
 use std::time::Duration;
@@ -27,6 +28,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub fn router(state: ServerState, emulator: Option<&Emulator>) -> Router {
     let routes = generate_route_list(app::App);
     let app_state = state.app.clone();
+    let guard_state = state.app.clone();
     let leptos_options = state.leptos.clone();
     let emulator_routes = emulator.map(Emulator::router).unwrap_or_default();
     Router::new()
@@ -42,6 +44,7 @@ pub fn router(state: ServerState, emulator: Option<&Emulator>) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<ServerState, _>(app::shell))
         .with_state(state)
         .merge(emulator_routes)
+        .layer(axum::middleware::from_fn_with_state(guard_state, cross_site::refuse_cross_site))
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, REQUEST_TIMEOUT))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
