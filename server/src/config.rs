@@ -251,19 +251,38 @@ fn slack_config(var: &impl Fn(&str) -> Option<String>) -> Result<SlackConfig, Co
         let oauth = OAuthConfig { client_id, client_secret: Secret::new(client_secret), token_cipher };
         return Ok(SlackConfig::Hosted { signing_secret, api_url, oauth });
     }
-    Ok(match (var("SLACK_BOT_TOKEN"), signing_secret) {
-        (Some(bot_token), Some(signing_secret)) => {
-            SlackConfig::SelfHosted { bot_token: Secret::new(bot_token), signing_secret, api_url }
+    for hosted_only in ["SLACK_CLIENT_SECRET", "RAPPORT_TOKEN_KEY"] {
+        if var(hosted_only).is_some() {
+            return Err(invalid(hosted_only, "is set, but SLACK_CLIENT_ID is not (hosted mode needs both)".into()));
         }
-        (Some(_), None) => {
-            return Err(invalid("SLACK_SIGNING_SECRET", "is required when SLACK_BOT_TOKEN is set".into()));
+    }
+    if let Some(bot_token) = var("SLACK_BOT_TOKEN") {
+        let signing_secret = signing_secret
+            .ok_or_else(|| invalid("SLACK_SIGNING_SECRET", "is required when SLACK_BOT_TOKEN is set".into()))?;
+        return Ok(SlackConfig::SelfHosted { bot_token: Secret::new(bot_token), signing_secret, api_url });
+    }
+    // Fails closed: a Slack variable with no bot token or client id is a half-done setup, and
+    // starting the emulator on it would be a demo on a real team's database.
+    for partial in ["SLACK_SIGNING_SECRET", "SLACK_API_URL"] {
+        if var(partial).is_some() {
+            return Err(invalid(
+                partial,
+                "is set, but Slack is not: set SLACK_BOT_TOKEN (self-hosted) or SLACK_CLIENT_ID (hosted) too, \
+                 or unset it to use the Slack emulator"
+                    .into(),
+            ));
         }
-        (None, secret) if emulator => SlackConfig::Emulator {
-            // Only the emulator signs, so any secret works; a random one leaks nothing.
-            signing_secret: secret.unwrap_or_else(|| SigningSecret::new(format!("{:032x}", rand::random::<u128>()))),
-            rate_limits: rate_limits(var("RAPPORT_EMULATOR_RATE_LIMITS").as_deref())?,
-        },
-        (None, _) => SlackConfig::Off,
+    }
+    if !emulator {
+        return Ok(SlackConfig::Off);
+    }
+    let signing_secret = var("RAPPORT_EMULATOR_SIGNING_SECRET")
+        .map(SigningSecret::new)
+        // Only the emulator signs, so any secret works; a random one leaks nothing.
+        .unwrap_or_else(|| SigningSecret::new(format!("{:032x}", rand::random::<u128>())));
+    Ok(SlackConfig::Emulator {
+        signing_secret,
+        rate_limits: rate_limits(var("RAPPORT_EMULATOR_RATE_LIMITS").as_deref())?,
     })
 }
 
@@ -369,6 +388,30 @@ mod tests {
         let config = config(&[("RAPPORT_EMULATOR_RATE_LIMITS", "chat.postMessage=2, views.open=20")]).unwrap();
         let SlackConfig::Emulator { rate_limits, .. } = config.slack else { panic!("emulator mode") };
         assert_eq!(rate_limits, [("chat.postMessage".to_owned(), 2), ("views.open".to_owned(), 20)]);
+    }
+
+    #[test]
+    fn a_partial_slack_setup_stops_the_server_instead_of_starting_the_emulator() {
+        for (variable, value) in [
+            ("SLACK_SIGNING_SECRET", "s"),
+            ("SLACK_API_URL", "https://slack.com/api"),
+            ("SLACK_CLIENT_SECRET", "c"),
+            ("RAPPORT_TOKEN_KEY", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="),
+        ] {
+            let error = config(&[(variable, value)]).unwrap_err();
+            assert_eq!(error.variable, variable, "{error}");
+        }
+        let self_hosted_with_a_hosted_key =
+            config(&[("SLACK_BOT_TOKEN", "xoxb-1"), ("SLACK_SIGNING_SECRET", "s"), ("SLACK_CLIENT_SECRET", "c")]);
+        assert_eq!(self_hosted_with_a_hosted_key.unwrap_err().variable, "SLACK_CLIENT_SECRET");
+    }
+
+    #[test]
+    fn the_emulator_signs_with_its_own_secret_when_one_is_given() {
+        let config = config(&[("RAPPORT_EMULATOR_SIGNING_SECRET", "emulated")]).unwrap();
+        let SlackConfig::Emulator { signing_secret, .. } = config.slack else { panic!("emulator mode") };
+        let signed = |secret: &SigningSecret| crate::slack::verify::sign(secret, "1", b"body");
+        assert_eq!(signed(&signing_secret), signed(&SigningSecret::new("emulated")));
     }
 
     #[test]

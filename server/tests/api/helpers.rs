@@ -228,7 +228,7 @@ pub fn test_config(test_db: &TestDb) -> Config {
         "DATABASE_URL" => Some(url.clone()),
         "LEPTOS_SITE_ADDR" => Some("127.0.0.1:0".to_owned()),
         "RAPPORT_DEMO_DATA" => Some("off".to_owned()),
-        "SLACK_SIGNING_SECRET" => Some(SIGNING_SECRET.to_owned()),
+        "RAPPORT_EMULATOR_SIGNING_SECRET" => Some(SIGNING_SECRET.to_owned()),
         _ => None,
     })
     .unwrap()
