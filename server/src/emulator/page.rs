@@ -314,11 +314,27 @@ fn mrkdwn(text: &str) -> String {
                 Some(rest) => (true, rest),
                 None => (false, line),
             };
-            let line = emphasis(&emphasis(&escape(line), '*', "strong"), '_', "em");
+            let line = emphasis(&emphasis(&links(&escape(line)), '*', "strong"), '_', "em");
             if quoted { format!("<q>{line}</q>") } else { line }
         })
         .collect::<Vec<_>>()
         .join("<br>")
+}
+
+/// Slack's `<https://…|label>` links (already escaped) as HTML links; anything else stays text.
+fn links(escaped: &str) -> String {
+    let mut out = String::new();
+    let mut rest = escaped;
+    while let Some(start) = rest.find("&lt;http") {
+        let Some(end) = rest[start..].find("&gt;").map(|end| start + end) else { break };
+        let inner = &rest[start + 4..end];
+        let (url, label) = inner.split_once('|').unwrap_or((inner, inner));
+        out.push_str(&rest[..start]);
+        out.push_str(&format!("<a href=\"{url}\">{label}</a>"));
+        rest = &rest[end + 4..];
+    }
+    out.push_str(rest);
+    out
 }
 
 fn emphasis(text: &str, marker: char, tag: &str) -> String {
@@ -378,5 +394,10 @@ mod tests {
             "<strong>Today&#39;s question</strong><br><q>What &lt;b&gt;?</q>"
         );
         assert_eq!(mrkdwn("• _Q_ 2 * 3"), "• <em>Q</em> 2 * 3");
+        assert_eq!(
+            mrkdwn("You answered. <http://127.0.0.1:3000/people/m1|See it>"),
+            "You answered. <a href=\"http://127.0.0.1:3000/people/m1\">See it</a>"
+        );
+        assert_eq!(mrkdwn("&lt;not a link&gt;"), "&amp;lt;not a link&amp;gt;");
     }
 }

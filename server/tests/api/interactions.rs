@@ -4,7 +4,7 @@ use app::{features::answers::types::Visibility, server::db::prompts::PromptStatu
 
 use app::server::db::{answers, members::Member, prompts};
 use serde_json::{Value, json};
-use server::demo;
+use server::{demo, emulator::PostedMessage};
 
 use crate::helpers::{DEMO_TEAM, TestApp, TestDb, eventually, spawn_app};
 
@@ -23,6 +23,20 @@ async fn interact(app: &TestApp, payload: Value) -> (u16, String) {
     let body = serde_urlencoded::to_string([("payload", payload.to_string())]).unwrap();
     let response = app.slack_post_at("/slack/interactions", &body, "application/x-www-form-urlencoded", 0).await;
     (response.status().as_u16(), response.text().await.unwrap())
+}
+
+/// The message in the member's DM that asked `prompt_id`, as it looks now.
+fn question_message(app: &TestApp, prompt_id: &str) -> PostedMessage {
+    let messages = app.emulator.messages();
+    messages
+        .into_iter()
+        .find(|m| m.metadata["event_payload"]["prompt_id"] == prompt_id)
+        .expect("the question was posted")
+}
+
+/// Whether a message still offers buttons.
+fn has_buttons(message: &PostedMessage) -> bool {
+    message.blocks.as_array().is_some_and(|blocks| blocks.iter().any(|block| block["type"] == "actions"))
 }
 
 fn button(action_id: &str, prompt_id: &str) -> Value {
@@ -74,6 +88,12 @@ async fn the_answer_button_opens_a_modal_whose_submission_is_shared(db: TestDb) 
     .await;
     let (_, profile) = app.page(&format!("/people/{}", member.id)).await;
     assert!(profile.contains("Sourdough, with too much butter"));
+    eventually("the question message shows it was answered", || async {
+        !has_buttons(&question_message(&app, &prompt_id))
+    })
+    .await;
+    let closed = question_message(&app, &prompt_id).blocks.to_string();
+    assert!(closed.contains("You answered") && closed.contains(&format!("/people/{}", member.id)), "{closed}");
 }
 
 async fn an_only_me_answer_never_reaches_the_channel_or_the_pages(db: TestDb) {
@@ -123,9 +143,12 @@ async fn skip_and_another_question_close_the_open_question(db: TestDb) {
     })
     .await;
     let second = prompts::find_open_for_member(app.db.pool(), &member.id).await.unwrap().unwrap().id;
+    assert!(has_buttons(&question_message(&app, &second)), "an open question offers its buttons");
     interact(&app, button("skip", &second)).await;
 
     assert!(prompts::find_open_for_member(app.db.pool(), &member.id).await.unwrap().is_none());
+    let skipped = question_message(&app, &second);
+    assert!(!has_buttons(&skipped) && skipped.blocks.to_string().contains("Skipped."), "{:?}", skipped.blocks);
     let statuses: Vec<(String,)> =
         sqlx::query_as("SELECT status FROM prompts WHERE id IN ($1, $2) ORDER BY created_at")
             .bind(&first)

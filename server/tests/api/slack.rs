@@ -230,6 +230,10 @@ async fn asking_then_replying_in_the_dm_stores_the_answer_and_shows_it_on_the_pr
         app.emulator.messages().iter().any(|m| m.channel == format!("D{MEMBER}") && m.text.starts_with("Thanks!")),
         "the bot thanks the member"
     );
+    let asked = app.emulator.messages().into_iter().find(|m| m.ts == prompt.slack_message_ts.clone().unwrap()).unwrap();
+    let closed = asked.blocks.to_string();
+    assert!(!closed.contains("\"actions\""), "the answered question offers no buttons: {closed}");
+    assert!(closed.contains("You answered") && closed.contains(&format!("/people/{}", member.id)), "{closed}");
 }
 
 async fn a_dm_without_an_open_question_gets_a_hint_and_stores_nothing(db: TestDb) {

@@ -13,7 +13,7 @@ use crate::{
     server::{
         AppState,
         db::{members, members::Member, prompts, questions, workspaces::Workspace},
-        slack::blocks,
+        slack::blocks::{self, Closed},
     },
 };
 
@@ -57,12 +57,19 @@ pub async fn press(state: &AppState, workspace: &Workspace, member: &Member, act
                 .context("opening the answer modal")?;
         }
         Action::Skip { prompt_id } => {
-            let reply = if asking::skip(&state.db, member, &prompt_id, now).await? {
-                "Skipped. See you next time!"
-            } else {
-                "That question is already closed."
+            let Some(skipped) = asking::skip(&state.db, member, &prompt_id, now).await? else {
+                return say(state, workspace, member, "That question is already closed.").await;
             };
-            say(state, workspace, member, reply).await?;
+            let question = questions::find(state.db.pool(), &member.workspace_id, &skipped.question_id).await?;
+            let text = question.map(|q| q.text).unwrap_or_default();
+            let sent = skipped.slack_message_ts.as_deref();
+            let dm = member.dm_channel_id.clone().unwrap_or_else(|| member.slack_user_id.clone());
+            if let Err(error) =
+                asking::close_message(state, workspace, &dm, sent, &skipped.id, &text, &Closed::Skipped).await
+            {
+                tracing::warn!(error = format!("{error:#}"), "could not close the question message");
+            }
+            say(state, workspace, member, "Skipped. See you next time!").await?;
         }
         Action::Another { prompt_id } => {
             let asked = asking::ask_another(state, workspace, member, &prompt_id).await?;

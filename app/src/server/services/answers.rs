@@ -23,6 +23,8 @@ pub struct Answered {
     pub question: String,
     pub text: String,
     pub visibility: Visibility,
+    /// The `ts` of the message that asked the question in the member's DM.
+    pub asked_in: Option<String>,
 }
 
 /// Stores `text` as the answer to the member's open prompt, in one transaction. With
@@ -67,5 +69,6 @@ pub async fn answer_open_prompt(
         question: question.text,
         text: answer.text,
         visibility,
+        asked_in: prompt.slack_message_ts,
     }))
 }

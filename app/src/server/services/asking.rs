@@ -16,6 +16,7 @@ use crate::{
             workspaces::Workspace,
         },
         new_id,
+        slack::blocks::{self, Closed},
     },
 };
 
@@ -150,10 +151,29 @@ async fn already_open(db: &Db, member: &Member) -> Result<Ask, AppError> {
     Ok(Ask::AlreadyOpen { question: question.map(|q| q.text).unwrap_or_default() })
 }
 
-/// Skips the member's open prompt `prompt_id`. Returns `false` if it is not their open one.
-pub async fn skip(db: &Db, member: &Member, prompt_id: &str, now_ms: i64) -> Result<bool, AppError> {
+/// Skips the member's open prompt `prompt_id`. Returns the skipped prompt, or `None` if it
+/// is not their open one.
+pub async fn skip(db: &Db, member: &Member, prompt_id: &str, now_ms: i64) -> Result<Option<Prompt>, AppError> {
     let Some(open) = prompts::find_open_for_member(db.pool(), &member.id).await?.filter(|p| p.id == prompt_id) else {
-        return Ok(false);
+        return Ok(None);
     };
-    Ok(prompts::update_status(db.pool(), &open.id, open.status, PromptStatus::Skipped, now_ms).await?)
+    let skipped = prompts::update_status(db.pool(), &open.id, open.status, PromptStatus::Skipped, now_ms).await?;
+    Ok(skipped.then_some(open))
+}
+
+/// Shows in the member's DM what became of a question: the message that asked it loses its
+/// buttons and says answered or skipped. Nothing to do for a question never delivered.
+pub async fn close_message(
+    state: &AppState,
+    workspace: &Workspace,
+    dm_channel: &str,
+    sent: Option<&str>,
+    prompt_id: &str,
+    question: &str,
+    closed: &Closed,
+) -> anyhow::Result<()> {
+    let Some(ts) = sent else { return Ok(()) };
+    let content = blocks::closed_question_message(question, prompt_id, closed);
+    state.slack()?.api_for(workspace)?.update_message(dm_channel, ts, content).await?;
+    Ok(())
 }

@@ -3,7 +3,7 @@
 
 use anyhow::Context as _;
 
-use super::answers::Answered;
+use super::{answers::Answered, asking};
 use crate::{
     features::answers::types::Visibility,
     server::{
@@ -13,7 +13,7 @@ use crate::{
             members::{self, Member},
             workspaces::{self, ShareMode, Workspace},
         },
-        slack::blocks::{self, escape},
+        slack::blocks::{self, Closed, escape},
     },
 };
 
@@ -53,6 +53,17 @@ async fn thank_and_share(
     dm_channel: &str,
 ) -> anyhow::Result<()> {
     let api = state.slack()?.api_for(workspace)?;
+    let closed = match answered.visibility {
+        Visibility::Team => Closed::Shared { profile_url: format!("{}/people/{}", state.public_url, member.id) },
+        Visibility::OnlyMe => Closed::KeptPrivate,
+    };
+    let asked_in = answered.asked_in.as_deref();
+    let closing =
+        asking::close_message(state, workspace, dm_channel, asked_in, &answered.prompt_id, &answered.question, &closed);
+    if let Err(error) = closing.await {
+        // The old buttons only lead to "already answered": not worth holding up the sharing.
+        tracing::warn!(error = format!("{error:#}"), "could not close the question message");
+    }
     let thanks = match answered.visibility {
         Visibility::Team => {
             format!("Thanks! Your answer to “{}” is shared with your team.", escape(&answered.question))

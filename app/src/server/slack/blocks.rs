@@ -56,6 +56,47 @@ pub fn question_message(question: &str, prompt_id: &str) -> SlackMessageContent 
         })
 }
 
+/// What became of a question, for the message that asked it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Closed {
+    /// Answered for the team to see; the link leads to the member's profile.
+    Shared {
+        profile_url: String,
+    },
+    /// Answered for the member's eyes only.
+    KeptPrivate,
+    Skipped,
+}
+
+/// The question message once it is closed: the question, what happened, and no buttons
+/// (an answered question must not keep offering Answer, Skip and Another question).
+pub fn closed_question_message(question: &str, prompt_id: &str, closed: &Closed) -> SlackMessageContent {
+    let outcome = match closed {
+        Closed::Shared { profile_url } => format!("You answered. <{profile_url}|See it on your profile>"),
+        Closed::KeptPrivate => "You answered. Only you can see it.".to_owned(),
+        Closed::Skipped => "Skipped.".to_owned(),
+    };
+    SlackMessageContent::new()
+        .with_text(format!("Question: {} ({})", escape(question), outcome_word(closed)))
+        .with_blocks(vec![
+            SlackSectionBlock::new().with_text(md!("*Today's question*\n>{}", escape(question))).into(),
+            SlackContextBlock::new(vec![SlackContextBlockElement::MarkDown(SlackBlockMarkDownText::new(outcome))])
+                .into(),
+        ])
+        // Kept, so a dispatcher looking for this prompt's message still finds it.
+        .with_metadata(SlackMessageMetadata {
+            event_type: QUESTION_METADATA_EVENT.to_owned(),
+            event_payload: Some([(QUESTION_METADATA_PROMPT.to_owned(), prompt_id.to_owned())].into()),
+        })
+}
+
+fn outcome_word(closed: &Closed) -> &'static str {
+    match closed {
+        Closed::Shared { .. } | Closed::KeptPrivate => "answered",
+        Closed::Skipped => "skipped",
+    }
+}
+
 /// A plain text message.
 pub fn text_message(text: impl Into<String>) -> SlackMessageContent {
     SlackMessageContent::new().with_text(text.into())

@@ -153,6 +153,20 @@ impl SlackApi {
         Ok(Posted { channel: response.channel.0, ts: response.ts.0 })
     }
 
+    /// Replaces the content of the bot's message `ts` in `channel` (`chat.update`).
+    pub async fn update_message(
+        &self,
+        channel: &str,
+        ts: &str,
+        content: SlackMessageContent,
+    ) -> Result<(), SlackCallError> {
+        let session = self.client.open_session(&self.token);
+        let request =
+            SlackApiChatUpdateRequest::new(SlackChannelId(channel.to_owned()), content, SlackTs(ts.to_owned()));
+        bounded(session.chat_update(&request)).await?;
+        Ok(())
+    }
+
     /// The bot's DM channel with a user (`conversations.open`). Off the hot path: messages go
     /// to the user id or the cached channel; this is for looking a message up.
     pub async fn open_dm(&self, slack_user_id: &str) -> Result<String, SlackCallError> {
