@@ -1,9 +1,14 @@
-//! The `rapport` command line: `serve` (the default), `demo`, `migrate`, `help`.
+//! The `rapport` command line: `serve` (the default), `demo`, `migrate`, `admin create`.
+//! Every command has `--help`; configuration comes from the environment (see README.md).
 
-use std::process::ExitCode;
+use std::{io::IsTerminal as _, process::ExitCode};
 
 use anyhow::Context as _;
-use app::server::db::Db;
+use app::{
+    features::auth::types::{Email, Password},
+    server::{db::Db, services::accounts},
+};
+use clap::{Parser, Subcommand};
 
 use crate::{
     config::Config,
@@ -12,36 +17,48 @@ use crate::{
     telemetry,
 };
 
-const USAGE: &str = "\
-Usage: rapport [COMMAND]
+/// Rapport: get to know your coworkers, one question at a time.
+#[derive(Debug, Parser)]
+#[command(name = "rapport", version, after_help = "Configuration comes from environment variables; see README.md.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
 
-Commands:
-  serve     Start the web server (the default)
-  demo      Seed the fictional demo workspace into the database
-  migrate   Apply database migrations and exit
-  help      Show this message
+#[derive(Debug, Subcommand, PartialEq, Eq)]
+enum Command {
+    /// Start the web server (the default)
+    Serve,
+    /// Seed the fictional demo workspace into the database
+    Demo,
+    /// Apply database migrations and exit
+    Migrate,
+    /// Self-hosted admin accounts
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
 
-Configuration comes from environment variables; see README.md.";
+#[derive(Debug, Subcommand, PartialEq, Eq)]
+enum AdminCommand {
+    /// Create an admin account; the password is read from the terminal (or one line of
+    /// stdin), never from the command line
+    Create {
+        /// The admin's email address
+        #[arg(long)]
+        email: String,
+    },
+}
 
 /// Runs the command named by `args` and returns the process exit code.
 pub async fn run(args: Vec<String>) -> ExitCode {
-    let command = match args.first().map(String::as_str) {
-        None | Some("serve") => Command::Serve,
-        Some("demo") => Command::Demo,
-        Some("migrate") => Command::Migrate,
-        Some("help" | "--help" | "-h") => {
-            println!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Some(other) => {
-            eprintln!("rapport: unknown command {other:?}\n\n{USAGE}");
-            return ExitCode::from(2);
+    let cli = match Cli::try_parse_from(std::iter::once("rapport".to_owned()).chain(args)) {
+        Ok(cli) => cli,
+        Err(error) => {
+            // Help and version are printed on stdout and exit 0; mistakes exit 2.
+            let _ = error.print();
+            return ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2));
         }
     };
-    if args.len() > 1 {
-        eprintln!("rapport: unexpected arguments after {:?}\n\n{USAGE}", args[0]);
-        return ExitCode::from(2);
-    }
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(error) => {
@@ -50,19 +67,14 @@ pub async fn run(args: Vec<String>) -> ExitCode {
         }
     };
     telemetry::init(config.log_format);
-    match command.run(config).await {
+    match cli.command.unwrap_or(Command::Serve).run(config).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             tracing::error!(error = format!("{error:#}"), "rapport failed");
+            eprintln!("rapport: {error:#}");
             ExitCode::FAILURE
         }
     }
-}
-
-enum Command {
-    Serve,
-    Demo,
-    Migrate,
 }
 
 impl Command {
@@ -90,6 +102,64 @@ impl Command {
                 }
                 Ok(())
             }
+            Command::Admin(AdminCommand::Create { email }) => {
+                let email = Email::parse(&email).map_err(|error| anyhow::anyhow!("{error}"))?;
+                let password = read_password().context("reading the password")?;
+                let password = Password::parse(&password).map_err(|error| anyhow::anyhow!("{error}"))?;
+                let db = Db::connect(&config.database_url).await?;
+                db.migrate().await?;
+                accounts::create_admin(&db, &email, &password, app::server::now_ms())
+                    .await
+                    .map_err(|error| anyhow::anyhow!("{error}"))?;
+                println!("Created the admin account {}.", email.as_str());
+                Ok(())
+            }
         }
+    }
+}
+
+/// The new password: typed twice without echo at a terminal, else the first line of stdin
+/// (for scripts: `printf '%s\n' "$PASSWORD" | rapport admin create --email …`).
+fn read_password() -> anyhow::Result<String> {
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password: ")?;
+        let again = rpassword::prompt_password("Password again: ")?;
+        anyhow::ensure!(first == again, "the two passwords differ");
+        return Ok(first);
+    }
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Option<Command>, clap::Error> {
+        Cli::try_parse_from(std::iter::once("rapport").chain(args.iter().copied())).map(|cli| cli.command)
+    }
+
+    #[test]
+    fn no_command_means_serve_and_each_command_parses() {
+        assert_eq!(parse(&[]).unwrap(), None);
+        assert_eq!(parse(&["migrate"]).unwrap(), Some(Command::Migrate));
+        assert_eq!(
+            parse(&["admin", "create", "--email", "ada@example.com"]).unwrap(),
+            Some(Command::Admin(AdminCommand::Create { email: "ada@example.com".into() }))
+        );
+    }
+
+    #[test]
+    fn a_password_is_never_taken_from_the_command_line() {
+        let error = parse(&["admin", "create", "--email", "ada@example.com", "--password", "hunter2hunter2"]);
+        assert_eq!(error.unwrap_err().kind(), clap::error::ErrorKind::UnknownArgument);
+    }
+
+    #[test]
+    fn mistakes_and_help_are_answered_by_clap() {
+        assert_eq!(parse(&["launch"]).unwrap_err().kind(), clap::error::ErrorKind::InvalidSubcommand);
+        assert_eq!(parse(&["admin", "create"]).unwrap_err().kind(), clap::error::ErrorKind::MissingRequiredArgument);
+        assert_eq!(parse(&["admin", "--help"]).unwrap_err().kind(), clap::error::ErrorKind::DisplayHelp);
     }
 }

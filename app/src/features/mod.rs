@@ -1,6 +1,7 @@
 //! Product areas, one folder each: wire types, server functions and pages side by side.
 
 pub mod answers;
+pub mod auth;
 pub mod home;
 pub mod packs;
 pub mod people;

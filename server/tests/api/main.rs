@@ -8,6 +8,7 @@
 #[macro_use]
 mod helpers;
 
+mod accounts;
 mod cross_site;
 mod demo;
 mod dispatch;

@@ -4,6 +4,7 @@
 //! Both backends go through sqlx's `Any` driver, so every query here is written in SQL that
 //! both dialects accept: `$n` binds, integer flags (0/1) and integer Unix-millisecond times.
 
+pub mod admin_accounts;
 pub mod answers;
 pub mod inbox;
 pub mod members;

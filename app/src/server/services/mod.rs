@@ -2,6 +2,7 @@
 //! the Slack edge and the background workers call these; these call the repositories in
 //! `db` and the Slack gateway, never the other way round.
 
+pub mod accounts;
 pub mod actions;
 pub mod answers;
 pub mod asking;
