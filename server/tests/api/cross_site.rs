@@ -19,11 +19,7 @@ async fn pack_count(app: &TestApp) -> usize {
 
 /// POSTs the form that creates a pack, with the given browser headers.
 async fn create_pack_from(app: &TestApp, headers: &[(&str, &str)]) -> u16 {
-    let mut request = app
-        .client
-        .post(format!("{}/api/packs/create", app.address))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("name=Planted&description=");
+    let mut request = app.form_request("/api/packs/create", &[("name", "Planted"), ("description", "")]);
     for (name, value) in headers {
         request = request.header(*name, *value);
     }

@@ -6,15 +6,8 @@ use server::emulator::BOT_TOKEN;
 use crate::helpers::{DEMO_TEAM, TestApp, TestDb, spawn_app};
 
 async fn call(app: &TestApp, method: &str, token: &str, form: &[(&str, &str)]) -> (u16, Option<String>, Value) {
-    let response = app
-        .client
-        .post(format!("{}/emulator/api/{method}", app.address))
-        .bearer_auth(token)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(serde_urlencoded::to_string(form).unwrap())
-        .send()
-        .await
-        .unwrap();
+    let path = format!("/emulator/api/{method}");
+    let response = app.form_request(&path, form).bearer_auth(token).send().await.unwrap();
     let status = response.status().as_u16();
     let retry_after = response.headers().get("retry-after").map(|v| v.to_str().unwrap().to_owned());
     (status, retry_after, serde_json::from_str(&response.text().await.unwrap()).unwrap())

@@ -410,16 +410,17 @@ impl TestApp {
 
     /// POSTs `form` (urlencoded) to `path` and returns the status and the body.
     pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> (u16, String) {
-        let response = self
-            .client
+        let response = self.form_request(path, form).send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.text().await.unwrap())
+    }
+
+    /// A urlencoded POST of `form` to `path`, for a test to add headers to before sending.
+    pub fn form_request(&self, path: &str, form: &[(&str, &str)]) -> reqwest::RequestBuilder {
+        self.client
             .post(format!("{}{path}", self.address))
             .header("content-type", "application/x-www-form-urlencoded")
             .body(serde_urlencoded::to_string(form).unwrap())
-            .send()
-            .await
-            .unwrap();
-        let status = response.status().as_u16();
-        (status, response.text().await.unwrap())
     }
 }
 
