@@ -91,6 +91,7 @@ impl Application {
             slack,
             wake: Wake::default(),
             tasks: Tasks::default(),
+            emulated: emulator.is_some(),
             dashboard_open: config.public_dashboard,
             public_url,
         };

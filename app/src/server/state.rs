@@ -20,6 +20,8 @@ pub struct AppState {
     pub wake: Wake,
     /// Background work, started and stopped in one place.
     pub tasks: Tasks,
+    /// Slack is the built-in emulator (the demo): the landing page offers a way into it.
+    pub emulated: bool,
     /// Whether the dashboard shows team data without sign-in: the demo does; a real
     /// workspace does not, until Sign in with Slack lands.
     pub dashboard_open: bool,

@@ -142,5 +142,6 @@ async fn the_landing_page_links_to_the_directory() {
 
     assert_eq!(status, 200);
     assert!(html.contains(r#"href="/people""#));
+    assert!(html.contains(r#"href="/emulator""#), "the demo offers a way into the Slack emulator: {html}");
     assert!(html.contains("<title>"), "{html}");
 }

@@ -1,3 +1,4 @@
 //! The landing page.
 
+pub mod api;
 pub mod ui;

@@ -4,9 +4,12 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
+use super::api::is_emulated;
+
 /// The landing page.
 #[component]
 pub fn HomePage() -> impl IntoView {
+    let emulated = Resource::new(|| (), |()| is_emulated());
     view! {
         <Title text="Get to know your coworkers"/>
         <section class="hero">
@@ -20,6 +23,24 @@ pub fn HomePage() -> impl IntoView {
                 <A href="/people" attr:class="button">"Meet the team"</A>
                 <A href="/questions" attr:class="button button-secondary">"Browse questions"</A>
             </div>
+            <Suspense>
+                {move || {
+                    emulated
+                        .get()
+                        .and_then(Result::ok)
+                        .filter(|emulated| *emulated)
+                        .map(|_| {
+                            view! {
+                                <p class="try-it">
+                                    "No Slack needed to look around: "
+                                    // A page of the server, not of the app's router.
+                                    <a href="/emulator">"try it as a member in the Slack emulator"</a>
+                                    ", get a question and answer it."
+                                </p>
+                            }
+                        })
+                }}
+            </Suspense>
             <p class="privacy">
                 "Private by design: an answer marked “only me” is never shown to anyone else."
             </p>
