@@ -64,13 +64,16 @@ where
         let Some(secret) = state.slack_signing_secret.filter(|_| state.app.slack.is_some()) else {
             return Err(SlackRequestRejection::NotConfigured);
         };
-        let headers = request.headers().clone();
+        // The two headers are kept; the rest of the request is consumed reading the body.
+        let (timestamp, signature) = {
+            let header =
+                |name: &str| request.headers().get(name).and_then(|value| value.to_str().ok()).map(str::to_owned);
+            (header("x-slack-request-timestamp"), header("x-slack-signature"))
+        };
         let body = Bytes::from_request(request, &()).await.map_err(SlackRequestRejection::Unreadable)?;
-        let header = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
+        check(&secret, timestamp.as_deref(), signature.as_deref(), &body).map_err(SlackRequestRejection::Unverified)?;
         // Lower-cased: hex decodes either way, and a replay must not pass as a new request.
-        let signature = header("x-slack-signature").unwrap_or_default().to_ascii_lowercase();
-        check(&secret, header("x-slack-request-timestamp"), header("x-slack-signature"), &body)
-            .map_err(SlackRequestRejection::Unverified)?;
+        let signature = signature.unwrap_or_default().to_ascii_lowercase();
         Ok(SlackRequest { body, signature })
     }
 }

@@ -388,12 +388,8 @@ impl TestApp {
 
 /// A trigger id as Slack gives every command and button press: new each time.
 pub fn new_trigger_id() -> String {
-    format!("{}.{}.test", rand_u32(), rand_u32())
-}
-
-fn rand_u32() -> u32 {
     static NEXT: AtomicU64 = AtomicU64::new(1);
-    u32::try_from(NEXT.fetch_add(1, Ordering::Relaxed) % u64::from(u32::MAX)).unwrap() ^ std::process::id()
+    format!("{}.{}.test", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
 }
 
 impl TestApp {

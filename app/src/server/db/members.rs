@@ -33,6 +33,14 @@ pub struct Member {
     pub delivery_stopped_reason: Option<String>,
 }
 
+impl Member {
+    /// Where to message the member: their DM channel with the bot once known, else their
+    /// user id (Slack opens the DM).
+    pub fn dm_target(&self) -> String {
+        self.dm_channel_id.clone().unwrap_or_else(|| self.slack_user_id.clone())
+    }
+}
+
 /// A `members` row as stored (flags 0/1); becomes a [`Member`].
 #[derive(Debug, Clone, sqlx::FromRow)]
 struct MemberRow {

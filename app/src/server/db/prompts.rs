@@ -7,7 +7,7 @@ use super::Backend;
 
 /// Where a prompt is in its life. `Pending`, `InFlight` and `Sent` are open (a member has
 /// at most one open prompt); the rest are closed for good.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PromptStatus {
     /// Waiting to be sent (due now or later, or waiting for a retry).
     Pending,

@@ -63,7 +63,7 @@ pub async fn press(state: &AppState, workspace: &Workspace, member: &Member, act
             let question = questions::find(state.db.pool(), &member.workspace_id, &skipped.question_id).await?;
             let text = question.map(|q| q.text).unwrap_or_default();
             let sent = skipped.slack_message_ts.as_deref();
-            let dm = member.dm_channel_id.clone().unwrap_or_else(|| member.slack_user_id.clone());
+            let dm = member.dm_target();
             if let Err(error) =
                 asking::close_message(state, workspace, &dm, sent, &skipped.id, &text, &Closed::Skipped).await
             {
@@ -124,7 +124,7 @@ pub async fn submit_answer(
     let Some(answered) = answered else { return Ok(false) };
     let (background, workspace, member) = (state.clone(), workspace.clone(), member.clone());
     state.tasks.spawn(async move {
-        let dm = member.dm_channel_id.clone().unwrap_or_else(|| member.slack_user_id.clone());
+        let dm = member.dm_target();
         sharing::after_answer(&background, &workspace, &member, &answered, &dm).await;
     });
     Ok(true)
@@ -132,7 +132,7 @@ pub async fn submit_answer(
 
 /// Posts `text` in the member's DM with the bot.
 async fn say(state: &AppState, workspace: &Workspace, member: &Member, text: &str) -> anyhow::Result<()> {
-    let dm = member.dm_channel_id.clone().unwrap_or_else(|| member.slack_user_id.clone());
+    let dm = member.dm_target();
     let api = state.slack()?.api_for(workspace)?;
     api.post_message(&dm, blocks::text_message(text)).await.context("replying in the DM")?;
     Ok(())

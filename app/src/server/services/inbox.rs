@@ -196,7 +196,7 @@ pub async fn run(state: &AppState, item: &Item) -> Ran {
 /// A failure no retry can mend.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
-pub struct Permanent(String);
+struct Permanent(String);
 
 impl Permanent {
     fn error(reason: &str) -> anyhow::Error {

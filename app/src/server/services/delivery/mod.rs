@@ -52,6 +52,17 @@ impl LaneReport {
     fn is_empty(&self) -> bool {
         *self == LaneReport { workspace_id: self.workspace_id.clone(), ..LaneReport::default() }
     }
+
+    fn tally(&mut self, outcome: Outcome) {
+        match outcome {
+            Outcome::Sent => self.sent += 1,
+            Outcome::FoundPosted => self.found_posted += 1,
+            Outcome::Retrying(_) => self.retrying += 1,
+            Outcome::SlowedDown { .. } => self.slowed_down = true,
+            Outcome::Failed(reason) | Outcome::WorkspaceStopped(reason) => *self.failed.entry(reason).or_default() += 1,
+            Outcome::Lost => {}
+        }
+    }
 }
 
 /// Expires questions still waiting for their first try that were due before `due_before`:
@@ -139,19 +150,6 @@ async fn deliver_batches(state: &AppState, workspace_id: &str, report: &mut Lane
     }
 }
 
-impl LaneReport {
-    fn tally(&mut self, outcome: Outcome) {
-        match outcome {
-            Outcome::Sent => self.sent += 1,
-            Outcome::FoundPosted => self.found_posted += 1,
-            Outcome::Retrying(_) => self.retrying += 1,
-            Outcome::SlowedDown { .. } => self.slowed_down = true,
-            Outcome::Failed(reason) | Outcome::WorkspaceStopped(reason) => *self.failed.entry(reason).or_default() += 1,
-            Outcome::Lost => {}
-        }
-    }
-}
-
 /// What became of one prompt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
@@ -213,7 +211,7 @@ async fn deliver(state: &AppState, workspace: &Workspace, prompt: &Prompt) -> an
     if !prompts::update_send_started(db, &prompt.id, token, now, now + LEASE_MS).await? {
         return Ok(Outcome::Lost);
     }
-    let target = member.dm_channel_id.clone().unwrap_or_else(|| member.slack_user_id.clone());
+    let target = member.dm_target();
     match api.post_to(&target, blocks::question_message(&question.text, &prompt.id)).await {
         Ok(posted) => {
             let now = state.now_ms();
