@@ -11,6 +11,7 @@ use leptos_router::{
 use crate::{
     components::{NotFoundPage, SiteHeader},
     features::{
+        auth::ui::LoginPage,
         home::ui::HomePage,
         people::ui::{PeoplePage, ProfilePage},
         questions::ui::{QuestionPage, QuestionsPage},
@@ -55,6 +56,7 @@ pub fn App() -> impl IntoView {
                 <main class="page">
                     <Routes fallback=|| view! { <NotFoundPage/> }>
                         <Route path=path!("/") view=HomePage/>
+                        <Route path=path!("/login") view=LoginPage/>
                         <Route path=path!("/people") view=PeoplePage ssr=SsrMode::Async/>
                         <Route path=path!("/people/:id") view=ProfilePage ssr=SsrMode::Async/>
                         <Route path=path!("/questions") view=QuestionsPage ssr=SsrMode::Async/>

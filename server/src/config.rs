@@ -27,11 +27,12 @@ pub struct Config {
     pub public_url: Option<String>,
     /// Signs session cookies; random per process when unset (sessions end at a restart).
     pub session_key: Option<SessionKey>,
-    /// Whether the dashboard shows team data to anyone who can reach it.
-    pub public_dashboard: bool,
     /// How many times faster than the wall clock the product's time runs (schedules, rounds,
     /// retries); 1 except in demos with the Slack emulator.
     pub time_scale: f64,
+    /// Lets the emulator start on a database holding teams besides the demo's. No variable
+    /// sets it: only the integration tests, which make teams of their own, turn it on.
+    pub emulator_serves_any_team: bool,
 }
 
 /// How Rapport reaches Slack.
@@ -182,13 +183,14 @@ impl Config {
             // Installs start on one request and finish on another, maybe on another instance.
             return Err(invalid("RAPPORT_SESSION_KEY", "is required with SLACK_CLIENT_ID".into()));
         }
-        // Until Sign in with Slack lands, only the fictional demo team is shown to anyone.
-        let public_dashboard = match var("RAPPORT_PUBLIC_DASHBOARD").as_deref() {
-            None => matches!(slack, SlackConfig::Emulator { .. } | SlackConfig::Off),
-            Some("1" | "true") => true,
-            Some("0" | "false") => false,
-            Some(_) => return Err(invalid("RAPPORT_PUBLIC_DASHBOARD", "must be true or false".into())),
-        };
+        if var("RAPPORT_PUBLIC_DASHBOARD").is_some() {
+            // It made every visitor an admin; sign-in replaced it.
+            return Err(invalid(
+                "RAPPORT_PUBLIC_DASHBOARD",
+                "is no longer supported: members sign in with Slack, admins with Slack or `rapport admin create`"
+                    .into(),
+            ));
+        }
 
         let time_scale = match var("RAPPORT_TIME_SCALE") {
             None => 1.0,
@@ -213,14 +215,21 @@ impl Config {
             slack,
             public_url,
             session_key,
-            public_dashboard,
             time_scale,
+            emulator_serves_any_team: false,
         })
     }
 
     /// Whether start-up should seed the demo workspace into an empty database.
     pub fn seeds_demo_when_empty(&self) -> bool {
-        self.demo_data == DemoData::Auto && matches!(self.slack, SlackConfig::Emulator { .. } | SlackConfig::Off)
+        self.demo_data == DemoData::Auto && self.is_demo()
+    }
+
+    /// Whether this is the demo: no Slack configured, so the only team is the fictional one
+    /// (start-up refuses a database that holds any other) and anonymous visitors may browse
+    /// it read-only.
+    pub fn is_demo(&self) -> bool {
+        matches!(self.slack, SlackConfig::Emulator { .. } | SlackConfig::Off)
     }
 }
 
@@ -374,7 +383,7 @@ mod tests {
         let hosted = config(&all).unwrap();
         assert!(matches!(hosted.slack, SlackConfig::Hosted { .. }));
         assert!(!hosted.seeds_demo_when_empty());
-        assert!(!hosted.public_dashboard, "a real team's answers need sign-in");
+        assert!(!hosted.is_demo(), "a real team is never browsed anonymously");
         for (index, (missing, _)) in all.iter().enumerate().filter(|(_, (name, _))| *name != "SLACK_CLIENT_ID") {
             let without: Vec<_> = all.iter().enumerate().filter(|(i, _)| *i != index).map(|(_, v)| *v).collect();
             assert_eq!(config(&without).unwrap_err().variable, *missing);
@@ -441,7 +450,7 @@ mod tests {
             ("RAPPORT_PUBLIC_URL", "rapport.example.com"),
             ("RAPPORT_SESSION_KEY", "c2hvcnQ="),
             ("RAPPORT_EMULATOR_RATE_LIMITS", "chat.postMessage=fast"),
-            ("RAPPORT_PUBLIC_DASHBOARD", "maybe"),
+            ("RAPPORT_PUBLIC_DASHBOARD", "true"),
             ("RAPPORT_TIME_SCALE", "fast"),
             ("RAPPORT_TIME_SCALE", "0.5"),
         ];

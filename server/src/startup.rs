@@ -25,6 +25,12 @@ use crate::{
     emulator::{self, Emulator},
     inbox, jobs, routes,
     sessions::DbSessionStore,
+    sign_in::{
+        self, SignInSettings,
+        id_token::SlackKeys,
+        limits::{self, AttemptLimiter},
+        slack::SlackSignInSettings,
+    },
     slack::verify::SigningSecret,
     state::ServerState,
 };
@@ -68,6 +74,9 @@ impl Application {
             .context("installing the built-in question packs")?;
         tracing::info!(packs = builtin.packs, questions = builtin.questions, "built-in question packs are up to date");
 
+        if config.is_demo() && !config.emulator_serves_any_team {
+            demo::refuse_real_teams(&db).await?;
+        }
         if config.seeds_demo_when_empty()
             && let Some(seeded) = demo::seed_if_empty(&db, clock.now_ms()).await?
         {
@@ -85,6 +94,10 @@ impl Application {
         let local_url = format!("http://{}", loopback(address));
         let public_url = config.public_url.clone().unwrap_or_else(|| local_url.clone());
         let (slack, signing_secret, emulator) = connect_slack(&config.slack, &local_url)?;
+        let sign_in = SignInSettings {
+            slack: slack_sign_in(&config.slack, &local_url)?,
+            attempts: Arc::new(AttemptLimiter::new(limits::DEFAULT_BUDGET)),
+        };
         let state = AppState {
             db: db.clone(),
             clock,
@@ -92,7 +105,8 @@ impl Application {
             wake: Wake::default(),
             tasks: Tasks::default(),
             emulated: emulator.is_some(),
-            dashboard_open: config.public_dashboard,
+            demo_team_id: if config.is_demo() { Some(demo::team_id()?) } else { None },
+            sign_in_with_slack: sign_in.slack.is_some(),
             public_url,
         };
         if let Some(emulator) = &emulator {
@@ -108,7 +122,7 @@ impl Application {
             }));
         }
         let server_state =
-            ServerState { leptos: config.leptos, app: state.clone(), slack_signing_secret: signing_secret };
+            ServerState { leptos: config.leptos, app: state.clone(), slack_signing_secret: signing_secret, sign_in };
         let sessions = session_layer(&db, config.session_key.as_ref(), &state.public_url);
         let router = routes::router(server_state, emulator.as_ref()).layer(sessions);
         let dispatcher = state.slack.is_some().then(|| Dispatcher::new(state.clone()));
@@ -202,7 +216,9 @@ impl Application {
             dispatcher.spawn();
         }
         jobs::spawn_clean_up(&state);
-        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await.context("serving HTTP")?;
+        // Peer addresses reach the password attempt budget.
+        let service = self.router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+        axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await.context("serving HTTP")?;
         tracing::info!("requests finished; stopping background work");
         let unfinished = state.tasks.shut_down(SHUTDOWN_GRACE).await;
         if unfinished > 0 {
@@ -255,6 +271,34 @@ fn connect_slack(
             }
             (Some(gateway), Some(signing_secret.clone()), Some(emulator))
         }
+    })
+}
+
+/// Sign in with Slack's endpoints for the configured mode: Slack's own when the app has
+/// OAuth credentials (hosted), the emulator's in the demo, none for self-hosted.
+fn slack_sign_in(config: &SlackConfig, local_url: &str) -> anyhow::Result<Option<SlackSignInSettings>> {
+    let http = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(10))
+        .build()
+        .context("building the HTTP client for Sign in with Slack")?;
+    Ok(match config {
+        SlackConfig::Hosted { api_url, oauth, .. } => Some(SlackSignInSettings {
+            client_id: oauth.client_id.clone(),
+            client_secret: oauth.client_secret.clone(),
+            authorize_url: sign_in::slack::SLACK_AUTHORIZE_URL.to_owned(),
+            token_url: format!("{api_url}/openid.connect.token"),
+            keys: SlackKeys::new(sign_in::id_token::SLACK_JWKS_URL, http.clone()),
+            http,
+        }),
+        SlackConfig::Emulator { .. } => Some(SlackSignInSettings {
+            client_id: emulator::CLIENT_ID.to_owned(),
+            client_secret: Secret::new(emulator::CLIENT_SECRET),
+            authorize_url: format!("{local_url}/emulator/oauth/authorize"),
+            token_url: format!("{local_url}/emulator/api/openid.connect.token"),
+            keys: SlackKeys::new(format!("{local_url}/emulator/openid/connect/keys"), http.clone()),
+            http,
+        }),
+        SlackConfig::SelfHosted { .. } | SlackConfig::Off => None,
     })
 }
 

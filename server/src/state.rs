@@ -5,7 +5,7 @@ use app::server::AppState;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
-use crate::slack::verify::SigningSecret;
+use crate::{sign_in::SignInSettings, slack::verify::SigningSecret};
 
 /// What every route can reach.
 #[derive(Clone, Debug)]
@@ -14,6 +14,8 @@ pub struct ServerState {
     pub app: AppState,
     /// Checks requests from Slack; `None` when Slack is neither configured nor emulated.
     pub slack_signing_secret: Option<SigningSecret>,
+    /// Sign in with Slack and the password attempt budget.
+    pub sign_in: SignInSettings,
 }
 
 impl FromRef<ServerState> for LeptosOptions {

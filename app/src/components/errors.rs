@@ -33,6 +33,7 @@ pub fn ErrorView(error: AppError) -> impl IntoView {
     set_response_status(error.status());
     match error {
         AppError::NotFound => view! { <NotFoundPage/> }.into_any(),
+        AppError::Unauthenticated => view! { <SignInNeeded/> }.into_any(),
         AppError::Internal { reference, .. } => view! {
             <Title text="Something went wrong"/>
             <section class="error-page">
@@ -53,6 +54,30 @@ pub fn ErrorView(error: AppError) -> impl IntoView {
             </section>
         }
         .into_any(),
+    }
+}
+
+/// A page that needs a signed-in viewer: the server redirects to `/login`, coming back here
+/// afterwards; in the browser (a visitor following a link in the app) it says so.
+#[component]
+fn SignInNeeded() -> impl IntoView {
+    let location = leptos_router::hooks::use_location();
+    let search = location.search.get_untracked();
+    let here = if search.is_empty() {
+        location.pathname.get_untracked()
+    } else {
+        format!("{}?{search}", location.pathname.get_untracked())
+    };
+    let href = crate::features::auth::types::login_href(&here);
+    #[cfg(feature = "ssr")]
+    leptos_axum::redirect(&href);
+    view! {
+        <Title text="Please sign in"/>
+        <section class="error-page">
+            <h1>"Please sign in"</h1>
+            <p>"This page shows your team, so Rapport needs to know who you are."</p>
+            <p><a class="button" href=href>"Sign in"</a></p>
+        </section>
     }
 }
 

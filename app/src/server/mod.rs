@@ -8,6 +8,7 @@ pub mod services;
 pub mod slack;
 pub mod state;
 pub mod tasks;
+pub mod viewer;
 
 pub use state::{AppState, ctx};
 

@@ -22,6 +22,12 @@ impl std::fmt::Debug for Secret {
     }
 }
 
+/// Whether two secret strings (a state, a nonce, a token) are equal, taking as long for a
+/// near miss as for a far one, so timing tells an attacker nothing.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0_u8, |diff, (x, y)| diff | (x ^ y)) == 0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -32,5 +38,12 @@ mod tests {
         assert_eq!(format!("{secret:?}"), "Secret([redacted])");
         assert_eq!(format!("{:?}", Some(secret.clone())), "Some(Secret([redacted]))");
         assert_eq!(secret.expose(), "xoxb-very-secret");
+    }
+
+    #[test]
+    fn equal_secrets_match_and_any_difference_does_not() {
+        assert!(constant_time_eq(b"state-123", b"state-123"));
+        assert!(!constant_time_eq(b"state-123", b"state-124"));
+        assert!(!constant_time_eq(b"state", b"state-123"));
     }
 }

@@ -22,9 +22,11 @@ pub struct AppState {
     pub tasks: Tasks,
     /// Slack is the built-in emulator (the demo): the landing page offers a way into it.
     pub emulated: bool,
-    /// Whether the dashboard shows team data without sign-in: the demo does; a real
-    /// workspace does not, until Sign in with Slack lands.
-    pub dashboard_open: bool,
+    /// The fictional demo team's Slack id, in the demo only (the emulator, or no Slack):
+    /// anonymous visitors may browse that team read-only. `None` wherever real teams live.
+    pub demo_team_id: Option<String>,
+    /// Whether Sign in with Slack is set up (the `/login` page offers it).
+    pub sign_in_with_slack: bool,
     /// Where Slack and browsers reach this server (no trailing slash).
     pub public_url: String,
 }
@@ -54,20 +56,14 @@ impl AppState {
     }
 }
 
-/// Context helpers for server functions: every server function that reads team data starts
-/// with one of these, so no query ever takes a workspace id from the client.
+/// Context helpers for server functions: every server function starts with [`ctx::member`]
+/// or [`ctx::admin`], so none can forget the check and no query ever takes a workspace id
+/// from the client.
 pub mod ctx {
     use leptos::prelude::use_context;
 
     use super::{AppError, AppState};
-    use crate::server::{db::Db, services::workspaces};
-
-    /// Who is asking: a member of one workspace.
-    #[derive(Clone, Debug)]
-    pub struct Viewer {
-        pub db: Db,
-        pub workspace_id: String,
-    }
+    use crate::server::viewer::{RequestViewer, Role, Viewer};
 
     /// The process state, provided to every server function by the router.
     pub fn state() -> Result<AppState, AppError> {
@@ -91,20 +87,30 @@ pub mod ctx {
         result
     }
 
-    /// An admin of the viewer's workspace. Until Sign in with Slack lands this is whoever may
-    /// see the dashboard at all (only the demo, see `AppState::dashboard_open`); then it
-    /// will also check the member's admin flag.
-    pub async fn admin() -> Result<Viewer, AppError> {
-        member().await
+    /// Who is asking, if anyone: resolved from the session once per request (the server
+    /// puts a [`RequestViewer`] in every request).
+    pub async fn viewer() -> Result<Option<Viewer>, AppError> {
+        let state = state()?;
+        let request = use_context::<http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<RequestViewer>().cloned())
+            .unwrap_or_default();
+        request.get(&state).await
     }
 
-    /// The viewer of a dashboard page and their workspace.
+    /// The gate for reading team data: a signed-in member or admin, or a visitor of the demo.
+    /// What only a member may change asks the viewer for [`Viewer::me`] too.
     pub async fn member() -> Result<Viewer, AppError> {
-        let state = state()?;
-        if !state.dashboard_open {
-            return Err(AppError::Unauthenticated);
+        viewer().await?.ok_or(AppError::Unauthenticated)
+    }
+
+    /// The gate for managing the workspace: an admin (Slack owner or admin, promoted member,
+    /// or the self-hosted admin account).
+    pub async fn admin() -> Result<Viewer, AppError> {
+        let viewer = member().await?;
+        match viewer.role {
+            Role::Admin => Ok(viewer),
+            Role::Visitor => Err(AppError::Unauthenticated),
+            Role::Member => Err(AppError::Forbidden),
         }
-        let workspace_id = workspaces::dashboard_workspace(&state.db).await?;
-        Ok(Viewer { db: state.db, workspace_id })
     }
 }

@@ -71,7 +71,7 @@ pub(crate) struct MemberContent {
     pub(crate) name: String,
     pub(crate) title: String,
     pub(crate) time_zone: String,
-    is_admin: bool,
+    pub(crate) is_admin: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -99,6 +99,25 @@ struct PinnedAnswer {
 /// The demo team as written in `content.json`.
 pub(crate) fn content() -> anyhow::Result<Content> {
     serde_json::from_str(CONTENT).context("reading demo/content.json")
+}
+
+/// The demo team's Slack id (the team the emulator speaks for).
+pub fn team_id() -> anyhow::Result<String> {
+    Ok(content()?.workspace.slack_team_id)
+}
+
+/// Refuses a database that holds any team but the demo's: in the demo anonymous visitors
+/// browse the dashboard, so starting it on a real team's database would publish that team.
+pub async fn refuse_real_teams(db: &Db) -> anyhow::Result<()> {
+    let demo_team = team_id()?;
+    let found = workspaces::list(db.pool(), 2).await?;
+    if let Some(real) = found.iter().find(|workspace| workspace.slack_team_id != demo_team) {
+        anyhow::bail!(
+            "this database holds the Slack workspace {:?}, so it is not the demo's: set the Slack variables              (SLACK_BOT_TOKEN or SLACK_CLIENT_ID, see the README) to serve it, or point DATABASE_URL elsewhere              for the demo",
+            real.name
+        );
+    }
+    Ok(())
 }
 
 /// Seeds the demo workspace unless the database already has a workspace.
@@ -221,7 +240,9 @@ impl Plan {
                     is_deleted: false,
                     is_guest: false,
                     is_opted_out: false,
-                    is_admin,
+                    is_admin: false,
+                    // The demo's admins are Slack admins, as the emulator's users.list says.
+                    is_slack_admin: is_admin,
                     dm_channel_id: None,
                     paused_until: None,
                     created_at,

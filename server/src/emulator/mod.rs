@@ -4,6 +4,7 @@
 //! and applies per-method rate limits with HTTP 429 and `Retry-After` as Slack does.
 
 mod deliver;
+pub mod openid;
 mod page;
 mod web_api;
 
@@ -14,7 +15,10 @@ use std::{
     time::{Duration, Instant},
 };
 
-use axum::{Router, routing::any};
+use axum::{
+    Router,
+    routing::{any, get},
+};
 use serde_json::Value;
 
 use crate::{demo, slack::verify::SigningSecret};
@@ -57,6 +61,8 @@ pub struct EmulatedUser {
     pub time_zone: String,
     /// Deactivated: still listed, but messages to them are refused.
     pub deleted: bool,
+    /// A workspace admin in Slack (so an admin of Rapport).
+    pub is_admin: bool,
 }
 
 /// Waits until the app has finished reacting to what the emulator sent it.
@@ -123,6 +129,7 @@ impl Emulator {
                 title: m.title.clone(),
                 time_zone: m.time_zone.clone(),
                 deleted: false,
+                is_admin: m.is_admin,
             })
             .collect();
         let world = World {
@@ -153,14 +160,24 @@ impl Emulator {
         })
     }
 
-    /// The Web API under `/emulator/api/{method}` and the browser page under `/emulator`.
+    /// The Web API under `/emulator/api/{method}`, the sign-in key set under
+    /// `/emulator/openid/connect/keys` and the browser page under `/emulator`.
     pub fn router(&self) -> Router {
-        Router::new().route("/emulator/api/{method}", any(web_api::call)).merge(page::routes()).with_state(self.clone())
+        Router::new()
+            .route("/emulator/api/{method}", any(web_api::call))
+            .route("/emulator/openid/connect/keys", get(openid::keys))
+            .merge(page::routes())
+            .with_state(self.clone())
     }
 
     /// The emulated workspace's Slack team id.
     pub fn team_id(&self) -> String {
         self.world().team_id.clone()
+    }
+
+    /// The emulated workspace's name.
+    pub fn team_name(&self) -> String {
+        self.world().team_name.clone()
     }
 
     pub fn users(&self) -> Vec<EmulatedUser> {

@@ -14,7 +14,7 @@ use axum::{
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{CHANNELS, Emulator, PostedMessage};
+use super::{CHANNELS, EmulatedUser, Emulator, PostedMessage};
 
 /// How long an action waits for the app's reply before showing the page again.
 const REACTION_WAIT: Duration = Duration::from_secs(3);
@@ -179,12 +179,15 @@ pub struct AuthorizeQuery {
     state: String,
     /// Sign in with Slack's nonce, echoed in the ID token.
     nonce: Option<String>,
-    /// Which fake member approves (the first member when absent).
+    /// Which fake member approves: for an install the first member when absent; a sign-in
+    /// without one asks who is signing in.
     #[serde(rename = "as")]
     user: Option<String>,
 }
 
-/// Slack's "Allow" page, approved at once: back to the app with a one-time code.
+/// Slack's "Allow" page. An install, or a sign-in naming its member (`as`), is approved at
+/// once: back to the app with a one-time code. A sign-in (it has a nonce) naming no member
+/// first asks who is signing in, as Slack does for a browser signed in to several accounts.
 async fn authorize(State(emulator): State<Emulator>, Query(query): Query<AuthorizeQuery>) -> Response {
     if query.client_id != super::CLIENT_ID {
         return (axum::http::StatusCode::BAD_REQUEST, "unknown client_id").into_response();
@@ -194,6 +197,9 @@ async fn authorize(State(emulator): State<Emulator>, Query(query): Query<Authori
         return (axum::http::StatusCode::BAD_REQUEST, "redirect_uri is not the app's").into_response();
     }
     let users = emulator.users();
+    if query.nonce.is_some() && query.user.is_none() {
+        return Html(choose_member_page(&emulator.team_name(), &query, &users)).into_response();
+    }
     let Some(user) =
         query.user.as_deref().or(users.first().map(|u| u.id.as_str())).filter(|id| users.iter().any(|u| u.id == *id))
     else {
@@ -203,6 +209,43 @@ async fn authorize(State(emulator): State<Emulator>, Query(query): Query<Authori
     let separator = if query.redirect_uri.contains('?') { '&' } else { '?' };
     let target = format!("{}{separator}code={code}&state={}", query.redirect_uri, urlencode(&query.state));
     Redirect::to(&target).into_response()
+}
+
+/// Sign in with Slack's "who is signing in?" page: a link per active member, each the same
+/// authorize request approving as them.
+fn choose_member_page(team_name: &str, query: &AuthorizeQuery, users: &[EmulatedUser]) -> String {
+    let mut page = String::from(HEAD);
+    page.push_str(&format!(
+        "<header><strong>Slack emulator</strong><span>Sign in with Slack</span></header><main><section aria-label=\"Choose a member\"><h2>Sign in to {} as…</h2><ul class=members>",
+        escape(team_name)
+    ));
+    // Deactivated members cannot sign in to Slack, so they are not offered.
+    for user in users.iter().filter(|user| !user.deleted) {
+        page.push_str(&format!(
+            "<li><a href=\"{}\">{}</a> <span class=hint>{}{}</span></li>",
+            escape(&approve_as_url(query, &user.id)),
+            escape(&user.name),
+            escape(&user.title),
+            if user.is_admin { " · workspace admin" } else { "" }
+        ));
+    }
+    page.push_str("</ul></section></main></body></html>");
+    page
+}
+
+/// The authorize request `query` made, approving as `user_id`.
+fn approve_as_url(query: &AuthorizeQuery, user_id: &str) -> String {
+    let mut url = format!(
+        "/emulator/oauth/authorize?client_id={}&redirect_uri={}&state={}",
+        urlencode(&query.client_id),
+        urlencode(&query.redirect_uri),
+        urlencode(&query.state)
+    );
+    if let Some(nonce) = &query.nonce {
+        url.push_str(&format!("&nonce={}", urlencode(nonce)));
+    }
+    url.push_str(&format!("&as={}", urlencode(user_id)));
+    url
 }
 
 /// Waits for the app to react (its work runs after it answers: an event in its inbox, a
@@ -399,5 +442,25 @@ mod tests {
             "You answered. <a href=\"http://127.0.0.1:3000/people/m1\">See it</a>"
         );
         assert_eq!(mrkdwn("&lt;not a link&gt;"), "&amp;lt;not a link&amp;gt;");
+    }
+
+    #[test]
+    fn a_member_choice_repeats_the_sign_in_request_encoded_and_names_the_member() {
+        let query = AuthorizeQuery {
+            client_id: "1.emulator".to_owned(),
+            redirect_uri: "http://127.0.0.1:3000/auth/slack/callback?next=/people&x=1".to_owned(),
+            state: "s 1".to_owned(),
+            nonce: Some("n+1".to_owned()),
+            user: None,
+        };
+
+        let url = approve_as_url(&query, "UDEMO004");
+
+        assert_eq!(
+            url,
+            "/emulator/oauth/authorize?client_id=1.emulator\
+             &redirect_uri=http%3A%2F%2F127.0.0.1%3A3000%2Fauth%2Fslack%2Fcallback%3Fnext%3D%2Fpeople%26x%3D1\
+             &state=s+1&nonce=n%2B1&as=UDEMO004"
+        );
     }
 }

@@ -299,6 +299,7 @@ pub(super) fn user_json(team_id: &str, user: &EmulatedUser) -> Value {
         "tz": user.time_zone,
         "deleted": user.deleted,
         "is_bot": false,
+        "is_admin": user.is_admin,
         "profile": { "real_name": user.name, "display_name": user.name, "title": user.title },
     })
 }
@@ -375,7 +376,8 @@ fn openid_token_for(user_id: &str) -> String {
 }
 
 /// `openid.connect.token`: Sign in with Slack's token exchange, with an ID token carrying
-/// the nonce the app sent. The emulator's ID token is unsigned (`alg: none`).
+/// the nonce the app sent, signed with RS256 by the emulator's key ([`super::openid`]), whose
+/// public half is served at `/emulator/openid/connect/keys`.
 fn openid_token(world: &mut World, headers: &HeaderMap, params: &Map<String, Value>) -> Result<Value, &'static str> {
     client_credentials(headers, params)?;
     let issued = redeem_code(world, params)?;
@@ -388,8 +390,7 @@ fn openid_token(world: &mut World, headers: &HeaderMap, params: &Map<String, Val
     if let Some(nonce) = issued.nonce {
         id_claims["nonce"] = json!(nonce);
     }
-    let encode = |value: &Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(value.to_string());
-    let id_token = format!("{}.{}.", encode(&json!({ "alg": "none", "typ": "JWT" })), encode(&id_claims));
+    let id_token = super::openid::sign_id_token(&id_claims);
     Ok(json!({ "access_token": openid_token_for(&issued.user_id), "token_type": "Bearer", "id_token": id_token }))
 }
 

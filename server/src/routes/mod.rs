@@ -18,7 +18,7 @@ use tower_http::{
     trace::TraceLayer,
 };
 
-use crate::{emulator::Emulator, slack, state::ServerState};
+use crate::{emulator::Emulator, sign_in, slack, state::ServerState};
 
 /// How long one request may take before it is answered 503: far more than any page or
 /// Slack endpoint needs (Slack itself gives up after 3 s), so only a stuck request hits it.
@@ -34,6 +34,7 @@ pub fn router(state: ServerState, emulator: Option<&Emulator>) -> Router {
     Router::new()
         .merge(health::router())
         .merge(slack::router())
+        .merge(sign_in::router())
         // Registers the pages and every `#[server]` function, each with `AppState` in context.
         .leptos_routes_with_context(
             &state,
@@ -44,6 +45,7 @@ pub fn router(state: ServerState, emulator: Option<&Emulator>) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<ServerState, _>(app::shell))
         .with_state(state)
         .merge(emulator_routes)
+        .layer(axum::middleware::from_fn(sign_in::attach_viewer))
         .layer(axum::middleware::from_fn_with_state(guard_state, cross_site::refuse_cross_site))
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, REQUEST_TIMEOUT))
         .layer(PropagateRequestIdLayer::x_request_id())

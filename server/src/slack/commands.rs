@@ -6,14 +6,14 @@ use app::{
     AppError,
     server::{
         AppState,
-        ctx::Viewer,
         services::{
             actions, asking,
             inbox::{self, Source},
             members::{self as roster, Member, Sender},
-            people,
+            people, sign_in,
         },
         slack::blocks,
+        viewer::Viewer,
     },
 };
 use axum::{
@@ -32,6 +32,7 @@ const HELP: &str = "*Rapport* asks you a light question now and then.\n\
 • `/rapport profile [@someone]`: see someone's latest answers\n\
 • `/rapport pause [until YYYY-MM-DD]`: take a break from questions\n\
 • `/rapport resume`: get questions again\n\
+• `/rapport login`: a link that signs you in to the dashboard\n\
 • `/rapport help`: this message";
 
 /// How many answers `/rapport profile` shows.
@@ -88,13 +89,17 @@ async fn run(state: &AppState, form: &CommandForm) -> anyhow::Result<String> {
             roster::resume(&state.db, &member, now).await?;
             "Welcome back! Questions will come again.".to_owned()
         }
+        Some("login") => {
+            let link = sign_in::link_for(state, &member).await?;
+            blocks::sign_in_text(&link, sign_in::LINK_VALID_MINUTES)
+        }
         _ => HELP.to_owned(),
     })
 }
 
 /// `profile [@someone]`: a member's latest team-visible answers.
 async fn profile(state: &AppState, asker: &Member, mention: Option<&str>) -> anyhow::Result<String> {
-    let viewer = Viewer { db: state.db.clone(), workspace_id: asker.workspace_id.clone() };
+    let viewer = Viewer::member(state.db.clone(), &asker.workspace_id, &asker.id);
     let subject = match mention.map(mentioned_user_id) {
         None => &asker.slack_user_id,
         Some(None) => return Ok("Mention someone like `/rapport profile @ada`.".to_owned()),

@@ -6,19 +6,21 @@
 
 use app::server::{
     AppState,
+    secret::constant_time_eq,
     services::install::{self, InstallError},
     slack::OAuthSettings,
 };
 use axum::{
     extract::{Query, State},
     http::StatusCode,
-    response::{Html, IntoResponse, Redirect, Response},
+    response::{IntoResponse, Redirect, Response},
 };
 use serde::Deserialize;
 use time::OffsetDateTime;
 use tower_sessions::{Expiry, Session};
 
 use super::manifest::BOT_SCOPES;
+use crate::plain_page;
 
 /// The session key holding the `state` of an install in progress.
 const STATE_KEY: &str = "slack_install_state";
@@ -26,14 +28,22 @@ const STATE_KEY: &str = "slack_install_state";
 /// Starts an install.
 pub async fn start(State(state): State<AppState>, session: Session) -> Response {
     let Some(oauth) = state.slack.as_ref().and_then(|slack| slack.oauth()) else {
-        return page(StatusCode::NOT_FOUND, "Not available", "This Rapport is not set up for “Add to Slack”.");
+        return plain_page::message(
+            StatusCode::NOT_FOUND,
+            "Not available",
+            "This Rapport is not set up for “Add to Slack”.",
+        );
     };
     let install_state = format!("{:032x}", rand::random::<u128>());
     // An install takes minutes; a visitor who never finishes leaves no long-lived session.
     session.set_expiry(Some(Expiry::AtDateTime(OffsetDateTime::now_utc() + time::Duration::minutes(30))));
     if let Err(error) = session.insert(STATE_KEY, &install_state).await {
         tracing::error!(error = %error, "could not store the install state in the session");
-        return page(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong", "Please try again in a moment.");
+        return plain_page::message(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Something went wrong",
+            "Please try again in a moment.",
+        );
     }
     Redirect::to(&authorize_url(oauth, &state.public_url, &install_state)).into_response()
 }
@@ -64,18 +74,26 @@ pub struct CallbackQuery {
 #[tracing::instrument(name = "GET /slack/oauth/callback", skip_all)]
 pub async fn callback(State(state): State<AppState>, session: Session, Query(query): Query<CallbackQuery>) -> Response {
     if state.slack.as_ref().and_then(|slack| slack.oauth()).is_none() {
-        return page(StatusCode::NOT_FOUND, "Not available", "This Rapport is not set up for “Add to Slack”.");
+        return plain_page::message(
+            StatusCode::NOT_FOUND,
+            "Not available",
+            "This Rapport is not set up for “Add to Slack”.",
+        );
     }
     // Each state is good for one callback, whatever happens next.
     let expected: Option<String> = match session.remove(STATE_KEY).await {
         Ok(expected) => expected,
         Err(error) => {
             tracing::error!(error = %error, "could not read the install state from the session");
-            return page(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong", "Please try again in a moment.");
+            return plain_page::message(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong",
+                "Please try again in a moment.",
+            );
         }
     };
     if query.error.is_some() {
-        return page(
+        return plain_page::message(
             StatusCode::OK,
             "Installation cancelled",
             "Rapport was not added. You can start again whenever you like.",
@@ -87,53 +105,39 @@ pub async fn callback(State(state): State<AppState>, session: Session, Query(que
     };
     if !state_matches {
         tracing::warn!("refused an install callback whose state does not match the browser session");
-        return page(
+        return plain_page::message(
             StatusCode::BAD_REQUEST,
             "This install link has expired",
             "It was already used, or opened in another browser. Please start again from “Add to Slack”.",
         );
     }
     let Some(code) = query.code.as_deref().filter(|code| !code.is_empty()) else {
-        return page(StatusCode::BAD_REQUEST, "Slack sent no code", "Please start again from “Add to Slack”.");
+        return plain_page::message(
+            StatusCode::BAD_REQUEST,
+            "Slack sent no code",
+            "Please start again from “Add to Slack”.",
+        );
     };
     match install::install_with_code(&state, code, &callback_url(&state.public_url)).await {
-        Ok(workspace) => page(
+        Ok(workspace) => plain_page::message(
             StatusCode::OK,
             &format!("Rapport is installed in {}", workspace.name),
             "Next: invite @Rapport to the channel where answers should be shared, pick that channel \
              in Rapport's admin settings, and turn questions on. Until then nobody is messaged and \
              nothing is posted. Members can already type /rapport help.",
         ),
-        Err(InstallError::Refused(code)) => page(
+        Err(InstallError::Refused(code)) => plain_page::message(
             StatusCode::BAD_REQUEST,
             "Slack did not accept the install",
             &format!("Slack answered “{code}”. Please start again from “Add to Slack”."),
         ),
         Err(InstallError::Failed(error)) => {
             let reference = app::AppError::log_with_reference(error);
-            page(
+            plain_page::message(
                 StatusCode::BAD_GATEWAY,
                 "Something went wrong",
                 &format!("Please try again in a moment. If it keeps happening, quote reference {reference}."),
             )
         }
     }
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0_u8, |diff, (x, y)| diff | (x ^ y)) == 0
-}
-
-/// A small page in the dashboard's style.
-fn page(status: StatusCode, title: &str, message: &str) -> Response {
-    let escape = |text: &str| text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
-    let html = format!(
-        "<!DOCTYPE html><html lang=en><head><meta charset=utf-8><meta name=viewport content=\"width=device-width, initial-scale=1\">\
-         <title>{title} · Rapport</title><link rel=stylesheet href=/pkg/rapport.css><link rel=icon href=/favicon.svg></head>\
-         <body><main class=page><section class=error-page><h1>{title}</h1><p>{message}</p>\
-         <p><a class=button href=/>Go to Rapport</a></p></section></main></body></html>",
-        title = escape(title),
-        message = escape(message),
-    );
-    (status, Html(html)).into_response()
 }

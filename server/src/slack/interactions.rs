@@ -91,6 +91,12 @@ async fn block_actions(state: &AppState, payload: &Value) -> anyhow::Result<()> 
         blocks::ACTION_ASK_NOW => Action::AskNow,
         blocks::ACTION_PAUSE => Action::Pause,
         blocks::ACTION_RESUME => Action::Resume,
+        blocks::ACTION_SIGN_IN => {
+            let Some(trigger_id) = payload["trigger_id"].as_str() else {
+                anyhow::bail!("block_actions without a trigger_id");
+            };
+            Action::SignIn { trigger_id: trigger_id.to_owned() }
+        }
         other => {
             tracing::info!(slack.action_id = %other, "acknowledged a button Rapport does not use");
             return Ok(());

@@ -25,7 +25,7 @@ use app::{
             schedule::{self, Schedule},
         },
         slack::blocks,
-        state::ctx::Viewer,
+        viewer::Viewer,
     },
 };
 use chrono::{TimeZone as _, Utc};
@@ -60,7 +60,7 @@ async fn set_schedule(db: &Db, workspace_id: &str, days: &[&str], time: &str, ca
     let names: Vec<String> = days.iter().map(|d| (*d).to_owned()).collect();
     let schedule =
         Schedule { weekdays: Weekdays::parse(&names).unwrap(), local_time: LocalTime::parse(time).unwrap(), cadence };
-    let viewer = Viewer { db: db.clone(), workspace_id: workspace_id.to_owned() };
+    let viewer = Viewer::workspace_admin(db.clone(), workspace_id);
     schedule::save(&viewer, &schedule, true, false, 0).await.unwrap();
 }
 
@@ -507,6 +507,7 @@ async fn a_new_member_gets_the_first_week_pack_and_one_meet_post(db: TestDb) {
         title: "Trail Designer".into(),
         time_zone: "UTC".into(),
         deleted: false,
+        is_admin: false,
     });
     assert_eq!(app.deliver_event(DEMO_TEAM, "EvJoin1", json!({ "type": "team_join", "user": user })).await, 200);
     app.drain_inbox().await;
@@ -703,6 +704,7 @@ async fn a_large_round_is_paced_to_the_workspaces_rate(db: TestDb) {
             title: String::new(),
             time_zone: "UTC".into(),
             deleted: false,
+            is_admin: false,
         });
         add_member(&app.db, &workspace, &format!("Extra {n}"), "", |row| {
             row.slack_user_id = id;

@@ -1,7 +1,10 @@
 //! The Slack emulator's Web API, as any Slack client sees it.
 
 use serde_json::Value;
-use server::emulator::BOT_TOKEN;
+use server::{
+    emulator::BOT_TOKEN,
+    sign_in::id_token::{self, Expected, SlackKeys},
+};
 
 use crate::helpers::{DEMO_TEAM, TestApp, TestDb, spawn_app};
 
@@ -139,9 +142,12 @@ async fn sign_in_with_slack_exchanges_a_code_once_and_carries_the_nonce() {
 
     assert_eq!(wrong_secret["error"], "bad_client_secret");
     assert_eq!(reused["error"], "invalid_code");
-    let claims = token["id_token"].as_str().unwrap().split('.').nth(1).unwrap().to_owned();
-    let claims: Value = serde_json::from_slice(&base64_url(&claims)).unwrap();
-    assert_eq!((claims["sub"].as_str(), claims["nonce"].as_str()), (Some("UDEMO004"), Some("n123")));
+    // The ID token passes the same checks as Slack's, against the emulator's published key.
+    let keys = SlackKeys::new(format!("{}/emulator/openid/connect/keys", app.address), app.client.clone());
+    let expected =
+        Expected { client_id: server::emulator::CLIENT_ID, nonce: "n123", now_secs: chrono::Utc::now().timestamp() };
+    let identity = id_token::verify(token["id_token"].as_str().unwrap(), &keys, &expected).await.unwrap();
+    assert_eq!((identity.team_id.as_str(), identity.user_id.as_str()), (DEMO_TEAM, "UDEMO004"));
     let (_, _, info) = call(&app, "openid.connect.userInfo", token["access_token"].as_str().unwrap(), &[]).await;
     assert_eq!(info["https://slack.com/team_id"], DEMO_TEAM);
     assert_eq!(info["sub"], "UDEMO004");
@@ -165,9 +171,27 @@ async fn the_emulated_workspace_lists_its_channels_and_refuses_foreign_redirects
     assert_eq!(foreign.status().as_u16(), 400);
 }
 
-fn base64_url(text: &str) -> Vec<u8> {
-    use base64::Engine as _;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text).unwrap()
+#[tokio::test]
+async fn a_sign_in_naming_no_member_asks_who_signs_in_and_each_choice_approves_as_them() {
+    let db = TestDb::sqlite().await;
+    let app = spawn_app(&db).await;
+    let no_redirects = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let authorize = format!(
+        "/emulator/oauth/authorize?client_id={}&redirect_uri={}/signed-in&state=s1&nonce=n123",
+        server::emulator::CLIENT_ID,
+        app.address
+    );
+
+    let (status, page) = app.page(&authorize).await;
+    let first_choice = page.split("<a href=\"").nth(1).unwrap().split('"').next().unwrap().replace("&amp;", "&");
+    let approved = no_redirects.get(format!("{}{first_choice}", app.address)).send().await.unwrap();
+
+    assert_eq!(status, 200);
+    assert!(page.contains("Sign in to Northwind Trails as"), "{page}");
+    let first_member = app.emulator.users()[0].id.clone();
+    assert!(first_choice.ends_with(&format!("&nonce=n123&as={first_member}")), "{first_choice}");
+    let back = approved.headers()["location"].to_str().unwrap();
+    assert!(back.starts_with(&format!("{}/signed-in?code=", app.address)) && back.ends_with("state=s1"), "{back}");
 }
 
 #[tokio::test]

@@ -11,7 +11,7 @@ use app::server::{
     clock::{ManualClock, SharedClock, SystemClock},
     db::{Backend, Db, answers, members, members::Member, packs, prompts, questions, workspaces},
     new_id,
-    services::inbox,
+    services::{inbox, sign_in},
 };
 use server::{
     config::Config,
@@ -195,12 +195,93 @@ pub struct TestApp {
     running: Option<JoinHandle<anyhow::Result<()>>>,
 }
 
+/// A browser: its own cookie jar, signed in or not, following no redirect (tests look at
+/// them).
+pub struct Browser {
+    pub address: String,
+    pub client: reqwest::Client,
+}
+
+impl Browser {
+    fn new(address: &str) -> Browser {
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(std::time::Duration::from_secs(30))
+            .build()
+            .unwrap();
+        Browser { address: address.to_owned(), client }
+    }
+
+    /// GETs `path` as a browser navigating does (asking for HTML).
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(format!("{}{path}", self.address)).header("accept", "text/html").send().await.unwrap()
+    }
+
+    /// GETs a page and returns its status and HTML.
+    pub async fn page(&self, path: &str) -> (u16, String) {
+        let response = self.get(path).await;
+        let status = response.status().as_u16();
+        (status, response.text().await.unwrap())
+    }
+
+    /// Calls the server function at `/api/{endpoint}` as the pages do (a form POST) and
+    /// returns the status and the body.
+    pub async fn call_server_fn(&self, endpoint: &str, form: &[(&str, &str)]) -> (u16, String) {
+        self.post_form(&format!("/api/{endpoint}"), form).await
+    }
+
+    /// POSTs `form` (urlencoded) to `path` and returns the status and the body.
+    pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> (u16, String) {
+        let response = self.form_request(path, form).send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.text().await.unwrap())
+    }
+
+    /// A urlencoded POST of `form` to `path`, for a test to add headers to before sending.
+    pub fn form_request(&self, path: &str, form: &[(&str, &str)]) -> reqwest::RequestBuilder {
+        self.client
+            .post(format!("{}{path}", self.address))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(serde_urlencoded::to_string(form).unwrap())
+    }
+
+    /// Opens a one-time sign-in link's page and presses its button, as a member does.
+    pub async fn follow_sign_in_link(&self, token: &str) -> reqwest::Response {
+        let path = format!("/login/link/{token}");
+        let (shown, page) = self.page(&path).await;
+        assert_eq!(shown, 200, "{page}");
+        self.form_request(&path, &[]).send().await.unwrap()
+    }
+}
+
 impl TestApp {
+    /// A new browser with no cookies: an anonymous visitor.
+    pub fn browser(&self) -> Browser {
+        Browser::new(&self.address)
+    }
+
+    /// A new browser signed in as `member_id` of `workspace_id`, through a one-time link
+    /// as `/rapport login` hands out.
+    pub async fn signed_in(&self, workspace_id: &str, member_id: &str) -> Browser {
+        let token = sign_in::create_link(&self.db, workspace_id, member_id, app::server::now_ms()).await.unwrap();
+        let browser = self.browser();
+        let response = browser.follow_sign_in_link(&token).await;
+        assert_eq!(response.status().as_u16(), 303, "the link signs in and goes on to /me");
+        browser
+    }
+
+    /// A new browser signed in as the demo member `slack_user_id`.
+    pub async fn signed_in_to_demo(&self, slack_user_id: &str) -> Browser {
+        let member = self.demo_member(slack_user_id).await;
+        self.signed_in(&member.workspace_id, &member.id).await
+    }
+
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client.get(format!("{}{path}", self.address)).send().await.unwrap()
     }
 
-    /// GETs a page and returns its status and HTML.
+    /// GETs a page anonymously and returns its status and HTML.
     pub async fn page(&self, path: &str) -> (u16, String) {
         let response = self.get(path).await;
         let status = response.status().as_u16();
@@ -230,6 +311,11 @@ pub fn test_config(test_db: &TestDb) -> Config {
         "RAPPORT_DEMO_DATA" => Some("off".to_owned()),
         "RAPPORT_EMULATOR_SIGNING_SECRET" => Some(SIGNING_SECRET.to_owned()),
         _ => None,
+    })
+    .map(|mut config| {
+        // Tests run the emulator for teams of their own making, not only the demo's.
+        config.emulator_serves_any_team = true;
+        config
     })
     .unwrap()
 }
@@ -330,6 +416,11 @@ impl TestApp {
             .unwrap();
     }
 
+    /// Seeds the demo team (the team the emulator speaks for).
+    pub async fn demo_seeded(&self) {
+        server::demo::seed(&self.db, app::server::now_ms()).await.unwrap();
+    }
+
     /// The demo team's member with Slack id `slack_user_id` (the demo must be seeded).
     pub async fn demo_member(&self, slack_user_id: &str) -> Member {
         let workspace =
@@ -398,25 +489,19 @@ impl TestApp {
         inbox::drain(&self.state, std::time::Duration::from_secs(10)).await.unwrap();
     }
 
-    /// Calls the server function at `/api/{endpoint}` as the pages do (a form POST) and
-    /// returns the status and the body.
-    pub async fn call_server_fn(&self, endpoint: &str, form: &[(&str, &str)]) -> (u16, String) {
-        self.post_form(&format!("/api/{endpoint}"), form).await
-    }
-
-    /// POSTs `form` (urlencoded) to `path` and returns the status and the body.
+    /// POSTs `form` (urlencoded) to `path` anonymously and returns the status and the body.
     pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> (u16, String) {
-        let response = self.form_request(path, form).send().await.unwrap();
-        let status = response.status().as_u16();
-        (status, response.text().await.unwrap())
+        self.anonymous().post_form(path, form).await
     }
 
     /// A urlencoded POST of `form` to `path`, for a test to add headers to before sending.
     pub fn form_request(&self, path: &str, form: &[(&str, &str)]) -> reqwest::RequestBuilder {
-        self.client
-            .post(format!("{}{path}", self.address))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(serde_urlencoded::to_string(form).unwrap())
+        self.anonymous().form_request(path, form)
+    }
+
+    /// The app's own client as a browser without cookies.
+    fn anonymous(&self) -> Browser {
+        Browser { address: self.address.clone(), client: self.client.clone() }
     }
 }
 
@@ -475,6 +560,11 @@ impl Team {
     }
 
     /// Adds a human member; returns their id.
+    /// A member who manages Rapport (a Slack admin).
+    pub async fn admin(&self, name: &str) -> String {
+        self.member_row(name, "Admin", |member| member.is_slack_admin = true).await
+    }
+
     pub async fn member(&self, name: &str, title: &str) -> String {
         self.member_row(name, title, |_| {}).await
     }
@@ -561,6 +651,7 @@ pub async fn add_member(
         is_guest: false,
         is_opted_out: false,
         is_admin: false,
+        is_slack_admin: false,
         dm_channel_id: None,
         paused_until: None,
         created_at: START_MS,

@@ -20,5 +20,6 @@ mod interactions;
 mod packs;
 mod pages;
 mod schedule;
+mod sign_in;
 mod slack;
 mod storage;

@@ -5,16 +5,16 @@ use app::{
     features::packs::types::{PackName, QuestionText},
     ids::{PackId, QuestionId},
     server::{
-        ctx::Viewer,
         db::{members, questions},
         services::{builtin_packs, packs, picking},
+        viewer::Viewer,
     },
 };
 
 use crate::helpers::{Team, TestDb, spawn_app};
 
 fn viewer(team: &Team) -> Viewer {
-    Viewer { db: team.db.clone(), workspace_id: team.workspace_id.clone() }
+    Viewer::workspace_admin(team.db.clone(), team.workspace_id.clone())
 }
 
 fn text(raw: &str) -> QuestionText {
@@ -156,15 +156,23 @@ on_both_backends!(the_server_functions_create_and_export_a_pack_over_http);
 
 async fn the_server_functions_create_and_export_a_pack_over_http(db: TestDb) {
     let app = spawn_app(&db).await;
-    Team::new(&app.db, "Acme").await;
+    let team = Team::new(&app.db, "Acme").await;
+    let admin = team.admin("Ada Admin").await;
+    let app_admin = app.signed_in(&team.workspace_id, &admin).await;
+    let member = team.member("Mo Member", "Engineer").await;
+    let not_admin = app.signed_in(&team.workspace_id, &member).await;
 
-    let (status, created) = app.call_server_fn("packs/create", &[("name", "Over HTTP"), ("description", "")]).await;
+    let (as_member, _) =
+        not_admin.call_server_fn("packs/create", &[("name", "By a member"), ("description", "")]).await;
+    let (status, created) =
+        app_admin.call_server_fn("packs/create", &[("name", "Over HTTP"), ("description", "")]).await;
     let pack_id: String = serde_json::from_str(&created).unwrap();
     let (added, _) =
-        app.call_server_fn("packs/questions/add", &[("pack_id", &pack_id), ("text", "Sunrise or sunset?")]).await;
-    let (_, exported) = app.call_server_fn("packs/export", &[("pack_id", &pack_id)]).await;
-    let (empty_name, _) = app.call_server_fn("packs/create", &[("name", "  "), ("description", "")]).await;
+        app_admin.call_server_fn("packs/questions/add", &[("pack_id", &pack_id), ("text", "Sunrise or sunset?")]).await;
+    let (_, exported) = app_admin.call_server_fn("packs/export", &[("pack_id", &pack_id)]).await;
+    let (empty_name, _) = app_admin.call_server_fn("packs/create", &[("name", "  "), ("description", "")]).await;
 
+    assert_eq!(as_member, 403, "a member who is no admin manages no packs");
     assert_eq!((status, added, empty_name), (200, 200, 422));
     assert_eq!(serde_json::from_str::<String>(&exported).unwrap(), "question\nSunrise or sunset?\n");
     app.shut_down().await;

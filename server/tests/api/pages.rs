@@ -9,19 +9,20 @@ on_both_backends!(
     an_unknown_person_or_question_is_a_404_page,
     a_server_function_answers_with_json,
     a_database_failure_shows_a_reference_and_not_the_cause,
-    with_several_workspaces_and_no_sign_in_no_team_data_is_shown,
+    without_sign_in_no_team_data_is_shown_and_pages_go_to_sign_in,
 );
 
 async fn the_directory_lists_people_with_counts_and_their_latest_answer(db: TestDb) {
     let app = spawn_app(&db).await;
     let mut team = Team::new(&app.db, "Acme").await;
     let ada = team.member("Ada Lovelace", "Staff Engineer").await;
-    team.member("Grace Hopper", "Admiral").await;
     let question = team.question("What did you have for breakfast?").await;
     team.answer(&ada, &question, "Porridge with blueberries", "team").await;
     team.answer(&ada, &question, "Nobody needs to know this", "only_me").await;
+    let grace = team.member("Grace Hopper", "Admiral").await;
+    let browser = app.signed_in(&team.workspace_id, &grace).await;
 
-    let (status, html) = app.page("/people").await;
+    let (status, html) = browser.page("/people").await;
 
     assert_eq!(status, 200);
     assert!(html.contains("Ada Lovelace") && html.contains("Staff Engineer"));
@@ -41,8 +42,10 @@ async fn a_profile_shows_team_answers_with_questions_and_never_only_me(db: TestD
     team.answer(&ada, &older, "Porridge", "team").await;
     team.answer(&ada, &newer, "Lisbon by night train", "team").await;
     team.answer(&ada, &newer, "A private thought about Lisbon", "only_me").await;
+    let colleague = team.member("Grace Hopper", "Admiral").await;
+    let browser = app.signed_in(&team.workspace_id, &colleague).await;
 
-    let (status, html) = app.page(&format!("/people/{ada}")).await;
+    let (status, html) = browser.page(&format!("/people/{ada}")).await;
 
     assert_eq!(status, 200);
     assert!(html.contains("Ada Lovelace"));
@@ -63,13 +66,14 @@ async fn the_question_pages_show_counts_and_everyones_team_answers(db: TestDb) {
     team.answer(&ada, &question, "Porridge", "team").await;
     team.answer(&grace, &question, "Coffee, strong", "team").await;
     team.answer(&grace, &question, "Secret second breakfast", "only_me").await;
+    let browser = app.signed_in(&team.workspace_id, &ada).await;
 
-    let (status, list) = app.page("/questions").await;
+    let (status, list) = browser.page("/questions").await;
     assert_eq!(status, 200);
     assert!(list.contains("What did you have for breakfast?") && list.contains("2 answers"));
     assert!(list.contains("Where would you like to travel next?") && list.contains("no answers yet"));
 
-    let (status, page) = app.page(&format!("/questions/{question}")).await;
+    let (status, page) = browser.page(&format!("/questions/{question}")).await;
     assert_eq!(status, 200);
     assert!(page.contains("Porridge") && page.contains("Coffee, strong"));
     assert!(page.contains("Ada Lovelace") && page.contains("Grace Hopper"));
@@ -78,7 +82,9 @@ async fn the_question_pages_show_counts_and_everyones_team_answers(db: TestDb) {
 
 async fn an_unknown_person_or_question_is_a_404_page(db: TestDb) {
     let app = spawn_app(&db).await;
-    Team::new(&app.db, "Acme").await;
+    let team = Team::new(&app.db, "Acme").await;
+    let ada = team.member("Ada Lovelace", "Staff Engineer").await;
+    let browser = app.signed_in(&team.workspace_id, &ada).await;
 
     for path in [
         "/people/0193a3f0-7c1e-7b2a-9f00-1234567890ab",
@@ -86,7 +92,7 @@ async fn an_unknown_person_or_question_is_a_404_page(db: TestDb) {
         "/questions/0193a3f0-7c1e-7b2a-9f00-1234567890ab",
         "/no/such/page",
     ] {
-        let (status, html) = app.page(path).await;
+        let (status, html) = browser.page(path).await;
         assert_eq!(status, 404, "{path}");
         assert!(html.contains("Page not found"), "{path}: {html}");
     }
@@ -95,9 +101,10 @@ async fn an_unknown_person_or_question_is_a_404_page(db: TestDb) {
 async fn a_server_function_answers_with_json(db: TestDb) {
     let app = spawn_app(&db).await;
     let team = Team::new(&app.db, "Acme").await;
-    team.member("Ada Lovelace", "Staff Engineer").await;
+    let ada = team.member("Ada Lovelace", "Staff Engineer").await;
+    let browser = app.signed_in(&team.workspace_id, &ada).await;
 
-    let (status, body) = app.call_server_fn("people/list", &[]).await;
+    let (status, body) = browser.call_server_fn("people/list", &[]).await;
 
     assert_eq!(status, 200);
     let people: serde_json::Value = serde_json::from_str(&body).unwrap();
@@ -107,10 +114,12 @@ async fn a_server_function_answers_with_json(db: TestDb) {
 
 async fn a_database_failure_shows_a_reference_and_not_the_cause(db: TestDb) {
     let app = spawn_app(&db).await;
-    Team::new(&app.db, "Acme").await;
+    let team = Team::new(&app.db, "Acme").await;
+    let ada = team.member("Ada Lovelace", "Staff Engineer").await;
+    let browser = app.signed_in(&team.workspace_id, &ada).await;
     sqlx::query("DROP TABLE answers").execute(app.db.pool()).await.unwrap();
 
-    let (status, html) = app.page("/people").await;
+    let (status, html) = browser.page("/people").await;
 
     assert_eq!(status, 500);
     assert!(html.contains("Something went wrong"));
@@ -120,17 +129,23 @@ async fn a_database_failure_shows_a_reference_and_not_the_cause(db: TestDb) {
     assert!(!html.to_lowercase().contains("no such table") && !html.contains("does not exist"));
 }
 
-async fn with_several_workspaces_and_no_sign_in_no_team_data_is_shown(db: TestDb) {
+async fn without_sign_in_no_team_data_is_shown_and_pages_go_to_sign_in(db: TestDb) {
     let app = spawn_app(&db).await;
     let ours = Team::new(&app.db, "Ours").await;
     let theirs = Team::new(&app.db, "Theirs").await;
     ours.member("Ada Lovelace", "Engineer").await;
     theirs.member("Eve Outsider", "Spy").await;
 
-    let (status, html) = app.page("/people").await;
+    let visit = app.browser().get("/people?sort=name").await;
+    let (page, location) = (visit.status().as_u16(), visit.headers()["location"].to_str().unwrap().to_owned());
+    let html = visit.text().await.unwrap();
+    let (api, body) = app.browser().call_server_fn("people/list", &[]).await;
 
-    assert_eq!(status, 401);
+    assert_eq!(page, 302, "an anonymous page visit goes to sign-in");
+    assert_eq!(location, "/login?next=/people%3Fsort%3Dname", "and comes back afterwards");
+    assert_eq!(api, 401, "an anonymous API call is refused: {body}");
     assert!(!html.contains("Ada Lovelace") && !html.contains("Eve Outsider"));
+    assert!(!body.contains("Ada Lovelace") && !body.contains("Eve Outsider"));
 }
 
 #[tokio::test]

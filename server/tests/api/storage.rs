@@ -7,17 +7,17 @@ use app::{
     features::people::types::PersonSummary,
     ids::{MemberId, QuestionId},
     server::{
-        ctx::Viewer,
         db::{Backend, answers, inbox, members, prompts, sessions},
         new_id,
         services::{people, questions},
+        viewer::Viewer,
     },
 };
 
 use crate::helpers::{Team, TestDb};
 
 fn viewer(team: &Team) -> Viewer {
-    Viewer { db: team.db.clone(), workspace_id: team.workspace_id.clone() }
+    Viewer::workspace_admin(team.db.clone(), team.workspace_id.clone())
 }
 
 fn names(people: &[PersonSummary]) -> Vec<&str> {

@@ -1,8 +1,57 @@
-//! Validated sign-in input: an admin's email and password.
+//! Sign-in on the wire: the ways in the `/login` page offers, who is signed in, and the
+//! validated input of the admin account's email and password.
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
+
+/// The ways to sign in that `/login` offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInOptions {
+    /// Sign in with Slack is set up (hosted, or the emulator in the demo).
+    pub slack: bool,
+    /// A self-hosted admin account exists, so the email and password form is shown.
+    pub password: bool,
+}
+
+/// Who the header greets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedInAs {
+    pub name: String,
+    /// Sees the admin pages.
+    pub admin: bool,
+    /// Has a profile and a `/me` page (the admin account has neither).
+    pub member: bool,
+}
+
+/// What `/login` says for the `error` its sign-in handlers send back.
+pub fn sign_in_error_message(code: &str) -> &'static str {
+    match code {
+        "wrong_password" => "That email and password do not match an admin account.",
+        "email" => "Email: enter an email address like ada@example.com.",
+        "too_many_attempts" => "Too many sign-in attempts. Please wait 15 minutes and try again.",
+        _ => "Something went wrong on our side. Please try again in a moment.",
+    }
+}
+
+/// The sign-in page's address, coming back to `next` (a path of this site) afterwards.
+pub fn login_href(next: &str) -> String {
+    format!("/login?next={}", encode_next(next))
+}
+
+/// `next` as a query value: a path with its own query percent-encoded.
+pub fn encode_next(next: &str) -> String {
+    let mut encoded = String::with_capacity(next.len());
+    for byte in next.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                encoded.push(char::from(byte))
+            }
+            other => encoded.push_str(&format!("%{other:02X}")),
+        }
+    }
+    encoded
+}
 
 /// The shortest password an admin account accepts.
 pub const MIN_PASSWORD_CHARS: usize = 12;
@@ -67,6 +116,12 @@ impl std::fmt::Debug for Password {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_way_back_after_sign_in_is_encoded_in_the_login_address() {
+        assert_eq!(login_href("/people/abc"), "/login?next=/people/abc");
+        assert_eq!(login_href("/search?q=a b&x=1"), "/login?next=/search%3Fq%3Da%20b%26x%3D1");
+    }
 
     #[test]
     fn an_email_is_trimmed_lower_cased_and_must_look_like_one() {

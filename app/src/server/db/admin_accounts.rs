@@ -43,3 +43,14 @@ pub async fn find_by_email<'e>(
 ) -> sqlx::Result<Option<AdminAccount>> {
     sqlx::query_as("SELECT * FROM admin_accounts WHERE email = $1").bind(email).fetch_optional(ex).await
 }
+
+/// The account with id `id`, if it still exists.
+pub async fn find<'e>(ex: impl Executor<'e, Database = Any>, id: &str) -> sqlx::Result<Option<AdminAccount>> {
+    sqlx::query_as("SELECT * FROM admin_accounts WHERE id = $1").bind(id).fetch_optional(ex).await
+}
+
+/// Whether any admin account exists (the sign-in page then offers the password form).
+pub async fn any<'e>(ex: impl Executor<'e, Database = Any>) -> sqlx::Result<bool> {
+    let found: Option<(String,)> = sqlx::query_as("SELECT id FROM admin_accounts LIMIT 1").fetch_optional(ex).await?;
+    Ok(found.is_some())
+}

@@ -19,7 +19,10 @@ pub struct Member {
     pub is_deleted: bool,
     pub is_guest: bool,
     pub is_opted_out: bool,
+    /// Promoted to admin in Rapport (`/admin/members`).
     pub is_admin: bool,
+    /// A workspace owner or admin in Slack: an admin of Rapport too.
+    pub is_slack_admin: bool,
     pub dm_channel_id: Option<String>,
     /// Questions are paused until this time (Unix ms), if set.
     pub paused_until: Option<i64>,
@@ -39,6 +42,11 @@ impl Member {
     pub fn dm_target(&self) -> String {
         self.dm_channel_id.clone().unwrap_or_else(|| self.slack_user_id.clone())
     }
+
+    /// Whether the member manages Rapport: an owner or admin in Slack, or promoted here.
+    pub fn manages_rapport(&self) -> bool {
+        self.is_admin || self.is_slack_admin
+    }
 }
 
 /// A `members` row as stored (flags 0/1); becomes a [`Member`].
@@ -56,6 +64,7 @@ struct MemberRow {
     is_guest: i64,
     is_opted_out: i64,
     is_admin: i64,
+    is_slack_admin: i64,
     dm_channel_id: Option<String>,
     paused_until: Option<i64>,
     created_at: i64,
@@ -80,6 +89,7 @@ impl From<MemberRow> for Member {
             is_guest: flag(row.is_guest),
             is_opted_out: flag(row.is_opted_out),
             is_admin: flag(row.is_admin),
+            is_slack_admin: flag(row.is_slack_admin),
             dm_channel_id: row.dm_channel_id,
             paused_until: row.paused_until,
             created_at: row.created_at,
@@ -103,6 +113,8 @@ pub struct SlackProfile {
     pub is_bot: bool,
     pub is_deleted: bool,
     pub is_guest: bool,
+    /// A workspace owner or admin in Slack.
+    pub is_slack_admin: bool,
 }
 
 /// One line of the team directory: a member with their team-visible answer count and
@@ -123,8 +135,9 @@ pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, row: &Member) -> 
     sqlx::query(
         "INSERT INTO members (id, workspace_id, slack_user_id, name, title, avatar_url, time_zone,
                               is_bot, is_deleted, is_guest, is_opted_out, is_admin, dm_channel_id, paused_until,
-                              created_at, updated_at, welcome_until, introduced_at, delivery_stopped_reason)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+                              created_at, updated_at, welcome_until, introduced_at, delivery_stopped_reason,
+                              is_slack_admin)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
     )
     .bind(&row.id)
     .bind(&row.workspace_id)
@@ -145,6 +158,7 @@ pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, row: &Member) -> 
     .bind(row.welcome_until)
     .bind(row.introduced_at)
     .bind(&row.delivery_stopped_reason)
+    .bind(i64::from(row.is_slack_admin))
     .execute(ex)
     .await?;
     Ok(())
@@ -250,12 +264,13 @@ pub async fn upsert_from_slack<'e>(
     sqlx::query(
         "INSERT INTO members (id, workspace_id, slack_user_id, name, title, avatar_url, time_zone,
                               is_bot, is_deleted, is_guest, is_opted_out, is_admin, dm_channel_id, paused_until,
-                              created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, 0, NULL, NULL, $11, $11)
+                              created_at, updated_at, is_slack_admin)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, 0, NULL, NULL, $11, $11, $12)
          ON CONFLICT (workspace_id, slack_user_id) DO UPDATE SET
              name = excluded.name, title = excluded.title, avatar_url = excluded.avatar_url,
              time_zone = excluded.time_zone, is_bot = excluded.is_bot, is_deleted = excluded.is_deleted,
-             is_guest = excluded.is_guest, updated_at = excluded.updated_at,
+             is_guest = excluded.is_guest, is_slack_admin = excluded.is_slack_admin,
+             updated_at = excluded.updated_at,
              delivery_stopped_reason = CASE WHEN excluded.is_deleted = 0 AND members.is_deleted = 1 THEN NULL
                                             ELSE members.delivery_stopped_reason END",
     )
@@ -270,6 +285,7 @@ pub async fn upsert_from_slack<'e>(
     .bind(i64::from(profile.is_deleted))
     .bind(i64::from(profile.is_guest))
     .bind(now_ms)
+    .bind(i64::from(profile.is_slack_admin))
     .execute(ex)
     .await?;
     Ok(())

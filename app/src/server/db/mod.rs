@@ -13,6 +13,7 @@ pub mod prompts;
 pub mod questions;
 pub mod schedules;
 pub mod sessions;
+pub mod sign_in_links;
 pub mod workspaces;
 
 use std::{str::FromStr, time::Duration};

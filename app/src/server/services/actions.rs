@@ -1,12 +1,13 @@
 //! What a member's button presses and answer modal in Slack do: the buttons on a question
-//! (Answer, Skip, Another question) and on App Home (Answer a question now, Pause, Resume).
+//! (Answer, Skip, Another question) and on App Home (Answer a question now, Pause, Resume,
+//! Open the dashboard).
 
 use anyhow::Context as _;
 
 use super::{
     answers as answering,
     asking::{self, Ask},
-    home, members as roster, sharing,
+    home, members as roster, sharing, sign_in,
 };
 use crate::{
     features::answers::types::{AnswerText, Visibility},
@@ -34,6 +35,10 @@ pub enum Action {
     AskNow,
     Pause,
     Resume,
+    /// Opens a modal with a one-time link to the dashboard.
+    SignIn {
+        trigger_id: String,
+    },
 }
 
 /// Does what the button says and tells the member in their DM (or on App Home).
@@ -90,6 +95,16 @@ pub async fn press(state: &AppState, workspace: &Workspace, member: &Member, act
             }
             let refreshed = members::find(state.db.pool(), &workspace.id, &member.id).await?;
             home::publish(state, workspace, refreshed.as_ref().unwrap_or(member)).await?;
+        }
+        Action::SignIn { trigger_id } => {
+            let link = sign_in::link_for(state, member).await?;
+            let view = blocks::sign_in_modal(&link, sign_in::LINK_VALID_MINUTES);
+            state
+                .slack()?
+                .api_for(workspace)?
+                .open_view(&trigger_id, view)
+                .await
+                .context("opening the sign-in modal")?;
         }
     }
     Ok(())

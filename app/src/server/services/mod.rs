@@ -19,5 +19,6 @@ pub mod questions;
 pub mod rounds;
 pub mod schedule;
 pub mod sharing;
+pub mod sign_in;
 pub mod slack_events;
 pub mod workspaces;

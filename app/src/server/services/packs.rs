@@ -9,12 +9,12 @@ use crate::{
     features::packs::types::{MAX_IMPORT_ROWS, PackName, PackView, QuestionText, QuestionView},
     ids::{PackId, QuestionId},
     server::{
-        ctx::Viewer,
         db::{
             packs::{self, Pack, PackKind},
             questions::{self, Question},
         },
         new_id,
+        viewer::Viewer,
     },
 };
 

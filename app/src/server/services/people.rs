@@ -6,8 +6,8 @@ use crate::{
     features::people::types::{LatestAnswer, PersonSummary, Profile, ProfileAnswer},
     ids::{MemberId, QuestionId},
     server::{
-        ctx::Viewer,
         db::{answers, members},
+        viewer::Viewer,
     },
 };
 

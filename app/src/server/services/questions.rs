@@ -5,8 +5,8 @@ use crate::{
     features::questions::types::{QuestionAnswer, QuestionDetail, QuestionSummary},
     ids::{MemberId, QuestionId},
     server::{
-        ctx::Viewer,
         db::{answers, questions},
+        viewer::Viewer,
     },
 };
 

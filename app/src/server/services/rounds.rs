@@ -222,6 +222,7 @@ mod tests {
             is_guest: false,
             is_opted_out: false,
             is_admin: false,
+            is_slack_admin: false,
             dm_channel_id: None,
             paused_until: None,
             created_at: 0,

@@ -9,7 +9,7 @@ use crate::{
     features::schedule::types::{Cadence, LocalTime, ScheduleView, Weekdays},
     server::{
         db::{Db, schedules, workspaces},
-        state::ctx::Viewer,
+        viewer::Viewer,
     },
 };
 

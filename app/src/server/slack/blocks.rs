@@ -20,6 +20,7 @@ pub const ACTION_ANOTHER: &str = "another_question";
 pub const ACTION_ASK_NOW: &str = "ask_now";
 pub const ACTION_PAUSE: &str = "pause";
 pub const ACTION_RESUME: &str = "resume";
+pub const ACTION_SIGN_IN: &str = "sign_in";
 
 /// The DM that asks a question, with its prompt id on each button.
 /// The metadata event type on every question message; its payload names the prompt, so a
@@ -136,6 +137,9 @@ pub fn home_view(home: &Home) -> SlackHomeView {
             SlackBlockButtonElement::new(pt!(toggle_label.to_owned()))
                 .with_action_id(SlackActionId(toggle_action.to_owned()))
                 .into(),
+            SlackBlockButtonElement::new(pt!("Open the dashboard"))
+                .with_action_id(SlackActionId(ACTION_SIGN_IN.to_owned()))
+                .into(),
         ])
         .into(),
     ];
@@ -149,6 +153,24 @@ pub fn home_view(home: &Home) -> SlackHomeView {
         }
     }
     SlackHomeView::new(blocks)
+}
+
+/// The text that hands a member a one-time sign-in link (`/rapport login`, App Home).
+pub fn sign_in_text(link: &str, valid_minutes: i64) -> String {
+    format!(
+        "<{link}|Open your Rapport dashboard>. The link signs you in once, within {valid_minutes} minutes; don't share it."
+    )
+}
+
+/// The modal App Home's "Open the dashboard" opens: a fresh one-time sign-in link.
+pub fn sign_in_modal(link: &str, valid_minutes: i64) -> SlackView {
+    SlackView::Modal(
+        SlackModalView::new(
+            pt!("Rapport dashboard"),
+            vec![SlackSectionBlock::new().with_text(md!("{}", sign_in_text(link, valid_minutes))).into()],
+        )
+        .with_close(pt!("Close")),
+    )
 }
 
 /// Ids inside the answer modal (the interactions endpoint reads the submission by these).

@@ -33,6 +33,9 @@ pub fn from_slack_user(user: &SlackUser) -> SlackProfile {
         is_deleted: user.deleted.unwrap_or(false),
         // Single- and multi-channel guests are "restricted" users in Slack.
         is_guest: user.flags.is_restricted.unwrap_or(false) || user.flags.is_ultra_restricted.unwrap_or(false),
+        is_slack_admin: user.flags.is_admin.unwrap_or(false)
+            || user.flags.is_owner.unwrap_or(false)
+            || user.flags.is_primary_owner.unwrap_or(false),
     }
 }
 

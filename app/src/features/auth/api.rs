@@ -1,0 +1,46 @@
+//! Server functions of signing in. Signing in and out themselves are plain form posts to
+//! the server (`/login/password`, `/login/slack`, `/logout`), which set the session cookie.
+
+use leptos::prelude::*;
+
+use super::types::{SignInOptions, SignedInAs};
+use crate::error::AppError;
+
+/// The ways to sign in here. Public: it tells only how this Rapport is set up.
+#[server(prefix = "/api", endpoint = "auth/options")]
+pub async fn get_sign_in_options() -> Result<SignInOptions, AppError> {
+    use crate::server::{ctx, db::admin_accounts};
+
+    ctx::respond(
+        async {
+            let state = ctx::state()?;
+            let password = admin_accounts::any(state.db.pool()).await?;
+            Ok(SignInOptions { slack: state.sign_in_with_slack, password })
+        }
+        .await,
+    )
+}
+
+/// Who is signed in, or `None` (a visitor of the demo is nobody yet).
+#[server(prefix = "/api", endpoint = "auth/me")]
+pub async fn who_is_signed_in() -> Result<Option<SignedInAs>, AppError> {
+    use crate::server::{ctx, db::members, viewer::Role};
+
+    ctx::respond(
+        async {
+            let Some(viewer) = ctx::viewer().await?.filter(|viewer| viewer.role != Role::Visitor) else {
+                return Ok(None);
+            };
+            let name = match &viewer.member_id {
+                Some(id) => members::find(viewer.db.pool(), &viewer.workspace_id, id).await?.map(|m| m.name),
+                None => None,
+            };
+            Ok(Some(SignedInAs {
+                name: name.unwrap_or_else(|| "Admin".to_owned()),
+                admin: viewer.is_admin(),
+                member: viewer.member_id.is_some(),
+            }))
+        }
+        .await,
+    )
+}

@@ -1,0 +1,111 @@
+//! Signing in to the dashboard, and out. Three ways in, each ending in [`start_session`]:
+//! Sign in with Slack (OpenID Connect, [`slack`]), a one-time link from Slack ([`link`]) and
+//! the self-hosted admin account's password ([`password`]). On every request [`attach_viewer`]
+//! hands what the session remembers to the app, which resolves the viewer once.
+
+pub mod id_token;
+pub mod limits;
+mod link;
+mod password;
+pub mod slack;
+
+use std::sync::Arc;
+
+use app::server::viewer::{RequestViewer, SESSION_KEY, SignedIn};
+use axum::{
+    Router,
+    extract::Request,
+    middleware::Next,
+    response::{IntoResponse, Redirect, Response},
+    routing::{get, post},
+};
+use tower_sessions::Session;
+
+use crate::state::ServerState;
+
+/// How people can sign in here.
+#[derive(Clone, Debug)]
+pub struct SignInSettings {
+    /// Sign in with Slack, when the app has OAuth credentials (hosted, or the emulator's).
+    pub slack: Option<slack::SlackSignInSettings>,
+    /// The password attempts of this process.
+    pub attempts: Arc<limits::AttemptLimiter>,
+}
+
+/// The sign-in routes (the `/login` page itself is the app's).
+pub fn router() -> Router<ServerState> {
+    Router::new()
+        .route("/login/password", post(password::sign_in))
+        .route("/login/slack", get(slack::start))
+        .route("/login/slack/callback", get(slack::callback))
+        .route("/login/link/{token}", get(link::confirm).post(link::sign_in))
+        .route("/logout", post(sign_out))
+}
+
+/// Remembers who signed in, under a new session id: an id handed out before sign-in (to a
+/// visitor, or planted by someone else) is worthless after it.
+pub async fn start_session(session: &Session, signed_in: &SignedIn) -> Result<(), tower_sessions::session::Error> {
+    session.cycle_id().await?;
+    session.insert(SESSION_KEY, signed_in).await
+}
+
+/// `POST /logout`: forgets the session and its cookie.
+async fn sign_out(session: Session) -> Response {
+    if let Err(error) = session.flush().await {
+        tracing::error!(error = %error, "could not end a session");
+    }
+    Redirect::to("/").into_response()
+}
+
+/// Puts what the session remembers about who signed in into the request, for the app's
+/// `ctx::member` and `ctx::admin`. Requests that never show team data (static files,
+/// Slack, health checks) skip the session lookup.
+pub async fn attach_viewer(session: Session, mut request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    let skip = ["/pkg/", "/slack/", "/emulator/", "/healthz", "/readyz"].iter().any(|prefix| path.starts_with(prefix));
+    if !skip {
+        let signed_in = session.get::<SignedIn>(SESSION_KEY).await.unwrap_or_else(|error| {
+            tracing::warn!(error = %error, "could not read a session; treating the request as signed out");
+            None
+        });
+        request.extensions_mut().insert(RequestViewer::new(signed_in));
+    }
+    next.run(request).await
+}
+
+/// Where to go after signing in: a path of this site, never another site (`//evil.example`
+/// or `/\evil.example` would leave it), else the member's own page.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(path)
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && !path.starts_with("/\\")
+                && !path.chars().any(char::is_control) =>
+        {
+            path.to_owned()
+        }
+        _ => "/me".to_owned(),
+    }
+}
+
+/// Back to the sign-in page with a reason it can explain, keeping where the visitor wanted
+/// to go.
+fn back_to_login(error: &str, next: &str) -> Response {
+    let query = serde_urlencoded::to_string([("error", error), ("next", next)]).unwrap_or_default();
+    Redirect::to(&format!("/login?{query}")).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_paths_of_this_site_are_followed_after_sign_in() {
+        assert_eq!(safe_next(Some("/admin/packs?x=1")), "/admin/packs?x=1");
+        for unsafe_next in ["//evil.example", "/\\evil.example", "https://evil.example", "evil", "/a\nb", ""] {
+            assert_eq!(safe_next(Some(unsafe_next)), "/me", "{unsafe_next:?}");
+        }
+        assert_eq!(safe_next(None), "/me");
+    }
+}

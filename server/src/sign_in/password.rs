@@ -1,0 +1,65 @@
+//! `POST /login/password`: the self-hosted admin account signs in with email and password,
+//! within the attempt budget of its address and its email.
+
+use std::net::SocketAddr;
+
+use app::{
+    AppError,
+    features::auth::types::{Email, Password},
+    server::services::sign_in,
+};
+use axum::{
+    Extension, Form,
+    extract::{ConnectInfo, State},
+    response::{IntoResponse, Redirect, Response},
+};
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use super::{back_to_login, safe_next, start_session};
+use crate::state::ServerState;
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    email: String,
+    password: String,
+    next: Option<String>,
+}
+
+/// Signs the admin account in, or goes back to `/login` saying why not. A wrong email and a
+/// wrong password read the same, so the page tells nobody which emails have an account.
+pub async fn sign_in(
+    State(state): State<ServerState>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    session: Session,
+    Form(form): Form<PasswordForm>,
+) -> Response {
+    let next = safe_next(form.next.as_deref());
+    let address = peer.map_or_else(|| "unknown".to_owned(), |Extension(ConnectInfo(peer))| peer.ip().to_string());
+    let email_key = form.email.trim().to_lowercase();
+    if let Err(wait_secs) = state.sign_in.attempts.attempt(&address, &email_key, app::server::now_ms()) {
+        tracing::warn!(wait_secs, "refused a password sign-in over the attempt budget");
+        return back_to_login("too_many_attempts", &next);
+    }
+    let Ok(email) = Email::parse(&form.email) else {
+        return back_to_login("email", &next);
+    };
+    // A password too short or too long to be anyone's is simply wrong.
+    let Ok(password) = Password::parse(&form.password) else {
+        return back_to_login("wrong_password", &next);
+    };
+    match sign_in::with_password(&state.app.db, &email, &password).await {
+        Ok(Some(signed_in)) => match start_session(&session, &signed_in).await {
+            Ok(()) => Redirect::to(&next).into_response(),
+            Err(error) => {
+                AppError::log_with_reference(anyhow::anyhow!("starting a session: {error}"));
+                back_to_login("internal", &next)
+            }
+        },
+        Ok(None) => back_to_login("wrong_password", &next),
+        Err(error) => {
+            AppError::log_with_reference(error);
+            back_to_login("internal", &next)
+        }
+    }
+}
