@@ -11,6 +11,7 @@ use leptos_router::{
 use crate::{
     components::{NotFoundPage, SiteHeader},
     features::{
+        admin::ui::{AdminPage, SchedulePage, SharingPage},
         auth::ui::LoginPage,
         home::ui::HomePage,
         people::ui::{PeoplePage, ProfilePage},
@@ -57,6 +58,9 @@ pub fn App() -> impl IntoView {
                     <Routes fallback=|| view! { <NotFoundPage/> }>
                         <Route path=path!("/") view=HomePage/>
                         <Route path=path!("/login") view=LoginPage/>
+                        <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async/>
+                        <Route path=path!("/admin/sharing") view=SharingPage ssr=SsrMode::Async/>
+                        <Route path=path!("/admin/schedule") view=SchedulePage ssr=SsrMode::Async/>
                         <Route path=path!("/people") view=PeoplePage ssr=SsrMode::Async/>
                         <Route path=path!("/people/:id") view=ProfilePage ssr=SsrMode::Async/>
                         <Route path=path!("/questions") view=QuestionsPage ssr=SsrMode::Async/>

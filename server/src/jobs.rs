@@ -6,7 +6,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use app::server::{
     AppState,
-    services::{inbox, sharing},
+    services::{inbox, sharing, sign_in},
 };
 
 use crate::sessions::DbSessionStore;
@@ -25,8 +25,9 @@ pub fn spawn_digests(state: &AppState) {
 
 /// Starts the hourly clean-up.
 pub fn spawn_clean_up(state: &AppState) {
-    every(state, CLEAN_UP, "cleaning up old sessions and inbox items", |state| async move {
+    every(state, CLEAN_UP, "cleaning up old sessions, sign-in links and inbox items", |state| async move {
         DbSessionStore::new(state.db.clone()).delete_expired().await.context("deleting expired sessions")?;
+        sign_in::delete_expired_links(&state.db, state.now_ms()).await.context("deleting expired sign-in links")?;
         inbox::forget_finished(&state).await.context("forgetting old inbox items")?;
         Ok(())
     });

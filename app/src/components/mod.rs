@@ -8,4 +8,4 @@ mod time;
 pub use avatar::Avatar;
 pub use errors::{AppErrorBoundary, ErrorView, NotFoundPage};
 pub use layout::SiteHeader;
-pub use time::AnsweredOn;
+pub use time::{AnsweredOn, format_date};

@@ -1,5 +1,6 @@
 //! Product areas, one folder each: wire types, server functions and pages side by side.
 
+pub mod admin;
 pub mod answers;
 pub mod auth;
 pub mod home;

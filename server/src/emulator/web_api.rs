@@ -419,7 +419,7 @@ fn user_claims(world: &World, user_id: &str) -> Option<Value> {
 fn list_channels() -> Value {
     let channels: Vec<Value> = super::CHANNELS
         .iter()
-        .map(|(id, name)| json!({ "id": id, "name": name, "is_channel": true, "is_private": false, "is_archived": false }))
+        .map(|(id, name)| json!({ "id": id, "name": name, "created": 1_700_000_000, "is_channel": true, "is_private": false, "is_archived": false }))
         .collect();
     json!({ "channels": channels, "response_metadata": { "next_cursor": "" } })
 }

@@ -122,9 +122,9 @@ pub async fn callback(State(state): State<AppState>, session: Session, Query(que
         Ok(workspace) => plain_page::message(
             StatusCode::OK,
             &format!("Rapport is installed in {}", workspace.name),
-            "Next: invite @Rapport to the channel where answers should be shared, pick that channel \
-             in Rapport's admin settings, and turn questions on. Until then nobody is messaged and \
-             nothing is posted. Members can already type /rapport help.",
+            "Next: sign in to Rapport (type /rapport login in Slack for a sign-in link) and open Admin: \
+             pick the channel where answers are shared (and invite @Rapport to it), set the schedule and \
+             turn questions on. Until then nobody is messaged and nothing is posted.",
         ),
         Err(InstallError::Refused(code)) => plain_page::message(
             StatusCode::BAD_REQUEST,

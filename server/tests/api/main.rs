@@ -9,6 +9,7 @@
 mod helpers;
 
 mod accounts;
+mod admin;
 mod cross_site;
 mod demo;
 mod dispatch;

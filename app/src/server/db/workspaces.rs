@@ -46,7 +46,7 @@ impl ShareMode {
         }
     }
 
-    fn parse(raw: &str) -> sqlx::Result<ShareMode> {
+    pub fn parse(raw: &str) -> sqlx::Result<ShareMode> {
         match raw {
             "immediate" => Ok(ShareMode::Immediate),
             "digest" => Ok(ShareMode::Digest),
@@ -321,6 +321,24 @@ pub async fn update_asking<'e>(
         .bind(workspace_id)
         .bind(i64::from(questions_enabled))
         .bind(i64::from(include_guests))
+        .bind(now_ms)
+        .execute(ex)
+        .await?;
+    Ok(())
+}
+
+/// Sets where team-visible answers are posted and how.
+pub async fn update_sharing<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    workspace_id: &str,
+    sharing_channel_id: &str,
+    share_mode: ShareMode,
+    now_ms: i64,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE workspaces SET sharing_channel_id = $2, share_mode = $3, updated_at = $4 WHERE id = $1")
+        .bind(workspace_id)
+        .bind(sharing_channel_id)
+        .bind(share_mode.as_str())
         .bind(now_ms)
         .execute(ex)
         .await?;

@@ -18,6 +18,7 @@ pub mod picking;
 pub mod questions;
 pub mod rounds;
 pub mod schedule;
+pub mod setup;
 pub mod sharing;
 pub mod sign_in;
 pub mod slack_events;

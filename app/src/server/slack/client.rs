@@ -225,6 +225,28 @@ impl SlackApi {
         Ok((page.members, next))
     }
 
+    /// One page of the workspace's public, unarchived channels (`conversations.list`), and
+    /// the cursor of the next page if there is one.
+    pub async fn list_channels(
+        &self,
+        cursor: Option<String>,
+    ) -> Result<(Vec<Channel>, Option<String>), SlackCallError> {
+        let session = self.client.open_session(&self.token);
+        let request = SlackApiConversationsListRequest::new()
+            .with_limit(200)
+            .with_exclude_archived(true)
+            .with_types(vec![SlackConversationType::Public])
+            .opt_cursor(cursor.map(SlackCursorId));
+        let page = bounded(session.conversations_list(&request)).await?;
+        let next = page.response_metadata.and_then(|meta| meta.next_cursor).map(|c| c.0).filter(|c| !c.is_empty());
+        let channels = page
+            .channels
+            .into_iter()
+            .map(|channel| Channel { name: channel.name.unwrap_or_else(|| channel.id.0.clone()), id: channel.id.0 })
+            .collect();
+        Ok((channels, next))
+    }
+
     /// `auth.test`: the workspace and bot user this token belongs to.
     pub async fn whoami(&self) -> Result<BotIdentity, SlackCallError> {
         let session = self.client.open_session(&self.token);
@@ -242,6 +264,13 @@ pub const LOOKUP_MESSAGES: u16 = 100;
 pub struct Posted {
     pub channel: String,
     pub ts: String,
+}
+
+/// A channel of the workspace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Channel {
+    pub id: String,
+    pub name: String,
 }
 
 /// Who a bot token belongs to.

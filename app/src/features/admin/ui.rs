@@ -1,0 +1,262 @@
+//! The admin pages: `/admin` (the setup checklist), `/admin/sharing` and `/admin/schedule`.
+//! Every form is an `ActionForm`: before the script runs it is a plain form post to the
+//! server function, which sends the browser back to the page.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+
+use super::{
+    api::{SaveSharing, SendTestPost, get_setup, get_sharing},
+    types::{Setup, Sharing, SharingView},
+};
+use crate::{
+    components::{AppErrorBoundary, format_date},
+    error::AppError,
+    features::schedule::{
+        api::{SaveSchedule, get_schedule},
+        types::{Cadence, ScheduleView, WEEKDAY_NAMES},
+    },
+};
+
+/// `/admin`: what is set up and what is not, each with the page that sets it.
+#[component]
+pub fn AdminPage() -> impl IntoView {
+    let setup = Resource::new(|| (), |()| get_setup());
+    view! {
+        <Title text="Admin"/>
+        <h1>"Set up Rapport"</h1>
+        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            <AppErrorBoundary>
+                {move || Suspend::new(async move { setup.await.map(|setup| view! { <Checklist setup/> }) })}
+            </AppErrorBoundary>
+        </Suspense>
+        <AdminNav/>
+    }
+}
+
+#[component]
+fn Checklist(setup: Setup) -> impl IntoView {
+    let summary = if setup.is_complete() {
+        match setup.next_round_at {
+            Some(at) => format!("All set: the next questions go out on {}.", format_date(at)),
+            None => "All set.".to_owned(),
+        }
+    } else {
+        "Nobody is asked anything until these three are done.".to_owned()
+    };
+    let sharing = match (&setup.sharing_channel, setup.sharing) {
+        (Some(_), Sharing::Immediate) => "Answers are posted to the sharing channel as they come.",
+        (Some(_), Sharing::Digest) => "Answers are posted to the sharing channel once a day.",
+        (None, _) => "Pick the channel where answers are shared, and invite @Rapport to it.",
+    };
+    view! {
+        <p class="setup-summary">{setup.workspace_name.clone()} ": " {summary}</p>
+        <ol class="checklist">
+            <Step done=setup.sharing_channel.is_some() title="Sharing channel" detail=sharing href="/admin/sharing"/>
+            <Step
+                done=setup.schedule_saved
+                title="Schedule"
+                detail="Pick the days and the local time questions are asked."
+                href="/admin/schedule"
+            />
+            <Step
+                done=setup.questions_on
+                title="Questions on"
+                detail="Turn questions on once the channel and the schedule are right."
+                href="/admin/schedule"
+            />
+        </ol>
+    }
+}
+
+/// One line of the checklist.
+#[component]
+fn Step(done: bool, title: &'static str, detail: &'static str, href: &'static str) -> impl IntoView {
+    view! {
+        <li class=if done { "step step-done" } else { "step" }>
+            <span class="step-state">{if done { "Done" } else { "To do" }}</span>
+            <A href=href>{title}</A>
+            <p>{detail}</p>
+        </li>
+    }
+}
+
+/// Links between the admin pages.
+#[component]
+fn AdminNav() -> impl IntoView {
+    view! {
+        <nav class="admin-nav" aria-label="Admin">
+            <A href="/admin">"Checklist"</A>
+            <A href="/admin/sharing">"Sharing"</A>
+            <A href="/admin/schedule">"Schedule"</A>
+        </nav>
+    }
+}
+
+/// `/admin/sharing`: the sharing channel, immediate or daily, and a test post.
+#[component]
+pub fn SharingPage() -> impl IntoView {
+    let save = ServerAction::<SaveSharing>::new();
+    let test = ServerAction::<SendTestPost>::new();
+    let sharing = Resource::new(move || save.version().get(), |_| get_sharing());
+    view! {
+        <Title text="Sharing"/>
+        <h1>"Sharing"</h1>
+        <AdminNav/>
+        <Suspense fallback=|| view! { <p class="loading">"Loading channels…"</p> }>
+            <AppErrorBoundary>
+                {move || Suspend::new(async move {
+                    sharing.await.map(|view| view! { <SharingForm view save/> })
+                })}
+            </AppErrorBoundary>
+        </Suspense>
+        <ActionForm action=test>
+            <p>"Check that Rapport may post there:"</p>
+            <button type="submit" class="button button-secondary">"Send a test post"</button>
+        </ActionForm>
+        <Outcome result=test.value() done="The test post is in the channel."/>
+    }
+}
+
+#[component]
+fn SharingForm(view: SharingView, save: ServerAction<SaveSharing>) -> impl IntoView {
+    let SharingView { channel_id, sharing, channels } = view;
+    let empty = channels.is_empty();
+    view! {
+        <ActionForm action=save>
+            <label for="channel_id">"Sharing channel"</label>
+            <select id="channel_id" name="channel_id" required>
+                <option value="" disabled selected=channel_id.is_none()>"Pick a channel"</option>
+                {channels
+                    .into_iter()
+                    .map(|channel| {
+                        let selected = channel_id.as_deref() == Some(channel.id.as_str());
+                        view! { <option value=channel.id selected=selected>"#" {channel.name}</option> }
+                    })
+                    .collect_view()}
+            </select>
+            {empty.then(|| view! { <p class="form-error">"Slack lists no public channel yet."</p> })}
+            <fieldset>
+                <legend>"When answers are posted"</legend>
+                <label class="choice">
+                    <input type="radio" name="share_mode" value="immediate" checked=sharing == Sharing::Immediate/>
+                    " As they come"
+                </label>
+                <label class="choice">
+                    <input type="radio" name="share_mode" value="digest" checked=sharing == Sharing::Digest/>
+                    " Once a day, together"
+                </label>
+            </fieldset>
+            <button type="submit" class="button">"Save"</button>
+        </ActionForm>
+        <Outcome result=save.value() done="Saved."/>
+    }
+}
+
+/// `/admin/schedule`: the days, local time and cadence of rounds, and questions on or off.
+#[component]
+pub fn SchedulePage() -> impl IntoView {
+    let save = ServerAction::<SaveSchedule>::new();
+    let schedule = Resource::new(move || save.version().get(), |_| get_schedule());
+    view! {
+        <Title text="Schedule"/>
+        <h1>"Schedule"</h1>
+        <AdminNav/>
+        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            <AppErrorBoundary>
+                {move || Suspend::new(async move {
+                    schedule.await.map(|schedule| view! { <ScheduleForm schedule save/> })
+                })}
+            </AppErrorBoundary>
+        </Suspense>
+    }
+}
+
+#[component]
+fn ScheduleForm(schedule: ScheduleView, save: ServerAction<SaveSchedule>) -> impl IntoView {
+    let cadences = [
+        (Cadence::TwiceWeekly, "Twice a week"),
+        (Cadence::Weekly, "Once a week"),
+        (Cadence::Biweekly, "Every other week"),
+        (Cadence::Daily, "Every selected day"),
+    ];
+    view! {
+        <ActionForm action=save>
+            <fieldset>
+                <legend>"Questions"</legend>
+                <label class="choice">
+                    <input type="radio" name="enabled" value="true" checked=schedule.enabled/>
+                    " On: members are asked on schedule"
+                </label>
+                <label class="choice">
+                    <input type="radio" name="enabled" value="false" checked=!schedule.enabled/>
+                    " Off: nobody is asked"
+                </label>
+            </fieldset>
+            <fieldset>
+                <legend>"Days"</legend>
+                {WEEKDAY_NAMES
+                    .iter()
+                    .enumerate()
+                    .map(|(index, day)| {
+                        let checked = schedule.weekdays.iter().any(|chosen| chosen == day);
+                        view! {
+                            <label class="choice">
+                                <input type="checkbox" name=format!("weekdays[{index}]") value=*day checked=checked/>
+                                " " {day_label(day)}
+                            </label>
+                        }
+                    })
+                    .collect_view()}
+            </fieldset>
+            <label for="local_time">"Time, in each member's own time zone"</label>
+            <input id="local_time" name="local_time" type="time" value=schedule.local_time.clone() required/>
+            <label for="cadence">"How often"</label>
+            <select id="cadence" name="cadence">
+                {cadences
+                    .into_iter()
+                    .map(|(cadence, label)| {
+                        view! { <option value=cadence.as_str() selected=cadence == schedule.cadence>{label}</option> }
+                    })
+                    .collect_view()}
+            </select>
+            <fieldset>
+                <legend>"Guests"</legend>
+                <label class="choice">
+                    <input type="radio" name="include_guests" value="false" checked=!schedule.include_guests/>
+                    " Members only"
+                </label>
+                <label class="choice">
+                    <input type="radio" name="include_guests" value="true" checked=schedule.include_guests/>
+                    " Ask guests too"
+                </label>
+            </fieldset>
+            <button type="submit" class="button">"Save"</button>
+        </ActionForm>
+        <Outcome result=save.value() done="Saved."/>
+    }
+}
+
+fn day_label(day: &str) -> &'static str {
+    match day {
+        "mon" => "Monday",
+        "tue" => "Tuesday",
+        "wed" => "Wednesday",
+        "thu" => "Thursday",
+        "fri" => "Friday",
+        "sat" => "Saturday",
+        _ => "Sunday",
+    }
+}
+
+/// What became of the last submit: "Saved." or the error, naming the field.
+#[component]
+fn Outcome(#[prop(into)] result: Signal<Option<Result<(), AppError>>>, done: &'static str) -> impl IntoView {
+    move || {
+        result.get().map(|outcome| match outcome {
+            Ok(()) => view! { <p class="form-done" role="status">{done}</p> }.into_any(),
+            Err(error) => view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any(),
+        })
+    }
+}

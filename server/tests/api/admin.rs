@@ -1,0 +1,126 @@
+//! The admin area over HTTP: the setup checklist, the sharing channel, the schedule; and a
+//! team going from "Add to Slack" to its first answered question through it alone.
+
+use app::server::db::{members, workspaces};
+use serde_json::Value;
+
+use crate::helpers::{Browser, DEMO_TEAM, Team, TestApp, TestDb, eventually, spawn_app};
+
+on_both_backends!(
+    an_admin_picks_a_sharing_channel_from_slacks_list_and_sends_a_test_post,
+    the_admin_pages_are_for_admins_only,
+    from_add_to_slack_to_the_first_answered_question_through_the_admin_pages,
+);
+
+fn json((status, body): (u16, String)) -> (u16, Value) {
+    (status, serde_json::from_str(&body).unwrap_or(Value::Null))
+}
+
+async fn an_admin_picks_a_sharing_channel_from_slacks_list_and_sends_a_test_post(db: TestDb) {
+    let app = spawn_app(&db).await;
+    app.demo_seeded().await;
+    let admin = app.signed_in_to_demo("UDEMO001").await;
+    let demo = workspaces::find_by_slack_team_id(app.db.pool(), DEMO_TEAM).await.unwrap().unwrap();
+
+    let (status, sharing) = json(admin.call_server_fn("admin/sharing/get", &[]).await);
+    let names: Vec<&str> = sharing["channels"].as_array().unwrap().iter().filter_map(|c| c["name"].as_str()).collect();
+    let (unknown, error) =
+        json(admin.call_server_fn("admin/sharing/save", &[("channel_id", "CNOPE"), ("share_mode", "digest")]).await);
+    let unchanged = workspaces::find(app.db.pool(), &demo.id).await.unwrap().unwrap();
+    let (bad_mode, _) =
+        admin.call_server_fn("admin/sharing/save", &[("channel_id", "CGENERAL01"), ("share_mode", "hourly")]).await;
+    let (saved, _) =
+        admin.call_server_fn("admin/sharing/save", &[("channel_id", "CGENERAL01"), ("share_mode", "digest")]).await;
+    let (tested, _) = admin.call_server_fn("admin/sharing/test", &[]).await;
+    let (_, setup) = json(admin.call_server_fn("admin/setup", &[]).await);
+
+    assert_eq!(status, 200);
+    assert_eq!(names, ["general", "rapport-answers"], "Slack's channels, by name");
+    assert_eq!(unknown, 422);
+    assert!(error.to_string().contains("channel_id"), "the error names the field: {error}");
+    assert_eq!(unchanged.sharing_channel_id, demo.sharing_channel_id, "a refused save changes nothing");
+    assert_eq!(bad_mode, 422);
+    assert_eq!((saved, tested), (200, 200));
+    assert_eq!(setup["sharing_channel"], "CGENERAL01");
+    assert_eq!(setup["sharing"], "digest");
+    assert!(app.emulator.messages().iter().any(|m| m.channel == "CGENERAL01" && m.text.contains("test post")));
+}
+
+async fn the_admin_pages_are_for_admins_only(db: TestDb) {
+    let app = spawn_app(&db).await;
+    let team = Team::new(&app.db, "Acme").await;
+    let admin = app.signed_in(&team.workspace_id, &team.admin("Ada Admin").await).await;
+    let member = app.signed_in(&team.workspace_id, &team.member("Mo Member", "Engineer").await).await;
+
+    for path in ["/admin", "/admin/sharing", "/admin/schedule"] {
+        let (as_admin, html) = admin.page(path).await;
+        let (as_member, _) = member.page(path).await;
+        let (anonymous, _) = app.browser().page(path).await;
+        assert_eq!((as_admin, as_member, anonymous), (200, 403, 302), "{path}");
+        assert!(html.contains("<h1>"), "{path}: {html}");
+    }
+    let (_, checklist) = admin.page("/admin").await;
+    assert!(checklist.contains("Sharing channel") && checklist.contains("To do"), "{checklist}");
+    for endpoint in ["admin/setup", "admin/sharing/get", "admin/sharing/test"] {
+        let (status, _) = member.call_server_fn(endpoint, &[]).await;
+        assert_eq!(status, 403, "{endpoint}");
+    }
+}
+
+/// Follows "Add to Slack" through the emulator's authorize page.
+async fn add_to_slack(app: &TestApp, installer: &Browser) {
+    let start = installer.get("/slack/install").await;
+    let authorize = start.headers()["location"].to_str().unwrap().to_owned();
+    let approved = installer.client.get(authorize).send().await.unwrap();
+    let callback = approved.headers()["location"].to_str().unwrap().to_owned();
+    let (status, page) = installer.page(callback.trim_start_matches(&app.address)).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("/rapport login"), "the install page says how to sign in: {page}");
+}
+
+async fn from_add_to_slack_to_the_first_answered_question_through_the_admin_pages(db: TestDb) {
+    let app = spawn_app(&db).await;
+    add_to_slack(&app, &app.browser()).await;
+    let workspace = workspaces::find_by_slack_team_id(app.db.pool(), DEMO_TEAM).await.unwrap().unwrap();
+    eventually("the members are imported", || async {
+        members::list_for_workspace(app.db.pool(), &workspace.id).await.unwrap().len() == app.emulator.users().len()
+    })
+    .await;
+
+    // The installer, a Slack admin, signs in with the link `/rapport login` gives.
+    let reply = app.emulator.send_command("UDEMO001", "login").await.unwrap();
+    let link = reply.split('<').nth(1).and_then(|rest| rest.split('|').next()).unwrap().to_owned();
+    let admin = app.browser();
+    admin.follow_sign_in_link(link.rsplit('/').next().unwrap()).await;
+    let (sharing, _) =
+        admin.post_form("/api/admin/sharing/save", &[("channel_id", "CSHARING01"), ("share_mode", "immediate")]).await;
+    let schedule = [
+        ("enabled", "true"),
+        ("weekdays[1]", "tue"),
+        ("weekdays[3]", "thu"),
+        ("local_time", "10:00"),
+        ("cadence", "twice_weekly"),
+        ("include_guests", "false"),
+    ];
+    let (scheduled, _) = admin.post_form("/api/schedule/save", &schedule).await;
+    let (_, setup) = json(admin.call_server_fn("admin/setup", &[]).await);
+    assert_eq!((sharing, scheduled), (200, 200));
+    assert_eq!((setup["sharing_channel"].as_str(), setup["questions_on"].as_bool()), (Some("CSHARING01"), Some(true)));
+
+    // A member asks for a question and answers it in their DM.
+    let reply = app.emulator.send_command("UDEMO003", "ask").await.unwrap();
+    assert!(reply.contains("On its way"), "{reply}");
+    eventually("the question arrives", || async {
+        app.emulator.messages().iter().any(|m| m.channel == "DUDEMO003" && m.text.contains("question"))
+    })
+    .await;
+    app.emulator.send_direct_message("UDEMO003", "Hiking the ridge above the lake at sunrise").await.unwrap();
+    app.drain_inbox().await;
+    eventually("the answer is shared in the sharing channel", || async {
+        app.emulator.messages().iter().any(|m| m.channel == "CSHARING01" && m.text.contains("ridge above the lake"))
+    })
+    .await;
+    let member = app.demo_member("UDEMO003").await;
+    let (_, profile) = admin.page(&format!("/people/{}", member.id)).await;
+    assert!(profile.contains("Hiking the ridge above the lake at sunrise"), "{profile}");
+}
