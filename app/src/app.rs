@@ -14,6 +14,7 @@ use crate::{
         admin::ui::{AdminPage, SchedulePage, SharingPage},
         auth::ui::LoginPage,
         home::ui::HomePage,
+        me::ui::MePage,
         people::ui::{PeoplePage, ProfilePage},
         questions::ui::{QuestionPage, QuestionsPage},
     },
@@ -58,6 +59,7 @@ pub fn App() -> impl IntoView {
                     <Routes fallback=|| view! { <NotFoundPage/> }>
                         <Route path=path!("/") view=HomePage/>
                         <Route path=path!("/login") view=LoginPage/>
+                        <Route path=path!("/me") view=MePage ssr=SsrMode::Async/>
                         <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async/>
                         <Route path=path!("/admin/sharing") view=SharingPage ssr=SsrMode::Async/>
                         <Route path=path!("/admin/schedule") view=SchedulePage ssr=SsrMode::Async/>

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod answers;
 pub mod auth;
 pub mod home;
+pub mod me;
 pub mod packs;
 pub mod people;
 pub mod questions;

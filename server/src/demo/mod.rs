@@ -250,6 +250,7 @@ impl Plan {
                     welcome_until: None,
                     introduced_at: None,
                     delivery_stopped_reason: None,
+                    forgotten_at: None,
                 }
             };
         let mut rows: Vec<_> = content

@@ -659,6 +659,7 @@ pub async fn add_member(
         welcome_until: None,
         introduced_at: None,
         delivery_stopped_reason: None,
+        forgotten_at: None,
     };
     adjust(&mut row);
     members::insert(db.pool(), &row).await.unwrap();

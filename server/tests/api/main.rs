@@ -18,6 +18,7 @@ mod health;
 mod inbox;
 mod install;
 mod interactions;
+mod me;
 mod packs;
 mod pages;
 mod schedule;

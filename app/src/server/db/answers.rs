@@ -184,3 +184,104 @@ pub async fn list_own<'e>(
         })
         .collect()
 }
+
+/// One of a member's answers as they manage it on `/me`, with where it was shared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManagedAnswer {
+    pub id: String,
+    pub question_id: String,
+    pub question: String,
+    pub text: String,
+    pub visibility: Visibility,
+    pub created_at: i64,
+    pub updated_at: i64,
+    /// Where the answer's own post in the sharing channel is, if it has one.
+    pub shared: Option<(String, String)>,
+}
+
+type ManagedRow = (String, String, String, String, String, i64, i64, Option<String>, Option<String>);
+
+const MANAGED_SELECT: &str = "SELECT a.id, q.id, q.text, a.text, a.visibility, a.created_at, a.updated_at,
+                                     a.shared_channel_id, a.shared_ts
+                              FROM answers a
+                              JOIN prompts p ON p.id = a.prompt_id
+                              JOIN questions q ON q.id = p.question_id";
+
+fn managed(row: ManagedRow) -> sqlx::Result<ManagedAnswer> {
+    let (id, question_id, question, text, visibility, created_at, updated_at, channel, ts) = row;
+    let visibility =
+        Visibility::parse(&visibility).map_err(|_| super::decode_error("answers.visibility", &visibility))?;
+    Ok(ManagedAnswer { id, question_id, question, text, visibility, created_at, updated_at, shared: channel.zip(ts) })
+}
+
+/// Every answer of a member, newest first, whoever may see it (for the member only).
+pub async fn list_managed<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    workspace_id: &str,
+    member_id: &str,
+) -> sqlx::Result<Vec<ManagedAnswer>> {
+    let rows: Vec<ManagedRow> = sqlx::query_as(&format!(
+        "{MANAGED_SELECT} WHERE a.workspace_id = $1 AND p.member_id = $2 ORDER BY a.created_at DESC, a.id DESC"
+    ))
+    .bind(workspace_id)
+    .bind(member_id)
+    .fetch_all(ex)
+    .await?;
+    rows.into_iter().map(managed).collect()
+}
+
+/// One answer of a member, or `None` when the id is not theirs.
+pub async fn find_managed<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    workspace_id: &str,
+    member_id: &str,
+    answer_id: &str,
+) -> sqlx::Result<Option<ManagedAnswer>> {
+    let row: Option<ManagedRow> =
+        sqlx::query_as(&format!("{MANAGED_SELECT} WHERE a.workspace_id = $1 AND p.member_id = $2 AND a.id = $3"))
+            .bind(workspace_id)
+            .bind(member_id)
+            .bind(answer_id)
+            .fetch_optional(ex)
+            .await?;
+    row.map(managed).transpose()
+}
+
+/// Changes an answer's text and who may see it.
+pub async fn update_text_and_visibility<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    answer_id: &str,
+    text: &str,
+    visibility: Visibility,
+    now_ms: i64,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE answers SET text = $2, visibility = $3, updated_at = $4 WHERE id = $1")
+        .bind(answer_id)
+        .bind(text)
+        .bind(visibility.as_str())
+        .bind(now_ms)
+        .execute(ex)
+        .await?;
+    Ok(())
+}
+
+/// Records where the answer's own post in the sharing channel landed (or that it has none).
+pub async fn update_shared<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    answer_id: &str,
+    shared: Option<(&str, &str)>,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE answers SET shared_channel_id = $2, shared_ts = $3 WHERE id = $1")
+        .bind(answer_id)
+        .bind(shared.map(|(channel, _)| channel))
+        .bind(shared.map(|(_, ts)| ts))
+        .execute(ex)
+        .await?;
+    Ok(())
+}
+
+/// Deletes an answer (withdrawn, or its member asked to be forgotten).
+pub async fn delete<'e>(ex: impl Executor<'e, Database = Any>, answer_id: &str) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM answers WHERE id = $1").bind(answer_id).execute(ex).await?;
+    Ok(())
+}

@@ -34,6 +34,8 @@ pub struct Member {
     pub introduced_at: Option<i64>,
     /// Why Slack refused messages to this member for good, if it did.
     pub delivery_stopped_reason: Option<String>,
+    /// When the member asked Rapport to forget them: no profile, never asked again.
+    pub forgotten_at: Option<i64>,
 }
 
 impl Member {
@@ -72,6 +74,7 @@ struct MemberRow {
     welcome_until: Option<i64>,
     introduced_at: Option<i64>,
     delivery_stopped_reason: Option<String>,
+    forgotten_at: Option<i64>,
 }
 
 impl From<MemberRow> for Member {
@@ -97,6 +100,7 @@ impl From<MemberRow> for Member {
             welcome_until: row.welcome_until,
             introduced_at: row.introduced_at,
             delivery_stopped_reason: row.delivery_stopped_reason,
+            forgotten_at: row.forgotten_at,
         }
     }
 }
@@ -211,7 +215,7 @@ pub async fn list_directory<'e>(
                 v.question AS latest_question, v.text AS latest_text, v.created_at AS latest_at
          FROM members m
          LEFT JOIN visible v ON v.member_id = m.id AND v.recency = 1
-         WHERE m.workspace_id = $1 AND m.is_bot = 0 AND m.is_deleted = 0
+         WHERE m.workspace_id = $1 AND m.is_bot = 0 AND m.is_deleted = 0 AND m.forgotten_at IS NULL
          ORDER BY m.name, m.id",
     )
     .bind(workspace_id)
@@ -267,8 +271,10 @@ pub async fn upsert_from_slack<'e>(
                               created_at, updated_at, is_slack_admin)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, 0, NULL, NULL, $11, $11, $12)
          ON CONFLICT (workspace_id, slack_user_id) DO UPDATE SET
-             name = excluded.name, title = excluded.title, avatar_url = excluded.avatar_url,
-             time_zone = excluded.time_zone, is_bot = excluded.is_bot, is_deleted = excluded.is_deleted,
+             name = excluded.name,
+             title = CASE WHEN members.forgotten_at IS NULL THEN excluded.title ELSE '' END,
+             avatar_url = CASE WHEN members.forgotten_at IS NULL THEN excluded.avatar_url ELSE '' END,
+             time_zone = CASE WHEN members.forgotten_at IS NULL THEN excluded.time_zone ELSE NULL END, is_bot = excluded.is_bot, is_deleted = excluded.is_deleted,
              is_guest = excluded.is_guest, is_slack_admin = excluded.is_slack_admin,
              updated_at = excluded.updated_at,
              delivery_stopped_reason = CASE WHEN excluded.is_deleted = 0 AND members.is_deleted = 1 THEN NULL
@@ -435,5 +441,45 @@ pub async fn update_delivery_stopped<'e>(
         .bind(now_ms)
         .execute(ex)
         .await?;
+    Ok(())
+}
+
+/// Opts a member out of questions, or back in (which also ends a "forget me": they chose to
+/// take part again).
+pub async fn update_opted_out<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    member_id: &str,
+    opted_out: bool,
+    now_ms: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE members SET is_opted_out = $2, updated_at = $3,
+             forgotten_at = CASE WHEN $2 = 0 THEN NULL ELSE forgotten_at END
+         WHERE id = $1",
+    )
+    .bind(member_id)
+    .bind(i64::from(opted_out))
+    .bind(now_ms)
+    .execute(ex)
+    .await?;
+    Ok(())
+}
+
+/// "Forget me": clears what Rapport keeps about the member beyond what Slack tells it
+/// (title and picture go; the name stays so Slack events still match) and opts them out.
+pub async fn update_forgotten<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    member_id: &str,
+    now_ms: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE members SET title = '', avatar_url = '', time_zone = NULL, is_opted_out = 1, paused_until = NULL,
+                            forgotten_at = $2, updated_at = $2
+         WHERE id = $1",
+    )
+    .bind(member_id)
+    .bind(now_ms)
+    .execute(ex)
+    .await?;
     Ok(())
 }

@@ -11,6 +11,7 @@ pub mod delivery;
 pub mod home;
 pub mod inbox;
 pub mod install;
+pub mod me;
 pub mod members;
 pub mod packs;
 pub mod people;

@@ -57,7 +57,7 @@ pub async fn profile_by_slack_user(viewer: &Viewer, slack_user_id: &str) -> Resu
 pub async fn profile(viewer: &Viewer, id: &MemberId) -> Result<Profile, AppError> {
     let member = members::find(viewer.db.pool(), &viewer.workspace_id, id.as_str())
         .await?
-        .filter(|m| !m.is_bot && !m.is_deleted)
+        .filter(|m| !m.is_bot && !m.is_deleted && m.forgotten_at.is_none())
         .ok_or(AppError::NotFound)?;
     let answers = answers::list_team_visible_for_member(viewer.db.pool(), &viewer.workspace_id, &member.id)
         .await?

@@ -230,6 +230,7 @@ mod tests {
             welcome_until: None,
             introduced_at: None,
             delivery_stopped_reason: None,
+            forgotten_at: None,
         }
     }
 

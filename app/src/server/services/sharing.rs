@@ -13,7 +13,10 @@ use crate::{
             members::{self, Member},
             workspaces::{self, ShareMode, Workspace},
         },
-        slack::blocks::{self, Closed, escape},
+        slack::{
+            blocks::{self, Closed, escape},
+            client::Posted,
+        },
     },
 };
 
@@ -71,16 +74,20 @@ async fn thank_and_share(
         Visibility::OnlyMe => format!("Saved. Your answer to “{}” is visible only to you.", escape(&answered.question)),
     };
     api.post_message(dm_channel, blocks::text_message(thanks)).await.context("thanking in the DM")?;
-    let introduced_with_answer = introduce(state, workspace, member, answered).await?;
+    let mut shared = introduce(state, workspace, member, answered).await?;
     if answered.visibility == Visibility::OnlyMe {
         return Ok(());
     }
     // In digest mode the answer waits for the day's digest (see `post_due_digests`).
     let immediate = workspace.sharing_channel_id.as_deref().filter(|_| workspace.share_mode == ShareMode::Immediate);
-    if let Some(channel) = immediate.filter(|_| !introduced_with_answer) {
-        let post =
-            format!("*{}* answered “{}”\n>{}", escape(&member.name), escape(&answered.question), quote(&answered.text));
-        api.post_message(channel, blocks::text_message(post)).await.context("posting to the sharing channel")?;
+    if let Some(channel) = immediate.filter(|_| shared.is_none()) {
+        let post = answer_post(&member.name, &answered.question, &answered.text);
+        shared =
+            Some(api.post_to(channel, blocks::text_message(post)).await.context("posting to the sharing channel")?);
+    }
+    if let Some(posted) = &shared {
+        // So a withdrawal or an edit on /me reaches the post.
+        answers::update_shared(state.db.pool(), &answered.answer_id, Some((&posted.channel, &posted.ts))).await?;
     }
     let coworkers: Vec<_> =
         answers::list_team_visible_for_question(state.db.pool(), &workspace.id, &answered.question_id)
@@ -102,33 +109,43 @@ async fn thank_and_share(
 
 /// Posts "Meet X" to the sharing channel after a new member's first answer (once, however
 /// many answers or instances race). The post quotes the answer when it is team-visible;
-/// returns whether it did, so the answer is not also posted on its own.
+/// then it returns where the post landed, so the answer is not also posted on its own.
 async fn introduce(
     state: &AppState,
     workspace: &Workspace,
     member: &Member,
     answered: &Answered,
-) -> anyhow::Result<bool> {
-    let Some(channel) = workspace.sharing_channel_id.as_deref() else { return Ok(false) };
+) -> anyhow::Result<Option<Posted>> {
+    let Some(channel) = workspace.sharing_channel_id.as_deref() else { return Ok(None) };
     if member.welcome_until.is_none() || member.introduced_at.is_some() {
-        return Ok(false);
+        return Ok(None);
     }
     if !members::claim_introduction(state.db.pool(), &member.id, state.now_ms()).await? {
-        return Ok(false);
+        return Ok(None);
     }
     let with_answer = answered.visibility == Visibility::Team;
     let post = meet_post(member, with_answer.then_some(answered));
     let posted = match state.slack().and_then(|slack| slack.api_for(workspace)) {
-        Ok(api) => api.post_message(channel, blocks::text_message(post)).await.map_err(anyhow::Error::from),
+        Ok(api) => api.post_to(channel, blocks::text_message(post)).await.map_err(anyhow::Error::from),
         Err(error) => Err(error),
     };
-    if let Err(error) = posted {
-        // Give the introduction back, so their next answer tries again.
-        members::release_introduction(state.db.pool(), &member.id).await?;
-        return Err(error.context("posting a \"Meet X\" introduction"));
+    match posted {
+        Ok(posted) => Ok(with_answer.then_some(posted)),
+        Err(error) => {
+            // Give the introduction back, so their next answer tries again.
+            members::release_introduction(state.db.pool(), &member.id).await?;
+            Err(error.context("posting a \"Meet X\" introduction"))
+        }
     }
-    Ok(with_answer)
 }
+
+/// The sharing channel's post of one answer.
+pub fn answer_post(member_name: &str, question: &str, text: &str) -> String {
+    format!("*{}* answered “{}”\n>{}", escape(member_name), escape(question), quote(text))
+}
+
+/// What an answer's post says once its author withdrew it or made it private.
+pub const WITHDRAWN_POST: &str = "_An answer was withdrawn by its author._";
 
 /// The text of a "Meet X" post.
 fn meet_post(member: &Member, answer: Option<&Answered>) -> String {

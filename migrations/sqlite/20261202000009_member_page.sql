@@ -1,0 +1,7 @@
+-- What a member manages on /me (SQLite dialect; keep in step with postgres).
+-- Where an answer was posted in the sharing channel, so a withdrawal or an edit reaches Slack.
+ALTER TABLE answers ADD COLUMN shared_channel_id TEXT;
+ALTER TABLE answers ADD COLUMN shared_ts TEXT;
+-- "Forget me": the member's answers and profile data are gone; the row stays so they are
+-- never asked again unless they opt back in.
+ALTER TABLE members ADD COLUMN forgotten_at INTEGER;
