@@ -5,3 +5,6 @@ ALTER TABLE answers ADD COLUMN shared_ts TEXT;
 -- "Forget me": the member's answers and profile data are gone; the row stays so they are
 -- never asked again unless they opt back in.
 ALTER TABLE members ADD COLUMN forgotten_at INTEGER;
+-- An admin left the member out of questions on /admin/members (apart from the member's own
+-- opt-out, which the member controls).
+ALTER TABLE members ADD COLUMN is_excluded INTEGER NOT NULL DEFAULT 0 CHECK (is_excluded IN (0, 1));

@@ -251,6 +251,7 @@ impl Plan {
                     introduced_at: None,
                     delivery_stopped_reason: None,
                     forgotten_at: None,
+                    is_excluded: false,
                 }
             };
         let mut rows: Vec<_> = content

@@ -3,6 +3,7 @@
 
 use app::server::db::{members, workspaces};
 use serde_json::Value;
+use std::collections::HashMap;
 
 use crate::helpers::{Browser, DEMO_TEAM, Team, TestApp, TestDb, eventually, spawn_app};
 
@@ -10,6 +11,7 @@ on_both_backends!(
     an_admin_picks_a_sharing_channel_from_slacks_list_and_sends_a_test_post,
     the_admin_pages_are_for_admins_only,
     from_add_to_slack_to_the_first_answered_question_through_the_admin_pages,
+    an_admin_sees_who_is_asked_and_why_not_and_manages_members,
 );
 
 fn json((status, body): (u16, String)) -> (u16, Value) {
@@ -52,7 +54,7 @@ async fn the_admin_pages_are_for_admins_only(db: TestDb) {
     let admin = app.signed_in(&team.workspace_id, &team.admin("Ada Admin").await).await;
     let member = app.signed_in(&team.workspace_id, &team.member("Mo Member", "Engineer").await).await;
 
-    for path in ["/admin", "/admin/sharing", "/admin/schedule"] {
+    for path in ["/admin", "/admin/sharing", "/admin/schedule", "/admin/members"] {
         let (as_admin, html) = admin.page(path).await;
         let (as_member, _) = member.page(path).await;
         let (anonymous, _) = app.browser().page(path).await;
@@ -61,7 +63,7 @@ async fn the_admin_pages_are_for_admins_only(db: TestDb) {
     }
     let (_, checklist) = admin.page("/admin").await;
     assert!(checklist.contains("Sharing channel") && checklist.contains("To do"), "{checklist}");
-    for endpoint in ["admin/setup", "admin/sharing/get", "admin/sharing/test"] {
+    for endpoint in ["admin/setup", "admin/sharing/get", "admin/sharing/test", "admin/members/list"] {
         let (status, _) = member.call_server_fn(endpoint, &[]).await;
         assert_eq!(status, 403, "{endpoint}");
     }
@@ -123,4 +125,69 @@ async fn from_add_to_slack_to_the_first_answered_question_through_the_admin_page
     let member = app.demo_member("UDEMO003").await;
     let (_, profile) = admin.page(&format!("/people/{}", member.id)).await;
     assert!(profile.contains("Hiking the ridge above the lake at sunrise"), "{profile}");
+}
+
+/// The members page's rows by name: (what it says about asking, the admin role).
+async fn member_lines(admin: &Browser) -> HashMap<String, (Value, Value)> {
+    let (status, view) = json(admin.call_server_fn("admin/members/list", &[]).await);
+    assert_eq!(status, 200, "{view}");
+    view["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["name"].as_str().unwrap().to_owned(), (m["asked"].clone(), m["role"].clone())))
+        .collect()
+}
+
+async fn an_admin_sees_who_is_asked_and_why_not_and_manages_members(db: TestDb) {
+    let app = spawn_app(&db).await;
+    let team = Team::new(&app.db, "Acme").await;
+    let other = Team::new(&app.db, "Elsewhere").await;
+    let admin_id = team.admin("Ada Admin").await;
+    let admin = app.signed_in(&team.workspace_id, &admin_id).await;
+    let mo = team.member("Mo Member", "Engineer").await;
+    team.member_row("Gus Guest", "Contractor", |m| m.is_guest = true).await;
+    team.member_row("Otto Out", "", |m| m.is_opted_out = true).await;
+    let refused =
+        team.member_row("Rita Refused", "", |m| m.delivery_stopped_reason = Some("cannot_dm_bot".into())).await;
+    let outsider = other.member("Eve Elsewhere", "").await;
+
+    let lines = member_lines(&admin).await;
+    assert_eq!(lines["Mo Member"].0, "Yes");
+    assert_eq!(lines["Gus Guest"].0, "Guest");
+    assert_eq!(lines["Otto Out"].0, "OptedOut");
+    assert_eq!(lines["Rita Refused"].0["StoppedBySlack"], "cannot_dm_bot");
+    assert_eq!(lines["Ada Admin"].1, "SlackAdmin");
+    assert!(!lines.contains_key("Eve Elsewhere"), "only the admin's own workspace");
+
+    let (excluded, _) =
+        admin.call_server_fn("admin/members/exclude", &[("member_id", &mo), ("excluded", "true")]).await;
+    let (guests, _) = admin.call_server_fn("admin/members/guests", &[("include", "true")]).await;
+    let (retried, _) = admin.call_server_fn("admin/members/retry", &[("member_id", &refused)]).await;
+    let (promoted, _) = admin.call_server_fn("admin/members/admin", &[("member_id", &mo), ("admin", "true")]).await;
+    let (demote_slack_admin, why) =
+        json(admin.call_server_fn("admin/members/admin", &[("member_id", &admin_id), ("admin", "false")]).await);
+    let (foreign, _) =
+        admin.call_server_fn("admin/members/exclude", &[("member_id", &outsider), ("excluded", "true")]).await;
+    assert_eq!((excluded, guests, retried, promoted), (200, 200, 200, 200));
+    assert_eq!(demote_slack_admin, 409);
+    assert!(why.to_string().contains("only Slack"), "{why}");
+    assert_eq!(foreign, 404, "another workspace's member is not found");
+    let lines = member_lines(&admin).await;
+    assert_eq!(lines["Mo Member"], (Value::from("ExcludedByAdmin"), Value::from("Promoted")));
+    assert_eq!(lines["Gus Guest"].0, "Yes", "guests are included now");
+    assert_eq!(lines["Rita Refused"].0, "Yes", "tried again at the next round");
+    let askable = members::list_askable(app.db.pool(), &team.workspace_id, true, app::server::now_ms()).await.unwrap();
+    assert!(!askable.iter().any(|a| a.member.id == mo), "an excluded member is planned into no round");
+    let outsider_row = members::find(app.db.pool(), &other.workspace_id, &outsider).await.unwrap().unwrap();
+    assert!(!outsider_row.is_excluded);
+
+    let as_mo = app.signed_in(&team.workspace_id, &mo).await;
+    let (mo_manages, _) = as_mo.call_server_fn("admin/setup", &[]).await;
+    admin.call_server_fn("admin/members/admin", &[("member_id", &mo), ("admin", "false")]).await;
+    let (mo_demoted, _) = as_mo.call_server_fn("admin/setup", &[]).await;
+    assert_eq!((mo_manages, mo_demoted), (200, 403), "a promotion and a demotion take effect at once");
+    let (page, html) = admin.page("/admin/members").await;
+    assert_eq!(page, 200);
+    assert!(html.contains("Rita Refused") && html.contains("Make admin"), "{html}");
 }

@@ -660,6 +660,7 @@ pub async fn add_member(
         introduced_at: None,
         delivery_stopped_reason: None,
         forgotten_at: None,
+        is_excluded: false,
     };
     adjust(&mut row);
     members::insert(db.pool(), &row).await.unwrap();

@@ -25,3 +25,4 @@ mod schedule;
 mod sign_in;
 mod slack;
 mod storage;
+mod tenant_isolation;

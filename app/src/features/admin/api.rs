@@ -44,3 +44,45 @@ pub async fn send_test_post() -> Result<(), AppError> {
 
     ctx::respond(async { setup::test_post(&ctx::state()?, &ctx::admin().await?).await }.await)
 }
+
+/// Everyone in the workspace, whether they are asked, and why not.
+#[server(prefix = "/api", endpoint = "admin/members/list")]
+pub async fn list_members() -> Result<super::types::MembersView, AppError> {
+    use crate::server::{ctx, services::member_admin};
+
+    ctx::respond(async { member_admin::list(&ctx::admin().await?, ctx::now_ms()).await }.await)
+}
+
+/// Leaves a member out of questions (`true`) or lets them be asked again.
+#[server(prefix = "/api", endpoint = "admin/members/exclude")]
+pub async fn exclude_member(member_id: String, excluded: bool) -> Result<(), AppError> {
+    use crate::server::{ctx, services::member_admin};
+
+    ctx::respond(
+        async { member_admin::set_excluded(&ctx::admin().await?, &member_id, excluded, ctx::now_ms()).await }.await,
+    )
+}
+
+/// Promotes a member to admin (`true`) or demotes them.
+#[server(prefix = "/api", endpoint = "admin/members/admin")]
+pub async fn set_member_admin(member_id: String, admin: bool) -> Result<(), AppError> {
+    use crate::server::{ctx, services::member_admin};
+
+    ctx::respond(async { member_admin::set_admin(&ctx::admin().await?, &member_id, admin, ctx::now_ms()).await }.await)
+}
+
+/// Tries a member Slack refused again at the next round.
+#[server(prefix = "/api", endpoint = "admin/members/retry")]
+pub async fn retry_member(member_id: String) -> Result<(), AppError> {
+    use crate::server::{ctx, services::member_admin};
+
+    ctx::respond(async { member_admin::try_again(&ctx::admin().await?, &member_id, ctx::now_ms()).await }.await)
+}
+
+/// Whether guests are asked too.
+#[server(prefix = "/api", endpoint = "admin/members/guests")]
+pub async fn set_include_guests(include: bool) -> Result<(), AppError> {
+    use crate::server::{ctx, services::member_admin};
+
+    ctx::respond(async { member_admin::set_include_guests(&ctx::admin().await?, include, ctx::now_ms()).await }.await)
+}

@@ -1,5 +1,6 @@
 //! The admin area: the setup checklist after an install (`/admin`), where answers are shared
-//! (`/admin/sharing`) and when questions are asked (`/admin/schedule`).
+//! (`/admin/sharing`), when questions are asked (`/admin/schedule`), and who is asked
+//! (`/admin/members`).
 
 pub mod api;
 pub mod types;

@@ -82,3 +82,65 @@ mod tests {
         assert!(matches!(Sharing::parse("hourly"), Err(AppError::Invalid { field, .. }) if field == "share_mode"));
     }
 }
+
+/// `/admin/members`: everyone Slack knows, whether they are asked, and why not.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MembersView {
+    pub include_guests: bool,
+    pub members: Vec<MemberLine>,
+}
+
+/// One member as an admin manages them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberLine {
+    pub id: String,
+    pub name: String,
+    pub title: String,
+    pub asked: Asked,
+    pub role: AdminRole,
+    pub excluded: bool,
+}
+
+/// Whether a member is asked in rounds, or the first reason they are not.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Asked {
+    Yes,
+    Bot,
+    Deactivated,
+    Forgotten,
+    ExcludedByAdmin,
+    Guest,
+    OptedOut,
+    PausedUntil(i64),
+    Paused,
+    /// Slack refused messages to them for good, with Slack's reason.
+    StoppedBySlack(String),
+}
+
+impl Asked {
+    /// The reason as the page says it.
+    pub fn describe(&self) -> String {
+        match self {
+            Asked::Yes => "Asked".into(),
+            Asked::Bot => "Not asked: a bot".into(),
+            Asked::Deactivated => "Not asked: deactivated in Slack".into(),
+            Asked::Forgotten => "Not asked: asked Rapport to forget them".into(),
+            Asked::ExcludedByAdmin => "Not asked: excluded by an admin".into(),
+            Asked::Guest => "Not asked: a guest (guests are not included)".into(),
+            Asked::OptedOut => "Not asked: opted out".into(),
+            Asked::PausedUntil(until) => format!("Not asked: paused until {}", crate::components::format_date(*until)),
+            Asked::Paused => "Not asked: paused".into(),
+            Asked::StoppedBySlack(reason) => format!("Not asked: Slack refused messages to them ({reason})"),
+        }
+    }
+}
+
+/// Whether a member manages Rapport, and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AdminRole {
+    None,
+    /// Promoted on `/admin/members`.
+    Promoted,
+    /// A workspace owner or admin in Slack (demoted only in Slack).
+    SlackAdmin,
+}

@@ -1,4 +1,5 @@
-//! The admin pages: `/admin` (the setup checklist), `/admin/sharing` and `/admin/schedule`.
+//! The admin pages: `/admin` (the setup checklist), `/admin/sharing`, `/admin/schedule` and
+//! `/admin/members`.
 //! Every form is an `ActionForm`: before the script runs it is a plain form post to the
 //! server function, which sends the browser back to the page.
 
@@ -7,8 +8,11 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 
 use super::{
-    api::{SaveSharing, SendTestPost, get_setup, get_sharing},
-    types::{Setup, Sharing, SharingView},
+    api::{
+        ExcludeMember, RetryMember, SaveSharing, SendTestPost, SetIncludeGuests, SetMemberAdmin, get_setup,
+        get_sharing, list_members,
+    },
+    types::{AdminRole, Asked, MemberLine, MembersView, Setup, Sharing, SharingView},
 };
 use crate::{
     components::{AppErrorBoundary, format_date},
@@ -90,6 +94,7 @@ fn AdminNav() -> impl IntoView {
             <A href="/admin">"Checklist"</A>
             <A href="/admin/sharing">"Sharing"</A>
             <A href="/admin/schedule">"Schedule"</A>
+            <A href="/admin/members">"Members"</A>
         </nav>
     }
 }
@@ -235,6 +240,120 @@ fn ScheduleForm(schedule: ScheduleView, save: ServerAction<SaveSchedule>) -> imp
             <button type="submit" class="button">"Save"</button>
         </ActionForm>
         <Outcome result=save.value() done="Saved."/>
+    }
+}
+
+/// The actions of `/admin/members`; each one done reloads the list.
+#[derive(Clone, Copy)]
+struct MemberActions {
+    exclude: ServerAction<ExcludeMember>,
+    admin: ServerAction<SetMemberAdmin>,
+    retry: ServerAction<RetryMember>,
+    guests: ServerAction<SetIncludeGuests>,
+}
+
+impl MemberActions {
+    fn version(self) -> usize {
+        self.exclude.version().get()
+            + self.admin.version().get()
+            + self.retry.version().get()
+            + self.guests.version().get()
+    }
+
+    fn error(self) -> Option<AppError> {
+        let failed = |value: Option<Result<(), AppError>>| value.and_then(Result::err);
+        failed(self.exclude.value().get())
+            .or_else(|| failed(self.admin.value().get()))
+            .or_else(|| failed(self.retry.value().get()))
+            .or_else(|| failed(self.guests.value().get()))
+    }
+}
+
+/// `/admin/members`: who is asked and who is not and why; guests; exclude, promote, retry.
+#[component]
+pub fn MembersPage() -> impl IntoView {
+    let actions = MemberActions {
+        exclude: ServerAction::new(),
+        admin: ServerAction::new(),
+        retry: ServerAction::new(),
+        guests: ServerAction::new(),
+    };
+    let members = Resource::new(move || actions.version(), |_| list_members());
+    view! {
+        <Title text="Members"/>
+        <h1>"Members"</h1>
+        <AdminNav/>
+        {move || actions.error().map(|error| view! { <p class="form-error" role="alert">{error.to_string()}</p> })}
+        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            <AppErrorBoundary>
+                {move || Suspend::new(async move {
+                    members.await.map(|view| view! { <MemberTable view actions/> })
+                })}
+            </AppErrorBoundary>
+        </Suspense>
+    }
+}
+
+#[component]
+fn MemberTable(view: MembersView, actions: MemberActions) -> impl IntoView {
+    let MembersView { include_guests, members } = view;
+    let asked = members.iter().filter(|member| member.asked == Asked::Yes).count();
+    view! {
+        <p>{format!("{asked} of {} are asked.", members.len())}</p>
+        <ActionForm action=actions.guests>
+            <input type="hidden" name="include" value=(!include_guests).to_string()/>
+            <button type="submit" class="button button-secondary">
+                {if include_guests { "Stop asking guests" } else { "Ask guests too" }}
+            </button>
+        </ActionForm>
+        <table class="members">
+            <caption class="visually-hidden">"Members and whether they are asked"</caption>
+            <thead>
+                <tr><th scope="col">"Member"</th><th scope="col">"Questions"</th><th scope="col">"Admin"</th><th scope="col">"Actions"</th></tr>
+            </thead>
+            <tbody>{members.into_iter().map(|member| view! { <MemberRow member actions/> }).collect_view()}</tbody>
+        </table>
+    }
+}
+
+#[component]
+fn MemberRow(member: MemberLine, actions: MemberActions) -> impl IntoView {
+    let MemberLine { id, name, title, asked, role, excluded } = member;
+    let refused = matches!(asked, Asked::StoppedBySlack(_));
+    let role_text = match role {
+        AdminRole::None => "",
+        AdminRole::Promoted => "Admin",
+        AdminRole::SlackAdmin => "Admin (Slack)",
+    };
+    let (for_admin, for_retry) = (id.clone(), id.clone());
+    view! {
+        <tr>
+            <th scope="row">{name} <span class="person-title">{title}</span></th>
+            <td>{asked.describe()}</td>
+            <td>{role_text}</td>
+            <td class="row-actions">
+                <ActionForm action=actions.exclude>
+                    <input type="hidden" name="member_id" value=id/>
+                    <input type="hidden" name="excluded" value=(!excluded).to_string()/>
+                    <button type="submit" class="link-button">{if excluded { "Include" } else { "Exclude" }}</button>
+                </ActionForm>
+                {(role != AdminRole::SlackAdmin).then(|| view! {
+                    <ActionForm action=actions.admin>
+                        <input type="hidden" name="member_id" value=for_admin/>
+                        <input type="hidden" name="admin" value=(role == AdminRole::None).to_string()/>
+                        <button type="submit" class="link-button">
+                            {if role == AdminRole::None { "Make admin" } else { "Remove admin" }}
+                        </button>
+                    </ActionForm>
+                })}
+                {refused.then(|| view! {
+                    <ActionForm action=actions.retry>
+                        <input type="hidden" name="member_id" value=for_retry/>
+                        <button type="submit" class="link-button">"Try again"</button>
+                    </ActionForm>
+                })}
+            </td>
+        </tr>
     }
 }
 

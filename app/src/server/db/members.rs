@@ -36,6 +36,8 @@ pub struct Member {
     pub delivery_stopped_reason: Option<String>,
     /// When the member asked Rapport to forget them: no profile, never asked again.
     pub forgotten_at: Option<i64>,
+    /// An admin left them out of questions.
+    pub is_excluded: bool,
 }
 
 impl Member {
@@ -75,6 +77,7 @@ struct MemberRow {
     introduced_at: Option<i64>,
     delivery_stopped_reason: Option<String>,
     forgotten_at: Option<i64>,
+    is_excluded: i64,
 }
 
 impl From<MemberRow> for Member {
@@ -101,6 +104,7 @@ impl From<MemberRow> for Member {
             introduced_at: row.introduced_at,
             delivery_stopped_reason: row.delivery_stopped_reason,
             forgotten_at: row.forgotten_at,
+            is_excluded: flag(row.is_excluded),
         }
     }
 }
@@ -362,7 +366,7 @@ impl TryFrom<AskableRow> for Askable {
 }
 
 /// The workspace's members who may be asked now: humans (not bots, not Slackbot), active,
-/// not opted out, not paused, not refused by Slack, and guests only when `include_guests`.
+/// not opted out or excluded by an admin, not paused, not refused by Slack, and guests only when `include_guests`.
 /// The planner's pre-selection in SQL, so a round never loads people it would not ask; the
 /// rule that decides at send time is `services::delivery::deliverable`.
 pub async fn list_askable<'e>(
@@ -378,7 +382,7 @@ pub async fn list_askable<'e>(
          FROM members m
          LEFT JOIN prompts o ON o.member_id = m.id AND o.status IN ('pending', 'in_flight', 'sent')
          WHERE m.workspace_id = $1 AND m.is_bot = 0 AND m.is_deleted = 0 AND m.is_opted_out = 0
-           AND m.slack_user_id <> 'USLACKBOT' AND (m.is_guest = 0 OR $2 = 1)
+           AND m.is_excluded = 0 AND m.slack_user_id <> 'USLACKBOT' AND (m.is_guest = 0 OR $2 = 1)
            AND (m.paused_until IS NULL OR m.paused_until <= $3) AND m.delivery_stopped_reason IS NULL
          ORDER BY m.id",
     )
@@ -482,4 +486,40 @@ pub async fn update_forgotten<'e>(
     .execute(ex)
     .await?;
     Ok(())
+}
+
+/// An admin leaves a member out of questions, or lets them be asked again.
+pub async fn update_excluded<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    workspace_id: &str,
+    member_id: &str,
+    excluded: bool,
+    now_ms: i64,
+) -> sqlx::Result<u64> {
+    Ok(sqlx::query("UPDATE members SET is_excluded = $3, updated_at = $4 WHERE workspace_id = $1 AND id = $2")
+        .bind(workspace_id)
+        .bind(member_id)
+        .bind(i64::from(excluded))
+        .bind(now_ms)
+        .execute(ex)
+        .await?
+        .rows_affected())
+}
+
+/// Promotes a member to admin of Rapport, or takes it back (Slack's own admins stay admins).
+pub async fn update_admin<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    workspace_id: &str,
+    member_id: &str,
+    admin: bool,
+    now_ms: i64,
+) -> sqlx::Result<u64> {
+    Ok(sqlx::query("UPDATE members SET is_admin = $3, updated_at = $4 WHERE workspace_id = $1 AND id = $2")
+        .bind(workspace_id)
+        .bind(member_id)
+        .bind(i64::from(admin))
+        .bind(now_ms)
+        .execute(ex)
+        .await?
+        .rows_affected())
 }

@@ -12,6 +12,7 @@ pub mod home;
 pub mod inbox;
 pub mod install;
 pub mod me;
+pub mod member_admin;
 pub mod members;
 pub mod packs;
 pub mod people;

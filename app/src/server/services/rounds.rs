@@ -231,6 +231,7 @@ mod tests {
             introduced_at: None,
             delivery_stopped_reason: None,
             forgotten_at: None,
+            is_excluded: false,
         }
     }
 

@@ -242,7 +242,7 @@ enum Call {
 
 /// The one rule of who may be sent a question: `Err` names why a prompt must not go out
 /// (any more). The workspace must be installed and not refused by Slack; the member must
-/// still be in it, not opted out, reachable, and (for a scheduled question) not paused.
+/// still be in it, not opted out or excluded, reachable, and (for a scheduled question) not paused.
 /// This check, made right before each send, is the one that decides. When a round is
 /// planned, `db::members::list_askable` pre-selects in SQL the members this rule lets
 /// through, and further leaves out bots, Slackbot and (unless included) guests, who are
@@ -256,6 +256,8 @@ pub fn deliverable(workspace: &Workspace, member: &Member, prompt: &Prompt, now:
         Err("member deactivated")
     } else if member.is_opted_out {
         Err("member opted out")
+    } else if member.is_excluded {
+        Err("member excluded by an admin")
     } else if member.delivery_stopped_reason.is_some() {
         Err("member unreachable")
     } else if prompt.round_date.is_some() && member.paused_until.is_some_and(|until| until > now) {
