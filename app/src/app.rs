@@ -15,6 +15,7 @@ use crate::{
         auth::ui::LoginPage,
         home::ui::HomePage,
         me::ui::MePage,
+        packs::ui::PacksPage,
         people::ui::{PeoplePage, ProfilePage},
         questions::ui::{QuestionPage, QuestionsPage},
     },
@@ -64,6 +65,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/admin/sharing") view=SharingPage ssr=SsrMode::Async/>
                         <Route path=path!("/admin/schedule") view=SchedulePage ssr=SsrMode::Async/>
                         <Route path=path!("/admin/members") view=MembersPage ssr=SsrMode::Async/>
+                        <Route path=path!("/admin/packs") view=PacksPage ssr=SsrMode::Async/>
                         <Route path=path!("/people") view=PeoplePage ssr=SsrMode::Async/>
                         <Route path=path!("/people/:id") view=ProfilePage ssr=SsrMode::Async/>
                         <Route path=path!("/questions") view=QuestionsPage ssr=SsrMode::Async/>

@@ -1,4 +1,4 @@
-//! The header on every page.
+//! The header on every page, and the admin area's links.
 
 use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_location};
@@ -51,5 +51,19 @@ fn Account() -> impl IntoView {
                 }
             })}
         </Transition>
+    }
+}
+
+/// Links between the admin pages.
+#[component]
+pub fn AdminNav() -> impl IntoView {
+    view! {
+        <nav class="admin-nav" aria-label="Admin">
+            <A href="/admin">"Checklist"</A>
+            <A href="/admin/sharing">"Sharing"</A>
+            <A href="/admin/schedule">"Schedule"</A>
+            <A href="/admin/packs">"Packs"</A>
+            <A href="/admin/members">"Members"</A>
+        </nav>
     }
 }

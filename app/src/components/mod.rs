@@ -7,5 +7,5 @@ mod time;
 
 pub use avatar::Avatar;
 pub use errors::{AppErrorBoundary, ErrorView, NotFoundPage};
-pub use layout::SiteHeader;
+pub use layout::{AdminNav, SiteHeader};
 pub use time::{AnsweredOn, format_date};

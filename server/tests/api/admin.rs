@@ -54,13 +54,15 @@ async fn the_admin_pages_are_for_admins_only(db: TestDb) {
     let admin = app.signed_in(&team.workspace_id, &team.admin("Ada Admin").await).await;
     let member = app.signed_in(&team.workspace_id, &team.member("Mo Member", "Engineer").await).await;
 
-    for path in ["/admin", "/admin/sharing", "/admin/schedule", "/admin/members"] {
+    for path in ["/admin", "/admin/sharing", "/admin/schedule", "/admin/members", "/admin/packs"] {
         let (as_admin, html) = admin.page(path).await;
         let (as_member, _) = member.page(path).await;
         let (anonymous, _) = app.browser().page(path).await;
         assert_eq!((as_admin, as_member, anonymous), (200, 403, 302), "{path}");
         assert!(html.contains("<h1>"), "{path}: {html}");
     }
+    let (_, packs) = admin.page("/admin/packs").await;
+    assert!(packs.contains("Create pack") && packs.contains("<details"), "packs start collapsed: {packs}");
     let (_, checklist) = admin.page("/admin").await;
     assert!(checklist.contains("Sharing channel") && checklist.contains("To do"), "{checklist}");
     for endpoint in ["admin/setup", "admin/sharing/get", "admin/sharing/test", "admin/members/list"] {

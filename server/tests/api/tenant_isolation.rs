@@ -108,14 +108,14 @@ impl Tenant {
         let member_spare_id = team.answer(&member_id, &question_id, &member_spare, "team").await;
         let admin_spare_id = team.answer(&admin_id, &question_id, &admin_spare, "team").await;
 
-        let admin = Viewer::workspace_admin(db.clone(), team.workspace_id.clone());
+        let manager = Viewer::workspace_admin(db.clone(), team.workspace_id.clone());
         let pack_name = format!("{name} private pack");
         let pack_question_text = format!("{name} private pack question?");
-        let pack = own_pack(&admin, &pack_name).await;
+        let pack = own_pack(&manager, &pack_name).await;
         let text = QuestionText::parse(&pack_question_text).unwrap();
-        let pack_question_id = packs::add_question(&admin, &pack, &text, 2).await.unwrap().to_string();
-        let growing_pack_id = own_pack(&admin, &format!("{name} growing pack")).await.to_string();
-        let spare_pack_id = own_pack(&admin, &format!("{name} spare pack")).await.to_string();
+        let pack_question_id = packs::add_question(&manager, &pack, &text, 2).await.unwrap().to_string();
+        let growing_pack_id = own_pack(&manager, &format!("{name} growing pack")).await.to_string();
+        let spare_pack_id = own_pack(&manager, &format!("{name} spare pack")).await.to_string();
 
         let ids = |member_id: &str, answer_id: &str, answer_text: &str, spare_answer_id: &str| Ids {
             member_id: member_id.to_owned(),
@@ -504,6 +504,8 @@ fn pages(a: &Tenant) -> Vec<Page> {
         Page::new("/admin", Access::Admin, false),
         Page::new("/admin/sharing", Access::Admin, false),
         Page::new("/admin/schedule", Access::Admin, false),
+        Page::new("/admin/members", Access::Admin, false),
+        Page::new("/admin/packs", Access::Admin, false),
     ]
 }
 

@@ -15,7 +15,7 @@ use super::{
     types::{AdminRole, Asked, MemberLine, MembersView, Setup, Sharing, SharingView},
 };
 use crate::{
-    components::{AppErrorBoundary, format_date},
+    components::{AdminNav, AppErrorBoundary, format_date},
     error::AppError,
     features::schedule::{
         api::{SaveSchedule, get_schedule},
@@ -83,19 +83,6 @@ fn Step(done: bool, title: &'static str, detail: &'static str, href: &'static st
             <A href=href>{title}</A>
             <p>{detail}</p>
         </li>
-    }
-}
-
-/// Links between the admin pages.
-#[component]
-fn AdminNav() -> impl IntoView {
-    view! {
-        <nav class="admin-nav" aria-label="Admin">
-            <A href="/admin">"Checklist"</A>
-            <A href="/admin/sharing">"Sharing"</A>
-            <A href="/admin/schedule">"Schedule"</A>
-            <A href="/admin/members">"Members"</A>
-        </nav>
     }
 }
 
