@@ -11,7 +11,7 @@ use leptos_router::{
 use crate::{
     components::{NotFoundPage, SiteHeader},
     features::{
-        admin::ui::{AdminPage, MembersPage, SchedulePage, SharingPage},
+        admin::ui::{AdminPage, DataPage, MembersPage, SchedulePage, SharingPage},
         auth::ui::LoginPage,
         home::ui::HomePage,
         me::ui::MePage,
@@ -66,6 +66,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/admin/schedule") view=SchedulePage ssr=SsrMode::Async/>
                         <Route path=path!("/admin/members") view=MembersPage ssr=SsrMode::Async/>
                         <Route path=path!("/admin/packs") view=PacksPage ssr=SsrMode::Async/>
+                        <Route path=path!("/admin/data") view=DataPage ssr=SsrMode::Async/>
                         <Route path=path!("/people") view=PeoplePage ssr=SsrMode::Async/>
                         <Route path=path!("/people/:id") view=ProfilePage ssr=SsrMode::Async/>
                         <Route path=path!("/questions") view=QuestionsPage ssr=SsrMode::Async/>

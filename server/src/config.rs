@@ -30,6 +30,9 @@ pub struct Config {
     /// How many times faster than the wall clock the product's time runs (schedules, rounds,
     /// retries); 1 except in demos with the Slack emulator.
     pub time_scale: f64,
+    /// Days an uninstalled workspace's data is kept before it is deleted (a re-install within
+    /// them keeps everything).
+    pub uninstall_grace_days: i64,
     /// Lets the emulator start on a database holding teams besides the demo's. No variable
     /// sets it: only the integration tests, which make teams of their own, turn it on.
     pub emulator_serves_any_team: bool,
@@ -207,6 +210,19 @@ impl Config {
             ));
         }
 
+        let uninstall_grace_days = match var("RAPPORT_UNINSTALL_GRACE_DAYS") {
+            None => app::server::services::workspace_data::DEFAULT_GRACE_DAYS,
+            Some(raw) => match raw.trim().parse::<i64>() {
+                Ok(days) if (1..=3650).contains(&days) => days,
+                _ => {
+                    return Err(invalid(
+                        "RAPPORT_UNINSTALL_GRACE_DAYS",
+                        "must be a number of days from 1 to 3650".into(),
+                    ));
+                }
+            },
+        };
+
         Ok(Config {
             database_url,
             leptos,
@@ -216,6 +232,7 @@ impl Config {
             public_url,
             session_key,
             time_scale,
+            uninstall_grace_days,
             emulator_serves_any_team: false,
         })
     }
@@ -451,6 +468,7 @@ mod tests {
             ("RAPPORT_SESSION_KEY", "c2hvcnQ="),
             ("RAPPORT_EMULATOR_RATE_LIMITS", "chat.postMessage=fast"),
             ("RAPPORT_PUBLIC_DASHBOARD", "true"),
+            ("RAPPORT_UNINSTALL_GRACE_DAYS", "0"),
             ("RAPPORT_TIME_SCALE", "fast"),
             ("RAPPORT_TIME_SCALE", "0.5"),
         ];

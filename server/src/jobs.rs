@@ -6,7 +6,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use app::server::{
     AppState,
-    services::{inbox, sharing, sign_in},
+    services::{inbox, sharing, sign_in, workspace_data},
 };
 
 use crate::sessions::DbSessionStore;
@@ -24,13 +24,24 @@ pub fn spawn_digests(state: &AppState) {
 }
 
 /// Starts the hourly clean-up.
-pub fn spawn_clean_up(state: &AppState) {
-    every(state, CLEAN_UP, "cleaning up old sessions, sign-in links and inbox items", |state| async move {
-        DbSessionStore::new(state.db.clone()).delete_expired().await.context("deleting expired sessions")?;
-        sign_in::delete_expired_links(&state.db, state.now_ms()).await.context("deleting expired sign-in links")?;
-        inbox::forget_finished(&state).await.context("forgetting old inbox items")?;
-        Ok(())
-    });
+pub fn spawn_clean_up(state: &AppState, uninstall_grace_days: i64) {
+    every(
+        state,
+        CLEAN_UP,
+        "cleaning up old sessions, sign-in links, inbox items and uninstalled workspaces",
+        move |state| async move {
+            DbSessionStore::new(state.db.clone()).delete_expired().await.context("deleting expired sessions")?;
+            sign_in::delete_expired_links(&state.db, state.now_ms()).await.context("deleting expired sign-in links")?;
+            inbox::forget_finished(&state).await.context("forgetting old inbox items")?;
+            let purged = workspace_data::purge_uninstalled(&state.db, state.now_ms(), uninstall_grace_days)
+                .await
+                .context("deleting the data of workspaces uninstalled long ago")?;
+            if purged > 0 {
+                tracing::info!(workspaces = purged, "deleted the data of workspaces uninstalled past the grace period");
+            }
+            Ok(())
+        },
+    );
 }
 
 /// Runs `job` every `period` (the first time at once) until shutdown; a failure is logged.

@@ -49,6 +49,7 @@ pub struct Application {
     dispatcher: Option<Dispatcher>,
     background_dispatch: bool,
     background_inbox: bool,
+    uninstall_grace_days: i64,
 }
 
 impl Application {
@@ -134,6 +135,7 @@ impl Application {
             dispatcher,
             background_dispatch: true,
             background_inbox: true,
+            uninstall_grace_days: config.uninstall_grace_days,
         })
     }
 
@@ -215,7 +217,7 @@ impl Application {
         if let Some(dispatcher) = self.dispatcher.filter(|_| self.background_dispatch) {
             dispatcher.spawn();
         }
-        jobs::spawn_clean_up(&state);
+        jobs::spawn_clean_up(&state, self.uninstall_grace_days);
         // Peer addresses reach the password attempt budget.
         let service = self.router.into_make_service_with_connect_info::<std::net::SocketAddr>();
         axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await.context("serving HTTP")?;

@@ -64,6 +64,7 @@ pub fn AdminNav() -> impl IntoView {
             <A href="/admin/schedule">"Schedule"</A>
             <A href="/admin/packs">"Packs"</A>
             <A href="/admin/members">"Members"</A>
+            <A href="/admin/data">"Data"</A>
         </nav>
     }
 }

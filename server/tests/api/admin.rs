@@ -12,6 +12,8 @@ on_both_backends!(
     the_admin_pages_are_for_admins_only,
     from_add_to_slack_to_the_first_answered_question_through_the_admin_pages,
     an_admin_sees_who_is_asked_and_why_not_and_manages_members,
+    an_admin_exports_the_workspace_and_deletes_it_with_its_name_typed,
+    an_uninstalled_workspace_is_deleted_after_the_grace_period_unless_installed_again,
 );
 
 fn json((status, body): (u16, String)) -> (u16, Value) {
@@ -54,7 +56,7 @@ async fn the_admin_pages_are_for_admins_only(db: TestDb) {
     let admin = app.signed_in(&team.workspace_id, &team.admin("Ada Admin").await).await;
     let member = app.signed_in(&team.workspace_id, &team.member("Mo Member", "Engineer").await).await;
 
-    for path in ["/admin", "/admin/sharing", "/admin/schedule", "/admin/members", "/admin/packs"] {
+    for path in ["/admin", "/admin/sharing", "/admin/schedule", "/admin/members", "/admin/packs", "/admin/data"] {
         let (as_admin, html) = admin.page(path).await;
         let (as_member, _) = member.page(path).await;
         let (anonymous, _) = app.browser().page(path).await;
@@ -192,4 +194,72 @@ async fn an_admin_sees_who_is_asked_and_why_not_and_manages_members(db: TestDb) 
     let (page, html) = admin.page("/admin/members").await;
     assert_eq!(page, 200);
     assert!(html.contains("Rita Refused") && html.contains("Make admin"), "{html}");
+}
+
+async fn an_admin_exports_the_workspace_and_deletes_it_with_its_name_typed(db: TestDb) {
+    let app = spawn_app(&db).await;
+    let mut team = Team::new(&app.db, "Acme").await;
+    let other = Team::new(&app.db, "Elsewhere").await;
+    let admin = app.signed_in(&team.workspace_id, &team.admin("Ada Admin").await).await;
+    let mo = team.member("Mo Member", "Engineer").await;
+    let question = team.question("Tea or coffee?").await;
+    team.answer(&mo, &question, "Tea, always", "team").await;
+    team.answer(&mo, &question, "Secretly coffee", "only_me").await;
+    other.member("Eve Elsewhere", "").await;
+
+    let export = admin.get("/api/admin/data/export").await;
+    let disposition = export.headers()["content-disposition"].to_str().unwrap().to_owned();
+    let data: Value = serde_json::from_str(&export.text().await.unwrap()).unwrap();
+    assert!(disposition.starts_with("attachment"), "{disposition}");
+    assert_eq!(data["workspace"], "Acme");
+    let answers: Vec<&str> = data["answers"].as_array().unwrap().iter().map(|a| a["text"].as_str().unwrap()).collect();
+    assert_eq!(answers, ["Tea, always", "Secretly coffee"]);
+    assert!(!data.to_string().contains("Eve Elsewhere"), "only this workspace");
+
+    let (wrong, error) = json(admin.call_server_fn("admin/data/delete", &[("confirmation", "acme inc")]).await);
+    assert_eq!(wrong, 422);
+    assert!(error.to_string().contains("confirmation"), "{error}");
+    assert!(workspaces::find(app.db.pool(), &team.workspace_id).await.unwrap().is_some(), "nothing deleted");
+    let (deleted, _) = admin.call_server_fn("admin/data/delete", &[("confirmation", "Acme")]).await;
+    assert_eq!(deleted, 200);
+    assert!(workspaces::find(app.db.pool(), &team.workspace_id).await.unwrap().is_none());
+    assert!(members::list_for_workspace(app.db.pool(), &team.workspace_id).await.unwrap().is_empty());
+    assert_eq!(members::list_for_workspace(app.db.pool(), &other.workspace_id).await.unwrap().len(), 1);
+    let (after, _) = admin.call_server_fn("admin/setup", &[]).await;
+    assert_eq!(after, 401, "the deleted workspace's session signs nobody in");
+}
+
+async fn an_uninstalled_workspace_is_deleted_after_the_grace_period_unless_installed_again(db: TestDb) {
+    use app::server::services::{workspace_data, workspaces as workspace_service};
+    const DAY: i64 = 24 * 60 * 60 * 1000;
+    let now = app::server::now_ms();
+    let long_gone = Team::new(&db.db, "Long gone").await;
+    let recently = Team::new(&db.db, "Recently").await;
+    let back = Team::new(&db.db, "Back again").await;
+    let stays = Team::new(&db.db, "Stays").await;
+    workspace_service::uninstall(&db.db, &slack_team_id(&db.db, &long_gone).await, now - 31 * DAY).await.unwrap();
+    workspace_service::uninstall(&db.db, &slack_team_id(&db.db, &recently).await, now - 29 * DAY).await.unwrap();
+    workspace_service::uninstall(&db.db, &slack_team_id(&db.db, &back).await, now - 40 * DAY).await.unwrap();
+    let reinstall = workspaces::Installation {
+        slack_team_id: slack_team_id(&db.db, &back).await,
+        name: "Back again".into(),
+        bot_user_id: Some("UBOT".into()),
+        bot_token_ciphertext: None,
+        installed_by_slack_user_id: None,
+    };
+    workspaces::upsert_installation(db.db.pool(), &reinstall, "unused", now - 35 * DAY).await.unwrap();
+
+    let purged = workspace_data::purge_uninstalled(&db.db, now, workspace_data::DEFAULT_GRACE_DAYS).await.unwrap();
+
+    assert_eq!(purged, 1);
+    assert!(!exists(&db.db, &long_gone).await, "uninstalled over 30 days ago: deleted");
+    assert!(exists(&db.db, &recently).await && exists(&db.db, &back).await && exists(&db.db, &stays).await);
+}
+
+async fn slack_team_id(db: &app::server::db::Db, team: &Team) -> String {
+    workspaces::find(db.pool(), &team.workspace_id).await.unwrap().unwrap().slack_team_id
+}
+
+async fn exists(db: &app::server::db::Db, team: &Team) -> bool {
+    workspaces::find(db.pool(), &team.workspace_id).await.unwrap().is_some()
 }

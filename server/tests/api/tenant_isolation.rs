@@ -323,6 +323,10 @@ fn table() -> Vec<Row> {
         Row { endpoint: "me/export", access: Access::Member, form: no_fields },
         // Never confirmed: see the allowed outcomes in the test.
         Row { endpoint: "me/forget", access: Access::Member, form: |_| fields(&[("confirmation", "not yet")]) },
+        Row { endpoint: "admin/data/export", access: Access::Admin, form: no_fields },
+        Row { endpoint: "auth/admin", access: Access::Admin, form: no_fields },
+        // Never confirmed, like `me/forget`.
+        Row { endpoint: "admin/data/delete", access: Access::Admin, form: |_| fields(&[("confirmation", "not yet")]) },
         Row { endpoint: "packs/list", access: Access::Admin, form: no_fields },
         Row {
             endpoint: "packs/create",
@@ -454,7 +458,7 @@ async fn server_functions_let_in_by_role_and_never_reach_into_another_workspace(
                 // Sent without the typed confirmation: a confirmed call would forget the caller
                 // (their answers and profile) halfway through the table. The refusal still
                 // shows the caller got past the access check.
-                (None, "me/forget") => assert_eq!(status, 422, "{context}: {body}"),
+                (None, "me/forget" | "admin/data/delete") => assert_eq!(status, 422, "{context}: {body}"),
                 // These two talk to the Slack emulator, which knows only the demo team's
                 // channels: for these made-up teams an admin may well get a refusal (no such
                 // channel, no sharing channel picked), so only who is let in is checked.
@@ -506,6 +510,7 @@ fn pages(a: &Tenant) -> Vec<Page> {
         Page::new("/admin/schedule", Access::Admin, false),
         Page::new("/admin/members", Access::Admin, false),
         Page::new("/admin/packs", Access::Admin, false),
+        Page::new("/admin/data", Access::Admin, false),
     ]
 }
 

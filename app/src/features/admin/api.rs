@@ -86,3 +86,31 @@ pub async fn set_include_guests(include: bool) -> Result<(), AppError> {
 
     ctx::respond(async { member_admin::set_include_guests(&ctx::admin().await?, include, ctx::now_ms()).await }.await)
 }
+
+/// The whole workspace's data as a JSON download (a GET, so a plain link works).
+#[server(prefix = "/api", endpoint = "admin/data/export", input = leptos::server_fn::codec::GetUrl)]
+pub async fn export_workspace() -> Result<super::types::WorkspaceExport, AppError> {
+    use crate::server::{ctx, services::workspace_data};
+
+    ctx::respond(
+        async {
+            let data = workspace_data::export(&ctx::admin().await?, ctx::now_ms()).await?;
+            if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+                response.insert_header(
+                    http::header::CONTENT_DISPOSITION,
+                    http::HeaderValue::from_static("attachment; filename=\"rapport-workspace.json\""),
+                );
+            }
+            Ok(data)
+        }
+        .await,
+    )
+}
+
+/// Deletes all of the workspace's data; the admin types the workspace's name to confirm.
+#[server(prefix = "/api", endpoint = "admin/data/delete")]
+pub async fn delete_workspace(confirmation: String) -> Result<(), AppError> {
+    use crate::server::{ctx, services::workspace_data};
+
+    ctx::respond(async { workspace_data::delete(&ctx::admin().await?, &confirmation).await }.await)
+}

@@ -144,3 +144,41 @@ pub enum AdminRole {
     /// A workspace owner or admin in Slack (demoted only in Slack).
     SlackAdmin,
 }
+
+/// A workspace's data as `/admin/data` downloads it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkspaceExport {
+    pub exported_at_ms: i64,
+    pub workspace: String,
+    pub members: Vec<ExportedMember>,
+    pub answers: Vec<ExportedAnswer>,
+    /// The workspace's own packs (built-in ones are the same everywhere).
+    pub packs: Vec<ExportedPack>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportedMember {
+    pub id: String,
+    pub slack_user_id: String,
+    pub name: String,
+    pub title: String,
+    pub time_zone: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportedAnswer {
+    pub member_id: String,
+    pub member: String,
+    pub question: String,
+    pub text: String,
+    /// `team` or `only_me`.
+    pub visibility: String,
+    pub answered_at_ms: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportedPack {
+    pub name: String,
+    pub description: String,
+    pub questions: Vec<String>,
+}

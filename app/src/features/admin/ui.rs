@@ -9,14 +9,15 @@ use leptos_router::components::A;
 
 use super::{
     api::{
-        ExcludeMember, RetryMember, SaveSharing, SendTestPost, SetIncludeGuests, SetMemberAdmin, get_setup,
-        get_sharing, list_members,
+        DeleteWorkspace, ExcludeMember, RetryMember, SaveSharing, SendTestPost, SetIncludeGuests, SetMemberAdmin,
+        get_setup, get_sharing, list_members,
     },
     types::{AdminRole, Asked, MemberLine, MembersView, Setup, Sharing, SharingView},
 };
 use crate::{
     components::{AdminNav, AppErrorBoundary, format_date},
     error::AppError,
+    features::auth::api::check_admin,
     features::schedule::{
         api::{SaveSchedule, get_schedule},
         types::{Cadence, ScheduleView, WEEKDAY_NAMES},
@@ -341,6 +342,49 @@ fn MemberRow(member: MemberLine, actions: MemberActions) -> impl IntoView {
                 })}
             </td>
         </tr>
+    }
+}
+
+/// `/admin/data`: the whole workspace as a download, and deleting it.
+#[component]
+pub fn DataPage() -> impl IntoView {
+    let delete = ServerAction::<DeleteWorkspace>::new();
+    // The page loads no data of its own, so it asks for the admin gate outright.
+    let gate = Resource::new(|| (), |()| check_admin());
+    view! {
+        <Title text="Data"/>
+        <h1>"Your workspace's data"</h1>
+        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            <AppErrorBoundary>
+                {move || Suspend::new(async move { gate.await.map(|()| view! { <DataForms delete/> }) })}
+            </AppErrorBoundary>
+        </Suspense>
+    }
+}
+
+#[component]
+fn DataForms(delete: ServerAction<DeleteWorkspace>) -> impl IntoView {
+    view! {
+        <AdminNav/>
+        <section aria-labelledby="export-heading">
+            <h2 id="export-heading">"Export"</h2>
+            <p>"Members, every answer (private ones too) and your own packs, as JSON."</p>
+            <p><a class="button button-secondary" href="/api/admin/data/export" download="rapport-workspace.json">"Export the workspace"</a></p>
+        </section>
+        <section aria-labelledby="delete-heading">
+            <h2 id="delete-heading">"Delete"</h2>
+            <p>
+                "Deletes every answer, member and pack of this workspace in Rapport, at once and for good. "
+                "Slack is not touched; remove the app in Slack to stop it there. After an uninstall Rapport "
+                "deletes the data by itself after a grace period; installing again within it keeps everything."
+            </p>
+            <ActionForm action=delete>
+                <label for="confirmation">"Type the workspace's name to confirm"</label>
+                <input id="confirmation" name="confirmation" type="text" autocomplete="off" required/>
+                <button type="submit" class="button button-danger">"Delete all data"</button>
+            </ActionForm>
+            <Outcome result=delete.value() done="Deleted. Nothing of this workspace is left in Rapport."/>
+        </section>
     }
 }
 

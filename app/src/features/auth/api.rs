@@ -44,3 +44,11 @@ pub async fn who_is_signed_in() -> Result<Option<SignedInAs>, AppError> {
         .await,
     )
 }
+
+/// Succeeds for an admin of the workspace; the gate of admin pages that load nothing else.
+#[server(prefix = "/api", endpoint = "auth/admin")]
+pub async fn check_admin() -> Result<(), AppError> {
+    use crate::server::ctx;
+
+    ctx::respond(ctx::admin().await.map(|_| ()))
+}

@@ -285,3 +285,33 @@ pub async fn delete<'e>(ex: impl Executor<'e, Database = Any>, answer_id: &str) 
     sqlx::query("DELETE FROM answers WHERE id = $1").bind(answer_id).execute(ex).await?;
     Ok(())
 }
+
+/// A workspace's answer as its export lists it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ExportRow {
+    pub member_id: String,
+    pub member_name: String,
+    pub question: String,
+    pub text: String,
+    pub visibility: String,
+    pub created_at: i64,
+}
+
+/// Every answer of a workspace, oldest first (the admin's export of the workspace's data).
+pub async fn list_for_export<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    workspace_id: &str,
+) -> sqlx::Result<Vec<ExportRow>> {
+    sqlx::query_as(
+        "SELECT m.id AS member_id, m.name AS member_name, q.text AS question, a.text, a.visibility, a.created_at
+         FROM answers a
+         JOIN prompts p ON p.id = a.prompt_id
+         JOIN members m ON m.id = p.member_id
+         JOIN questions q ON q.id = p.question_id
+         WHERE a.workspace_id = $1
+         ORDER BY a.created_at, a.id",
+    )
+    .bind(workspace_id)
+    .fetch_all(ex)
+    .await
+}

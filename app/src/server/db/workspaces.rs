@@ -215,6 +215,22 @@ pub async fn update_uninstalled<'e>(
     Ok(result.rows_affected() > 0)
 }
 
+/// Deletes a workspace and, through its foreign keys, everything of it.
+pub async fn delete<'e>(ex: impl Executor<'e, Database = Any>, workspace_id: &str) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM workspaces WHERE id = $1").bind(workspace_id).execute(ex).await?;
+    Ok(())
+}
+
+/// Deletes the workspaces uninstalled at or before `cutoff_ms` (and not installed again);
+/// returns how many.
+pub async fn delete_uninstalled_before<'e>(ex: impl Executor<'e, Database = Any>, cutoff_ms: i64) -> sqlx::Result<u64> {
+    Ok(sqlx::query("DELETE FROM workspaces WHERE status = 'uninstalled' AND uninstalled_at <= $1")
+        .bind(cutoff_ms)
+        .execute(ex)
+        .await?
+        .rows_affected())
+}
+
 /// What an install records about a workspace: exactly the columns an install may set.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Installation {

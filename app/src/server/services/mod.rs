@@ -24,4 +24,5 @@ pub mod setup;
 pub mod sharing;
 pub mod sign_in;
 pub mod slack_events;
+pub mod workspace_data;
 pub mod workspaces;
