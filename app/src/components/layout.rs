@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_location};
 
-use crate::features::auth::{api::who_is_signed_in, types::login_href};
+use crate::features::auth::types::{SignedInAs, login_href};
 
 /// The site header: the name, the main sections, and who is signed in.
 #[component]
@@ -24,33 +24,43 @@ pub fn SiteHeader() -> impl IntoView {
 }
 
 /// "Sign in", or the signed-in person's links and "Sign out" (a form post, so it works
-/// before the script runs).
+/// before the script runs). Who is signed in was resolved with the request, so the server
+/// renders it at once and hands the same value to the browser: no extra round trip, and no
+/// second `<Suspense>` on every page.
 #[component]
 fn Account() -> impl IntoView {
-    let me = Resource::new(|| (), |()| who_is_signed_in());
+    let me = SharedValue::new(signed_in_as_on_server).into_inner();
     let location = use_location();
-    view! {
-        <Transition>
-            {move || Suspend::new(async move {
-                match me.await.ok().flatten() {
-                    None => {
-                        let here = location.pathname.get();
-                        let next = if here == "/login" { "/me".to_owned() } else { here };
-                        view! { <a href=login_href(&next)>"Sign in"</a> }.into_any()
-                    }
-                    Some(me) => view! {
-                        {me.member.then(|| view! { <A href="/me">"Me"</A> })}
-                        {me.admin.then(|| view! { <A href="/admin">"Admin"</A> })}
-                        <form class="sign-out" method="post" action="/logout">
-                            <button type="submit" class="link-button" title=format!("Signed in as {}", me.name)>
-                                "Sign out"
-                            </button>
-                        </form>
-                    }
-                    .into_any(),
-                }
-            })}
-        </Transition>
+    match me {
+        None => {
+            let href = move || {
+                let here = location.pathname.get();
+                login_href(if here == "/login" { "/me" } else { &here })
+            };
+            view! { <a href=href>"Sign in"</a> }.into_any()
+        }
+        Some(me) => view! {
+            {me.member.then(|| view! { <A href="/me">"Me"</A> })}
+            {me.admin.then(|| view! { <A href="/admin">"Admin"</A> })}
+            <form class="sign-out" method="post" action="/logout">
+                <button type="submit" class="link-button" title=format!("Signed in as {}", me.name)>
+                    "Sign out"
+                </button>
+            </form>
+        }
+        .into_any(),
+    }
+}
+
+/// Who is signed in, on the server; the browser gets the server's answer instead.
+fn signed_in_as_on_server() -> Option<SignedInAs> {
+    #[cfg(feature = "ssr")]
+    {
+        crate::server::ctx::signed_in_as()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        None
     }
 }
 

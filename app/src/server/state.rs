@@ -87,14 +87,21 @@ pub mod ctx {
         result
     }
 
-    /// Who is asking, if anyone: resolved from the session once per request (the server
-    /// puts a [`RequestViewer`] in every request).
+    /// Who is asking, if anyone: resolved from the session once per request, before the
+    /// request is handled (the server puts a [`RequestViewer`] in it).
     pub async fn viewer() -> Result<Option<Viewer>, AppError> {
-        let state = state()?;
         let request = use_context::<http::request::Parts>()
             .and_then(|parts| parts.extensions.get::<RequestViewer>().cloned())
-            .unwrap_or_default();
-        request.get(&state).await
+            .map(|RequestViewer(viewer)| viewer);
+        request.unwrap_or(Ok(None))
+    }
+
+    /// Who the header greets, from the request's already resolved viewer (no query).
+    pub fn signed_in_as() -> Option<crate::features::auth::types::SignedInAs> {
+        use_context::<http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<RequestViewer>().cloned())
+            .and_then(|RequestViewer(viewer)| viewer.ok().flatten())
+            .and_then(|viewer| viewer.signed_in_as())
     }
 
     /// The gate for reading team data: a signed-in member or admin, or a visitor of the demo.

@@ -3,16 +3,16 @@
 //! from a viewer through `ctx::member` or `ctx::admin`, so no query ever takes a workspace id
 //! from the client.
 
-use std::sync::Arc;
-
 use serde::{Deserialize, Serialize};
-use tokio::sync::OnceCell;
 
 use super::{
     AppState,
     db::{Db, admin_accounts, members, workspaces},
 };
-use crate::error::AppError;
+use crate::{error::AppError, features::auth::types::SignedInAs};
+
+/// How the self-hosted admin account is greeted: it is nobody in Slack.
+const ADMIN_ACCOUNT: &str = "Admin";
 
 /// The session key under which [`SignedIn`] is kept.
 pub const SESSION_KEY: &str = "signed_in";
@@ -49,17 +49,35 @@ pub struct Viewer {
     /// The member behind the viewer; `None` for a demo visitor and the self-hosted admin
     /// account, which is nobody in Slack.
     pub member_id: Option<String>,
+    /// How the header greets them.
+    pub name: String,
 }
 
 impl Viewer {
     /// An admin of `workspace_id` who is no member (services' tests, the command line).
     pub fn workspace_admin(db: Db, workspace_id: impl Into<String>) -> Viewer {
-        Viewer { db, workspace_id: workspace_id.into(), role: Role::Admin, member_id: None }
+        Viewer { db, workspace_id: workspace_id.into(), role: Role::Admin, member_id: None, name: ADMIN_ACCOUNT.into() }
     }
 
     /// A member of `workspace_id` (Slack commands act as the member who typed them).
     pub fn member(db: Db, workspace_id: impl Into<String>, member_id: impl Into<String>) -> Viewer {
-        Viewer { db, workspace_id: workspace_id.into(), role: Role::Member, member_id: Some(member_id.into()) }
+        // Slack commands greet nobody, so no name is loaded for them.
+        Viewer {
+            db,
+            workspace_id: workspace_id.into(),
+            role: Role::Member,
+            member_id: Some(member_id.into()),
+            name: String::new(),
+        }
+    }
+
+    /// Who the header greets; `None` for a visitor of the demo, who is nobody yet.
+    pub fn signed_in_as(&self) -> Option<SignedInAs> {
+        (self.role != Role::Visitor).then(|| SignedInAs {
+            name: self.name.clone(),
+            admin: self.is_admin(),
+            member: self.member_id.is_some(),
+        })
     }
 
     pub fn is_admin(&self) -> bool {
@@ -77,25 +95,10 @@ impl Viewer {
     }
 }
 
-/// The viewer of one request: what its session says, resolved on first use and kept for the
-/// rest of the request. The server puts one in every request's extensions.
-#[derive(Clone, Debug, Default)]
-pub struct RequestViewer {
-    signed_in: Option<SignedIn>,
-    resolved: Arc<OnceCell<Option<Viewer>>>,
-}
-
-impl RequestViewer {
-    pub fn new(signed_in: Option<SignedIn>) -> RequestViewer {
-        RequestViewer { signed_in, resolved: Arc::default() }
-    }
-
-    /// The viewer, or `None` for an anonymous request outside the demo (or a session whose
-    /// member or account is gone).
-    pub async fn get(&self, state: &AppState) -> Result<Option<Viewer>, AppError> {
-        self.resolved.get_or_try_init(|| resolve(state, self.signed_in.as_ref())).await.cloned()
-    }
-}
+/// The viewer of one request, resolved from its session once, before the request is
+/// handled; the server puts one in every request that may show team data.
+#[derive(Clone, Debug)]
+pub struct RequestViewer(pub Result<Option<Viewer>, AppError>);
 
 /// Turns what a session remembers into a viewer, reading roles afresh.
 pub async fn resolve(state: &AppState, signed_in: Option<&SignedIn>) -> Result<Option<Viewer>, AppError> {
@@ -109,6 +112,7 @@ pub async fn resolve(state: &AppState, signed_in: Option<&SignedIn>) -> Result<O
                 workspace_id: member.workspace_id.clone(),
                 role: if member.manages_rapport() { Role::Admin } else { Role::Member },
                 member_id: Some(member.id),
+                name: member.name,
             })
         }
         Some(SignedIn::AdminAccount { account_id }) => {
@@ -126,6 +130,7 @@ pub async fn resolve(state: &AppState, signed_in: Option<&SignedIn>) -> Result<O
                 workspace_id: demo.id,
                 role: Role::Visitor,
                 member_id: None,
+                name: String::new(),
             }),
             None => None,
         },

@@ -235,7 +235,13 @@ fn update_message(world: &mut World, params: &Map<String, Value>) -> Result<Valu
     if let Some(blocks) = params.get("blocks") {
         message.blocks = blocks.clone();
     }
-    Ok(json!({ "channel": channel, "ts": ts, "text": message.text }))
+    // Slack answers with the message as it now reads; clients read its `message`.
+    Ok(json!({
+        "channel": channel,
+        "ts": ts,
+        "text": message.text,
+        "message": { "text": message.text, "user": BOT_USER_ID, "bot_id": "BEMULATOR1" },
+    }))
 }
 
 fn open_conversation(world: &World, params: &Map<String, Value>) -> Result<Value, &'static str> {

@@ -29,6 +29,7 @@ pub fn router(state: ServerState, emulator: Option<&Emulator>) -> Router {
     let routes = generate_route_list(app::App);
     let app_state = state.app.clone();
     let guard_state = state.app.clone();
+    let viewer_state = state.app.clone();
     let leptos_options = state.leptos.clone();
     let emulator_routes = emulator.map(Emulator::router).unwrap_or_default();
     Router::new()
@@ -45,7 +46,7 @@ pub fn router(state: ServerState, emulator: Option<&Emulator>) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<ServerState, _>(app::shell))
         .with_state(state)
         .merge(emulator_routes)
-        .layer(axum::middleware::from_fn(sign_in::attach_viewer))
+        .layer(axum::middleware::from_fn_with_state(viewer_state, sign_in::attach_viewer))
         .layer(axum::middleware::from_fn_with_state(guard_state, cross_site::refuse_cross_site))
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, REQUEST_TIMEOUT))
         .layer(PropagateRequestIdLayer::x_request_id())

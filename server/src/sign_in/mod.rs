@@ -11,10 +11,13 @@ pub mod slack;
 
 use std::sync::Arc;
 
-use app::server::viewer::{RequestViewer, SESSION_KEY, SignedIn};
+use app::server::{
+    AppState,
+    viewer::{self, RequestViewer, SESSION_KEY, SignedIn},
+};
 use axum::{
     Router,
-    extract::Request,
+    extract::{Request, State},
     middleware::Next,
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
@@ -57,10 +60,15 @@ async fn sign_out(session: Session) -> Response {
     Redirect::to("/").into_response()
 }
 
-/// Puts what the session remembers about who signed in into the request, for the app's
-/// `ctx::member` and `ctx::admin`. Requests that never show team data (static files,
-/// Slack, health checks) skip the session lookup.
-pub async fn attach_viewer(session: Session, mut request: Request, next: Next) -> Response {
+/// Resolves who is asking from the session, once, and puts the viewer into the request for
+/// the app's `ctx::member` and `ctx::admin` and the page header. Requests that never show
+/// team data (static files, Slack, health checks) skip it.
+pub async fn attach_viewer(
+    State(state): State<AppState>,
+    session: Session,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let path = request.uri().path();
     let skip = ["/pkg/", "/slack/", "/emulator/", "/healthz", "/readyz"].iter().any(|prefix| path.starts_with(prefix));
     if !skip {
@@ -68,7 +76,8 @@ pub async fn attach_viewer(session: Session, mut request: Request, next: Next) -
             tracing::warn!(error = %error, "could not read a session; treating the request as signed out");
             None
         });
-        request.extensions_mut().insert(RequestViewer::new(signed_in));
+        let viewer = viewer::resolve(&state, signed_in.as_ref()).await;
+        request.extensions_mut().insert(RequestViewer(viewer));
     }
     next.run(request).await
 }

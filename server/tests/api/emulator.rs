@@ -229,3 +229,17 @@ async fn messages_can_be_posted_as_json_and_updated_and_installs_exchange_a_code
     assert_eq!(grant["authed_user"]["id"], "UDEMO001");
     assert_eq!(grant["access_token"], BOT_TOKEN);
 }
+
+#[tokio::test]
+async fn an_updated_message_is_answered_as_slack_does_so_clients_read_it() {
+    let db = TestDb::sqlite().await;
+    let app = spawn_app(&db).await;
+    let api = app.state.slack().unwrap().fixed_api().unwrap();
+    let posted = api.post_to("CGENERAL01", app::server::slack::blocks::text_message("Before")).await.unwrap();
+
+    let updated =
+        api.update_message(&posted.channel, &posted.ts, app::server::slack::blocks::text_message("After")).await;
+
+    assert!(updated.is_ok(), "{updated:?}");
+    assert!(app.emulator.messages().iter().any(|m| m.ts == posted.ts && m.text == "After"));
+}

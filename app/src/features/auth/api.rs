@@ -24,25 +24,9 @@ pub async fn get_sign_in_options() -> Result<SignInOptions, AppError> {
 /// Who is signed in, or `None` (a visitor of the demo is nobody yet).
 #[server(prefix = "/api", endpoint = "auth/me")]
 pub async fn who_is_signed_in() -> Result<Option<SignedInAs>, AppError> {
-    use crate::server::{ctx, db::members, viewer::Role};
+    use crate::server::ctx;
 
-    ctx::respond(
-        async {
-            let Some(viewer) = ctx::viewer().await?.filter(|viewer| viewer.role != Role::Visitor) else {
-                return Ok(None);
-            };
-            let name = match &viewer.member_id {
-                Some(id) => members::find(viewer.db.pool(), &viewer.workspace_id, id).await?.map(|m| m.name),
-                None => None,
-            };
-            Ok(Some(SignedInAs {
-                name: name.unwrap_or_else(|| "Admin".to_owned()),
-                admin: viewer.is_admin(),
-                member: viewer.member_id.is_some(),
-            }))
-        }
-        .await,
-    )
+    ctx::respond(ctx::viewer().await.map(|viewer| viewer.and_then(|viewer| viewer.signed_in_as())))
 }
 
 /// Succeeds for an admin of the workspace; the gate of admin pages that load nothing else.
