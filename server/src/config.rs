@@ -41,8 +41,9 @@ pub struct Config {
 /// How Rapport reaches Slack.
 #[derive(Clone, Debug)]
 pub enum SlackConfig {
-    /// Self-hosted for one workspace: a bot token and signing secret from the environment.
-    SelfHosted { bot_token: Secret, signing_secret: SigningSecret, api_url: String },
+    /// Self-hosted for one workspace: a bot token and signing secret from the environment,
+    /// and the app's client id and secret when members may also Sign in with Slack.
+    SelfHosted { bot_token: Secret, signing_secret: SigningSecret, api_url: String, sign_in: Option<SignInCredentials> },
     /// Hosted for many workspaces: each installs through "Add to Slack" (OAuth).
     Hosted { signing_secret: SigningSecret, api_url: String, oauth: OAuthConfig },
     /// No Slack: the built-in emulator stands in for Slack's Web API and signs what it sends.
@@ -50,6 +51,13 @@ pub enum SlackConfig {
     Emulator { signing_secret: SigningSecret, rate_limits: Vec<(String, u32)> },
     /// No Slack and no emulator: the Slack endpoints answer 503.
     Off,
+}
+
+/// The Slack app's client id and secret, for Sign in with Slack.
+#[derive(Clone, Debug)]
+pub struct SignInCredentials {
+    pub client_id: String,
+    pub client_secret: Secret,
 }
 
 /// The Slack app's OAuth credentials and the key that seals installed bot tokens.
@@ -260,13 +268,10 @@ fn slack_config(var: &impl Fn(&str) -> Option<String>) -> Result<SlackConfig, Co
         }
     };
     let api_url = base_url("SLACK_API_URL", var("SLACK_API_URL").unwrap_or_else(|| SLACK_API_URL.to_owned()))?;
+    if let Some(bot_token) = var("SLACK_BOT_TOKEN") {
+        return self_hosted(var, Secret::new(bot_token), signing_secret, api_url);
+    }
     if let Some(client_id) = var("SLACK_CLIENT_ID") {
-        if var("SLACK_BOT_TOKEN").is_some() {
-            return Err(invalid(
-                "SLACK_BOT_TOKEN",
-                "must not be set with SLACK_CLIENT_ID (self-hosted or hosted, not both)".into(),
-            ));
-        }
         let client_secret = var("SLACK_CLIENT_SECRET")
             .ok_or_else(|| invalid("SLACK_CLIENT_SECRET", "is required with SLACK_CLIENT_ID".into()))?;
         let signing_secret =
@@ -281,11 +286,6 @@ fn slack_config(var: &impl Fn(&str) -> Option<String>) -> Result<SlackConfig, Co
         if var(hosted_only).is_some() {
             return Err(invalid(hosted_only, "is set, but SLACK_CLIENT_ID is not (hosted mode needs both)".into()));
         }
-    }
-    if let Some(bot_token) = var("SLACK_BOT_TOKEN") {
-        let signing_secret = signing_secret
-            .ok_or_else(|| invalid("SLACK_SIGNING_SECRET", "is required when SLACK_BOT_TOKEN is set".into()))?;
-        return Ok(SlackConfig::SelfHosted { bot_token: Secret::new(bot_token), signing_secret, api_url });
     }
     // Fails closed: a Slack variable with no bot token or client id is a half-done setup, and
     // starting the emulator on it would be a demo on a real team's database.
@@ -310,6 +310,45 @@ fn slack_config(var: &impl Fn(&str) -> Option<String>) -> Result<SlackConfig, Co
         signing_secret,
         rate_limits: rate_limits(var("RAPPORT_EMULATOR_RATE_LIMITS").as_deref())?,
     })
+}
+
+/// Self-hosted for the bot token's workspace; with the Slack app's client id and secret,
+/// Sign in with Slack works too (installs do not: there is no `RAPPORT_TOKEN_KEY` here).
+fn self_hosted(
+    var: &impl Fn(&str) -> Option<String>,
+    bot_token: Secret,
+    signing_secret: Option<SigningSecret>,
+    api_url: String,
+) -> Result<SlackConfig, ConfigError> {
+    let signing_secret = signing_secret
+        .ok_or_else(|| invalid("SLACK_SIGNING_SECRET", "is required when SLACK_BOT_TOKEN is set".into()))?;
+    if var("RAPPORT_TOKEN_KEY").is_some() {
+        return Err(invalid(
+            "RAPPORT_TOKEN_KEY",
+            "is for hosted mode, which stores installed tokens; with SLACK_BOT_TOKEN the token stays in the \
+             environment"
+                .into(),
+        ));
+    }
+    let sign_in = match (var("SLACK_CLIENT_ID"), var("SLACK_CLIENT_SECRET")) {
+        (Some(client_id), Some(client_secret)) => {
+            Some(SignInCredentials { client_id, client_secret: Secret::new(client_secret) })
+        }
+        (None, None) => None,
+        (Some(_), None) => {
+            return Err(invalid(
+                "SLACK_CLIENT_SECRET",
+                "is required with SLACK_CLIENT_ID (for Sign in with Slack)".into(),
+            ));
+        }
+        (None, Some(_)) => {
+            return Err(invalid(
+                "SLACK_CLIENT_SECRET",
+                "is set, but SLACK_CLIENT_ID is not (Sign in with Slack needs both)".into(),
+            ));
+        }
+    };
+    Ok(SlackConfig::SelfHosted { bot_token, signing_secret, api_url, sign_in })
 }
 
 /// Reads `method=calls,method=calls` (calls a minute).
@@ -438,6 +477,22 @@ mod tests {
         let SlackConfig::Emulator { signing_secret, .. } = config.slack else { panic!("emulator mode") };
         let signed = |secret: &SigningSecret| crate::slack::verify::sign(secret, "1", b"body");
         assert_eq!(signed(&signing_secret), signed(&SigningSecret::new("emulated")));
+    }
+
+    #[test]
+    fn self_hosted_may_add_the_client_id_and_secret_for_sign_in_with_slack() {
+        let base = [("SLACK_BOT_TOKEN", "xoxb-1"), ("SLACK_SIGNING_SECRET", "s")];
+        let with_sign_in =
+            config(&[&base[..], &[("SLACK_CLIENT_ID", "1.2"), ("SLACK_CLIENT_SECRET", "c")]].concat()).unwrap();
+        let SlackConfig::SelfHosted { sign_in: Some(credentials), .. } = with_sign_in.slack else {
+            panic!("self-hosted with Sign in with Slack")
+        };
+        assert_eq!(credentials.client_id, "1.2");
+        let without_secret = config(&[&base[..], &[("SLACK_CLIENT_ID", "1.2")]].concat()).unwrap_err();
+        assert_eq!(without_secret.variable, "SLACK_CLIENT_SECRET");
+        let with_token_key =
+            config(&[&base[..], &[("RAPPORT_TOKEN_KEY", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")]].concat());
+        assert_eq!(with_token_key.unwrap_err().variable, "RAPPORT_TOKEN_KEY");
     }
 
     #[test]

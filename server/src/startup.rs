@@ -242,7 +242,7 @@ fn connect_slack(
 ) -> anyhow::Result<(Option<SlackGateway>, Option<SigningSecret>, Option<Emulator>)> {
     Ok(match config {
         SlackConfig::Off => (None, None, None),
-        SlackConfig::SelfHosted { bot_token, signing_secret, api_url } => {
+        SlackConfig::SelfHosted { bot_token, signing_secret, api_url, .. } => {
             let gateway = SlackGateway::new(api_url, Some(bot_token.clone()), None)?;
             (Some(gateway), Some(signing_secret.clone()), None)
         }
@@ -276,8 +276,8 @@ fn connect_slack(
     })
 }
 
-/// Sign in with Slack's endpoints for the configured mode: Slack's own when the app has
-/// OAuth credentials (hosted), the emulator's in the demo, none for self-hosted.
+/// Sign in with Slack's endpoints for the configured mode: Slack's own when the app has its
+/// client id and secret (hosted, or self-hosted with them), the emulator's in the demo.
 fn slack_sign_in(config: &SlackConfig, local_url: &str) -> anyhow::Result<Option<SlackSignInSettings>> {
     let http = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(10))
@@ -300,7 +300,15 @@ fn slack_sign_in(config: &SlackConfig, local_url: &str) -> anyhow::Result<Option
             keys: SlackKeys::new(format!("{local_url}/emulator/openid/connect/keys"), http.clone()),
             http,
         }),
-        SlackConfig::SelfHosted { .. } | SlackConfig::Off => None,
+        SlackConfig::SelfHosted { api_url, sign_in: Some(credentials), .. } => Some(SlackSignInSettings {
+            client_id: credentials.client_id.clone(),
+            client_secret: credentials.client_secret.clone(),
+            authorize_url: sign_in::slack::SLACK_AUTHORIZE_URL.to_owned(),
+            token_url: format!("{api_url}/openid.connect.token"),
+            keys: SlackKeys::new(sign_in::id_token::SLACK_JWKS_URL, http.clone()),
+            http,
+        }),
+        SlackConfig::SelfHosted { sign_in: None, .. } | SlackConfig::Off => None,
     })
 }
 

@@ -369,7 +369,7 @@ fn DataForms(delete: ServerAction<DeleteWorkspace>) -> impl IntoView {
         <section aria-labelledby="export-heading">
             <h2 id="export-heading">"Export"</h2>
             <p>"Members, every answer (private ones too) and your own packs, as JSON."</p>
-            <p><a class="button button-secondary" href="/api/admin/data/export" download="rapport-workspace.json">"Export the workspace"</a></p>
+            <p><a class="button button-secondary" href="/api/admin/data/export" rel="external" download="rapport-workspace.json">"Export the workspace"</a></p>
         </section>
         <section aria-labelledby="delete-heading">
             <h2 id="delete-heading">"Delete"</h2>

@@ -40,7 +40,7 @@ fn SignInChoices(options: SignInOptions, next: String) -> impl IntoView {
     let slack_href = format!("/login/slack?next={}", encode_next(&next));
     view! {
         {options.slack.then(|| view! {
-            <p><a class="button" href=slack_href>"Sign in with Slack"</a></p>
+            <p><a class="button" href=slack_href rel="external">"Sign in with Slack"</a></p>
         })}
         <p class="sign-in-hint">
             "In Slack, type " <code>"/rapport login"</code>

@@ -34,7 +34,7 @@ pub fn HomePage() -> impl IntoView {
                                 <p class="try-it">
                                     "No Slack needed to look around: "
                                     // A page of the server, not of the app's router.
-                                    <a href="/emulator">"try it as a member in the Slack emulator"</a>
+                                    <a href="/emulator" rel="external">"try it as a member in the Slack emulator"</a>
                                     ", get a question and answer it."
                                 </p>
                             }

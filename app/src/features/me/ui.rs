@@ -191,7 +191,7 @@ fn MyData(actions: Actions) -> impl IntoView {
     view! {
         <section class="my-data" aria-labelledby="data-heading">
             <h2 id="data-heading">"My data"</h2>
-            <p><a class="button button-secondary" href="/api/me/export" download="rapport-my-data.json">"Export my data"</a></p>
+            <p><a class="button button-secondary" href="/api/me/export" rel="external" download="rapport-my-data.json">"Export my data"</a></p>
             <ActionForm action=actions.forget>
                 <p>
                     "Forget me deletes your answers and what Rapport keeps about you, and stops your "

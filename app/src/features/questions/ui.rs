@@ -27,25 +27,65 @@ pub fn QuestionsPage() -> impl IntoView {
     }
 }
 
+/// The questions by pack: packs with answers first; in each, the answered questions, then
+/// the ones nobody answered yet folded away (240 built-in questions would otherwise make one
+/// endless list).
 #[component]
 fn QuestionList(questions: Vec<QuestionSummary>) -> impl IntoView {
     if questions.is_empty() {
         return view! { <p class="empty">"No questions yet."</p> }.into_any();
     }
-    group_by_pack(questions)
+    by_pack_answered_first(questions)
         .into_iter()
-        .map(|(pack, questions)| {
+        .map(|PackQuestions { pack, answered, waiting }| {
+            let waiting_count = waiting.len();
             view! {
                 <section class="pack">
                     <h2 class="section-title">{pack}</h2>
                     <ul class="question-list">
-                        {questions.into_iter().map(|q| view! { <QuestionRow question=q/> }).collect_view()}
+                        {answered.into_iter().map(|q| view! { <QuestionRow question=q/> }).collect_view()}
                     </ul>
+                    {(waiting_count > 0).then(|| view! {
+                        <details class="waiting-questions">
+                            <summary>
+                                {if waiting_count == 1 {
+                                    "1 question nobody has answered yet".to_owned()
+                                } else {
+                                    format!("{waiting_count} questions nobody has answered yet")
+                                }}
+                            </summary>
+                            <ul class="question-list">
+                                {waiting.into_iter().map(|q| view! { <QuestionRow question=q/> }).collect_view()}
+                            </ul>
+                        </details>
+                    })}
                 </section>
             }
         })
         .collect_view()
         .into_any()
+}
+
+/// One pack's questions, split into answered and not yet.
+struct PackQuestions {
+    pack: String,
+    answered: Vec<QuestionSummary>,
+    waiting: Vec<QuestionSummary>,
+}
+
+/// Groups by pack (the list arrives ordered by pack), answered questions first in each, and
+/// the packs with the most answered questions first.
+fn by_pack_answered_first(questions: Vec<QuestionSummary>) -> Vec<PackQuestions> {
+    let mut packs: Vec<PackQuestions> = group_by_pack(questions)
+        .into_iter()
+        .map(|(pack, questions)| {
+            let (answered, waiting) = questions.into_iter().partition(|q| q.answer_count > 0);
+            PackQuestions { pack, answered, waiting }
+        })
+        .collect();
+    // Stable: packs with as many answered questions keep their order.
+    packs.sort_by_key(|pack| std::cmp::Reverse(pack.answered.len()));
+    packs
 }
 
 #[component]
@@ -127,7 +167,28 @@ mod tests {
     use crate::ids::QuestionId;
 
     fn question(id: &str, pack: &str) -> QuestionSummary {
-        QuestionSummary { id: QuestionId::parse(id).unwrap(), text: id.into(), pack: pack.into(), answer_count: 0 }
+        answered(id, pack, 0)
+    }
+
+    fn answered(id: &str, pack: &str, answer_count: i64) -> QuestionSummary {
+        QuestionSummary { id: QuestionId::parse(id).unwrap(), text: id.into(), pack: pack.into(), answer_count }
+    }
+
+    fn texts(questions: &[QuestionSummary]) -> Vec<&str> {
+        questions.iter().map(|q| q.text.as_str()).collect()
+    }
+
+    #[test]
+    fn answered_questions_come_first_and_packs_with_answers_lead() {
+        let packs = by_pack_answered_first(vec![
+            answered("a", "Food", 0),
+            answered("b", "Food", 0),
+            answered("c", "Travel", 0),
+            answered("d", "Travel", 3),
+        ]);
+        let shape: Vec<(&str, Vec<&str>, Vec<&str>)> =
+            packs.iter().map(|p| (p.pack.as_str(), texts(&p.answered), texts(&p.waiting))).collect();
+        assert_eq!(shape, vec![("Travel", vec!["d"], vec!["c"]), ("Food", vec![], vec!["a", "b"])]);
     }
 
     #[test]
