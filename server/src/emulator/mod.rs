@@ -104,6 +104,8 @@ struct World {
     ephemeral: HashMap<String, Vec<String>>,
     /// OAuth codes handed out by the authorize page and not yet exchanged.
     oauth_codes: Vec<IssuedCode>,
+    /// A defect for the next ID token handed out (tests of the app's checks).
+    bad_id_token: Option<openid::BadIdToken>,
     /// Bumped on every change, so the page can wait for the app's reaction.
     version: u64,
     limits: HashMap<String, u32>,
@@ -143,6 +145,7 @@ impl Emulator {
             trigger_users: HashMap::new(),
             ephemeral: HashMap::new(),
             oauth_codes: Vec::new(),
+            bad_id_token: None,
             version: 0,
             limits: HashMap::new(),
             calls: HashMap::new(),
@@ -200,6 +203,11 @@ impl Emulator {
     }
 
     /// Limits `method` to `per_minute` calls a minute (Slack's tiers); `0` removes the limit.
+    /// Makes the next ID token `openid.connect.token` hands out defective in this way.
+    pub fn spoil_next_id_token(&self, defect: openid::BadIdToken) {
+        self.world().bad_id_token = Some(defect);
+    }
+
     pub fn set_rate_limit(&self, method: &str, per_minute: u32) {
         let mut world = self.world();
         if per_minute == 0 {

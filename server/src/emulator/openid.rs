@@ -10,6 +10,7 @@
 use std::sync::LazyLock;
 
 use axum::Json;
+use base64::Engine as _;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 
@@ -37,6 +38,61 @@ pub fn sign_id_token(claims: &Value) -> String {
     header.kid = Some(KEY_ID.to_owned());
     // RS256 signing with a valid key only fails if the system's random source does.
     jsonwebtoken::encode(&header, claims, &SIGNING_KEY).expect("the emulator's key signs any JSON claims")
+}
+
+/// What is wrong with the next ID token the emulator hands out, for tests of the app's
+/// checks: each is a token Slack never sends, but a forger or a replay might.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BadIdToken {
+    /// Signed, then altered: the signature no longer matches.
+    WrongSignature,
+    /// Issued to another app.
+    OtherAudience,
+    /// Expired an hour ago.
+    Expired,
+    /// Carries another sign-in's nonce.
+    OtherNonce,
+    /// Unsigned (`alg: none`).
+    AlgNone,
+    /// Names a key Slack does not publish.
+    UnknownKeyId,
+}
+
+impl BadIdToken {
+    /// Spoils the claims before signing, or the token after.
+    pub fn spoil_claims(self, claims: &mut Value, now_secs: i64) {
+        match self {
+            BadIdToken::OtherAudience => claims["aud"] = json!("1000000002.another-app"),
+            BadIdToken::Expired => {
+                claims["iat"] = json!(now_secs - 7200);
+                claims["exp"] = json!(now_secs - 3600);
+            }
+            BadIdToken::OtherNonce => claims["nonce"] = json!("the-nonce-of-another-sign-in"),
+            BadIdToken::WrongSignature | BadIdToken::AlgNone | BadIdToken::UnknownKeyId => {}
+        }
+    }
+
+    /// Spoils a signed token (header or signature).
+    pub fn spoil_token(self, token: &str, claims: &Value) -> String {
+        let encode = |value: &Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(value.to_string());
+        let mut parts = token.splitn(3, '.').map(str::to_owned).collect::<Vec<_>>();
+        match self {
+            BadIdToken::WrongSignature => {
+                // Another valid base64url signature of the same length: one character changed.
+                let signature = &mut parts[2];
+                let first = if signature.starts_with('A') { "B" } else { "A" };
+                signature.replace_range(0..1, first);
+            }
+            BadIdToken::AlgNone => {
+                return format!("{}.{}.", encode(&json!({ "alg": "none", "typ": "JWT" })), encode(claims));
+            }
+            BadIdToken::UnknownKeyId => {
+                parts[0] = encode(&json!({ "alg": "RS256", "typ": "JWT", "kid": "a-retired-key" }));
+            }
+            BadIdToken::OtherAudience | BadIdToken::Expired | BadIdToken::OtherNonce => {}
+        }
+        parts.join(".")
+    }
 }
 
 /// The emulator's key set in Slack's JWKS shape: its one RS256 signing key.

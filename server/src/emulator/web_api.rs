@@ -396,7 +396,12 @@ fn openid_token(world: &mut World, headers: &HeaderMap, params: &Map<String, Val
     if let Some(nonce) = issued.nonce {
         id_claims["nonce"] = json!(nonce);
     }
-    let id_token = super::openid::sign_id_token(&id_claims);
+    let defect = world.bad_id_token.take();
+    if let Some(defect) = defect {
+        defect.spoil_claims(&mut id_claims, chrono::Utc::now().timestamp());
+    }
+    let signed = super::openid::sign_id_token(&id_claims);
+    let id_token = defect.map_or_else(|| signed.clone(), |defect| defect.spoil_token(&signed, &id_claims));
     Ok(json!({ "access_token": openid_token_for(&issued.user_id), "token_type": "Bearer", "id_token": id_token }))
 }
 

@@ -211,3 +211,33 @@ async fn a_demo_visitor_browses_the_demo_team_but_changes_nothing() {
     assert_eq!((create, schedule), (401, 401), "but nothing is managed without signing in");
     assert_eq!(admin_schedule, 200, "the demo's Slack admin manages it once signed in");
 }
+
+#[tokio::test]
+async fn a_defective_id_token_is_refused_with_a_page_saying_why() {
+    use server::emulator::openid::BadIdToken;
+    let db = TestDb::sqlite().await;
+    let app = spawn_app(&db).await;
+    app.demo_seeded().await;
+    let cases = [
+        (BadIdToken::WrongSignature, "signature does not match"),
+        (BadIdToken::OtherAudience, "issued to another app"),
+        (BadIdToken::Expired, "has expired"),
+        (BadIdToken::OtherNonce, "nonce does not match"),
+        (BadIdToken::AlgNone, "uses the none algorithm"),
+        (BadIdToken::UnknownKeyId, "names no signing key"),
+    ];
+    for (defect, reason) in cases {
+        let browser = app.browser();
+        let start = browser.get("/login/slack").await;
+        let authorize = start.headers()["location"].to_str().unwrap().to_owned();
+        let approved = browser.get(&format!("{}&as=UDEMO003", authorize.trim_start_matches(&app.address))).await;
+        let callback = approved.headers()["location"].to_str().unwrap().to_owned();
+        app.emulator.spoil_next_id_token(defect);
+
+        let (status, page) = browser.page(callback.trim_start_matches(&app.address)).await;
+
+        assert_eq!(status, 400, "{defect:?}: {page}");
+        assert!(page.contains("We could not confirm who you are") && page.contains(reason), "{defect:?}: {page}");
+        assert_eq!(who(&browser).await, serde_json::Value::Null, "{defect:?} signs nobody in");
+    }
+}
