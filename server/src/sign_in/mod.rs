@@ -11,20 +11,22 @@ pub mod slack;
 
 use std::sync::Arc;
 
+use app::features::auth::types::login_href;
 use app::server::{
     AppState,
-    viewer::{self, RequestViewer, SESSION_KEY, SignedIn},
+    viewer::{self, RequestViewer, Role, SESSION_KEY, SignedIn},
 };
 use axum::{
     Router,
     extract::{Request, State},
+    http::StatusCode,
     middleware::Next,
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
 use tower_sessions::Session;
 
-use crate::state::ServerState;
+use crate::{plain_page, state::ServerState};
 
 /// How people can sign in here.
 #[derive(Clone, Debug)]
@@ -62,7 +64,9 @@ async fn sign_out(session: Session) -> Response {
 
 /// Resolves who is asking from the session, once, and puts the viewer into the request for
 /// the app's `ctx::member` and `ctx::admin` and the page header. Requests that never show
-/// team data (static files, Slack, health checks) skip it.
+/// team data (static files, Slack, health checks) skip it. A page a viewer may not see is
+/// answered here, before any rendering: a redirect to sign-in, or 403 (the app's gates
+/// still guard every server function).
 pub async fn attach_viewer(
     State(state): State<AppState>,
     session: Session,
@@ -71,15 +75,65 @@ pub async fn attach_viewer(
 ) -> Response {
     let path = request.uri().path();
     let skip = ["/pkg/", "/slack/", "/emulator/", "/healthz", "/readyz"].iter().any(|prefix| path.starts_with(prefix));
-    if !skip {
-        let signed_in = session.get::<SignedIn>(SESSION_KEY).await.unwrap_or_else(|error| {
-            tracing::warn!(error = %error, "could not read a session; treating the request as signed out");
-            None
-        });
-        let viewer = viewer::resolve(&state, signed_in.as_ref()).await;
-        request.extensions_mut().insert(RequestViewer(viewer));
+    if skip {
+        return next.run(request).await;
     }
+    let signed_in = session.get::<SignedIn>(SESSION_KEY).await.unwrap_or_else(|error| {
+        tracing::warn!(error = %error, "could not read a session; treating the request as signed out");
+        None
+    });
+    let viewer = viewer::resolve(&state, signed_in.as_ref()).await;
+    if let (Ok(viewer), true) = (&viewer, request.method() == axum::http::Method::GET) {
+        let here = request.uri().path_and_query().map_or_else(|| path.to_owned(), |p| p.as_str().to_owned());
+        match page_gate(path, viewer.as_ref()) {
+            PageGate::Open => {}
+            // 302, as the app's own redirects: the browser comes back with a GET.
+            PageGate::SignIn => {
+                return (StatusCode::FOUND, [(axum::http::header::LOCATION, login_href(&here))]).into_response();
+            }
+            PageGate::AdminsOnly => {
+                return plain_page::message(
+                    StatusCode::FORBIDDEN,
+                    "Not available",
+                    "This page is for the admins of your workspace.",
+                );
+            }
+        }
+    }
+    request.extensions_mut().insert(RequestViewer(viewer));
     next.run(request).await
+}
+
+/// Whether a viewer may open a page.
+#[derive(Debug, PartialEq, Eq)]
+enum PageGate {
+    Open,
+    SignIn,
+    AdminsOnly,
+}
+
+/// The pages behind sign-in, by path: the team's pages need a viewer (a demo visitor is
+/// one), `/me` a member, `/admin` an admin. Everything else (the landing page, `/login`,
+/// server functions, unknown paths) is open here.
+fn page_gate(path: &str, viewer: Option<&viewer::Viewer>) -> PageGate {
+    let under = |prefix: &str| path == prefix || path.starts_with(&format!("{prefix}/"));
+    let role = viewer.map(|viewer| viewer.role);
+    if under("/admin") {
+        match role {
+            None | Some(Role::Visitor) => PageGate::SignIn,
+            Some(Role::Member) => PageGate::AdminsOnly,
+            Some(Role::Admin) => PageGate::Open,
+        }
+    } else if under("/me") {
+        match role {
+            None | Some(Role::Visitor) => PageGate::SignIn,
+            Some(_) => PageGate::Open,
+        }
+    } else if (under("/people") || under("/questions")) && role.is_none() {
+        PageGate::SignIn
+    } else {
+        PageGate::Open
+    }
 }
 
 /// Where to go after signing in: a path of this site, never another site (`//evil.example`
@@ -108,6 +162,16 @@ fn back_to_login(error: &str, next: &str) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pages_behind_sign_in_are_gated_by_role_and_the_rest_are_open() {
+        assert_eq!(page_gate("/people/abc", None), PageGate::SignIn);
+        assert_eq!(page_gate("/admin/members", None), PageGate::SignIn);
+        assert_eq!(page_gate("/me", None), PageGate::SignIn);
+        for open in ["/", "/login", "/api/people/list", "/peoplex", "/no/such/page"] {
+            assert_eq!(page_gate(open, None), PageGate::Open, "{open}");
+        }
+    }
 
     #[test]
     fn only_paths_of_this_site_are_followed_after_sign_in() {

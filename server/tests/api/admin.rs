@@ -63,6 +63,8 @@ async fn the_admin_pages_are_for_admins_only(db: TestDb) {
         assert_eq!((as_admin, as_member, anonymous), (200, 403, 302), "{path}");
         assert!(html.contains("<h1>"), "{path}: {html}");
     }
+    let (_, schedule) = admin.page("/admin/schedule").await;
+    assert!(schedule.contains("No round is planned"), "questions are off, so no round is planned: {schedule}");
     let (_, packs) = admin.page("/admin/packs").await;
     assert!(packs.contains("Create pack") && packs.contains("<details"), "packs start collapsed: {packs}");
     let (_, checklist) = admin.page("/admin").await;

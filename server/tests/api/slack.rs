@@ -75,7 +75,7 @@ async fn requests_that_are_not_verifiably_from_slack_are_refused_and_change_noth
     assert_eq!(count_events(&app).await, 0);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn url_verification_echoes_the_challenge() {
     let db = TestDb::sqlite().await;
     let app = spawn_app(&db).await;

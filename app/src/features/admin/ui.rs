@@ -19,8 +19,8 @@ use crate::{
     error::AppError,
     features::auth::api::check_admin,
     features::schedule::{
-        api::{SaveSchedule, get_schedule},
-        types::{Cadence, ScheduleView, WEEKDAY_NAMES},
+        api::{SaveSchedule, get_round_overview, get_schedule},
+        types::{Cadence, RoundOverview, ScheduleView, WEEKDAY_NAMES},
     },
 };
 
@@ -152,17 +152,58 @@ fn SharingForm(view: SharingView, save: ServerAction<SaveSharing>) -> impl IntoV
 pub fn SchedulePage() -> impl IntoView {
     let save = ServerAction::<SaveSchedule>::new();
     let schedule = Resource::new(move || save.version().get(), |_| get_schedule());
+    let rounds = Resource::new(move || save.version().get(), |_| get_round_overview());
     view! {
         <Title text="Schedule"/>
         <h1>"Schedule"</h1>
         <AdminNav/>
+        // One boundary awaiting both: two boundaries on one page can stall server rendering.
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             <AppErrorBoundary>
                 {move || Suspend::new(async move {
-                    schedule.await.map(|schedule| view! { <ScheduleForm schedule save/> })
+                    // Both are awaited before either error is returned: a resource left
+                    // pending behind an early return would hold the page open.
+                    let (schedule, rounds) = (schedule.await, rounds.await);
+                    let (schedule, rounds) = (schedule?, rounds?);
+                    Ok::<_, AppError>(view! {
+                        <Rounds rounds/>
+                        <ScheduleForm schedule save/>
+                    })
                 })}
             </AppErrorBoundary>
         </Suspense>
+    }
+}
+
+/// When the next round starts, and how the last one went.
+#[component]
+fn Rounds(rounds: RoundOverview) -> impl IntoView {
+    let next = match rounds.next_round_at {
+        Some(at) => format!("Next questions go out on {}.", format_date(at)),
+        None => "No round is planned: turn questions on and pick at least one day.".to_owned(),
+    };
+    view! {
+        <section class="settings" aria-labelledby="rounds-heading">
+            <h2 id="rounds-heading">"Rounds"</h2>
+            <p>{next}</p>
+            {rounds.last_round.map(|last| {
+                let failed: i64 = last.failed.iter().map(|(_, count)| count).sum();
+                view! {
+                    <p>
+                        {format!(
+                            "Last round ({}): {} asked, {} answered, {} skipped, {} expired, {} still open, {} not delivered.",
+                            last.round_date,
+                            last.due,
+                            last.answered,
+                            last.skipped,
+                            last.expired,
+                            last.sent + last.waiting,
+                            failed,
+                        )}
+                    </p>
+                }
+            })}
+        </section>
     }
 }
 
