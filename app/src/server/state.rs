@@ -87,6 +87,16 @@ pub mod ctx {
         result
     }
 
+    /// Makes the server function's answer a file download named `filename` (a JSON export).
+    pub fn download_as(filename: &'static str) {
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            let disposition = format!("attachment; filename=\"{filename}\"");
+            if let Ok(value) = http::HeaderValue::from_str(&disposition) {
+                response.insert_header(http::header::CONTENT_DISPOSITION, value);
+            }
+        }
+    }
+
     /// Who is asking, if anyone: resolved from the session once per request, before the
     /// request is handled (the server puts a [`RequestViewer`] in it).
     pub async fn viewer() -> Result<Option<Viewer>, AppError> {

@@ -144,9 +144,11 @@ async fn self_hosted_mode_takes_its_workspace_from_the_bot_token_in_the_environm
     let workspace = workspaces::find_by_slack_team_id(db.pool(), DEMO_TEAM).await.unwrap().unwrap();
     assert_eq!(workspace.bot_token_ciphertext, None, "the token stays in the environment");
     assert_eq!(workspaces::list(db.pool(), 10).await.unwrap().len(), 1, "no demo data next to a real workspace");
-    let people = reqwest::get(format!("{address}/people")).await.unwrap();
-    let api = reqwest::Client::new().post(format!("{address}/api/people/list")).send().await.unwrap();
-    assert_eq!((people.status().as_u16(), api.status().as_u16()), (401, 401), "a real team's answers need sign-in");
+    let no_redirects = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let people = no_redirects.get(format!("{address}/people")).send().await.unwrap();
+    let api = no_redirects.post(format!("{address}/api/people/list")).send().await.unwrap();
+    assert_eq!((people.status().as_u16(), api.status().as_u16()), (302, 401), "a real team's answers need sign-in");
+    assert_eq!(people.headers()["location"], "/login?next=/people");
     let emulator = reqwest::get(format!("{address}/emulator")).await.unwrap();
     assert_eq!(emulator.status().as_u16(), 404, "no emulator next to a real Slack");
 }

@@ -95,12 +95,7 @@ pub async fn export_workspace() -> Result<super::types::WorkspaceExport, AppErro
     ctx::respond(
         async {
             let data = workspace_data::export(&ctx::admin().await?, ctx::now_ms()).await?;
-            if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-                response.insert_header(
-                    http::header::CONTENT_DISPOSITION,
-                    http::HeaderValue::from_static("attachment; filename=\"rapport-workspace.json\""),
-                );
-            }
+            ctx::download_as("rapport-workspace.json");
             Ok(data)
         }
         .await,

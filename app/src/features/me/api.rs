@@ -95,12 +95,7 @@ pub async fn export_my_data() -> Result<MyData, AppError> {
     ctx::respond(
         async {
             let data = me::export(&ctx::member().await?, ctx::now_ms()).await?;
-            if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-                response.insert_header(
-                    http::header::CONTENT_DISPOSITION,
-                    http::HeaderValue::from_static("attachment; filename=\"rapport-my-data.json\""),
-                );
-            }
+            ctx::download_as("rapport-my-data.json");
             Ok(data)
         }
         .await,
