@@ -46,7 +46,7 @@ async fn a_cross_site_form_post_to_a_server_function_changes_nothing(db: TestDb)
     app.shut_down().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn over_https_the_session_cookie_is_secure_and_host_only() {
     let db = TestDb::sqlite().await;
     let mut config = test_config(&db);

@@ -16,7 +16,7 @@ async fn call(app: &TestApp, method: &str, token: &str, form: &[(&str, &str)]) -
     (status, retry_after, serde_json::from_str(&response.text().await.unwrap()).unwrap())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn a_wrong_token_is_invalid_auth_and_an_unknown_channel_is_channel_not_found() {
     let db = TestDb::sqlite().await;
     let app = spawn_app(&db).await;
@@ -32,7 +32,7 @@ async fn a_wrong_token_is_invalid_auth_and_an_unknown_channel_is_channel_not_fou
     assert!(app.emulator.messages().is_empty());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn users_list_pages_with_a_cursor_through_the_whole_team() {
     let db = TestDb::sqlite().await;
     let app = spawn_app(&db).await;
@@ -56,7 +56,7 @@ async fn users_list_pages_with_a_cursor_through_the_whole_team() {
     assert_eq!(seen.len(), app.emulator.users().len());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn over_its_rate_limit_a_method_answers_429_with_retry_after() {
     let db = TestDb::sqlite().await;
     let app = spawn_app(&db).await;
@@ -113,7 +113,7 @@ async fn the_emulator_plays_a_member_through_the_whole_loop(db: TestDb) {
     assert!(profile.contains("Jazz on vinyl, loudly"));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn sign_in_with_slack_exchanges_a_code_once_and_carries_the_nonce() {
     let db = TestDb::sqlite().await;
     let app = spawn_app(&db).await;
@@ -153,7 +153,7 @@ async fn sign_in_with_slack_exchanges_a_code_once_and_carries_the_nonce() {
     assert_eq!(info["sub"], "UDEMO004");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn the_emulated_workspace_lists_its_channels_and_refuses_foreign_redirects() {
     let db = TestDb::sqlite().await;
     let app = spawn_app(&db).await;
@@ -171,7 +171,7 @@ async fn the_emulated_workspace_lists_its_channels_and_refuses_foreign_redirects
     assert_eq!(foreign.status().as_u16(), 400);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn a_sign_in_naming_no_member_asks_who_signs_in_and_each_choice_approves_as_them() {
     let db = TestDb::sqlite().await;
     let app = spawn_app(&db).await;
@@ -194,7 +194,7 @@ async fn a_sign_in_naming_no_member_asks_who_signs_in_and_each_choice_approves_a
     assert!(back.starts_with(&format!("{}/signed-in?code=", app.address)) && back.ends_with("state=s1"), "{back}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn messages_can_be_posted_as_json_and_updated_and_installs_exchange_a_code_by_form() {
     let db = TestDb::sqlite().await;
     let app = spawn_app(&db).await;
@@ -230,7 +230,7 @@ async fn messages_can_be_posted_as_json_and_updated_and_installs_exchange_a_code
     assert_eq!(grant["access_token"], BOT_TOKEN);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn an_updated_message_is_answered_as_slack_does_so_clients_read_it() {
     let db = TestDb::sqlite().await;
     let app = spawn_app(&db).await;

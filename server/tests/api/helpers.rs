@@ -32,17 +32,16 @@ const DEFAULT_POSTGRES_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/pos
 const STALE_AFTER_SECS: u64 = 3 * 60 * 60;
 
 /// Runs each named `async fn(TestDb)` once on SQLite and once on PostgreSQL, as two tests
-/// `<name>::sqlite` and `<name>::postgres`. Tests run on a multi-threaded runtime, as the
-/// binary does.
+/// `<name>::sqlite` and `<name>::postgres`.
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {$(
         mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[tokio::test]
             async fn sqlite() {
                 super::$name(crate::helpers::TestDb::sqlite().await).await;
             }
 
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[tokio::test]
             async fn postgres() {
                 if let Some(db) = crate::helpers::TestDb::postgres().await {
                     super::$name(db).await;

@@ -159,7 +159,7 @@ async fn skip_and_another_question_close_the_open_question(db: TestDb) {
     assert_eq!(statuses, [("skipped".to_owned(),), ("skipped".to_owned(),)]);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn the_manifest_is_served_as_json_and_yaml_from_the_public_url() {
     let db = TestDb::sqlite().await;
     let app = spawn_app(&db).await;
@@ -177,7 +177,7 @@ async fn the_manifest_is_served_as_json_and_yaml_from_the_public_url() {
     assert!(yaml.contains("- \"message.im\""), "{yaml}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn an_oversized_slack_request_is_refused_before_it_is_read() {
     let db = TestDb::sqlite().await;
     let app = spawn_app(&db).await;

@@ -148,7 +148,7 @@ async fn without_sign_in_no_team_data_is_shown_and_pages_go_to_sign_in(db: TestD
     assert!(!body.contains("Ada Lovelace") && !body.contains("Eve Outsider"));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn the_landing_page_links_to_the_directory() {
     let db = TestDb::sqlite().await;
     let app = spawn_app(&db).await;

@@ -176,7 +176,7 @@ async fn sign_in_with_slack_through_the_emulator_signs_in_the_member_chosen(db: 
     assert_eq!(replayed.status().as_u16(), 400, "a callback (and its nonce) works once");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn sign_in_with_slack_refuses_a_member_of_a_workspace_that_is_not_installed() {
     let db = TestDb::sqlite().await;
     // The emulator speaks for the demo team, which this database does not hold.
@@ -194,7 +194,7 @@ async fn sign_in_with_slack_refuses_a_member_of_a_workspace_that_is_not_installe
     assert_eq!(who(&browser).await, serde_json::Value::Null);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn a_demo_visitor_browses_the_demo_team_but_changes_nothing() {
     let db = TestDb::sqlite().await;
     let app = spawn_app(&db).await;
@@ -212,7 +212,7 @@ async fn a_demo_visitor_browses_the_demo_team_but_changes_nothing() {
     assert_eq!(admin_schedule, 200, "the demo's Slack admin manages it once signed in");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn a_defective_id_token_is_refused_with_a_page_saying_why() {
     use server::emulator::openid::BadIdToken;
     let db = TestDb::sqlite().await;

@@ -75,7 +75,7 @@ async fn requests_that_are_not_verifiably_from_slack_are_refused_and_change_noth
     assert_eq!(count_events(&app).await, 0);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn url_verification_echoes_the_challenge() {
     let db = TestDb::sqlite().await;
     let app = spawn_app(&db).await;
@@ -199,8 +199,13 @@ async fn asking_then_replying_in_the_dm_stores_the_answer_and_shows_it_on_the_pr
             .any(|m| m.channel == format!("D{MEMBER}") && m.text.starts_with("Today's question"))
     })
     .await;
+    // The message is in the DM before the dispatcher hears back from Slack and records it.
+    eventually("the prompt is recorded as sent", || async {
+        let open = prompts::find_open_for_member(app.db.pool(), &member.id).await.unwrap();
+        open.is_some_and(|prompt| prompt.status == PromptStatus::Sent)
+    })
+    .await;
     let prompt = prompts::find_open_for_member(app.db.pool(), &member.id).await.unwrap().unwrap();
-    assert_eq!(prompt.status, PromptStatus::Sent);
     assert!(prompt.slack_message_ts.is_some());
     let again = app.command(DEMO_TEAM, MEMBER, "ask").await;
     assert!(again.contains("already have a question"), "{again}");

@@ -282,7 +282,7 @@ async fn migrating_again_changes_nothing(db: TestDb) {
     assert_eq!(members::list_for_workspace(db.db.pool(), &team.workspace_id).await.unwrap().len(), 1);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn sqlite_runs_in_wal_mode_with_foreign_keys_and_a_busy_timeout() {
     let db = TestDb::sqlite().await;
     assert_eq!(db.backend(), Backend::Sqlite);
@@ -297,7 +297,7 @@ async fn sqlite_runs_in_wal_mode_with_foreign_keys_and_a_busy_timeout() {
     assert_eq!((journal.as_str(), foreign_keys, synchronous, busy_timeout), ("wal", 1, 1, 5000));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn a_sqlite_file_and_its_folder_are_created_when_missing() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("nested/deeper/rapport.db");
