@@ -53,7 +53,11 @@ pub async fn create_admin(db: &Db, email: &Email, password: &Password, now_ms: i
 /// password: the caller cannot and should not tell which).
 pub async fn verify_admin(db: &Db, email: &Email, password: &Password) -> Result<Option<AdminAccount>, AppError> {
     let account = admin_accounts::find_by_email(db.pool(), email.as_str()).await?;
-    let stored = account.as_ref().map_or_else(|| DUMMY_HASH.clone(), |account| account.password_hash.clone());
+    let stored = match &account {
+        Some(account) => account.password_hash.clone(),
+        // The first use computes the dummy hash: off the async workers, like every hash.
+        None => tokio::task::spawn_blocking(|| DUMMY_HASH.clone()).await.map_err(AppError::internal)?,
+    };
     let matches = verify(password, stored).await?;
     Ok(account.filter(|_| matches))
 }
