@@ -29,3 +29,9 @@ impl FromRef<ServerState> for AppState {
         state.app.clone()
     }
 }
+
+impl FromRef<ServerState> for SignInSettings {
+    fn from_ref(state: &ServerState) -> Self {
+        state.sign_in.clone()
+    }
+}

@@ -3,7 +3,7 @@
 //! or a scanner that fetches the URL cannot burn it, and a link someone else sends you
 //! cannot sign you in as them without you pressing "Sign in" on a page that names them.
 
-use app::server::services::sign_in;
+use app::server::{AppState, services::sign_in};
 use axum::{
     extract::{Path, State},
     http::StatusCode,
@@ -12,7 +12,7 @@ use axum::{
 use tower_sessions::Session;
 
 use super::start_session;
-use crate::{plain_page, state::ServerState};
+use crate::plain_page;
 
 /// `GET`: the page with the button.
 pub async fn confirm(Path(token): Path<String>) -> Response {
@@ -31,11 +31,11 @@ pub async fn confirm(Path(token): Path<String>) -> Response {
 }
 
 /// `POST`: uses the link up and signs its member in.
-pub async fn sign_in(State(state): State<ServerState>, session: Session, Path(token): Path<String>) -> Response {
+pub async fn sign_in(State(app): State<AppState>, session: Session, Path(token): Path<String>) -> Response {
     if !looks_like_a_token(&token) {
         return expired();
     }
-    match sign_in::redeem_link(&state.app.db, &token, state.app.now_ms()).await {
+    match sign_in::redeem_link(&app.db, &token, app.now_ms()).await {
         Ok(Some(signed_in)) => match start_session(&session, &signed_in).await {
             Ok(()) => Redirect::to("/me").into_response(),
             Err(error) => plain_page::internal_error(anyhow::anyhow!("starting a session: {error}")),

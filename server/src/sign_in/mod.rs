@@ -18,7 +18,7 @@ use app::server::{
 };
 use axum::{
     Router,
-    extract::{Request, State},
+    extract::{FromRef, Request, State},
     http::StatusCode,
     middleware::Next,
     response::{IntoResponse, Redirect, Response},
@@ -26,7 +26,7 @@ use axum::{
 };
 use tower_sessions::Session;
 
-use crate::{plain_page, state::ServerState};
+use crate::plain_page;
 
 /// How people can sign in here.
 #[derive(Clone, Debug)]
@@ -38,7 +38,12 @@ pub struct SignInSettings {
 }
 
 /// The sign-in routes (the `/login` page itself is the app's).
-pub fn router() -> Router<ServerState> {
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    AppState: FromRef<S>,
+    SignInSettings: FromRef<S>,
+{
     Router::new()
         .route("/login/password", post(password::sign_in))
         .route("/login/slack", get(slack::start))

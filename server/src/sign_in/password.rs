@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use app::{
     AppError,
     features::auth::types::{Email, Password},
-    server::services::sign_in,
+    server::{AppState, services::sign_in},
 };
 use axum::{
     Extension, Form,
@@ -16,8 +16,7 @@ use axum::{
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::{back_to_login, safe_next, start_session};
-use crate::state::ServerState;
+use super::{SignInSettings, back_to_login, safe_next, start_session};
 
 #[derive(Deserialize)]
 pub struct PasswordForm {
@@ -29,7 +28,8 @@ pub struct PasswordForm {
 /// Signs the admin account in, or goes back to `/login` saying why not. A wrong email and a
 /// wrong password read the same, so the page tells nobody which emails have an account.
 pub async fn sign_in(
-    State(state): State<ServerState>,
+    State(app): State<AppState>,
+    State(settings): State<SignInSettings>,
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     session: Session,
     Form(form): Form<PasswordForm>,
@@ -37,7 +37,7 @@ pub async fn sign_in(
     let next = safe_next(form.next.as_deref());
     let address = peer.map_or_else(|| "unknown".to_owned(), |Extension(ConnectInfo(peer))| peer.ip().to_string());
     let email_key = form.email.trim().to_lowercase();
-    if let Err(wait_secs) = state.sign_in.attempts.attempt(&address, &email_key, app::server::now_ms()) {
+    if let Err(wait_secs) = settings.attempts.attempt(&address, &email_key, app::server::now_ms()) {
         tracing::warn!(wait_secs, "refused a password sign-in over the attempt budget");
         return back_to_login("too_many_attempts", &next);
     }
@@ -48,7 +48,7 @@ pub async fn sign_in(
     let Ok(password) = Password::parse(&form.password) else {
         return back_to_login("wrong_password", &next);
     };
-    match sign_in::with_password(&state.app.db, &email, &password).await {
+    match sign_in::with_password(&app.db, &email, &password).await {
         Ok(Some(signed_in)) => match start_session(&session, &signed_in).await {
             Ok(()) => Redirect::to(&next).into_response(),
             Err(error) => {

@@ -5,6 +5,7 @@
 //! Slack, signing its ID tokens with its own published key, so the same code runs.
 
 use app::server::{
+    AppState,
     secret::{Secret, constant_time_eq},
     services::sign_in::{self, SlackSignIn},
 };
@@ -17,10 +18,11 @@ use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
 use super::{
+    SignInSettings,
     id_token::{self, Expected, SlackKeys},
     safe_next, start_session,
 };
-use crate::{plain_page, state::ServerState};
+use crate::plain_page;
 
 /// Slack's authorize page for Sign in with Slack.
 pub const SLACK_AUTHORIZE_URL: &str = "https://slack.com/openid/connect/authorize";
@@ -55,8 +57,13 @@ pub struct StartQuery {
 }
 
 /// `GET /login/slack`: off to Slack's authorize page.
-pub async fn start(State(state): State<ServerState>, session: Session, Query(query): Query<StartQuery>) -> Response {
-    let Some(settings) = &state.sign_in.slack else {
+pub async fn start(
+    State(app): State<AppState>,
+    State(sign_in_settings): State<SignInSettings>,
+    session: Session,
+    Query(query): Query<StartQuery>,
+) -> Response {
+    let Some(settings) = &sign_in_settings.slack else {
         return plain_page::message(
             StatusCode::NOT_FOUND,
             "Sign in with Slack is not set up here",
@@ -73,7 +80,7 @@ pub async fn start(State(state): State<ServerState>, session: Session, Query(que
         ("client_id", settings.client_id.as_str()),
         ("state", &flow.state),
         ("nonce", &flow.nonce),
-        ("redirect_uri", &callback_url(&state.app.public_url)),
+        ("redirect_uri", &callback_url(&app.public_url)),
     ])
     .unwrap_or_default();
     Redirect::to(&format!("{}?{query}", settings.authorize_url)).into_response()
@@ -89,11 +96,12 @@ pub struct CallbackQuery {
 /// `GET /login/slack/callback`: back from Slack; signs the member in or says why not.
 #[tracing::instrument(name = "GET /login/slack/callback", skip_all)]
 pub async fn callback(
-    State(state): State<ServerState>,
+    State(app): State<AppState>,
+    State(sign_in_settings): State<SignInSettings>,
     session: Session,
     Query(query): Query<CallbackQuery>,
 ) -> Response {
-    let Some(settings) = &state.sign_in.slack else {
+    let Some(settings) = &sign_in_settings.slack else {
         return refused(StatusCode::NOT_FOUND, "Sign in with Slack is not set up here.");
     };
     // Each flow is good for one callback, whatever happens next: a replayed callback (and
@@ -117,7 +125,7 @@ pub async fn callback(
     let Some(code) = query.code.as_deref().filter(|code| !code.is_empty()) else {
         return refused(StatusCode::BAD_REQUEST, "Slack sent no code. Please sign in again.");
     };
-    let id_token = match exchange_code(settings, code, &callback_url(&state.app.public_url)).await {
+    let id_token = match exchange_code(settings, code, &callback_url(&app.public_url)).await {
         Ok(token) => token,
         Err(Exchange::Refused(reason)) => {
             return refused(StatusCode::BAD_REQUEST, &format!("Slack did not accept the sign-in (“{reason}”)."));
@@ -134,7 +142,7 @@ pub async fn callback(
             return refused(StatusCode::BAD_REQUEST, &format!("We could not confirm who you are: {error}."));
         }
     };
-    let signed_in = match sign_in::with_slack(&state.app.db, &identity.team_id, &identity.user_id).await {
+    let signed_in = match sign_in::with_slack(&app.db, &identity.team_id, &identity.user_id).await {
         Ok(SlackSignIn::SignedIn(signed_in)) => signed_in,
         Ok(SlackSignIn::NotInstalled) => {
             return refused(
