@@ -4,14 +4,14 @@
 mod cross_site;
 mod health;
 
-use std::time::Duration;
+use std::{sync::LazyLock, time::Duration};
 
 use axum::{
     Router,
     http::{HeaderValue, Request, StatusCode},
 };
 use leptos::prelude::provide_context;
-use leptos_axum::{LeptosRoutes, generate_route_list};
+use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use tower_http::{
     request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
     timeout::TimeoutLayer,
@@ -24,9 +24,16 @@ use crate::{emulator::Emulator, sign_in, slack, state::ServerState};
 /// Slack endpoint needs (Slack itself gives up after 3 s), so only a stuck request hits it.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The app's pages, listed once per process. Listing them renders the app with resource
+/// loading switched off for the whole process (a global flag in `leptos_server`): a page
+/// rendering on another thread meanwhile would wait forever for its data. Listed once,
+/// before the first server starts, no page can be rendering then; listed per router, a test
+/// starting its app hung the pages of the tests running beside it.
+static PAGES: LazyLock<Vec<AxumRouteListing>> = LazyLock::new(|| generate_route_list(app::App));
+
 /// Builds the router of the whole application; the emulator's routes are mounted when given.
 pub fn router(state: ServerState, emulator: Option<&Emulator>) -> Router {
-    let routes = generate_route_list(app::App);
+    let routes = PAGES.clone();
     let app_state = state.app.clone();
     let guard_state = state.app.clone();
     let viewer_state = state.app.clone();

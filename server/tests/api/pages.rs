@@ -1,6 +1,10 @@
 //! The dashboard pages, rendered by the running app, on SQLite and PostgreSQL.
 
-use crate::helpers::{Team, TestDb, spawn_app};
+use std::time::Duration;
+
+use server::startup::Application;
+
+use crate::helpers::{Team, TestDb, spawn_app, test_config};
 
 on_both_backends!(
     the_directory_lists_people_with_counts_and_their_latest_answer,
@@ -11,6 +15,43 @@ on_both_backends!(
     a_database_failure_shows_a_reference_and_not_the_cause,
     without_sign_in_no_team_data_is_shown_and_pages_go_to_sign_in,
 );
+
+/// How many apps start beside the page being rendered: starting one used to switch data
+/// loading off for the whole process for a few milliseconds, and a page caught in that
+/// window waited forever; this many starts caught it in every run tried.
+const STARTS_BESIDE: usize = 40;
+
+/// Pages keep rendering while other apps start in the same process (as the tests do).
+#[tokio::test]
+async fn pages_render_while_other_apps_start_beside_them() {
+    let db = TestDb::sqlite().await;
+    let app = spawn_app(&db).await;
+    let mut team = Team::new(&app.db, "Acme").await;
+    let ada = team.member("Ada Lovelace", "Staff Engineer").await;
+    let question = team.question("Favourite breakfast?").await;
+    team.answer(&ada, &question, "Porridge", "team").await;
+    let browser = app.signed_in(&team.workspace_id, &ada).await;
+    let configs: Vec<_> = (0..STARTS_BESIDE).map(|_| test_config(&db)).collect();
+
+    let starting = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async {
+            for config in configs {
+                Application::build(config).await.unwrap();
+            }
+        });
+    });
+    let mut rendered = 0;
+    while !starting.is_finished() {
+        let page = tokio::time::timeout(Duration::from_secs(10), browser.page(&format!("/people/{ada}"))).await;
+        let (status, html) = page.expect("a page rendered while another app started within 10 s");
+        assert_eq!(status, 200);
+        assert!(html.contains("Porridge"), "the page's data loaded");
+        rendered += 1;
+    }
+    starting.join().unwrap();
+    assert!(rendered > 0, "pages were rendered while the apps started");
+}
 
 async fn the_directory_lists_people_with_counts_and_their_latest_answer(db: TestDb) {
     let app = spawn_app(&db).await;
