@@ -1,9 +1,13 @@
 //! `/me` over HTTP: a member's own answers (who sees them, edit, withdraw, reaching the
-//! sharing channel's post too) and settings (pause, opt out, export, forget me).
+//! sharing channel's posts too: an answer's own, a "Meet X" post, a digest) and settings
+//! (pause, opt out, export, forget me).
 
-use app::server::db::{
-    members,
-    workspaces::{self, ShareMode},
+use app::server::{
+    db::{
+        answers, members,
+        workspaces::{self, ShareMode},
+    },
+    services::sharing,
 };
 use serde_json::Value;
 
@@ -11,6 +15,8 @@ use crate::helpers::{Browser, DEMO_TEAM, Team, TestApp, TestDb, eventually, spaw
 
 on_both_backends!(
     a_member_edits_hides_and_withdraws_answers_and_the_shared_posts_follow,
+    a_digest_post_follows_the_edits_withdrawals_and_hidings_of_its_answers,
+    an_edited_answer_keeps_the_meet_post_that_quotes_it,
     only_my_own_answers_can_be_managed,
     a_member_pauses_resumes_and_opts_out,
     my_data_downloads_as_json_and_forget_me_removes_me_everywhere,
@@ -32,9 +38,8 @@ async fn my_answers(browser: &Browser) -> Vec<(String, String, String)> {
         .collect()
 }
 
-/// The demo member `user` answers a question in their DM; waits until the answer's post is
-/// in the sharing channel.
-async fn answer_in_slack(app: &TestApp, user: &str, text: &str) {
+/// The demo member `user` answers a question in their DM; waits until the answer is stored.
+async fn answer_in_dm(app: &TestApp, user: &str, text: &str) {
     let member = app.demo_member(user).await;
     app.clear_open_question(&member).await;
     app.emulator.send_command(user, "ask").await.unwrap();
@@ -45,7 +50,23 @@ async fn answer_in_slack(app: &TestApp, user: &str, text: &str) {
     .await;
     app.emulator.send_direct_message(user, text).await.unwrap();
     app.drain_inbox().await;
+    eventually("the answer is stored", || async {
+        let stored = answers::list_managed(app.db.pool(), &member.workspace_id, &member.id).await.unwrap();
+        stored.iter().any(|answer| answer.text == text)
+    })
+    .await;
+}
+
+/// The demo member `user` answers a question in their DM; waits until the answer's post is
+/// in the sharing channel.
+async fn answer_in_slack(app: &TestApp, user: &str, text: &str) {
+    answer_in_dm(app, user, text).await;
     eventually("the answer is posted", || async { shared_post(app, text).is_some() }).await;
+}
+
+/// The id of the signed-in member's answer that says `text`.
+async fn answer_id(browser: &Browser, text: &str) -> String {
+    my_answers(browser).await.into_iter().find(|(_, t, _)| t == text).unwrap().0
 }
 
 /// The text of the sharing channel's post with `ts`, or of the post quoting `text`.
@@ -94,6 +115,80 @@ async fn a_member_edits_hides_and_withdraws_answers_and_the_shared_posts_follow(
     let (_, seen) = coworker.page(&profile).await;
     assert!(!seen.contains("sourdough"), "a withdrawn answer is on no page: {seen}");
     assert!(!my_answers(&me).await.iter().any(|(id, _, _)| *id == bread), "not even mine");
+}
+
+async fn a_digest_post_follows_the_edits_withdrawals_and_hidings_of_its_answers(db: TestDb) {
+    let app = spawn_app(&db).await;
+    app.demo_seeded().await;
+    let demo = workspaces::find_by_slack_team_id(app.db.pool(), DEMO_TEAM).await.unwrap().unwrap();
+    let now = app::server::now_ms();
+    // Only what is answered from now on goes into the digest; set first, so no digest is due
+    // before the test asks for one.
+    let claimed = workspaces::update_last_digest_at(app.db.pool(), &demo.id, demo.last_digest_at, Some(now));
+    assert!(claimed.await.unwrap());
+    workspaces::update_sharing(app.db.pool(), &demo.id, "CSHARING01", ShareMode::Digest, 1).await.unwrap();
+    answer_in_dm(&app, "UDEMO009", "Sourdough, fed every morning").await;
+    answer_in_dm(&app, "UDEMO004", "A night train to Vienna").await;
+    let posted = sharing::post_due_digests(&app.state, now + sharing::DIGEST_EVERY_MS).await.unwrap();
+    let digest = shared_post(&app, "Sourdough, fed every morning").unwrap();
+    let baker_name = app.demo_member("UDEMO009").await.name;
+    let (baker, traveller) = (app.signed_in_to_demo("UDEMO009").await, app.signed_in_to_demo("UDEMO004").await);
+    let bread = answer_id(&baker, "Sourdough, fed every morning").await;
+    let train = answer_id(&traveller, "A night train to Vienna").await;
+    assert_eq!(posted, 1);
+    assert!(post_text(&app, &digest).contains("A night train to Vienna"), "one digest lists both answers");
+
+    let edit = [("answer_id", bread.as_str()), ("text", "Rye sourdough, fed daily")];
+    let (edited, _) = baker.call_server_fn("me/answers/edit", &edit).await;
+    let text = post_text(&app, &digest);
+    assert_eq!(edited, 200);
+    assert!(text.contains("Rye sourdough, fed daily") && !text.contains("fed every morning"), "{text}");
+    assert!(text.contains("A night train to Vienna"), "the other answer stays: {text}");
+
+    let (withdrawn, _) = baker.call_server_fn("me/answers/withdraw", &[("answer_id", &bread)]).await;
+    let text = post_text(&app, &digest);
+    assert_eq!(withdrawn, 200);
+    assert!(!text.contains("sourdough") && !text.contains(&baker_name), "a withdrawn answer leaves the digest: {text}");
+    assert!(text.contains("A night train to Vienna"), "the other answer stays: {text}");
+
+    let hide = [("answer_id", train.as_str()), ("visibility", "only_me")];
+    let (hidden, _) = traveller.call_server_fn("me/answers/visibility", &hide).await;
+    assert_eq!(hidden, 200);
+    assert_eq!(post_text(&app, &digest), sharing::WITHDRAWN_DIGEST, "a digest with no answer left says so");
+    let posts = app.emulator.messages().into_iter().filter(|m| m.channel == "CSHARING01").count();
+    assert_eq!(posts, 1, "the digest changed in place");
+}
+
+async fn an_edited_answer_keeps_the_meet_post_that_quotes_it(db: TestDb) {
+    let app = spawn_app(&db).await;
+    app.demo_seeded().await;
+    let demo = workspaces::find_by_slack_team_id(app.db.pool(), DEMO_TEAM).await.unwrap().unwrap();
+    workspaces::update_sharing(app.db.pool(), &demo.id, "CSHARING01", ShareMode::Immediate, 1).await.unwrap();
+    let newcomer = app.demo_member("UDEMO009").await;
+    // In their first week, so their first answer comes with a "Meet X" post.
+    sqlx::query("UPDATE members SET welcome_until = $1 WHERE id = $2")
+        .bind(app::server::now_ms() + sharing::DIGEST_EVERY_MS * 7)
+        .bind(&newcomer.id)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    answer_in_slack(&app, "UDEMO009", "Sourdough, fed every morning").await;
+    let meet = shared_post(&app, "Sourdough, fed every morning").unwrap();
+    let greeting = format!("Meet *{}*", newcomer.name);
+    assert!(post_text(&app, &meet).contains(&greeting), "the answer is quoted in the Meet post");
+    let me = app.signed_in_to_demo("UDEMO009").await;
+    let bread = answer_id(&me, "Sourdough, fed every morning").await;
+
+    let edit = [("answer_id", bread.as_str()), ("text", "Rye sourdough, fed daily")];
+    let (edited, _) = me.call_server_fn("me/answers/edit", &edit).await;
+
+    assert_eq!(edited, 200);
+    let text = post_text(&app, &meet);
+    assert!(text.contains(&greeting) && text.contains("Say hi"), "still the Meet post: {text}");
+    assert!(text.contains("Rye sourdough, fed daily") && !text.contains("fed every morning"), "{text}");
+    let (withdrawn, _) = me.call_server_fn("me/answers/withdraw", &[("answer_id", &bread)]).await;
+    assert_eq!(withdrawn, 200);
+    assert_eq!(post_text(&app, &meet), sharing::WITHDRAWN_POST);
 }
 
 async fn only_my_own_answers_can_be_managed(db: TestDb) {

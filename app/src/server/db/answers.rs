@@ -112,14 +112,23 @@ pub async fn list_team_visible_for_question<'e>(
     .await
 }
 
-/// A team-visible answer for the daily digest: who, to what, and what they said.
+/// A team-visible answer as the sharing channel shows it: who, to what, and what they said.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct DigestAnswerRow {
+    pub id: String,
     pub member_name: String,
+    pub member_title: String,
     pub question: String,
     pub text: String,
     pub created_at: i64,
 }
+
+const DIGEST_SELECT: &str = "SELECT a.id, m.name AS member_name, m.title AS member_title, q.text AS question,
+                                    a.text, a.created_at
+                             FROM answers a
+                             JOIN prompts p ON p.id = a.prompt_id
+                             JOIN members m ON m.id = p.member_id
+                             JOIN questions q ON q.id = p.question_id";
 
 /// Team-visible answers created in `(since, until]`, oldest first, from members still in
 /// the workspace.
@@ -129,19 +138,34 @@ pub async fn list_team_visible_between<'e>(
     since: i64,
     until: i64,
 ) -> sqlx::Result<Vec<DigestAnswerRow>> {
-    sqlx::query_as(
-        "SELECT m.name AS member_name, q.text AS question, a.text, a.created_at
-         FROM answers a
-         JOIN prompts p ON p.id = a.prompt_id
-         JOIN members m ON m.id = p.member_id
-         JOIN questions q ON q.id = p.question_id
-         WHERE a.workspace_id = $1 AND a.visibility = 'team' AND m.is_deleted = 0
+    sqlx::query_as(&format!(
+        "{DIGEST_SELECT} WHERE a.workspace_id = $1 AND a.visibility = 'team' AND m.is_deleted = 0
            AND a.created_at > $2 AND a.created_at <= $3
          ORDER BY a.created_at, a.id",
-    )
+    ))
     .bind(workspace_id)
     .bind(since)
     .bind(until)
+    .fetch_all(ex)
+    .await
+}
+
+/// The team-visible answers a post in the sharing channel shows now, oldest first, from
+/// members still in the workspace (what is left of it after withdrawals).
+pub async fn list_in_post<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    workspace_id: &str,
+    channel: &str,
+    ts: &str,
+) -> sqlx::Result<Vec<DigestAnswerRow>> {
+    sqlx::query_as(&format!(
+        "{DIGEST_SELECT} WHERE a.workspace_id = $1 AND a.shared_channel_id = $2 AND a.shared_ts = $3
+           AND a.visibility = 'team' AND m.is_deleted = 0
+         ORDER BY a.created_at, a.id",
+    ))
+    .bind(workspace_id)
+    .bind(channel)
+    .bind(ts)
     .fetch_all(ex)
     .await
 }
@@ -195,23 +219,65 @@ pub struct ManagedAnswer {
     pub visibility: Visibility,
     pub created_at: i64,
     pub updated_at: i64,
-    /// Where the answer's own post in the sharing channel is, if it has one.
-    pub shared: Option<(String, String)>,
+    /// The post in the sharing channel that shows the answer, if one does.
+    pub shared: Option<SharedPost>,
 }
 
-type ManagedRow = (String, String, String, String, String, i64, i64, Option<String>, Option<String>);
+/// A post in the sharing channel that shows one or more answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedPost {
+    pub channel: String,
+    pub ts: String,
+    pub kind: SharedAs,
+}
+
+/// What kind of post shows a shared answer, so it can be rebuilt as it was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SharedAs {
+    /// The answer's own post.
+    Answer,
+    /// A "Meet X" post introducing a new member, quoting their first answer.
+    Introduction,
+    /// A daily digest listing the day's answers.
+    Digest,
+}
+
+impl SharedAs {
+    /// The stored form (`answers.shared_as`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SharedAs::Answer => "answer",
+            SharedAs::Introduction => "introduction",
+            SharedAs::Digest => "digest",
+        }
+    }
+
+    /// Reads the stored form.
+    pub fn parse(raw: &str) -> sqlx::Result<SharedAs> {
+        match raw {
+            "answer" => Ok(SharedAs::Answer),
+            "introduction" => Ok(SharedAs::Introduction),
+            "digest" => Ok(SharedAs::Digest),
+            other => Err(super::decode_error("answers.shared_as", other)),
+        }
+    }
+}
+
+type ManagedRow = (String, String, String, String, String, i64, i64, Option<String>, Option<String>, String);
 
 const MANAGED_SELECT: &str = "SELECT a.id, q.id, q.text, a.text, a.visibility, a.created_at, a.updated_at,
-                                     a.shared_channel_id, a.shared_ts
+                                     a.shared_channel_id, a.shared_ts, a.shared_as
                               FROM answers a
                               JOIN prompts p ON p.id = a.prompt_id
                               JOIN questions q ON q.id = p.question_id";
 
 fn managed(row: ManagedRow) -> sqlx::Result<ManagedAnswer> {
-    let (id, question_id, question, text, visibility, created_at, updated_at, channel, ts) = row;
+    let (id, question_id, question, text, visibility, created_at, updated_at, channel, ts, shared_as) = row;
     let visibility =
         Visibility::parse(&visibility).map_err(|_| super::decode_error("answers.visibility", &visibility))?;
-    Ok(ManagedAnswer { id, question_id, question, text, visibility, created_at, updated_at, shared: channel.zip(ts) })
+    let kind = SharedAs::parse(&shared_as)?;
+    let shared = channel.zip(ts).map(|(channel, ts)| SharedPost { channel, ts, kind });
+    Ok(ManagedAnswer { id, question_id, question, text, visibility, created_at, updated_at, shared })
 }
 
 /// Every answer of a member, newest first, whoever may see it (for the member only).
@@ -265,18 +331,24 @@ pub async fn update_text_and_visibility<'e>(
     Ok(())
 }
 
-/// Records where the answer's own post in the sharing channel landed (or that it has none).
+/// Records which post in the sharing channel shows the answer (or that none does).
 pub async fn update_shared<'e>(
     ex: impl Executor<'e, Database = Any>,
+    workspace_id: &str,
     answer_id: &str,
-    shared: Option<(&str, &str)>,
+    shared: Option<&SharedPost>,
 ) -> sqlx::Result<()> {
-    sqlx::query("UPDATE answers SET shared_channel_id = $2, shared_ts = $3 WHERE id = $1")
-        .bind(answer_id)
-        .bind(shared.map(|(channel, _)| channel))
-        .bind(shared.map(|(_, ts)| ts))
-        .execute(ex)
-        .await?;
+    sqlx::query(
+        "UPDATE answers SET shared_channel_id = $3, shared_ts = $4, shared_as = $5 WHERE workspace_id = $1 AND id = $2",
+    )
+    .bind(workspace_id)
+    .bind(answer_id)
+    .bind(shared.map(|post| post.channel.as_str()))
+    .bind(shared.map(|post| post.ts.as_str()))
+    // With no post the kind means nothing; 'answer' keeps the column non-null.
+    .bind(shared.map_or(SharedAs::Answer, |post| post.kind).as_str())
+    .execute(ex)
+    .await?;
     Ok(())
 }
 

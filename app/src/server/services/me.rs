@@ -1,7 +1,8 @@
 //! A member's own answers and settings (`/me`). Every function acts on the viewer's own
-//! member only ([`Viewer::me`]); an answer id that is not theirs is not found. A change to
-//! who may see an answer, or its withdrawal, reaches the answer's post in the sharing
-//! channel too, so what a member takes back is gone from Slack as well.
+//! member only ([`Viewer::me`]); an answer id that is not theirs is not found. An edit, a
+//! change to who may see an answer, or its withdrawal reaches the post in the sharing
+//! channel that shows it too (its own post, a "Meet X" post or a digest), so what a member
+//! takes back is gone from Slack as well.
 
 use crate::{
     error::AppError,
@@ -12,12 +13,10 @@ use crate::{
     server::{
         AppState,
         db::{
-            answers::{self, ManagedAnswer},
+            answers::{self, ManagedAnswer, SharedPost},
             members::{self, Member},
-            workspaces,
         },
         services::{members as roster, sharing},
-        slack::blocks,
         viewer::Viewer,
     },
 };
@@ -35,8 +34,8 @@ pub async fn page(viewer: &Viewer, now_ms: i64) -> Result<MyPage, AppError> {
     })
 }
 
-/// Changes who may see one of my answers. Made private, its post in the sharing channel
-/// says it was withdrawn.
+/// Changes who may see one of my answers. Made private, it leaves the post in the sharing
+/// channel that showed it (a post left with no answer says they were withdrawn).
 pub async fn set_visibility(
     state: &AppState,
     viewer: &Viewer,
@@ -44,31 +43,36 @@ pub async fn set_visibility(
     visibility: Visibility,
 ) -> Result<(), AppError> {
     let answer = my_answer_by_id(viewer, answer_id).await?;
-    answers::update_text_and_visibility(viewer.db.pool(), &answer.id, &answer.text, visibility, state.now_ms()).await?;
-    if visibility == Visibility::OnlyMe {
-        take_back_post(state, viewer, &answer).await?;
+    let made_private = visibility == Visibility::OnlyMe;
+    let mut tx = viewer.db.begin_write().await?;
+    answers::update_text_and_visibility(&mut *tx, &answer.id, &answer.text, visibility, state.now_ms()).await?;
+    if made_private {
+        // A private answer is still stored, but no post shows it any more.
+        answers::update_shared(&mut *tx, &viewer.workspace_id, &answer.id, None).await?;
+    }
+    tx.commit().await?;
+    if made_private {
+        refresh_posts(state, viewer, answer.shared.as_ref()).await;
     }
     Ok(())
 }
 
-/// Rewrites one of my answers; its post in the sharing channel shows the new words.
+/// Rewrites one of my answers; the post in the sharing channel that shows it is rebuilt
+/// with the new words.
 pub async fn edit(state: &AppState, viewer: &Viewer, answer_id: &str, text: &AnswerText) -> Result<(), AppError> {
-    let member = me(viewer).await?;
     let answer = my_answer_by_id(viewer, answer_id).await?;
     answers::update_text_and_visibility(viewer.db.pool(), &answer.id, text.as_str(), answer.visibility, state.now_ms())
         .await?;
-    if let Some((channel, ts)) = &answer.shared {
-        let post = sharing::answer_post(&member.name, &answer.question, text.as_str());
-        update_post(state, viewer, channel, ts, &post).await;
-    }
+    refresh_posts(state, viewer, answer.shared.as_ref()).await;
     Ok(())
 }
 
-/// Withdraws one of my answers: deleted here, and its post says it was withdrawn.
+/// Withdraws one of my answers: deleted here, and gone from the post that showed it.
 pub async fn withdraw(state: &AppState, viewer: &Viewer, answer_id: &str) -> Result<(), AppError> {
     let answer = my_answer_by_id(viewer, answer_id).await?;
     answers::delete(viewer.db.pool(), &answer.id).await?;
-    take_back_post(state, viewer, &answer).await
+    refresh_posts(state, viewer, answer.shared.as_ref()).await;
+    Ok(())
 }
 
 /// Pauses my questions until the start of `until_ms`'s day, or indefinitely.
@@ -107,7 +111,7 @@ pub async fn export(viewer: &Viewer, now_ms: i64) -> Result<MyData, AppError> {
     })
 }
 
-/// "Forget me": deletes my answers (their posts say they were withdrawn) and my profile
+/// "Forget me": deletes my answers (gone from the posts that showed them) and my profile
 /// data, and opts me out. My Slack membership is untouched; I am asked again only if I opt
 /// back in.
 pub async fn forget(state: &AppState, viewer: &Viewer, confirmation: &str) -> Result<(), AppError> {
@@ -120,9 +124,14 @@ pub async fn forget(state: &AppState, viewer: &Viewer, confirmation: &str) -> Re
     }
     members::update_forgotten(&mut *tx, &member.id, state.now_ms()).await?;
     tx.commit().await?;
-    for answer in &answers {
-        take_back_post(state, viewer, answer).await?;
+    // Several answers may share one digest: each post is rebuilt once.
+    let mut posts: Vec<&SharedPost> = Vec::new();
+    for post in answers.iter().filter_map(|answer| answer.shared.as_ref()) {
+        if !posts.contains(&post) {
+            posts.push(post);
+        }
     }
+    refresh_posts(state, viewer, posts).await;
     Ok(())
 }
 
@@ -137,27 +146,11 @@ async fn my_answer_by_id(viewer: &Viewer, answer_id: &str) -> Result<ManagedAnsw
     answers::find_managed(viewer.db.pool(), &viewer.workspace_id, id, answer_id).await?.ok_or(AppError::NotFound)
 }
 
-/// Replaces an answer's post in the sharing channel with "withdrawn" and forgets where it
-/// was. Slack trouble is logged: the answer is already private or gone here.
-async fn take_back_post(state: &AppState, viewer: &Viewer, answer: &ManagedAnswer) -> Result<(), AppError> {
-    let Some((channel, ts)) = &answer.shared else { return Ok(()) };
-    update_post(state, viewer, channel, ts, sharing::WITHDRAWN_POST).await;
-    // An answer made private is still stored, with no post any more.
-    answers::update_shared(viewer.db.pool(), &answer.id, None).await?;
-    Ok(())
-}
-
-async fn update_post(state: &AppState, viewer: &Viewer, channel: &str, ts: &str, text: &str) {
-    let outcome = async {
-        let workspace = workspaces::find(viewer.db.pool(), &viewer.workspace_id)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("the workspace is gone"))?;
-        let api = state.slack()?.api_for(&workspace)?;
-        api.update_message(channel, ts, blocks::text_message(text)).await?;
-        anyhow::Ok(())
-    };
-    if let Err(error) = outcome.await {
-        tracing::warn!(error = format!("{error:#}"), "could not update an answer's post in the sharing channel");
+/// Rebuilds each post from what is stored now (the change is stored first; Slack trouble
+/// is logged in `sharing`).
+async fn refresh_posts(state: &AppState, viewer: &Viewer, posts: impl IntoIterator<Item = &SharedPost>) {
+    for post in posts {
+        sharing::refresh_post(state, &viewer.workspace_id, post).await;
     }
 }
 

@@ -1,5 +1,6 @@
 //! Sharing answers with the team: after an answer (thanks, "Meet X", the sharing channel,
-//! coworkers' answers to the same question) and the daily digests.
+//! coworkers' answers to the same question), the daily digests, and rebuilding a post when
+//! an answer in it is edited or taken back.
 
 use anyhow::Context as _;
 
@@ -9,7 +10,7 @@ use crate::{
     server::{
         AppState,
         db::{
-            answers,
+            answers::{self, DigestAnswerRow, SharedAs, SharedPost},
             members::{self, Member},
             workspaces::{self, ShareMode, Workspace},
         },
@@ -74,20 +75,22 @@ async fn thank_and_share(
         Visibility::OnlyMe => format!("Saved. Your answer to “{}” is visible only to you.", escape(&answered.question)),
     };
     api.post_message(dm_channel, blocks::text_message(thanks)).await.context("thanking in the DM")?;
-    let mut shared = introduce(state, workspace, member, answered).await?;
+    let introduced = introduce(state, workspace, member, answered).await?;
     if answered.visibility == Visibility::OnlyMe {
         return Ok(());
     }
+    let mut shared = introduced.map(|posted| shared_post(posted, SharedAs::Introduction));
     // In digest mode the answer waits for the day's digest (see `post_due_digests`).
     let immediate = workspace.sharing_channel_id.as_deref().filter(|_| workspace.share_mode == ShareMode::Immediate);
     if let Some(channel) = immediate.filter(|_| shared.is_none()) {
         let post = answer_post(&member.name, &answered.question, &answered.text);
-        shared =
-            Some(api.post_to(channel, blocks::text_message(post)).await.context("posting to the sharing channel")?);
+        let posted =
+            api.post_to(channel, blocks::text_message(post)).await.context("posting to the sharing channel")?;
+        shared = Some(shared_post(posted, SharedAs::Answer));
     }
-    if let Some(posted) = &shared {
+    if let Some(post) = &shared {
         // So a withdrawal or an edit on /me reaches the post.
-        answers::update_shared(state.db.pool(), &answered.answer_id, Some((&posted.channel, &posted.ts))).await?;
+        answers::update_shared(state.db.pool(), &workspace.id, &answered.answer_id, Some(post)).await?;
     }
     let coworkers: Vec<_> =
         answers::list_team_visible_for_question(state.db.pool(), &workspace.id, &answered.question_id)
@@ -124,7 +127,8 @@ async fn introduce(
         return Ok(None);
     }
     let with_answer = answered.visibility == Visibility::Team;
-    let post = meet_post(member, with_answer.then_some(answered));
+    let quoted = with_answer.then_some((answered.question.as_str(), answered.text.as_str()));
+    let post = meet_post(&member.name, &member.title, quoted);
     let posted = match state.slack().and_then(|slack| slack.api_for(workspace)) {
         Ok(api) => api.post_to(channel, blocks::text_message(post)).await.map_err(anyhow::Error::from),
         Err(error) => Err(error),
@@ -140,19 +144,22 @@ async fn introduce(
 }
 
 /// The sharing channel's post of one answer.
-pub fn answer_post(member_name: &str, question: &str, text: &str) -> String {
+fn answer_post(member_name: &str, question: &str, text: &str) -> String {
     format!("*{}* answered “{}”\n>{}", escape(member_name), escape(question), quote(text))
 }
 
 /// What an answer's post says once its author withdrew it or made it private.
 pub const WITHDRAWN_POST: &str = "_An answer was withdrawn by its author._";
 
-/// The text of a "Meet X" post.
-fn meet_post(member: &Member, answer: Option<&Answered>) -> String {
-    let title = if member.title.is_empty() { String::new() } else { format!(", {}", escape(&member.title)) };
-    let mut post = format!(":wave: Meet *{}*{title}, who joined the team this week!", escape(&member.name));
-    if let Some(answer) = answer {
-        post.push_str(&format!("\nThey answered “{}”\n>{}", escape(&answer.question), quote(&answer.text)));
+/// What a digest says once every answer in it was withdrawn or made private.
+pub const WITHDRAWN_DIGEST: &str = "_These answers were withdrawn by their authors._";
+
+/// The text of a "Meet X" post, quoting the new member's answer (question, text) if given.
+fn meet_post(name: &str, title: &str, answer: Option<(&str, &str)>) -> String {
+    let title = if title.is_empty() { String::new() } else { format!(", {}", escape(title)) };
+    let mut post = format!(":wave: Meet *{}*{title}, who joined the team this week!", escape(name));
+    if let Some((question, text)) = answer {
+        post.push_str(&format!("\nThey answered “{}”\n>{}", escape(question), quote(text)));
     }
     post.push_str("\nSay hi and make them feel welcome.");
     post
@@ -202,6 +209,19 @@ async fn post_digest(state: &AppState, workspace: &Workspace, now_ms: i64) -> an
     let Some(channel) = workspace.sharing_channel_id.as_deref().filter(|_| !answers.is_empty()) else {
         return Ok(false);
     };
+    let api = state.slack()?.api_for(workspace)?;
+    let posted = api.post_to(channel, blocks::text_message(digest_text(&answers))).await.context("posting a digest")?;
+    let post = shared_post(posted, SharedAs::Digest);
+    if let Err(error) = record_post(state, &workspace.id, &answers, &post).await {
+        // The digest is up: posting it again tomorrow would be worse than a post that cannot
+        // follow withdrawals, so the day is not given back.
+        tracing::warn!(error = format!("{error:#}"), workspace.id = %workspace.id, "a digest was posted but not recorded");
+    }
+    Ok(true)
+}
+
+/// The text of a digest listing `answers` (the first [`DIGEST_MAX_ANSWERS`], then a count).
+fn digest_text(answers: &[DigestAnswerRow]) -> String {
     let mut lines: Vec<String> = answers
         .iter()
         .take(DIGEST_MAX_ANSWERS)
@@ -210,17 +230,108 @@ async fn post_digest(state: &AppState, workspace: &Workspace, now_ms: i64) -> an
     if answers.len() > DIGEST_MAX_ANSWERS {
         lines.push(format!("…and {} more on the dashboard.", answers.len() - DIGEST_MAX_ANSWERS));
     }
-    let digest = format!("*Today's answers*\n\n{}", lines.join("\n\n"));
-    state
-        .slack()?
-        .api_for(workspace)?
-        .post_message(channel, blocks::text_message(digest))
-        .await
-        .context("posting a digest")?;
-    Ok(true)
+    format!("*Today's answers*\n\n{}", lines.join("\n\n"))
+}
+
+/// Records `post` on every answer it covers, those behind "…and N more" too, so a withdrawal
+/// of any of them rebuilds it.
+async fn record_post(
+    state: &AppState,
+    workspace_id: &str,
+    covered: &[DigestAnswerRow],
+    post: &SharedPost,
+) -> sqlx::Result<()> {
+    let mut tx = state.db.begin_write().await?;
+    for answer in covered {
+        answers::update_shared(&mut *tx, workspace_id, &answer.id, Some(post)).await?;
+    }
+    tx.commit().await
+}
+
+/// Rebuilds a post in the sharing channel from the answers it shows now: after an edit, or
+/// once an answer in it was withdrawn or made private (a post left with none says so).
+/// Slack trouble is logged, never returned: the change is already stored.
+pub async fn refresh_post(state: &AppState, workspace_id: &str, post: &SharedPost) {
+    let outcome = async {
+        let workspace = workspaces::find(state.db.pool(), workspace_id)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("the workspace is gone"))?;
+        let shown = answers::list_in_post(state.db.pool(), workspace_id, &post.channel, &post.ts).await?;
+        let api = state.slack()?.api_for(&workspace)?;
+        api.update_message(&post.channel, &post.ts, blocks::text_message(post_text(post.kind, &shown))).await?;
+        anyhow::Ok(())
+    };
+    if let Err(error) = outcome.await {
+        tracing::warn!(
+            error = format!("{error:#}"),
+            workspace.id = %workspace_id,
+            "could not update a post in the sharing channel"
+        );
+    }
+}
+
+/// What a post of `kind` says when it shows `shown` (what is left of it).
+fn post_text(kind: SharedAs, shown: &[DigestAnswerRow]) -> String {
+    match (kind, shown) {
+        (SharedAs::Digest, []) => WITHDRAWN_DIGEST.to_owned(),
+        (SharedAs::Digest, rows) => digest_text(rows),
+        (SharedAs::Answer, [answer, ..]) => answer_post(&answer.member_name, &answer.question, &answer.text),
+        (SharedAs::Introduction, [answer, ..]) => {
+            let quoted = (answer.question.as_str(), answer.text.as_str());
+            meet_post(&answer.member_name, &answer.member_title, Some(quoted))
+        }
+        (SharedAs::Answer | SharedAs::Introduction, []) => WITHDRAWN_POST.to_owned(),
+    }
+}
+
+fn shared_post(posted: Posted, kind: SharedAs) -> SharedPost {
+    SharedPost { channel: posted.channel, ts: posted.ts, kind }
 }
 
 /// Escapes an answer and keeps every line of it inside the Slack quote.
 fn quote(text: &str) -> String {
     escape(text).replace('\n', "\n>")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(name: &str, text: &str) -> DigestAnswerRow {
+        DigestAnswerRow {
+            id: format!("answer-{name}"),
+            member_name: name.to_owned(),
+            member_title: "Engineer".to_owned(),
+            question: "Tea or coffee?".to_owned(),
+            text: text.to_owned(),
+            created_at: 0,
+        }
+    }
+
+    #[test]
+    fn a_post_is_rebuilt_in_its_own_kind_from_what_it_shows_now() {
+        let ada = row("Ada", "Tea");
+        let both = [ada.clone(), row("Grace", "Coffee")];
+
+        let digest = post_text(SharedAs::Digest, &both);
+        let meet = post_text(SharedAs::Introduction, std::slice::from_ref(&ada));
+        let own = post_text(SharedAs::Answer, std::slice::from_ref(&ada));
+
+        assert!(digest.starts_with("*Today's answers*") && digest.contains("*Grace* on"), "{digest}");
+        assert!(meet.starts_with(":wave: Meet *Ada*, Engineer") && meet.contains(">Tea"), "{meet}");
+        assert_eq!(own, "*Ada* answered “Tea or coffee?”\n>Tea");
+        assert_eq!(post_text(SharedAs::Digest, &[]), WITHDRAWN_DIGEST);
+        assert_eq!(post_text(SharedAs::Introduction, &[]), WITHDRAWN_POST);
+        assert_eq!(post_text(SharedAs::Answer, &[]), WITHDRAWN_POST);
+    }
+
+    #[test]
+    fn a_long_digest_lists_the_first_answers_and_counts_the_rest() {
+        let answers: Vec<_> = (0..DIGEST_MAX_ANSWERS + 2).map(|i| row(&format!("M{i}"), "Tea")).collect();
+
+        let digest = digest_text(&answers);
+
+        assert!(digest.contains("*M24* on") && !digest.contains("*M25* on"), "{digest}");
+        assert!(digest.ends_with("…and 2 more on the dashboard."), "{digest}");
+    }
 }
