@@ -78,13 +78,27 @@ pub mod ctx {
 
     /// Gives the HTTP response of a failed server function the error's status (401, 404, ...)
     /// instead of a blanket 500; during server rendering the page's status is set the same way.
+    /// A form posted without JavaScript keeps the redirect back to its page, which carries the
+    /// error in its address for the page to show by the form (a 4xx would leave the visitor
+    /// on a bare error body).
     pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
         if let Err(error) = &result {
             // Where a server function's failure is handled, so where it is logged (once).
             error.log_if_internal();
-            crate::error::set_response_status(error.status());
+            if !is_plain_form_post() {
+                crate::error::set_response_status(error.status());
+            }
         }
         result
+    }
+
+    /// Whether a browser posted a form straight to a server function (no JavaScript ran):
+    /// it asks for HTML back, where the pages' own calls ask for JSON.
+    fn is_plain_form_post() -> bool {
+        use_context::<http::request::Parts>().is_some_and(|request| {
+            let accept = request.headers.get(http::header::ACCEPT).and_then(|accept| accept.to_str().ok());
+            request.uri.path().starts_with("/api/") && accept.is_some_and(|accept| accept.contains("text/html"))
+        })
     }
 
     /// Makes the server function's answer a file download named `filename` (a JSON export).

@@ -10,6 +10,7 @@ use crate::helpers::{Browser, DEMO_TEAM, Team, TestApp, TestDb, eventually, spaw
 on_both_backends!(
     an_admin_picks_a_sharing_channel_from_slacks_list_and_sends_a_test_post,
     the_admin_pages_are_for_admins_only,
+    without_javascript_an_admin_form_comes_back_naming_the_field,
     from_add_to_slack_to_the_first_answered_question_through_the_admin_pages,
     an_admin_sees_who_is_asked_and_why_not_and_manages_members,
     an_admin_exports_the_workspace_and_deletes_it_with_its_name_typed,
@@ -48,6 +49,28 @@ async fn an_admin_picks_a_sharing_channel_from_slacks_list_and_sends_a_test_post
     assert_eq!(setup["sharing_channel"], "CGENERAL01");
     assert_eq!(setup["sharing"], "digest");
     assert!(app.emulator.messages().iter().any(|m| m.channel == "CGENERAL01" && m.text.contains("test post")));
+}
+
+/// An admin's browser without JavaScript posts a form with a field left empty: the page comes
+/// back naming the field, and nothing is created.
+async fn without_javascript_an_admin_form_comes_back_naming_the_field(db: TestDb) {
+    let app = spawn_app(&db).await;
+    let team = Team::new(&app.db, "Acme").await;
+    let admin = app.signed_in(&team.workspace_id, &team.admin("Ada Admin").await).await;
+    let pack_count = || async { json(admin.call_server_fn("packs/list", &[]).await).1.as_array().map(Vec::len) };
+    let before = pack_count().await;
+
+    let (sent, back_to) = admin
+        .submit_without_javascript("/api/packs/create", &[("name", "   "), ("description", "")], "/admin/packs")
+        .await;
+    assert!(sent == 302 && back_to.starts_with("/admin/packs?"), "{sent} {back_to}");
+    let (status, html) = admin.page(&back_to).await;
+
+    assert_eq!(status, 200);
+    let message = html.find(r#"class="form-error""#).map(|at| &html[at..]).unwrap_or_default();
+    assert!(message.contains("name:"), "the page names the field: {html}");
+    assert!(before.is_some());
+    assert_eq!(pack_count().await, before, "no pack was created");
 }
 
 async fn the_admin_pages_are_for_admins_only(db: TestDb) {

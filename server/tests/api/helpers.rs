@@ -246,6 +246,25 @@ impl Browser {
             .body(serde_urlencoded::to_string(form).unwrap())
     }
 
+    /// Posts `form` to `path` as a browser without JavaScript submits a form on `from_page`
+    /// (asking for HTML, with the page as referrer); returns the status and where it is sent.
+    pub async fn submit_without_javascript(
+        &self,
+        path: &str,
+        form: &[(&str, &str)],
+        from_page: &str,
+    ) -> (u16, String) {
+        let response = self
+            .form_request(path, form)
+            .header("accept", "text/html")
+            .header("referer", format!("{}{from_page}", self.address))
+            .send()
+            .await
+            .unwrap();
+        let location = response.headers().get("location").and_then(|to| to.to_str().ok()).unwrap_or_default();
+        (response.status().as_u16(), location.trim_start_matches(&self.address).to_owned())
+    }
+
     /// Opens a one-time sign-in link's page and presses its button, as a member does.
     pub async fn follow_sign_in_link(&self, token: &str) -> reqwest::Response {
         let path = format!("/login/link/{token}");

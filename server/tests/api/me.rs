@@ -19,6 +19,7 @@ on_both_backends!(
     an_edited_answer_keeps_the_meet_post_that_quotes_it,
     only_my_own_answers_can_be_managed,
     a_member_pauses_resumes_and_opts_out,
+    without_javascript_a_refused_form_comes_back_with_its_message_and_changes_nothing,
     my_data_downloads_as_json_and_forget_me_removes_me_everywhere,
 );
 
@@ -237,6 +238,26 @@ async fn a_member_pauses_resumes_and_opts_out(db: TestDb) {
     assert!(back == 200 && !stored().await.is_opted_out);
     let (_, html) = browser.page("/me").await;
     assert!(html.contains("Opt out of questions") && html.contains("Export my data"), "{html}");
+}
+
+/// A browser without JavaScript posts the form itself: a refused value sends it back to the
+/// page it came from, which names the field and the problem where the form is.
+async fn without_javascript_a_refused_form_comes_back_with_its_message_and_changes_nothing(db: TestDb) {
+    let app = spawn_app(&db).await;
+    let team = Team::new(&app.db, "Acme").await;
+    let ada = team.member("Ada Lovelace", "Engineer").await;
+    let browser = app.signed_in(&team.workspace_id, &ada).await;
+
+    let (sent, back_to) =
+        browser.submit_without_javascript("/api/me/pause", &[("until", "2020-01-01")], "/me").await;
+    assert!(sent == 302 && back_to.starts_with("/me?"), "{sent} {back_to}");
+    let (status, html) = browser.page(&back_to).await;
+
+    assert_eq!(status, 200);
+    let message = html.find(r#"class="form-error""#).map(|at| &html[at..]).unwrap_or_default();
+    assert!(message.contains("until: pick a day after today"), "the page names the field and the problem: {html}");
+    let stored = members::find(app.db.pool(), &team.workspace_id, &ada).await.unwrap().unwrap();
+    assert_eq!(stored.paused_until, None, "a refused pause changes nothing");
 }
 
 async fn my_data_downloads_as_json_and_forget_me_removes_me_everywhere(db: TestDb) {
