@@ -26,7 +26,7 @@ help:
 
 run: tools
 	@echo "==> Starting Rapport on http://$${LEPTOS_SITE_ADDR:-127.0.0.1:3000} (database: $${DATABASE_URL:-sqlite://data/rapport.db})"
-	cargo leptos serve
+	cargo leptos serve --split
 
 test: tools browser-tools fmt-check clippy unit-tests e2e
 	@echo "==> All checks and tests passed"
@@ -81,7 +81,7 @@ unit-tests:
 
 e2e:
 	@echo "==> building the app for the browser tests"
-	cargo leptos build
+	cargo leptos build --split
 	@echo "==> browser tests against http://$(E2E_ADDR) (Chromium at $(CHROMIUM))"
 	rm -rf $(E2E_DIR) && mkdir -p $(E2E_DIR)
 	env -u SLACK_BOT_TOKEN \
@@ -91,4 +91,4 @@ e2e:
 		LEPTOS_RELOAD_PORT=3901 \
 		RAPPORT_E2E_BASE_URL=http://$(E2E_ADDR) \
 		CHROMIUM_PATH=$(CHROMIUM) \
-		cargo leptos end-to-end
+		cargo leptos end-to-end --split

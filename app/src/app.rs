@@ -3,9 +3,9 @@
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
-    SsrMode,
+    Lazy, LazyRoute, SsrMode,
     components::{Route, Router, Routes},
-    path,
+    lazy_route, path,
 };
 
 use crate::{
@@ -61,12 +61,12 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/") view=HomePage/>
                         <Route path=path!("/login") view=LoginPage/>
                         <Route path=path!("/me") view=MePage ssr=SsrMode::Async/>
-                        <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async/>
-                        <Route path=path!("/admin/sharing") view=SharingPage ssr=SsrMode::Async/>
-                        <Route path=path!("/admin/schedule") view=SchedulePage ssr=SsrMode::Async/>
-                        <Route path=path!("/admin/members") view=MembersPage ssr=SsrMode::Async/>
-                        <Route path=path!("/admin/packs") view=PacksPage ssr=SsrMode::Async/>
-                        <Route path=path!("/admin/data") view=DataPage ssr=SsrMode::Async/>
+                        <Route path=path!("/admin") view={Lazy::<AdminHomeRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/admin/sharing") view={Lazy::<SharingRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/admin/schedule") view={Lazy::<ScheduleRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/admin/members") view={Lazy::<MembersRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/admin/packs") view={Lazy::<PacksRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/admin/data") view={Lazy::<DataRoute>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("/people") view=PeoplePage ssr=SsrMode::Async/>
                         <Route path=path!("/people/:id") view=ProfilePage ssr=SsrMode::Async/>
                         <Route path=path!("/questions") view=QuestionsPage ssr=SsrMode::Async/>
@@ -77,3 +77,30 @@ pub fn App() -> impl IntoView {
         </div>
     }
 }
+
+/// Makes an admin page a lazy route: with `cargo leptos --split` its code ships in a wasm chunk
+/// of its own, fetched when an admin opens the page, so what every member downloads does not
+/// grow with the admin area. The page loads its own data, so `data` holds nothing.
+macro_rules! admin_route {
+    ($route:ident => $page:ident) => {
+        struct $route;
+
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                $route
+            }
+
+            fn view(_this: Self) -> AnyView {
+                view! { <$page/> }.into_any()
+            }
+        }
+    };
+}
+
+admin_route!(AdminHomeRoute => AdminPage);
+admin_route!(SharingRoute => SharingPage);
+admin_route!(ScheduleRoute => SchedulePage);
+admin_route!(MembersRoute => MembersPage);
+admin_route!(PacksRoute => PacksPage);
+admin_route!(DataRoute => DataPage);

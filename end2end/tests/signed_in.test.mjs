@@ -133,3 +133,31 @@ test('forget me removes the member and their answers everywhere', async () => {
   await visitor.close();
   await page.context().close();
 });
+
+/** The paths of the wasm files `page` fetches from now on. */
+function wasmFetchedBy(page) {
+  const paths = [];
+  page.on('request', (request) => {
+    const path = new URL(request.url()).pathname;
+    if (path.endsWith('.wasm')) paths.push(path);
+  });
+  return paths;
+}
+
+test("a member's pages never fetch the admin area's code; an admin's page fetches its own part", async () => {
+  const memberPage = await signedInAs(member);
+  const memberFetched = wasmFetchedBy(memberPage);
+  for (const path of ['/me', '/people', '/questions']) {
+    await openHydrated(memberPage, path);
+  }
+  assert.ok(memberFetched.includes('/pkg/rapport.wasm'), `the app itself loads: ${memberFetched}`);
+  assert.deepEqual(memberFetched.filter((path) => path.includes('route_view')), [], 'no admin page code');
+
+  const adminPage = await signedInAs(admin);
+  const adminFetched = wasmFetchedBy(adminPage);
+  await openHydrated(adminPage, '/admin/packs');
+  assert.ok(adminFetched.some((path) => path.includes('packs_route_view')), `the packs page's code: ${adminFetched}`);
+  assert.ok(!adminFetched.some((path) => path.includes('members_route_view')), 'only the page opened');
+  await memberPage.context().close();
+  await adminPage.context().close();
+});

@@ -6,5 +6,6 @@ use wasm_bindgen::prelude::wasm_bindgen;
 #[wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    // The async form: the admin pages are lazy routes, whose code may still be on its way.
+    leptos::mount::hydrate_lazy(app::App);
 }

@@ -69,7 +69,8 @@ fn signed_in_as_on_server() -> Option<SignedInAs> {
 pub fn AdminNav() -> impl IntoView {
     view! {
         <nav class="admin-nav" aria-label="Admin">
-            <A href="/admin">"Checklist"</A>
+            // Exact: the checklist is not "current" on every page under /admin.
+            <A href="/admin" exact=true>"Checklist"</A>
             <A href="/admin/sharing">"Sharing"</A>
             <A href="/admin/schedule">"Schedule"</A>
             <A href="/admin/packs">"Packs"</A>

@@ -248,12 +248,7 @@ impl Browser {
 
     /// Posts `form` to `path` as a browser without JavaScript submits a form on `from_page`
     /// (asking for HTML, with the page as referrer); returns the status and where it is sent.
-    pub async fn submit_without_javascript(
-        &self,
-        path: &str,
-        form: &[(&str, &str)],
-        from_page: &str,
-    ) -> (u16, String) {
+    pub async fn submit_without_javascript(&self, path: &str, form: &[(&str, &str)], from_page: &str) -> (u16, String) {
         let response = self
             .form_request(path, form)
             .header("accept", "text/html")
