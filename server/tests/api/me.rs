@@ -248,8 +248,7 @@ async fn without_javascript_a_refused_form_comes_back_with_its_message_and_chang
     let ada = team.member("Ada Lovelace", "Engineer").await;
     let browser = app.signed_in(&team.workspace_id, &ada).await;
 
-    let (sent, back_to) =
-        browser.submit_without_javascript("/api/me/pause", &[("until", "2020-01-01")], "/me").await;
+    let (sent, back_to) = browser.submit_without_javascript("/api/me/pause", &[("until", "2020-01-01")], "/me").await;
     assert!(sent == 302 && back_to.starts_with("/me?"), "{sent} {back_to}");
     let (status, html) = browser.page(&back_to).await;
 
