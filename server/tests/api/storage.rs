@@ -36,6 +36,7 @@ on_both_backends!(
     migrating_again_changes_nothing,
     expired_sessions_and_old_event_ids_are_cleaned_up,
     the_directory_is_in_the_same_order_on_both_databases,
+    a_billing_period_counts_each_member_who_answered_in_it_once,
 );
 
 async fn the_directory_is_in_the_same_order_on_both_databases(db: TestDb) {
@@ -359,4 +360,51 @@ async fn events_recorded_by_the_previous_release_move_to_the_inbox(db: TestDb) {
             .unwrap();
     // In the order they arrived (the same millisecond here, so by event id).
     assert_eq!(keys, [("slack:".to_owned(),), ("slack:T1".to_owned(),)]);
+}
+
+async fn a_billing_period_counts_each_member_who_answered_in_it_once(db: TestDb) {
+    const DAY: i64 = 24 * 60 * 60 * 1000;
+    let starts = 1_800_000_000_000;
+    let ends = starts + 30 * DAY;
+    let mut team = Team::new(&db.db, "Acme").await;
+    let mut other = Team::new(&db.db, "Other").await;
+    let question = team.question("Tea or coffee?").await;
+    let answered_at = |answer: String, at: i64| {
+        let pool = db.db.pool().clone();
+        async move {
+            sqlx::query("UPDATE answers SET created_at = $1 WHERE id = $2")
+                .bind(at)
+                .bind(answer)
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
+    };
+    let on_first_ms = team.member("Ada", "").await;
+    answered_at(team.answer(&on_first_ms, &question, "Tea", "team").await, starts).await;
+    let on_last_second = team.member("Bob", "").await;
+    answered_at(team.answer(&on_last_second, &question, "Coffee", "team").await, ends - 1_000).await;
+    let only_me = team.member("Eve", "").await;
+    answered_at(team.answer(&only_me, &question, "Neither", "only_me").await, starts + DAY).await;
+    let twice = team.member("Fay", "").await;
+    answered_at(team.answer(&twice, &question, "Tea", "team").await, starts + DAY).await;
+    answered_at(team.answer(&twice, &question, "Still tea", "team").await, starts + 2 * DAY).await;
+    let around_it = team.member("Cy", "").await;
+    answered_at(team.answer(&around_it, &question, "Water", "team").await, starts - 1).await;
+    answered_at(team.answer(&around_it, &question, "Juice", "team").await, ends).await;
+    let only_skipped = team.member("Dee", "").await;
+    let skipped = team.answer(&only_skipped, &question, "-", "team").await;
+    sqlx::query("UPDATE prompts SET status = 'skipped' WHERE id = (SELECT prompt_id FROM answers WHERE id = $1)")
+        .bind(&skipped)
+        .execute(db.db.pool())
+        .await
+        .unwrap();
+    answers::delete(db.db.pool(), &skipped).await.unwrap();
+    let elsewhere = other.member("Olga", "").await;
+    let their_question = other.question("Theirs?").await;
+    answered_at(other.answer(&elsewhere, &their_question, "Hers", "team").await, starts + DAY).await;
+
+    let active = answers::count_members_who_answered(db.db.pool(), &team.workspace_id, starts, ends).await.unwrap();
+
+    assert_eq!(active, 4, "Ada, Bob, Eve and Fay (once); not Cy, Dee or the other workspace's Olga");
 }

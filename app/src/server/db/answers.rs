@@ -69,6 +69,29 @@ pub async fn count_for_workspace<'e>(
     Ok(count)
 }
 
+/// How many members answered at least once in `[from_ms, until_ms)`: the active members a
+/// billing period counts. Any answer is activity, an only-me one too; a skip is not an
+/// answer, so a member who only skipped does not count.
+pub async fn count_members_who_answered<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    workspace_id: &str,
+    from_ms: i64,
+    until_ms: i64,
+) -> sqlx::Result<i64> {
+    let (count,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(DISTINCT p.member_id)
+         FROM answers a
+         JOIN prompts p ON p.id = a.prompt_id
+         WHERE a.workspace_id = $1 AND a.created_at >= $2 AND a.created_at < $3",
+    )
+    .bind(workspace_id)
+    .bind(from_ms)
+    .bind(until_ms)
+    .fetch_one(ex)
+    .await?;
+    Ok(count)
+}
+
 /// A member's team-visible answers, newest first.
 pub async fn list_team_visible_for_member<'e>(
     ex: impl Executor<'e, Database = Any>,
