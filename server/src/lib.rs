@@ -17,4 +17,5 @@ pub mod sign_in;
 pub mod slack;
 pub mod startup;
 pub mod state;
+pub mod stripe;
 pub mod telemetry;
