@@ -5,26 +5,11 @@
 //! async-stripe's; this module gives it the app's clock, guards the timestamp arithmetic, and
 //! names each refusal.
 
+use app::server::secret::Secret;
 use stripe_webhook::{Event, Webhook, WebhookError};
 
 /// How far a delivery's timestamp may be from now, either way (Stripe's default tolerance).
 pub const TOLERANCE_SECS: u64 = 300;
-
-/// The webhook endpoint's signing secret (`whsec_...`). Never printed.
-#[derive(Clone)]
-pub struct WebhookSecret(String);
-
-impl WebhookSecret {
-    pub fn new(secret: impl Into<String>) -> Self {
-        WebhookSecret(secret.into())
-    }
-}
-
-impl std::fmt::Debug for WebhookSecret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("WebhookSecret(..)")
-    }
-}
 
 /// Why a delivery was refused; the text is the short reason sent back with the 400.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -51,25 +36,20 @@ pub enum Verified {
 
 /// The `Stripe-Signature` header Stripe sends for `payload` at `timestamp` (for the Stripe
 /// emulator and the tests to sign what they send).
-pub fn sign(secret: &WebhookSecret, timestamp: i64, payload: &str) -> String {
-    Webhook::generate_test_header(payload, &secret.0, Some(timestamp))
+pub fn sign(secret: &Secret, timestamp: i64, payload: &str) -> String {
+    Webhook::generate_test_header(payload, secret.expose(), Some(timestamp))
 }
 
-/// Checks a delivery's `Stripe-Signature` header against its raw body; `now_secs` is the
-/// current Unix time.
-pub fn verify(
-    secret: &WebhookSecret,
-    signature: Option<&str>,
-    payload: &str,
-    now_secs: i64,
-) -> Result<Verified, Rejection> {
+/// Checks a delivery's `Stripe-Signature` header against its raw body with the endpoint's
+/// signing secret (`whsec_...`); `now_secs` is the current Unix time.
+pub fn verify(secret: &Secret, signature: Option<&str>, payload: &str, now_secs: i64) -> Result<Verified, Rejection> {
     let signature = signature.ok_or(Rejection::MissingHeader)?;
     // Checked here first with `abs_diff`: async-stripe subtracts the two as i64, which a
     // forged `t` near i64::MIN would overflow.
     if timestamp_of(signature)?.abs_diff(now_secs) > TOLERANCE_SECS {
         return Err(Rejection::StaleTimestamp);
     }
-    match Webhook::construct_event_with_timestamp(payload, signature, &secret.0, now_secs) {
+    match Webhook::construct_event_with_timestamp(payload, signature, secret.expose(), now_secs) {
         Ok(event) => Ok(Verified::Event(Box::new(event))),
         Err(WebhookError::BadParse(_)) => Ok(Verified::Unreadable { id: id_of(payload) }),
         Err(WebhookError::BadSignature | WebhookError::BadKey) => Err(Rejection::BadSignature),
@@ -102,8 +82,8 @@ mod tests {
 
     const NOW: i64 = 1_700_000_000;
 
-    fn secret() -> WebhookSecret {
-        WebhookSecret::new("whsec_test_secret")
+    fn secret() -> Secret {
+        Secret::new("whsec_test_secret")
     }
 
     /// A whole event envelope, of a type async-stripe does not model (so its object may be
@@ -140,7 +120,7 @@ mod tests {
     #[test]
     fn forged_stale_and_malformed_deliveries_are_refused() {
         let header = sign(&secret(), NOW, EVENT);
-        let other_secret = WebhookSecret::new("whsec_someone_else");
+        let other_secret = Secret::new("whsec_someone_else");
         let tampered = EVENT.replace("evt_1", "evt_2");
         let just_inside = sign(&secret(), NOW - 300, EVENT);
         let too_old = sign(&secret(), NOW - 301, EVENT);
