@@ -179,6 +179,7 @@ impl Config {
         };
 
         let slack = slack_config(&var)?;
+        refuse_stripe_until_billing(&var)?;
 
         let public_url = var("RAPPORT_PUBLIC_URL").map(|url| base_url("RAPPORT_PUBLIC_URL", url)).transpose()?;
 
@@ -352,6 +353,23 @@ fn self_hosted(
 }
 
 /// Reads `method=calls,method=calls` (calls a minute).
+/// The variables billing needs (`STRIPE_API_URL` is optional: it points at another server).
+const STRIPE_REQUIRED: [&str; 3] = ["STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_PRICE_ID"];
+
+/// Billing with Stripe is being built (issue 10) and not served yet. Its variables stop the
+/// server instead of being silently ignored: a partial set names the first one missing, a
+/// whole set says billing is not in this build.
+fn refuse_stripe_until_billing(var: &impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+    let any_set = STRIPE_REQUIRED.iter().chain(&["STRIPE_API_URL"]).any(|name| var(name).is_some());
+    if !any_set {
+        return Ok(());
+    }
+    if let Some(missing) = STRIPE_REQUIRED.into_iter().find(|name| var(name).is_none()) {
+        return Err(invalid(missing, "is required with the other STRIPE_ variables".into()));
+    }
+    Err(invalid("STRIPE_SECRET_KEY", "is set, but billing with Stripe is not in this version of Rapport yet".into()))
+}
+
 fn rate_limits(raw: Option<&str>) -> Result<Vec<(String, u32)>, ConfigError> {
     let Some(raw) = raw else { return Ok(Vec::new()) };
     raw.split(',')
@@ -493,6 +511,20 @@ mod tests {
         let with_token_key =
             config(&[&base[..], &[("RAPPORT_TOKEN_KEY", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")]].concat());
         assert_eq!(with_token_key.unwrap_err().variable, "RAPPORT_TOKEN_KEY");
+    }
+
+    #[test]
+    fn stripe_variables_stop_the_server_until_billing_is_served() {
+        let whole =
+            [("STRIPE_SECRET_KEY", "sk_test_1"), ("STRIPE_WEBHOOK_SECRET", "whsec_1"), ("STRIPE_PRICE_ID", "price_1")];
+        for (index, (missing, _)) in whole.iter().enumerate() {
+            let partial: Vec<_> = whole.iter().enumerate().filter(|(i, _)| *i != index).map(|(_, v)| *v).collect();
+            assert_eq!(config(&partial).unwrap_err().variable, *missing);
+        }
+        assert_eq!(config(&[("STRIPE_API_URL", "http://127.0.0.1:9")]).unwrap_err().variable, "STRIPE_SECRET_KEY");
+        let error = config(&whole).unwrap_err();
+        assert!(error.to_string().contains("not in this version"), "{error}");
+        assert!(config(&[]).is_ok(), "without them nothing changes");
     }
 
     #[test]
