@@ -13,6 +13,7 @@ use crate::{
     features::{
         admin::ui::{AdminPage, DataPage, MembersPage, SchedulePage, SharingPage},
         auth::ui::LoginPage,
+        billing::ui::BillingPage,
         home::ui::HomePage,
         me::ui::MePage,
         packs::ui::PacksPage,
@@ -67,6 +68,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/admin/members") view={Lazy::<MembersRoute>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("/admin/packs") view={Lazy::<PacksRoute>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("/admin/data") view={Lazy::<DataRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/admin/billing") view={Lazy::<BillingRoute>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("/people") view=PeoplePage ssr=SsrMode::Async/>
                         <Route path=path!("/people/:id") view=ProfilePage ssr=SsrMode::Async/>
                         <Route path=path!("/questions") view=QuestionsPage ssr=SsrMode::Async/>
@@ -104,3 +106,4 @@ admin_route!(ScheduleRoute => SchedulePage);
 admin_route!(MembersRoute => MembersPage);
 admin_route!(PacksRoute => PacksPage);
 admin_route!(DataRoute => DataPage);
+admin_route!(BillingRoute => BillingPage);

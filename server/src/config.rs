@@ -5,7 +5,7 @@ use std::{net::SocketAddr, str::FromStr};
 
 use base64::Engine as _;
 
-use app::server::{db::Backend, secret::Secret, slack::tokens::TokenCipher};
+use app::server::{db::Backend, secret::Secret, slack::tokens::TokenCipher, stripe::StripeSettings};
 use leptos::config::{Env, LeptosOptions};
 
 use crate::slack::verify::SigningSecret;
@@ -22,6 +22,7 @@ pub struct Config {
     pub log_format: LogFormat,
     pub demo_data: DemoData,
     pub slack: SlackConfig,
+    pub billing: BillingConfig,
     /// The URL people and Slack reach Rapport at (no trailing slash); by default the
     /// listening address.
     pub public_url: Option<String>,
@@ -51,6 +52,19 @@ pub enum SlackConfig {
     Emulator { signing_secret: SigningSecret, rate_limits: Vec<(String, u32)> },
     /// No Slack and no emulator: the Slack endpoints answer 503.
     Off,
+}
+
+/// Whether and how workspaces are billed.
+#[derive(Clone, Debug)]
+pub enum BillingConfig {
+    /// No Stripe (self-hosted): billing is off and nothing is limited.
+    Off,
+    /// Stripe, or a server speaking its API at `settings.api_url`; the webhook's signing
+    /// secret checks what it sends.
+    Stripe { settings: StripeSettings, webhook_secret: Secret },
+    /// The demo (no Slack and no Stripe configured): the built-in Stripe emulator stands in,
+    /// so a visitor can go through an upgrade.
+    Emulator,
 }
 
 /// The Slack app's client id and secret, for Sign in with Slack.
@@ -179,7 +193,7 @@ impl Config {
         };
 
         let slack = slack_config(&var)?;
-        refuse_stripe_until_billing(&var)?;
+        let billing = billing_config(&var, &slack)?;
 
         let public_url = var("RAPPORT_PUBLIC_URL").map(|url| base_url("RAPPORT_PUBLIC_URL", url)).transpose()?;
 
@@ -238,6 +252,7 @@ impl Config {
             log_format,
             demo_data,
             slack,
+            billing,
             public_url,
             session_key,
             time_scale,
@@ -356,18 +371,38 @@ fn self_hosted(
 /// The variables billing needs (`STRIPE_API_URL` is optional: it points at another server).
 const STRIPE_REQUIRED: [&str; 3] = ["STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_PRICE_ID"];
 
-/// Billing with Stripe is being built (issue 10) and not served yet. Its variables stop the
-/// server instead of being silently ignored: a partial set names the first one missing, a
-/// whole set says billing is not in this build.
-fn refuse_stripe_until_billing(var: &impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+/// Billing: Stripe when its variables are set (a partial set names the first one missing),
+/// the Stripe emulator in the demo (no Slack configured either), else off.
+fn billing_config(var: &impl Fn(&str) -> Option<String>, slack: &SlackConfig) -> Result<BillingConfig, ConfigError> {
     let any_set = STRIPE_REQUIRED.iter().chain(&["STRIPE_API_URL"]).any(|name| var(name).is_some());
     if !any_set {
-        return Ok(());
+        let demo = matches!(slack, SlackConfig::Emulator { .. });
+        return Ok(if demo { BillingConfig::Emulator } else { BillingConfig::Off });
     }
     if let Some(missing) = STRIPE_REQUIRED.into_iter().find(|name| var(name).is_none()) {
         return Err(invalid(missing, "is required with the other STRIPE_ variables".into()));
     }
-    Err(invalid("STRIPE_SECRET_KEY", "is set, but billing with Stripe is not in this version of Rapport yet".into()))
+    let value = |name: &str| var(name).unwrap_or_default().trim().to_owned();
+    let secret_key = value("STRIPE_SECRET_KEY");
+    if !(secret_key.starts_with("sk_") || secret_key.starts_with("rk_")) {
+        return Err(invalid("STRIPE_SECRET_KEY", "must be a Stripe secret key (sk_... or rk_...)".into()));
+    }
+    let webhook_secret = value("STRIPE_WEBHOOK_SECRET");
+    if !webhook_secret.starts_with("whsec_") {
+        return Err(invalid("STRIPE_WEBHOOK_SECRET", "must be the webhook's signing secret (whsec_...)".into()));
+    }
+    let price_id = value("STRIPE_PRICE_ID");
+    if !price_id.starts_with("price_") {
+        return Err(invalid("STRIPE_PRICE_ID", "must be a Stripe price id (price_...)".into()));
+    }
+    // async-stripe appends `v1/...` to the base, which must end in a slash.
+    let api_url = var("STRIPE_API_URL")
+        .map(|url| base_url("STRIPE_API_URL", url).map(|url| format!("{url}/")))
+        .transpose()?;
+    Ok(BillingConfig::Stripe {
+        settings: StripeSettings { secret_key: Secret::new(secret_key), price_id, api_url },
+        webhook_secret: Secret::new(webhook_secret),
+    })
 }
 
 fn rate_limits(raw: Option<&str>) -> Result<Vec<(String, u32)>, ConfigError> {
@@ -514,7 +549,7 @@ mod tests {
     }
 
     #[test]
-    fn stripe_variables_stop_the_server_until_billing_is_served() {
+    fn a_partial_stripe_configuration_names_what_is_missing() {
         let whole =
             [("STRIPE_SECRET_KEY", "sk_test_1"), ("STRIPE_WEBHOOK_SECRET", "whsec_1"), ("STRIPE_PRICE_ID", "price_1")];
         for (index, (missing, _)) in whole.iter().enumerate() {
@@ -522,9 +557,29 @@ mod tests {
             assert_eq!(config(&partial).unwrap_err().variable, *missing);
         }
         assert_eq!(config(&[("STRIPE_API_URL", "http://127.0.0.1:9")]).unwrap_err().variable, "STRIPE_SECRET_KEY");
-        let error = config(&whole).unwrap_err();
-        assert!(error.to_string().contains("not in this version"), "{error}");
-        assert!(config(&[]).is_ok(), "without them nothing changes");
+        let with_url = config(&[&whole[..], &[("STRIPE_API_URL", "http://127.0.0.1:9")]].concat()).unwrap();
+        let BillingConfig::Stripe { settings, .. } = with_url.billing else { panic!("billing with Stripe") };
+        assert_eq!(settings.api_url.as_deref(), Some("http://127.0.0.1:9/"));
+        assert_eq!(settings.price_id, "price_1");
+    }
+
+    #[test]
+    fn stripe_values_of_the_wrong_kind_are_refused() {
+        let whole = [("STRIPE_SECRET_KEY", "sk_test_1"), ("STRIPE_WEBHOOK_SECRET", "whsec_1"), ("STRIPE_PRICE_ID", "price_1")];
+        let swapped = |name: &'static str, value: &'static str| {
+            let vars: Vec<_> = whole.iter().map(|&(n, v)| if n == name { (n, value) } else { (n, v) }).collect();
+            config(&vars).unwrap_err().variable
+        };
+        assert_eq!(swapped("STRIPE_SECRET_KEY", "pk_test_1"), "STRIPE_SECRET_KEY");
+        assert_eq!(swapped("STRIPE_WEBHOOK_SECRET", "sk_test_1"), "STRIPE_WEBHOOK_SECRET");
+        assert_eq!(swapped("STRIPE_PRICE_ID", "prod_1"), "STRIPE_PRICE_ID");
+    }
+
+    #[test]
+    fn without_stripe_billing_is_off_except_in_the_demo() {
+        assert!(matches!(config(&[]).unwrap().billing, BillingConfig::Emulator));
+        let self_hosted = config(&[("SLACK_BOT_TOKEN", "xoxb-1"), ("SLACK_SIGNING_SECRET", "s")]).unwrap();
+        assert!(matches!(self_hosted.billing, BillingConfig::Off));
     }
 
     #[test]

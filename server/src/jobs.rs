@@ -1,18 +1,23 @@
-//! Periodic jobs beside the requests: the daily digests, and the hourly clean-up of
-//! expired sessions and old inbox items. Each runs until shutdown begins.
+//! Periodic jobs beside the requests: the daily digests, billing's pass, the Stripe
+//! emulator's clock, and the hourly clean-up of expired sessions and old inbox items. Each
+//! runs until shutdown begins.
 
 use std::time::Duration;
 
 use anyhow::Context as _;
 use app::server::{
     AppState,
-    services::{inbox, sharing, sign_in, workspace_data},
+    services::{billing, inbox, sharing, sign_in, workspace_data},
 };
 
-use crate::sessions::DbSessionStore;
+use crate::{emulator::stripe::StripeEmulator, sessions::DbSessionStore};
 
 /// How often digest workspaces are checked for a due digest.
 const DIGEST_CHECK: Duration = Duration::from_secs(5 * 60);
+/// How often billing tells admins of lapsed workspaces and reports usage to Stripe.
+const BILLING_CHECK: Duration = Duration::from_secs(60);
+/// How often the Stripe emulator catches up with the clock (period ends, retries).
+const STRIPE_EMULATOR_TICK: Duration = Duration::from_secs(1);
 /// How often old sessions and inbox items are cleaned up.
 const CLEAN_UP: Duration = Duration::from_secs(60 * 60);
 
@@ -20,6 +25,21 @@ const CLEAN_UP: Duration = Duration::from_secs(60 * 60);
 pub fn spawn_digests(state: &AppState) {
     every(state, DIGEST_CHECK, "posting the daily digests", |state| async move {
         sharing::post_due_digests(&state, state.now_ms()).await.map(drop)
+    });
+}
+
+/// Starts billing's periodic pass (needs Stripe).
+pub fn spawn_billing(state: &AppState) {
+    every(state, BILLING_CHECK, "telling admins of lapses and reporting usage to Stripe", |state| async move {
+        billing::tick(&state).await
+    });
+}
+
+/// Lets the Stripe emulator end periods, charge and retry as time passes (the demo).
+pub fn spawn_stripe_emulator(state: &AppState, emulator: StripeEmulator) {
+    every(state, STRIPE_EMULATOR_TICK, "advancing the Stripe emulator", move |_| {
+        let emulator = emulator.clone();
+        async move { emulator.tick().await }
     });
 }
 

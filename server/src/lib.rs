@@ -1,4 +1,4 @@
-//! The Rapport process: configuration, the HTTP edges (health, Slack, the emulator), the
+//! The Rapport process: configuration, the HTTP edges (health, Slack, Stripe, the emulators), the
 //! background loops (dispatcher, inbox worker, periodic jobs), start-up and shutdown, the
 //! CLI and the demo workspace. `main.rs` only calls [`cli::run`]; tests build the same
 //! [`startup::Application`] the binary runs.

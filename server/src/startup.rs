@@ -14,15 +14,16 @@ use app::server::{
     services::install,
     slack::{OAuthSettings, SlackGateway, tokens::TokenCipher},
     state::Wake,
+    stripe::{StripeGateway, StripeSettings},
     tasks::Tasks,
 };
 use tokio::net::TcpListener;
 
 use crate::{
-    config::{Config, SessionKey, SlackConfig},
+    config::{BillingConfig, Config, SessionKey, SlackConfig},
     demo,
     dispatch::Dispatcher,
-    emulator::{self, Emulator},
+    emulator::{self, Emulator, stripe::StripeEmulator},
     inbox, jobs, routes,
     sessions::DbSessionStore,
     sign_in::{
@@ -46,6 +47,7 @@ pub struct Application {
     router: axum::Router,
     state: AppState,
     emulator: Option<Emulator>,
+    stripe_emulator: Option<StripeEmulator>,
     dispatcher: Option<Dispatcher>,
     background_dispatch: bool,
     background_inbox: bool,
@@ -95,6 +97,7 @@ impl Application {
         let local_url = format!("http://{}", loopback(address));
         let public_url = config.public_url.clone().unwrap_or_else(|| local_url.clone());
         let (slack, signing_secret, emulator) = connect_slack(&config.slack, &local_url)?;
+        let (stripe, webhook_secret, stripe_emulator) = connect_stripe(&config.billing, &local_url, &clock)?;
         let sign_in = SignInSettings {
             slack: slack_sign_in(&config.slack, &local_url)?,
             attempts: Arc::new(AttemptLimiter::new(limits::DEFAULT_BUDGET)),
@@ -103,6 +106,7 @@ impl Application {
             db: db.clone(),
             clock,
             slack,
+            stripe,
             wake: Wake::default(),
             tasks: Tasks::default(),
             emulated: emulator.is_some(),
@@ -122,16 +126,23 @@ impl Application {
                 })
             }));
         }
-        let server_state =
-            ServerState { leptos: config.leptos, app: state.clone(), slack_signing_secret: signing_secret, sign_in };
+        let server_state = ServerState {
+            leptos: config.leptos,
+            app: state.clone(),
+            slack_signing_secret: signing_secret,
+            stripe_webhook_secret: webhook_secret,
+            sign_in,
+        };
         let sessions = session_layer(&db, config.session_key.as_ref(), &state.public_url);
-        let router = routes::router(server_state, emulator.as_ref()).layer(sessions);
+        let emulators = routes::Emulators { slack: emulator.as_ref(), stripe: stripe_emulator.as_ref() };
+        let router = routes::router(server_state, emulators).layer(sessions);
         let dispatcher = state.slack.is_some().then(|| Dispatcher::new(state.clone()));
         Ok(Application {
             listener,
             router,
             state,
             emulator,
+            stripe_emulator,
             dispatcher,
             background_dispatch: true,
             background_inbox: true,
@@ -179,6 +190,11 @@ impl Application {
         self.emulator.as_ref()
     }
 
+    /// The Stripe emulator, when it stands in for Stripe (the demo, and tests that ask for it).
+    pub fn stripe_emulator(&self) -> Option<&StripeEmulator> {
+        self.stripe_emulator.as_ref()
+    }
+
     /// The port the application listens on.
     pub fn port(&self) -> u16 {
         self.listener.local_addr().map(|addr| addr.port()).unwrap_or_default()
@@ -208,11 +224,17 @@ impl Application {
                 }
             });
         }
+        if self.background_inbox && (state.slack.is_some() || state.stripe.is_some()) {
+            inbox::spawn(state.clone());
+        }
         if state.slack.is_some() {
-            if self.background_inbox {
-                inbox::spawn(state.clone());
-            }
             jobs::spawn_digests(&state);
+        }
+        if state.stripe.is_some() {
+            jobs::spawn_billing(&state);
+        }
+        if let Some(stripe_emulator) = &self.stripe_emulator {
+            jobs::spawn_stripe_emulator(&state, stripe_emulator.clone());
         }
         if let Some(dispatcher) = self.dispatcher.filter(|_| self.background_dispatch) {
             dispatcher.spawn();
@@ -230,6 +252,35 @@ impl Application {
         state.db.close().await;
         tracing::info!("Rapport stopped");
         Ok(())
+    }
+}
+
+/// The Stripe gateway, the secret its webhooks are signed with, and the Stripe emulator, for
+/// the configured billing; in the demo the gateway talks to the emulator mounted on this
+/// very server, which signs with its own secret.
+fn connect_stripe(
+    config: &BillingConfig,
+    local_url: &str,
+    clock: &SharedClock,
+) -> anyhow::Result<(Option<StripeGateway>, Option<Secret>, Option<StripeEmulator>)> {
+    use crate::emulator::stripe as emulated;
+    match config {
+        BillingConfig::Off => Ok((None, None, None)),
+        BillingConfig::Stripe { settings, webhook_secret } => {
+            tracing::info!(stripe.price_id = %settings.price_id, "billing with Stripe");
+            Ok((Some(StripeGateway::new(settings)?), Some(webhook_secret.clone()), None))
+        }
+        BillingConfig::Emulator => {
+            tracing::info!("no Stripe configured: the Stripe emulator stands in at /stripe-emulator");
+            let settings = StripeSettings {
+                secret_key: Secret::new(emulated::SECRET_KEY),
+                price_id: emulated::PRICE_ID.to_owned(),
+                api_url: Some(format!("{local_url}/stripe-emulator/")),
+            };
+            let webhook_secret = Secret::new(emulated::WEBHOOK_SECRET);
+            let emulator = StripeEmulator::new(local_url, emulated::SECRET_KEY, webhook_secret.clone(), clock.clone())?;
+            Ok((Some(StripeGateway::new(&settings)?), Some(webhook_secret), Some(emulator)))
+        }
     }
 }
 

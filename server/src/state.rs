@@ -1,9 +1,11 @@
 //! `ServerState`, the state of the axum router: the app's one [`AppState`], what Leptos
-//! needs, and the secret that proves a request comes from Slack.
+//! needs, and the secrets that prove a request comes from Slack or Stripe.
 
 use app::server::AppState;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
+
+use app::server::secret::Secret;
 
 use crate::{sign_in::SignInSettings, slack::verify::SigningSecret};
 
@@ -14,6 +16,8 @@ pub struct ServerState {
     pub app: AppState,
     /// Checks requests from Slack; `None` when Slack is neither configured nor emulated.
     pub slack_signing_secret: Option<SigningSecret>,
+    /// Checks Stripe's webhooks; `None` when billing is off.
+    pub stripe_webhook_secret: Option<Secret>,
     /// Sign in with Slack and the password attempt budget.
     pub sign_in: SignInSettings,
 }

@@ -3,11 +3,19 @@
 use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_location};
 
-use crate::features::auth::types::{SignedInAs, login_href};
+use crate::features::{
+    auth::types::{SignedInAs, login_href},
+    billing::ui::BillingBanner,
+};
 
-/// The site header: the name, the main sections, and who is signed in.
+/// The site header: the name, the main sections, and who is signed in; under it, for admins,
+/// billing's banner when questions stopped. Who is signed in was resolved with the request,
+/// so the server renders it at once and hands the same value to the browser: no extra round
+/// trip, and no second `<Suspense>` on every page.
 #[component]
 pub fn SiteHeader() -> impl IntoView {
+    let me = SharedValue::new(signed_in_as_on_server).into_inner();
+    let admin = me.as_ref().is_some_and(|me| me.admin);
     view! {
         <header class="site-header">
             <a class="brand" href="/">
@@ -17,19 +25,17 @@ pub fn SiteHeader() -> impl IntoView {
             <nav class="site-nav" aria-label="Main">
                 <A href="/people">"People"</A>
                 <A href="/questions">"Questions"</A>
-                <Account/>
+                <Account me/>
             </nav>
         </header>
+        <BillingBanner admin/>
     }
 }
 
 /// "Sign in", or the signed-in person's links and "Sign out" (a form post, so it works
-/// before the script runs). Who is signed in was resolved with the request, so the server
-/// renders it at once and hands the same value to the browser: no extra round trip, and no
-/// second `<Suspense>` on every page.
+/// before the script runs).
 #[component]
-fn Account() -> impl IntoView {
-    let me = SharedValue::new(signed_in_as_on_server).into_inner();
+fn Account(me: Option<SignedInAs>) -> impl IntoView {
     let location = use_location();
     match me {
         None => {
@@ -64,9 +70,22 @@ fn signed_in_as_on_server() -> Option<SignedInAs> {
     }
 }
 
-/// Links between the admin pages.
+/// Whether billing is on, on the server; the browser gets the server's answer instead.
+fn billing_on_on_server() -> bool {
+    #[cfg(feature = "ssr")]
+    {
+        crate::server::ctx::state().is_ok_and(|state| state.stripe.is_some())
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        false
+    }
+}
+
+/// Links between the admin pages (Billing only where billing is on).
 #[component]
 pub fn AdminNav() -> impl IntoView {
+    let billing_on = SharedValue::new(billing_on_on_server).into_inner();
     view! {
         <nav class="admin-nav" aria-label="Admin">
             // Exact: the checklist is not "current" on every page under /admin.
@@ -76,6 +95,7 @@ pub fn AdminNav() -> impl IntoView {
             <A href="/admin/packs">"Packs"</A>
             <A href="/admin/members">"Members"</A>
             <A href="/admin/data">"Data"</A>
+            {billing_on.then(|| view! { <A href="/admin/billing">"Billing"</A> })}
         </nav>
     }
 }

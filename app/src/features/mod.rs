@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod answers;
 pub mod auth;
+pub mod billing;
 pub mod home;
 pub mod me;
 pub mod packs;

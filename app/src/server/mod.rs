@@ -1,5 +1,5 @@
 //! Server-only half of the app: the shared state, storage, the services that own the rules,
-//! and the gateway to Slack.
+//! and the gateways to Slack and Stripe.
 
 pub mod clock;
 pub mod db;
@@ -7,6 +7,7 @@ pub mod secret;
 pub mod services;
 pub mod slack;
 pub mod state;
+pub mod stripe;
 pub mod tasks;
 pub mod viewer;
 

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use tokio::sync::Notify;
 
-use super::{clock::SharedClock, db::Db, slack::SlackGateway, tasks::Tasks};
+use super::{clock::SharedClock, db::Db, slack::SlackGateway, stripe::StripeGateway, tasks::Tasks};
 use crate::error::AppError;
 
 /// Every shared handle of the process. Server functions, Slack handlers and background jobs
@@ -16,6 +16,8 @@ pub struct AppState {
     pub clock: SharedClock,
     /// Slack's Web API; `None` when Slack is neither configured nor emulated.
     pub slack: Option<SlackGateway>,
+    /// Stripe's API; `None` when billing is off (self-hosted: nothing is limited).
+    pub stripe: Option<StripeGateway>,
     /// Wakes background workers when there is new work for them.
     pub wake: Wake,
     /// Background work, started and stopped in one place.
@@ -99,6 +101,14 @@ pub mod ctx {
             let accept = request.headers.get(http::header::ACCEPT).and_then(|accept| accept.to_str().ok());
             request.uri.path().starts_with("/api/") && accept.is_some_and(|accept| accept.contains("text/html"))
         })
+    }
+
+    /// Sends a browser that posted a form without JavaScript on to `url` (a 302); a page's
+    /// own call gets `url` back as its answer and goes there itself.
+    pub fn send_plain_form_to(url: &str) {
+        if is_plain_form_post() {
+            leptos_axum::redirect(url);
+        }
     }
 
     /// Makes the server function's answer a file download named `filename` (a JSON export).

@@ -84,6 +84,11 @@ impl Viewer {
         self.role == Role::Admin
     }
 
+    /// The viewer's workspace, as stored now.
+    pub async fn workspace(&self) -> Result<workspaces::Workspace, AppError> {
+        workspaces::find(self.db.pool(), &self.workspace_id).await?.ok_or(AppError::NotFound)
+    }
+
     /// The viewer's own member id, for what only a member can do (their answers, their
     /// pause): a visitor must sign in, the admin account is nobody's profile.
     pub fn me(&self) -> Result<&str, AppError> {

@@ -84,7 +84,7 @@ impl Dispatcher {
     async fn start_pass(&self) -> anyhow::Result<JoinSet<LaneReport>> {
         let now = self.state.now_ms();
         delivery::expire_late(&self.state, now - CATCH_UP_MS).await.context("expiring late questions")?;
-        let planned = if self.plans_rounds { rounds::plan_due(&self.state.db, now).await? } else { Vec::new() };
+        let planned = if self.plans_rounds { rounds::plan_due(&self.state, now).await? } else { Vec::new() };
         for planned in planned {
             tracing::info!(
                 workspace.id = %planned.workspace_id,

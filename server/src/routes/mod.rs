@@ -1,4 +1,4 @@
-//! The HTTP surface: merges each edge's router (health checks, Slack, the emulator) with the
+//! The HTTP surface: merges each edge's router (health checks, Slack, Stripe, the emulators) with the
 //! Leptos pages, server functions and static files, under one set of layers.
 
 mod cross_site;
@@ -18,7 +18,12 @@ use tower_http::{
     trace::TraceLayer,
 };
 
-use crate::{emulator::Emulator, sign_in, slack, state::ServerState};
+use crate::{
+    emulator::{Emulator, stripe::StripeEmulator},
+    sign_in, slack,
+    state::ServerState,
+    stripe::{self, webhook::WebhookState},
+};
 
 /// How long one request may take before it is answered 503: far more than any page or
 /// Slack endpoint needs (Slack itself gives up after 3 s), so only a stuck request hits it.
@@ -31,14 +36,23 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// starting its app hung the pages of the tests running beside it.
 static PAGES: LazyLock<Vec<AxumRouteListing>> = LazyLock::new(|| generate_route_list(app::App));
 
-/// Builds the router of the whole application; the emulator's routes are mounted when given.
-pub fn router(state: ServerState, emulator: Option<&Emulator>) -> Router {
+/// The emulators standing in for Slack and Stripe, whose routes are mounted when given.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Emulators<'a> {
+    pub slack: Option<&'a Emulator>,
+    pub stripe: Option<&'a StripeEmulator>,
+}
+
+/// Builds the router of the whole application.
+pub fn router(state: ServerState, emulators: Emulators<'_>) -> Router {
     let routes = PAGES.clone();
+    let webhook = WebhookState { app: state.app.clone(), secret: state.stripe_webhook_secret.clone() };
     let app_state = state.app.clone();
     let guard_state = state.app.clone();
     let viewer_state = state.app.clone();
     let leptos_options = state.leptos.clone();
-    let emulator_routes = emulator.map(Emulator::router).unwrap_or_default();
+    let emulator_routes = emulators.slack.map(Emulator::router).unwrap_or_default();
+    let stripe_emulator_routes = emulators.stripe.map(StripeEmulator::router).unwrap_or_default();
     Router::new()
         .merge(health::router())
         .merge(slack::router())
@@ -53,6 +67,8 @@ pub fn router(state: ServerState, emulator: Option<&Emulator>) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<ServerState, _>(app::shell))
         .with_state(state)
         .merge(emulator_routes)
+        .merge(stripe_emulator_routes)
+        .merge(stripe::router(webhook))
         .layer(axum::middleware::from_fn_with_state(viewer_state, sign_in::attach_viewer))
         .layer(axum::middleware::from_fn_with_state(guard_state, cross_site::refuse_cross_site))
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, REQUEST_TIMEOUT))

@@ -356,7 +356,7 @@ async fn a_dispatcher_killed_mid_send_is_reconciled_on_restart(db: TestDb) {
     let (app, clock, workspace) = demo_at(&db, "2026-11-30T10:00:00Z").await;
     set_schedule(&app.db, &workspace, &EVERY_DAY, "10:00", Cadence::Daily).await;
     only_members(&app.db, &workspace, &[("UDEMO001", "UTC"), ("UDEMO002", "UTC")]).await;
-    rounds::plan_due(&app.db, clock.now_ms()).await.unwrap();
+    rounds::plan_due(&app.state, clock.now_ms()).await.unwrap();
     let ws = workspaces::find(app.db.pool(), &workspace).await.unwrap().unwrap();
 
     // A dispatcher claims both, marks both as being sent, posts the first and dies before
@@ -415,7 +415,7 @@ async fn a_member_who_leaves_mid_round_is_skipped_and_one_slack_refuses_is_stopp
     let (app, clock, workspace) = demo_at(&db, "2026-11-30T10:00:00Z").await;
     set_schedule(&app.db, &workspace, &EVERY_DAY, "10:00", Cadence::Daily).await;
     only_members(&app.db, &workspace, &[("UDEMO001", "UTC"), ("UDEMO002", "UTC"), ("UDEMO003", "UTC")]).await;
-    rounds::plan_due(&app.db, clock.now_ms()).await.unwrap();
+    rounds::plan_due(&app.state, clock.now_ms()).await.unwrap();
 
     // UDEMO001 is deactivated and Slack tells Rapport (user_change); UDEMO002 is deactivated
     // too, but Rapport only learns it from Slack refusing the message.
@@ -448,7 +448,7 @@ async fn a_member_who_leaves_mid_round_is_skipped_and_one_slack_refuses_is_stopp
 
 async fn an_uninstalled_workspace_gets_nothing_more_mid_round(db: TestDb) {
     let (app, clock, workspace) = one_big_round(&db).await;
-    rounds::plan_due(&app.db, clock.now_ms()).await.unwrap();
+    rounds::plan_due(&app.state, clock.now_ms()).await.unwrap();
     assert_eq!(app.deliver_event(DEMO_TEAM, "EvBye", json!({ "type": "app_uninstalled" })).await, 200);
     app.drain_inbox().await;
     assert_eq!(

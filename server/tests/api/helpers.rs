@@ -16,7 +16,7 @@ use app::server::{
 use server::{
     config::Config,
     dispatch::Dispatcher,
-    emulator::Emulator,
+    emulator::{Emulator, stripe::StripeEmulator},
     slack::verify::{SigningSecret, sign},
     startup::Application,
 };
@@ -184,6 +184,8 @@ pub struct TestApp {
     pub db: Db,
     pub client: reqwest::Client,
     pub emulator: Emulator,
+    /// The Stripe emulator, in tests that turn billing on ([`spawn_app_with_billing`]).
+    pub stripe: Option<StripeEmulator>,
     /// The app's one shared state (database, clock, Slack gateway, wake-ups, tasks).
     pub state: AppState,
     /// Plans and delivers questions: in the background for [`spawn_app`], step by step
@@ -306,13 +308,23 @@ impl TestApp {
 /// Starts the app on `127.0.0.1:0` against `test_db` (no demo data), on the wall clock,
 /// delivering questions in the background.
 pub async fn spawn_app(test_db: &TestDb) -> TestApp {
-    start(test_db, Arc::new(SystemClock), true).await
+    start(test_db, Arc::new(SystemClock), true, false).await
+}
+
+/// [`spawn_app`] with billing on, against the Stripe emulator.
+pub async fn spawn_app_with_billing(test_db: &TestDb) -> TestApp {
+    start(test_db, Arc::new(SystemClock), true, true).await
+}
+
+/// [`spawn_app_at`] with billing on, against the Stripe emulator (on the same clock).
+pub async fn spawn_app_with_billing_at(test_db: &TestDb, clock: &ManualClock) -> TestApp {
+    start(test_db, Arc::new(clock.clone()), false, true).await
 }
 
 /// Starts the app on `clock`; questions are planned and delivered only when the test calls
 /// `app.dispatcher.run_once()`, so time moves only when the test moves it.
 pub async fn spawn_app_at(test_db: &TestDb, clock: &ManualClock) -> TestApp {
-    start(test_db, Arc::new(clock.clone()), false).await
+    start(test_db, Arc::new(clock.clone()), false, false).await
 }
 
 /// The configuration of a test app on `test_db`: a free port, no demo data, the emulator
@@ -329,13 +341,19 @@ pub fn test_config(test_db: &TestDb) -> Config {
     .map(|mut config| {
         // Tests run the emulator for teams of their own making, not only the demo's.
         config.emulator_serves_any_team = true;
+        // Billing is off unless a test turns the Stripe emulator on (`billing.rs`): the
+        // other tests' clocks run far past any trial.
+        config.billing = server::config::BillingConfig::Off;
         config
     })
     .unwrap()
 }
 
-async fn start(test_db: &TestDb, clock: SharedClock, background_dispatch: bool) -> TestApp {
-    let config = test_config(test_db);
+async fn start(test_db: &TestDb, clock: SharedClock, background_dispatch: bool, billing: bool) -> TestApp {
+    let mut config = test_config(test_db);
+    if billing {
+        config.billing = server::config::BillingConfig::Emulator;
+    }
     if std::env::var_os("RAPPORT_TEST_LOG").is_some() {
         server::telemetry::init(server::config::LogFormat::Text);
     }
@@ -359,6 +377,7 @@ impl TestApp {
         let address = format!("http://127.0.0.1:{}", app.port());
         let db = app.db().clone();
         let emulator = app.emulator().expect("no Slack configured, so the emulator is on").clone();
+        let stripe = app.stripe_emulator().cloned();
         let state = app.state().clone();
         let dispatcher = app.dispatcher().expect("the emulator stands in for Slack").clone();
         let (stop, stopped) = oneshot::channel::<()>();
@@ -368,7 +387,7 @@ impl TestApp {
         // A bounded wait, so a request that never gets an answer fails its test with a reason
         // instead of holding the whole run until CI's limit.
         let client = reqwest::Client::builder().timeout(std::time::Duration::from_secs(30)).build().unwrap();
-        TestApp { address, db, client, emulator, state, dispatcher, stop: Some(stop), running: Some(running) }
+        TestApp { address, db, client, emulator, stripe, state, dispatcher, stop: Some(stop), running: Some(running) }
     }
 
     /// Shuts the app down as a deploy does (SIGTERM) and waits until it has stopped cleanly:

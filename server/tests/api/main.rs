@@ -10,6 +10,7 @@ mod helpers;
 
 mod accounts;
 mod admin;
+mod billing;
 mod cross_site;
 mod demo;
 mod dispatch;

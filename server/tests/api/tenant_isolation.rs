@@ -10,7 +10,7 @@ use app::{
 };
 use leptos::server_fn::axum::server_fn_paths;
 
-use crate::helpers::{Browser, Team, TestApp, TestDb, spawn_app};
+use crate::helpers::{Browser, Team, TestApp, TestDb, spawn_app, spawn_app_with_billing};
 
 on_both_backends!(
     every_server_function_the_app_registers_has_a_row_in_the_table,
@@ -299,6 +299,12 @@ fn table() -> Vec<Row> {
         },
         Row { endpoint: "admin/sharing/test", access: Access::Admin, form: no_fields },
         Row { endpoint: "auth/me", access: Access::Public, form: no_fields },
+        Row { endpoint: "billing/get", access: Access::Admin, form: no_fields },
+        Row { endpoint: "billing/notice", access: Access::Admin, form: no_fields },
+        // Before `billing/manage`: the upgrade gives the workspace the Stripe customer the
+        // portal is for.
+        Row { endpoint: "billing/upgrade", access: Access::Admin, form: no_fields },
+        Row { endpoint: "billing/manage", access: Access::Admin, form: no_fields },
         Row { endpoint: "auth/options", access: Access::Public, form: no_fields },
         Row { endpoint: "home/emulated", access: Access::Public, form: no_fields },
         Row { endpoint: "me/get", access: Access::Member, form: no_fields },
@@ -423,7 +429,8 @@ async fn every_server_function_the_app_registers_has_a_row_in_the_table(db: Test
 }
 
 async fn server_functions_let_in_by_role_and_never_reach_into_another_workspace(db: TestDb) {
-    let app = spawn_app(&db).await;
+    // With billing on, so that Upgrade and Manage reach (the emulator's) Stripe.
+    let app = spawn_app_with_billing(&db).await;
     let (a, b) = two_workspaces(&app).await;
     let callers = callers(&app, &a, &b).await;
     let table = table();
@@ -511,6 +518,7 @@ fn pages(a: &Tenant) -> Vec<Page> {
         Page::new("/admin/members", Access::Admin, false),
         Page::new("/admin/packs", Access::Admin, false),
         Page::new("/admin/data", Access::Admin, false),
+        Page::new("/admin/billing", Access::Admin, false),
     ]
 }
 

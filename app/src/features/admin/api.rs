@@ -10,7 +10,7 @@ use crate::error::AppError;
 pub async fn get_setup() -> Result<Setup, AppError> {
     use crate::server::{ctx, services::setup};
 
-    ctx::respond(async { setup::checklist(&ctx::admin().await?, ctx::now_ms()).await }.await)
+    ctx::respond(async { setup::checklist(&ctx::state()?, &ctx::admin().await?).await }.await)
 }
 
 /// The sharing settings, with the workspace's channels from Slack.

@@ -17,6 +17,10 @@ pub struct Setup {
     pub questions_on: bool,
     /// When the next member is due to be asked (Unix ms), if anyone will be.
     pub next_round_at: Option<i64>,
+    /// Where the workspace stands with billing (`Free` when billing is off).
+    pub billing: crate::features::billing::types::Standing,
+    /// Whole days of the free trial left, while it runs.
+    pub trial_days_left: Option<i64>,
 }
 
 impl Setup {

@@ -18,6 +18,7 @@ use crate::{
     components::{AdminNav, AppErrorBoundary, format_date},
     error::AppError,
     features::auth::api::check_admin,
+    features::billing::types::Standing,
     features::schedule::{
         api::{SaveSchedule, get_round_overview, get_schedule},
         types::{Cadence, RoundOverview, ScheduleView, WEEKDAY_NAMES},
@@ -55,8 +56,15 @@ fn Checklist(setup: Setup) -> impl IntoView {
         (Some(_), Sharing::Digest) => "Answers are posted to the sharing channel once a day.",
         (None, _) => "Pick the channel where answers are shared, and invite @Rapport to it.",
     };
+    let billing = match (&setup.billing, setup.trial_days_left) {
+        (Standing::Lapsed { reason }, _) => Some(format!("{} No new questions are asked.", reason.sentence())),
+        (_, Some(1)) => Some("Free trial: 1 day left.".to_owned()),
+        (_, Some(days)) => Some(format!("Free trial: {days} days left.")),
+        _ => None,
+    };
     view! {
         <p class="setup-summary">{setup.workspace_name.clone()} ": " {summary}</p>
+        {billing.map(|line| view! { <p class="setup-billing">{line} " " <A href="/admin/billing">"Billing"</A></p> })}
         <ol class="checklist">
             <Step done=setup.sharing_channel.is_some() title="Sharing channel" detail=sharing href="/admin/sharing"/>
             <Step

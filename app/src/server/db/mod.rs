@@ -6,6 +6,7 @@
 
 pub mod admin_accounts;
 pub mod answers;
+pub mod billing;
 pub mod inbox;
 pub mod members;
 pub mod packs;

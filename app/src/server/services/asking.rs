@@ -3,7 +3,7 @@
 //! is woken to deliver it the same way it delivers scheduled questions (one path, so one
 //! set of guarantees). Whether a workspace may be asked on demand is decided here only.
 
-use super::{members, picking};
+use super::{billing, members, picking};
 use crate::{
     error::AppError,
     server::{
@@ -33,16 +33,16 @@ pub enum Ask {
     QuestionsOff,
 }
 
-/// Whether members of `workspace` may be asked on demand: questions are turned on. (The
-/// billing entitlement joins this rule when billing lands.)
-pub fn may_ask(workspace: &Workspace) -> bool {
-    workspace.questions_enabled
+/// Whether members of `workspace` may be asked on demand: questions are turned on and the
+/// workspace is entitled to them (billing's one rule, `billing::entitled`).
+pub async fn may_ask(state: &AppState, workspace: &Workspace) -> Result<bool, AppError> {
+    Ok(workspace.questions_enabled && billing::entitled(state, workspace).await?)
 }
 
 /// Asks `member` a new question now, unless one is open, and wakes the dispatcher.
 #[tracing::instrument(skip_all, fields(workspace.id = %workspace.id, member.id = %member.id))]
 pub async fn ask(state: &AppState, workspace: &Workspace, member: &Member) -> Result<Ask, AppError> {
-    if !may_ask(workspace) {
+    if !may_ask(state, workspace).await? {
         return Ok(Ask::QuestionsOff);
     }
     let asked = ask_now(&state.db, member, state.now_ms()).await?;
@@ -57,7 +57,7 @@ pub async fn ask_another(
     member: &Member,
     prompt_id: &str,
 ) -> Result<Ask, AppError> {
-    if !may_ask(workspace) {
+    if !may_ask(state, workspace).await? {
         return Ok(Ask::QuestionsOff);
     }
     let asked = replace(&state.db, member, prompt_id, state.now_ms()).await?;

@@ -8,11 +8,12 @@ use std::time::Duration;
 
 pub use crate::server::db::inbox::Source;
 
-use super::slack_events;
+use super::{billing, slack_events};
 use crate::server::{
     AppState,
     db::inbox::{self, Item, NewItem},
     slack::client::SlackCallError,
+    stripe::StripeCallError,
 };
 
 /// Tries before an item that keeps failing is given up.
@@ -48,7 +49,33 @@ pub async fn record_slack_event(
         kind: event_type,
         payload,
     };
-    let recorded = inbox::insert_if_new(state.db.pool(), &item, state.now_ms()).await?;
+    record(state, &item).await
+}
+
+/// Records an authentic Stripe event to process and wakes the worker. Events about one
+/// customer run one at a time. Returns `false` for an event id already recorded (Stripe's
+/// retry, or a duplicate delivery).
+pub async fn record_stripe_event(
+    state: &AppState,
+    event_id: &str,
+    customer_id: Option<&str>,
+    event_type: &str,
+    payload: &str,
+) -> anyhow::Result<bool> {
+    let ordering_key = format!("stripe:{}", customer_id.unwrap_or_default());
+    let item = NewItem {
+        source: Source::StripeEvent,
+        external_id: event_id,
+        ordering_key: &ordering_key,
+        kind: event_type,
+        payload,
+    };
+    record(state, &item).await
+}
+
+/// Records an item to process, unless its id was recorded before, and wakes the worker.
+async fn record(state: &AppState, item: &NewItem<'_>) -> anyhow::Result<bool> {
+    let recorded = inbox::insert_if_new(state.db.pool(), item, state.now_ms()).await?;
     if recorded {
         state.wake.inbox.notify_one();
     }
@@ -157,8 +184,7 @@ pub async fn run(state: &AppState, item: &Item) -> Ran {
         }
         // Handled inline when they arrived; nothing is ever left to run.
         Source::SlackInteraction | Source::SlackCommand => Ok(()),
-        // Kept, not dropped, until Stripe's handler lands: giving up keeps the payload.
-        Source::StripeEvent => Err(Permanent::error("no handler for Stripe events yet")),
+        Source::StripeEvent => billing::process_event(state, &item.payload).await,
     };
     let now = state.now_ms();
     let (ran, recorded) = match outcome {
@@ -193,25 +219,15 @@ pub async fn run(state: &AppState, item: &Item) -> Ran {
     }
 }
 
-/// A failure no retry can mend.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-struct Permanent(String);
-
-impl Permanent {
-    fn error(reason: &str) -> anyhow::Error {
-        anyhow::Error::new(Permanent(reason.to_owned()))
-    }
-}
-
 /// Whether a failure will fail again however often it is tried: an item that cannot be read,
-/// or Slack refusing a call for good (`channel_not_found`, `invalid_auth`, ...). Those are
-/// given up at once, so they never hold their workspace's later events back.
+/// or Slack or Stripe refusing a call for good (`channel_not_found`, `invalid_auth`,
+/// `resource_missing`, ...). Those are given up at once, so they never hold their
+/// workspace's later events back.
 fn is_permanent(error: &anyhow::Error) -> bool {
     error.chain().any(|cause| {
-        cause.is::<Permanent>()
-            || cause.is::<serde_json::Error>()
+        cause.is::<serde_json::Error>()
             || matches!(cause.downcast_ref::<SlackCallError>(), Some(SlackCallError::Refused(_)))
+            || matches!(cause.downcast_ref::<StripeCallError>(), Some(StripeCallError::Refused { .. }))
     })
 }
 

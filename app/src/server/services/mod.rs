@@ -1,11 +1,12 @@
 //! Services: one module per use case, owning its rules and transactions. Server functions,
 //! the Slack edge and the background workers call these; these call the repositories in
-//! `db` and the Slack gateway, never the other way round.
+//! `db` and the Slack and Stripe gateways, never the other way round.
 
 pub mod accounts;
 pub mod actions;
 pub mod answers;
 pub mod asking;
+pub mod billing;
 pub mod builtin_packs;
 pub mod delivery;
 pub mod home;

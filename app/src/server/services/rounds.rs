@@ -7,13 +7,14 @@ use std::collections::BTreeMap;
 use chrono_tz::Tz;
 
 use super::{
-    picking,
+    billing, picking,
     schedule::{self, CATCH_UP_MS, Schedule},
 };
 use crate::{
     error::AppError,
     features::schedule::types::{RoundCounts, RoundOverview},
     server::{
+        AppState,
         db::{
             Db,
             members::{self, Askable},
@@ -41,12 +42,16 @@ pub struct Planned {
 }
 
 /// Plans every asking workspace's due rounds at `now_ms`. Returns the workspaces where
-/// something was planned. A workspace that cannot be planned (its error is logged) does not
-/// hold up the others.
+/// something was planned. A workspace not entitled to questions (billing) is not planned;
+/// one that cannot be planned (its error is logged) does not hold up the others.
 #[tracing::instrument(name = "plan rounds", skip_all)]
-pub async fn plan_due(db: &Db, now_ms: i64) -> Result<Vec<Planned>, AppError> {
+pub async fn plan_due(state: &AppState, now_ms: i64) -> Result<Vec<Planned>, AppError> {
+    let db = &state.db;
     let mut planned = Vec::new();
     for workspace in workspaces::list_asking(db.pool()).await? {
+        if !billing::entitled(state, &workspace).await? {
+            continue;
+        }
         match plan_workspace(db, &workspace, now_ms).await {
             Ok(result) if result.prompts > 0 || result.expired > 0 => planned.push(result),
             Ok(_) => {}

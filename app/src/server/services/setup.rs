@@ -3,14 +3,17 @@
 
 use crate::{
     error::AppError,
-    features::admin::types::{ChannelOption, Setup, Sharing, SharingView},
+    features::{
+        admin::types::{ChannelOption, Setup, Sharing, SharingView},
+        billing::types::Standing,
+    },
     server::{
         AppState,
         db::{
             schedules,
             workspaces::{self, ShareMode, Workspace},
         },
-        services::rounds,
+        services::{billing, rounds},
         slack::{blocks, client::SlackCallError},
         viewer::Viewer,
     },
@@ -20,9 +23,11 @@ use crate::{
 /// picks its channel from a list.
 const CHANNEL_PAGES: usize = 20;
 
-/// The setup checklist of the viewer's workspace.
-pub async fn checklist(viewer: &Viewer, now_ms: i64) -> Result<Setup, AppError> {
+/// The setup checklist of the viewer's workspace, with where it stands with billing.
+pub async fn checklist(state: &AppState, viewer: &Viewer) -> Result<Setup, AppError> {
+    let now_ms = state.now_ms();
     let workspace = workspace(viewer).await?;
+    let billing = billing::standing(state, &workspace).await?;
     let schedule_saved = schedules::find(viewer.db.pool(), &workspace.id).await?.is_some();
     let next_round_at = rounds::overview(&viewer.db, &workspace.id, now_ms).await?.next_round_at;
     Ok(Setup {
@@ -32,6 +37,11 @@ pub async fn checklist(viewer: &Viewer, now_ms: i64) -> Result<Setup, AppError> 
         schedule_saved,
         questions_on: workspace.questions_enabled,
         next_round_at,
+        trial_days_left: match billing {
+            Standing::Trial { ends_at } => Some(billing::days_left(ends_at, now_ms)),
+            _ => None,
+        },
+        billing,
     })
 }
 
@@ -85,7 +95,7 @@ pub async fn test_post(state: &AppState, viewer: &Viewer) -> Result<(), AppError
 }
 
 async fn workspace(viewer: &Viewer) -> Result<Workspace, AppError> {
-    workspaces::find(viewer.db.pool(), &viewer.workspace_id).await?.ok_or(AppError::NotFound)
+    viewer.workspace().await
 }
 
 async fn channels(state: &AppState, workspace: &Workspace) -> Result<Vec<ChannelOption>, AppError> {

@@ -11,6 +11,7 @@ pub mod policy;
 use std::collections::BTreeMap;
 
 use self::policy::Verdict;
+use super::billing;
 use crate::server::{
     AppState,
     db::{
@@ -110,6 +111,7 @@ async fn deliver_batches(state: &AppState, workspace_id: &str, report: &mut Lane
         }
         let now = state.now_ms();
         let Some(workspace) = workspaces::find(db.pool(), workspace_id).await? else { return Ok(()) };
+        let entitled = billing::entitled(state, &workspace).await?;
         if workspace.sending_paused_until.is_some_and(|until| until > now) {
             return Ok(());
         }
@@ -136,7 +138,7 @@ async fn deliver_batches(state: &AppState, workspace_id: &str, report: &mut Lane
                     report.tally(Outcome::Failed(reason.clone()));
                 }
                 _ => {
-                    let outcome = deliver(state, &workspace, prompt).await?;
+                    let outcome = deliver(state, &workspace, entitled, prompt).await?;
                     if outcome.halts_workspace() {
                         halted = Some(outcome.clone());
                     }
@@ -179,7 +181,7 @@ impl Outcome {
 /// Delivers `prompt`, as this dispatcher claimed it, to its member in `workspace`. Every
 /// write is made under the prompt's claim token, so a dispatcher that lost its claim (its
 /// lease ran out while Slack was slow) changes nothing.
-async fn deliver(state: &AppState, workspace: &Workspace, prompt: &Prompt) -> anyhow::Result<Outcome> {
+async fn deliver(state: &AppState, workspace: &Workspace, entitled: bool, prompt: &Prompt) -> anyhow::Result<Outcome> {
     let db = state.db.pool();
     let token = claim_token(prompt);
     let now = state.now_ms();
@@ -188,7 +190,7 @@ async fn deliver(state: &AppState, workspace: &Workspace, prompt: &Prompt) -> an
     let (Some(member), Some(question)) = (member, question) else {
         return fail(state, prompt, "member or question deleted").await;
     };
-    if let Err(reason) = deliverable(workspace, &member, prompt, now) {
+    if let Err(reason) = deliverable(workspace, entitled, &member, prompt, now) {
         return fail(state, prompt, reason).await;
     }
     let api = match state.slack().and_then(|slack| slack.api_for(workspace)) {
@@ -241,15 +243,24 @@ enum Call {
 }
 
 /// The one rule of who may be sent a question: `Err` names why a prompt must not go out
-/// (any more). The workspace must be installed and not refused by Slack; the member must
+/// (any more). The workspace must be installed, not refused by Slack and `entitled` to
+/// questions (billing's rule, `billing::entitled`, asked once per batch); the member must
 /// still be in it, not opted out or excluded, reachable, and (for a scheduled question) not paused.
 /// This check, made right before each send, is the one that decides. When a round is
 /// planned, `db::members::list_askable` pre-selects in SQL the members this rule lets
 /// through, and further leaves out bots, Slackbot and (unless included) guests, who are
 /// never planned into a round but may still ask for a question themselves.
-pub fn deliverable(workspace: &Workspace, member: &Member, prompt: &Prompt, now: i64) -> Result<(), &'static str> {
+pub fn deliverable(
+    workspace: &Workspace,
+    entitled: bool,
+    member: &Member,
+    prompt: &Prompt,
+    now: i64,
+) -> Result<(), &'static str> {
     if !workspace.is_active() {
         Err("workspace uninstalled")
+    } else if !entitled {
+        Err("workspace not subscribed")
     } else if workspace.delivery_stopped_reason.is_some() {
         Err("workspace stopped")
     } else if member.is_deleted {
