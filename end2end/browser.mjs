@@ -52,3 +52,14 @@ export async function openHydrated(page, path) {
   await page.goto(`${BASE_URL}${path}`);
   await page.waitForSelector('.app[data-hydrated="true"]', { timeout: 30_000 });
 }
+
+/** A new browser window of its own (its own cookies), signed in as `who` through Sign in with Slack. */
+export async function signInThroughSlack(browser, who) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await openHydrated(page, '/login');
+  await page.getByRole('link', { name: 'Sign in with Slack' }).click();
+  await page.getByRole('link', { name: who.name }).click();
+  await page.waitForURL(`${BASE_URL}/me`);
+  return page;
+}

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { after, before, test } from 'node:test';
 
-import { BASE_URL, demo, launchBrowser, openHydrated, waitForApp } from '../browser.mjs';
+import { BASE_URL, demo, launchBrowser, openHydrated, signInThroughSlack, waitForApp } from '../browser.mjs';
 
 const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
@@ -25,16 +25,8 @@ const admin = demo.members.find((member) => member.is_admin);
 const member = demo.members[6];
 const coworker = demo.members[7];
 
-/** A new browser window of its own (its own cookies), signed in as `who` through Sign in with Slack. */
-async function signedInAs(who) {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  await openHydrated(page, '/login');
-  await page.getByRole('link', { name: 'Sign in with Slack' }).click();
-  await page.getByRole('link', { name: who.name }).click();
-  await page.waitForURL(`${BASE_URL}/me`);
-  return page;
-}
+/** A new browser window of its own, signed in as `who`. */
+const signedInAs = (who) => signInThroughSlack(browser, who);
 
 /** Runs axe-core on the page and fails on any violation, naming each. */
 async function assertAccessible(page, label) {

@@ -2,9 +2,11 @@
 -- One row per workspace that billing has touched: its Stripe customer, the subscription as
 -- Stripe last described it (processing a webhook reads Stripe's current state and writes it
 -- here whole), whether the admins were told the workspace lapsed, and what was last reported
--- to Stripe's meter of active members. The trial needs no row: it runs from the install.
+-- to Stripe's meter of active members. The trial runs 30 days from the install unless
+-- `trial_ends_at` says otherwise (the demo team, whose made-up history starts weeks earlier).
 CREATE TABLE billing_accounts (
     workspace_id          TEXT PRIMARY KEY NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
+    trial_ends_at         INTEGER,
     stripe_customer_id    TEXT UNIQUE,
     subscription_id       TEXT,
     subscription_status   TEXT,

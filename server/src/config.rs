@@ -396,9 +396,8 @@ fn billing_config(var: &impl Fn(&str) -> Option<String>, slack: &SlackConfig) ->
         return Err(invalid("STRIPE_PRICE_ID", "must be a Stripe price id (price_...)".into()));
     }
     // async-stripe appends `v1/...` to the base, which must end in a slash.
-    let api_url = var("STRIPE_API_URL")
-        .map(|url| base_url("STRIPE_API_URL", url).map(|url| format!("{url}/")))
-        .transpose()?;
+    let api_url =
+        var("STRIPE_API_URL").map(|url| base_url("STRIPE_API_URL", url).map(|url| format!("{url}/"))).transpose()?;
     Ok(BillingConfig::Stripe {
         settings: StripeSettings { secret_key: Secret::new(secret_key), price_id, api_url },
         webhook_secret: Secret::new(webhook_secret),
@@ -565,7 +564,8 @@ mod tests {
 
     #[test]
     fn stripe_values_of_the_wrong_kind_are_refused() {
-        let whole = [("STRIPE_SECRET_KEY", "sk_test_1"), ("STRIPE_WEBHOOK_SECRET", "whsec_1"), ("STRIPE_PRICE_ID", "price_1")];
+        let whole =
+            [("STRIPE_SECRET_KEY", "sk_test_1"), ("STRIPE_WEBHOOK_SECRET", "whsec_1"), ("STRIPE_PRICE_ID", "price_1")];
         let swapped = |name: &'static str, value: &'static str| {
             let vars: Vec<_> = whole.iter().map(|&(n, v)| if n == name { (n, value) } else { (n, v) }).collect();
             config(&vars).unwrap_err().variable

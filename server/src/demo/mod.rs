@@ -14,12 +14,13 @@ use app::{
     features::answers::types::Visibility,
     server::{
         db::{
-            Db, answers, members, packs,
+            Db, answers, billing, members, packs,
             prompts::{self, PromptStatus},
             questions, schedules,
             workspaces::{self, ShareMode, WorkspaceStatus},
         },
         new_id,
+        services::billing::TRIAL_MS,
     },
 };
 use serde::Deserialize;
@@ -138,6 +139,8 @@ pub async fn seed(db: &Db, now_ms: i64) -> anyhow::Result<Option<Seeded>> {
     let mut tx = db.begin_write().await?;
     workspaces::insert(&mut *tx, &plan.workspace).await?;
     schedules::upsert(&mut *tx, &plan.schedule).await?;
+    // The made-up history starts weeks ago; the demo's free trial starts now.
+    billing::upsert_trial_end(&mut *tx, &plan.workspace.id, now_ms + TRIAL_MS, now_ms).await?;
     for row in &plan.members {
         members::insert(&mut *tx, row).await?;
     }

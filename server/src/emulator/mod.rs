@@ -6,6 +6,7 @@
 mod deliver;
 pub mod openid;
 mod page;
+pub mod stripe;
 mod web_api;
 
 use std::{

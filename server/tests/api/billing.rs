@@ -87,7 +87,10 @@ async fn post_webhook(app: &TestApp, payload: &str, signature: Option<String>) -
 }
 
 async fn stripe_events_stored(app: &TestApp) -> i64 {
-    sqlx::query_scalar("SELECT COUNT(*) FROM inbox WHERE source = 'stripe_event'").fetch_one(app.db.pool()).await.unwrap()
+    sqlx::query_scalar("SELECT COUNT(*) FROM inbox WHERE source = 'stripe_event'")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap()
 }
 
 fn subscription_event(id: &str, customer: &str) -> String {
@@ -100,8 +103,14 @@ fn subscription_event(id: &str, customer: &str) -> String {
 }
 
 async fn a_delivery_without_a_valid_signature_is_refused_and_nothing_is_stored(db: TestDb) {
-    let (app, clock, _) = billed_demo(&db).await;
-    let payload = subscription_event("evt_forged", "cus_x");
+    let (app, clock, workspace) = billed_demo(&db).await;
+    // A real event of the emulator's, kept back so the test signs it itself.
+    stripe(&app).set_delivery(Delivery::Held);
+    let session = checkout(&app, &workspace).await;
+    stripe(&app).pay_checkout(&session, Card::Succeeds).await.unwrap();
+    let (event_id, _) =
+        stripe(&app).events().into_iter().find(|(_, kind)| kind.starts_with("customer.subscription")).unwrap();
+    let payload = stripe(&app).event_payload(&event_id).unwrap();
     let now = clock.now_ms() / 1000;
     let ours = Secret::new(stripe_emulator::WEBHOOK_SECRET);
 
@@ -123,6 +132,11 @@ async fn a_delivery_without_a_valid_signature_is_refused_and_nothing_is_stored(d
 
     let accepted = sign(&ours, now - 299, &payload);
     assert_eq!(post_webhook(&app, &payload, Some(accepted)).await, 200, "within 5 minutes it is accepted");
+    assert_eq!(stripe_events_stored(&app).await, 1);
+
+    // An authentic event of a type billing does not read is acknowledged, not stored.
+    let other = subscription_event("evt_other", "cus_x").replace("customer.subscription.updated", "charge.refunded");
+    assert_eq!(post_webhook(&app, &other, Some(sign(&ours, now, &other))).await, 200);
     assert_eq!(stripe_events_stored(&app).await, 1);
     app.shut_down().await;
 }
@@ -218,6 +232,7 @@ async fn the_trial_ending_stops_new_rounds_and_paying_resumes_them(db: TestDb) {
     ask_every_day(&app, &workspace).await;
     clock.set(at("2026-11-03T10:00:00Z"));
     assert!(planned_now(&app, &clock, &workspace).await > 0, "asked during the trial");
+    app.dispatcher.run_once().await.unwrap();
 
     // 30 days after the install the trial is over: the next morning's round is not planned.
     clock.set(at("2026-12-03T10:00:00Z"));
@@ -227,7 +242,8 @@ async fn the_trial_ending_stops_new_rounds_and_paying_resumes_them(db: TestDb) {
     billing::tick(&app.state).await.unwrap();
     let told: Vec<_> = app.emulator.messages().into_iter().filter(|m| m.text.contains("trial has ended")).collect();
     let admins = sqlx::query_scalar::<_, i64>(
-        "SELECT COUNT(*) FROM members WHERE workspace_id = $1 AND is_admin = 1 AND is_deleted = 0 AND is_bot = 0",
+        "SELECT COUNT(*) FROM members
+         WHERE workspace_id = $1 AND (is_admin = 1 OR is_slack_admin = 1) AND is_deleted = 0 AND is_bot = 0",
     )
     .bind(&workspace.id)
     .fetch_one(app.db.pool())
@@ -252,6 +268,10 @@ async fn a_failed_payment_lapses_the_workspace_only_when_stripe_gives_up(db: Tes
     let session = checkout(&app, &workspace).await;
     stripe(&app).pay_checkout(&session, Card::FailsLater).await.unwrap();
     app.drain_inbox().await;
+    // Members were active, so the period's invoice has something to charge.
+    let customer = customer(&app, &workspace).await;
+    let gateway = app.state.stripe.as_ref().unwrap();
+    gateway.report_active_members(&customer, 3, clock.now_ms(), "failing-card-usage").await.unwrap();
     let period_end = match standing(&app, &workspace).await {
         Standing::Subscribed { period_end, .. } => period_end,
         other => panic!("subscribed after paying, not {other:?}"),
@@ -260,7 +280,6 @@ async fn a_failed_payment_lapses_the_workspace_only_when_stripe_gives_up(db: Tes
     // The first charge at the period's end fails: Stripe retries, questions continue.
     clock.set(period_end + 60_000);
     settle(&app).await;
-    let customer = customer(&app, &workspace).await;
     assert_eq!(stripe(&app).subscription_status(&customer).as_deref(), Some("past_due"));
     assert!(matches!(standing(&app, &workspace).await, Standing::Subscribed { payment_failing: true, .. }));
 
@@ -331,9 +350,8 @@ async fn active_members_are_reported_to_stripes_meter(db: TestDb) {
     assert!(matches!(asked, asking::Ask::New { .. }), "{asked:?}");
     app.dispatcher.run_once().await.unwrap();
     let text = AnswerText::parse("Only for me, and still activity").unwrap();
-    let answered = answers::answer_open_prompt(&app.db, &member, None, &text, Visibility::OnlyMe, clock.now_ms())
-        .await
-        .unwrap();
+    let answered =
+        answers::answer_open_prompt(&app.db, &member, None, &text, Visibility::OnlyMe, clock.now_ms()).await.unwrap();
     assert!(answered.is_some(), "the question was sent and answered");
     billing::report_usage(&app.state).await.unwrap();
     assert_eq!(stripe(&app).meter_value(&customer), Some(counted + 1));
@@ -344,7 +362,7 @@ async fn the_billing_page_shows_the_trial_and_the_upgrade(db: TestDb) {
     let (app, clock, workspace) = billed_demo(&db).await;
     clock.set(at(INSTALLED) + 10 * DAY_MS);
     let admin = sqlx::query_scalar::<_, String>(
-        "SELECT id FROM members WHERE workspace_id = $1 AND is_admin = 1 AND is_deleted = 0 ORDER BY id LIMIT 1",
+        "SELECT id FROM members WHERE workspace_id = $1 AND is_slack_admin = 1 AND is_deleted = 0 ORDER BY id LIMIT 1",
     )
     .bind(&workspace.id)
     .fetch_one(app.db.pool())

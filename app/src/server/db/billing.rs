@@ -84,6 +84,8 @@ pub struct Reported {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Account {
     pub workspace_id: String,
+    /// When the free trial ends, where it is not 30 days from the install.
+    pub trial_ends_at: Option<i64>,
     pub stripe_customer_id: Option<String>,
     pub subscription: Option<Subscription>,
     /// When the admins were told the workspace lapsed; cleared when it is entitled again.
@@ -94,6 +96,7 @@ pub struct Account {
 #[derive(sqlx::FromRow)]
 struct AccountRow {
     workspace_id: String,
+    trial_ends_at: Option<i64>,
     stripe_customer_id: Option<String>,
     subscription_id: Option<String>,
     subscription_status: Option<String>,
@@ -124,6 +127,7 @@ impl From<AccountRow> for Account {
         };
         Account {
             workspace_id: row.workspace_id,
+            trial_ends_at: row.trial_ends_at,
             stripe_customer_id: row.stripe_customer_id,
             subscription,
             lapse_notice_at: row.lapse_notice_at,
@@ -132,7 +136,8 @@ impl From<AccountRow> for Account {
     }
 }
 
-const COLUMNS: &str = "workspace_id, stripe_customer_id, subscription_id, subscription_status, period_start, period_end,
+const COLUMNS: &str =
+    "workspace_id, trial_ends_at, stripe_customer_id, subscription_id, subscription_status, period_start, period_end,
      cancel_at_period_end, lapse_notice_at, reported_period_start, reported_active";
 
 pub async fn find<'e>(ex: impl Executor<'e, Database = Any>, workspace_id: &str) -> sqlx::Result<Option<Account>> {
@@ -210,6 +215,27 @@ pub async fn update_subscription<'e>(
     .execute(ex)
     .await?;
     Ok(result.rows_affected())
+}
+
+/// Sets when the workspace's free trial ends.
+pub async fn upsert_trial_end<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    workspace_id: &str,
+    ends_at: i64,
+    now_ms: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO billing_accounts (workspace_id, trial_ends_at, created_at, updated_at)
+         VALUES ($1, $2, $3, $3)
+         ON CONFLICT (workspace_id) DO UPDATE SET trial_ends_at = excluded.trial_ends_at,
+             updated_at = excluded.updated_at",
+    )
+    .bind(workspace_id)
+    .bind(ends_at)
+    .bind(now_ms)
+    .execute(ex)
+    .await?;
+    Ok(())
 }
 
 /// Records that the admins were told the workspace lapsed (`Some`), or clears it.

@@ -39,37 +39,41 @@ const CHECKOUT_TRIAL_MIN_MS: i64 = 2 * DAY_MS + 60 * 60 * 1000;
 /// Invoices `/admin/billing` lists.
 const INVOICES_SHOWN: i64 = 12;
 
-/// When the workspace's free trial ends (Unix ms).
-pub fn trial_ends_at(workspace: &Workspace) -> i64 {
-    workspace.created_at.saturating_add(TRIAL_MS)
+/// When the workspace's free trial ends (Unix ms): 30 days from the install, unless its
+/// billing row says otherwise (the demo team's trial starts when the demo is seeded).
+pub fn trial_ends_at(workspace: &Workspace, account: Option<&Account>) -> i64 {
+    account.and_then(|account| account.trial_ends_at).unwrap_or_else(|| workspace.created_at.saturating_add(TRIAL_MS))
 }
 
-/// Where a workspace stands, from what is stored: a paying subscription (live in Stripe's
-/// terms) wins; else the trial while it runs; else the workspace has lapsed, for the reason
-/// its last subscription (if any) gives.
+/// Where a workspace stands, from what is stored. Once it has subscribed, the subscription
+/// decides (subscribing ends the free trial; the days left of it carry over as Stripe's
+/// trial): live in Stripe's terms, it pays; unpaid or ended, the workspace has lapsed.
+/// Before that (or while a checkout's first payment is pending) the trial runs, then lapses.
 pub fn standing_of(billing_on: bool, workspace: &Workspace, account: Option<&Account>, now_ms: i64) -> Standing {
     if !billing_on {
         return Standing::Free;
     }
     let subscription = account.and_then(|account| account.subscription.as_ref());
-    if let Some(subscription) = subscription.filter(|subscription| subscription.status.is_live()) {
-        return Standing::Subscribed {
+    match subscription.map(|subscription| (subscription, subscription.status)) {
+        Some((subscription, status)) if status.is_live() => Standing::Subscribed {
             period_end: subscription.period_end,
             cancels_at_period_end: subscription.cancel_at_period_end,
-            payment_failing: subscription.status == SubscriptionStatus::PastDue,
-            trialing: subscription.status == SubscriptionStatus::Trialing,
-        };
+            payment_failing: status == SubscriptionStatus::PastDue,
+            trialing: status == SubscriptionStatus::Trialing,
+        },
+        Some((_, SubscriptionStatus::Unpaid)) => Standing::Lapsed { reason: LapseReason::PaymentFailed },
+        Some((_, SubscriptionStatus::Canceled | SubscriptionStatus::Paused)) => {
+            Standing::Lapsed { reason: LapseReason::Cancelled }
+        }
+        _ => {
+            let trial_end = trial_ends_at(workspace, account);
+            if now_ms < trial_end {
+                Standing::Trial { ends_at: trial_end }
+            } else {
+                Standing::Lapsed { reason: LapseReason::TrialEnded }
+            }
+        }
     }
-    let trial_end = trial_ends_at(workspace);
-    if now_ms < trial_end {
-        return Standing::Trial { ends_at: trial_end };
-    }
-    let reason = match subscription.map(|subscription| subscription.status) {
-        None | Some(SubscriptionStatus::Incomplete | SubscriptionStatus::IncompleteExpired) => LapseReason::TrialEnded,
-        Some(SubscriptionStatus::Unpaid) => LapseReason::PaymentFailed,
-        Some(_) => LapseReason::Cancelled,
-    };
-    Standing::Lapsed { reason }
 }
 
 /// Where `workspace` stands now.
@@ -105,7 +109,9 @@ pub fn days_left(ends_at: i64, now_ms: i64) -> i64 {
 fn counted_period(workspace: &Workspace, account: Option<&Account>, now_ms: i64) -> (i64, i64) {
     match account.and_then(|account| account.subscription.as_ref()) {
         Some(subscription) if subscription.status.is_live() => (subscription.period_start, subscription.period_end),
-        _ if now_ms < trial_ends_at(workspace) => (workspace.created_at, trial_ends_at(workspace)),
+        _ if now_ms < trial_ends_at(workspace, account) => {
+            (trial_ends_at(workspace, account) - TRIAL_MS, trial_ends_at(workspace, account))
+        }
         _ => (now_ms - TRIAL_MS, now_ms),
     }
 }
@@ -118,7 +124,8 @@ pub async fn overview(state: &AppState, workspace: &Workspace) -> Result<Billing
     let standing = standing_of(state.stripe.is_some(), workspace, account.as_ref(), now);
     let (period_start, period_end) = counted_period(workspace, account.as_ref(), now);
     let active_members =
-        answers::count_members_who_answered(state.db.pool(), &workspace.id, period_start, period_end.min(now + 1)).await?;
+        answers::count_members_who_answered(state.db.pool(), &workspace.id, period_start, period_end.min(now + 1))
+            .await?;
     let trial_days_left = match standing {
         Standing::Trial { ends_at } => Some(days_left(ends_at, now)),
         _ => None,
@@ -209,7 +216,8 @@ pub async fn start_checkout(state: &AppState, workspace: &Workspace) -> Result<S
         return Err(AppError::Conflict("this workspace already has a subscription; use Manage to change it".into()));
     }
     let customer = customer_of(state, stripe, workspace).await?;
-    let trial_end = trial_ends_at(workspace);
+    let account = billing::find(state.db.pool(), &workspace.id).await?;
+    let trial_end = trial_ends_at(workspace, account.as_ref());
     let page = format!("{}/admin/billing", state.public_url);
     let request = CheckoutRequest {
         customer_id: &customer,
@@ -339,7 +347,9 @@ async fn tell_admins(state: &AppState, workspace: &Workspace, reason: LapseReaso
         }
     };
     let admins = match members::list_for_workspace(state.db.pool(), &workspace.id).await {
-        Ok(members) => members.into_iter().filter(|member| member.is_admin && !member.is_deleted && !member.is_bot),
+        Ok(members) => {
+            members.into_iter().filter(|member| member.manages_rapport() && !member.is_deleted && !member.is_bot)
+        }
         Err(error) => {
             tracing::warn!(workspace.id = %workspace.id, error = %error, "could not list the admins to tell");
             return;
@@ -447,6 +457,7 @@ mod tests {
     fn account(status: SubscriptionStatus, cancel_at_period_end: bool) -> Account {
         Account {
             workspace_id: "w1".into(),
+            trial_ends_at: None,
             stripe_customer_id: Some("cus_1".into()),
             subscription: Some(Subscription {
                 id: "sub_1".into(),
@@ -497,10 +508,12 @@ mod tests {
     }
 
     #[test]
-    fn an_ended_subscription_inside_the_trial_leaves_the_trial_running() {
+    fn subscribing_ends_the_trial_but_an_unpaid_checkout_does_not() {
         let in_trial = INSTALLED + DAY_MS;
-        let standing = standing_of(true, &workspace(), Some(&account(SubscriptionStatus::Canceled, false)), in_trial);
-        assert_eq!(standing, Standing::Trial { ends_at: INSTALLED + TRIAL_MS });
+        let ended = standing_of(true, &workspace(), Some(&account(SubscriptionStatus::Canceled, false)), in_trial);
+        assert_eq!(ended, Standing::Lapsed { reason: LapseReason::Cancelled });
+        let pending = standing_of(true, &workspace(), Some(&account(SubscriptionStatus::Incomplete, false)), in_trial);
+        assert_eq!(pending, Standing::Trial { ends_at: INSTALLED + TRIAL_MS });
     }
 
     #[test]

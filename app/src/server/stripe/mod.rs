@@ -71,7 +71,10 @@ impl From<StripeError> for StripeCallError {
             StripeError::Stripe(api, status) if (400..500).contains(&status) && status != 429 => {
                 StripeCallError::Refused {
                     status,
-                    code: api.code.as_ref().map_or_else(|| api.type_.as_str().to_owned(), |code| code.as_str().to_owned()),
+                    code: api
+                        .code
+                        .as_ref()
+                        .map_or_else(|| api.type_.as_str().to_owned(), |code| code.as_str().to_owned()),
                     message: api.message.clone().unwrap_or_default(),
                 }
             }
@@ -124,7 +127,8 @@ impl StripeGateway {
         if let Some(url) = &settings.api_url {
             builder = builder.url(url.clone());
         }
-        let client = builder.build().map_err(|error| anyhow::anyhow!("the Stripe client could not be built: {error}"))?;
+        let client =
+            builder.build().map_err(|error| anyhow::anyhow!("the Stripe client could not be built: {error}"))?;
         Ok(StripeGateway { client, price_id: settings.price_id.clone() })
     }
 
