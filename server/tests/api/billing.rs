@@ -62,6 +62,15 @@ async fn checkout(app: &TestApp, workspace: &workspaces::Workspace) -> String {
     page.rsplit('/').next().unwrap().to_owned()
 }
 
+/// Upgrades and pays with `card`, as an admin does on the checkout page, and processes what
+/// Stripe sent; returns the workspace's Stripe customer.
+async fn subscribe(app: &TestApp, workspace: &workspaces::Workspace, card: Card) -> String {
+    let session = checkout(app, workspace).await;
+    stripe(app).pay_checkout(&session, card).await.unwrap();
+    app.drain_inbox().await;
+    customer(app, workspace).await
+}
+
 /// The workspace's Stripe customer.
 async fn customer(app: &TestApp, workspace: &workspaces::Workspace) -> String {
     billing_db::find(app.db.pool(), &workspace.id).await.unwrap().unwrap().stripe_customer_id.unwrap()
@@ -251,9 +260,7 @@ async fn the_trial_ending_stops_new_rounds_and_paying_resumes_them(db: TestDb) {
     .unwrap();
     assert_eq!(i64::try_from(told.len()).unwrap(), admins, "each admin is told once, not at every pass");
 
-    let session = checkout(&app, &workspace).await;
-    stripe(&app).pay_checkout(&session, Card::Succeeds).await.unwrap();
-    app.drain_inbox().await;
+    subscribe(&app, &workspace, Card::Succeeds).await;
     assert!(matches!(standing(&app, &workspace).await, Standing::Subscribed { .. }));
     clock.advance(DAY_MS);
     assert!(planned_now(&app, &clock, &workspace).await > 0, "paying resumes the next round");
@@ -265,11 +272,8 @@ async fn the_trial_ending_stops_new_rounds_and_paying_resumes_them(db: TestDb) {
 async fn a_failed_payment_lapses_the_workspace_only_when_stripe_gives_up(db: TestDb) {
     let (app, clock, workspace) = billed_demo(&db).await;
     clock.set(at("2026-12-03T10:00:00Z"));
-    let session = checkout(&app, &workspace).await;
-    stripe(&app).pay_checkout(&session, Card::FailsLater).await.unwrap();
-    app.drain_inbox().await;
+    let customer = subscribe(&app, &workspace, Card::FailsLater).await;
     // Members were active, so the period's invoice has something to charge.
-    let customer = customer(&app, &workspace).await;
     let gateway = app.state.stripe.as_ref().unwrap();
     gateway.report_active_members(&customer, 3, clock.now_ms(), "failing-card-usage").await.unwrap();
     let period_end = match standing(&app, &workspace).await {
@@ -300,10 +304,7 @@ async fn a_failed_payment_lapses_the_workspace_only_when_stripe_gives_up(db: Tes
 async fn a_cancel_at_period_end_keeps_questions_until_the_period_ends(db: TestDb) {
     let (app, clock, workspace) = billed_demo(&db).await;
     clock.set(at("2026-12-03T10:00:00Z"));
-    let session = checkout(&app, &workspace).await;
-    stripe(&app).pay_checkout(&session, Card::Succeeds).await.unwrap();
-    app.drain_inbox().await;
-    let customer = customer(&app, &workspace).await;
+    let customer = subscribe(&app, &workspace, Card::Succeeds).await;
 
     stripe(&app).cancel_at_period_end(&customer).await;
     app.drain_inbox().await;
@@ -325,10 +326,7 @@ async fn a_cancel_at_period_end_keeps_questions_until_the_period_ends(db: TestDb
 async fn active_members_are_reported_to_stripes_meter(db: TestDb) {
     let (app, clock, workspace) = billed_demo(&db).await;
     clock.set(at("2026-12-03T10:00:00Z"));
-    let session = checkout(&app, &workspace).await;
-    stripe(&app).pay_checkout(&session, Card::Succeeds).await.unwrap();
-    app.drain_inbox().await;
-    let customer = customer(&app, &workspace).await;
+    let customer = subscribe(&app, &workspace, Card::Succeeds).await;
     let Standing::Subscribed { .. } = standing(&app, &workspace).await else { panic!("subscribed") };
     let subscription = billing_db::find(app.db.pool(), &workspace.id).await.unwrap().unwrap().subscription.unwrap();
 
