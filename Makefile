@@ -38,7 +38,8 @@ tools:
 	fi
 	@if ! cargo leptos --version 2>/dev/null | grep -qF "$(CARGO_LEPTOS_VERSION)"; then \
 		echo "==> Installing cargo-leptos $(CARGO_LEPTOS_VERSION) (one time, about 25 minutes on 2 cores)"; \
-		cargo install cargo-leptos --locked --version $(CARGO_LEPTOS_VERSION); \
+		CARGO_PROFILE_RELEASE_LTO=off CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+			cargo install cargo-leptos --locked --version $(CARGO_LEPTOS_VERSION); \
 	fi
 	@if ! wasm-bindgen --version 2>/dev/null | grep -qF "$(WASM_BINDGEN_VERSION)"; then \
 		echo "==> Installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION) (one time, a few minutes)"; \
