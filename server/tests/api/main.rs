@@ -16,6 +16,7 @@ mod demo;
 mod dispatch;
 mod emulator;
 mod health;
+mod in_common;
 mod inbox;
 mod install;
 mod interactions;

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use super::types::{PersonSummary, Profile};
+use super::types::{InCommon, PersonSummary, Profile};
 use crate::error::AppError;
 
 /// The team directory of the viewer's workspace.
@@ -22,4 +22,15 @@ pub async fn get_person(id: String) -> Result<Profile, AppError> {
     };
 
     ctx::respond(async { people::profile(&ctx::member().await?, &MemberId::parse(&id)?).await }.await)
+}
+
+/// What the signed-in member and the member `id` have in common (`None`: nobody to compare).
+#[server(prefix = "/api", endpoint = "people/common")]
+pub async fn get_in_common(id: String) -> Result<Option<InCommon>, AppError> {
+    use crate::{
+        ids::MemberId,
+        server::{ctx, services::in_common},
+    };
+
+    ctx::respond(async { in_common::in_common(&ctx::member().await?, &MemberId::parse(&id)?).await }.await)
 }

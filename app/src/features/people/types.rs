@@ -53,6 +53,28 @@ pub struct ProfileAnswer {
     pub answered_at_ms: i64,
 }
 
+/// What the viewer and a coworker have in common: the questions both answered for the team.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InCommon {
+    /// The coworker's name.
+    pub name: String,
+    /// Most alike first.
+    pub pairs: Vec<CommonAnswer>,
+    /// Words both said most often ("you both mentioned ..."), as the viewer wrote them.
+    pub both_said: Vec<String>,
+}
+
+/// One question both answered, with both answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommonAnswer {
+    pub question_id: QuestionId,
+    pub question: String,
+    pub mine: String,
+    pub theirs: String,
+    /// The words the two answers share, as the viewer wrote them.
+    pub shared_words: Vec<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,8 +5,8 @@ use leptos_meta::Title;
 use leptos_router::{components::A, hooks::use_params_map};
 
 use super::{
-    api::{get_person, list_people},
-    types::{PersonSummary, Profile},
+    api::{get_in_common, get_person, list_people},
+    types::{InCommon, PersonSummary, Profile},
 };
 use crate::components::{AnsweredOn, AppErrorBoundary, Avatar};
 
@@ -96,11 +96,14 @@ fn PersonCard(person: PersonSummary) -> impl IntoView {
     }
 }
 
-/// `/people/:id`: one member and their team-visible answers, newest first.
+/// `/people/:id`: one member and their team-visible answers, newest first; for a signed-in
+/// member looking at someone else, what the two have in common.
 #[component]
 pub fn ProfilePage() -> impl IntoView {
     let params = use_params_map();
-    let profile = Resource::new(move || params.read().get("id").unwrap_or_default(), get_person);
+    let id = move || params.read().get("id").unwrap_or_default();
+    let profile = Resource::new(id, get_person);
+    let in_common = Resource::new(id, get_in_common);
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             <AppErrorBoundary>
@@ -109,6 +112,60 @@ pub fn ProfilePage() -> impl IntoView {
                 })}
             </AppErrorBoundary>
         </Suspense>
+        <Suspense>
+            {move || Suspend::new(async move {
+                // A failure here leaves the profile as it is: the section is an extra.
+                in_common.await.ok().flatten().map(|in_common| view! { <InCommonSection in_common/> })
+            })}
+        </Suspense>
+    }
+}
+
+/// "Things in common": the questions both answered, most alike first, side by side.
+#[component]
+fn InCommonSection(in_common: InCommon) -> impl IntoView {
+    let InCommon { name, pairs, both_said } = in_common;
+    let summary = match pairs.len() {
+        0 => format!("You and {name} have not answered the same question yet."),
+        1 => format!("You and {name} both answered 1 question."),
+        n => format!("You and {name} both answered {n} questions."),
+    };
+    let said = (!both_said.is_empty()).then(|| {
+        let words = both_said.into_iter().map(|word| view! { <strong>{word}</strong> " " }).collect_view();
+        view! { <p class="both-said">"You both mentioned: " {words}</p> }
+    });
+    let theirs_label = name.clone();
+    view! {
+        <section class="in-common" aria-labelledby="in-common-heading">
+            <h2 id="in-common-heading" class="section-title">"Things in common"</h2>
+            {said}
+            <p>{summary}</p>
+            <ol class="common-pairs">
+                {pairs
+                    .into_iter()
+                    .map(|pair| {
+                        let theirs_label = theirs_label.clone();
+                        view! {
+                            <li class="common-pair">
+                                <A href=format!("/questions/{}", pair.question_id) attr:class="answer-question">
+                                    {pair.question}
+                                </A>
+                                <div class="side-by-side">
+                                    <blockquote>
+                                        <p class="who">"You"</p>
+                                        <p>{pair.mine}</p>
+                                    </blockquote>
+                                    <blockquote>
+                                        <p class="who">{theirs_label}</p>
+                                        <p>{pair.theirs}</p>
+                                    </blockquote>
+                                </div>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ol>
+        </section>
     }
 }
 

@@ -10,6 +10,7 @@ pub mod billing;
 pub mod builtin_packs;
 pub mod delivery;
 pub mod home;
+pub mod in_common;
 pub mod inbox;
 pub mod install;
 pub mod me;
