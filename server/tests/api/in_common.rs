@@ -44,7 +44,7 @@ async fn two_members_see_the_questions_both_answered_most_alike_first(db: TestDb
 }
 
 async fn nobody_compares_with_themselves_and_a_visitor_sees_nothing_to_compare(db: TestDb) {
-    let mut team = Team::new(&db.db, "Acme").await;
+    let team = Team::new(&db.db, "Acme").await;
     let ada = team.member("Ada", "Engineer").await;
     let other = Team::new(&db.db, "Other").await;
     let viewer = Viewer::member(db.db.clone(), team.workspace_id.clone(), ada.clone());
