@@ -1,4 +1,4 @@
-//! Periodic jobs beside the requests: the daily digests, billing's pass, the Stripe
+//! Periodic jobs beside the requests: the daily digests, the weekly summaries, billing's pass, the Stripe
 //! emulator's clock, and the hourly clean-up of expired sessions and old inbox items. Each
 //! runs until shutdown begins.
 
@@ -7,13 +7,15 @@ use std::time::Duration;
 use anyhow::Context as _;
 use app::server::{
     AppState,
-    services::{billing, inbox, sharing, sign_in, workspace_data},
+    services::{billing, inbox, sharing, sign_in, weekly_summary, workspace_data},
 };
 
 use crate::{emulator::stripe::StripeEmulator, sessions::DbSessionStore};
 
 /// How often digest workspaces are checked for a due digest.
 const DIGEST_CHECK: Duration = Duration::from_secs(5 * 60);
+/// How often workspaces are checked for a due weekly summary.
+const SUMMARY_CHECK: Duration = Duration::from_secs(15 * 60);
 /// How often billing tells admins of lapsed workspaces and reports usage to Stripe.
 const BILLING_CHECK: Duration = Duration::from_secs(60);
 /// How often the Stripe emulator catches up with the clock (period ends, retries).
@@ -25,6 +27,13 @@ const CLEAN_UP: Duration = Duration::from_secs(60 * 60);
 pub fn spawn_digests(state: &AppState) {
     every(state, DIGEST_CHECK, "posting the daily digests", |state| async move {
         sharing::post_due_digests(&state, state.now_ms()).await.map(drop)
+    });
+}
+
+/// Starts sending the admins' weekly summaries (needs Slack).
+pub fn spawn_weekly_summaries(state: &AppState) {
+    every(state, SUMMARY_CHECK, "sending the weekly summaries", |state| async move {
+        weekly_summary::send_due(&state).await.map(drop)
     });
 }
 

@@ -229,6 +229,7 @@ impl Application {
         }
         if state.slack.is_some() {
             jobs::spawn_digests(&state);
+            jobs::spawn_weekly_summaries(&state);
         }
         if state.stripe.is_some() {
             jobs::spawn_billing(&state);

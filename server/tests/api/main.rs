@@ -28,3 +28,4 @@ mod sign_in;
 mod slack;
 mod storage;
 mod tenant_isolation;
+mod weekly_summary;

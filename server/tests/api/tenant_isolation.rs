@@ -291,6 +291,8 @@ fn table() -> Vec<Row> {
             form: |ids| fields(&[("member_id", &ids.member_id)]),
         },
         Row { endpoint: "admin/setup", access: Access::Admin, form: no_fields },
+        Row { endpoint: "admin/summary/get", access: Access::Admin, form: no_fields },
+        Row { endpoint: "admin/summary/set", access: Access::Admin, form: |_| fields(&[("enabled", "false")]) },
         Row { endpoint: "admin/sharing/get", access: Access::Admin, form: no_fields },
         Row {
             endpoint: "admin/sharing/save",

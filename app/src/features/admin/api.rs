@@ -109,3 +109,19 @@ pub async fn delete_workspace(confirmation: String) -> Result<(), AppError> {
 
     ctx::respond(async { workspace_data::delete(&ctx::admin().await?, &confirmation).await }.await)
 }
+
+/// Whether the admins get the weekly summary in Slack.
+#[server(prefix = "/api", endpoint = "admin/summary/get")]
+pub async fn get_weekly_summary() -> Result<bool, AppError> {
+    use crate::server::{ctx, services::weekly_summary};
+
+    ctx::respond(async { weekly_summary::is_enabled(&ctx::admin().await?).await }.await)
+}
+
+/// Turns the admins' weekly summary in Slack on or off.
+#[server(prefix = "/api", endpoint = "admin/summary/set")]
+pub async fn set_weekly_summary(enabled: bool) -> Result<(), AppError> {
+    use crate::server::{ctx, services::weekly_summary};
+
+    ctx::respond(async { weekly_summary::set_enabled(&ctx::admin().await?, enabled, ctx::now_ms()).await }.await)
+}

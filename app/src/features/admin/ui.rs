@@ -10,7 +10,7 @@ use leptos_router::components::A;
 use super::{
     api::{
         DeleteWorkspace, ExcludeMember, RetryMember, SaveSharing, SendTestPost, SetIncludeGuests, SetMemberAdmin,
-        get_setup, get_sharing, list_members,
+        SetWeeklySummary, get_setup, get_sharing, get_weekly_summary, list_members,
     },
     types::{AdminRole, Asked, MemberLine, MembersView, Setup, Sharing, SharingView},
 };
@@ -180,6 +180,34 @@ pub fn SchedulePage() -> impl IntoView {
                 })}
             </AppErrorBoundary>
         </Suspense>
+        <WeeklySummary/>
+    }
+}
+
+/// The admins' weekly summary in Slack: on or off.
+#[component]
+fn WeeklySummary() -> impl IntoView {
+    let set = ServerAction::<SetWeeklySummary>::new();
+    let enabled = Resource::new(move || set.version().get(), |_| get_weekly_summary());
+    view! {
+        <section class="settings" aria-labelledby="summary-heading">
+            <h2 id="summary-heading">"Weekly summary"</h2>
+            <p>"On Monday mornings each admin gets the past week in a Slack message: how many answered, and the most answered question."</p>
+            <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    enabled.await.ok().map(|on| view! {
+                        <ActionForm action=set>
+                            <input type="hidden" name="enabled" value=(!on).to_string()/>
+                            <p>{if on { "The weekly summary is on." } else { "The weekly summary is off." }}</p>
+                            <button type="submit" class="button button-secondary">
+                                {if on { "Turn the summary off" } else { "Turn the summary on" }}
+                            </button>
+                        </ActionForm>
+                    })
+                })}
+            </Suspense>
+            <Outcome result=set.value() done="Saved."/>
+        </section>
     }
 }
 

@@ -15,6 +15,7 @@ pub mod questions;
 pub mod schedules;
 pub mod sessions;
 pub mod sign_in_links;
+pub mod weekly_summaries;
 pub mod workspaces;
 
 use std::{str::FromStr, time::Duration};

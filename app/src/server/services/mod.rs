@@ -25,6 +25,7 @@ pub mod schedule;
 pub mod setup;
 pub mod sharing;
 pub mod sign_in;
+pub mod weekly_summary;
 pub mod slack_events;
 pub mod workspace_data;
 pub mod workspaces;
