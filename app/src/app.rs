@@ -15,10 +15,12 @@ use crate::{
         auth::ui::LoginPage,
         billing::ui::BillingPage,
         home::ui::HomePage,
+        insights::ui::InsightsPage,
         me::ui::MePage,
         packs::ui::PacksPage,
         people::ui::{PeoplePage, ProfilePage},
         questions::ui::{QuestionPage, QuestionsPage},
+        search::ui::SearchPage,
     },
 };
 
@@ -69,10 +71,12 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/admin/packs") view={Lazy::<PacksRoute>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("/admin/data") view={Lazy::<DataRoute>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("/admin/billing") view={Lazy::<BillingRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/admin/insights") view={Lazy::<InsightsRoute>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("/people") view=PeoplePage ssr=SsrMode::Async/>
                         <Route path=path!("/people/:id") view=ProfilePage ssr=SsrMode::Async/>
                         <Route path=path!("/questions") view=QuestionsPage ssr=SsrMode::Async/>
                         <Route path=path!("/questions/:id") view=QuestionPage ssr=SsrMode::Async/>
+                        <Route path=path!("/search") view=SearchPage ssr=SsrMode::Async/>
                     </Routes>
                 </main>
             </Router>
@@ -107,3 +111,4 @@ admin_route!(MembersRoute => MembersPage);
 admin_route!(PacksRoute => PacksPage);
 admin_route!(DataRoute => DataPage);
 admin_route!(BillingRoute => BillingPage);
+admin_route!(InsightsRoute => InsightsPage);

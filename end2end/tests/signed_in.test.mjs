@@ -82,7 +82,7 @@ test('an admin signs in through Slack, picks the sharing channel, sets the sched
   const checklist = await page.locator('.checklist').innerText();
   assert.doesNotMatch(checklist, /To do/, checklist);
 
-  for (const path of ['/me', '/admin', '/admin/sharing', '/admin/schedule', '/admin/members', '/admin/packs', '/admin/data', '/admin/billing', '/people']) {
+  for (const path of ['/me', '/admin', '/admin/sharing', '/admin/schedule', '/admin/members', '/admin/packs', '/admin/data', '/admin/billing', '/admin/insights', '/search?q=tea', '/people']) {
     await openHydrated(page, path);
     await assertAccessible(page, `${path} signed in as an admin`);
   }

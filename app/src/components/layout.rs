@@ -22,6 +22,11 @@ pub fn SiteHeader() -> impl IntoView {
                 <span class="brand-mark" aria-hidden="true">"R"</span>
                 "Rapport"
             </a>
+            // A plain GET form (Enter submits it): it works before the script runs.
+            <form class="site-search" method="get" action="/search" role="search">
+                <label class="visually-hidden" for="site-search-q">"Search people, questions and answers"</label>
+                <input id="site-search-q" type="search" name="q" placeholder="Search" autocomplete="off"/>
+            </form>
             <nav class="site-nav" aria-label="Main">
                 <A href="/people">"People"</A>
                 <A href="/questions">"Questions"</A>
@@ -94,6 +99,7 @@ pub fn AdminNav() -> impl IntoView {
             <A href="/admin/schedule">"Schedule"</A>
             <A href="/admin/packs">"Packs"</A>
             <A href="/admin/members">"Members"</A>
+            <A href="/admin/insights">"Insights"</A>
             <A href="/admin/data">"Data"</A>
             {billing_on.then(|| view! { <A href="/admin/billing">"Billing"</A> })}
         </nav>

@@ -309,6 +309,8 @@ fn table() -> Vec<Row> {
         Row { endpoint: "billing/manage", access: Access::Admin, form: no_fields },
         Row { endpoint: "auth/options", access: Access::Public, form: no_fields },
         Row { endpoint: "home/emulated", access: Access::Public, form: no_fields },
+        Row { endpoint: "insights/get", access: Access::Admin, form: no_fields },
+        Row { endpoint: "insights/csv", access: Access::Admin, form: |_| fields(&[("chart", "participation")]) },
         Row { endpoint: "me/get", access: Access::Member, form: no_fields },
         Row {
             endpoint: "me/answers/visibility",
@@ -393,6 +395,10 @@ fn table() -> Vec<Row> {
         Row { endpoint: "people/common", access: Access::Member, form: |ids| fields(&[("id", &ids.member_id)]) },
         Row { endpoint: "questions/list", access: Access::Member, form: no_fields },
         Row { endpoint: "questions/get", access: Access::Member, form: |ids| fields(&[("id", &ids.question_id)]) },
+        // "secret" is in both workspaces' question and answers, so each caller's search finds
+        // records of both in the database, and must be shown only its own. (The same form for
+        // both: a search that finds nothing of the other workspace answers 200, not 404.)
+        Row { endpoint: "search", access: Access::Member, form: |_| fields(&[("q", "secret"), ("page", "0")]) },
         Row { endpoint: "schedule/get", access: Access::Admin, form: no_fields },
         Row {
             endpoint: "schedule/save",
@@ -512,6 +518,7 @@ fn pages(a: &Tenant) -> Vec<Page> {
         Page::new("/login", Access::Public, false),
         Page::new("/people", Access::Member, false),
         Page::new("/questions", Access::Member, false),
+        Page::new("/search?q=secret", Access::Member, false),
         Page::new(format!("/people/{}", a.member.member_id), Access::Member, true),
         Page::new(format!("/questions/{}", a.member.question_id), Access::Member, true),
         Page::new("/me", Access::Member, false),
@@ -522,6 +529,7 @@ fn pages(a: &Tenant) -> Vec<Page> {
         Page::new("/admin/packs", Access::Admin, false),
         Page::new("/admin/data", Access::Admin, false),
         Page::new("/admin/billing", Access::Admin, false),
+        Page::new("/admin/insights", Access::Admin, false),
     ]
 }
 

@@ -1,0 +1,389 @@
+//! Full-text search over the people, questions and team-visible answers of a workspace:
+//! FTS5 on SQLite, `tsvector` expression indexes on PostgreSQL (both made by the migration
+//! `20261203000012_search.sql`), each group ranked, with the matched words marked.
+//!
+//! The dialects differ in every statement here, so each query comes in two versions, chosen
+//! in one place ([`Statements::for_backend`]). Who may be found is written once for both (the
+//! `*_visible!` fragments), and both tokenise text the same way (Porter stems of runs of
+//! letters and digits, no stop words, accents kept), so the same data gives the same matches.
+//! Only the order of equally good matches may differ: FTS5 ranks by `bm25()`, PostgreSQL by
+//! `ts_rank()`.
+//!
+//! The words searched for are always bound, never written into SQL.
+
+use sqlx::{Any, Executor};
+
+use super::Backend;
+use crate::features::search::types::SearchQuery;
+
+/// Put before a matched word in the `*_marked` columns.
+pub const HIT_START: char = '\u{1}';
+/// Put after a matched word in the `*_marked` columns.
+pub const HIT_END: char = '\u{2}';
+
+/// A person whose name or title matches, the matched words marked.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct PersonHitRow {
+    pub id: String,
+    pub avatar_url: String,
+    pub name_marked: String,
+    pub title_marked: String,
+}
+
+/// A question whose text matches, the matched words marked.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct QuestionHitRow {
+    pub id: String,
+    pub pack_name: String,
+    pub text_marked: String,
+}
+
+/// A team-visible answer whose text matches: about 30 words of it around the match, the
+/// matched words marked, and its whole text (to tell whether the snippet left any out).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AnswerHitRow {
+    pub member_id: String,
+    pub member_name: String,
+    pub question_id: String,
+    pub question: String,
+    pub text: String,
+    pub snippet_marked: String,
+    pub created_at: i64,
+}
+
+/// The people of `workspace_id` whose name or title holds every word of `query` (the last
+/// one as a prefix), best first, at most `limit`: humans still in the workspace, as in the
+/// directory.
+pub async fn people<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    backend: Backend,
+    workspace_id: &str,
+    query: &SearchQuery,
+    limit: usize,
+) -> sqlx::Result<Vec<PersonHitRow>> {
+    if query.is_empty() {
+        return Ok(Vec::new());
+    }
+    let statements = Statements::for_backend(backend);
+    sqlx::query_as(statements.people)
+        .bind(statements.match_text(query))
+        .bind(workspace_id)
+        .bind(count(limit))
+        .fetch_all(ex)
+        .await
+}
+
+/// The questions `workspace_id` sees on `/questions` whose text holds every word of `query`,
+/// best first, at most `limit`.
+pub async fn questions<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    backend: Backend,
+    workspace_id: &str,
+    query: &SearchQuery,
+    limit: usize,
+) -> sqlx::Result<Vec<QuestionHitRow>> {
+    if query.is_empty() {
+        return Ok(Vec::new());
+    }
+    let statements = Statements::for_backend(backend);
+    sqlx::query_as(statements.questions)
+        .bind(statements.match_text(query))
+        .bind(workspace_id)
+        .bind(count(limit))
+        .fetch_all(ex)
+        .await
+}
+
+/// The team-visible answers of members still in `workspace_id` whose text holds every word
+/// of `query`, best first: `limit` of them after skipping `offset`.
+pub async fn answers<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    backend: Backend,
+    workspace_id: &str,
+    query: &SearchQuery,
+    limit: usize,
+    offset: u64,
+) -> sqlx::Result<Vec<AnswerHitRow>> {
+    // No words match nothing (an empty FTS5 query would be a syntax error).
+    if query.is_empty() {
+        return Ok(Vec::new());
+    }
+    let statements = Statements::for_backend(backend);
+    sqlx::query_as(statements.answers)
+        .bind(statements.match_text(query))
+        .bind(workspace_id)
+        .bind(count(limit))
+        .bind(i64::try_from(offset).unwrap_or(i64::MAX))
+        .fetch_all(ex)
+        .await
+}
+
+fn count(limit: usize) -> i64 {
+    i64::try_from(limit).unwrap_or(i64::MAX)
+}
+
+/// The search statements of one dialect, and how the words are written for its matcher.
+/// Every statement binds `$1` the match text, `$2` the workspace, `$3` the limit and (for
+/// answers) `$4` the offset.
+struct Statements {
+    backend: Backend,
+    people: &'static str,
+    questions: &'static str,
+    answers: &'static str,
+}
+
+impl Statements {
+    /// The one place the dialects are told apart.
+    fn for_backend(backend: Backend) -> &'static Statements {
+        match backend {
+            Backend::Sqlite => &SQLITE,
+            Backend::Postgres => &POSTGRES,
+        }
+    }
+
+    /// `query` as this dialect's matcher reads it (bound as `$1`).
+    fn match_text(&self, query: &SearchQuery) -> String {
+        match self.backend {
+            Backend::Sqlite => fts5_match(query),
+            Backend::Postgres => tsquery(query),
+        }
+    }
+}
+
+/// The words as an FTS5 query: `"w1" "w2" "w3"*`. Each word is a quoted string, so none is
+/// read as an operator (`OR`, `NEAR`) or a column filter; all are required; the last also
+/// matches as a prefix, so results follow what is being typed. (Words hold only letters and
+/// digits; a quote would be doubled, as FTS5 strings escape it, all the same.)
+fn fts5_match(query: &SearchQuery) -> String {
+    let quoted: Vec<String> = query.words().iter().map(|word| format!("\"{}\"", word.replace('"', "\"\""))).collect();
+    if quoted.is_empty() { String::new() } else { format!("{}*", quoted.join(" ")) }
+}
+
+/// The words as a PostgreSQL `tsquery` for `to_tsquery`: `'w1' & 'w2' & 'w3':*`, the same
+/// meaning as [`fts5_match`]. Each word is a quoted lexeme (a quote or backslash in it would be
+/// escaped), so none is read as an operator.
+fn tsquery(query: &SearchQuery) -> String {
+    let quoted: Vec<String> =
+        query.words().iter().map(|word| format!("'{}'", word.replace('\\', "\\\\").replace('\'', "''"))).collect();
+    if quoted.is_empty() { String::new() } else { format!("{}:*", quoted.join(" & ")) }
+}
+
+// Who may be found, written once for both dialects (`$2` is the viewer's workspace). The
+// aliases are the statements': `m` a member, `a` an answer, `q` a question, `k` its pack.
+
+/// People as the directory lists them: humans still in the workspace.
+macro_rules! person_visible {
+    () => {
+        "m.workspace_id = $2 AND m.is_bot = 0 AND m.is_deleted = 0 AND m.forgotten_at IS NULL"
+    };
+}
+
+/// Answers as profiles and question pages show them: team-visible, from members still in the
+/// workspace (only-me answers, withdrawn ones and those of deactivated members never match).
+macro_rules! answer_visible {
+    () => {
+        "a.workspace_id = $2 AND a.visibility = 'team' AND m.is_deleted = 0 AND m.forgotten_at IS NULL"
+    };
+}
+
+/// Questions as `/questions` lists them (`db::questions::list_with_answer_counts`): from the
+/// workspace's own packs or the built-in ones, and a switched-off question only while it has
+/// team-visible answers.
+macro_rules! question_visible {
+    () => {
+        "(k.workspace_id = $2 OR k.workspace_id IS NULL)
+         AND (q.is_disabled = 0 OR EXISTS (
+             SELECT 1 FROM answers qa
+             JOIN prompts qp ON qp.id = qa.prompt_id
+             JOIN members qm ON qm.id = qp.member_id
+             WHERE qp.question_id = q.id AND qa.workspace_id = $2
+               AND qa.visibility = 'team' AND qm.is_deleted = 0))"
+    };
+}
+
+// PostgreSQL: the documents searched. Each is exactly the expression of its index in
+// migrations/postgres/20261203000012_search.sql (how PostgreSQL knows to use the index).
+
+macro_rules! pg_person_document {
+    () => {
+        "(setweight(to_tsvector('rapport_search', regexp_replace(m.name, '[[:punct:]]+', ' ', 'g')), 'A')
+          || setweight(to_tsvector('rapport_search', regexp_replace(m.title, '[[:punct:]]+', ' ', 'g')), 'B'))"
+    };
+}
+
+macro_rules! pg_question_document {
+    () => {
+        "to_tsvector('rapport_search', regexp_replace(q.text, '[[:punct:]]+', ' ', 'g'))"
+    };
+}
+
+macro_rules! pg_answer_document {
+    () => {
+        "to_tsvector('rapport_search', regexp_replace(a.text, '[[:punct:]]+', ' ', 'g'))"
+    };
+}
+
+/// PostgreSQL: a column's text with every match marked; the marker characters are taken out
+/// of the text first, so only the marks `ts_headline` adds remain. `<` and `>` go in as
+/// [`PG_LESS_THAN`] and [`PG_GREATER_THAN`] and come back in `services::search`: its parser
+/// reads `<b>` or `<script>…</script>` as markup and would leave those words out of what it
+/// shows.
+macro_rules! pg_highlight_all {
+    ($column:literal) => {
+        concat!(
+            "ts_headline('rapport_search', translate(",
+            $column,
+            ", '<>' || chr(1) || chr(2), chr(57344) || chr(57345)), query,
+                         'HighlightAll=true, StartSel=' || chr(1) || ', StopSel=' || chr(2))"
+        )
+    };
+}
+
+/// What PostgreSQL's highlighting gets instead of `<` (a private-use character, U+E000).
+pub const PG_LESS_THAN: char = '\u{E000}';
+/// What PostgreSQL's highlighting gets instead of `>` (U+E001).
+pub const PG_GREATER_THAN: char = '\u{E001}';
+
+static SQLITE: Statements = Statements {
+    backend: Backend::Sqlite,
+    // bm25 is lower for a better match; a word in the name weighs twice one in the title.
+    people: concat!(
+        "SELECT m.id, m.avatar_url,
+                COALESCE(highlight(members_fts, 0, char(1), char(2)), '') AS name_marked,
+                COALESCE(highlight(members_fts, 1, char(1), char(2)), '') AS title_marked
+         FROM members_fts
+         JOIN members m ON m.rowid = members_fts.rowid
+         WHERE members_fts MATCH $1 AND ",
+        person_visible!(),
+        "
+         ORDER BY bm25(members_fts, 2.0, 1.0), m.id
+         LIMIT $3"
+    ),
+    questions: concat!(
+        "SELECT q.id, k.name AS pack_name,
+                COALESCE(highlight(questions_fts, 0, char(1), char(2)), '') AS text_marked
+         FROM questions_fts
+         JOIN questions q ON q.rowid = questions_fts.rowid
+         JOIN packs k ON k.id = q.pack_id
+         WHERE questions_fts MATCH $1 AND ",
+        question_visible!(),
+        "
+         ORDER BY bm25(questions_fts), q.id
+         LIMIT $3"
+    ),
+    // The snippet has no ellipses of its own: PostgreSQL's has none, so both leave them to
+    // the caller, which compares the snippet with the whole text.
+    answers: concat!(
+        "SELECT m.id AS member_id, m.name AS member_name, q.id AS question_id, q.text AS question,
+                a.text, a.created_at,
+                COALESCE(snippet(answers_fts, 0, char(1), char(2), '', 30), '') AS snippet_marked
+         FROM answers_fts
+         JOIN answers a ON a.rowid = answers_fts.rowid
+         JOIN prompts p ON p.id = a.prompt_id
+         JOIN members m ON m.id = p.member_id
+         JOIN questions q ON q.id = p.question_id
+         WHERE answers_fts MATCH $1 AND ",
+        answer_visible!(),
+        "
+         ORDER BY bm25(answers_fts), a.created_at DESC, a.id
+         LIMIT $3 OFFSET $4"
+    ),
+};
+
+static POSTGRES: Statements = Statements {
+    backend: Backend::Postgres,
+    people: concat!(
+        "SELECT m.id, m.avatar_url, ",
+        pg_highlight_all!("m.name"),
+        " AS name_marked, ",
+        pg_highlight_all!("m.title"),
+        " AS title_marked
+         FROM members m
+         CROSS JOIN to_tsquery('rapport_search', $1) AS query
+         WHERE ",
+        pg_person_document!(),
+        " @@ query AND ",
+        person_visible!(),
+        "
+         ORDER BY ts_rank(",
+        pg_person_document!(),
+        ", query) DESC, m.id
+         LIMIT $3"
+    ),
+    questions: concat!(
+        "SELECT q.id, k.name AS pack_name, ",
+        pg_highlight_all!("q.text"),
+        " AS text_marked
+         FROM questions q
+         JOIN packs k ON k.id = q.pack_id
+         CROSS JOIN to_tsquery('rapport_search', $1) AS query
+         WHERE ",
+        pg_question_document!(),
+        " @@ query AND ",
+        question_visible!(),
+        "
+         ORDER BY ts_rank(",
+        pg_question_document!(),
+        ", query) DESC, q.id
+         LIMIT $3"
+    ),
+    // The page of answers is picked first and only its snippets are made: `ts_headline` is
+    // the expensive part. The tsquery and the rank stay inside (the Any driver cannot decode
+    // a tsquery, and the rank is only for ordering).
+    answers: concat!(
+        "SELECT hit.member_id, hit.member_name, hit.question_id, hit.question, hit.text, hit.created_at,
+                ts_headline('rapport_search', translate(hit.text, '<>' || chr(1) || chr(2), chr(57344) || chr(57345)), hit.query,
+                            'MaxWords=30, MinWords=15, StartSel=' || chr(1) || ', StopSel=' || chr(2)) AS snippet_marked
+         FROM (
+             SELECT a.id, m.id AS member_id, m.name AS member_name, q.id AS question_id, q.text AS question,
+                    a.text, a.created_at, query, ts_rank(",
+        pg_answer_document!(),
+        ", query) AS rank
+             FROM answers a
+             JOIN prompts p ON p.id = a.prompt_id
+             JOIN members m ON m.id = p.member_id
+             JOIN questions q ON q.id = p.question_id
+             CROSS JOIN to_tsquery('rapport_search', $1) AS query
+             WHERE ",
+        pg_answer_document!(),
+        " @@ query AND ",
+        answer_visible!(),
+        "
+             ORDER BY rank DESC, a.created_at DESC, a.id
+             LIMIT $3 OFFSET $4
+         ) hit
+         ORDER BY hit.rank DESC, hit.created_at DESC, hit.id"
+    ),
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_words_become_quoted_fts5_strings_the_last_a_prefix() {
+        assert_eq!(fts5_match(&SearchQuery::parse("Painting watercol")), r#""painting" "watercol"*"#);
+        assert_eq!(fts5_match(&SearchQuery::parse(r#"a OR "b NEAR"#)), r#""a" "or" "b" "near"*"#);
+        assert_eq!(fts5_match(&SearchQuery::parse(" * - ")), "");
+    }
+
+    #[test]
+    fn the_words_become_quoted_lexemes_of_a_tsquery_the_last_a_prefix() {
+        assert_eq!(tsquery(&SearchQuery::parse("Painting watercol")), "'painting' & 'watercol':*");
+        assert_eq!(tsquery(&SearchQuery::parse("a & !b | c:*")), "'a' & 'b' & 'c':*");
+        assert_eq!(tsquery(&SearchQuery::parse(" * - ")), "");
+    }
+
+    #[test]
+    fn each_postgres_document_is_the_expression_of_its_index() {
+        let migration = include_str!("../../../../migrations/postgres/20261203000012_search.sql");
+        let squashed = |sql: &str| sql.split_whitespace().collect::<Vec<_>>().join(" ");
+        let migration = squashed(migration);
+        for (document, alias) in
+            [(pg_person_document!(), "m."), (pg_question_document!(), "q."), (pg_answer_document!(), "a.")]
+        {
+            let unaliased = squashed(&document.replace(alias, ""));
+            assert!(migration.contains(&unaliased), "no index on {unaliased}");
+        }
+    }
+}
