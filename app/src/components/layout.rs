@@ -15,7 +15,7 @@ use crate::features::{
 #[component]
 pub fn SiteHeader() -> impl IntoView {
     let me = SharedValue::new(signed_in_as_on_server).into_inner();
-    let admin = me.as_ref().is_some_and(|me| me.admin);
+    let notice = me.as_ref().and_then(|me| me.billing_notice);
     view! {
         <header class="site-header">
             <a class="brand" href="/">
@@ -23,7 +23,7 @@ pub fn SiteHeader() -> impl IntoView {
                 "Rapport"
             </a>
             // A plain GET form (Enter submits it): it works before the script runs.
-            <form class="site-search" method="get" action="/search" role="search">
+            <form class="site-search" method="get" action="/search" role="search" aria-label="Search the team">
                 <label class="visually-hidden" for="site-search-q">"Search people, questions and answers"</label>
                 <input id="site-search-q" type="search" name="q" placeholder="Search" autocomplete="off"/>
             </form>
@@ -33,7 +33,7 @@ pub fn SiteHeader() -> impl IntoView {
                 <Account me/>
             </nav>
         </header>
-        <BillingBanner admin/>
+        <BillingBanner notice/>
     }
 }
 

@@ -9,7 +9,10 @@ use super::{
     AppState,
     db::{Db, admin_accounts, members, workspaces},
 };
-use crate::{error::AppError, features::auth::types::SignedInAs};
+use crate::{
+    error::AppError,
+    features::{auth::types::SignedInAs, billing::types::LapseReason},
+};
 
 /// How the self-hosted admin account is greeted: it is nobody in Slack.
 const ADMIN_ACCOUNT: &str = "Admin";
@@ -51,12 +54,22 @@ pub struct Viewer {
     pub member_id: Option<String>,
     /// How the header greets them.
     pub name: String,
+    /// For an admin of a lapsed workspace, why questions stopped; set by the server for the
+    /// pages it renders (the header's banner), `None` elsewhere.
+    pub billing_notice: Option<LapseReason>,
 }
 
 impl Viewer {
     /// An admin of `workspace_id` who is no member (services' tests, the command line).
     pub fn workspace_admin(db: Db, workspace_id: impl Into<String>) -> Viewer {
-        Viewer { db, workspace_id: workspace_id.into(), role: Role::Admin, member_id: None, name: ADMIN_ACCOUNT.into() }
+        Viewer {
+            db,
+            workspace_id: workspace_id.into(),
+            role: Role::Admin,
+            member_id: None,
+            name: ADMIN_ACCOUNT.into(),
+            billing_notice: None,
+        }
     }
 
     /// A member of `workspace_id` (Slack commands act as the member who typed them).
@@ -68,6 +81,7 @@ impl Viewer {
             role: Role::Member,
             member_id: Some(member_id.into()),
             name: String::new(),
+            billing_notice: None,
         }
     }
 
@@ -77,6 +91,7 @@ impl Viewer {
             name: self.name.clone(),
             admin: self.is_admin(),
             member: self.member_id.is_some(),
+            billing_notice: self.billing_notice,
         })
     }
 
@@ -118,6 +133,7 @@ pub async fn resolve(state: &AppState, signed_in: Option<&SignedIn>) -> Result<O
                 role: if member.manages_rapport() { Role::Admin } else { Role::Member },
                 member_id: Some(member.id),
                 name: member.name,
+                billing_notice: None,
             })
         }
         Some(SignedIn::AdminAccount { account_id }) => {
@@ -136,6 +152,7 @@ pub async fn resolve(state: &AppState, signed_in: Option<&SignedIn>) -> Result<O
                 role: Role::Visitor,
                 member_id: None,
                 name: String::new(),
+                billing_notice: None,
             }),
             None => None,
         },

@@ -14,7 +14,8 @@ use std::sync::Arc;
 use app::features::auth::types::login_href;
 use app::server::{
     AppState,
-    viewer::{self, RequestViewer, Role, SESSION_KEY, SignedIn},
+    services::billing,
+    viewer::{self, RequestViewer, Role, SESSION_KEY, SignedIn, Viewer},
 };
 use axum::{
     Router,
@@ -27,6 +28,18 @@ use axum::{
 use tower_sessions::Session;
 
 use crate::plain_page;
+
+/// Tells an admin's pages why questions stopped, when billing is on and they did: the
+/// header's banner then needs no request of its own. A failure only leaves the banner out.
+async fn add_billing_notice(state: &AppState, viewer: &mut Viewer) {
+    if !viewer.is_admin() || state.stripe.is_none() {
+        return;
+    }
+    match billing::notice(state, &viewer.workspace_id).await {
+        Ok(notice) => viewer.billing_notice = notice,
+        Err(error) => tracing::warn!(error = %error, "could not read the workspace's billing for the banner"),
+    }
+}
 
 /// How people can sign in here.
 #[derive(Clone, Debug)]
@@ -87,7 +100,13 @@ pub async fn attach_viewer(
         tracing::warn!(error = %error, "could not read a session; treating the request as signed out");
         None
     });
-    let viewer = viewer::resolve(&state, signed_in.as_ref()).await;
+    let mut viewer = viewer::resolve(&state, signed_in.as_ref()).await;
+    if let Ok(Some(admin)) = &mut viewer
+        && request.method() == axum::http::Method::GET
+        && !path.starts_with("/api/")
+    {
+        add_billing_notice(&state, admin).await;
+    }
     if let (Ok(viewer), true) = (&viewer, request.method() == axum::http::Method::GET) {
         let here = request.uri().path_and_query().map_or_else(|| path.to_owned(), |p| p.as_str().to_owned());
         match page_gate(path, viewer.as_ref()) {

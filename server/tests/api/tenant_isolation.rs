@@ -302,7 +302,6 @@ fn table() -> Vec<Row> {
         Row { endpoint: "admin/sharing/test", access: Access::Admin, form: no_fields },
         Row { endpoint: "auth/me", access: Access::Public, form: no_fields },
         Row { endpoint: "billing/get", access: Access::Admin, form: no_fields },
-        Row { endpoint: "billing/notice", access: Access::Admin, form: no_fields },
         // Before `billing/manage`: the upgrade gives the workspace the Stripe customer the
         // portal is for.
         Row { endpoint: "billing/upgrade", access: Access::Admin, form: no_fields },

@@ -159,53 +159,50 @@ fn SharingForm(view: SharingView, save: ServerAction<SaveSharing>) -> impl IntoV
 #[component]
 pub fn SchedulePage() -> impl IntoView {
     let save = ServerAction::<SaveSchedule>::new();
+    let set_summary = ServerAction::<SetWeeklySummary>::new();
     let schedule = Resource::new(move || save.version().get(), |_| get_schedule());
     let rounds = Resource::new(move || save.version().get(), |_| get_round_overview());
+    let summary = Resource::new(move || set_summary.version().get(), |_| get_weekly_summary());
     view! {
         <Title text="Schedule"/>
         <h1>"Schedule"</h1>
         <AdminNav/>
-        // One boundary awaiting both: two boundaries on one page can stall server rendering.
+        // One boundary awaiting all three: two boundaries on one page can stall server rendering.
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             <AppErrorBoundary>
                 {move || Suspend::new(async move {
-                    // Both are awaited before either error is returned: a resource left
-                    // pending behind an early return would hold the page open.
-                    let (schedule, rounds) = (schedule.await, rounds.await);
-                    let (schedule, rounds) = (schedule?, rounds?);
+                    // All are awaited before any error is returned: a resource left pending
+                    // behind an early return would hold the page open.
+                    let (schedule, rounds, summary) = (schedule.await, rounds.await, summary.await);
+                    let (schedule, rounds, summary_on) = (schedule?, rounds?, summary?);
                     Ok::<_, AppError>(view! {
                         <Rounds rounds/>
                         <ScheduleForm schedule save/>
+                        <WeeklySummary on=summary_on set=set_summary/>
                     })
                 })}
             </AppErrorBoundary>
         </Suspense>
-        <WeeklySummary/>
     }
 }
 
 /// The admins' weekly summary in Slack: on or off.
 #[component]
-fn WeeklySummary() -> impl IntoView {
-    let set = ServerAction::<SetWeeklySummary>::new();
-    let enabled = Resource::new(move || set.version().get(), |_| get_weekly_summary());
+fn WeeklySummary(on: bool, set: ServerAction<SetWeeklySummary>) -> impl IntoView {
     view! {
         <section class="settings" aria-labelledby="summary-heading">
             <h2 id="summary-heading">"Weekly summary"</h2>
-            <p>"On Monday mornings each admin gets the past week in a Slack message: how many answered, and the most answered question."</p>
-            <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    enabled.await.ok().map(|on| view! {
-                        <ActionForm action=set>
-                            <input type="hidden" name="enabled" value=(!on).to_string()/>
-                            <p>{if on { "The weekly summary is on." } else { "The weekly summary is off." }}</p>
-                            <button type="submit" class="button button-secondary">
-                                {if on { "Turn the summary off" } else { "Turn the summary on" }}
-                            </button>
-                        </ActionForm>
-                    })
-                })}
-            </Suspense>
+            <p>
+                "On Monday mornings each admin gets the past week in a Slack message: how many answered, "
+                "and the most answered question."
+            </p>
+            <ActionForm action=set>
+                <input type="hidden" name="enabled" value=(!on).to_string()/>
+                <p>{if on { "The weekly summary is on." } else { "The weekly summary is off." }}</p>
+                <button type="submit" class="button button-secondary">
+                    {if on { "Turn the summary off" } else { "Turn the summary on" }}
+                </button>
+            </ActionForm>
             <Outcome result=set.value() done="Saved."/>
         </section>
     }

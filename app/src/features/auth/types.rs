@@ -22,6 +22,9 @@ pub struct SignedInAs {
     pub admin: bool,
     /// Has a profile and a `/me` page (the admin account has neither).
     pub member: bool,
+    /// For an admin of a lapsed workspace: why questions stopped (the header's banner).
+    #[serde(default)]
+    pub billing_notice: Option<crate::features::billing::types::LapseReason>,
 }
 
 /// What `/login` says for the `error` its sign-in handlers send back.

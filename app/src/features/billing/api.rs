@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use super::types::{BillingOverview, LapseReason};
+use super::types::BillingOverview;
 use crate::error::AppError;
 
 /// What `/admin/billing` shows for the admin's workspace.
@@ -46,20 +46,6 @@ pub async fn manage() -> Result<String, AppError> {
             let page = billing::open_portal(&state, &viewer.workspace().await?).await?;
             ctx::send_plain_form_to(&page);
             Ok(page)
-        }
-        .await,
-    )
-}
-
-/// Why questions stopped in the admin's workspace, if they did (the header's banner).
-#[server(prefix = "/api", endpoint = "billing/notice")]
-pub async fn get_billing_notice() -> Result<Option<LapseReason>, AppError> {
-    use crate::server::{ctx, services::billing};
-
-    ctx::respond(
-        async {
-            let (state, viewer) = (ctx::state()?, ctx::admin().await?);
-            billing::notice(&state, &viewer.workspace_id).await
         }
         .await,
     )

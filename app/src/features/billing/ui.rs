@@ -8,8 +8,8 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use super::{
-    api::{Manage, Upgrade, get_billing, get_billing_notice},
-    types::{BillingOverview, InvoiceRow, Standing},
+    api::{Manage, Upgrade, get_billing},
+    types::{BillingOverview, InvoiceRow, LapseReason, Standing},
 };
 use crate::{
     components::{AdminNav, AppErrorBoundary, format_date},
@@ -210,30 +210,18 @@ fn Invoices(invoices: Vec<InvoiceRow>) -> impl IntoView {
     .into_any()
 }
 
-/// The banner admins see on every page once questions stopped for billing; it says why and
-/// links to `/admin/billing`. Nobody else is asked anything, so members pay no extra request.
+/// The banner admins see on every page once questions stopped for billing: why, and a link
+/// to `/admin/billing`. The reason comes with the request (`SignedInAs`), so it costs no
+/// request of its own and members never see it.
 #[component]
-pub fn BillingBanner(admin: bool) -> impl IntoView {
-    admin.then(|| {
-        let notice = Resource::new(|| (), |()| get_billing_notice());
+pub fn BillingBanner(notice: Option<LapseReason>) -> impl IntoView {
+    notice.map(|reason| {
         view! {
-            <Suspense>
-                {move || Suspend::new(async move {
-                    notice
-                        .await
-                        .ok()
-                        .flatten()
-                        .map(|reason| {
-                            view! {
-                                <div class="billing-banner" role="status">
-                                    {reason.sentence()}
-                                    " Questions are paused; answers and profiles stay. "
-                                    <a href="/admin/billing">"Subscribe to resume"</a>
-                                </div>
-                            }
-                        })
-                })}
-            </Suspense>
+            <div class="billing-banner" role="status">
+                {reason.sentence()}
+                " Questions are paused; answers and profiles stay. "
+                <a href="/admin/billing">"Subscribe to resume"</a>
+            </div>
         }
     })
 }

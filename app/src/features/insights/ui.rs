@@ -151,7 +151,8 @@ fn Questions(questions: Vec<QuestionStats>, period: Period, sort: QuestionSort, 
     } else {
         let rows = questions.iter().map(|question| view! { <QuestionRow question=question.clone()/> }).collect_view();
         view! {
-            <div class="table-scroll">
+            // Focusable, so a keyboard can scroll a table wider than the screen.
+            <div class="table-scroll" tabindex="0" role="region" aria-label="Each question asked in the period">
                 <table class="numbers question-stats">
                     <caption>"Each question asked in the period"</caption>
                     <thead>
@@ -301,8 +302,10 @@ fn NumbersTable(#[prop(into)] caption: String, headings: Vec<String>, rows: Vec<
             }
         })
         .collect_view();
+    let label = caption.clone();
     view! {
-        <div class="table-scroll">
+        // Focusable, so a keyboard can scroll a table wider than the screen.
+        <div class="table-scroll" tabindex="0" role="region" aria-label=label>
             <table class="numbers">
                 <caption>{caption}</caption>
                 <thead>

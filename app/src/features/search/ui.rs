@@ -66,7 +66,7 @@ pub fn SearchPage() -> impl IntoView {
         <Title text="Search"/>
         <div class="page-heading">
             <h1>"Search"</h1>
-            <form class="search-form" method="get" action="/search" role="search" on:submit=on_submit>
+            <form class="search-form" method="get" action="/search" role="search" aria-label="Search on this page" on:submit=on_submit>
                 <label class="visually-hidden" for="search-page-q">"Search people, questions and answers"</label>
                 <input
                     id="search-page-q"
