@@ -30,6 +30,9 @@ const signedInAs = (who) => signInThroughSlack(browser, who);
 
 /** Runs axe-core on the page and fails on any violation, naming each. */
 async function assertAccessible(page, label) {
+  // An admin page is a lazy route: the page's title is set again once its wasm chunk has
+  // loaded, which may be just after the app reports it hydrated.
+  await page.waitForFunction(() => document.title.length > 0, null, { timeout: 10_000 });
   await page.addScriptTag({ path: axePath });
   const violations = await page.evaluate(async () => (await window.axe.run()).violations);
   const described = violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
