@@ -18,11 +18,12 @@ export LEPTOS_OUTPUT_NAME := rapport
 E2E_ADDR ?= 127.0.0.1:3900
 E2E_DIR := target/e2e
 
-.PHONY: help run test tools browser-tools fmt-check clippy unit-tests e2e
+.PHONY: help run test tools browser-tools fmt-check clippy unit-tests e2e bench bench-build bench-search
 
 help:
 	@echo "make run    start Rapport on http://127.0.0.1:3000"
 	@echo "make test   run every check and test"
+	@echo "make bench  run the benchmarks and write BENCHMARKS.md (not part of make test)"
 
 run: tools
 	@echo "==> Starting Rapport on http://$${LEPTOS_SITE_ADDR:-127.0.0.1:3000} (database: $${DATABASE_URL:-sqlite://data/rapport.db})"
@@ -62,7 +63,7 @@ fmt-check:
 
 clippy:
 	@echo "==> clippy, server half (ssr)"
-	cargo clippy -p app -p server --features app/ssr --all-targets -- -D warnings
+	cargo clippy -p app -p server -p bench --features app/ssr --all-targets -- -D warnings
 	@echo "==> clippy, wasm half (hydrate)"
 	cargo clippy -p app -p frontend --features app/hydrate --target wasm32-unknown-unknown -- -D warnings
 
@@ -78,7 +79,7 @@ unit-tests:
 		fi; \
 	fi
 	cargo test -p app --features ssr
-	cargo test -p server
+	cargo test -p server -p bench
 
 e2e:
 	@echo "==> building the app for the browser tests"
@@ -93,3 +94,20 @@ e2e:
 		RAPPORT_E2E_BASE_URL=http://$(E2E_ADDR) \
 		CHROMIUM_PATH=$(CHROMIUM) \
 		cargo leptos end-to-end --split
+
+# Benchmarks: the release server pinned to core 0, the load from core 1, on SQLite and on
+# PostgreSQL (RAPPORT_BENCH_POSTGRES_URL); figures go into BENCHMARKS.md. Each can run alone.
+BENCH_BIN := $(or $(CARGO_TARGET_DIR),target)/release
+BENCH_POSTGRES_URL ?= $(or $(RAPPORT_BENCH_POSTGRES_URL),postgres://postgres@127.0.0.1:5432/postgres)
+BENCH := taskset -c 1 $(BENCH_BIN)/rapport-bench --server $(BENCH_BIN)/rapport --postgres-url $(BENCH_POSTGRES_URL)
+
+bench: bench-search
+	@echo "==> Benchmarks done: see BENCHMARKS.md"
+
+bench-build:
+	@echo "==> building the release server and the benchmarks"
+	cargo build --release -p server -p bench
+
+bench-search: bench-build
+	@echo "==> search and insights at 10,000 members and 200,000 answers"
+	$(BENCH) search

@@ -51,11 +51,13 @@ pub struct Seeded {
     pub only_me_answers: usize,
 }
 
+/// The demo team's words: its people, and its packs with answers to draw from (the benchmark
+/// team is drawn from them too).
 #[derive(Debug, Deserialize)]
-pub(crate) struct Content {
+pub struct Content {
     pub(crate) workspace: WorkspaceContent,
-    pub(crate) members: Vec<MemberContent>,
-    packs: Vec<PackContent>,
+    pub members: Vec<MemberContent>,
+    pub packs: Vec<PackContent>,
     pinned: Vec<PinnedAnswer>,
 }
 
@@ -67,25 +69,26 @@ pub(crate) struct WorkspaceContent {
 }
 
 #[derive(Debug, Deserialize)]
-pub(crate) struct MemberContent {
-    pub(crate) slack_user_id: String,
-    pub(crate) name: String,
-    pub(crate) title: String,
-    pub(crate) time_zone: String,
-    pub(crate) is_admin: bool,
+pub struct MemberContent {
+    pub slack_user_id: String,
+    pub name: String,
+    pub title: String,
+    pub time_zone: String,
+    pub is_admin: bool,
 }
 
 #[derive(Debug, Deserialize)]
-struct PackContent {
-    name: String,
-    description: String,
-    questions: Vec<QuestionContent>,
+pub struct PackContent {
+    pub name: String,
+    pub description: String,
+    pub questions: Vec<QuestionContent>,
 }
 
 #[derive(Debug, Deserialize)]
-struct QuestionContent {
-    text: String,
-    answers: Vec<String>,
+pub struct QuestionContent {
+    pub text: String,
+    /// Answers members give, drawn from in turn.
+    pub answers: Vec<String>,
 }
 
 /// An answer written out in full, so the demo always shows (and hides) known text.
@@ -98,7 +101,7 @@ struct PinnedAnswer {
 }
 
 /// The demo team as written in `content.json`.
-pub(crate) fn content() -> anyhow::Result<Content> {
+pub fn content() -> anyhow::Result<Content> {
     serde_json::from_str(CONTENT).context("reading demo/content.json")
 }
 

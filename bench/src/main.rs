@@ -1,0 +1,188 @@
+//! `rapport-bench`: Rapport's benchmarks. Each makes its data in a fresh database, starts the
+//! release server on it pinned to core 0, measures from this process (run it pinned to core
+//! 1: `make bench` does), and writes its figures into `BENCHMARKS.md` beside their aims.
+//!
+//! Speed is measured here and only here: no test times anything.
+
+mod client;
+mod measure;
+mod report;
+mod search;
+mod server;
+mod team;
+
+use std::{
+    path::{Path, PathBuf},
+    process::ExitCode,
+    time::Instant,
+};
+
+use anyhow::Context as _;
+use app::server::db::Db;
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Rapport's benchmarks; figures go to BENCHMARKS.md.
+#[derive(Debug, Parser)]
+#[command(name = "rapport-bench")]
+struct Cli {
+    #[command(subcommand)]
+    bench: Bench,
+    /// The release server binary to measure
+    #[arg(long, global = true, default_value = "target/release/rapport")]
+    server: PathBuf,
+    /// Which databases to measure on
+    #[arg(long, global = true, value_enum, default_value = "both")]
+    database: Databases,
+    /// A PostgreSQL server where the benchmark may make (and drop) the database `rapport_bench`
+    #[arg(long, global = true, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+    postgres_url: String,
+    /// The file the figures are written to
+    #[arg(long, global = true, default_value = "BENCHMARKS.md")]
+    out: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+enum Bench {
+    /// Search and insights with a team of 10,000 members and 200,000 answers (issue 11)
+    Search {
+        #[arg(long, default_value_t = 10_000)]
+        members: usize,
+        #[arg(long, default_value_t = 200_000)]
+        answers: usize,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Databases {
+    Sqlite,
+    Postgres,
+    Both,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Database {
+    Sqlite,
+    Postgres,
+}
+
+impl Database {
+    fn name(self) -> &'static str {
+        match self {
+            Database::Sqlite => "SQLite",
+            Database::Postgres => "PostgreSQL",
+        }
+    }
+
+    fn slug(self) -> &'static str {
+        match self {
+            Database::Sqlite => "sqlite",
+            Database::Postgres => "postgres",
+        }
+    }
+}
+
+/// Where benchmark databases and probes live: outside the repository's sources.
+const WORK_DIR: &str = "target/bench";
+/// The port the measured server listens on.
+const SERVER_ADDR: &str = "127.0.0.1:3950";
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(&cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("rapport-bench: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: &Cli) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        cli.server.exists(),
+        "no server binary at {} (build it with `cargo build --release -p server`, or give --server)",
+        cli.server.display()
+    );
+    let databases: &[Database] = match cli.database {
+        Databases::Sqlite => &[Database::Sqlite],
+        Databases::Postgres => &[Database::Postgres],
+        Databases::Both => &[Database::Sqlite, Database::Postgres],
+    };
+    let machine = report::Machine::read(Path::new(WORK_DIR))?;
+    for &database in databases {
+        match cli.bench {
+            Bench::Search { members, answers } => {
+                search_bench(cli, &machine, database, team::Size { members, answers }).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn search_bench(
+    cli: &Cli,
+    machine: &report::Machine,
+    database: Database,
+    size: team::Size,
+) -> anyhow::Result<()> {
+    println!(
+        "==> search and insights on {}: making {} members and {} answers",
+        database.name(),
+        size.members,
+        size.answers
+    );
+    let url = fresh_database(cli, database, "search").await?;
+    let db = Db::connect(&url).await?;
+    db.migrate().await?;
+    let started = Instant::now();
+    let team = team::create(&db, size, app::server::now_ms()).await?;
+    let made_in = started.elapsed();
+    println!("    made in {:.0} s; measuring", made_in.as_secs_f64());
+    let server = server::Server::start(&cli.server, &url, SERVER_ADDR).await?;
+    let client = client::Client::signed_in(&server.base_url, &db, &team.workspace_id, &team.admin_member_id).await?;
+    let figures = search::measure(&client, &team).await;
+    server.stop().await?;
+    let figures = figures?;
+    let table = search::table(&figures);
+    println!("{table}");
+    let body = format!(
+        "### Search and insights on {name}\n\n{machine}\nTeam: {members} members, {answers} answers of \
+         {questions} questions ({prompts} questions asked over a year), made in {made:.0} s. {queries} \
+         queries, one request at a time from a signed-in admin.\n\n{table}",
+        name = database.name(),
+        machine = machine.line(),
+        members = team.members,
+        answers = team.answers,
+        questions = team.questions,
+        prompts = team.prompts,
+        made = made_in.as_secs_f64(),
+        queries = figures.queries,
+    );
+    report::write_block(&cli.out, &format!("search/{}", database.slug()), &body)
+}
+
+/// A new, empty database for benchmark `name` on `database`, and its URL.
+async fn fresh_database(cli: &Cli, database: Database, name: &str) -> anyhow::Result<String> {
+    match database {
+        Database::Sqlite => {
+            let dir = Path::new(WORK_DIR);
+            std::fs::create_dir_all(dir)?;
+            for suffix in ["", "-wal", "-shm"] {
+                let file = dir.join(format!("{name}.db{suffix}"));
+                if file.exists() {
+                    std::fs::remove_file(&file).with_context(|| format!("removing {}", file.display()))?;
+                }
+            }
+            Ok(format!("sqlite://{WORK_DIR}/{name}.db"))
+        }
+        Database::Postgres => {
+            let admin = Db::connect(&cli.postgres_url).await.context("connecting to PostgreSQL")?;
+            let database_name = format!("rapport_bench_{name}");
+            sqlx::query(&format!("DROP DATABASE IF EXISTS {database_name} WITH (FORCE)")).execute(admin.pool()).await?;
+            sqlx::query(&format!("CREATE DATABASE {database_name}")).execute(admin.pool()).await?;
+            let base = cli.postgres_url.rsplit_once('/').map_or(cli.postgres_url.as_str(), |(base, _)| base);
+            Ok(format!("{base}/{database_name}"))
+        }
+    }
+}
