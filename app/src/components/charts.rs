@@ -106,7 +106,7 @@ pub fn BarChart(
     let values: Vec<Vec<i64>> = groups.iter().map(|group| group.values.clone()).collect();
     let boxes = bar_boxes(&values, series.len());
     let max = max_value(&values);
-    let (title_id, desc_id, hatch_id) = (format!("{id}-title"), format!("{id}-desc"), format!("{id}-hatch"));
+    let hatch_id = format!("{id}-hatch");
     let paint = |fill: Fill| match fill {
         Fill::Solid => INK.to_owned(),
         Fill::Hatched => format!("url(#{hatch_id})"),
@@ -175,14 +175,7 @@ pub fn BarChart(
         }
     });
     view! {
-        <svg
-            class="chart"
-            viewBox=format!("0 0 {WIDTH} {BARS_HEIGHT}")
-            role="img"
-            aria-labelledby=format!("{title_id} {desc_id}")
-        >
-            <title id=title_id.clone()>{title}</title>
-            <desc id=desc_id.clone()>{desc}</desc>
+        <ChartFrame id title desc height=BARS_HEIGHT>
             <defs>
                 <pattern id=hatch_id.clone() width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">
                     <rect width="6" height="6" fill=TINT/>
@@ -198,7 +191,7 @@ pub fn BarChart(
             <text x=number(BARS_LEFT - 6.0) y=number(baseline + 4.0) text-anchor="end" class="chart-label">"0"</text>
             {bars}
             {empty}
-        </svg>
+        </ChartFrame>
     }
 }
 
@@ -237,7 +230,6 @@ pub fn RateChart(
     desc: String,
     bars: Vec<RateBar>,
 ) -> impl IntoView {
-    let (title_id, desc_id) = (format!("{id}-title"), format!("{id}-desc"));
     let full = WIDTH - RATE_LEFT - RATE_VALUE_ROOM;
     let height = RATE_TOP * 2.0 + RATE_ROW * bars.len().max(1) as f64;
     let empty = bars.is_empty().then(|| {
@@ -264,17 +256,10 @@ pub fn RateChart(
         })
         .collect_view();
     view! {
-        <svg
-            class="chart"
-            viewBox=format!("0 0 {WIDTH} {height}")
-            role="img"
-            aria-labelledby=format!("{title_id} {desc_id}")
-        >
-            <title id=title_id.clone()>{title}</title>
-            <desc id=desc_id.clone()>{desc}</desc>
+        <ChartFrame id title desc height>
             {rows}
             {empty}
-        </svg>
+        </ChartFrame>
     }
 }
 
@@ -311,7 +296,6 @@ pub fn HeatmapChart(
     /// `counts[row][column]`.
     counts: Vec<Vec<i64>>,
 ) -> impl IntoView {
-    let (title_id, desc_id) = (format!("{id}-title"), format!("{id}-desc"));
     let max = max_value(&counts);
     let cell_width = (WIDTH - HEAT_LEFT - 4.0) / column_labels.len().max(1) as f64;
     let height = HEAT_TOP + HEAT_ROW * row_labels.len() as f64 + 4.0;
@@ -366,6 +350,26 @@ pub fn HeatmapChart(
         })
         .collect_view();
     view! {
+        <ChartFrame id title desc height>
+            {columns}
+            {rows}
+        </ChartFrame>
+    }
+}
+
+/// The `<svg>` every chart is drawn in, `WIDTH` wide and `height` high, named for screen
+/// readers by its `<title>` and `<desc>`.
+#[component]
+fn ChartFrame(
+    /// Unique on the page: the `<title>` and `<desc>` ids start with it.
+    id: &'static str,
+    title: String,
+    desc: String,
+    height: f64,
+    children: Children,
+) -> impl IntoView {
+    let (title_id, desc_id) = (format!("{id}-title"), format!("{id}-desc"));
+    view! {
         <svg
             class="chart"
             viewBox=format!("0 0 {WIDTH} {height}")
@@ -374,8 +378,7 @@ pub fn HeatmapChart(
         >
             <title id=title_id.clone()>{title}</title>
             <desc id=desc_id.clone()>{desc}</desc>
-            {columns}
-            {rows}
+            {children()}
         </svg>
     }
 }

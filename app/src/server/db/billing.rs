@@ -224,18 +224,7 @@ pub async fn upsert_trial_end<'e>(
     ends_at: i64,
     now_ms: i64,
 ) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO billing_accounts (workspace_id, trial_ends_at, created_at, updated_at)
-         VALUES ($1, $2, $3, $3)
-         ON CONFLICT (workspace_id) DO UPDATE SET trial_ends_at = excluded.trial_ends_at,
-             updated_at = excluded.updated_at",
-    )
-    .bind(workspace_id)
-    .bind(ends_at)
-    .bind(now_ms)
-    .execute(ex)
-    .await?;
-    Ok(())
+    upsert_time(ex, workspace_id, TimeColumn::TrialEndsAt, Some(ends_at), now_ms).await
 }
 
 /// Records that the admins were told the workspace lapsed (`Some`), or clears it.
@@ -245,14 +234,42 @@ pub async fn upsert_lapse_notice<'e>(
     told_at: Option<i64>,
     now_ms: i64,
 ) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO billing_accounts (workspace_id, lapse_notice_at, created_at, updated_at)
+    upsert_time(ex, workspace_id, TimeColumn::LapseNoticeAt, told_at, now_ms).await
+}
+
+/// The time columns [`upsert_time`] sets: a closed set, as the name is written into the SQL.
+#[derive(Debug, Clone, Copy)]
+enum TimeColumn {
+    TrialEndsAt,
+    LapseNoticeAt,
+}
+
+impl TimeColumn {
+    fn name(self) -> &'static str {
+        match self {
+            TimeColumn::TrialEndsAt => "trial_ends_at",
+            TimeColumn::LapseNoticeAt => "lapse_notice_at",
+        }
+    }
+}
+
+/// Sets one time column of the workspace's row, creating the row if it has none.
+async fn upsert_time<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    workspace_id: &str,
+    column: TimeColumn,
+    value: Option<i64>,
+    now_ms: i64,
+) -> sqlx::Result<()> {
+    let column = column.name();
+    sqlx::query(&format!(
+        "INSERT INTO billing_accounts (workspace_id, {column}, created_at, updated_at)
          VALUES ($1, $2, $3, $3)
-         ON CONFLICT (workspace_id) DO UPDATE SET lapse_notice_at = excluded.lapse_notice_at,
-             updated_at = excluded.updated_at",
-    )
+         ON CONFLICT (workspace_id) DO UPDATE SET {column} = excluded.{column},
+             updated_at = excluded.updated_at"
+    ))
     .bind(workspace_id)
-    .bind(told_at)
+    .bind(value)
     .bind(now_ms)
     .execute(ex)
     .await?;

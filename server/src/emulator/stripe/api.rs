@@ -5,8 +5,6 @@
 //! `Idempotency-Key` seen before answers the first response again instead of acting twice.
 //! Anything else gets Stripe's "Unrecognized request URL" 404.
 
-use std::collections::{HashMap, VecDeque};
-
 use app::server::secret::constant_time_eq;
 use axum::{
     body::Bytes,
@@ -20,12 +18,11 @@ use super::{
     StripeEmulator,
     billing::DAY,
     form::Params,
+    idempotency::Reuse,
     objects,
     world::{Checkout, CheckoutStatus, Customer, MeterEvent, PortalSession, SubscriptionStatus, World, new_id},
 };
 
-/// Idempotency keys remembered; the oldest is forgotten first (Stripe keeps them 24 hours).
-const MAX_IDEMPOTENCY_KEYS: usize = 1_000;
 /// Stripe's longest idempotency key.
 const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
 /// A list's page size when the request names none, and the largest it may name.
@@ -121,6 +118,22 @@ impl ApiError {
         ApiError { status: StatusCode::BAD_REQUEST, kind: "idempotency_error", code: None, message, param: None }
     }
 
+    /// An idempotency key sent to `path` that was first used at `first_path`.
+    fn key_used_elsewhere(key: &str, first_path: &str, path: &str) -> ApiError {
+        ApiError::idempotency(format!(
+            "Keys for idempotent requests can only be used for the same endpoint they were first used for \
+             ('/v1/{first_path}' vs '/v1/{path}'). Try using a key other than '{key}' if you meant to execute a different request."
+        ))
+    }
+
+    /// An idempotency key sent again with other parameters than the first time.
+    fn key_used_with_other_params(key: &str) -> ApiError {
+        ApiError::idempotency(format!(
+            "Keys for idempotent requests can only be used with the same parameters they were first used with. \
+             Try using a key other than '{key}' if you meant to execute a different request."
+        ))
+    }
+
     /// The JSON body; absent parts are left out, as Stripe does.
     pub fn body(&self) -> Value {
         let mut error = Map::new();
@@ -164,54 +177,6 @@ fn json_response(status: StatusCode, body: String, replayed: bool) -> Response {
     response
 }
 
-/// What a POST with an idempotency key answered the first time.
-#[derive(Debug, Clone)]
-struct Stored {
-    path: String,
-    fingerprint: Vec<(String, String)>,
-    status: StatusCode,
-    body: String,
-}
-
-/// The answers to idempotent POSTs, by key, for the last [`MAX_IDEMPOTENCY_KEYS`] keys.
-#[derive(Debug, Default)]
-pub struct IdempotencyCache {
-    answers: HashMap<String, Stored>,
-    order: VecDeque<String>,
-}
-
-impl IdempotencyCache {
-    /// The stored answer for `key`, or the refusal when the key was used for another request.
-    fn lookup(&self, key: &str, path: &str, params: &Params) -> Option<Result<(StatusCode, String), ApiError>> {
-        let stored = self.answers.get(key)?;
-        if stored.path != path {
-            return Some(Err(ApiError::idempotency(format!(
-                "Keys for idempotent requests can only be used for the same endpoint they were first used for \
-                 ('/v1/{}' vs '/v1/{path}'). Try using a key other than '{key}' if you meant to execute a different request.",
-                stored.path
-            ))));
-        }
-        if stored.fingerprint != params.fingerprint() {
-            return Some(Err(ApiError::idempotency(format!(
-                "Keys for idempotent requests can only be used with the same parameters they were first used with. \
-                 Try using a key other than '{key}' if you meant to execute a different request."
-            ))));
-        }
-        Some(Ok((stored.status, stored.body.clone())))
-    }
-
-    fn store(&mut self, key: &str, stored: Stored) {
-        if self.answers.insert(key.to_owned(), stored).is_none() {
-            self.order.push_back(key.to_owned());
-        }
-        while self.order.len() > MAX_IDEMPOTENCY_KEYS {
-            if let Some(oldest) = self.order.pop_front() {
-                self.answers.remove(&oldest);
-            }
-        }
-    }
-}
-
 /// Handles `/stripe-emulator/v1/{*path}`.
 pub async fn call(
     State(emulator): State<StripeEmulator>,
@@ -239,8 +204,11 @@ pub async fn call(
     let mut world = emulator.world();
     if let Some(key) = key {
         match world.idempotency.lookup(key, &path, &params) {
-            Some(Ok((status, body))) => return json_response(status, body, true),
-            Some(Err(error)) => return error.into_response(),
+            Some(Reuse::Answer(status, body)) => return json_response(status, body, true),
+            Some(Reuse::OtherPath { first_path }) => {
+                return ApiError::key_used_elsewhere(key, &first_path, &path).into_response();
+            }
+            Some(Reuse::OtherParams) => return ApiError::key_used_with_other_params(key).into_response(),
             None => {}
         }
     }
@@ -253,8 +221,7 @@ pub async fn call(
     if let Some(key) = key
         && status.is_success()
     {
-        let stored = Stored { path: path.clone(), fingerprint: params.fingerprint(), status, body: body.clone() };
-        world.idempotency.store(key, stored);
+        world.idempotency.store(key, &path, &params, status, &body);
     }
     drop(world);
     json_response(status, body, false)
@@ -619,11 +586,13 @@ mod tests {
         assert_eq!(first.0, StatusCode::OK);
         assert_eq!(again, (StatusCode::OK, Some("true".to_owned()), first.2.clone()), "byte for byte");
         assert_eq!(emulator.world().customers.len(), 1);
-        for refused in [changed, elsewhere] {
+        for refused in [&changed, &elsewhere] {
             assert_eq!(refused.0, StatusCode::BAD_REQUEST);
             let body: Value = serde_json::from_str(&refused.2).unwrap();
             assert_eq!(body["error"]["type"], "idempotency_error");
         }
+        assert!(elsewhere.2.contains("('/v1/customers' vs '/v1/checkout/sessions')"), "{}", elsewhere.2);
+        assert!(changed.2.contains("with the same parameters"), "{}", changed.2);
     }
 
     #[tokio::test]

@@ -11,7 +11,7 @@
 use anyhow::{Context as _, anyhow, bail};
 
 use super::{
-    Card, CheckoutOutcome,
+    Card, CheckoutOutcome, events,
     world::{
         BillingReason, CancellationReason, Checkout, CheckoutStatus, Invoice, InvoiceStatus, Subscription,
         SubscriptionStatus, World, new_id,
@@ -83,9 +83,9 @@ impl World {
             completed.status = CheckoutStatus::Complete;
             completed.subscription = Some(subscription_id.clone());
         }
-        self.emit_checkout("checkout.session.completed", session_id, now);
-        self.emit_subscription("customer.subscription.created", &subscription_id, now);
-        self.emit_invoice("invoice.paid", &first_invoice, now);
+        events::checkout(self, "checkout.session.completed", session_id, now);
+        events::subscription(self, "customer.subscription.created", &subscription_id, now);
+        events::invoice(self, "invoice.paid", &first_invoice, now);
         Ok(CheckoutOutcome::Completed { subscription_id, redirect: session.success_redirect() })
     }
 
@@ -262,14 +262,14 @@ impl World {
     fn retry(&mut self, subscription_id: &str, invoice_id: &str, at: i64) {
         match self.attempt_payment(invoice_id, at, AttemptKind::Scheduled) {
             Attempt::Paid => {
-                self.emit_invoice("invoice.paid", invoice_id, at);
+                events::invoice(self, "invoice.paid", invoice_id, at);
                 if self.refresh_status(subscription_id) {
-                    self.emit_subscription("customer.subscription.updated", subscription_id, at);
+                    events::subscription(self, "customer.subscription.updated", subscription_id, at);
                 }
             }
-            Attempt::Failed => self.emit_invoice("invoice.payment_failed", invoice_id, at),
+            Attempt::Failed => events::invoice(self, "invoice.payment_failed", invoice_id, at),
             Attempt::Exhausted => {
-                self.emit_invoice("invoice.payment_failed", invoice_id, at);
+                events::invoice(self, "invoice.payment_failed", invoice_id, at);
                 self.cancel_now(subscription_id, at, CancellationReason::PaymentFailed);
             }
         }
@@ -299,8 +299,8 @@ impl World {
         }
         let paid = self.attempt_payment(&invoice, end, AttemptKind::First) == Attempt::Paid;
         self.refresh_status(id);
-        self.emit_subscription("customer.subscription.updated", id, end);
-        self.emit_invoice(if paid { "invoice.paid" } else { "invoice.payment_failed" }, &invoice, end);
+        events::subscription(self, "customer.subscription.updated", id, end);
+        events::invoice(self, if paid { "invoice.paid" } else { "invoice.payment_failed" }, &invoice, end);
     }
 
     /// Sets an active or past-due subscription's status from its invoices: `past_due`
@@ -334,7 +334,7 @@ impl World {
         for invoice in self.invoices.iter_mut().filter(|invoice| invoice.subscription == id) {
             invoice.next_payment_attempt = None;
         }
-        self.emit_subscription("customer.subscription.deleted", id, at);
+        events::subscription(self, "customer.subscription.deleted", id, at);
     }
 
     /// Sets (or, with `cancel` false, withdraws) the customer's pending cancellation at the
@@ -349,7 +349,7 @@ impl World {
         subscription.cancel_at = cancel.then_some(subscription.current_period_end);
         subscription.canceled_at = cancel.then_some(now);
         subscription.cancellation_reason = cancel.then_some(CancellationReason::CancellationRequested);
-        self.emit_subscription("customer.subscription.updated", &id, now);
+        events::subscription(self, "customer.subscription.updated", &id, now);
         Ok(())
     }
 
@@ -376,10 +376,10 @@ impl World {
                 Attempt::Paid => "invoice.paid",
                 Attempt::Failed | Attempt::Exhausted => "invoice.payment_failed",
             };
-            self.emit_invoice(kind, &invoice, now);
+            events::invoice(self, kind, &invoice, now);
         }
         if self.refresh_status(&id) {
-            self.emit_subscription("customer.subscription.updated", &id, now);
+            events::subscription(self, "customer.subscription.updated", &id, now);
         }
         Ok(())
     }

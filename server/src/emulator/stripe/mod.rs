@@ -16,11 +16,15 @@
 
 mod api;
 mod billing;
+mod events;
 mod form;
+mod idempotency;
 mod objects;
 mod pages;
 mod webhooks;
 mod world;
+
+pub use pages::page_policy;
 
 use std::{
     sync::{Arc, Mutex, MutexGuard, PoisonError},

@@ -42,6 +42,11 @@ pub fn routes() -> Router<StripeEmulator> {
         .route("/stripe-emulator/portal/{id}", get(portal_page).post(portal_action))
 }
 
+/// The pages' Content-Security-Policy: their style sheet, allowed by hash, and no script.
+pub fn page_policy() -> String {
+    crate::security_headers::inline_page_policy(&[STYLE], &[])
+}
+
 /// A page's query: the code of what just happened (never free text, so nobody can make the
 /// page say something of their choosing).
 #[derive(Debug, Deserialize)]

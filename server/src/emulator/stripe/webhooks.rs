@@ -146,7 +146,7 @@ mod tests {
     use app::server::{clock::ManualClock, secret::Secret};
 
     use super::*;
-    use crate::emulator::stripe::{SECRET_KEY, WEBHOOK_SECRET};
+    use crate::emulator::stripe::{SECRET_KEY, WEBHOOK_SECRET, events};
 
     fn emulator() -> StripeEmulator {
         StripeEmulator::new(
@@ -161,7 +161,7 @@ mod tests {
     fn make_events(emulator: &StripeEmulator, kinds: &[&str]) -> Vec<String> {
         let mut world = emulator.world();
         for kind in kinds {
-            world.emit(kind, serde_json::json!({ "id": "x" }), 1_800_000_000);
+            events::emit(&mut world, kind, serde_json::json!({ "id": "x" }), 1_800_000_000);
         }
         world.take_outbox();
         world.held.iter().map(|event| event.id.clone()).collect()
@@ -174,7 +174,7 @@ mod tests {
 
         let held = make_events(&emulator, &["invoice.paid", "customer.subscription.updated"]);
         emulator.set_delivery(Delivery::Twice);
-        emulator.world().emit("invoice.paid", serde_json::json!({}), 1);
+        events::emit(&mut emulator.world(), "invoice.paid", serde_json::json!({}), 1);
         let twice = emulator.world().take_outbox();
 
         assert_eq!(emulator.held(), held);

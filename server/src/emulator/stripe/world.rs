@@ -1,14 +1,16 @@
 //! The emulated Stripe account: its one price, the customers, checkout and portal sessions,
 //! subscriptions, invoices and meter events the app made, the events made for webhooks and
-//! the log of their deliveries. Plain records and lookups; the billing rules live in
-//! [`super::billing`], the JSON shapes in [`super::objects`].
+//! the log of their deliveries. Plain records and lookups, depending on no sibling module but
+//! [`super::idempotency`]: the billing rules live in [`super::billing`], events are made in
+//! [`super::events`] and the JSON shapes in [`super::objects`].
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
 use rand::Rng as _;
-use serde_json::Value;
 
-use super::{Card, Delivery, METER_EVENT_NAME, METER_ID, PRICE_ID, PRODUCT_ID, UNIT_AMOUNT, api, objects};
+use super::{
+    Card, Delivery, METER_EVENT_NAME, METER_ID, PRICE_ID, PRODUCT_ID, UNIT_AMOUNT, idempotency::IdempotencyCache,
+};
 
 /// Meter events kept per customer; the oldest go first.
 pub const MAX_METER_EVENTS_PER_CUSTOMER: usize = 10_000;
@@ -291,7 +293,7 @@ pub struct World {
     meter_events: HashMap<String, VecDeque<MeterEvent>>,
     identifiers: VecDeque<String>,
     identifier_set: HashSet<String>,
-    pub idempotency: api::IdempotencyCache,
+    pub idempotency: IdempotencyCache,
     pub events: VecDeque<EventRecord>,
     /// Events made since the last [`World::take_outbox`].
     outbox: Vec<EventRecord>,
@@ -324,7 +326,7 @@ impl World {
             meter_events: HashMap::new(),
             identifiers: VecDeque::new(),
             identifier_set: HashSet::new(),
-            idempotency: api::IdempotencyCache::default(),
+            idempotency: IdempotencyCache::default(),
             events: VecDeque::new(),
             outbox: Vec::new(),
             held: VecDeque::new(),
@@ -454,36 +456,11 @@ impl World {
             .map(|event| event.value)
     }
 
-    /// Makes an event of `kind` carrying `object` as it is now; it waits in the outbox until
-    /// [`World::take_outbox`].
-    pub fn emit(&mut self, kind: &str, object: Value, created: i64) {
-        let id = new_id("evt");
-        let payload = objects::event(&id, kind, created, object).to_string();
-        let record = EventRecord { id, kind: kind.to_owned(), payload };
+    /// Keeps an event made for webhooks (forgetting the oldest past the limit) and puts it in
+    /// the outbox, where it waits until [`World::take_outbox`].
+    pub fn record_event(&mut self, record: EventRecord) {
         push_bounded(&mut self.events, record.clone(), MAX_EVENTS);
         self.outbox.push(record);
-    }
-
-    /// Makes an event carrying subscription `id`.
-    pub fn emit_subscription(&mut self, kind: &str, id: &str, at: i64) {
-        if let Some(object) = self.subscription(id).map(|subscription| objects::subscription(subscription, &self.price))
-        {
-            self.emit(kind, object, at);
-        }
-    }
-
-    /// Makes an event carrying invoice `id`.
-    pub fn emit_invoice(&mut self, kind: &str, id: &str, at: i64) {
-        if let Some(object) = self.invoice(id).map(|invoice| objects::invoice(invoice, &self.price)) {
-            self.emit(kind, object, at);
-        }
-    }
-
-    /// Makes an event carrying checkout session `id`.
-    pub fn emit_checkout(&mut self, kind: &str, id: &str, at: i64) {
-        if let Some(object) = self.checkout(id).map(|checkout| objects::checkout(checkout, at)) {
-            self.emit(kind, object, at);
-        }
     }
 
     /// The events made since the last call, as the delivery mode wants them sent: once,
