@@ -149,16 +149,23 @@ pub async fn count_by_pack<'e>(
     from_ms: i64,
     to_ms: i64,
 ) -> sqlx::Result<Vec<PackCountRow>> {
+    // Counted per question first (from the index alone), then the few question rows are
+    // summed per pack; `CAST` keeps PostgreSQL's `SUM` of integers an integer.
     sqlx::query_as(
         "SELECT k.id AS pack_id,
                 k.name AS pack_name,
-                COUNT(*) AS asked,
-                COUNT(CASE WHEN p.status = 'answered' THEN 1 END) AS answered,
-                COUNT(CASE WHEN p.status = 'skipped' THEN 1 END) AS skipped
-         FROM prompts p
-         JOIN questions q ON q.id = p.question_id
+                CAST(SUM(c.asked) AS BIGINT) AS asked,
+                CAST(SUM(c.answered) AS BIGINT) AS answered,
+                CAST(SUM(c.skipped) AS BIGINT) AS skipped
+         FROM (SELECT question_id,
+                      COUNT(*) AS asked,
+                      COUNT(CASE WHEN status = 'answered' THEN 1 END) AS answered,
+                      COUNT(CASE WHEN status = 'skipped' THEN 1 END) AS skipped
+               FROM prompts
+               WHERE workspace_id = $1 AND sent_at >= $2 AND sent_at < $3
+               GROUP BY question_id) AS c
+         JOIN questions q ON q.id = c.question_id
          JOIN packs k ON k.id = q.pack_id
-         WHERE p.workspace_id = $1 AND p.sent_at >= $2 AND p.sent_at < $3
          GROUP BY k.id, k.name
          ORDER BY k.id",
     )
