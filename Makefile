@@ -18,11 +18,12 @@ export LEPTOS_OUTPUT_NAME := rapport
 E2E_ADDR ?= 127.0.0.1:3900
 E2E_DIR := target/e2e
 
-.PHONY: help run test tools browser-tools fmt-check clippy unit-tests e2e bench bench-build bench-search
+.PHONY: help run test tools browser-tools fmt-check clippy unit-tests e2e fuzz bench bench-build bench-search
 
 help:
 	@echo "make run    start Rapport on http://127.0.0.1:3000"
 	@echo "make test   run every check and test"
+	@echo "make fuzz   run the property tests with $(FUZZ_CASES) cases each (not part of make test)"
 	@echo "make bench  run the benchmarks and write BENCHMARKS.md (not part of make test)"
 
 run: tools
@@ -94,6 +95,15 @@ e2e:
 		RAPPORT_E2E_BASE_URL=http://$(E2E_ADDR) \
 		CHROMIUM_PATH=$(CHROMIUM) \
 		cargo leptos end-to-end --split
+
+# Property tests (each a `mod properties` beside the code it tests) run a bounded number of
+# cases in `make test`; `make fuzz` runs the same tests with FUZZ_CASES cases each.
+FUZZ_CASES ?= 20000
+
+fuzz:
+	@echo "==> property tests, $(FUZZ_CASES) cases each"
+	PROPTEST_CASES=$(FUZZ_CASES) cargo test -p app --features ssr --lib properties::
+	PROPTEST_CASES=$(FUZZ_CASES) cargo test -p server --lib properties::
 
 # Benchmarks: the release server pinned to core 0, the load from core 1, on SQLite and on
 # PostgreSQL (RAPPORT_BENCH_POSTGRES_URL); figures go into BENCHMARKS.md. Each can run alone.

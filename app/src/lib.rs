@@ -7,6 +7,9 @@ pub mod error;
 pub mod features;
 pub mod ids;
 
+#[cfg(test)]
+mod fuzzing;
+
 #[cfg(feature = "ssr")]
 pub mod server;
 

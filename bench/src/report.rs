@@ -35,7 +35,8 @@ impl Machine {
             commit: commit(),
             date: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
             cpu,
-            cores: std::thread::available_parallelism().map(usize::from).unwrap_or(1),
+            // Every core of the machine, not the ones this process is pinned to.
+            cores: cpuinfo.lines().filter(|line| line.starts_with("processor")).count().max(1),
             memory_gib: memory_kib.div_ceil(1024 * 1024),
             syncs_per_second: syncs_per_second(data_dir)?,
         })

@@ -13,6 +13,13 @@ before(async () => {
   browser = await launchBrowser();
   page = await browser.newPage();
   page.on('pageerror', (error) => browserErrors.push(error.message));
+  // Whatever the Content-Security-Policy refuses (a script, a style sheet, a connection) is
+  // reported on the console; the app's pages must need nothing it refuses.
+  page.on('console', (message) => {
+    if (message.type() === 'error' && message.text().includes('Content Security Policy')) {
+      browserErrors.push(message.text());
+    }
+  });
 });
 
 after(async () => {

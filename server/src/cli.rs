@@ -1,4 +1,5 @@
-//! The `rapport` command line: `serve` (the default), `demo`, `migrate`, `admin create`.
+//! The `rapport` command line: `serve` (the default), `demo`, `migrate`, `admin create`,
+//! `rotate-token-key`.
 //! Every command has `--help`; configuration comes from the environment (see README.md).
 
 use std::{io::IsTerminal as _, process::ExitCode};
@@ -6,12 +7,15 @@ use std::{io::IsTerminal as _, process::ExitCode};
 use anyhow::Context as _;
 use app::{
     features::auth::types::{Email, Password},
-    server::{db::Db, services::accounts},
+    server::{
+        db::Db,
+        services::{accounts, token_keys},
+    },
 };
 use clap::{Parser, Subcommand};
 
 use crate::{
-    config::Config,
+    config::{Config, SlackConfig},
     demo,
     startup::{Application, shutdown_signal},
     telemetry,
@@ -36,6 +40,14 @@ enum Command {
     /// Self-hosted admin accounts
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Hosted mode: seal every stored bot token again with RAPPORT_TOKEN_KEY
+    ///
+    /// Opens each workspace's bot token with RAPPORT_TOKEN_KEY or RAPPORT_TOKEN_KEY_PREVIOUS,
+    /// seals it again with RAPPORT_TOKEN_KEY, and records RAPPORT_TOKEN_KEY as this database's
+    /// key, all in one transaction; nothing changes if a token opens with neither key. Run it
+    /// with the new key as RAPPORT_TOKEN_KEY and the old one as RAPPORT_TOKEN_KEY_PREVIOUS;
+    /// afterwards RAPPORT_TOKEN_KEY_PREVIOUS can be unset.
+    RotateTokenKey,
 }
 
 #[derive(Debug, Subcommand, PartialEq, Eq)]
@@ -102,6 +114,12 @@ impl Command {
                 }
                 Ok(())
             }
+            Command::RotateTokenKey => {
+                let resealed = rotate_token_key(&config).await?;
+                println!("Re-sealed {resealed} bot token(s) with RAPPORT_TOKEN_KEY.");
+                println!("RAPPORT_TOKEN_KEY_PREVIOUS can now be unset.");
+                Ok(())
+            }
             Command::Admin(AdminCommand::Create { email }) => {
                 let email = Email::parse(&email).map_err(|error| anyhow::anyhow!("{error}"))?;
                 let password = read_password().context("reading the password")?;
@@ -116,6 +134,19 @@ impl Command {
             }
         }
     }
+}
+
+/// `rapport rotate-token-key`: re-seals every stored bot token with the configured
+/// `RAPPORT_TOKEN_KEY` (opening each with it or `RAPPORT_TOKEN_KEY_PREVIOUS`); returns how many.
+pub async fn rotate_token_key(config: &Config) -> anyhow::Result<u64> {
+    let SlackConfig::Hosted { oauth, .. } = &config.slack else {
+        anyhow::bail!("rotate-token-key is for hosted mode: set SLACK_CLIENT_ID and RAPPORT_TOKEN_KEY");
+    };
+    let db = Db::connect(&config.database_url).await?;
+    db.migrate().await?;
+    let resealed = token_keys::rotate(&db, &oauth.token_cipher, app::server::now_ms()).await?;
+    db.close().await;
+    Ok(resealed)
 }
 
 /// The new password: typed twice without echo at a terminal, else the first line of stdin
@@ -144,6 +175,7 @@ mod tests {
     fn no_command_means_serve_and_each_command_parses() {
         assert_eq!(parse(&[]).unwrap(), None);
         assert_eq!(parse(&["migrate"]).unwrap(), Some(Command::Migrate));
+        assert_eq!(parse(&["rotate-token-key"]).unwrap(), Some(Command::RotateTokenKey));
         assert_eq!(
             parse(&["admin", "create", "--email", "ada@example.com"]).unwrap(),
             Some(Command::Admin(AdminCommand::Create { email: "ada@example.com".into() }))
@@ -161,5 +193,8 @@ mod tests {
         assert_eq!(parse(&["launch"]).unwrap_err().kind(), clap::error::ErrorKind::InvalidSubcommand);
         assert_eq!(parse(&["admin", "create"]).unwrap_err().kind(), clap::error::ErrorKind::MissingRequiredArgument);
         assert_eq!(parse(&["admin", "--help"]).unwrap_err().kind(), clap::error::ErrorKind::DisplayHelp);
+        let help = parse(&["rotate-token-key", "--help"]).unwrap_err();
+        assert_eq!(help.kind(), clap::error::ErrorKind::DisplayHelp);
+        assert!(help.to_string().contains("RAPPORT_TOKEN_KEY_PREVIOUS"), "{help}");
     }
 }

@@ -8,7 +8,7 @@ use base64::Engine as _;
 use app::server::{db::Backend, secret::Secret, slack::tokens::TokenCipher, stripe::StripeSettings};
 use leptos::config::{Env, LeptosOptions};
 
-use crate::slack::verify::SigningSecret;
+use crate::{sign_in::limits::Budget, slack::verify::SigningSecret};
 
 /// The default database: a SQLite file under `./data`, created on first start.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/rapport.db";
@@ -37,6 +37,13 @@ pub struct Config {
     /// Lets the emulator start on a database holding teams besides the demo's. No variable
     /// sets it: only the integration tests, which make teams of their own, turn it on.
     pub emulator_serves_any_team: bool,
+    /// The starts (sign-in, install) and password attempts one address may make. No variable
+    /// sets it: only the integration tests, which sign many browsers in from one address,
+    /// change it.
+    pub sign_in_budget: Budget,
+    /// How long a client may take to send a request's headers and how many connections are
+    /// served at once. No variable sets them: only the integration tests shorten them.
+    pub connections: crate::serve::ConnectionLimits,
 }
 
 /// How Rapport reaches Slack.
@@ -258,6 +265,8 @@ impl Config {
             time_scale,
             uninstall_grace_days,
             emulator_serves_any_team: false,
+            sign_in_budget: crate::sign_in::limits::DEFAULT_BUDGET,
+            connections: crate::serve::ConnectionLimits::default(),
         })
     }
 
@@ -294,11 +303,17 @@ fn slack_config(var: &impl Fn(&str) -> Option<String>) -> Result<SlackConfig, Co
             signing_secret.ok_or_else(|| invalid("SLACK_SIGNING_SECRET", "is required with SLACK_CLIENT_ID".into()))?;
         let key = var("RAPPORT_TOKEN_KEY")
             .ok_or_else(|| invalid("RAPPORT_TOKEN_KEY", "is required with SLACK_CLIENT_ID".into()))?;
-        let token_cipher = TokenCipher::from_base64(&key).map_err(|reason| invalid("RAPPORT_TOKEN_KEY", reason))?;
+        let mut token_cipher = TokenCipher::from_base64(&key).map_err(|reason| invalid("RAPPORT_TOKEN_KEY", reason))?;
+        if let Some(previous) = var("RAPPORT_TOKEN_KEY_PREVIOUS") {
+            // A rotation under way: tokens sealed with the previous key still open.
+            let previous =
+                TokenCipher::from_base64(&previous).map_err(|reason| invalid("RAPPORT_TOKEN_KEY_PREVIOUS", reason))?;
+            token_cipher = token_cipher.with_previous(previous);
+        }
         let oauth = OAuthConfig { client_id, client_secret: Secret::new(client_secret), token_cipher };
         return Ok(SlackConfig::Hosted { signing_secret, api_url, oauth });
     }
-    for hosted_only in ["SLACK_CLIENT_SECRET", "RAPPORT_TOKEN_KEY"] {
+    for hosted_only in ["SLACK_CLIENT_SECRET", "RAPPORT_TOKEN_KEY", "RAPPORT_TOKEN_KEY_PREVIOUS"] {
         if var(hosted_only).is_some() {
             return Err(invalid(hosted_only, "is set, but SLACK_CLIENT_ID is not (hosted mode needs both)".into()));
         }
@@ -338,9 +353,9 @@ fn self_hosted(
 ) -> Result<SlackConfig, ConfigError> {
     let signing_secret = signing_secret
         .ok_or_else(|| invalid("SLACK_SIGNING_SECRET", "is required when SLACK_BOT_TOKEN is set".into()))?;
-    if var("RAPPORT_TOKEN_KEY").is_some() {
+    if let Some(key) = ["RAPPORT_TOKEN_KEY", "RAPPORT_TOKEN_KEY_PREVIOUS"].into_iter().find(|&key| var(key).is_some()) {
         return Err(invalid(
-            "RAPPORT_TOKEN_KEY",
+            key,
             "is for hosted mode, which stores installed tokens; with SLACK_BOT_TOKEN the token stays in the \
              environment"
                 .into(),
@@ -498,6 +513,35 @@ mod tests {
         }
         let short_key = [&all[..4], &[("RAPPORT_TOKEN_KEY", "c2hvcnQ=")]].concat();
         assert_eq!(config(&short_key).unwrap_err().variable, "RAPPORT_TOKEN_KEY");
+    }
+
+    #[test]
+    fn a_previous_token_key_opens_old_tokens_and_is_only_read_beside_a_current_one() {
+        let previous = "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA=";
+        let session_key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWYwMTIzNDU2Nzg5YWJjZGVmMDEyMzQ1Njc4OWFiY2RlZg==";
+        let hosted = [
+            ("RAPPORT_SESSION_KEY", session_key),
+            ("SLACK_CLIENT_ID", "1.2"),
+            ("SLACK_CLIENT_SECRET", "c"),
+            ("SLACK_SIGNING_SECRET", "s"),
+            ("RAPPORT_TOKEN_KEY", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="),
+        ];
+        let rotating = config(&[&hosted[..], &[("RAPPORT_TOKEN_KEY_PREVIOUS", previous)]].concat()).unwrap();
+        let SlackConfig::Hosted { oauth, .. } = rotating.slack else { panic!("hosted mode") };
+        let token = Secret::new("xoxb-1");
+        let sealed_before = TokenCipher::from_base64(previous).unwrap().seal("W1", &token).unwrap();
+        assert_eq!(oauth.token_cipher.open("W1", &sealed_before).unwrap(), token);
+
+        let malformed = config(&[&hosted[..], &[("RAPPORT_TOKEN_KEY_PREVIOUS", "c2hvcnQ=")]].concat());
+        assert_eq!(malformed.unwrap_err().variable, "RAPPORT_TOKEN_KEY_PREVIOUS");
+        let alone = config(&[("RAPPORT_TOKEN_KEY_PREVIOUS", previous)]);
+        assert_eq!(alone.unwrap_err().variable, "RAPPORT_TOKEN_KEY_PREVIOUS");
+        let self_hosted = config(&[
+            ("SLACK_BOT_TOKEN", "xoxb-1"),
+            ("SLACK_SIGNING_SECRET", "s"),
+            ("RAPPORT_TOKEN_KEY_PREVIOUS", previous),
+        ]);
+        assert_eq!(self_hosted.unwrap_err().variable, "RAPPORT_TOKEN_KEY_PREVIOUS");
     }
 
     #[test]

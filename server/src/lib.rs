@@ -8,10 +8,14 @@ pub mod config;
 pub mod demo;
 pub mod dispatch;
 pub mod emulator;
+#[cfg(test)]
+mod fuzzing;
 pub mod inbox;
 pub mod jobs;
 pub mod plain_page;
 pub mod routes;
+pub mod security_headers;
+pub mod serve;
 pub mod sessions;
 pub mod sign_in;
 pub mod slack;

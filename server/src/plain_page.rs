@@ -2,9 +2,11 @@
 //! without the Leptos app: an install's outcome, a sign-in's outcome.
 
 use axum::{
-    http::StatusCode,
+    http::{HeaderValue, StatusCode, header},
     response::{Html, IntoResponse, Response},
 };
+
+use crate::security_headers::SERVER_PAGE_POLICY;
 
 /// A page with a title, one paragraph and a way back to Rapport.
 pub fn message(status: StatusCode, title: &str, message: &str) -> Response {
@@ -19,7 +21,9 @@ pub fn with_body(status: StatusCode, title: &str, body: &str) -> Response {
          <body><main class=page><section class=error-page><h1>{title}</h1>{body}</section></main></body></html>",
         title = escape(title),
     );
-    (status, Html(html)).into_response()
+    // The dashboard's style sheet, and no script at all.
+    let policy = [(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(SERVER_PAGE_POLICY))];
+    (status, policy, Html(html)).into_response()
 }
 
 /// The page for a failure on our side: logged once here, under the reference it shows.

@@ -1,16 +1,35 @@
 //! Browser sessions: tower-sessions with its records in Rapport's own database, so every
-//! instance behind a load balancer sees the same sessions.
+//! instance behind a load balancer sees the same sessions. A session is stored only once
+//! something is kept in it: at sign-in, or when an install or a Sign in with Slack starts
+//! ([`keep_for_flow`]). Browsing anonymously stores nothing and sets no cookie.
 
 use app::server::{
     db::{Db, sessions},
     now_ms,
+    viewer::SESSION_KEY,
 };
 use async_trait::async_trait;
+use serde::Serialize;
+use time::OffsetDateTime;
 use tower_sessions::{
-    SessionStore,
-    session::{Id, Record},
+    Expiry, Session, SessionStore,
+    session::{self, Id, Record},
     session_store,
 };
+
+/// How long a visitor's half-finished install or Sign in with Slack keeps its session, so a
+/// visitor who never comes back leaves no long-lived row.
+const FLOW_LIFETIME: time::Duration = time::Duration::minutes(30);
+
+/// Keeps `value` under `key` for a flow that ends on a later request (the `state` of an
+/// install or a Sign in with Slack). A visitor's session then lasts [`FLOW_LIFETIME`]; a
+/// signed-in session keeps its own lifetime.
+pub async fn keep_for_flow(session: &Session, key: &str, value: impl Serialize) -> Result<(), session::Error> {
+    if session.get_value(SESSION_KEY).await?.is_none() {
+        session.set_expiry(Some(Expiry::AtDateTime(OffsetDateTime::now_utc() + FLOW_LIFETIME)));
+    }
+    session.insert(key, value).await
+}
 
 /// A `SessionStore` over the `sessions` table.
 #[derive(Clone, Debug)]

@@ -25,13 +25,9 @@ use crate::{
     dispatch::Dispatcher,
     emulator::{self, Emulator, stripe::StripeEmulator},
     inbox, jobs, routes,
+    serve::{self, ConnectionLimits},
     sessions::DbSessionStore,
-    sign_in::{
-        self, SignInSettings,
-        id_token::SlackKeys,
-        limits::{self, AttemptLimiter},
-        slack::SlackSignInSettings,
-    },
+    sign_in::{self, SignInSettings, id_token::SlackKeys, limits::AttemptLimiter, slack::SlackSignInSettings},
     slack::verify::SigningSecret,
     state::ServerState,
 };
@@ -52,11 +48,13 @@ pub struct Application {
     background_dispatch: bool,
     background_inbox: bool,
     uninstall_grace_days: i64,
+    connections: ConnectionLimits,
 }
 
 impl Application {
-    /// Connects to the database, applies migrations, seeds the demo workspace when the
-    /// configuration asks for it, and binds the listening socket (port 0 picks a free port).
+    /// Connects to the database, applies migrations, checks hosted mode's token key, seeds the
+    /// demo workspace when the configuration asks for it, and binds the listening socket (port 0
+    /// picks a free port).
     pub async fn build(config: Config) -> anyhow::Result<Application> {
         let clock: SharedClock = if config.time_scale == 1.0 {
             Arc::new(SystemClock)
@@ -80,6 +78,10 @@ impl Application {
         if config.is_demo() && !config.emulator_serves_any_team {
             demo::refuse_real_teams(&db).await?;
         }
+        if let SlackConfig::Hosted { oauth, .. } = &config.slack {
+            // A wrong RAPPORT_TOKEN_KEY stops the start, not each workspace's first message.
+            app::server::services::token_keys::check(&db, &oauth.token_cipher, clock.now_ms()).await?;
+        }
         if config.seeds_demo_when_empty()
             && let Some(seeded) = demo::seed_if_empty(&db, clock.now_ms()).await?
         {
@@ -100,7 +102,7 @@ impl Application {
         let (stripe, webhook_secret, stripe_emulator) = connect_stripe(&config.billing, &local_url, &clock)?;
         let sign_in = SignInSettings {
             slack: slack_sign_in(&config.slack, &local_url)?,
-            attempts: Arc::new(AttemptLimiter::new(limits::DEFAULT_BUDGET)),
+            attempts: Arc::new(AttemptLimiter::new(config.sign_in_budget)),
         };
         let state = AppState {
             db: db.clone(),
@@ -147,6 +149,7 @@ impl Application {
             background_dispatch: true,
             background_inbox: true,
             uninstall_grace_days: config.uninstall_grace_days,
+            connections: config.connections,
         })
     }
 
@@ -213,16 +216,7 @@ impl Application {
         let state = self.state;
         if state.slack.as_ref().is_some_and(SlackGateway::is_self_hosted) {
             let background = state.clone();
-            state.tasks.spawn(async move {
-                match install::install_from_environment(&background).await {
-                    Ok(workspace) => {
-                        tracing::info!(workspace.id = %workspace.id, "self-hosted Slack workspace is ready")
-                    }
-                    Err(error) => {
-                        tracing::error!(error = format!("{error:#}"), "could not reach Slack with SLACK_BOT_TOKEN");
-                    }
-                }
-            });
+            state.tasks.spawn(async move { install::install_from_environment_until_done(&background).await });
         }
         if self.background_inbox && (state.slack.is_some() || state.stripe.is_some()) {
             inbox::spawn(state.clone());
@@ -241,9 +235,8 @@ impl Application {
             dispatcher.spawn();
         }
         jobs::spawn_clean_up(&state, self.uninstall_grace_days);
-        // Peer addresses reach the password attempt budget.
-        let service = self.router.into_make_service_with_connect_info::<std::net::SocketAddr>();
-        axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await.context("serving HTTP")?;
+        // Peer addresses (`ConnectInfo`) reach the budgets of sign-in starts and password attempts.
+        serve::serve(self.listener, self.router, self.connections, shutdown).await.context("serving HTTP")?;
         tracing::info!("requests finished; stopping background work");
         let unfinished = state.tasks.shut_down(SHUTDOWN_GRACE).await;
         if unfinished > 0 {

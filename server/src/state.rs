@@ -18,7 +18,7 @@ pub struct ServerState {
     pub slack_signing_secret: Option<SigningSecret>,
     /// Checks Stripe's webhooks; `None` when billing is off.
     pub stripe_webhook_secret: Option<Secret>,
-    /// Sign in with Slack and the password attempt budget.
+    /// Sign in with Slack, and the budgets of sign-in starts and password attempts.
     pub sign_in: SignInSettings,
 }
 

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::{
     AppState,
     db::{Db, admin_accounts, members, workspaces},
+    services,
 };
 use crate::{
     error::AppError,
@@ -125,9 +126,12 @@ pub async fn resolve(state: &AppState, signed_in: Option<&SignedIn>) -> Result<O
     let db = &state.db;
     let viewer = match signed_in {
         Some(SignedIn::Member { workspace_id, member_id }) => {
-            let installed = workspaces::find(db.pool(), workspace_id).await?.is_some_and(|w| w.is_active());
+            let workspace = workspaces::find(db.pool(), workspace_id).await?.filter(|w| w.is_active());
             let member = members::find(db.pool(), workspace_id, member_id).await?.filter(|m| !m.is_deleted);
-            member.filter(|_| installed).map(|member| Viewer {
+            // A guest the workspace leaves out sees none of the team's answers, here as in Slack.
+            let member =
+                member.filter(|m| workspace.as_ref().is_some_and(|w| !services::members::is_left_out_guest(w, m)));
+            member.map(|member| Viewer {
                 db: db.clone(),
                 workspace_id: member.workspace_id.clone(),
                 role: if member.manages_rapport() { Role::Admin } else { Role::Member },

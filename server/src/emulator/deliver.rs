@@ -53,7 +53,7 @@ impl Emulator {
             .ok()
             .and_then(|reply| reply["text"].as_str().map(str::to_owned))
             .unwrap_or_else(|| format!("The app answered {status}: {body}"));
-        self.world().ephemeral.entry(user_id.to_owned()).or_default().push(reply.clone());
+        self.world().keep_reply(user_id, reply.clone());
         self.bump();
         Ok(reply)
     }
@@ -120,7 +120,7 @@ impl Emulator {
 
     fn new_trigger(&self, user_id: &str) -> String {
         let trigger = format!("{}.{}.emulator", rand::random::<u32>(), rand::random::<u32>());
-        self.world().trigger_users.insert(trigger.clone(), user_id.to_owned());
+        self.world().keep_trigger(&trigger, user_id);
         trigger
     }
 

@@ -19,6 +19,9 @@ use super::{CHANNELS, EmulatedUser, Emulator, PostedMessage};
 /// How long an action waits for the app's reply before showing the page again.
 const REACTION_WAIT: Duration = Duration::from_secs(3);
 
+/// The member picker's `onchange`: the pages' one piece of inline script.
+const PICK_MEMBER: &str = "this.form.submit()";
+
 pub fn routes() -> Router<Emulator> {
     Router::new()
         .route("/emulator", get(show))
@@ -29,6 +32,14 @@ pub fn routes() -> Router<Emulator> {
         .route("/emulator/submit", post(submit))
         .route("/emulator/cancel", post(cancel))
         .route("/emulator/oauth/authorize", get(authorize))
+}
+
+/// The pages' Content-Security-Policy: their style sheet and the member picker's `onchange`,
+/// allowed by hash, and no other inline code.
+pub fn page_policy() -> String {
+    let style =
+        HEAD.split_once("<style>").and_then(|(_, rest)| rest.split_once("</style>")).map_or("", |(style, _)| style);
+    crate::security_headers::inline_page_policy(&[style], &[PICK_MEMBER])
 }
 
 #[derive(Debug, Deserialize)]
@@ -78,7 +89,7 @@ async fn show(State(emulator): State<Emulator>, Query(query): Query<As>) -> Resp
 
     let mut page = String::new();
     page.push_str(HEAD);
-    page.push_str("<header><strong>Slack emulator</strong><span>Northwind Trails, as </span><form method=get action=/emulator><select name=as onchange=this.form.submit() aria-label=Member>");
+    page.push_str(&format!("<header><strong>Slack emulator</strong><span>Northwind Trails, as </span><form method=get action=/emulator><select name=as onchange={PICK_MEMBER} aria-label=Member>"));
     for user in &users {
         let selected = if user.id == current.id { " selected" } else { "" };
         page.push_str(&format!("<option value=\"{}\"{selected}>{}</option>", escape(&user.id), escape(&user.name)));
@@ -168,7 +179,7 @@ async fn submit(State(emulator): State<Emulator>, Form(form): Form<SubmitForm>) 
 
 async fn cancel(State(emulator): State<Emulator>, Form(form): Form<TextForm>) -> Redirect {
     emulator.close_modal(&form.user);
-    Redirect::to(&format!("/emulator?as={}", form.user))
+    Redirect::to(&page_url(&form.user, None))
 }
 
 #[derive(Debug, Deserialize)]
@@ -207,7 +218,8 @@ async fn authorize(State(emulator): State<Emulator>, Query(query): Query<Authori
     };
     let code = emulator.issue_oauth_code(user, query.nonce.clone());
     let separator = if query.redirect_uri.contains('?') { '&' } else { '?' };
-    let target = format!("{}{separator}code={code}&state={}", query.redirect_uri, urlencode(&query.state));
+    let target =
+        format!("{}{separator}code={}&state={}", query.redirect_uri, urlencode(&code), urlencode(&query.state));
     Redirect::to(&target).into_response()
 }
 
@@ -251,12 +263,21 @@ fn approve_as_url(query: &AuthorizeQuery, user_id: &str) -> String {
 /// Waits for the app to react (its work runs after it answers: an event in its inbox, a
 /// question on its way), then shows the page.
 async fn back(emulator: &Emulator, user: &str, outcome: anyhow::Result<()>) -> Redirect {
-    let user = urlencode(user);
     if let Err(error) = outcome {
-        return Redirect::to(&format!("/emulator?as={user}&error={}", urlencode(&format!("{error:#}"))));
+        return Redirect::to(&page_url(user, Some(&format!("{error:#}"))));
     }
     emulator.wait_for_reaction(emulator.version(), REACTION_WAIT).await;
-    Redirect::to(&format!("/emulator?as={user}"))
+    Redirect::to(&page_url(user, None))
+}
+
+/// The page as `user` sees it, showing `error` if any. Both are percent-encoded, so neither
+/// can add a parameter or a fragment of its own.
+fn page_url(user: &str, error: Option<&str>) -> String {
+    let mut url = format!("/emulator?as={}", urlencode(user));
+    if let Some(error) = error {
+        url.push_str(&format!("&error={}", urlencode(error)));
+    }
+    url
 }
 
 fn render_message(message: &PostedMessage, me: &str) -> String {
@@ -429,6 +450,24 @@ button.primary{background:#007a5a;color:#fff;border-color:#007a5a}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::slack::verify::SigningSecret;
+
+    fn location(redirect: Redirect) -> String {
+        redirect.into_response().headers()["location"].to_str().unwrap().to_owned()
+    }
+
+    #[tokio::test]
+    async fn the_redirects_back_to_the_page_encode_the_member_and_the_error() {
+        let emulator = Emulator::new("http://127.0.0.1:9", SigningSecret::new("test-signing-secret")).unwrap();
+        let member = "U1&error=x#y";
+
+        let cancelled =
+            cancel(State(emulator.clone()), Form(TextForm { user: member.to_owned(), text: String::new() })).await;
+        let failed = back(&emulator, member, Err(anyhow::anyhow!("no reply & no luck #1"))).await;
+
+        assert_eq!(location(cancelled), "/emulator?as=U1%26error%3Dx%23y");
+        assert_eq!(location(failed), "/emulator?as=U1%26error%3Dx%23y&error=no+reply+%26+no+luck+%231");
+    }
 
     #[test]
     fn mrkdwn_escapes_html_and_renders_bold_italic_and_quotes() {

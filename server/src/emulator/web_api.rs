@@ -38,11 +38,19 @@ pub async fn call(
     if method == "oauth.v2.access" || method == "openid.connect.token" {
         // The app authenticates with its client credentials here, not a token.
         let mut world = emulator.world();
+        let fault = world.take_fault(&method);
+        if fault == Some(Fault::ServerError) {
+            return server_error();
+        }
         let outcome = match method.as_str() {
             "oauth.v2.access" => oauth_access(&mut world, &headers, &params),
             _ => openid_token(&mut world, &headers, &params),
         };
-        return respond(outcome);
+        return match fault {
+            Some(Fault::LoseAnswer) => server_error(),
+            Some(Fault::CutShort) => cut_short(outcome),
+            _ => respond(outcome),
+        };
     }
     let bearer = headers
         .get(header::AUTHORIZATION)
@@ -92,6 +100,9 @@ pub async fn call(
     if fault == Some(Fault::LoseAnswer) {
         return server_error();
     }
+    if fault == Some(Fault::CutShort) {
+        return cut_short(outcome);
+    }
     respond(outcome)
 }
 
@@ -108,6 +119,19 @@ fn respond(outcome: Result<Value, &str>) -> Response {
         }
         Ok(_) => failure("internal_error"),
         Err(code) => failure(code),
+    }
+}
+
+/// A successful answer whose last byte is lost on the way: JSON the app cannot read.
+fn cut_short(outcome: Result<Value, &str>) -> Response {
+    match outcome {
+        Ok(Value::Object(mut fields)) => {
+            fields.insert("ok".into(), Value::Bool(true));
+            let mut body = Value::Object(fields).to_string();
+            body.pop();
+            ([(header::CONTENT_TYPE, "application/json; charset=utf-8")], body).into_response()
+        }
+        other => respond(other),
     }
 }
 
@@ -149,6 +173,17 @@ fn text_param<'a>(params: &'a Map<String, Value>, name: &str) -> Option<&'a str>
     params.get(name).and_then(Value::as_str).filter(|value| !value.is_empty())
 }
 
+/// A boolean parameter read as Slack reads one: `true` and `1` are yes, in a form or in
+/// JSON, as text, number or boolean; anything else, or nothing, is no.
+fn flag_param(params: &Map<String, Value>, name: &str) -> bool {
+    match params.get(name) {
+        Some(Value::Bool(yes)) => *yes,
+        Some(Value::Number(number)) => number.as_u64() == Some(1),
+        Some(Value::String(text)) => matches!(text.trim().to_ascii_lowercase().as_str(), "true" | "1"),
+        _ => false,
+    }
+}
+
 fn auth_test(world: &World) -> Value {
     json!({
         "url": "http://emulator.slack.invalid/",
@@ -177,7 +212,7 @@ fn post_message(world: &mut World, params: &Map<String, Value>) -> Result<Value,
         Some(_) => return Err("invalid_metadata_format"),
     };
     let ts = world.new_ts();
-    world.messages.push(PostedMessage {
+    world.keep_message(PostedMessage {
         channel: channel.clone(),
         ts: ts.clone(),
         text: text.clone(),
@@ -204,8 +239,7 @@ fn history(world: &World, params: &Map<String, Value>) -> Result<Value, &'static
     }
     .filter(|n| *n > 0)
     .unwrap_or(DEFAULT_PAGE);
-    let with_metadata = matches!(params.get("include_all_metadata"), Some(Value::Bool(true)))
-        || text_param(params, "include_all_metadata") == Some("true");
+    let with_metadata = flag_param(params, "include_all_metadata");
     let messages: Vec<Value> = world
         .messages
         .iter()
@@ -290,7 +324,7 @@ fn open_view(world: &mut World, params: &Map<String, Value>) -> Result<Value, &'
     if let Some(user) = world.trigger_users.get(trigger_id).cloned() {
         world.open_modals.insert(user, stateful.clone());
     }
-    world.modals.push(stateful.clone());
+    world.keep_modal(stateful.clone());
     world.next_ts += 1;
     world.version += 1;
     Ok(json!({ "view": stateful }))
@@ -439,7 +473,7 @@ impl Emulator {
     /// Hands out a one-time code, as Slack's authorize page does once `user_id` approves.
     pub fn issue_oauth_code(&self, user_id: &str, nonce: Option<String>) -> String {
         let code = format!("{:032x}", rand::random::<u128>());
-        self.world().oauth_codes.push(IssuedCode { code: code.clone(), user_id: user_id.to_owned(), nonce });
+        self.world().keep_code(IssuedCode { code: code.clone(), user_id: user_id.to_owned(), nonce });
         code
     }
 }

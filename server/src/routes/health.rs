@@ -1,6 +1,6 @@
 //! `/healthz` (the process answers) and `/readyz` (it can serve: database and migrations).
 
-use app::server::AppState;
+use app::server::{AppState, db::NotReady};
 use axum::{Router, extract::State, http::StatusCode, routing::get};
 
 use crate::state::ServerState;
@@ -20,7 +20,10 @@ async fn ready(State(state): State<AppState>) -> (StatusCode, String) {
     match state.db.readiness().await {
         Ok(()) => (StatusCode::OK, "ready".to_owned()),
         Err(reason) => {
-            tracing::warn!(%reason, "not ready");
+            match &reason {
+                NotReady::Unreachable { detail } => tracing::warn!(%reason, %detail, "not ready"),
+                _ => tracing::warn!(%reason, "not ready"),
+            }
             (StatusCode::SERVICE_UNAVAILABLE, format!("not ready: {reason}"))
         }
     }

@@ -2,6 +2,7 @@
 //! Leptos pages, server functions and static files, under one set of layers.
 
 mod cross_site;
+mod csv_import;
 mod health;
 
 use std::{sync::LazyLock, time::Duration};
@@ -10,7 +11,7 @@ use axum::{
     Router,
     http::{HeaderValue, Request, StatusCode},
 };
-use leptos::prelude::provide_context;
+use leptos::{config::Env, prelude::provide_context};
 use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use tower_http::{
     request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
@@ -19,8 +20,8 @@ use tower_http::{
 };
 
 use crate::{
-    emulator::{Emulator, stripe::StripeEmulator},
-    sign_in, slack,
+    emulator::{self, Emulator, stripe::StripeEmulator},
+    security_headers, sign_in, slack,
     state::ServerState,
     stripe::{self, webhook::WebhookState},
 };
@@ -51,25 +52,42 @@ pub fn router(state: ServerState, emulators: Emulators<'_>) -> Router {
     let guard_state = state.app.clone();
     let viewer_state = state.app.clone();
     let leptos_options = state.leptos.clone();
-    let emulator_routes = emulators.slack.map(Emulator::router).unwrap_or_default();
-    let stripe_emulator_routes = emulators.stripe.map(StripeEmulator::router).unwrap_or_default();
+    // In development `cargo leptos watch` reloads the pages through a WebSocket.
+    let dev_reload = state.leptos.env == Env::DEV;
+    let files_or_not_found = leptos_axum::file_and_error_handler_with_context::<ServerState, _>(
+        move || security_headers::send_app_page_policy(dev_reload),
+        app::shell,
+    );
+    let emulator_routes = emulators
+        .slack
+        .map(|emulated| security_headers::with_page_policy(emulated.router(), &emulator::page_policy()))
+        .unwrap_or_default();
+    let stripe_emulator_routes = emulators
+        .stripe
+        .map(|emulated| security_headers::with_page_policy(emulated.router(), &emulator::stripe::page_policy()))
+        .unwrap_or_default();
     Router::new()
         .merge(health::router())
         .merge(slack::router())
         .merge(sign_in::router())
-        // Registers the pages and every `#[server]` function, each with `AppState` in context.
+        // Registers the pages and every `#[server]` function, each with `AppState` in context;
+        // a page also gets its Content-Security-Policy, with the nonce of its inline scripts.
         .leptos_routes_with_context(
             &state,
             routes,
-            move || provide_context(app_state.clone()),
+            move || {
+                provide_context(app_state.clone());
+                security_headers::send_app_page_policy(dev_reload);
+            },
             move || app::shell(leptos_options.clone()),
         )
-        .fallback(leptos_axum::file_and_error_handler::<ServerState, _>(app::shell))
+        .fallback(files_or_not_found)
         .with_state(state)
         .merge(emulator_routes)
         .merge(stripe_emulator_routes)
         .merge(stripe::router(webhook))
         .layer(axum::middleware::from_fn_with_state(viewer_state, sign_in::attach_viewer))
+        .layer(axum::middleware::from_fn(csv_import::refuse_oversized_import))
         .layer(axum::middleware::from_fn_with_state(guard_state, cross_site::refuse_cross_site))
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, REQUEST_TIMEOUT))
         .layer(PropagateRequestIdLayer::x_request_id())
@@ -79,6 +97,7 @@ pub fn router(state: ServerState, emulators: Emulators<'_>) -> Router {
             tracing::info_span!("request", request.id = %request_id, method = %request.method(), path = %request.uri().path())
         }))
         .layer(SetRequestIdLayer::x_request_id(NewRequestId))
+        .layer(axum::middleware::map_response(security_headers::add_defaults))
 }
 
 /// Gives every request an id (UUIDv7) for its log lines and its response's `x-request-id`.

@@ -11,7 +11,7 @@ use axum::{
 };
 use tower_sessions::Session;
 
-use super::start_session;
+use super::{limits::WithinStartBudget, start_session};
 use crate::plain_page;
 
 /// `GET`: the page with the button.
@@ -30,8 +30,13 @@ pub async fn confirm(Path(token): Path<String>) -> Response {
     )
 }
 
-/// `POST`: uses the link up and signs its member in.
-pub async fn sign_in(State(app): State<AppState>, session: Session, Path(token): Path<String>) -> Response {
+/// `POST`: uses the link up and signs its member in (within the address's budget of starts).
+pub async fn sign_in(
+    _: WithinStartBudget,
+    State(app): State<AppState>,
+    session: Session,
+    Path(token): Path<String>,
+) -> Response {
     if !looks_like_a_token(&token) {
         return expired();
     }

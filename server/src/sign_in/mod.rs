@@ -46,7 +46,7 @@ async fn add_billing_notice(state: &AppState, viewer: &mut Viewer) {
 pub struct SignInSettings {
     /// Sign in with Slack, when the app has OAuth credentials (hosted, or the emulator's).
     pub slack: Option<slack::SlackSignInSettings>,
-    /// The password attempts of this process.
+    /// The sign-in and install starts and password attempts of this process.
     pub attempts: Arc<limits::AttemptLimiter>,
 }
 

@@ -1,5 +1,5 @@
 //! `POST /login/password`: the self-hosted admin account signs in with email and password,
-//! within the attempt budget of its address and its email.
+//! within the start budget of its address and the attempt budget of its address and email.
 
 use std::net::SocketAddr;
 
@@ -16,7 +16,11 @@ use axum::{
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::{SignInSettings, back_to_login, safe_next, start_session};
+use super::{
+    SignInSettings, back_to_login,
+    limits::{WithinStartBudget, client_address},
+    safe_next, start_session,
+};
 
 #[derive(Deserialize)]
 pub struct PasswordForm {
@@ -28,6 +32,7 @@ pub struct PasswordForm {
 /// Signs the admin account in, or goes back to `/login` saying why not. A wrong email and a
 /// wrong password read the same, so the page tells nobody which emails have an account.
 pub async fn sign_in(
+    _: WithinStartBudget,
     State(app): State<AppState>,
     State(settings): State<SignInSettings>,
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
@@ -35,7 +40,7 @@ pub async fn sign_in(
     Form(form): Form<PasswordForm>,
 ) -> Response {
     let next = safe_next(form.next.as_deref());
-    let address = peer.map_or_else(|| "unknown".to_owned(), |Extension(ConnectInfo(peer))| peer.ip().to_string());
+    let address = client_address(peer.as_ref().map(|Extension(peer)| peer));
     let email_key = form.email.trim().to_lowercase();
     if let Err(wait_secs) = settings.attempts.attempt(&address, &email_key, app::server::now_ms()) {
         tracing::warn!(wait_secs, "refused a password sign-in over the attempt budget");

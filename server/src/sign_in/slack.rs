@@ -7,7 +7,10 @@
 use app::server::{
     AppState,
     secret::{Secret, constant_time_eq},
-    services::sign_in::{self, SlackSignIn},
+    services::{
+        members,
+        sign_in::{self, SlackSignIn},
+    },
 };
 use axum::{
     extract::{Query, State},
@@ -20,9 +23,10 @@ use tower_sessions::Session;
 use super::{
     SignInSettings,
     id_token::{self, Expected, SlackKeys},
+    limits::WithinStartBudget,
     safe_next, start_session,
 };
-use crate::plain_page;
+use crate::{plain_page, sessions};
 
 /// Slack's authorize page for Sign in with Slack.
 pub const SLACK_AUTHORIZE_URL: &str = "https://slack.com/openid/connect/authorize";
@@ -56,8 +60,9 @@ pub struct StartQuery {
     next: Option<String>,
 }
 
-/// `GET /login/slack`: off to Slack's authorize page.
+/// `GET /login/slack`: off to Slack's authorize page (within the address's budget of starts).
 pub async fn start(
+    _: WithinStartBudget,
     State(app): State<AppState>,
     State(sign_in_settings): State<SignInSettings>,
     session: Session,
@@ -71,7 +76,7 @@ pub async fn start(
         );
     };
     let flow = Flow { state: random_hex(), nonce: random_hex(), next: safe_next(query.next.as_deref()) };
-    if let Err(error) = session.insert(FLOW_KEY, &flow).await {
+    if let Err(error) = sessions::keep_for_flow(&session, FLOW_KEY, &flow).await {
         return plain_page::internal_error(anyhow::anyhow!("storing the sign-in state: {error}"));
     }
     let query = serde_urlencoded::to_string([
@@ -160,6 +165,9 @@ pub async fn callback(
         Ok(SlackSignIn::Deactivated) => {
             return refused(StatusCode::FORBIDDEN, "Your account in this Slack workspace is deactivated.");
         }
+        Ok(SlackSignIn::GuestLeftOut) => {
+            return refused(StatusCode::FORBIDDEN, members::FOR_MEMBERS_ONLY);
+        }
         Err(error) => return plain_page::internal_error(error),
     };
     match start_session(&session, &signed_in).await {
@@ -204,8 +212,15 @@ async fn exchange_code(settings: &SlackSignInSettings, code: &str, redirect_uri:
         .bytes()
         .await
         .map_err(|error| Exchange::Failed(anyhow::anyhow!("reading openid.connect.token's answer: {error}")))?;
-    let answer: TokenResponse = serde_json::from_slice(&body)
-        .map_err(|error| Exchange::Failed(anyhow::anyhow!("openid.connect.token answered no JSON: {error}")))?;
+    // Only the kind of trouble and where: serde's message quotes a value of the wrong type.
+    let answer: TokenResponse = serde_json::from_slice(&body).map_err(|error| {
+        Exchange::Failed(anyhow::anyhow!(
+            "openid.connect.token's answer could not be read ({:?} error at line {}, column {})",
+            error.classify(),
+            error.line(),
+            error.column()
+        ))
+    })?;
     match (answer.ok, answer.id_token) {
         (true, Some(id_token)) => Ok(id_token),
         (true, None) => Err(Exchange::Refused("no_id_token".into())),

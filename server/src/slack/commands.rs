@@ -48,10 +48,45 @@ struct CommandForm {
     trigger_id: Option<String>,
 }
 
+impl CommandForm {
+    /// Reads the form Slack posts; `None` when it is not one or lacks `team_id` or `user_id`.
+    fn read(body: &[u8]) -> Option<CommandForm> {
+        serde_urlencoded::from_bytes(body).ok()
+    }
+}
+
+/// A `/rapport` subcommand: the first word of the command's text, in any letter case, names
+/// it; anything else (or nothing) asks for help.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Command<'a> {
+    Ask,
+    /// `profile`, with the word after it (a mention, read by [`mentioned_user_id`]).
+    Profile(Option<&'a str>),
+    /// `pause`, with the words after it.
+    Pause(Vec<&'a str>),
+    Resume,
+    Login,
+    Help,
+}
+
+impl<'a> Command<'a> {
+    fn parse(text: &'a str) -> Command<'a> {
+        let mut words = text.split_whitespace();
+        match words.next().map(str::to_ascii_lowercase).as_deref() {
+            Some("ask") => Command::Ask,
+            Some("profile") => Command::Profile(words.next()),
+            Some("pause") => Command::Pause(words.collect()),
+            Some("resume") => Command::Resume,
+            Some("login") => Command::Login,
+            _ => Command::Help,
+        }
+    }
+}
+
 /// Receives one `/rapport` command.
 #[tracing::instrument(name = "POST /slack/commands", skip_all)]
 pub async fn receive(State(state): State<AppState>, request: SlackRequest) -> Response {
-    let Ok(form) = serde_urlencoded::from_bytes::<CommandForm>(&request.body) else {
+    let Some(form) = CommandForm::read(&request.body) else {
         tracing::warn!("refused a signed slash command without team_id or user_id");
         return (StatusCode::BAD_REQUEST, "missing team_id or user_id").into_response();
     };
@@ -80,20 +115,21 @@ async fn run(state: &AppState, form: &CommandForm) -> anyhow::Result<String> {
     };
     // Writing to Rapport proves Slack reaches them again.
     roster::reachable_again(&state.db, &member, now).await?;
-    let mut words = form.text.split_whitespace();
-    Ok(match words.next().map(str::to_ascii_lowercase).as_deref() {
-        Some("ask") => actions::ask_reply(&asking::ask(state, &workspace, &member).await?),
-        Some("profile") => profile(state, &member, words.next()).await?,
-        Some("pause") => pause(state, &member, &words.collect::<Vec<_>>(), now).await?,
-        Some("resume") => {
+    Ok(match Command::parse(&form.text) {
+        Command::Ask => actions::ask_reply(&asking::ask(state, &workspace, &member).await?),
+        // A left-out guest sees nobody's answers; `ask` refuses them in `asking::ask`.
+        Command::Profile(_) if roster::is_left_out_guest(&workspace, &member) => roster::FOR_MEMBERS_ONLY.to_owned(),
+        Command::Profile(mention) => profile(state, &member, mention).await?,
+        Command::Pause(args) => pause(state, &member, &args, now).await?,
+        Command::Resume => {
             roster::resume(&state.db, &member, now).await?;
             "Welcome back! Questions will come again.".to_owned()
         }
-        Some("login") => {
+        Command::Login => {
             let link = sign_in::link_for(state, &member).await?;
             blocks::sign_in_text(&link, sign_in::LINK_VALID_MINUTES)
         }
-        _ => HELP.to_owned(),
+        Command::Help => HELP.to_owned(),
     })
 }
 
@@ -180,5 +216,143 @@ mod tests {
         assert!(parse_future_date("2026-11-28", now).unwrap_err().contains("already started"));
         assert!(parse_future_date("2026-02-30", now).unwrap_err().contains("not a date"));
         assert!(parse_future_date("tomorrow", now).unwrap_err().contains("not a date"));
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::fuzzing;
+
+    const SUBCOMMANDS: &[&str] = &["ask", "profile", "pause", "resume", "login", "help"];
+    /// Keys a slash command's form has, so that random forms sometimes have them all.
+    const FORM_KEYS: &[&str] = &["team_id", "user_id", "text", "trigger_id", "command", "token"];
+
+    /// Whitespace of one to three characters, Unicode's included.
+    const GAP: &str = "[ \t\n\u{a0}\u{2003}\u{3000}]{1,3}";
+
+    /// Text shaped like a form: `key=value` pairs, the values unencoded and often odd.
+    fn form_like() -> impl Strategy<Value = Vec<u8>> {
+        let pair = (prop::sample::select(FORM_KEYS), fuzzing::text(12));
+        let pair = pair.prop_map(|(key, value)| format!("{key}={value}"));
+        prop::collection::vec(pair, 0..8).prop_map(|pairs| pairs.join("&").into_bytes())
+    }
+
+    proptest! {
+        #![proptest_config(fuzzing::config(256))]
+
+        #[test]
+        fn any_body_is_a_command_form_or_refused(body in prop_oneof![fuzzing::bytes(256), form_like()]) {
+            if let Some(form) = CommandForm::read(&body) {
+                let _command = Command::parse(&form.text);
+            }
+        }
+
+        #[test]
+        fn a_form_slack_sends_reads_back_field_for_field(
+            team_id in fuzzing::text(16),
+            user_id in fuzzing::text(16),
+            text in prop::option::of(fuzzing::text(40)),
+            trigger_id in prop::option::of(fuzzing::text(16)),
+        ) {
+            let mut fields = vec![("token", "legacy"), ("team_id", team_id.as_str()), ("user_id", user_id.as_str())];
+            fields.push(("command", "/rapport"));
+            if let Some(text) = &text {
+                fields.push(("text", text.as_str()));
+            }
+            if let Some(trigger_id) = &trigger_id {
+                fields.push(("trigger_id", trigger_id.as_str()));
+            }
+            let body = serde_urlencoded::to_string(fields).unwrap();
+
+            let form = CommandForm::read(body.as_bytes());
+
+            let form = form.ok_or_else(|| TestCaseError::fail(format!("refused {body:?}")))?;
+            prop_assert_eq!(form.team_id, team_id);
+            prop_assert_eq!(form.user_id, user_id);
+            prop_assert_eq!(form.text, text.unwrap_or_default());
+            prop_assert_eq!(form.trigger_id, trigger_id);
+        }
+
+        #[test]
+        fn any_text_is_one_command_whatever_the_spacing_around_it(text in fuzzing::text(60), gap in GAP) {
+            let command = Command::parse(&text);
+
+            let spaced = format!("{gap}{text}{gap}");
+            prop_assert_eq!(Command::parse(&spaced), command.clone());
+            let first = text.split_whitespace().next().map(str::to_ascii_lowercase);
+            if !first.as_deref().is_some_and(|word| SUBCOMMANDS.contains(&word)) {
+                prop_assert_eq!(command, Command::Help);
+            }
+        }
+
+        #[test]
+        fn known_commands_read_alike_whatever_the_spacing_and_letter_case(
+            subcommand in prop::sample::select(SUBCOMMANDS),
+            capitals in prop::collection::vec(any::<bool>(), 7),
+            gaps in prop::collection::vec(GAP, 2),
+            ends in ("[ \t\n]{0,2}", "[ \t\n]{0,2}"),
+            with_arguments in any::<bool>(),
+            user_id in "[A-Z0-9]{1,11}",
+            name in prop::option::of("[a-z0-9._-]{1,20}"),
+            (year, month, day) in (2027_i32..2100, 1_u32..=12, 1_u32..=28),
+        ) {
+            let typed: String = subcommand
+                .chars()
+                .zip(&capitals)
+                .map(|(c, capital)| if *capital { c.to_ascii_uppercase() } else { c })
+                .collect();
+            let mention = match &name {
+                Some(name) => format!("<@{user_id}|{name}>"),
+                None => format!("<@{user_id}>"),
+            };
+            let date = format!("{year:04}-{month:02}-{day:02}");
+            let arguments: Vec<&str> = match (subcommand, with_arguments) {
+                ("profile", true) => vec![mention.as_str()],
+                ("pause", true) => vec!["until", date.as_str()],
+                _ => Vec::new(),
+            };
+            let mut text = format!("{}{typed}", ends.0);
+            for (gap, argument) in gaps.iter().zip(&arguments) {
+                text.push_str(gap);
+                text.push_str(argument);
+            }
+            text.push_str(&ends.1);
+
+            let command = Command::parse(&text);
+
+            let expected = match subcommand {
+                "ask" => Command::Ask,
+                "profile" => Command::Profile(arguments.first().copied()),
+                "pause" => Command::Pause(arguments.clone()),
+                "resume" => Command::Resume,
+                "login" => Command::Login,
+                _ => Command::Help,
+            };
+            prop_assert_eq!(&command, &expected, "{:?}", text);
+            if let Command::Profile(Some(mention)) = &command {
+                prop_assert_eq!(mentioned_user_id(mention), Some(user_id.as_str()));
+            }
+            if let Command::Pause(words) = &command
+                && let ["until", until] = words[..]
+            {
+                let new_years_eve = NaiveDate::from_ymd_opt(2026, 12, 31).unwrap().and_time(NaiveTime::MIN).and_utc();
+                let parsed = parse_future_date(until, new_years_eve.timestamp_millis()).map(|(_, day)| day.to_string());
+                prop_assert_eq!(parsed, Ok(date));
+            }
+        }
+
+        #[test]
+        fn any_mention_or_pause_date_is_read_or_refused(word in fuzzing::text(24), now_ms in any::<i64>()) {
+            if let Some(user_id) = mentioned_user_id(&word) {
+                prop_assert!(word.starts_with("<@") && word.ends_with('>'));
+                prop_assert!(!user_id.is_empty() && user_id.chars().all(|c| c.is_ascii_alphanumeric()));
+            }
+            if let Ok((starts_ms, _)) = parse_future_date(&word, now_ms) {
+                prop_assert!(starts_ms > now_ms);
+            }
+        }
     }
 }

@@ -16,17 +16,16 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use serde::Deserialize;
-use time::OffsetDateTime;
-use tower_sessions::{Expiry, Session};
+use tower_sessions::Session;
 
 use super::manifest::BOT_SCOPES;
-use crate::plain_page;
+use crate::{plain_page, sessions, sign_in::limits::WithinStartBudget};
 
 /// The session key holding the `state` of an install in progress.
 const STATE_KEY: &str = "slack_install_state";
 
-/// Starts an install.
-pub async fn start(State(state): State<AppState>, session: Session) -> Response {
+/// Starts an install (within the address's budget of starts).
+pub async fn start(_: WithinStartBudget, State(state): State<AppState>, session: Session) -> Response {
     let Some(oauth) = state.slack.as_ref().and_then(|slack| slack.oauth()) else {
         return plain_page::message(
             StatusCode::NOT_FOUND,
@@ -35,9 +34,7 @@ pub async fn start(State(state): State<AppState>, session: Session) -> Response 
         );
     };
     let install_state = format!("{:032x}", rand::random::<u128>());
-    // An install takes minutes; a visitor who never finishes leaves no long-lived session.
-    session.set_expiry(Some(Expiry::AtDateTime(OffsetDateTime::now_utc() + time::Duration::minutes(30))));
-    if let Err(error) = session.insert(STATE_KEY, &install_state).await {
+    if let Err(error) = sessions::keep_for_flow(&session, STATE_KEY, &install_state).await {
         tracing::error!(error = %error, "could not store the install state in the session");
         return plain_page::message(
             StatusCode::INTERNAL_SERVER_ERROR,

@@ -8,7 +8,7 @@ use app::{
     server::{
         AppState,
         services::{
-            actions::{self, Action},
+            actions::{self, Action, MessageAt},
             inbox::{self, Source},
             members as roster,
         },
@@ -31,13 +31,16 @@ struct InteractionForm {
     payload: String,
 }
 
+/// The JSON `payload` of the form Slack posts; `None` when there is none or it is not JSON.
+fn read_payload(body: &[u8]) -> Option<Value> {
+    let form = serde_urlencoded::from_bytes::<InteractionForm>(body).ok()?;
+    serde_json::from_str(&form.payload).ok()
+}
+
 /// Receives one interaction.
 #[tracing::instrument(name = "POST /slack/interactions", skip_all)]
 pub async fn receive(State(state): State<AppState>, request: SlackRequest) -> Response {
-    let payload = serde_urlencoded::from_bytes::<InteractionForm>(&request.body)
-        .ok()
-        .and_then(|form| serde_json::from_str::<Value>(&form.payload).ok());
-    let Some(payload) = payload else {
+    let Some(payload) = read_payload(&request.body) else {
         tracing::warn!("refused a signed interaction without a JSON payload");
         return (StatusCode::BAD_REQUEST, "missing payload").into_response();
     };
@@ -78,16 +81,18 @@ async fn block_actions(state: &AppState, payload: &Value) -> anyhow::Result<()> 
         return Ok(());
     };
     let button = &payload["actions"][0];
-    let prompt_id = button["value"].as_str().unwrap_or_default().to_owned();
+    // A prompt id on a question's buttons, an answer id on "Undo".
+    let value = button["value"].as_str().unwrap_or_default().to_owned();
     let action = match button["action_id"].as_str().unwrap_or_default() {
         blocks::ACTION_ANSWER => {
             let Some(trigger_id) = payload["trigger_id"].as_str() else {
                 anyhow::bail!("block_actions without a trigger_id");
             };
-            Action::Answer { prompt_id, trigger_id: trigger_id.to_owned() }
+            Action::Answer { prompt_id: value, trigger_id: trigger_id.to_owned() }
         }
-        blocks::ACTION_SKIP => Action::Skip { prompt_id },
-        blocks::ACTION_ANOTHER => Action::Another { prompt_id },
+        blocks::ACTION_SKIP => Action::Skip { prompt_id: value },
+        blocks::ACTION_ANOTHER => Action::Another { prompt_id: value },
+        blocks::ACTION_UNDO_ANSWER => Action::Undo { answer_id: value, thanks: pressed_in(payload) },
         blocks::ACTION_ASK_NOW => Action::AskNow,
         blocks::ACTION_PAUSE => Action::Pause,
         blocks::ACTION_RESUME => Action::Resume,
@@ -103,6 +108,14 @@ async fn block_actions(state: &AppState, payload: &Value) -> anyhow::Result<()> 
         }
     };
     actions::press(state, &workspace, &member, action).await
+}
+
+/// The message whose button was pressed, as Slack names it (`container`).
+fn pressed_in(payload: &Value) -> Option<MessageAt> {
+    let container = &payload["container"];
+    let channel = container["channel_id"].as_str().or_else(|| payload["channel"]["id"].as_str())?;
+    let ts = container["message_ts"].as_str()?;
+    Some(MessageAt { channel: channel.to_owned(), ts: ts.to_owned() })
 }
 
 /// Stores the modal's answer, or tells Slack which field to fix (the modal stays open).
@@ -140,4 +153,44 @@ async fn view_submission(state: &AppState, payload: &Value) -> anyhow::Result<Re
 
 fn field_error(block_id: &str, message: &str) -> Response {
     Json(json!({ "response_action": "errors", "errors": { block_id: message } })).into_response()
+}
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::fuzzing;
+
+    /// Keys and values of Slack's interaction payloads, so that random ones often look like one.
+    const WORDS: &[&str] =
+        &["type", "block_actions", "view_submission", "actions", "action_id", "value", "trigger_id", "view", "state"];
+
+    proptest! {
+        #![proptest_config(fuzzing::config(256))]
+
+        #[test]
+        fn any_body_is_a_payload_or_refused(
+            body in prop_oneof![
+                fuzzing::bytes(256),
+                fuzzing::text(200).prop_map(|payload| format!("payload={payload}").into_bytes()),
+            ],
+        ) {
+            let _payload = read_payload(&body);
+        }
+
+        #[test]
+        fn a_payload_posted_as_a_form_reads_back_as_the_same_json(
+            payload in fuzzing::json(WORDS),
+            token in fuzzing::text(16),
+        ) {
+            let text = payload.to_string();
+            let body = serde_urlencoded::to_string([("token", token.as_str()), ("payload", text.as_str())]).unwrap();
+
+            let read = read_payload(body.as_bytes());
+
+            // Compared with the text read directly: JSON numbers need not round-trip exactly.
+            prop_assert_eq!(read, Some(serde_json::from_str::<Value>(&text).unwrap()));
+        }
+    }
 }

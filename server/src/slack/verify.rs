@@ -58,7 +58,8 @@ pub fn verify(
     let timestamp = timestamp.ok_or(Rejection::MissingHeader("X-Slack-Request-Timestamp"))?;
     let signature = signature.ok_or(Rejection::MissingHeader("X-Slack-Signature"))?;
     let sent_at: i64 = timestamp.trim().parse().map_err(|_| Rejection::MalformedTimestamp)?;
-    if (now_secs - sent_at).abs() > MAX_CLOCK_SKEW_SECS {
+    // `abs_diff` cannot overflow, whatever number the header holds.
+    if now_secs.abs_diff(sent_at) > MAX_CLOCK_SKEW_SECS.unsigned_abs() {
         return Err(Rejection::StaleTimestamp);
     }
     let expected = signature
@@ -129,6 +130,15 @@ mod tests {
     }
 
     #[test]
+    fn timestamps_at_the_ends_of_the_number_range_are_stale_not_a_panic() {
+        for extreme in [i64::MIN, i64::MAX] {
+            let timestamp = extreme.to_string();
+            assert_eq!(check(Some(&timestamp), Some(SIGNATURE), BODY, 1_531_420_618), Err(Rejection::StaleTimestamp));
+            assert_eq!(check(Some(&timestamp), Some(SIGNATURE), BODY, -1_531_420_618), Err(Rejection::StaleTimestamp));
+        }
+    }
+
+    #[test]
     fn missing_or_malformed_headers_are_refused_with_a_reason() {
         let now = 1_531_420_618;
         assert_eq!(check(None, Some(SIGNATURE), BODY, now), Err(Rejection::MissingHeader("X-Slack-Request-Timestamp")));
@@ -141,5 +151,115 @@ mod tests {
     #[test]
     fn the_secret_never_shows_in_debug_output() {
         assert!(!format!("{:?}", secret()).contains(SECRET));
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::fuzzing;
+
+    /// A Unix time in seconds, from 1970 to 2100.
+    const SECONDS: std::ops::Range<i64> = 0..4_102_444_800;
+
+    /// A timestamp header: often a number of seconds (sometimes spaced or signed), else any text.
+    fn any_timestamp() -> impl Strategy<Value = String> {
+        prop_oneof![
+            SECONDS.prop_map(|seconds| seconds.to_string()),
+            any::<i64>().prop_map(|seconds| format!(" {seconds:+}\t")),
+            fuzzing::text(24),
+        ]
+    }
+
+    /// A signature header: often `v0=` and some hex, else any text.
+    fn any_signature() -> impl Strategy<Value = String> {
+        prop_oneof![
+            fuzzing::bytes(40).prop_map(|digest| format!("v0={}", hex::encode(digest))),
+            "v0=[0-9a-fA-F]{0,70}",
+            fuzzing::text(80),
+        ]
+    }
+
+    /// A change of one byte in a body: replaced, taken out or put in.
+    #[derive(Debug, Clone)]
+    enum Tampering {
+        Replace(prop::sample::Index, u8),
+        Remove(prop::sample::Index),
+        Insert(prop::sample::Index, u8),
+    }
+
+    fn tampering() -> impl Strategy<Value = Tampering> {
+        prop_oneof![
+            (any::<prop::sample::Index>(), 1_u8..).prop_map(|(at, flip)| Tampering::Replace(at, flip)),
+            any::<prop::sample::Index>().prop_map(Tampering::Remove),
+            (any::<prop::sample::Index>(), any::<u8>()).prop_map(|(at, byte)| Tampering::Insert(at, byte)),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(fuzzing::config(256))]
+
+        #[test]
+        fn any_headers_and_body_are_refused_without_the_secrets_signature(
+            secret in fuzzing::text(40),
+            timestamp in prop::option::of(any_timestamp()),
+            signature in prop::option::of(any_signature()),
+            body in fuzzing::bytes(512),
+            now_secs in prop_oneof![SECONDS, any::<i64>()],
+        ) {
+            let secret = SigningSecret::new(secret);
+
+            let verdict = verify(&secret, timestamp.as_deref(), signature.as_deref(), &body, now_secs);
+
+            prop_assert!(verdict.is_err(), "a signature nobody computed was accepted");
+        }
+
+        #[test]
+        fn a_signed_body_verifies_within_five_minutes_either_way_and_not_after(
+            secret in fuzzing::text(40),
+            body in fuzzing::bytes(2048),
+            sent_at in SECONDS,
+            skew in -MAX_CLOCK_SKEW_SECS..=MAX_CLOCK_SKEW_SECS,
+            late in 1..=i64::from(u32::MAX),
+            capitals in any::<bool>(),
+        ) {
+            let secret = SigningSecret::new(secret);
+            let timestamp = sent_at.to_string();
+            let signed = sign(&secret, &timestamp, &body);
+            // Hex reads in either case.
+            let signature = if capitals { signed.to_ascii_uppercase().replacen("V0=", "v0=", 1) } else { signed };
+            let check = |now_secs| verify(&secret, Some(&timestamp), Some(&signature), &body, now_secs);
+
+            prop_assert_eq!(check(sent_at + skew), Ok(()));
+            let too_far = MAX_CLOCK_SKEW_SECS + late;
+            prop_assert_eq!(check(sent_at + too_far), Err(Rejection::StaleTimestamp));
+            prop_assert_eq!(check(sent_at - too_far), Err(Rejection::StaleTimestamp));
+        }
+
+        #[test]
+        fn any_one_byte_change_to_a_signed_body_is_refused(
+            secret in fuzzing::text(40),
+            body in prop::collection::vec(any::<u8>(), 1..2048),
+            sent_at in SECONDS,
+            change in tampering(),
+        ) {
+            let secret = SigningSecret::new(secret);
+            let timestamp = sent_at.to_string();
+            let signature = sign(&secret, &timestamp, &body);
+            let mut tampered = body.clone();
+            match change {
+                Tampering::Replace(at, flip) => tampered[at.index(body.len())] ^= flip,
+                Tampering::Remove(at) => {
+                    tampered.remove(at.index(body.len()));
+                }
+                Tampering::Insert(at, byte) => tampered.insert(at.index(body.len() + 1), byte),
+            }
+
+            let verdict = verify(&secret, Some(&timestamp), Some(&signature), &tampered, sent_at);
+
+            prop_assert_eq!(verdict, Err(Rejection::BadSignature));
+        }
     }
 }

@@ -36,7 +36,7 @@ use server::{
     emulator::{EmulatedUser, Fault},
 };
 
-use crate::helpers::{DEMO_TEAM, Team, TestApp, TestDb, add_member, spawn_app_at};
+use crate::helpers::{DEMO_TEAM, Team, TestApp, TestDb, add_member, eventually, spawn_app, spawn_app_at};
 
 const MINUTE_MS: i64 = 60_000;
 const HOUR_MS: i64 = 60 * MINUTE_MS;
@@ -141,6 +141,8 @@ on_both_backends!(
     a_large_round_is_paced_to_the_workspaces_rate,
     a_slow_workspace_does_not_hold_up_another,
     a_member_slack_could_not_reach_is_asked_again_after_writing_to_rapport,
+    a_self_hosted_bot_token_sends_only_to_its_own_workspace,
+    questions_wait_until_slack_confirms_whose_the_self_hosted_bot_token_is,
 );
 
 async fn each_member_is_asked_at_ten_in_their_own_time_zone_once_a_day(db: TestDb) {
@@ -324,6 +326,8 @@ async fn slack_errors_are_retried_with_backoff_and_a_lost_answer_is_found_not_re
     app.dispatcher.run_once().await.unwrap();
     let prompt = scheduled_prompts(&app.db, &workspace).await.remove(0);
     assert_eq!((prompt.status.as_str(), prompt.attempts), ("pending", 1));
+    // The reason kept is the status, never the body Slack answered with.
+    assert_eq!(prompt.failure_reason.as_deref(), Some("HTTP 500"));
     let first_wait = prompt.next_attempt_at - clock.now_ms();
     assert!((20_000..=40_000).contains(&first_wait), "first retry after about 30 s, not {first_wait} ms");
     app.dispatcher.run_once().await.unwrap();
@@ -764,4 +768,118 @@ async fn a_member_slack_could_not_reach_is_asked_again_after_writing_to_rapport(
     clock.set(at("2026-12-01T10:00:00Z"));
     let report = app.dispatcher.run_once().await.unwrap();
     assert_eq!(report[0].sent, 1);
+}
+
+/// A Rapport self-hosted on `db` at `clock` (`SLACK_BOT_TOKEN`), whose "Slack" is the
+/// emulator of the app `slack`; delivery is left to the test. Not started yet.
+async fn self_hosted(db: &TestDb, slack: &TestApp, clock: &ManualClock) -> server::startup::Application {
+    let api_url = format!("{}/emulator/api", slack.address);
+    let url = db.url.clone();
+    let config = server::config::Config::from_lookup(|name| match name {
+        "DATABASE_URL" => Some(url.clone()),
+        "LEPTOS_SITE_ADDR" => Some("127.0.0.1:0".to_owned()),
+        "SLACK_BOT_TOKEN" => Some(server::emulator::BOT_TOKEN.to_owned()),
+        "SLACK_SIGNING_SECRET" => Some("self-hosted-secret".to_owned()),
+        "SLACK_API_URL" => Some(api_url.clone()),
+        _ => None,
+    })
+    .unwrap();
+    let app = server::startup::Application::build_with_clock(config, std::sync::Arc::new(clock.clone())).await.unwrap();
+    assert!(app.emulator().is_none(), "a configured Slack turns the emulator off");
+    app.without_background_dispatch()
+}
+
+/// Starts `app` (serving, and installing its workspace from the environment); returns its
+/// dispatcher.
+fn start_self_hosted(app: server::startup::Application) -> Dispatcher {
+    let dispatcher = app.dispatcher().expect("Slack is configured").clone();
+    tokio::spawn(app.run_until(std::future::pending()));
+    dispatcher
+}
+
+/// The channels `slack`'s emulator received questions in, in order.
+fn question_channels(slack: &TestApp) -> Vec<String> {
+    let messages = slack.emulator.messages().into_iter();
+    messages.filter(|m| m.metadata["event_type"] == blocks::QUESTION_METADATA_EVENT).map(|m| m.channel).collect()
+}
+
+async fn a_self_hosted_bot_token_sends_only_to_its_own_workspace(db: TestDb) {
+    // Slack answers `auth.test` for the token with the demo team.
+    let slack_stand_in = TestDb::sqlite().await;
+    let slack = spawn_app(&slack_stand_in).await;
+    let clock = ManualClock::new(at("2026-11-30T10:00:00Z"));
+    let dispatcher = start_self_hosted(self_hosted(&db, &slack, &clock).await);
+    eventually("the token's own workspace and its members are imported", || async {
+        match workspaces::find_by_slack_team_id(db.db.pool(), DEMO_TEAM).await.unwrap() {
+            Some(own) => {
+                app::server::db::members::list_for_workspace(db.db.pool(), &own.id).await.unwrap().len()
+                    == slack.emulator.users().len()
+            }
+            None => false,
+        }
+    })
+    .await;
+    let own = workspaces::find_by_slack_team_id(db.db.pool(), DEMO_TEAM).await.unwrap().unwrap().id;
+    set_schedule(&db.db, &own, &EVERY_DAY, "10:00", Cadence::Daily).await;
+    only_members(&db.db, &own, &[("UDEMO001", "UTC")]).await;
+    // Another workspace in the same database (another team, no token of its own), whose
+    // member is a user the token could reach: it is never written to with the token.
+    let (other, _) = second_workspace(&db.db).await;
+
+    let report = dispatcher.run_once().await.unwrap();
+
+    let own_lane = report.iter().find(|lane| lane.workspace_id == own).unwrap();
+    let other_lane = report.iter().find(|lane| lane.workspace_id == other.workspace_id).unwrap();
+    assert_eq!(own_lane.sent, 1, "the token's own workspace is asked: {report:?}");
+    assert_eq!(other_lane.sent, 0, "{report:?}");
+    assert_eq!(other_lane.failed.get("SLACK_BOT_TOKEN belongs to another workspace"), Some(&1), "{report:?}");
+    assert_eq!(question_channels(&slack), ["DUDEMO001"], "nothing reached the other workspace's member");
+    let refused = scheduled_prompts(&db.db, &other.workspace_id).await;
+    assert!(refused.iter().all(|p| p.status == PromptStatus::Failed), "{refused:?}");
+}
+
+async fn questions_wait_until_slack_confirms_whose_the_self_hosted_bot_token_is(db: TestDb) {
+    let slack_stand_in = TestDb::sqlite().await;
+    let slack = spawn_app(&slack_stand_in).await;
+    // Slack fails the first `auth.test`; start-up asks again a few seconds later.
+    slack.emulator.inject_fault("auth.test", Fault::ServerError, 1);
+    let clock = ManualClock::new(at("2026-11-30T10:00:00Z"));
+    let app = self_hosted(&db, &slack, &clock).await;
+    // The workspace an earlier run installed, asking its one member at 10:00 UTC.
+    let install = workspaces::Installation {
+        slack_team_id: DEMO_TEAM.to_owned(),
+        name: "Northwind Trails".to_owned(),
+        bot_user_id: Some(server::emulator::BOT_USER_ID.to_owned()),
+        bot_token_ciphertext: None,
+        installed_by_slack_user_id: None,
+    };
+    let own = workspaces::upsert_installation(db.db.pool(), &install, &app::server::new_id(), clock.now_ms())
+        .await
+        .unwrap()
+        .id;
+    add_member(&db.db, &own, "Lena Hartmann", "Head of People Operations", |row| {
+        row.slack_user_id = "UDEMO001".to_owned();
+        row.time_zone = Some("UTC".to_owned());
+    })
+    .await;
+    set_schedule(&db.db, &own, &EVERY_DAY, "10:00", Cadence::Daily).await;
+    let dispatcher = start_self_hosted(app);
+
+    let report = dispatcher.run_once().await.unwrap();
+
+    assert_eq!((report[0].sent, report[0].retrying), (0, 1), "{report:?}");
+    assert!(question_channels(&slack).is_empty(), "nothing is sent before Slack says whose the token is");
+    let waiting = scheduled_prompts(&db.db, &own).await.remove(0);
+    assert_eq!(waiting.status, PromptStatus::Pending, "the question waits; it does not fail");
+    assert_eq!(waiting.attempts, 0);
+
+    eventually("Slack answers auth.test and the members are imported", || async {
+        app::server::db::members::list_for_workspace(db.db.pool(), &own).await.unwrap().len() > 1
+    })
+    .await;
+    clock.advance(MINUTE_MS);
+    dispatcher.run_once().await.unwrap();
+    let sent = scheduled_prompts(&db.db, &own).await.into_iter().find(|p| p.id == waiting.id).unwrap();
+    assert_eq!(sent.status, PromptStatus::Sent, "once confirmed, the token's own workspace is asked");
+    assert_eq!(question_channels(&slack).iter().filter(|channel| *channel == "DUDEMO001").count(), 1);
 }

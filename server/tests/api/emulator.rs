@@ -243,3 +243,77 @@ async fn an_updated_message_is_answered_as_slack_does_so_clients_read_it() {
     assert!(updated.is_ok(), "{updated:?}");
     assert!(app.emulator.messages().iter().any(|m| m.ts == posted.ts && m.text == "After"));
 }
+
+#[tokio::test]
+async fn history_reads_its_boolean_parameter_as_slack_does() {
+    let db = TestDb::sqlite().await;
+    let app = spawn_app(&db).await;
+    let metadata = r#"{"event_type":"rapport_prompt","event_payload":{"prompt_id":"p1"}}"#;
+    let (_, _, posted) = call(
+        &app,
+        "chat.postMessage",
+        BOT_TOKEN,
+        &[("channel", "CSHARING01"), ("text", "hello"), ("metadata", metadata)],
+    )
+    .await;
+    assert_eq!(posted["ok"], true, "{posted}");
+
+    for (flag, shown) in [("1", true), ("true", true), ("TRUE", true), ("0", false), ("false", false), ("", false)] {
+        let (_, _, history) = call(
+            &app,
+            "conversations.history",
+            BOT_TOKEN,
+            &[("channel", "CSHARING01"), ("include_all_metadata", flag)],
+        )
+        .await;
+        let message = &history["messages"][0];
+        assert_eq!(message["text"], "hello");
+        assert_eq!(message["metadata"]["event_type"] == "rapport_prompt", shown, "include_all_metadata={flag:?}");
+    }
+}
+
+/// POSTs one of the emulator page's forms as a browser sending `headers` does; returns the
+/// status (a redirect is not followed).
+async fn post_page_form(app: &TestApp, path: &str, form: &[(&str, &str)], headers: &[(&str, &str)]) -> u16 {
+    let mut request = app.browser().form_request(path, form);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request.send().await.unwrap().status().as_u16()
+}
+
+#[tokio::test]
+async fn the_emulator_page_refuses_form_posts_from_another_site_and_they_change_nothing() {
+    let db = TestDb::sqlite().await;
+    server::demo::seed(&db.db, app::server::now_ms()).await.unwrap();
+    let app = spawn_app(&db).await;
+    let user = "UDEMO003";
+    app.clear_open_question(&app.demo_member(user).await).await;
+    let dm = format!("D{user}");
+    let dm_messages = || app.emulator.messages().into_iter().filter(|m| m.channel == dm).collect::<Vec<_>>();
+    // With no question open, every DM the app gets is answered with this hint.
+    let hints = || dm_messages().iter().filter(|m| m.text.contains("don't have a question waiting")).count();
+    let say = [("as", user), ("text", "hello")];
+    let command = [("as", user), ("text", "help")];
+    let before = dm_messages();
+
+    let refused = [
+        post_page_form(&app, "/emulator/say", &say, &[("sec-fetch-site", "cross-site")]).await,
+        post_page_form(&app, "/emulator/say", &say, &[("origin", "https://evil.example")]).await,
+        post_page_form(&app, "/emulator/command", &command, &[("sec-fetch-site", "cross-site")]).await,
+        post_page_form(&app, "/emulator/command", &command, &[("origin", "https://evil.example")]).await,
+    ];
+
+    assert_eq!(refused, [403; 4]);
+    assert_eq!(dm_messages(), before, "no DM reached the app, so it answered none");
+    assert!(app.emulator.ephemeral_replies(user).is_empty(), "no command reached the app");
+
+    let own_page = [("sec-fetch-site", "same-origin"), ("origin", app.address.as_str())];
+    let said = post_page_form(&app, "/emulator/say", &say, &own_page).await;
+    let commanded = post_page_form(&app, "/emulator/command", &command, &own_page).await;
+
+    assert_eq!((said, commanded), (303, 303), "the emulator's own page still works");
+    crate::helpers::eventually("the app answers the DM", || async { hints() > 0 }).await;
+    assert_eq!(hints(), 1, "one DM reached the app: {:?}", dm_messages());
+    assert_eq!(app.emulator.ephemeral_replies(user).len(), 1, "one command reached the app");
+}

@@ -38,6 +38,7 @@ async fn a_closed_database_makes_the_app_not_ready_but_still_alive(db: TestDb) {
     let alive = app.get("/healthz").await;
 
     assert_eq!(ready.status().as_u16(), 503);
-    assert!(ready.text().await.unwrap().contains("database unreachable"));
+    // The reason, never the driver's own words ("...closed pool"), which can name hosts and users.
+    assert_eq!(ready.text().await.unwrap(), "not ready: the database does not answer");
     assert_eq!(alive.status().as_u16(), 200);
 }

@@ -17,6 +17,7 @@ use server::{
     config::Config,
     dispatch::Dispatcher,
     emulator::{Emulator, stripe::StripeEmulator},
+    sign_in::limits::Budget,
     slack::verify::{SigningSecret, sign},
     startup::Application,
 };
@@ -344,6 +345,14 @@ pub fn test_config(test_db: &TestDb) -> Config {
         // Billing is off unless a test turns the Stripe emulator on (`billing.rs`): the
         // other tests' clocks run far past any trial.
         config.billing = server::config::BillingConfig::Off;
+        // Tests sign many browsers in from one address within a minute: starts are limited
+        // only where a test keeps the default budget (`sign_in.rs`).
+        config.sign_in_budget = Budget {
+            starts_per_minute: 100_000,
+            start_burst: 100_000,
+            all_starts_per_minute: 100_000,
+            ..config.sign_in_budget
+        };
         config
     })
     .unwrap()
@@ -535,6 +544,39 @@ impl TestApp {
     /// The app's own client as a browser without cookies.
     fn anonymous(&self) -> Browser {
         Browser { address: self.address.clone(), client: self.client.clone() }
+    }
+}
+
+/// Log lines written on this thread while captured, as an operator would read them.
+#[derive(Debug, Clone, Default)]
+pub struct Logs(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logs {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Logs {
+    /// Captures what this thread logs, debug level and up, until the guard is dropped. A
+    /// test's runtime runs on one thread, with the app it spawned (server, jobs, handlers).
+    pub fn capture(&self) -> tracing::subscriber::DefaultGuard {
+        let logs = self.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::DEBUG)
+            .with_writer(move || logs.clone())
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::set_default(subscriber)
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
     }
 }
 

@@ -2,10 +2,7 @@
 //! one item at a time per workspace, across restarts and instances, with retries; a replayed
 //! request is ignored. First the repository's claim rules, then the running app.
 
-use std::{
-    sync::{Arc, Mutex},
-    time::Duration,
-};
+use std::{sync::Arc, time::Duration};
 
 use app::server::{
     AppState,
@@ -28,7 +25,7 @@ use server::{
 };
 
 use crate::helpers::{
-    DEMO_TEAM, SIGNING_SECRET, Team, TestApp, TestDb, eventually, new_trigger_id, spawn_app, test_config,
+    DEMO_TEAM, Logs, SIGNING_SECRET, Team, TestApp, TestDb, eventually, new_trigger_id, spawn_app, test_config,
 };
 
 const MEMBER: &str = "UDEMO005";
@@ -417,35 +414,6 @@ async fn a_replayed_slash_command_or_button_press_changes_nothing(db: TestDb) {
     app.command(DEMO_TEAM, MEMBER, "pause").await;
     assert_eq!(press.send(&app).await.status().as_u16(), 200, "a replay is acknowledged");
     assert!(paused().await, "the replayed press did nothing");
-}
-
-/// Log lines written on this thread while captured: what an operator would read.
-#[derive(Debug, Clone, Default)]
-struct Logs(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Logs {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Logs {
-    /// Captures what this thread logs (a test's runtime runs on one thread) until the guard
-    /// is dropped.
-    fn capture(&self) -> tracing::subscriber::DefaultGuard {
-        let logs = self.clone();
-        let subscriber = tracing_subscriber::fmt().with_writer(move || logs.clone()).with_ansi(false).finish();
-        tracing::subscriber::set_default(subscriber)
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
 }
 
 /// The Events API envelope of `event`, as Slack sends it.

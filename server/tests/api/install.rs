@@ -4,7 +4,9 @@ use app::server::db::workspaces::WorkspaceStatus;
 
 use app::server::db::{members, workspaces};
 
-use crate::helpers::{DEMO_TEAM, TestApp, TestDb, eventually, spawn_app};
+use server::emulator::{BOT_TOKEN, Fault};
+
+use crate::helpers::{DEMO_TEAM, Logs, TestApp, TestDb, eventually, spawn_app};
 
 /// A browser: keeps cookies, and lets the test follow each redirect itself.
 fn browser() -> reqwest::Client {
@@ -105,6 +107,30 @@ async fn a_reinstall_after_an_uninstall_updates_the_same_workspace(db: TestDb) {
     assert_eq!(all.len(), 1);
     assert_eq!(all[0].status, WorkspaceStatus::Active);
     assert!(all[0].bot_token_ciphertext.is_some() && all[0].uninstalled_at.is_none());
+}
+
+on_both_backends!(an_install_whose_answer_cannot_be_read_fails_without_the_token_reaching_the_log);
+
+async fn an_install_whose_answer_cannot_be_read_fails_without_the_token_reaching_the_log(db: TestDb) {
+    let app = spawn_app(&db).await;
+    let browser = browser();
+    let callback = approve(&app, &browser).await;
+    // Slack grants the token, but its answer arrives cut short: the app cannot read it, and
+    // slack-morphism's error about it carries the whole body, bot token included.
+    app.emulator.inject_fault("oauth.v2.access", Fault::CutShort, 1);
+    let logs = Logs::default();
+    let capturing = logs.capture();
+
+    let (status, page) = finish(&browser, &callback).await;
+
+    drop(capturing);
+    assert_eq!(status, 502, "{page}");
+    let reference = page.split("quote reference ").nth(1).and_then(|rest| rest.split('.').next()).unwrap();
+    let logged = logs.text();
+    assert!(logged.contains(reference) && logged.contains("the answer was cut short"), "{logged}");
+    assert!(!logged.contains(BOT_TOKEN) && !logged.contains("xoxb"), "no token in the log: {logged}");
+    assert!(!page.contains("xoxb"), "{page}");
+    assert!(workspaces::find_by_slack_team_id(app.db.pool(), DEMO_TEAM).await.unwrap().is_none());
 }
 
 on_both_backends!(self_hosted_mode_takes_its_workspace_from_the_bot_token_in_the_environment);

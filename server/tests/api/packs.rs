@@ -11,7 +11,9 @@ use app::{
     },
 };
 
-use crate::helpers::{Team, TestDb, spawn_app};
+use serde_json::json;
+
+use crate::helpers::{Browser, Team, TestApp, TestDb, spawn_app};
 
 fn viewer(team: &Team) -> Viewer {
     Viewer::workspace_admin(team.db.clone(), team.workspace_id.clone())
@@ -176,4 +178,120 @@ async fn the_server_functions_create_and_export_a_pack_over_http(db: TestDb) {
     assert_eq!((status, added, empty_name), (200, 200, 422));
     assert_eq!(serde_json::from_str::<String>(&exported).unwrap(), "question\nSunrise or sunset?\n");
     app.shut_down().await;
+}
+
+on_both_backends!(
+    a_two_megabyte_file_is_refused_at_once_and_the_pack_is_unchanged,
+    a_hundred_thousand_short_lines_are_refused_at_the_row_limit,
+    slack_events_are_recorded_while_a_big_import_is_refused,
+    repeats_within_a_file_are_reported_and_nothing_is_imported,
+);
+
+/// A Slack team no workspace here belongs to: its events are recorded, then ignored.
+const SLACK_TEAM: &str = "TIMPORT01";
+
+/// A running app, an admin signed in to it, and their pack "Imported" holding one question.
+async fn admin_with_a_pack(db: &TestDb) -> (TestApp, Browser, Viewer, PackId) {
+    let app = spawn_app(db).await;
+    let team = Team::new(&app.db, "Acme").await;
+    let admin = viewer(&team);
+    let pack = packs::create(&admin, &PackName::parse("Imported").unwrap(), "", 1).await.unwrap();
+    packs::add_question(&admin, &pack, &text("Tea or coffee?"), 2).await.unwrap();
+    let browser = app.signed_in(&team.workspace_id, &team.admin("Ada Admin").await).await;
+    (app, browser, admin, pack)
+}
+
+/// Imports `csv` into `pack` through the server function, as the admin page does.
+async fn import_over_http(browser: &Browser, pack: &PackId, csv: &str) -> (u16, String) {
+    browser.call_server_fn("packs/import", &[("pack_id", pack.as_str()), ("csv", csv)]).await
+}
+
+/// The message of the CSV refusal a server function answered with.
+fn refusal(body: &str) -> String {
+    match serde_json::from_str::<AppError>(body) {
+        Ok(AppError::Invalid { field, message }) if field == "csv" => message,
+        other => panic!("expected the CSV to be refused, got {other:?}"),
+    }
+}
+
+/// 100,000 distinct questions of 20 characters, one a line: a file of 2.1 MB (over 2 MiB).
+fn two_megabyte_csv() -> String {
+    (0..100_000).map(|n| format!("Question no. {n:06}?\n")).collect()
+}
+
+async fn count_slack_events(app: &TestApp) -> i64 {
+    let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM inbox WHERE source = 'slack_event'")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    count
+}
+
+async fn a_two_megabyte_file_is_refused_at_once_and_the_pack_is_unchanged(db: TestDb) {
+    let (app, browser, admin, pack) = admin_with_a_pack(&db).await;
+    let csv = two_megabyte_csv();
+    assert!(csv.len() > 2 * 1024 * 1024 && csv.lines().count() == 100_000);
+
+    let (status, body) = import_over_http(&browser, &pack, &csv).await;
+
+    assert_eq!(status, 413, "the request is refused before its server function reads it");
+    assert_eq!(refusal(&body), "The file is too big; an import takes at most 500 KB.");
+    assert_eq!(pack_texts(&admin, &pack).await, [("Tea or coffee?".to_owned(), false)], "nothing was imported");
+    // The service itself, reached past the HTTP layer, refuses it by its size before reading it.
+    let direct = packs::import_csv(&admin, &pack, &csv, 3).await;
+    let Err(AppError::Invalid { message, .. }) = direct else { panic!("the file is refused: {direct:?}") };
+    assert_eq!(message, "The file is 2.1 MB; an import takes at most 500 KB.");
+    assert_eq!(pack_texts(&admin, &pack).await.len(), 1, "nothing was half-imported");
+    app.shut_down().await;
+}
+
+async fn a_hundred_thousand_short_lines_are_refused_at_the_row_limit(db: TestDb) {
+    let (app, browser, admin, pack) = admin_with_a_pack(&db).await;
+    // 300 KB: within the size limit, far past the row limit.
+    let csv = "Q?\n".repeat(100_000);
+
+    let (status, body) = import_over_http(&browser, &pack, &csv).await;
+
+    assert_eq!(status, 422);
+    assert_eq!(refusal(&body), "The file has more than 500 questions; an import takes at most 500.");
+    assert_eq!(pack_texts(&admin, &pack).await.len(), 1, "nothing was imported");
+    app.shut_down().await;
+}
+
+async fn slack_events_are_recorded_while_a_big_import_is_refused(db: TestDb) {
+    let (app, browser, admin, pack) = admin_with_a_pack(&db).await;
+    let (too_big, too_long) = (two_megabyte_csv(), "Q?\n".repeat(100_000));
+    let deliveries = async {
+        let mut statuses = Vec::new();
+        for n in 0..5 {
+            let event = json!({ "type": "reaction_added", "user": "UIMPORT01", "reaction": "tada" });
+            statuses.push(app.deliver_event(SLACK_TEAM, &format!("EvDuringImport{n}"), event).await);
+        }
+        statuses
+    };
+
+    let ((big, _), (long, _), statuses) = tokio::join!(
+        import_over_http(&browser, &pack, &too_big),
+        import_over_http(&browser, &pack, &too_long),
+        deliveries
+    );
+
+    assert_eq!((big, long), (413, 422), "both imports are refused");
+    assert_eq!(statuses, [200; 5], "every event is acknowledged");
+    assert_eq!(count_slack_events(&app).await, 5, "every event is recorded");
+    assert_eq!(pack_texts(&admin, &pack).await.len(), 1, "nothing was imported");
+    app.shut_down().await;
+}
+
+async fn repeats_within_a_file_are_reported_and_nothing_is_imported(db: TestDb) {
+    let team = Team::new(&db.db, "Acme").await;
+    let admin = viewer(&team);
+    let pack = packs::create(&admin, &PackName::parse("Imported").unwrap(), "", 1).await.unwrap();
+    let csv = "question\nBest view?\nFirst job?\n  best VIEW?  \nFirst job?\n";
+
+    let refused = packs::import_csv(&admin, &pack, csv, 2).await;
+
+    let Err(AppError::Invalid { message, .. }) = refused else { panic!("the file is refused: {refused:?}") };
+    assert_eq!(message, "line 4: same question as line 2; line 5: same question as line 3");
+    assert!(pack_texts(&admin, &pack).await.is_empty(), "nothing was imported");
 }

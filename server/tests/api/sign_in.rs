@@ -9,7 +9,10 @@ use app::{
     },
 };
 
-use crate::helpers::{Browser, DEMO_TEAM, Team, TestDb, spawn_app};
+use app::server::db::Db;
+use server::{sign_in::limits::DEFAULT_BUDGET, startup::Application};
+
+use crate::helpers::{Browser, DEMO_TEAM, Team, TestApp, TestDb, spawn_app, test_config};
 
 on_both_backends!(
     a_link_from_slack_signs_in_once_under_a_new_session_id,
@@ -17,6 +20,8 @@ on_both_backends!(
     the_admin_account_signs_in_with_its_password_within_a_budget_of_attempts,
     roles_decide_what_a_viewer_may_do_and_sign_out_ends_it,
     sign_in_with_slack_through_the_emulator_signs_in_the_member_chosen,
+    browsing_anonymously_stores_no_session_and_sets_no_cookie,
+    the_eleventh_start_from_one_address_within_a_minute_waits_and_other_addresses_do_not,
 );
 
 /// The session cookie a response sets, if any.
@@ -240,4 +245,103 @@ async fn a_defective_id_token_is_refused_with_a_page_saying_why() {
         assert!(page.contains("We could not confirm who you are") && page.contains(reason), "{defect:?}: {page}");
         assert_eq!(who(&browser).await, serde_json::Value::Null, "{defect:?} signs nobody in");
     }
+}
+
+/// How many sessions are stored.
+async fn stored_sessions(db: &Db) -> i64 {
+    let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM sessions").fetch_one(db.pool()).await.unwrap();
+    count
+}
+
+async fn browsing_anonymously_stores_no_session_and_sets_no_cookie(db: TestDb) {
+    let app = spawn_app(&db).await;
+    app.demo_seeded().await;
+    let visitor = app.browser();
+    let link_page = format!("/login/link/{}", "ab".repeat(32));
+    let pages = ["/", "/people", "/questions", "/login", "/login?next=/admin", "/admin", "/me", link_page.as_str()];
+
+    let mut cookies = Vec::new();
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        for page in pages {
+            let response = visitor.get(page).await;
+            statuses.push(response.status().as_u16());
+            cookies.extend(session_cookie(&response));
+        }
+        for endpoint in ["/api/auth/me", "/api/people/list"] {
+            let response = visitor.form_request(endpoint, &[]).send().await.unwrap();
+            statuses.push(response.status().as_u16());
+            cookies.extend(session_cookie(&response));
+        }
+    }
+    let after_browsing = stored_sessions(&app.db).await;
+    // Only a start keeps something in the session: the sign-in's state, for the callback.
+    let started = visitor.get("/login/slack").await;
+
+    assert!(statuses.iter().all(|status| *status < 400), "the pages answered: {statuses:?}");
+    assert_eq!(after_browsing, 0, "browsing stores no session");
+    assert!(cookies.is_empty(), "browsing sets no session cookie: {cookies:?}");
+    assert!(session_cookie(&started).is_some(), "a start sets the cookie");
+    assert_eq!(stored_sessions(&app.db).await, 1, "and stores its session");
+}
+
+/// An app that limits starts as production does ([`DEFAULT_BUDGET`]), on `db`.
+async fn app_with_the_default_budget(db: &TestDb) -> TestApp {
+    let mut config = test_config(db);
+    config.sign_in_budget = DEFAULT_BUDGET;
+    TestApp::from_application(Application::build(config).await.unwrap())
+}
+
+/// A browser of `app` whose requests come from `address` (another machine, as the app sees
+/// it: any 127.x.y.z reaches the loopback interface).
+fn browser_at(app: &TestApp, address: [u8; 4]) -> Browser {
+    let client = reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from(address))
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .unwrap();
+    Browser { address: app.address.clone(), client }
+}
+
+async fn the_eleventh_start_from_one_address_within_a_minute_waits_and_other_addresses_do_not(db: TestDb) {
+    let app = app_with_the_default_budget(&db).await;
+    let browser = app.browser();
+    // Too short to be anyone's: refused without hashing, so the ten are quick.
+    let password = [("email", "admin@acme.example"), ("password", "short")];
+    let link = format!("/login/link/{}", "ab".repeat(32));
+    // Ten starts of every kind from one address, at once.
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        statuses.push(browser.get("/login/slack").await.status().as_u16());
+    }
+    for _ in 0..3 {
+        statuses.push(browser.get("/slack/install").await.status().as_u16());
+    }
+    for _ in 0..2 {
+        statuses.push(browser.form_request("/login/password", &password).send().await.unwrap().status().as_u16());
+    }
+    statuses.push(browser.form_request(&link, &[]).send().await.unwrap().status().as_u16());
+    let sessions_before = stored_sessions(&app.db).await;
+
+    let refused = app.browser().get("/login/slack").await;
+    let refused_password = browser.form_request("/login/password", &password).send().await.unwrap();
+    let refused_link = browser.form_request(&link, &[]).send().await.unwrap();
+    let sessions_after_refusals = stored_sessions(&app.db).await;
+    let from_elsewhere = browser_at(&app, [127, 0, 0, 2]).get("/login/slack").await;
+    let other_app = app_with_the_default_budget(&db).await;
+    let same_address_other_app = other_app.browser().get("/slack/install").await;
+
+    assert_eq!(statuses, [303, 303, 303, 303, 303, 303, 303, 303, 303, 410], "the first ten go through");
+    assert_eq!(refused.status().as_u16(), 429);
+    let retry_after: u64 = refused.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry_after), "Retry-After: {retry_after}");
+    assert_eq!(session_cookie(&refused), None);
+    assert!(refused.text().await.unwrap().contains("Please wait"));
+    assert_eq!((refused_password.status().as_u16(), refused_link.status().as_u16()), (429, 429));
+    assert!(refused_password.headers().contains_key("retry-after"));
+    assert_eq!(sessions_after_refusals, sessions_before, "a refused start stores no session");
+    assert_eq!(from_elsewhere.status().as_u16(), 303, "another address is not held up");
+    assert_eq!(same_address_other_app.status().as_u16(), 303, "each app keeps its own counts");
 }

@@ -45,6 +45,8 @@ on_both_backends!(
     pause_resume_profile_and_help_answer_privately,
     after_an_uninstall_late_events_and_commands_do_nothing,
     opening_app_home_publishes_the_members_home,
+    a_revoked_user_token_leaves_the_install_alone,
+    users_of_another_team_are_not_added_or_changed,
 );
 
 async fn requests_that_are_not_verifiably_from_slack_are_refused_and_change_nothing(db: TestDb) {
@@ -309,6 +311,46 @@ async fn after_an_uninstall_late_events_and_commands_do_nothing(db: TestDb) {
     assert!(reply.contains("not set up"), "{reply}");
     app.drain_inbox().await;
     assert!(app.emulator.messages().is_empty(), "nothing was sent: {:?}", app.emulator.messages());
+}
+
+async fn a_revoked_user_token_leaves_the_install_alone(db: TestDb) {
+    let app = demo_app(&db).await;
+
+    // A member who signed in with Slack removed the app's access to their account.
+    let revoked = json!({ "type": "tokens_revoked", "tokens": { "oauth": [MEMBER] } });
+    assert_eq!(app.deliver_event(DEMO_TEAM, "EvUserRevoke", revoked).await, 200);
+    // Another app's bot is not ours either (each app hears only of its own tokens, but an
+    // id that is not our bot's must not stop us).
+    let other_bot = json!({ "type": "tokens_revoked", "tokens": { "bot": ["UOTHERBOT"] } });
+    assert_eq!(app.deliver_event(DEMO_TEAM, "EvOtherRevoke", other_bot).await, 200);
+    app.drain_inbox().await;
+
+    let workspace = workspaces::find_by_slack_team_id(app.db.pool(), DEMO_TEAM).await.unwrap().unwrap();
+    assert_eq!(workspace.status, WorkspaceStatus::Active);
+    let reply = app.command(DEMO_TEAM, MEMBER, "ask").await;
+    assert!(!reply.contains("not set up"), "{reply}");
+}
+
+async fn users_of_another_team_are_not_added_or_changed(db: TestDb) {
+    let app = demo_app(&db).await;
+    let workspace = workspace_id(&app).await;
+    let before = members::find_by_slack_user_id(app.db.pool(), &workspace, MEMBER).await.unwrap().unwrap();
+
+    // Slack Connect: people of a partner team show up in a shared channel's events.
+    let guest = json!({ "id": "UPARTNER1", "team_id": "TPARTNER", "name": "pat",
+                        "profile": { "real_name": "Pat Partner", "title": "Partner" } });
+    let same_id_elsewhere = json!({ "id": MEMBER, "team_id": "TPARTNER", "name": "renamed", "deleted": true,
+                                    "profile": { "real_name": "Someone Else", "title": "Elsewhere" } });
+    assert_eq!(app.deliver_event(DEMO_TEAM, "EvConnect1", json!({ "type": "team_join", "user": guest })).await, 200);
+    assert_eq!(
+        app.deliver_event(DEMO_TEAM, "EvConnect2", json!({ "type": "user_change", "user": same_id_elsewhere })).await,
+        200
+    );
+    app.drain_inbox().await;
+
+    assert!(members::find_by_slack_user_id(app.db.pool(), &workspace, "UPARTNER1").await.unwrap().is_none());
+    let after = members::find_by_slack_user_id(app.db.pool(), &workspace, MEMBER).await.unwrap().unwrap();
+    assert_eq!((after.name, after.title, after.is_deleted), (before.name, before.title, before.is_deleted));
 }
 
 async fn opening_app_home_publishes_the_members_home(db: TestDb) {

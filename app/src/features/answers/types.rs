@@ -85,3 +85,66 @@ mod tests {
         assert!(Visibility::parse("everyone").is_err());
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::fuzzing;
+
+    /// A character that trimming keeps.
+    fn kept_char() -> impl Strategy<Value = char> {
+        any::<char>().prop_filter("not whitespace", |c| !c.is_whitespace())
+    }
+
+    proptest! {
+        #![proptest_config(fuzzing::config(256))]
+
+        #[test]
+        fn any_text_is_a_trimmed_answer_within_the_limit_or_a_refusal(
+            raw in fuzzing::text(MAX_ANSWER_CHARS + 100),
+        ) {
+            match AnswerText::parse(&raw) {
+                Ok(answer) => {
+                    prop_assert_eq!(answer.as_str(), raw.trim());
+                    prop_assert!(!answer.as_str().is_empty());
+                    prop_assert!(answer.as_str().chars().count() <= MAX_ANSWER_CHARS);
+                    let again = AnswerText::parse(answer.as_str());
+                    prop_assert_eq!(again, Ok(answer.clone()), "parsing again changes nothing");
+                }
+                Err(AppError::Invalid { field, message }) => {
+                    prop_assert_eq!(field, "answer");
+                    prop_assert!(!message.is_empty());
+                }
+                Err(other) => return Err(TestCaseError::fail(format!("not a refusal of the answer: {other:?}"))),
+            }
+        }
+
+        #[test]
+        fn an_answer_is_kept_up_to_the_limit_and_refused_past_it(
+            kept in prop::collection::vec(kept_char(), MAX_ANSWER_CHARS - 3..=MAX_ANSWER_CHARS + 3),
+            padding in "[ \t\r\n\u{a0}\u{3000}]{0,3}",
+        ) {
+            let text: String = kept.iter().collect();
+
+            let parsed = AnswerText::parse(&format!("{padding}{text}{padding}"));
+
+            if kept.len() <= MAX_ANSWER_CHARS {
+                prop_assert_eq!(parsed.map(|answer| answer.as_str().to_owned()), Ok(text));
+            } else {
+                prop_assert!(parsed.is_err(), "{} characters were kept", kept.len());
+            }
+        }
+
+        #[test]
+        fn only_the_two_stored_forms_are_visibilities(
+            raw in prop_oneof![Just("team".to_owned()), Just("only_me".to_owned()), fuzzing::text(12)],
+        ) {
+            match Visibility::parse(&raw) {
+                Ok(visibility) => prop_assert_eq!(visibility.as_str(), raw),
+                Err(error) => prop_assert!(raw != "team" && raw != "only_me", "{:?}: {:?}", raw, error),
+            }
+        }
+    }
+}

@@ -125,7 +125,8 @@ pub async fn set_pack_enabled(pack_id: String, enabled: bool) -> Result<(), AppE
     )
 }
 
-/// Appends a CSV's questions to one of the workspace's own packs, all or nothing.
+/// Appends a CSV's questions to one of the workspace's own packs, all or nothing. A request
+/// too big to carry a file the import takes never gets here: the server's routes refuse it.
 #[server(prefix = "/api", endpoint = "packs/import")]
 pub async fn import_questions_csv(pack_id: String, csv: String) -> Result<usize, AppError> {
     use crate::server::{ctx, services::packs};

@@ -13,6 +13,9 @@ pub const MAX_PACK_NAME_CHARS: usize = 60;
 pub const MAX_QUESTION_CHARS: usize = 300;
 /// The most questions one CSV import may add.
 pub const MAX_IMPORT_ROWS: usize = 500;
+/// The largest CSV file one import takes, in bytes: room for [`MAX_IMPORT_ROWS`] long
+/// questions, even in scripts of two or three bytes a character.
+pub const MAX_IMPORT_BYTES: usize = 500_000;
 
 /// A pack as an admin sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -236,6 +236,8 @@ pub async fn list_own<'e>(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ManagedAnswer {
     pub id: String,
+    /// The prompt it answers.
+    pub prompt_id: String,
     pub question_id: String,
     pub question: String,
     pub text: String,
@@ -286,21 +288,21 @@ impl SharedAs {
     }
 }
 
-type ManagedRow = (String, String, String, String, String, i64, i64, Option<String>, Option<String>, String);
+type ManagedRow = (String, String, String, String, String, String, i64, i64, Option<String>, Option<String>, String);
 
-const MANAGED_SELECT: &str = "SELECT a.id, q.id, q.text, a.text, a.visibility, a.created_at, a.updated_at,
-                                     a.shared_channel_id, a.shared_ts, a.shared_as
+const MANAGED_SELECT: &str = "SELECT a.id, a.prompt_id, q.id, q.text, a.text, a.visibility, a.created_at,
+                                     a.updated_at, a.shared_channel_id, a.shared_ts, a.shared_as
                               FROM answers a
                               JOIN prompts p ON p.id = a.prompt_id
                               JOIN questions q ON q.id = p.question_id";
 
 fn managed(row: ManagedRow) -> sqlx::Result<ManagedAnswer> {
-    let (id, question_id, question, text, visibility, created_at, updated_at, channel, ts, shared_as) = row;
+    let (id, prompt_id, question_id, question, text, visibility, created_at, updated_at, channel, ts, shared_as) = row;
     let visibility =
         Visibility::parse(&visibility).map_err(|_| super::decode_error("answers.visibility", &visibility))?;
     let kind = SharedAs::parse(&shared_as)?;
     let shared = channel.zip(ts).map(|(channel, ts)| SharedPost { channel, ts, kind });
-    Ok(ManagedAnswer { id, question_id, question, text, visibility, created_at, updated_at, shared })
+    Ok(ManagedAnswer { id, prompt_id, question_id, question, text, visibility, created_at, updated_at, shared })
 }
 
 /// Every answer of a member, newest first, whoever may see it (for the member only).

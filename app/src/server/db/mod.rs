@@ -17,6 +17,7 @@ pub mod schedules;
 pub mod search;
 pub mod sessions;
 pub mod sign_in_links;
+pub mod token_key_checks;
 pub mod weekly_summaries;
 pub mod workspaces;
 
@@ -70,11 +71,13 @@ pub struct Db {
     backend: Backend,
 }
 
-/// Why the database cannot serve requests right now (the body of a 503 from `/readyz`).
+/// Why the database cannot serve requests right now (the body of a 503 from `/readyz`, so
+/// it never carries the driver's own words: those can name hosts, users and tables).
 #[derive(Debug, thiserror::Error)]
 pub enum NotReady {
-    #[error("database unreachable: {0}")]
-    Unreachable(String),
+    /// `detail` is the driver's error, for the server's log only.
+    #[error("the database does not answer")]
+    Unreachable { detail: String },
     #[error("migration {0} is not applied")]
     MigrationPending(i64),
     #[error("migration {0} failed and needs attention")]
@@ -131,7 +134,7 @@ impl Db {
                 .map_err(|error| match error {
                     // No migrations table yet: reachable, but nothing is applied.
                     sqlx::Error::Database(_) => NotReady::MigrationPending(first_version(self.backend)),
-                    other => NotReady::Unreachable(other.to_string()),
+                    other => NotReady::Unreachable { detail: other.to_string() },
                 })?;
         for migration in self.backend.migrator().iter() {
             match applied.iter().find(|(version, _)| *version == migration.version) {

@@ -495,6 +495,20 @@ pub async fn find_open_for_member<'e>(
     row.map(Prompt::try_from).transpose()
 }
 
+/// One prompt of a workspace, whatever its status.
+pub async fn find<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    workspace_id: &str,
+    prompt_id: &str,
+) -> sqlx::Result<Option<Prompt>> {
+    let row: Option<PromptRow> = sqlx::query_as("SELECT * FROM prompts WHERE workspace_id = $1 AND id = $2")
+        .bind(workspace_id)
+        .bind(prompt_id)
+        .fetch_optional(ex)
+        .await?;
+    row.map(Prompt::try_from).transpose()
+}
+
 /// Records that a prompt claimed under `token` reached Slack as message `ts`. Returns `false`
 /// if it was no longer in flight under that claim (a state never moves backwards).
 pub async fn update_sent<'e>(

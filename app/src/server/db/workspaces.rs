@@ -237,7 +237,8 @@ pub struct Installation {
     pub slack_team_id: String,
     pub name: String,
     pub bot_user_id: Option<String>,
-    /// The sealed bot token of an OAuth install; `None` when it stays in the environment.
+    /// The sealed bot token; `None` when it stays in the environment, and for an OAuth
+    /// install, which seals it for the workspace's id once stored ([`update_bot_token_ciphertext`]).
     pub bot_token_ciphertext: Option<Vec<u8>>,
     pub installed_by_slack_user_id: Option<String>,
 }
@@ -272,6 +273,56 @@ pub async fn upsert_installation<'e>(
     .fetch_one(ex)
     .await?;
     Workspace::try_from(row)
+}
+
+/// Stores a workspace's sealed bot token (an install seals it once the workspace's id is known).
+pub async fn update_bot_token_ciphertext<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    workspace_id: &str,
+    sealed: &[u8],
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE workspaces SET bot_token_ciphertext = $2 WHERE id = $1")
+        .bind(workspace_id)
+        .bind(sealed)
+        .execute(ex)
+        .await?;
+    Ok(())
+}
+
+/// A workspace's bot token as stored, sealed.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct SealedBotToken {
+    pub workspace_id: String,
+    pub bot_token_ciphertext: Vec<u8>,
+}
+
+/// Every stored bot token (uninstalled workspaces have none).
+pub async fn list_sealed_bot_tokens<'e>(ex: impl Executor<'e, Database = Any>) -> sqlx::Result<Vec<SealedBotToken>> {
+    sqlx::query_as(
+        "SELECT id AS workspace_id, bot_token_ciphertext FROM workspaces
+         WHERE bot_token_ciphertext IS NOT NULL
+         ORDER BY id",
+    )
+    .fetch_all(ex)
+    .await
+}
+
+/// Replaces a sealed bot token with `resealed` if it is still `sealed` (a re-install in the
+/// meantime keeps its newer token); returns whether it was replaced.
+pub async fn update_resealed_bot_token<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    workspace_id: &str,
+    sealed: &[u8],
+    resealed: &[u8],
+) -> sqlx::Result<bool> {
+    let result =
+        sqlx::query("UPDATE workspaces SET bot_token_ciphertext = $3 WHERE id = $1 AND bot_token_ciphertext = $2")
+            .bind(workspace_id)
+            .bind(sealed)
+            .bind(resealed)
+            .execute(ex)
+            .await?;
+    Ok(result.rows_affected() == 1)
 }
 
 /// Active workspaces sharing by daily digest whose last digest is at least `every_ms` old.

@@ -1,13 +1,17 @@
 //! What a member's button presses and answer modal in Slack do: the buttons on a question
-//! (Answer, Skip, Another question) and on App Home (Answer a question now, Pause, Resume,
-//! Open the dashboard).
+//! (Answer, Skip, Another question), "Undo" on the thank-you after a reply in the DM, and
+//! those on App Home (Answer a question now, Pause, Resume, Open the dashboard).
 
 use anyhow::Context as _;
 
 use super::{
     answers as answering,
     asking::{self, Ask},
-    home, members as roster, sharing, sign_in,
+    home,
+    me::{self, Undo},
+    members as roster,
+    sharing::{self, AnsweredBy},
+    sign_in,
 };
 use crate::{
     features::answers::types::{AnswerText, Visibility},
@@ -15,6 +19,7 @@ use crate::{
         AppState,
         db::{members, members::Member, prompts, questions, workspaces::Workspace},
         slack::blocks::{self, Closed},
+        viewer::Viewer,
     },
 };
 
@@ -39,6 +44,19 @@ pub enum Action {
     SignIn {
         trigger_id: String,
     },
+    /// Takes back an answer given by a reply in the DM; `thanks` is the thank-you message
+    /// the button is on, when Slack names it.
+    Undo {
+        answer_id: String,
+        thanks: Option<MessageAt>,
+    },
+}
+
+/// A message in Slack: its channel and `ts`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageAt {
+    pub channel: String,
+    pub ts: String,
 }
 
 /// Does what the button says and tells the member in their DM (or on App Home).
@@ -106,6 +124,60 @@ pub async fn press(state: &AppState, workspace: &Workspace, member: &Member, act
                 .await
                 .context("opening the sign-in modal")?;
         }
+        Action::Undo { answer_id, thanks } => undo(state, workspace, member, &answer_id, thanks.as_ref()).await?,
+    }
+    Ok(())
+}
+
+/// "Undo" on the thank-you: the answer is taken back, its question asked again in the
+/// message that asked it, and the thank-you says so. Too late, or not the presser's answer:
+/// nothing changes, and the member is told why.
+async fn undo(
+    state: &AppState,
+    workspace: &Workspace,
+    member: &Member,
+    answer_id: &str,
+    thanks: Option<&MessageAt>,
+) -> anyhow::Result<()> {
+    let viewer = Viewer::member(state.db.clone(), &workspace.id, &member.id);
+    let undone = match me::undo_answer(state, &viewer, answer_id).await? {
+        Undo::Undone(undone) => undone,
+        Undo::TooLate => {
+            let text = format!(
+                "Sorry, Undo only works for {} minutes after answering. You can still withdraw the answer \
+                 from <{}/me|your dashboard>.",
+                sharing::UNDO_MINUTES,
+                state.public_url
+            );
+            return say(state, workspace, member, &text).await;
+        }
+        Undo::NothingToUndo => {
+            return say(state, workspace, member, "Nothing to undo: that answer was already taken back.").await;
+        }
+    };
+    let api = state.slack()?.api_for(workspace)?;
+    if let Some(asked_in) = undone.asked_in.as_deref() {
+        let content = if undone.reopened {
+            blocks::question_message(&undone.question, &undone.prompt_id)
+        } else {
+            blocks::closed_question_message(&undone.question, &undone.prompt_id, &Closed::Skipped)
+        };
+        if let Err(error) = api.update_message(&member.dm_target(), asked_in, content).await {
+            // The answer is taken back either way, and a reply in the DM still answers.
+            tracing::warn!(error = format!("{error:#}"), "could not update the question message");
+        }
+    }
+    let next = if undone.reopened {
+        "The question is open again: reply here to answer it."
+    } else {
+        "You have another question waiting, so this one is closed."
+    };
+    let text = format!("Undone: your answer to “{}” is taken back. {next}", blocks::escape(&undone.question));
+    let Some(thanks) = thanks else { return say(state, workspace, member, &text).await };
+    let updated = api.update_message(&thanks.channel, &thanks.ts, blocks::text_only_message(text.clone())).await;
+    if let Err(error) = updated {
+        tracing::warn!(error = format!("{error:#}"), "could not update the thank-you; replying instead");
+        return say(state, workspace, member, &text).await;
     }
     Ok(())
 }
@@ -119,6 +191,7 @@ pub fn ask_reply(asked: &Ask) -> String {
         }
         Ask::NoQuestions => "There are no questions to ask yet. An admin can add some.".to_owned(),
         Ask::QuestionsOff => "Questions are not turned on in this workspace yet. An admin can turn them on.".to_owned(),
+        Ask::GuestLeftOut => roster::FOR_MEMBERS_ONLY.to_owned(),
     }
 }
 
@@ -140,7 +213,7 @@ pub async fn submit_answer(
     let (background, workspace, member) = (state.clone(), workspace.clone(), member.clone());
     state.tasks.spawn(async move {
         let dm = member.dm_target();
-        sharing::after_answer(&background, &workspace, &member, &answered, &dm).await;
+        sharing::after_answer(&background, &workspace, &member, &answered, AnsweredBy::Modal, &dm).await;
     });
     Ok(true)
 }

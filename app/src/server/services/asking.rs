@@ -1,7 +1,8 @@
 //! Asking a member on demand (`/rapport ask`, App Home, "Another question") and closing a
 //! question by skipping it. The prompt is created `pending` and due now, and the dispatcher
 //! is woken to deliver it the same way it delivers scheduled questions (one path, so one
-//! set of guarantees). Whether a workspace may be asked on demand is decided here only.
+//! set of guarantees). Whether a workspace may be asked on demand is decided here only; a
+//! guest the workspace leaves out is never asked.
 
 use super::{billing, members, picking};
 use crate::{
@@ -31,6 +32,8 @@ pub enum Ask {
     NoQuestions,
     /// The workspace has not turned questions on.
     QuestionsOff,
+    /// The member is a guest the workspace leaves out (`members::is_left_out_guest`).
+    GuestLeftOut,
 }
 
 /// Whether members of `workspace` may be asked on demand: questions are turned on and the
@@ -42,6 +45,9 @@ pub async fn may_ask(state: &AppState, workspace: &Workspace) -> Result<bool, Ap
 /// Asks `member` a new question now, unless one is open, and wakes the dispatcher.
 #[tracing::instrument(skip_all, fields(workspace.id = %workspace.id, member.id = %member.id))]
 pub async fn ask(state: &AppState, workspace: &Workspace, member: &Member) -> Result<Ask, AppError> {
+    if members::is_left_out_guest(workspace, member) {
+        return Ok(Ask::GuestLeftOut);
+    }
     if !may_ask(state, workspace).await? {
         return Ok(Ask::QuestionsOff);
     }
@@ -57,6 +63,9 @@ pub async fn ask_another(
     member: &Member,
     prompt_id: &str,
 ) -> Result<Ask, AppError> {
+    if members::is_left_out_guest(workspace, member) {
+        return Ok(Ask::GuestLeftOut);
+    }
     if !may_ask(state, workspace).await? {
         return Ok(Ask::QuestionsOff);
     }

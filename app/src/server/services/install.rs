@@ -3,6 +3,8 @@
 //! messages nobody and posts nothing: that waits until an admin picks a sharing channel and
 //! turns questions on.
 
+use std::time::Duration;
+
 use anyhow::Context as _;
 
 use super::members as roster;
@@ -32,18 +34,26 @@ pub async fn install_with_code(state: &AppState, code: &str, redirect_uri: &str)
     let grant = match slack.exchange_code(code, redirect_uri).await {
         Ok(grant) => grant,
         Err(SlackCallError::Refused(code)) => return Err(InstallError::Refused(code)),
-        Err(other) => return Err(InstallError::Failed(other.into())),
+        Err(other) => {
+            return Err(InstallError::Failed(anyhow::Error::new(other).context("exchanging the install code")));
+        }
     };
     let install = Installation {
         slack_team_id: grant.team_id,
         name: grant.team_name,
         bot_user_id: grant.bot_user_id,
-        bot_token_ciphertext: Some(slack.seal(&grant.bot_token)?),
+        // Sealed below for the workspace's id, which the upsert settles (a re-install keeps it).
+        bot_token_ciphertext: None,
         installed_by_slack_user_id: Some(grant.installer_user_id),
     };
-    let workspace = workspaces::upsert_installation(state.db.pool(), &install, &new_id(), state.now_ms())
+    let mut tx = state.db.begin_write().await.context("storing the installed workspace")?;
+    let mut workspace = workspaces::upsert_installation(&mut *tx, &install, &new_id(), state.now_ms())
         .await
         .context("storing the installed workspace")?;
+    let sealed = slack.seal(&workspace.id, &grant.bot_token)?;
+    workspaces::update_bot_token_ciphertext(&mut *tx, &workspace.id, &sealed).await.context("storing the bot token")?;
+    tx.commit().await.context("storing the installed workspace")?;
+    workspace.bot_token_ciphertext = Some(sealed);
     tracing::info!(workspace.id = %workspace.id, "Rapport was installed in a workspace");
     let (background, stored) = (state.clone(), workspace.clone());
     state.tasks.spawn(async move {
@@ -54,12 +64,44 @@ pub async fn install_with_code(state: &AppState, code: &str, redirect_uri: &str)
     Ok(workspace)
 }
 
+/// How long self-hosted start-up waits before asking Slack again: at first, and at most.
+const FIRST_RETRY: Duration = Duration::from_secs(5);
+const LONGEST_RETRY: Duration = Duration::from_secs(300);
+
+/// Self-hosted start-up: [`install_from_environment`], tried again with growing waits until
+/// it succeeds or shutdown begins. Until Slack has answered `auth.test`, the environment's
+/// token acts for no workspace, since which one it belongs to is not known.
+pub async fn install_from_environment_until_done(state: &AppState) {
+    let mut wait = FIRST_RETRY;
+    loop {
+        match install_from_environment(state).await {
+            Ok(workspace) => {
+                tracing::info!(workspace.id = %workspace.id, "self-hosted Slack workspace is ready");
+                return;
+            }
+            Err(error) => tracing::error!(
+                error = format!("{error:#}"),
+                retry_in_secs = wait.as_secs(),
+                "could not reach Slack with SLACK_BOT_TOKEN"
+            ),
+        }
+        tokio::select! {
+            () = state.tasks.cancelled() => return,
+            () = tokio::time::sleep(wait) => {}
+        }
+        wait = (wait * 2).min(LONGEST_RETRY);
+    }
+}
+
 /// Self-hosted mode: records the workspace the environment's bot token belongs to (no
-/// token is stored; it stays in the environment) and imports its members.
+/// token is stored; it stays in the environment) and imports its members. The team
+/// `auth.test` reports becomes the only one the token acts for.
 #[tracing::instrument(skip_all)]
 pub async fn install_from_environment(state: &AppState) -> anyhow::Result<Workspace> {
-    let api = state.slack()?.fixed_api().context("no SLACK_BOT_TOKEN")?;
+    let slack = state.slack()?;
+    let api = slack.fixed_api().context("no SLACK_BOT_TOKEN")?;
     let identity = api.whoami().await.context("auth.test")?;
+    slack.confirm_fixed_team(&identity.team_id);
     let install = Installation {
         slack_team_id: identity.team_id,
         name: identity.team_name,

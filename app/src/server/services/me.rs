@@ -1,8 +1,8 @@
-//! A member's own answers and settings (`/me`). Every function acts on the viewer's own
-//! member only ([`Viewer::me`]); an answer id that is not theirs is not found. An edit, a
-//! change to who may see an answer, or its withdrawal reaches the post in the sharing
-//! channel that shows it too (its own post, a "Meet X" post or a digest), so what a member
-//! takes back is gone from Slack as well.
+//! A member's own answers and settings (`/me`, and "Undo" on the thank-you after a reply in
+//! Slack). Every function acts on the viewer's own member only ([`Viewer::me`]); an answer
+//! id that is not theirs is not found. An edit, a change to who may see an answer, or its
+//! withdrawal reaches the post in the sharing channel that shows it too (its own post, a
+//! "Meet X" post or a digest), so what a member takes back is gone from Slack as well.
 
 use crate::{
     error::AppError,
@@ -15,6 +15,7 @@ use crate::{
         db::{
             answers::{self, ManagedAnswer, SharedPost},
             members::{self, Member},
+            prompts::{self, PromptStatus},
         },
         services::{members as roster, sharing},
         viewer::Viewer,
@@ -73,6 +74,62 @@ pub async fn withdraw(state: &AppState, viewer: &Viewer, answer_id: &str) -> Res
     answers::delete(viewer.db.pool(), &answer.id).await?;
     refresh_posts(state, viewer, answer.shared.as_ref()).await;
     Ok(())
+}
+
+/// What "Undo" on the thank-you after a reply in the DM led to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Undo {
+    /// The answer is withdrawn (deleted, and gone from the post that showed it) and its
+    /// question handed back.
+    Undone(Undone),
+    /// Past [`sharing::UNDO_MINUTES`]: nothing changed (`/me` can still withdraw it).
+    TooLate,
+    /// No answer of mine by that id (taken back or withdrawn already, or someone else's):
+    /// nothing changed.
+    NothingToUndo,
+}
+
+/// The question an undone answer was for, as it is now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Undone {
+    pub prompt_id: String,
+    pub question: String,
+    /// The `ts` of the message that asked it in the member's DM.
+    pub asked_in: Option<String>,
+    /// Whether the question is open again (`sent`); `false` when another question was
+    /// already waiting, so this one is closed as skipped (a member has one open at most).
+    pub reopened: bool,
+}
+
+/// Takes back one of my answers given moments ago ("Undo" after a reply in the DM that was
+/// not meant as an answer): withdrawn as [`withdraw`] does, and its question open again so
+/// a new reply answers it, within [`sharing::UNDO_MINUTES`] of answering.
+pub async fn undo_answer(state: &AppState, viewer: &Viewer, answer_id: &str) -> Result<Undo, AppError> {
+    let member_id = viewer.me()?;
+    let now = state.now_ms();
+    let mut tx = viewer.db.begin_write().await?;
+    let Some(answer) = answers::find_managed(&mut *tx, &viewer.workspace_id, member_id, answer_id).await? else {
+        return Ok(Undo::NothingToUndo);
+    };
+    if now - answer.created_at > sharing::UNDO_MINUTES * 60_000 {
+        return Ok(Undo::TooLate);
+    }
+    let Some(prompt) = prompts::find(&mut *tx, &viewer.workspace_id, &answer.prompt_id).await? else {
+        return Ok(Undo::NothingToUndo);
+    };
+    // A question asked since (`/rapport ask`, a round) keeps its place; this one closes.
+    let reopened = prompts::find_open_for_member(&mut *tx, member_id).await?.is_none();
+    let back_to = if reopened { PromptStatus::Sent } else { PromptStatus::Skipped };
+    // Conditional on `answered`, so a second press, or two at once, changes nothing.
+    if !prompts::update_status(&mut *tx, &prompt.id, PromptStatus::Answered, back_to, now).await? {
+        return Ok(Undo::NothingToUndo);
+    }
+    answers::delete(&mut *tx, &answer.id).await?;
+    tx.commit().await?;
+    refresh_posts(state, viewer, answer.shared.as_ref()).await;
+    let undone =
+        Undone { prompt_id: prompt.id, question: answer.question, asked_in: prompt.slack_message_ts, reopened };
+    Ok(Undo::Undone(undone))
 }
 
 /// Pauses my questions until the start of `until_ms`'s day, or indefinitely.

@@ -30,6 +30,18 @@ impl Sender {
     }
 }
 
+/// What a guest the workspace leaves out hears when they ask Rapport for a question, a
+/// profile or coworkers' answers.
+pub const FOR_MEMBERS_ONLY: &str =
+    "Rapport is for this team's members, so there is nothing to share with guests here. Thanks for understanding!";
+
+/// Whether `member` is a guest that `workspace` leaves out (`include_guests` is off): they
+/// are never asked (`db::members::list_askable`), cannot ask, and are shown none of the
+/// team's answers in Slack.
+pub fn is_left_out_guest(workspace: &Workspace, member: &members::Member) -> bool {
+    member.is_guest && !workspace.include_guests
+}
+
 /// The installed workspace and the member behind a Slack request (`team_id`, `user_id`).
 pub async fn identify(db: &Db, slack_team_id: &str, slack_user_id: &str) -> Result<Sender, AppError> {
     let Some(workspace) = super::workspaces::find_active(db, slack_team_id).await? else {

@@ -28,6 +28,7 @@ pub mod setup;
 pub mod sharing;
 pub mod sign_in;
 pub mod slack_events;
+pub mod token_keys;
 pub mod weekly_summary;
 pub mod workspace_data;
 pub mod workspaces;

@@ -89,8 +89,9 @@ impl Schedule {
         let time =
             NaiveTime::from_hms_opt(self.local_time.hour(), self.local_time.minute(), 0).unwrap_or(NaiveTime::MIN);
         let mut local = NaiveDateTime::new(date, time);
-        // A gap is at most a few hours; the bound only guards against a broken zone table.
-        for _ in 0..(24 * 60) {
+        // A gap is at most a day (Samoa skipped 2011-12-30 whole, so its midnight came a day
+        // later); the bound only guards against a broken zone table.
+        for _ in 0..=(24 * 60) {
             if let Some(instant) = zone.from_local_datetime(&local).earliest() {
                 return Slot { date, at_ms: instant.timestamp_millis() };
             }
@@ -233,6 +234,16 @@ mod tests {
     }
 
     #[test]
+    fn a_time_on_a_day_that_samoa_skipped_whole_moves_to_the_first_minute_after_it() {
+        // Regression, found writing the slot properties: midnight of 2011-12-30 only came a
+        // full day later in Apia, one minute past the search, which fell back to midnight UTC
+        // (14:00 the day before there).
+        let apia: Tz = "Pacific/Apia".parse().unwrap_or(Tz::UTC);
+        let slot = schedule(&["fri"], "00:00", Cadence::Daily).slot_on(date(2011, 12, 30), apia);
+        assert_eq!(local(slot, apia), "2011-12-31T00:00:00+14:00");
+    }
+
+    #[test]
     fn a_time_that_berlin_lives_twice_in_autumn_is_one_slot_the_first_time() {
         let berlin: Tz = "Europe/Berlin".parse().unwrap_or(Tz::UTC);
         // On 2026-10-25 clocks go back from 03:00 to 02:00: 02:30 happens twice.
@@ -293,5 +304,123 @@ mod tests {
         assert_eq!(member_zone(Some("Europe/Berlin"), "UTC"), chrono_tz::Europe::Berlin);
         assert_eq!(member_zone(Some("Mars/Olympus"), "Asia/Kolkata"), chrono_tz::Asia::Kolkata);
         assert_eq!(member_zone(None, "Nowhere"), Tz::UTC);
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use chrono::Offset as _;
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::fuzzing;
+
+    const HOUR_MS: i64 = 60 * 60 * 1000;
+    const DAY_MS: i64 = 24 * HOUR_MS;
+    const CADENCES: &[Cadence] = &[Cadence::Daily, Cadence::TwiceWeekly, Cadence::Weekly, Cadence::Biweekly];
+    /// Months in which clocks change in much of the world.
+    const CHANGE_MONTHS: &[u32] = &[3, 4, 9, 10, 11];
+
+    fn any_schedule() -> impl Strategy<Value = Schedule> {
+        // The small hours half the time: that is where clocks change.
+        let minutes = prop_oneof![0_u16..24 * 60, 0_u16..4 * 60];
+        (1_u8..0b1000_0000, minutes, prop::sample::select(CADENCES)).prop_map(|(bits, minutes, cadence)| Schedule {
+            weekdays: Weekdays::from_bits(bits).unwrap(),
+            local_time: LocalTime::from_minutes(minutes).unwrap(),
+            cadence,
+        })
+    }
+
+    /// An instant from 1970 to 2037, half the time in a month when clocks change.
+    fn instant() -> impl Strategy<Value = i64> {
+        let until_2038 = start_of(2038, 1);
+        prop_oneof![
+            0..until_2038,
+            (1970_i32..2038, prop::sample::select(CHANGE_MONTHS), 0..31 * DAY_MS)
+                .prop_map(|(year, month, into_it)| start_of(year, month) + into_it),
+        ]
+    }
+
+    /// The first of the month, 00:00 UTC, in Unix ms.
+    fn start_of(year: i32, month: u32) -> i64 {
+        NaiveDate::from_ymd_opt(year, month, 1).unwrap().and_time(NaiveTime::MIN).and_utc().timestamp_millis()
+    }
+
+    /// What must hold of the slots around `now_ms`, read on a clock in `zone`: the next slot
+    /// is after it, within 8 days (15 every other week), on a round day, at the local time or
+    /// (when the clocks skip that time) at the first minute after it that exists; and no
+    /// slot comes between the latest one and the next.
+    fn check(schedule: &Schedule, zone: Tz, now_ms: i64) -> Result<(), String> {
+        let next = schedule.next_slot(zone, now_ms).ok_or("no next slot")?;
+        let within_days = if schedule.cadence == Cadence::Biweekly { 15 } else { 8 };
+        if next.at_ms <= now_ms || next.at_ms - now_ms > within_days * DAY_MS {
+            return Err(format!("{next:?} is not in the {within_days} days after {now_ms}"));
+        }
+        let weekday = next.date.weekday().num_days_from_monday();
+        if !schedule.weekdays.contains(weekday) || !schedule.is_round_day(next.date) {
+            return Err(format!("{next:?} is not on a round day"));
+        }
+        let time = NaiveTime::from_hms_opt(schedule.local_time.hour(), schedule.local_time.minute(), 0);
+        let wanted = next.date.and_time(time.ok_or("no such time")?);
+        let read = Utc.timestamp_millis_opt(next.at_ms).single().ok_or("no such instant")?.with_timezone(&zone);
+        let read = read.naive_local();
+        match zone.from_local_datetime(&wanted).earliest() {
+            Some(first) if first.timestamp_millis() == next.at_ms => {}
+            Some(_) => return Err(format!("{next:?} reads {read}, not the first {wanted}")),
+            None => {
+                let moved = read - wanted;
+                let skipped_before = zone.from_local_datetime(&(read - Duration::minutes(1))).earliest().is_none();
+                let whole_minutes = moved.num_seconds() % 60 == 0;
+                if moved <= Duration::zero() || moved > Duration::days(1) || !whole_minutes || !skipped_before {
+                    return Err(format!("{wanted} is skipped; {next:?} reads {read}, not the first minute after"));
+                }
+            }
+        }
+        if let Some(latest) = schedule.latest_slot(zone, now_ms) {
+            if latest.at_ms > now_ms {
+                return Err(format!("the latest slot {latest:?} is after {now_ms}"));
+            }
+            let after_latest = schedule.next_slot(zone, latest.at_ms);
+            if after_latest != Some(next) {
+                return Err(format!("{after_latest:?} comes between {latest:?} and {next:?}"));
+            }
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(fuzzing::config(256))]
+
+        #[test]
+        fn in_any_zone_the_next_slot_is_soon_on_a_round_day_at_the_local_time(
+            zone in prop::sample::select(&chrono_tz::TZ_VARIANTS[..]),
+            schedule in any_schedule(),
+            now_ms in instant(),
+        ) {
+            check(&schedule, zone, now_ms).map_err(TestCaseError::fail)?;
+        }
+    }
+
+    #[test]
+    fn in_every_zone_slots_keep_to_the_local_time_across_its_2026_clock_changes() {
+        let every_day = Weekdays::from_bits(0b111_1111).unwrap();
+        let new_year = start_of(2026, 1);
+        for zone in chrono_tz::TZ_VARIANTS {
+            let offset = |ms: i64| Utc.timestamp_millis_opt(ms).single().map(|t| t.with_timezone(&zone).offset().fix());
+            let changes = (0..365)
+                .map(|day| new_year + day * DAY_MS + DAY_MS / 2)
+                .filter(|noon| offset(*noon) != offset(noon + DAY_MS));
+            for noon in changes {
+                // Midnight, the small hours where most changes fall, and late evening.
+                for minutes in [0, 30, 60, 90, 120, 150, 180, 210, 1410] {
+                    let local_time = LocalTime::from_minutes(minutes).unwrap();
+                    let schedule = Schedule { weekdays: every_day, local_time, cadence: Cadence::Daily };
+                    // From the noon (UTC) before the change to two days after it.
+                    for now_ms in (0..72).step_by(6).map(|hours| noon - DAY_MS + hours * HOUR_MS) {
+                        assert_eq!(check(&schedule, zone, now_ms), Ok(()), "{zone}, {local_time}");
+                    }
+                }
+            }
+        }
     }
 }

@@ -4,7 +4,7 @@
 
 use anyhow::Context as _;
 
-use super::{answers::Answered, asking};
+use super::{answers::Answered, asking, members as roster};
 use crate::{
     features::answers::types::Visibility,
     server::{
@@ -24,10 +24,27 @@ use crate::{
 /// How many coworkers' answers a member sees after answering.
 const COWORKER_ANSWERS: usize = 3;
 
+/// For how long the thank-you after a reply in the DM offers "Undo". Any DM to the bot
+/// answers the open question, so a "brb" or a message meant for someone else is shared as
+/// an answer; ten minutes is enough to read the thank-you and notice, yet short enough that
+/// the answer is taken back before the team has much chance to read it or reply to it.
+/// Later, the member withdraws it from `/me` (the question then stays answered).
+pub const UNDO_MINUTES: i64 = 10;
+
+/// How an answer came in. A reply in the DM may not have been meant as an answer, so its
+/// thank-you offers "Undo"; the modal is answered on purpose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AnsweredBy {
+    DmReply,
+    Modal,
+}
+
 /// What happens after an answer is stored, on every path (DM reply, modal): the member is
-/// thanked, a new member is introduced with a "Meet X" post, a team-visible answer is
-/// posted to the sharing channel (unless it waits for the digest), and the member sees what
-/// two or three coworkers said. An only-me answer is never posted and never shown to anyone.
+/// thanked (after a DM reply, with "Undo" for [`UNDO_MINUTES`]), a new member is introduced
+/// with a "Meet X" post, a team-visible answer is posted to the sharing channel (unless it
+/// waits for the digest), and the member sees what two or three coworkers said (never a
+/// guest the workspace leaves out). An only-me answer is never posted and never shown to
+/// anyone.
 ///
 /// The answer is already stored, so a Slack failure here is logged, never returned: a
 /// retry would find no open question and tell the member they have none.
@@ -37,9 +54,10 @@ pub async fn after_answer(
     workspace: &Workspace,
     member: &Member,
     answered: &Answered,
+    answered_by: AnsweredBy,
     dm_channel: &str,
 ) {
-    if let Err(error) = thank_and_share(state, workspace, member, answered, dm_channel).await {
+    if let Err(error) = thank_and_share(state, workspace, member, answered, answered_by, dm_channel).await {
         tracing::warn!(
             error = format!("{error:#}"),
             workspace.id = %workspace.id,
@@ -54,6 +72,7 @@ async fn thank_and_share(
     workspace: &Workspace,
     member: &Member,
     answered: &Answered,
+    answered_by: AnsweredBy,
     dm_channel: &str,
 ) -> anyhow::Result<()> {
     let api = state.slack()?.api_for(workspace)?;
@@ -74,7 +93,11 @@ async fn thank_and_share(
         }
         Visibility::OnlyMe => format!("Saved. Your answer to “{}” is visible only to you.", escape(&answered.question)),
     };
-    api.post_message(dm_channel, blocks::text_message(thanks)).await.context("thanking in the DM")?;
+    let thanks = match answered_by {
+        AnsweredBy::DmReply => blocks::thanks_with_undo(&thanks, &answered.answer_id, UNDO_MINUTES),
+        AnsweredBy::Modal => blocks::text_message(thanks),
+    };
+    api.post_message(dm_channel, thanks).await.context("thanking in the DM")?;
     let introduced = introduce(state, workspace, member, answered).await?;
     if answered.visibility == Visibility::OnlyMe {
         return Ok(());
@@ -91,6 +114,18 @@ async fn thank_and_share(
     if let Some(post) = &shared {
         // So a withdrawal or an edit on /me reaches the post.
         answers::update_shared(state.db.pool(), &workspace.id, &answered.answer_id, Some(post)).await?;
+        // "Undo" pressed while the post was on its way found no post to take the answer out
+        // of, and the answer is gone now: the post is rebuilt without it.
+        let found = answers::find_managed(state.db.pool(), &workspace.id, &member.id, &answered.answer_id).await?;
+        if found.is_none() {
+            refresh_post(state, &workspace.id, post).await;
+            return Ok(());
+        }
+    }
+    // A guest left out of Rapport (one asked before the workspace stopped including guests)
+    // may answer, but is shown nothing of the team's answers.
+    if roster::is_left_out_guest(workspace, member) {
+        return Ok(());
     }
     let coworkers: Vec<_> =
         answers::list_team_visible_for_question(state.db.pool(), &workspace.id, &answered.question_id)

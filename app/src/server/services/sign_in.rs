@@ -77,6 +77,8 @@ pub enum SlackSignIn {
     UnknownMember,
     /// The person was deactivated in Slack.
     Deactivated,
+    /// The person is a guest, and the workspace leaves guests out.
+    GuestLeftOut,
 }
 
 /// Maps the team and user Slack vouched for to a member of an installed workspace.
@@ -87,6 +89,7 @@ pub async fn with_slack(db: &Db, slack_team_id: &str, slack_user_id: &str) -> Re
     let outcome = match members::find_by_slack_user_id(db.pool(), &workspace.id, slack_user_id).await? {
         None => SlackSignIn::UnknownMember,
         Some(member) if member.is_deleted || member.is_bot => SlackSignIn::Deactivated,
+        Some(member) if super::members::is_left_out_guest(&workspace, &member) => SlackSignIn::GuestLeftOut,
         Some(member) => SlackSignIn::SignedIn(SignedIn::Member { workspace_id: workspace.id, member_id: member.id }),
     };
     Ok(outcome)

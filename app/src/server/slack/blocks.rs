@@ -8,6 +8,28 @@ pub fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
+/// The most characters Slack takes in a section block's text; more and the whole view is
+/// refused (`invalid_blocks`).
+pub const SECTION_TEXT_LIMIT: usize = 3_000;
+/// The most characters of a header block's plain text.
+pub const HEADER_TEXT_LIMIT: usize = 150;
+
+/// `text` cut to at most `limit` characters, ending in an ellipsis when cut. An escape such
+/// as `&amp;` is never cut in half: a cut inside one goes back to before its `&`.
+pub fn fit(text: &str, limit: usize) -> String {
+    if text.chars().count() <= limit {
+        return text.to_owned();
+    }
+    let mut kept: String = text.chars().take(limit.saturating_sub(1)).collect();
+    if let Some(amp) = kept.rfind('&')
+        && !kept[amp..].contains(';')
+    {
+        kept.truncate(amp);
+    }
+    kept.push('…');
+    kept
+}
+
 /// Slack sends message text with `&`, `<` and `>` escaped; this gives back what was typed.
 pub fn unescape(text: &str) -> String {
     text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
@@ -21,6 +43,8 @@ pub const ACTION_ASK_NOW: &str = "ask_now";
 pub const ACTION_PAUSE: &str = "pause";
 pub const ACTION_RESUME: &str = "resume";
 pub const ACTION_SIGN_IN: &str = "sign_in";
+/// "Undo" on the thank-you after a reply in the DM; its value is the answer's id.
+pub const ACTION_UNDO_ANSWER: &str = "undo_answer";
 
 /// The DM that asks a question, with its prompt id on each button.
 /// The metadata event type on every question message; its payload names the prompt, so a
@@ -103,6 +127,33 @@ pub fn text_message(text: impl Into<String>) -> SlackMessageContent {
     SlackMessageContent::new().with_text(text.into())
 }
 
+/// The thank-you after a reply in the DM (`thanks`, mrkdwn), with "Undo" for the answer
+/// `answer_id` and how long it works, in case the reply was not meant as an answer.
+pub fn thanks_with_undo(thanks: &str, answer_id: &str, undo_minutes: i64) -> SlackMessageContent {
+    let hint = format!("Not meant as an answer? You can undo it for {undo_minutes} minutes.");
+    let undo = SlackBlockButtonElement::new(pt!("Undo"))
+        .with_action_id(SlackActionId(ACTION_UNDO_ANSWER.to_owned()))
+        .with_value(answer_id.to_owned());
+    let note = SlackContextBlockElement::MarkDown(SlackBlockMarkDownText::new(hint.clone()));
+    SlackMessageContent::new()
+        // The text is what notifications and screen readers show.
+        .with_text(format!("{thanks} {hint}"))
+        .with_blocks(vec![
+            SlackSectionBlock::new().with_text(md!(thanks.to_owned())).into(),
+            SlackActionsBlock::new(vec![undo.into()]).into(),
+            SlackContextBlock::new(vec![note]).into(),
+        ])
+}
+
+/// A message of `text` (mrkdwn) alone. Updating a message with it also takes away the
+/// message's buttons: `chat.update` keeps the old blocks unless it is given new ones.
+pub fn text_only_message(text: impl Into<String>) -> SlackMessageContent {
+    let text = text.into();
+    SlackMessageContent::new()
+        .with_text(text.clone())
+        .with_blocks(vec![SlackSectionBlock::new().with_text(md!(text)).into()])
+}
+
 /// What a member's App Home shows.
 #[derive(Debug, Clone)]
 pub struct Home {
@@ -120,7 +171,7 @@ pub fn home_view(home: &Home) -> SlackHomeView {
     let (toggle_label, toggle_action) =
         if home.paused { ("Resume questions", ACTION_RESUME) } else { ("Pause questions", ACTION_PAUSE) };
     let mut blocks: Vec<SlackBlock> = vec![
-        SlackHeaderBlock::new(pt!("Hi {}!", escape(&home.first_name))).into(),
+        SlackHeaderBlock::new(pt!(fit(&format!("Hi {}!", escape(&home.first_name)), HEADER_TEXT_LIMIT))).into(),
         SlackSectionBlock::new()
             .with_text(md!(
                 "You have shared *{}* answer{} with your team. {}",
@@ -149,7 +200,8 @@ pub fn home_view(home: &Home) -> SlackHomeView {
         for (question, text, only_me) in &home.latest {
             let label = if *only_me { " _(only you)_" } else { "" };
             let quoted = escape(text).replace('\n', "\n>");
-            blocks.push(SlackSectionBlock::new().with_text(md!("*{}*{}\n>{}", escape(question), label, quoted)).into());
+            let section = fit(&format!("*{}*{}\n>{}", escape(question), label, quoted), SECTION_TEXT_LIMIT);
+            blocks.push(SlackSectionBlock::new().with_text(md!(section)).into());
         }
     }
     SlackHomeView::new(blocks)
@@ -225,5 +277,35 @@ mod tests {
         );
         assert_eq!(unescape("I &lt;3 tea &amp;amp; cake"), "I <3 tea &amp; cake");
         assert_eq!(unescape(&escape("a <b> & c")), "a <b> & c");
+    }
+
+    #[test]
+    fn long_text_is_cut_to_the_limit_with_an_ellipsis_never_inside_an_escape() {
+        assert_eq!(fit("short", 10), "short");
+        assert_eq!(fit("abcdefghijk", 5), "abcd…");
+        assert_eq!(fit("ab &amp; cd", 6), "ab …", "no half escape is left");
+        assert_eq!(fit("ab &amp; cd", 9), "ab &amp;…");
+        assert_eq!(fit("ééééé", 3).chars().count(), 3, "characters, not bytes");
+    }
+
+    #[test]
+    fn app_home_stays_within_slacks_limits_for_the_longest_answers() {
+        // The longest answer Rapport takes, of the characters that grow most when escaped.
+        let longest = "<&>".repeat(1_000);
+        let home = Home {
+            first_name: "<".repeat(200),
+            shared: 1,
+            paused: false,
+            latest: vec![("What is on your desk?".to_owned(), longest, false)],
+        };
+        let view = serde_json::to_value(home_view(&home)).unwrap();
+        let blocks = view["blocks"].as_array().unwrap();
+        for block in blocks {
+            let text = block["text"]["text"].as_str().unwrap_or_default();
+            let limit = if block["type"] == "header" { HEADER_TEXT_LIMIT } else { SECTION_TEXT_LIMIT };
+            assert!(text.chars().count() <= limit, "{} characters in a {} block", text.chars().count(), block["type"]);
+        }
+        let last = blocks.last().unwrap()["text"]["text"].as_str().unwrap();
+        assert!(last.ends_with('…') && last.starts_with("*What is on your desk?*"), "{last}");
     }
 }

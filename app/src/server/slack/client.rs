@@ -8,6 +8,11 @@ use slack_morphism::{errors::SlackClientError, prelude::*};
 use crate::server::secret::Secret;
 
 /// Errors from Slack, sorted by what the caller should do about them.
+///
+/// Their text is safe to log and to store (`prompts.failure_reason`): it holds Slack's error
+/// code or a fixed description of what went wrong, never the body of Slack's answer, which
+/// can hold a token (`oauth.v2.access` answers with the bot token) — slack-morphism's own
+/// errors print that body, so they are converted here, at the edge, and go no further.
 #[derive(Debug, thiserror::Error)]
 pub enum SlackCallError {
     /// Slack refused the call for good (`channel_not_found`, `invalid_auth`, ...).
@@ -17,7 +22,7 @@ pub enum SlackCallError {
     #[error("rate limited by Slack (retry after {0:?} s)")]
     RateLimited(Option<u64>),
     /// The network, a 5xx or an unreadable answer: worth retrying later.
-    #[error("Slack could not be reached: {0}")]
+    #[error("Slack call failed: {0}")]
     Transient(String),
 }
 
@@ -41,14 +46,48 @@ async fn within<T>(
 }
 
 impl From<SlackClientError> for SlackCallError {
+    /// Keeps what the caller needs (Slack's error code, `Retry-After`, the HTTP status, the
+    /// kind of failure) and drops the rest: every variant of `SlackClientError` can carry the
+    /// answer's body or a message quoting it (serde's quotes a value of the wrong type).
     fn from(error: SlackClientError) -> Self {
         match error {
-            SlackClientError::ApiError(api) => SlackCallError::Refused(api.code),
+            SlackClientError::ApiError(api) => SlackCallError::Refused(slack_code(&api.code)),
             SlackClientError::RateLimitError(limit) => {
                 SlackCallError::RateLimited(limit.retry_after.map(|after| after.as_secs()))
             }
-            other => SlackCallError::Transient(other.to_string()),
+            SlackClientError::HttpError(answer) => {
+                SlackCallError::Transient(format!("HTTP {}", answer.status_code.as_u16()))
+            }
+            SlackClientError::ProtocolError(protocol) => {
+                SlackCallError::Transient(unreadable_answer(&protocol.json_error).to_owned())
+            }
+            SlackClientError::SystemError(_) => SlackCallError::Transient("the answer could not be read".to_owned()),
+            SlackClientError::HttpProtocolError(_) => SlackCallError::Transient("the request failed".to_owned()),
+            SlackClientError::EndOfStream(_) => SlackCallError::Transient("the answer ended early".to_owned()),
+            SlackClientError::SocketModeProtocolError(_) => {
+                SlackCallError::Transient("a Socket Mode protocol error".to_owned())
+            }
         }
+    }
+}
+
+/// Slack's error code as Rapport keeps it: Slack's codes are short `snake_case` words, so
+/// anything else (a proxy's page, a token echoed back) is not kept.
+fn slack_code(code: &str) -> String {
+    let plausible = !code.is_empty()
+        && code.len() <= 64
+        && code.bytes().all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'_');
+    if plausible { code.to_owned() } else { "unrecognised_error".to_owned() }
+}
+
+/// What kind of JSON trouble an answer had. serde's message itself is not used: for a value
+/// of the wrong type it quotes the value, which may be a token.
+fn unreadable_answer(error: &serde_json::Error) -> &'static str {
+    match error.classify() {
+        serde_json::error::Category::Io => "the answer could not be read",
+        serde_json::error::Category::Syntax => "the answer was not JSON",
+        serde_json::error::Category::Eof => "the answer was cut short",
+        serde_json::error::Category::Data => "the answer had an unexpected shape",
     }
 }
 
@@ -283,6 +322,8 @@ pub struct BotIdentity {
 
 #[cfg(test)]
 mod tests {
+    use slack_morphism::errors;
+
     use super::*;
 
     #[tokio::test]
@@ -291,5 +332,74 @@ mod tests {
         assert!(matches!(hung, Err(SlackCallError::Transient(reason)) if reason.contains("20 ms")));
         let quick = within(Duration::from_millis(20), async { Ok::<_, SlackClientError>(7) }).await;
         assert_eq!(quick.ok(), Some(7));
+    }
+
+    /// An answer of `oauth.v2.access` holding the bot token, in a shape the client cannot read.
+    const TOKEN_BODY: &str = r#"{"ok":true,"access_token":"xoxb-secret-token","team":"xoxb-secret-token"}"#;
+
+    #[test]
+    fn a_protocol_error_whose_body_holds_a_token_converts_to_text_without_it() {
+        // serde quotes a value of the wrong type, so its own message holds the token too.
+        let json_error = serde_json::from_str::<u32>("\"xoxb-secret-token\"").unwrap_err();
+        let error = errors::map_serde_error(json_error, Some(TOKEN_BODY));
+        assert!(error.to_string().contains("xoxb-secret-token"), "slack-morphism prints the body: {error}");
+
+        let converted = SlackCallError::from(error);
+
+        assert_eq!(converted.to_string(), "Slack call failed: the answer had an unexpected shape");
+        assert!(!format!("{converted:?}").contains("xoxb"), "{converted:?}");
+    }
+
+    #[test]
+    fn every_slack_morphism_error_keeps_only_the_code_or_the_kind_of_failure() {
+        let body = || TOKEN_BODY.to_owned();
+        let cut_short = &TOKEN_BODY[..TOKEN_BODY.len() - 1];
+        let cases = [
+            (
+                SlackClientError::ApiError(
+                    errors::SlackClientApiError::new("invalid_auth".into()).with_http_response_body(body()),
+                ),
+                "Slack refused the call: invalid_auth",
+            ),
+            (
+                // A code that is no Slack code (a token echoed back) is not kept either.
+                SlackClientError::ApiError(
+                    errors::SlackClientApiError::new("xoxb-secret-token".into()).with_http_response_body(body()),
+                ),
+                "Slack refused the call: unrecognised_error",
+            ),
+            (
+                SlackClientError::RateLimitError(
+                    errors::SlackRateLimitError::new()
+                        .with_retry_after(Duration::from_secs(3))
+                        .with_code("ratelimited".into())
+                        .with_http_response_body(body()),
+                ),
+                "rate limited by Slack (retry after Some(3) s)",
+            ),
+            (
+                SlackClientError::HttpError(
+                    errors::SlackClientHttpError::new(http::StatusCode::BAD_GATEWAY).with_http_response_body(body()),
+                ),
+                "Slack call failed: HTTP 502",
+            ),
+            (
+                errors::map_serde_error(
+                    serde_json::from_str::<serde_json::Value>(cut_short).unwrap_err(),
+                    Some(cut_short),
+                ),
+                "Slack call failed: the answer was cut short",
+            ),
+            (
+                SlackClientError::SystemError(errors::SlackClientSystemError::new().with_message(body())),
+                "Slack call failed: the answer could not be read",
+            ),
+        ];
+        for (error, expected) in cases {
+            assert!(error.to_string().contains("xoxb-secret-token"), "the case carries the token: {error}");
+            let converted = SlackCallError::from(error);
+            assert_eq!(converted.to_string(), expected);
+            assert!(!format!("{converted:?}").contains("xoxb"), "{converted:?}");
+        }
     }
 }

@@ -8,6 +8,8 @@ pub mod client;
 pub mod profile;
 pub mod tokens;
 
+use std::sync::{Arc, OnceLock};
+
 use anyhow::Context as _;
 
 use self::{
@@ -22,8 +24,22 @@ pub struct SlackGateway {
     connection: SlackConnection,
     /// The bot token of the one workspace of a self-hosted or emulated install.
     fixed_token: Option<Secret>,
+    /// Self-hosted: the Slack team `auth.test` reported for `fixed_token`, once it has
+    /// answered. Shared by every clone, so the start-up task's answer reaches all of them.
+    fixed_team: Arc<OnceLock<String>>,
     /// "Add to Slack" installs, when configured.
     oauth: Option<OAuthSettings>,
+}
+
+/// Why the environment's bot token does not act for a workspace (self-hosted mode).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FixedTokenError {
+    /// `SLACK_BOT_TOKEN` is another workspace's; the workspace has no token of its own.
+    #[error("the workspace has no bot token of its own, and SLACK_BOT_TOKEN belongs to another workspace")]
+    OtherWorkspace,
+    /// Slack has not yet answered `auth.test` for the token since the process started.
+    #[error("Slack has not yet confirmed which workspace SLACK_BOT_TOKEN belongs to")]
+    NotConfirmed,
 }
 
 /// The app's OAuth credentials and where installers approve the app.
@@ -44,7 +60,7 @@ impl SlackGateway {
         fixed_token: Option<Secret>,
         oauth: Option<OAuthSettings>,
     ) -> anyhow::Result<SlackGateway> {
-        Ok(SlackGateway { connection: SlackConnection::new(api_url)?, fixed_token, oauth })
+        Ok(SlackGateway { connection: SlackConnection::new(api_url)?, fixed_token, fixed_team: Arc::default(), oauth })
     }
 
     /// The same gateway acting with another fixed bot token (tests of a revoked token).
@@ -70,22 +86,50 @@ impl SlackGateway {
         self.fixed_token.as_ref().map(|token| self.connection.with_token(token))
     }
 
+    /// Remembers the Slack team `auth.test` reported for the environment's bot token: from
+    /// now on that token acts for that team's workspace only (self-hosted mode).
+    pub fn confirm_fixed_team(&self, team_id: &str) {
+        // One token, one team: a later answer cannot move it to another workspace.
+        if let Err(earlier) = self.fixed_team.set(team_id.to_owned())
+            && earlier != team_id
+        {
+            tracing::error!("Slack reported another workspace for SLACK_BOT_TOKEN; keeping the first");
+        }
+    }
+
     /// The Web API as `workspace`'s bot: its stored token from an install, else the token
-    /// from the environment.
+    /// from the environment when that token is the workspace's.
     pub fn api_for(&self, workspace: &Workspace) -> anyhow::Result<SlackApi> {
         let stored = match (&workspace.bot_token_ciphertext, &self.oauth) {
             (Some(sealed), Some(oauth)) => {
-                Some(oauth.cipher.decrypt(sealed).context("opening the workspace's bot token"))
+                Some(oauth.cipher.open(&workspace.id, sealed).context("opening the workspace's bot token"))
             }
             _ => None,
         };
-        match (stored, self.fixed_token.as_ref()) {
-            (Some(Ok(token)), _) => Ok(self.connection.with_token(&token)),
+        match stored {
+            Some(Ok(token)) => Ok(self.connection.with_token(&token)),
+            Some(Err(error)) if self.fixed_token.is_none() => Err(error),
             // The emulator seals with a key of one process; after a restart its fixed token serves.
-            (Some(Err(_)) | None, Some(fixed)) => Ok(self.connection.with_token(fixed)),
-            (Some(Err(error)), None) => Err(error),
-            (None, None) => anyhow::bail!("the workspace has no bot token"),
+            Some(Err(_)) | None => self.fixed_api_for(workspace),
         }
+    }
+
+    /// The environment's bot token acting for `workspace`. The emulator's token speaks for
+    /// whatever team the emulator plays; a self-hosted token belongs to exactly one team, the
+    /// one `auth.test` reported ([`SlackGateway::confirm_fixed_team`]), and never stands in
+    /// for another workspace, whose members and channels it must not reach.
+    fn fixed_api_for(&self, workspace: &Workspace) -> anyhow::Result<SlackApi> {
+        let Some(token) = &self.fixed_token else {
+            anyhow::bail!("the workspace has no bot token");
+        };
+        if self.is_self_hosted() {
+            match self.fixed_team.get() {
+                Some(team) if *team == workspace.slack_team_id => {}
+                Some(_) => return Err(FixedTokenError::OtherWorkspace.into()),
+                None => return Err(FixedTokenError::NotConfirmed.into()),
+            }
+        }
+        Ok(self.connection.with_token(token))
     }
 
     /// Exchanges an install's `code` for the workspace's bot token (`oauth.v2.access`).
@@ -94,9 +138,9 @@ impl SlackGateway {
         self.connection.exchange_code(&oauth.client_id, oauth.client_secret.expose(), code, redirect_uri).await
     }
 
-    /// Seals a bot token for storage under the install key.
-    pub fn seal(&self, token: &Secret) -> anyhow::Result<Vec<u8>> {
+    /// Seals a bot token for storage under the install key, bound to the workspace `workspace_id`.
+    pub fn seal(&self, workspace_id: &str, token: &Secret) -> anyhow::Result<Vec<u8>> {
         let oauth = self.oauth.as_ref().context("installs are not configured, so tokens are not stored")?;
-        oauth.cipher.encrypt(token)
+        oauth.cipher.seal(workspace_id, token)
     }
 }

@@ -22,6 +22,7 @@ use crate::server::{
     },
     new_id,
     slack::{
+        FixedTokenError,
         blocks::{self, QUESTION_METADATA_EVENT, QUESTION_METADATA_PROMPT},
         client::{SlackApi, SlackCallError},
     },
@@ -30,6 +31,9 @@ use crate::server::{
 /// How long a claim lasts before another dispatcher may take the prompt (longer than a
 /// lookup plus a send, each bounded by the Slack client's timeout).
 pub const LEASE_MS: i64 = 60_000;
+/// How long a question waits when Slack has not yet confirmed whose the environment's bot
+/// token is (self-hosted start-up).
+const UNCONFIRMED_WAIT_MS: i64 = 30_000;
 /// Prompts claimed at a time per workspace.
 const BATCH: i64 = 10;
 /// Messages per workspace per minute: well inside what Slack allows for `chat.postMessage`
@@ -195,7 +199,19 @@ async fn deliver(state: &AppState, workspace: &Workspace, entitled: bool, prompt
     }
     let api = match state.slack().and_then(|slack| slack.api_for(workspace)) {
         Ok(api) => api,
-        Err(_) => return fail(state, prompt, "the workspace has no usable bot token").await,
+        Err(error) => match error.downcast_ref::<FixedTokenError>() {
+            // Right after a self-hosted start, before Slack has said whose the environment's
+            // token is: the question waits instead of failing.
+            Some(FixedTokenError::NotConfirmed) => {
+                let reason = "waiting for Slack to confirm the bot token's workspace";
+                prompts::update_retry(db, prompt, now + UNCONFIRMED_WAIT_MS, false, true, reason, now).await?;
+                return Ok(Outcome::Retrying(reason.to_owned()));
+            }
+            Some(FixedTokenError::OtherWorkspace) => {
+                return fail(state, prompt, "SLACK_BOT_TOKEN belongs to another workspace").await;
+            }
+            None => return fail(state, prompt, "the workspace has no usable bot token").await,
+        },
     };
     if prompt.send_started_at.is_some() {
         match find_posted(state, &api, &member, &prompt.id).await {
@@ -249,7 +265,7 @@ enum Call {
 /// This check, made right before each send, is the one that decides. When a round is
 /// planned, `db::members::list_askable` pre-selects in SQL the members this rule lets
 /// through, and further leaves out bots, Slackbot and (unless included) guests, who are
-/// never planned into a round but may still ask for a question themselves.
+/// never planned into a round (nor, by `asking::ask`, asked on demand).
 pub fn deliverable(
     workspace: &Workspace,
     entitled: bool,
