@@ -1,8 +1,8 @@
 //! The `rapport` command line: `serve` (the default), `demo`, `migrate`, `admin create`,
-//! `rotate-token-key`.
+//! `rotate-token-key`, `backup`, `restore`.
 //! Every command has `--help`; configuration comes from the environment (see README.md).
 
-use std::{io::IsTerminal as _, process::ExitCode};
+use std::{io::IsTerminal as _, path::PathBuf, process::ExitCode};
 
 use anyhow::Context as _;
 use app::{
@@ -15,6 +15,7 @@ use app::{
 use clap::{Parser, Subcommand};
 
 use crate::{
+    backup,
     config::{Config, SlackConfig},
     demo,
     startup::{Application, shutdown_signal},
@@ -48,6 +49,26 @@ enum Command {
     /// with the new key as RAPPORT_TOKEN_KEY and the old one as RAPPORT_TOKEN_KEY_PREVIOUS;
     /// afterwards RAPPORT_TOKEN_KEY_PREVIOUS can be unset.
     RotateTokenKey,
+    /// SQLite: write a consistent copy of the database to FILE while Rapport runs
+    ///
+    /// Copies the database as of one moment with SQLite's VACUUM INTO while the server goes on
+    /// working, rebuilds the copy's search indexes, checks it, and prints its size and row
+    /// counts. FILE must not exist yet; its folder must. With PostgreSQL use pg_dump instead:
+    /// pg_dump --format=custom --file FILE "$DATABASE_URL"
+    Backup {
+        /// The new file to write the copy to
+        file: PathBuf,
+    },
+    /// SQLite: replace the database with the backup FILE; stop Rapport first
+    ///
+    /// Refuses while anything has the database open, and refuses a file that is not a sound
+    /// SQLite database or comes from a newer Rapport. Puts the backup in the database's place
+    /// in one rename, then applies the migrations it lacks. With PostgreSQL, stop Rapport and
+    /// use pg_restore instead: pg_restore --clean --if-exists --dbname "$DATABASE_URL" FILE
+    Restore {
+        /// The backup to put back (written by `rapport backup`)
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand, PartialEq, Eq)]
@@ -118,6 +139,16 @@ impl Command {
                 let resealed = rotate_token_key(&config).await?;
                 println!("Re-sealed {resealed} bot token(s) with RAPPORT_TOKEN_KEY.");
                 println!("RAPPORT_TOKEN_KEY_PREVIOUS can now be unset.");
+                Ok(())
+            }
+            Command::Backup { file } => {
+                let report = backup::backup(&config.database_url, &file).await?;
+                println!("{report}");
+                Ok(())
+            }
+            Command::Restore { file } => {
+                let report = backup::restore(&config.database_url, &file).await?;
+                println!("{report}");
                 Ok(())
             }
             Command::Admin(AdminCommand::Create { email }) => {
@@ -196,5 +227,25 @@ mod tests {
         let help = parse(&["rotate-token-key", "--help"]).unwrap_err();
         assert_eq!(help.kind(), clap::error::ErrorKind::DisplayHelp);
         assert!(help.to_string().contains("RAPPORT_TOKEN_KEY_PREVIOUS"), "{help}");
+    }
+
+    #[test]
+    fn backup_and_restore_take_one_file_and_name_the_postgresql_tools() {
+        assert_eq!(
+            parse(&["backup", "backups/rapport.db"]).unwrap(),
+            Some(Command::Backup { file: "backups/rapport.db".into() })
+        );
+        assert_eq!(
+            parse(&["restore", "backups/rapport.db"]).unwrap(),
+            Some(Command::Restore { file: "backups/rapport.db".into() })
+        );
+        assert_eq!(parse(&["backup"]).unwrap_err().kind(), clap::error::ErrorKind::MissingRequiredArgument);
+        assert_eq!(parse(&["restore"]).unwrap_err().kind(), clap::error::ErrorKind::MissingRequiredArgument);
+        let backup_help = parse(&["backup", "--help"]).unwrap_err();
+        assert_eq!(backup_help.kind(), clap::error::ErrorKind::DisplayHelp);
+        assert!(backup_help.to_string().contains("pg_dump"), "{backup_help}");
+        let restore_help = parse(&["restore", "--help"]).unwrap_err();
+        assert!(restore_help.to_string().contains("stop Rapport first"), "{restore_help}");
+        assert!(restore_help.to_string().contains("pg_restore"), "{restore_help}");
     }
 }

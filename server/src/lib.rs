@@ -1,8 +1,9 @@
 //! The Rapport process: configuration, the HTTP edges (health, Slack, Stripe, the emulators), the
 //! background loops (dispatcher, inbox worker, periodic jobs), start-up and shutdown, the
-//! CLI and the demo workspace. `main.rs` only calls [`cli::run`]; tests build the same
+//! CLI, backups and the demo workspace. `main.rs` only calls [`cli::run`]; tests build the same
 //! [`startup::Application`] the binary runs.
 
+pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod demo;

@@ -10,6 +10,7 @@ mod helpers;
 
 mod accounts;
 mod admin;
+mod backup;
 mod billing;
 mod connections;
 mod cross_site;

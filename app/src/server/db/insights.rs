@@ -90,19 +90,30 @@ pub async fn count_by_question<'e>(
     // and (n + 2) / 2 in integer division, the same position twice when n is odd. Their mean
     // is (min + max) / 2 in integers, so both backends return the same whole milliseconds
     // (`AVG` would be `numeric` on PostgreSQL and `real` on SQLite).
+    // Counted per question from the index alone; the questions' texts are joined to the few
+    // counted rows, not to every prompt. The waits are sorted once: both window functions
+    // share one ordering (the count's frame is the whole partition).
     sqlx::query_as(
         "WITH sent AS (
              SELECT id, question_id, status, sent_at
              FROM prompts
              WHERE workspace_id = $1 AND sent_at >= $2 AND sent_at < $3
          ),
+         counts AS (
+             SELECT question_id,
+                    COUNT(*) AS asked,
+                    COUNT(CASE WHEN status = 'answered' THEN 1 END) AS answered,
+                    COUNT(CASE WHEN status = 'skipped' THEN 1 END) AS skipped
+             FROM sent
+             GROUP BY question_id
+         ),
          waits AS (
              SELECT s.question_id,
                     a.created_at - s.sent_at AS wait_ms,
-                    ROW_NUMBER() OVER (PARTITION BY s.question_id ORDER BY a.created_at - s.sent_at) AS wait_rank,
-                    COUNT(*) OVER (PARTITION BY s.question_id) AS answer_count
+                    ROW_NUMBER() OVER by_wait AS wait_rank,
+                    COUNT(*) OVER (by_wait ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS answer_count
              FROM sent s JOIN answers a ON a.prompt_id = s.id
-             WHERE a.workspace_id = $1
+             WINDOW by_wait AS (PARTITION BY s.question_id ORDER BY a.created_at - s.sent_at)
          ),
          medians AS (
              SELECT question_id, (MIN(wait_ms) + MAX(wait_ms)) / 2 AS median_answer_ms
@@ -113,15 +124,14 @@ pub async fn count_by_question<'e>(
          SELECT q.id AS question_id,
                 q.text AS question,
                 k.name AS pack_name,
-                COUNT(*) AS asked,
-                COUNT(CASE WHEN s.status = 'answered' THEN 1 END) AS answered,
-                COUNT(CASE WHEN s.status = 'skipped' THEN 1 END) AS skipped,
+                c.asked,
+                c.answered,
+                c.skipped,
                 m.median_answer_ms
-         FROM sent s
-         JOIN questions q ON q.id = s.question_id
+         FROM counts c
+         JOIN questions q ON q.id = c.question_id
          JOIN packs k ON k.id = q.pack_id
-         LEFT JOIN medians m ON m.question_id = s.question_id
-         GROUP BY q.id, q.text, k.name, m.median_answer_ms
+         LEFT JOIN medians m ON m.question_id = c.question_id
          ORDER BY q.id",
     )
     .bind(workspace_id)
