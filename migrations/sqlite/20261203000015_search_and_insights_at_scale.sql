@@ -1,11 +1,10 @@
 -- Search and insights at scale (SQLite dialect; keep in step with postgres), measured with
 -- 10,000 members and 200,000 answers (BENCHMARKS.md).
 --
--- Search: the three FTS5 indexes of
--- migration 12 are made again with prefix indexes for words of one, two and three letters:
--- a search as the member types ends in a partial word, and without them FTS5 merges the
--- lists of every word that starts alike (tens of milliseconds for one letter at 200,000
--- answers). Content, tokenizer and triggers are as before.
+-- Search: the three FTS5 indexes of migration 12 are made again with an index of
+-- three-letter prefixes: a search as the member types ends in a partial word, and without it
+-- FTS5 merges the lists of every word that starts alike (answers match a prefix from three
+-- letters, `db::search::ANSWER_PREFIX_FROM`). Content, tokenizer and triggers are as before.
 
 DROP TRIGGER answers_fts_after_insert;
 DROP TRIGGER answers_fts_after_delete;
@@ -16,7 +15,7 @@ CREATE VIRTUAL TABLE answers_fts USING fts5(
     text,
     content = 'answers',
     tokenize = 'porter unicode61 remove_diacritics 0',
-    prefix = '1 2 3'
+    prefix = '3'
 );
 
 CREATE TRIGGER answers_fts_after_insert AFTER INSERT ON answers BEGIN
@@ -41,7 +40,7 @@ CREATE VIRTUAL TABLE questions_fts USING fts5(
     text,
     content = 'questions',
     tokenize = 'porter unicode61 remove_diacritics 0',
-    prefix = '1 2 3'
+    prefix = '3'
 );
 
 CREATE TRIGGER questions_fts_after_insert AFTER INSERT ON questions BEGIN
@@ -67,7 +66,7 @@ CREATE VIRTUAL TABLE members_fts USING fts5(
     title,
     content = 'members',
     tokenize = 'porter unicode61 remove_diacritics 0',
-    prefix = '1 2 3'
+    prefix = '3'
 );
 
 CREATE TRIGGER members_fts_after_insert AFTER INSERT ON members BEGIN
