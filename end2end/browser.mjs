@@ -47,10 +47,32 @@ export async function launchBrowser() {
   });
 }
 
-/** Opens `path` and waits until the wasm bundle has hydrated the page. */
+/**
+ * Opens `path` and waits until the wasm bundle has hydrated the page. When it never does,
+ * the error says what the page's console and failed requests said (a policy violation, a
+ * panic, a chunk that did not load), so a failure in CI can be read without a rerun.
+ */
 export async function openHydrated(page, path) {
-  await page.goto(`${BASE_URL}${path}`);
-  await page.waitForSelector('.app[data-hydrated="true"]', { timeout: 30_000 });
+  const heard = [];
+  const onConsole = (message) => {
+    if (message.type() === 'error' || message.type() === 'warning') heard.push(`console ${message.type()}: ${message.text()}`);
+  };
+  const onError = (error) => heard.push(`page error: ${error}`);
+  const onFailed = (request) => heard.push(`request failed: ${request.url()} ${request.failure()?.errorText ?? ''}`);
+  page.on('console', onConsole);
+  page.on('pageerror', onError);
+  page.on('requestfailed', onFailed);
+  try {
+    await page.goto(`${BASE_URL}${path}`);
+    await page.waitForSelector('.app[data-hydrated="true"]', { timeout: 30_000 });
+  } catch (error) {
+    error.message += `\n${path} did not hydrate; the page said:\n${heard.join('\n') || '(nothing)'}`;
+    throw error;
+  } finally {
+    page.off('console', onConsole);
+    page.off('pageerror', onError);
+    page.off('requestfailed', onFailed);
+  }
 }
 
 /** A new browser window of its own (its own cookies), signed in as `who` through Sign in with Slack. */
