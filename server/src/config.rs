@@ -44,7 +44,23 @@ pub struct Config {
     /// How long a client may take to send a request's headers and how many connections are
     /// served at once. No variable sets them: only the integration tests shorten them.
     pub connections: crate::serve::ConnectionLimits,
+    /// Where `/metrics` is served, if anywhere (off by default).
+    pub metrics: MetricsConfig,
 }
+
+/// Where Prometheus scrapes `/metrics`. With neither set, `/metrics` is a 404 like any
+/// unknown page.
+#[derive(Clone, Debug, Default)]
+pub struct MetricsConfig {
+    /// `RAPPORT_METRICS_TOKEN`: `/metrics` on the main port, to `Authorization: Bearer <token>`.
+    pub token: Option<Secret>,
+    /// `RAPPORT_METRICS_ADDR`: `/metrics` on a listener of its own, with no token (bind it to
+    /// an address only the scraper reaches, such as 127.0.0.1:9464).
+    pub addr: Option<SocketAddr>,
+}
+
+/// The shortest `RAPPORT_METRICS_TOKEN` accepted.
+pub const MIN_METRICS_TOKEN_CHARS: usize = 16;
 
 /// How Rapport reaches Slack.
 #[derive(Clone, Debug)]
@@ -253,6 +269,8 @@ impl Config {
             },
         };
 
+        let metrics = metrics_config(&var, site_addr)?;
+
         Ok(Config {
             database_url,
             leptos,
@@ -267,6 +285,7 @@ impl Config {
             emulator_serves_any_team: false,
             sign_in_budget: crate::sign_in::limits::DEFAULT_BUDGET,
             connections: crate::serve::ConnectionLimits::default(),
+            metrics,
         })
     }
 
@@ -380,6 +399,41 @@ fn self_hosted(
         }
     };
     Ok(SlackConfig::SelfHosted { bot_token, signing_secret, api_url, sign_in })
+}
+
+/// `/metrics`: a bearer token for the main port and an address of its own, each optional.
+fn metrics_config(var: &impl Fn(&str) -> Option<String>, site_addr: SocketAddr) -> Result<MetricsConfig, ConfigError> {
+    let token = match var("RAPPORT_METRICS_TOKEN") {
+        None => None,
+        // Sent in a header as it is, so no spaces or other characters a header cannot carry.
+        Some(token) if token.len() >= MIN_METRICS_TOKEN_CHARS && token.bytes().all(|byte| byte.is_ascii_graphic()) => {
+            Some(Secret::new(token))
+        }
+        Some(_) => {
+            return Err(invalid(
+                "RAPPORT_METRICS_TOKEN",
+                format!(
+                    "must be at least {MIN_METRICS_TOKEN_CHARS} characters without spaces (random, as for a password)"
+                ),
+            ));
+        }
+    };
+    let addr = match var("RAPPORT_METRICS_ADDR") {
+        None => None,
+        Some(raw) => match raw.trim().parse::<SocketAddr>() {
+            Ok(addr) if addr.port() != 0 && addr == site_addr => {
+                return Err(invalid("RAPPORT_METRICS_ADDR", "must differ from LEPTOS_SITE_ADDR".into()));
+            }
+            Ok(addr) => Some(addr),
+            Err(_) => {
+                return Err(invalid(
+                    "RAPPORT_METRICS_ADDR",
+                    format!("must be an address and port such as 127.0.0.1:9464 (not {raw:?})"),
+                ));
+            }
+        },
+    };
+    Ok(MetricsConfig { token, addr })
 }
 
 /// Reads `method=calls,method=calls` (calls a minute).
@@ -657,6 +711,10 @@ mod tests {
             ("RAPPORT_UNINSTALL_GRACE_DAYS", "0"),
             ("RAPPORT_TIME_SCALE", "fast"),
             ("RAPPORT_TIME_SCALE", "0.5"),
+            ("RAPPORT_METRICS_TOKEN", "too-short"),
+            ("RAPPORT_METRICS_TOKEN", "sixteen chars with spaces"),
+            ("RAPPORT_METRICS_ADDR", "localhost"),
+            ("RAPPORT_METRICS_ADDR", "127.0.0.1:3000"),
         ];
         for (variable, value) in cases {
             let error = config(&[(variable, value)]).unwrap_err();
@@ -702,6 +760,18 @@ mod tests {
         ] {
             assert!(!printed.contains(secret), "{secret} was printed");
         }
+    }
+
+    #[test]
+    fn metrics_are_served_only_when_a_token_or_an_address_is_set() {
+        let off = config(&[]).unwrap().metrics;
+        assert!(off.token.is_none() && off.addr.is_none());
+
+        let token = "0123456789abcdef-metrics";
+        let on = config(&[("RAPPORT_METRICS_TOKEN", token), ("RAPPORT_METRICS_ADDR", "127.0.0.1:9464")]).unwrap();
+        assert_eq!(on.metrics.token.as_ref().map(Secret::expose), Some(token));
+        assert_eq!(on.metrics.addr, Some(SocketAddr::from(([127, 0, 0, 1], 9464))));
+        assert!(!format!("{on:?}").contains(token), "the token is never printed");
     }
 
     #[test]

@@ -1,7 +1,7 @@
-//! The Rapport process: configuration, the HTTP edges (health, Slack, Stripe, the emulators), the
-//! background loops (dispatcher, inbox worker, periodic jobs), start-up and shutdown, the
-//! CLI, backups and the demo workspace. `main.rs` only calls [`cli::run`]; tests build the same
-//! [`startup::Application`] the binary runs.
+//! The Rapport process: configuration, the HTTP edges (health, Slack, Stripe, the emulators,
+//! metrics), the background loops (dispatcher, inbox worker, periodic jobs), start-up and
+//! shutdown, the CLI, backups and the demo workspace. `main.rs` only calls [`cli::run`];
+//! tests build the same [`startup::Application`] the binary runs.
 
 pub mod backup;
 pub mod cli;
@@ -13,6 +13,7 @@ pub mod emulator;
 mod fuzzing;
 pub mod inbox;
 pub mod jobs;
+pub mod metrics;
 pub mod plain_page;
 pub mod routes;
 pub mod security_headers;

@@ -1,7 +1,9 @@
 //! Building and running the application: the same steps for the binary and for tests.
-//! Start-up builds the one [`AppState`]; [`Application::run_until`] starts every background
-//! task through its tracker and, at shutdown, stops accepting, lets requests finish, lets
-//! the workers finish the item in hand (for at most [`SHUTDOWN_GRACE`]) and closes the pool.
+//! Start-up builds the one [`AppState`], with this application's own metrics registry;
+//! [`Application::run_until`] starts every background task through its tracker and, at
+//! shutdown, stops accepting (on the main port and the metrics port, if any), lets requests
+//! finish, lets the workers finish the item in hand (for at most [`SHUTDOWN_GRACE`]) and
+//! closes the pool.
 
 use std::{sync::Arc, time::Duration};
 
@@ -10,6 +12,7 @@ use app::server::{
     AppState,
     clock::{ScaledClock, SharedClock, SystemClock},
     db::Db,
+    metrics::Metrics,
     secret::Secret,
     services::install,
     slack::{OAuthSettings, SlackGateway, tokens::TokenCipher},
@@ -24,7 +27,7 @@ use crate::{
     demo,
     dispatch::Dispatcher,
     emulator::{self, Emulator, stripe::StripeEmulator},
-    inbox, jobs, routes,
+    inbox, jobs, metrics, routes,
     serve::{self, ConnectionLimits},
     sessions::DbSessionStore,
     sign_in::{self, SignInSettings, id_token::SlackKeys, limits::AttemptLimiter, slack::SlackSignInSettings},
@@ -36,11 +39,15 @@ use crate::{
 const SLACK_AUTHORIZE_URL: &str = "https://slack.com/oauth/v2/authorize";
 /// How long shutdown waits for background work to finish the item in hand.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+/// How many connections the metrics listener serves at once: a scraper or two.
+const METRICS_CONNECTIONS: usize = 8;
 
 /// A bound, ready-to-serve Rapport.
 pub struct Application {
     listener: TcpListener,
     router: axum::Router,
+    /// `/metrics` on a listener of its own (`RAPPORT_METRICS_ADDR`), when configured.
+    metrics_listener: Option<(TcpListener, axum::Router)>,
     state: AppState,
     emulator: Option<Emulator>,
     stripe_emulator: Option<StripeEmulator>,
@@ -53,7 +60,7 @@ pub struct Application {
 
 impl Application {
     /// Connects to the database, applies migrations, checks hosted mode's token key, seeds the
-    /// demo workspace when the configuration asks for it, and binds the listening socket (port 0
+    /// demo workspace when the configuration asks for it, and binds the listening sockets (port 0
     /// picks a free port).
     pub async fn build(config: Config) -> anyhow::Result<Application> {
         let clock: SharedClock = if config.time_scale == 1.0 {
@@ -95,10 +102,18 @@ impl Application {
         let listener = TcpListener::bind(config.leptos.site_addr)
             .await
             .with_context(|| format!("listening on {} (LEPTOS_SITE_ADDR)", config.leptos.site_addr))?;
+        let metrics_listener = match config.metrics.addr {
+            Some(addr) => Some(
+                TcpListener::bind(addr).await.with_context(|| format!("listening on {addr} (RAPPORT_METRICS_ADDR)"))?,
+            ),
+            None => None,
+        };
         let address = listener.local_addr().context("reading the bound address")?;
         let local_url = format!("http://{}", loopback(address));
         let public_url = config.public_url.clone().unwrap_or_else(|| local_url.clone());
-        let (slack, signing_secret, emulator) = connect_slack(&config.slack, &local_url)?;
+        // One registry per application, not per process: tests run several side by side.
+        let metrics = Arc::new(Metrics::new());
+        let (slack, signing_secret, emulator) = connect_slack(&config.slack, &local_url, &metrics)?;
         let (stripe, webhook_secret, stripe_emulator) = connect_stripe(&config.billing, &local_url, &clock)?;
         let sign_in = SignInSettings {
             slack: slack_sign_in(&config.slack, &local_url)?,
@@ -111,6 +126,7 @@ impl Application {
             stripe,
             wake: Wake::default(),
             tasks: Tasks::default(),
+            metrics,
             emulated: emulator.is_some(),
             demo_team_id: if config.is_demo() { Some(demo::team_id()?) } else { None },
             sign_in_with_slack: sign_in.slack.is_some(),
@@ -134,14 +150,17 @@ impl Application {
             slack_signing_secret: signing_secret,
             stripe_webhook_secret: webhook_secret,
             sign_in,
+            metrics_token: config.metrics.token.clone(),
         };
         let sessions = session_layer(&db, config.session_key.as_ref(), &state.public_url);
         let emulators = routes::Emulators { slack: emulator.as_ref(), stripe: stripe_emulator.as_ref() };
         let router = routes::router(server_state, emulators).layer(sessions);
         let dispatcher = state.slack.is_some().then(|| Dispatcher::new(state.clone()));
+        let metrics_listener = metrics_listener.map(|listener| (listener, metrics::open_router(state.clone())));
         Ok(Application {
             listener,
             router,
+            metrics_listener,
             state,
             emulator,
             stripe_emulator,
@@ -203,6 +222,11 @@ impl Application {
         self.listener.local_addr().map(|addr| addr.port()).unwrap_or_default()
     }
 
+    /// The port `/metrics` is served on by itself (`RAPPORT_METRICS_ADDR`), if it is.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_listener.as_ref().and_then(|(listener, _)| listener.local_addr().ok()).map(|addr| addr.port())
+    }
+
     pub fn db(&self) -> &Db {
         &self.state.db
     }
@@ -235,8 +259,20 @@ impl Application {
             dispatcher.spawn();
         }
         jobs::spawn_clean_up(&state, self.uninstall_grace_days);
+        // The metrics listener stops when the main one does: dropping `stopping` tells it.
+        let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
+        let metrics_served = serve_metrics(self.metrics_listener, self.connections, async move {
+            let _ = stopped.await;
+        });
+        let main_stops = async move {
+            shutdown.await;
+            drop(stopping);
+        };
         // Peer addresses (`ConnectInfo`) reach the budgets of sign-in starts and password attempts.
-        serve::serve(self.listener, self.router, self.connections, shutdown).await.context("serving HTTP")?;
+        let main_served = serve::serve(self.listener, self.router, self.connections, main_stops);
+        let (main_served, metrics_served) = tokio::join!(main_served, metrics_served);
+        main_served.context("serving HTTP")?;
+        metrics_served?;
         tracing::info!("requests finished; stopping background work");
         let unfinished = state.tasks.shut_down(SHUTDOWN_GRACE).await;
         if unfinished > 0 {
@@ -247,6 +283,19 @@ impl Application {
         tracing::info!("Rapport stopped");
         Ok(())
     }
+}
+
+/// Serves `/metrics` on its own listener, when there is one, until `shutdown` completes.
+async fn serve_metrics(
+    metrics: Option<(TcpListener, axum::Router)>,
+    connections: ConnectionLimits,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let Some((listener, router)) = metrics else { return Ok(()) };
+    let address = listener.local_addr().context("reading the metrics listener's address")?;
+    tracing::info!(%address, "metrics are served on http://{address}/metrics");
+    let limits = ConnectionLimits { max_connections: METRICS_CONNECTIONS, ..connections };
+    serve::serve(listener, router, limits, shutdown).await.context("serving /metrics")
 }
 
 /// The Stripe gateway, the secret its webhooks are signed with, and the Stripe emulator, for
@@ -284,11 +333,12 @@ fn connect_stripe(
 fn connect_slack(
     config: &SlackConfig,
     local_url: &str,
+    metrics: &Arc<Metrics>,
 ) -> anyhow::Result<(Option<SlackGateway>, Option<SigningSecret>, Option<Emulator>)> {
     Ok(match config {
         SlackConfig::Off => (None, None, None),
         SlackConfig::SelfHosted { bot_token, signing_secret, api_url, .. } => {
-            let gateway = SlackGateway::new(api_url, Some(bot_token.clone()), None)?;
+            let gateway = SlackGateway::new(api_url, Some(bot_token.clone()), None, metrics.clone())?;
             (Some(gateway), Some(signing_secret.clone()), None)
         }
         SlackConfig::Hosted { signing_secret, api_url, oauth } => {
@@ -298,7 +348,8 @@ fn connect_slack(
                 authorize_url: SLACK_AUTHORIZE_URL.to_owned(),
                 cipher: oauth.token_cipher.clone(),
             };
-            (Some(SlackGateway::new(api_url, None, Some(oauth))?), Some(signing_secret.clone()), None)
+            let gateway = SlackGateway::new(api_url, None, Some(oauth), metrics.clone())?;
+            (Some(gateway), Some(signing_secret.clone()), None)
         }
         SlackConfig::Emulator { signing_secret, rate_limits } => {
             tracing::info!("no Slack configured: the Slack emulator stands in at /emulator");
@@ -311,7 +362,8 @@ fn connect_slack(
                 cipher: TokenCipher::random(),
             };
             let api_url = format!("{local_url}/emulator/api");
-            let gateway = SlackGateway::new(&api_url, Some(Secret::new(emulator::BOT_TOKEN)), Some(oauth))?;
+            let gateway =
+                SlackGateway::new(&api_url, Some(Secret::new(emulator::BOT_TOKEN)), Some(oauth), metrics.clone())?;
             let emulator = Emulator::new(local_url, signing_secret.clone())?;
             for (method, calls_a_minute) in rate_limits {
                 emulator.set_rate_limit(method, *calls_a_minute);

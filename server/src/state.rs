@@ -20,6 +20,8 @@ pub struct ServerState {
     pub stripe_webhook_secret: Option<Secret>,
     /// Sign in with Slack, and the budgets of sign-in starts and password attempts.
     pub sign_in: SignInSettings,
+    /// The bearer token `/metrics` on this port asks for; `None`: no `/metrics` here (a 404).
+    pub metrics_token: Option<Secret>,
 }
 
 impl FromRef<ServerState> for LeptosOptions {

@@ -1,8 +1,9 @@
 //! Server-only half of the app: the shared state, storage, the services that own the rules,
-//! and the gateways to Slack and Stripe.
+//! the gateways to Slack and Stripe, and the metrics.
 
 pub mod clock;
 pub mod db;
+pub mod metrics;
 pub mod secret;
 pub mod services;
 pub mod slack;

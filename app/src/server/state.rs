@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use tokio::sync::Notify;
 
-use super::{clock::SharedClock, db::Db, slack::SlackGateway, stripe::StripeGateway, tasks::Tasks};
+use super::{clock::SharedClock, db::Db, metrics::Metrics, slack::SlackGateway, stripe::StripeGateway, tasks::Tasks};
 use crate::error::AppError;
 
 /// Every shared handle of the process. Server functions, Slack handlers and background jobs
@@ -22,6 +22,8 @@ pub struct AppState {
     pub wake: Wake,
     /// Background work, started and stopped in one place.
     pub tasks: Tasks,
+    /// This application's metrics (`/metrics`); each application has its own registry.
+    pub metrics: Arc<Metrics>,
     /// Slack is the built-in emulator (the demo): the landing page offers a way into it.
     pub emulated: bool,
     /// The fictional demo team's Slack id, in the demo only (the emulator, or no Slack):

@@ -1,5 +1,6 @@
-//! The HTTP surface: merges each edge's router (health checks, Slack, Stripe, the emulators) with the
-//! Leptos pages, server functions and static files, under one set of layers.
+//! The HTTP surface: merges each edge's router (health checks, Slack, Stripe, the emulators,
+//! `/metrics` when its token is set) with the Leptos pages, server functions and static files,
+//! under one set of layers, the outermost of which counts every request.
 
 mod cross_site;
 mod csv_import;
@@ -21,14 +22,14 @@ use tower_http::{
 
 use crate::{
     emulator::{self, Emulator, stripe::StripeEmulator},
-    security_headers, sign_in, slack,
+    metrics, security_headers, sign_in, slack,
     state::ServerState,
     stripe::{self, webhook::WebhookState},
 };
 
 /// How long one request may take before it is answered 503: far more than any page or
 /// Slack endpoint needs (Slack itself gives up after 3 s), so only a stuck request hits it.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The app's pages, listed once per process. Listing them renders the app with resource
 /// loading switched off for the whole process (a global flag in `leptos_server`): a page
@@ -51,6 +52,9 @@ pub fn router(state: ServerState, emulators: Emulators<'_>) -> Router {
     let app_state = state.app.clone();
     let guard_state = state.app.clone();
     let viewer_state = state.app.clone();
+    let request_metrics = state.app.metrics.clone();
+    let metrics_routes =
+        state.metrics_token.clone().map(|token| metrics::router(state.app.clone(), token)).unwrap_or_default();
     let leptos_options = state.leptos.clone();
     // In development `cargo leptos watch` reloads the pages through a WebSocket.
     let dev_reload = state.leptos.env == Env::DEV;
@@ -86,6 +90,7 @@ pub fn router(state: ServerState, emulators: Emulators<'_>) -> Router {
         .merge(emulator_routes)
         .merge(stripe_emulator_routes)
         .merge(stripe::router(webhook))
+        .merge(metrics_routes)
         .layer(axum::middleware::from_fn_with_state(viewer_state, sign_in::attach_viewer))
         .layer(axum::middleware::from_fn(csv_import::refuse_oversized_import))
         .layer(axum::middleware::from_fn_with_state(guard_state, cross_site::refuse_cross_site))
@@ -98,6 +103,9 @@ pub fn router(state: ServerState, emulators: Emulators<'_>) -> Router {
         }))
         .layer(SetRequestIdLayer::x_request_id(NewRequestId))
         .layer(axum::middleware::map_response(security_headers::add_defaults))
+        // Outermost, so a request's count and time include every other layer's answer (a
+        // refused cross-site post, a timeout's 503).
+        .layer(axum::middleware::from_fn_with_state(request_metrics, metrics::track_requests))
 }
 
 /// Gives every request an id (UUIDv7) for its log lines and its response's `x-request-id`.

@@ -25,6 +25,7 @@ mod insights;
 mod install;
 mod interactions;
 mod me;
+mod metrics;
 mod packs;
 mod pages;
 mod schedule;

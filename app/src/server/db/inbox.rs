@@ -338,6 +338,17 @@ pub async fn count_unfinished<'e>(ex: impl Executor<'e, Database = Any>) -> sqlx
     Ok(count)
 }
 
+/// When the oldest item still to be processed was received (Unix ms), if there is one.
+pub async fn find_oldest_unfinished_received_at<'e>(
+    ex: impl Executor<'e, Database = Any>,
+) -> sqlx::Result<Option<i64>> {
+    let (oldest,): (Option<i64>,) =
+        sqlx::query_as("SELECT MIN(received_at) FROM inbox WHERE processed_at IS NULL AND gave_up_at IS NULL")
+            .fetch_one(ex)
+            .await?;
+    Ok(oldest)
+}
+
 /// What became of an item, for checks and reports.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ItemState {

@@ -23,6 +23,17 @@ pub enum PromptStatus {
 }
 
 impl PromptStatus {
+    /// Every status, in the order of a prompt's life.
+    pub const ALL: [PromptStatus; 7] = [
+        PromptStatus::Pending,
+        PromptStatus::InFlight,
+        PromptStatus::Sent,
+        PromptStatus::Answered,
+        PromptStatus::Skipped,
+        PromptStatus::Failed,
+        PromptStatus::Expired,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             PromptStatus::Pending => "pending",
@@ -426,6 +437,14 @@ pub struct RoundStatusCount {
     pub status: PromptStatus,
     pub failure_reason: Option<String>,
     pub count: i64,
+}
+
+/// How many prompts there are of each status (the metrics' gauges); a status no prompt has
+/// is left out.
+pub async fn count_by_status<'e>(ex: impl Executor<'e, Database = Any>) -> sqlx::Result<Vec<(PromptStatus, i64)>> {
+    let rows: Vec<(String, i64)> =
+        sqlx::query_as("SELECT status, COUNT(*) FROM prompts GROUP BY status").fetch_all(ex).await?;
+    rows.into_iter().map(|(status, count)| Ok((PromptStatus::parse(&status)?, count))).collect()
 }
 
 /// The latest round of a workspace that was due by `now` (`YYYY-MM-DD`), if any.

@@ -430,6 +430,15 @@ pub async fn update_sending_paused_until<'e>(
     Ok(())
 }
 
+/// How many workspaces' sending is held at `now_ms` because Slack asked to wait.
+pub async fn count_sending_paused<'e>(ex: impl Executor<'e, Database = Any>, now_ms: i64) -> sqlx::Result<i64> {
+    let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM workspaces WHERE sending_paused_until > $1")
+        .bind(now_ms)
+        .fetch_one(ex)
+        .await?;
+    Ok(count)
+}
+
 /// Records that Slack refused the workspace's token for good; nothing is sent until a re-install.
 pub async fn update_delivery_stopped<'e>(
     ex: impl Executor<'e, Database = Any>,

@@ -17,6 +17,7 @@ pub mod install;
 pub mod me;
 pub mod member_admin;
 pub mod members;
+pub mod metrics;
 pub mod packs;
 pub mod people;
 pub mod picking;

@@ -5,7 +5,7 @@ use std::{sync::Arc, time::Duration};
 
 use slack_morphism::{errors::SlackClientError, prelude::*};
 
-use crate::server::secret::Secret;
+use crate::server::{metrics::Metrics, secret::Secret};
 
 /// Errors from Slack, sorted by what the caller should do about them.
 ///
@@ -30,19 +30,36 @@ pub enum SlackCallError {
 /// would hold up every event queued behind it.
 const CALL_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Runs a Slack call with [`CALL_TIMEOUT`]; a timeout is transient (worth retrying later).
-async fn bounded<T>(call: impl Future<Output = Result<T, SlackClientError>>) -> Result<T, SlackCallError> {
-    within(CALL_TIMEOUT, call).await
+/// Runs the Slack call `method` with [`CALL_TIMEOUT`] and counts it by outcome; a timeout is
+/// transient (worth retrying later).
+async fn bounded<T>(
+    metrics: &Metrics,
+    method: &'static str,
+    call: impl Future<Output = Result<T, SlackClientError>>,
+) -> Result<T, SlackCallError> {
+    within(CALL_TIMEOUT, metrics, method, call).await
 }
 
 async fn within<T>(
     limit: Duration,
+    metrics: &Metrics,
+    method: &'static str,
     call: impl Future<Output = Result<T, SlackClientError>>,
 ) -> Result<T, SlackCallError> {
-    match tokio::time::timeout(limit, call).await {
-        Ok(result) => result.map_err(SlackCallError::from),
-        Err(_) => Err(SlackCallError::Transient(format!("no answer within {} ms", limit.as_millis()))),
-    }
+    let Ok(answer) = tokio::time::timeout(limit, call).await else {
+        metrics.count_slack_call(method, "timeout");
+        return Err(SlackCallError::Transient(format!("no answer within {} ms", limit.as_millis())));
+    };
+    let result = answer.map_err(SlackCallError::from);
+    // Slack's error codes are few and checked (`slack_code`), so each may be a label value.
+    let outcome = match &result {
+        Ok(_) => "ok",
+        Err(SlackCallError::RateLimited(_)) => "ratelimited",
+        Err(SlackCallError::Refused(code)) => code.as_str(),
+        Err(SlackCallError::Transient(_)) => "transient",
+    };
+    metrics.count_slack_call(method, outcome);
+    result
 }
 
 impl From<SlackClientError> for SlackCallError {
@@ -91,10 +108,12 @@ fn unreadable_answer(error: &serde_json::Error) -> &'static str {
     }
 }
 
-/// The HTTP client for one Slack Web API base URL, shared by every workspace's [`SlackApi`].
+/// The HTTP client for one Slack Web API base URL, shared by every workspace's [`SlackApi`],
+/// and the metrics its calls are counted in.
 #[derive(Clone)]
 pub struct SlackConnection {
     client: Arc<SlackHyperClient>,
+    metrics: Arc<Metrics>,
 }
 
 impl std::fmt::Debug for SlackConnection {
@@ -114,8 +133,9 @@ pub struct InstallGrant {
 }
 
 impl SlackConnection {
-    /// A client for the Web API at `api_url` (no trailing slash).
-    pub fn new(api_url: &str) -> anyhow::Result<SlackConnection> {
+    /// A client for the Web API at `api_url` (no trailing slash) that counts its calls in
+    /// `metrics`.
+    pub fn new(api_url: &str, metrics: Arc<Metrics>) -> anyhow::Result<SlackConnection> {
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
             .with_native_roots()?
             .https_or_http()
@@ -123,13 +143,13 @@ impl SlackConnection {
             .enable_http2()
             .build();
         let client = SlackClient::new(SlackClientHyperConnector::with_connector(connector).with_slack_api_url(api_url));
-        Ok(SlackConnection { client: Arc::new(client) })
+        Ok(SlackConnection { client: Arc::new(client), metrics })
     }
 
     /// Acts as the bot with `bot_token`.
     pub fn with_token(&self, bot_token: &Secret) -> SlackApi {
         let token = SlackApiToken::new(SlackApiTokenValue(bot_token.expose().to_owned()));
-        SlackApi { client: self.client.clone(), token }
+        SlackApi { client: self.client.clone(), token, metrics: self.metrics.clone() }
     }
 
     /// Exchanges an install's `code` for the workspace's bot token.
@@ -148,7 +168,7 @@ impl SlackConnection {
         .with_redirect_uri(
             url::Url::parse(redirect_uri).map_err(|_| SlackCallError::Refused("bad_redirect_uri".into()))?,
         );
-        let grant = bounded(self.client.oauth2_access(&request)).await?;
+        let grant = bounded(&self.metrics, "oauth.v2.access", self.client.oauth2_access(&request)).await?;
         Ok(InstallGrant {
             team_id: grant.team.id.0,
             team_name: grant.team.name.unwrap_or_default(),
@@ -164,6 +184,7 @@ impl SlackConnection {
 pub struct SlackApi {
     client: Arc<SlackHyperClient>,
     token: SlackApiToken,
+    metrics: Arc<Metrics>,
 }
 
 impl std::fmt::Debug for SlackApi {
@@ -179,7 +200,7 @@ impl SlackApi {
     pub async fn post_message(&self, channel: &str, content: SlackMessageContent) -> Result<String, SlackCallError> {
         let session = self.client.open_session(&self.token);
         let request = SlackApiChatPostMessageRequest::new(SlackChannelId(channel.to_owned()), content);
-        let response = bounded(session.chat_post_message(&request)).await?;
+        let response = bounded(&self.metrics, "chat.postMessage", session.chat_post_message(&request)).await?;
         Ok(response.ts.0)
     }
 
@@ -188,7 +209,7 @@ impl SlackApi {
     pub async fn post_to(&self, channel: &str, content: SlackMessageContent) -> Result<Posted, SlackCallError> {
         let session = self.client.open_session(&self.token);
         let request = SlackApiChatPostMessageRequest::new(SlackChannelId(channel.to_owned()), content);
-        let response = bounded(session.chat_post_message(&request)).await?;
+        let response = bounded(&self.metrics, "chat.postMessage", session.chat_post_message(&request)).await?;
         Ok(Posted { channel: response.channel.0, ts: response.ts.0 })
     }
 
@@ -202,7 +223,7 @@ impl SlackApi {
         let session = self.client.open_session(&self.token);
         let request =
             SlackApiChatUpdateRequest::new(SlackChannelId(channel.to_owned()), content, SlackTs(ts.to_owned()));
-        bounded(session.chat_update(&request)).await?;
+        bounded(&self.metrics, "chat.update", session.chat_update(&request)).await?;
         Ok(())
     }
 
@@ -211,7 +232,7 @@ impl SlackApi {
     pub async fn open_dm(&self, slack_user_id: &str) -> Result<String, SlackCallError> {
         let session = self.client.open_session(&self.token);
         let request = SlackApiConversationsOpenRequest::new().with_users(vec![SlackUserId(slack_user_id.to_owned())]);
-        let response = bounded(session.conversations_open(&request)).await?;
+        let response = bounded(&self.metrics, "conversations.open", session.conversations_open(&request)).await?;
         Ok(response.channel.id.0)
     }
 
@@ -229,7 +250,7 @@ impl SlackApi {
             .with_channel(SlackChannelId(channel.to_owned()))
             .with_limit(LOOKUP_MESSAGES)
             .with_include_all_metadata(true);
-        let history = bounded(session.conversations_history(&request)).await?;
+        let history = bounded(&self.metrics, "conversations.history", session.conversations_history(&request)).await?;
         let found = history.messages.into_iter().find(|message| {
             message.content.metadata.as_ref().is_some_and(|meta| {
                 meta.event_type == event_type
@@ -243,7 +264,7 @@ impl SlackApi {
     pub async fn publish_home(&self, slack_user_id: &str, view: SlackHomeView) -> Result<(), SlackCallError> {
         let session = self.client.open_session(&self.token);
         let request = SlackApiViewsPublishRequest::new(SlackUserId(slack_user_id.to_owned()), SlackView::Home(view));
-        bounded(session.views_publish(&request)).await?;
+        bounded(&self.metrics, "views.publish", session.views_publish(&request)).await?;
         Ok(())
     }
 
@@ -251,7 +272,7 @@ impl SlackApi {
     pub async fn open_view(&self, trigger_id: &str, view: SlackView) -> Result<(), SlackCallError> {
         let session = self.client.open_session(&self.token);
         let request = SlackApiViewsOpenRequest::new(SlackTriggerId(trigger_id.to_owned()), view);
-        bounded(session.views_open(&request)).await?;
+        bounded(&self.metrics, "views.open", session.views_open(&request)).await?;
         Ok(())
     }
 
@@ -259,7 +280,7 @@ impl SlackApi {
     pub async fn list_users(&self, cursor: Option<String>) -> Result<(Vec<SlackUser>, Option<String>), SlackCallError> {
         let session = self.client.open_session(&self.token);
         let request = SlackApiUsersListRequest::new().with_limit(200).opt_cursor(cursor.map(SlackCursorId));
-        let page = bounded(session.users_list(&request)).await?;
+        let page = bounded(&self.metrics, "users.list", session.users_list(&request)).await?;
         let next = page.response_metadata.and_then(|meta| meta.next_cursor).map(|c| c.0).filter(|c| !c.is_empty());
         Ok((page.members, next))
     }
@@ -276,7 +297,7 @@ impl SlackApi {
             .with_exclude_archived(true)
             .with_types(vec![SlackConversationType::Public])
             .opt_cursor(cursor.map(SlackCursorId));
-        let page = bounded(session.conversations_list(&request)).await?;
+        let page = bounded(&self.metrics, "conversations.list", session.conversations_list(&request)).await?;
         let next = page.response_metadata.and_then(|meta| meta.next_cursor).map(|c| c.0).filter(|c| !c.is_empty());
         let channels = page
             .channels
@@ -289,7 +310,7 @@ impl SlackApi {
     /// `auth.test`: the workspace and bot user this token belongs to.
     pub async fn whoami(&self) -> Result<BotIdentity, SlackCallError> {
         let session = self.client.open_session(&self.token);
-        let identity = bounded(session.auth_test()).await?;
+        let identity = bounded(&self.metrics, "auth.test", session.auth_test()).await?;
         Ok(BotIdentity { team_id: identity.team_id.0, team_name: identity.team, bot_user_id: identity.user_id.0 })
     }
 }
@@ -328,10 +349,46 @@ mod tests {
 
     #[tokio::test]
     async fn a_call_that_never_answers_is_a_transient_error() {
-        let hung = within(Duration::from_millis(20), std::future::pending::<Result<(), SlackClientError>>()).await;
+        let metrics = Metrics::new();
+        let limit = Duration::from_millis(20);
+        let hung = within(limit, &metrics, "auth.test", std::future::pending::<Result<(), SlackClientError>>()).await;
         assert!(matches!(hung, Err(SlackCallError::Transient(reason)) if reason.contains("20 ms")));
-        let quick = within(Duration::from_millis(20), async { Ok::<_, SlackClientError>(7) }).await;
+        let quick = within(limit, &metrics, "auth.test", async { Ok::<_, SlackClientError>(7) }).await;
         assert_eq!(quick.ok(), Some(7));
+    }
+
+    #[tokio::test]
+    async fn each_call_is_counted_by_method_and_outcome() {
+        let metrics = Metrics::new();
+        let limit = Duration::from_secs(5);
+        let refused = || async {
+            Err::<(), SlackClientError>(SlackClientError::ApiError(errors::SlackClientApiError::new(
+                "channel_not_found".into(),
+            )))
+        };
+        let limited = || async {
+            Err::<(), SlackClientError>(SlackClientError::RateLimitError(
+                errors::SlackRateLimitError::new().with_retry_after(Duration::from_secs(3)),
+            ))
+        };
+        let hung = std::future::pending::<Result<(), SlackClientError>>();
+
+        assert!(within(limit, &metrics, "chat.postMessage", async { Ok::<_, SlackClientError>(()) }).await.is_ok());
+        assert!(within(limit, &metrics, "chat.postMessage", refused()).await.is_err());
+        for _ in 0..2 {
+            assert!(within(limit, &metrics, "chat.postMessage", limited()).await.is_err());
+        }
+        assert!(within(Duration::from_millis(1), &metrics, "views.open", hung).await.is_err());
+
+        let text = metrics.encode().unwrap();
+        for line in [
+            r#"rapport_slack_api_calls_total{method="chat.postMessage",outcome="ok"} 1"#,
+            r#"rapport_slack_api_calls_total{method="chat.postMessage",outcome="channel_not_found"} 1"#,
+            r#"rapport_slack_api_calls_total{method="chat.postMessage",outcome="ratelimited"} 2"#,
+            r#"rapport_slack_api_calls_total{method="views.open",outcome="timeout"} 1"#,
+        ] {
+            assert!(text.contains(&format!("{line}\n")), "{line} in {text}");
+        }
     }
 
     /// An answer of `oauth.v2.access` holding the bot token, in a shape the client cannot read.

@@ -16,7 +16,7 @@ use self::{
     client::{InstallGrant, SlackApi, SlackCallError, SlackConnection},
     tokens::TokenCipher,
 };
-use crate::server::{db::workspaces::Workspace, secret::Secret};
+use crate::server::{db::workspaces::Workspace, metrics::Metrics, secret::Secret};
 
 /// Everything Rapport needs to talk to Slack; cheap to clone.
 #[derive(Clone, Debug)]
@@ -54,13 +54,16 @@ pub struct OAuthSettings {
 }
 
 impl SlackGateway {
-    /// A gateway to the Web API at `api_url` (no trailing slash).
+    /// A gateway to the Web API at `api_url` (no trailing slash) that counts its calls in
+    /// `metrics`.
     pub fn new(
         api_url: &str,
         fixed_token: Option<Secret>,
         oauth: Option<OAuthSettings>,
+        metrics: Arc<Metrics>,
     ) -> anyhow::Result<SlackGateway> {
-        Ok(SlackGateway { connection: SlackConnection::new(api_url)?, fixed_token, fixed_team: Arc::default(), oauth })
+        let connection = SlackConnection::new(api_url, metrics)?;
+        Ok(SlackGateway { connection, fixed_token, fixed_team: Arc::default(), oauth })
     }
 
     /// The same gateway acting with another fixed bot token (tests of a revoked token).

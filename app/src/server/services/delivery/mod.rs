@@ -138,7 +138,9 @@ async fn deliver_batches(state: &AppState, workspace_id: &str, report: &mut Lane
                 }
                 // Slack refused the workspace: the rest fail for the same reason.
                 Some(Outcome::WorkspaceStopped(reason)) => {
-                    prompts::update_failed(db.pool(), &prompt.id, &token, reason, now).await?;
+                    if prompts::update_failed(db.pool(), &prompt.id, &token, reason, now).await? {
+                        state.metrics.count_prompts_failed(reason, 1);
+                    }
                     report.tally(Outcome::Failed(reason.clone()));
                 }
                 _ => {
@@ -350,16 +352,20 @@ async fn judge(
         }
         Verdict::StopWorkspace { reason } => {
             workspaces::update_delivery_stopped(db, &workspace.id, &reason, now).await?;
-            prompts::update_failed(db, &prompt.id, claim_token(prompt), &reason, now).await?;
+            let failed = prompts::update_failed(db, &prompt.id, claim_token(prompt), &reason, now).await?;
             let dropped = prompts::fail_waiting_for_workspace(db, &workspace.id, &reason, now).await?;
+            state.metrics.count_prompts_failed(&reason, u64::from(failed) + dropped);
             tracing::error!(workspace.id = %workspace.id, %reason, dropped, "Slack refused the workspace's token; its sending stopped");
             Outcome::WorkspaceStopped(reason)
         }
     })
 }
 
+/// Fails `prompt` for `reason`, and counts it (unless its claim was lost meanwhile).
 async fn fail(state: &AppState, prompt: &Prompt, reason: &str) -> anyhow::Result<Outcome> {
-    prompts::update_failed(state.db.pool(), &prompt.id, claim_token(prompt), reason, state.now_ms()).await?;
+    if prompts::update_failed(state.db.pool(), &prompt.id, claim_token(prompt), reason, state.now_ms()).await? {
+        state.metrics.count_prompts_failed(reason, 1);
+    }
     tracing::info!(prompt.id = %prompt.id, %reason, "a question was not delivered");
     Ok(Outcome::Failed(reason.to_owned()))
 }
