@@ -16,8 +16,10 @@ use sqlx::{
     sqlite::{SqliteConnectOptions, SqliteConnection, SqliteLockingMode},
 };
 
-/// How long `restore` waits for the database's lock before saying it is in use.
+/// How long each try of `restore` waits for the database's lock.
 const LOCK_WAIT: Duration = Duration::from_millis(250);
+/// How many times the exclusive lock is tried before the database is called in use.
+const LOCK_TRIES: u32 = 8;
 
 /// The FTS5 search indexes (migration 15), each with the statement that rebuilds it from its
 /// table. They point at their tables' implicit rowids, which VACUUM may renumber.
@@ -202,13 +204,27 @@ async fn lock_exclusively(database: &Path) -> anyhow::Result<SqliteConnection> {
                 .context(format!("opening {} to replace it (move it aside if it is damaged)", database.display()))
         }
     };
-    let mut conn = SqliteConnection::connect_with(&lock_options).await.map_err(refusal)?;
-    if let Err(error) = conn.execute("BEGIN EXCLUSIVE").await {
-        // A failed attempt may keep a shared lock until its connection is closed.
-        let _ = conn.close().await;
-        return Err(refusal(error));
+    // A server that was just stopped may still be closing its connections: a few tries,
+    // LOCK_WAIT apart, before the database is called in use.
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        let attempt = match SqliteConnection::connect_with(&lock_options).await {
+            Ok(mut conn) => match conn.execute("BEGIN EXCLUSIVE").await {
+                Ok(_) => return Ok(conn),
+                Err(error) => {
+                    // A failed attempt may keep a shared lock until its connection is closed.
+                    let _ = conn.close().await;
+                    error
+                }
+            },
+            Err(error) => error,
+        };
+        if !is_busy(&attempt) || tries >= LOCK_TRIES {
+            return Err(refusal(attempt));
+        }
+        tokio::time::sleep(LOCK_WAIT).await;
     }
-    Ok(conn)
 }
 
 /// Whether SQLite answered "busy" or "locked": another connection holds a lock.

@@ -65,7 +65,7 @@ pub fn open_router(app: AppState) -> Router {
     Router::new()
         .route("/metrics", get(scrape))
         .with_state(app)
-        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, crate::routes::REQUEST_TIMEOUT))
+        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, crate::serve::REQUEST_TIMEOUT))
 }
 
 /// The app and the token its `/metrics` asks for.

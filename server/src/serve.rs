@@ -23,6 +23,11 @@ use tower::Layer as _;
 /// to keep a connection (slowloris) loses it.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(20);
 
+/// How long one request may take before it is answered 503: far more than any page or
+/// Slack endpoint needs (Slack itself gives up after 3 s), so only a stuck request hits it.
+/// Every router this process serves (the app's, the metrics listener's) applies it.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// How many connections are served at once. A browser opens up to 6 per site, so 512 serves
 /// some 80 people loading pages at the very same moment, many more in practice. Each costs
 /// a task, buffers and a file descriptor: 512 stays well under the common soft limit of 1024

@@ -6,7 +6,7 @@ mod cross_site;
 mod csv_import;
 mod health;
 
-use std::{sync::LazyLock, time::Duration};
+use std::sync::LazyLock;
 
 use axum::{
     Router,
@@ -22,14 +22,12 @@ use tower_http::{
 
 use crate::{
     emulator::{self, Emulator, stripe::StripeEmulator},
-    metrics, security_headers, sign_in, slack,
+    metrics, security_headers,
+    serve::REQUEST_TIMEOUT,
+    sign_in, slack,
     state::ServerState,
     stripe::{self, webhook::WebhookState},
 };
-
-/// How long one request may take before it is answered 503: far more than any page or
-/// Slack endpoint needs (Slack itself gives up after 3 s), so only a stuck request hits it.
-pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The app's pages, listed once per process. Listing them renders the app with resource
 /// loading switched off for the whole process (a global flag in `leptos_server`): a page

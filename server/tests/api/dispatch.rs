@@ -773,17 +773,7 @@ async fn a_member_slack_could_not_reach_is_asked_again_after_writing_to_rapport(
 /// A Rapport self-hosted on `db` at `clock` (`SLACK_BOT_TOKEN`), whose "Slack" is the
 /// emulator of the app `slack`; delivery is left to the test. Not started yet.
 async fn self_hosted(db: &TestDb, slack: &TestApp, clock: &ManualClock) -> server::startup::Application {
-    let api_url = format!("{}/emulator/api", slack.address);
-    let url = db.url.clone();
-    let config = server::config::Config::from_lookup(|name| match name {
-        "DATABASE_URL" => Some(url.clone()),
-        "LEPTOS_SITE_ADDR" => Some("127.0.0.1:0".to_owned()),
-        "SLACK_BOT_TOKEN" => Some(server::emulator::BOT_TOKEN.to_owned()),
-        "SLACK_SIGNING_SECRET" => Some("self-hosted-secret".to_owned()),
-        "SLACK_API_URL" => Some(api_url.clone()),
-        _ => None,
-    })
-    .unwrap();
+    let config = crate::helpers::self_hosted_config(db, slack);
     let app = server::startup::Application::build_with_clock(config, std::sync::Arc::new(clock.clone())).await.unwrap();
     assert!(app.emulator().is_none(), "a configured Slack turns the emulator off");
     app.without_background_dispatch()

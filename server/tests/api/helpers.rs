@@ -328,6 +328,21 @@ pub async fn spawn_app_at(test_db: &TestDb, clock: &ManualClock) -> TestApp {
     start(test_db, Arc::new(clock.clone()), false, false).await
 }
 
+/// The configuration of a Rapport self-hosted on `db` (`SLACK_BOT_TOKEN`) whose "Slack" is
+/// the emulator of the app `slack`.
+pub fn self_hosted_config(db: &TestDb, slack: &TestApp) -> Config {
+    let api_url = format!("{}/emulator/api", slack.address);
+    Config::from_lookup(|name| match name {
+        "DATABASE_URL" => Some(db.url.clone()),
+        "LEPTOS_SITE_ADDR" => Some("127.0.0.1:0".to_owned()),
+        "SLACK_BOT_TOKEN" => Some(server::emulator::BOT_TOKEN.to_owned()),
+        "SLACK_SIGNING_SECRET" => Some("self-hosted-secret".to_owned()),
+        "SLACK_API_URL" => Some(api_url.clone()),
+        _ => None,
+    })
+    .unwrap()
+}
+
 /// The configuration of a test app on `test_db`: a free port, no demo data, the emulator
 /// standing in for Slack with the tests' signing secret.
 pub fn test_config(test_db: &TestDb) -> Config {

@@ -139,17 +139,7 @@ on_both_backends!(self_hosted_mode_takes_its_workspace_from_the_bot_token_in_the
 async fn self_hosted_mode_takes_its_workspace_from_the_bot_token_in_the_environment(db: TestDb) {
     let slack_stand_in = TestDb::sqlite().await;
     let slack = spawn_app(&slack_stand_in).await;
-    let api_url = format!("{}/emulator/api", slack.address);
-    let url = db.url.clone();
-    let config = server::config::Config::from_lookup(|name| match name {
-        "DATABASE_URL" => Some(url.clone()),
-        "LEPTOS_SITE_ADDR" => Some("127.0.0.1:0".to_owned()),
-        "SLACK_BOT_TOKEN" => Some(server::emulator::BOT_TOKEN.to_owned()),
-        "SLACK_SIGNING_SECRET" => Some("self-hosted-secret".to_owned()),
-        "SLACK_API_URL" => Some(api_url.clone()),
-        _ => None,
-    })
-    .unwrap();
+    let config = crate::helpers::self_hosted_config(&db, &slack);
 
     let app = server::startup::Application::build(config).await.unwrap();
     assert!(app.emulator().is_none(), "a configured Slack turns the emulator off");
