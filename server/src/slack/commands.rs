@@ -171,7 +171,7 @@ fn mentioned_user_id(mention: &str) -> Option<&str> {
 async fn pause(state: &AppState, member: &Member, args: &[&str], now: i64) -> anyhow::Result<String> {
     let until = match args {
         [] => None,
-        ["until", date] => match parse_future_date(date, now) {
+        [word, date] if word.eq_ignore_ascii_case("until") => match parse_future_date(date, now) {
             Ok(until) => Some(until),
             Err(message) => return Ok(message),
         },

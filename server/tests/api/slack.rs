@@ -276,6 +276,10 @@ async fn pause_resume_profile_and_help_answer_privately(db: TestDb) {
     let reply = app.command(DEMO_TEAM, MEMBER, "pause").await;
     assert!(reply.contains("Paused"), "{reply}");
     assert!(paused_until().await.is_some());
+    app.command(DEMO_TEAM, MEMBER, "resume").await;
+    // Slack keeps what was typed; `Until` reads as `until`, as the command word does.
+    let reply = app.command(DEMO_TEAM, MEMBER, "pause Until 2099-01-31").await;
+    assert!(reply.contains("No questions until"), "{reply}");
 
     let pinned = demo_pinned_member();
     let reply = app.command(DEMO_TEAM, MEMBER, &format!("profile <@{}|lena>", pinned.0)).await;

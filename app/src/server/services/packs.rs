@@ -243,7 +243,9 @@ fn parse_import(csv_text: &str, existing: &[Question]) -> Result<Vec<ImportRow>,
     let mut rows = Vec::new();
     let mut problems = Vec::new();
     let mut questions_read = 0_usize;
-    for (index, record) in reader.records().enumerate() {
+    // A `question` header is the first line with anything on it, after any blank ones.
+    let mut header_possible = true;
+    for record in reader.records() {
         let record = match record {
             Ok(record) => record,
             Err(error) => {
@@ -256,7 +258,10 @@ fn parse_import(csv_text: &str, existing: &[Question]) -> Result<Vec<ImportRow>,
         if record.iter().all(|field| field.trim().is_empty()) {
             continue;
         }
-        if index == 0 && record.len() == 1 && record[0].trim().eq_ignore_ascii_case("question") {
+        if std::mem::take(&mut header_possible)
+            && record.len() == 1
+            && record[0].trim().eq_ignore_ascii_case("question")
+        {
             continue;
         }
         questions_read += 1;
@@ -389,6 +394,15 @@ mod tests {
         let texts: Vec<&str> = rows.iter().map(|row| row.text.as_str()).collect();
         assert_eq!(texts, ["Cats, dogs or neither?", "Best view?"]);
         assert!(parse_import("question\n", &[]).is_err(), "an empty file is refused");
+    }
+
+    #[test]
+    fn the_header_may_follow_blank_lines_and_a_later_question_line_is_a_question() {
+        let rows = parse_import("  \n\nQuestion\nBest view?\n", &[]).unwrap();
+        let texts: Vec<&str> = rows.iter().map(|row| row.text.as_str()).collect();
+        assert_eq!(texts, ["Best view?"], "the header after blank lines is not imported");
+        let rows = parse_import("Best view?\nquestion\n", &[]).unwrap();
+        assert_eq!(rows.len(), 2, "only the first line with content can be the header");
     }
 
     #[test]
