@@ -8,7 +8,8 @@
 //! - Pages the server makes itself ([`crate::plain_page`]) run no script at all.
 //! - The emulators' pages allow their own inline style sheet and handlers, by hash.
 //! - Everything else (server functions' JSON, Slack's endpoints, health checks, files) gets
-//!   [`STRICT_POLICY`], which lets nothing load.
+//!   [`STRICT_POLICY`], which lets nothing load; an HTML page that somehow went out without
+//!   its own gets [`PAGE_FALLBACK_POLICY`] (and a warning), so it still works.
 
 use axum::{
     Router,
@@ -22,6 +23,12 @@ use sha2::{Digest as _, Sha256};
 /// The policy of every response that does not name its own: nothing may load, and no site
 /// may frame it.
 pub const STRICT_POLICY: &str = "default-src 'none'; frame-ancestors 'none'";
+
+/// The policy of an HTML page that went out without its own (its render did not set the
+/// nonce policy): the page must still hydrate, so only what needs no nonce is said. Seen
+/// once in a browser test (a dashboard page under [`STRICT_POLICY`] never hydrated); the
+/// warning it logs is there to find out when and why.
+pub const PAGE_FALLBACK_POLICY: &str = "frame-ancestors 'none'; object-src 'none'; base-uri 'self'";
 
 /// `same-origin`: our own pages and requests get the full referrer (leptos_axum sends a form
 /// posted without JavaScript back to its `Referer`), other sites get none, not even the
@@ -126,16 +133,44 @@ async fn add_page_policy(State(policy): State<HeaderValue>, mut response: Respon
 /// Gives every response `nosniff` (a file is only ever what its `Content-Type` says), the
 /// [`REFERRER_POLICY`], and [`STRICT_POLICY`] unless it set a policy of its own.
 pub async fn add_defaults(mut response: Response) -> Response {
+    let html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("text/html"));
     let headers = response.headers_mut();
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.entry(header::REFERRER_POLICY).or_insert(HeaderValue::from_static(REFERRER_POLICY));
-    headers.entry(header::CONTENT_SECURITY_POLICY).or_insert(HeaderValue::from_static(STRICT_POLICY));
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        let policy = if html {
+            tracing::warn!("a page went out without its Content-Security-Policy; sent the fallback");
+            PAGE_FALLBACK_POLICY
+        } else {
+            STRICT_POLICY
+        };
+        headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(policy));
+    }
     response
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_page_without_its_policy_still_hydrates_and_anything_else_loads_nothing() {
+        let typed = |content_type: &'static str| {
+            let mut response = Response::new(axum::body::Body::empty());
+            response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+            response
+        };
+        let page = add_defaults(typed("text/html; charset=utf-8")).await;
+        let json = add_defaults(typed("application/json")).await;
+        assert_eq!(page.headers()[header::CONTENT_SECURITY_POLICY], PAGE_FALLBACK_POLICY);
+        assert!(!PAGE_FALLBACK_POLICY.contains("default-src") && !PAGE_FALLBACK_POLICY.contains("script-src"));
+        assert_eq!(json.headers()[header::CONTENT_SECURITY_POLICY], STRICT_POLICY);
+        assert_eq!(page.headers()[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+    }
 
     #[test]
     fn a_hash_source_is_the_base64_sha256_of_the_text() {
