@@ -119,25 +119,26 @@ pub fn with_page_policy(router: Router, policy: &str) -> Router {
 }
 
 async fn add_page_policy(State(policy): State<HeaderValue>, mut response: Response) -> Response {
-    let html = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.starts_with("text/html"));
+    let html = is_html(&response);
     if html {
         response.headers_mut().entry(header::CONTENT_SECURITY_POLICY).or_insert(policy);
     }
     response
 }
 
-/// Gives every response `nosniff` (a file is only ever what its `Content-Type` says), the
-/// [`REFERRER_POLICY`], and [`STRICT_POLICY`] unless it set a policy of its own.
-pub async fn add_defaults(mut response: Response) -> Response {
-    let html = response
+/// Whether the response is an HTML page.
+fn is_html(response: &Response) -> bool {
+    response
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.starts_with("text/html"));
+        .is_some_and(|value| value.starts_with("text/html"))
+}
+
+/// Gives every response `nosniff` (a file is only ever what its `Content-Type` says), the
+/// [`REFERRER_POLICY`], and [`STRICT_POLICY`] unless it set a policy of its own.
+pub async fn add_defaults(mut response: Response) -> Response {
+    let html = is_html(&response);
     let headers = response.headers_mut();
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.entry(header::REFERRER_POLICY).or_insert(HeaderValue::from_static(REFERRER_POLICY));

@@ -105,7 +105,7 @@ impl Emulator {
 
     /// Ephemeral replies shown to `user_id`, oldest first.
     pub fn ephemeral_replies(&self, user_id: &str) -> Vec<String> {
-        self.world().ephemeral.get(user_id).cloned().unwrap_or_default()
+        self.world().ephemeral.get(user_id).map(|replies| replies.iter().cloned().collect()).unwrap_or_default()
     }
 
     /// A counter that moves whenever the emulated Slack changes.

@@ -121,17 +121,17 @@ struct World {
     team_id: String,
     team_name: String,
     users: Vec<EmulatedUser>,
-    messages: Vec<PostedMessage>,
+    messages: VecDeque<PostedMessage>,
     home_views: HashMap<String, Value>,
-    modals: Vec<Value>,
+    modals: VecDeque<Value>,
     /// The modal each user has open, by user id.
     open_modals: HashMap<String, Value>,
     /// Which user pressed the button that produced a trigger id.
     trigger_users: Recent<String>,
     /// Ephemeral replies to slash commands, by user id, newest last.
-    ephemeral: Recent<Vec<String>>,
+    ephemeral: Recent<VecDeque<String>>,
     /// OAuth codes handed out by the authorize page and not yet exchanged, oldest first.
-    oauth_codes: Vec<IssuedCode>,
+    oauth_codes: VecDeque<IssuedCode>,
     /// A defect for the next ID token handed out (tests of the app's checks).
     bad_id_token: Option<openid::BadIdToken>,
     /// Bumped on every change, so the page can wait for the app's reaction.
@@ -168,13 +168,13 @@ impl Emulator {
             team_id: content.workspace.slack_team_id.clone(),
             team_name: content.workspace.name.clone(),
             users,
-            messages: Vec::new(),
+            messages: VecDeque::new(),
             home_views: HashMap::new(),
-            modals: Vec::new(),
+            modals: VecDeque::new(),
             open_modals: HashMap::new(),
             trigger_users: Recent::new(MAX_TRIGGERS),
             ephemeral: Recent::new(MAX_REPLY_USERS),
-            oauth_codes: Vec::new(),
+            oauth_codes: VecDeque::new(),
             bad_id_token: None,
             version: 0,
             limits: HashMap::new(),
@@ -224,7 +224,7 @@ impl Emulator {
 
     /// The messages posted so far (the newest 10,000), oldest first.
     pub fn messages(&self) -> Vec<PostedMessage> {
-        self.world().messages.clone()
+        self.world().messages.iter().cloned().collect()
     }
 
     /// The App Home view last published for a user.
@@ -234,7 +234,7 @@ impl Emulator {
 
     /// The modals opened so far (the newest 1,000), oldest first.
     pub fn modals(&self) -> Vec<Value> {
-        self.world().modals.clone()
+        self.world().modals.iter().cloned().collect()
     }
 
     /// Makes the next ID token `openid.connect.token` hands out defective in this way.
@@ -414,11 +414,13 @@ impl World {
     }
 }
 
-/// Adds `item` to `list`, newest last, dropping the oldest items past `limit`.
-fn push_bounded<T>(list: &mut Vec<T>, item: T, limit: usize) {
-    list.push(item);
-    let excess = list.len().saturating_sub(limit);
-    list.drain(..excess);
+/// Adds `item` to the back of `queue`, dropping the oldest from the front past `limit`;
+/// both emulators keep their records so.
+pub(crate) fn push_bounded<T>(queue: &mut VecDeque<T>, item: T, limit: usize) {
+    queue.push_back(item);
+    while queue.len() > limit {
+        queue.pop_front();
+    }
 }
 
 /// A map by id that keeps its newest `limit` keys: adding one more forgets the key that was

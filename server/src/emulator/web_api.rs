@@ -392,7 +392,7 @@ fn client_credentials(headers: &HeaderMap, params: &Map<String, Value>) -> Resul
 fn redeem_code(world: &mut World, params: &Map<String, Value>) -> Result<IssuedCode, &'static str> {
     let code = text_param(params, "code").ok_or("invalid_code")?;
     let position = world.oauth_codes.iter().position(|issued| issued.code == code).ok_or("invalid_code")?;
-    Ok(world.oauth_codes.remove(position))
+    world.oauth_codes.remove(position).ok_or("invalid_code")
 }
 
 /// `oauth.v2.access`: the bot token of an install.

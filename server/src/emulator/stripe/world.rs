@@ -11,6 +11,7 @@ use rand::Rng as _;
 use super::{
     Card, Delivery, METER_EVENT_NAME, METER_ID, PRICE_ID, PRODUCT_ID, UNIT_AMOUNT, idempotency::IdempotencyCache,
 };
+use crate::emulator::push_bounded;
 
 /// Meter events kept per customer; the oldest go first.
 pub const MAX_METER_EVENTS_PER_CUSTOMER: usize = 10_000;
@@ -488,14 +489,6 @@ impl World {
     pub fn log_delivery(&mut self, event: &EventRecord, status: u16, at: i64) {
         let record = DeliveryRecord { event_id: event.id.clone(), kind: event.kind.clone(), status, at };
         push_bounded(&mut self.deliveries, record, MAX_DELIVERIES);
-    }
-}
-
-/// Adds to the back of a queue, dropping from the front past `limit`.
-pub fn push_bounded<T>(queue: &mut VecDeque<T>, item: T, limit: usize) {
-    queue.push_back(item);
-    while queue.len() > limit {
-        queue.pop_front();
     }
 }
 
