@@ -13,8 +13,9 @@
 
 use axum::{
     Router,
-    extract::State,
+    extract::{Request, State},
     http::{HeaderValue, header},
+    middleware::Next,
     response::Response,
 };
 use base64::Engine as _;
@@ -137,14 +138,22 @@ fn is_html(response: &Response) -> bool {
 
 /// Gives every response `nosniff` (a file is only ever what its `Content-Type` says), the
 /// [`REFERRER_POLICY`], and [`STRICT_POLICY`] unless it set a policy of its own.
-pub async fn add_defaults(mut response: Response) -> Response {
+pub async fn add_defaults(request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    with_defaults(next.run(request).await, &path)
+}
+
+/// [`add_defaults`] on the `response` to a request for `path` (named in the warning when a
+/// page went out without its policy; a path, never a query, which can carry what people typed).
+fn with_defaults(mut response: Response, path: &str) -> Response {
     let html = is_html(&response);
+    let status = response.status().as_u16();
     let headers = response.headers_mut();
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.entry(header::REFERRER_POLICY).or_insert(HeaderValue::from_static(REFERRER_POLICY));
     if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
         let policy = if html {
-            tracing::warn!("a page went out without its Content-Security-Policy; sent the fallback");
+            tracing::warn!(path, status, "a page went out without its Content-Security-Policy; sent the fallback");
             PAGE_FALLBACK_POLICY
         } else {
             STRICT_POLICY
@@ -158,15 +167,15 @@ pub async fn add_defaults(mut response: Response) -> Response {
 mod tests {
     use super::*;
 
-    #[tokio::test]
-    async fn a_page_without_its_policy_still_hydrates_and_anything_else_loads_nothing() {
+    #[test]
+    fn a_page_without_its_policy_still_hydrates_and_anything_else_loads_nothing() {
         let typed = |content_type: &'static str| {
             let mut response = Response::new(axum::body::Body::empty());
             response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
             response
         };
-        let page = add_defaults(typed("text/html; charset=utf-8")).await;
-        let json = add_defaults(typed("application/json")).await;
+        let page = with_defaults(typed("text/html; charset=utf-8"), "/people");
+        let json = with_defaults(typed("application/json"), "/api/search");
         assert_eq!(page.headers()[header::CONTENT_SECURITY_POLICY], PAGE_FALLBACK_POLICY);
         assert!(!PAGE_FALLBACK_POLICY.contains("default-src") && !PAGE_FALLBACK_POLICY.contains("script-src"));
         assert_eq!(json.headers()[header::CONTENT_SECURITY_POLICY], STRICT_POLICY);

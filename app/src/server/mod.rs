@@ -11,6 +11,7 @@ pub mod state;
 pub mod stripe;
 pub mod tasks;
 pub mod viewer;
+pub mod zones;
 
 pub use state::{AppState, ctx};
 

@@ -100,7 +100,7 @@ pub fn router(state: ServerState, emulators: Emulators<'_>) -> Router {
             tracing::info_span!("request", request.id = %request_id, method = %request.method(), path = %request.uri().path())
         }))
         .layer(SetRequestIdLayer::x_request_id(NewRequestId))
-        .layer(axum::middleware::map_response(security_headers::add_defaults))
+        .layer(axum::middleware::from_fn(security_headers::add_defaults))
         // Outermost, so a request's count and time include every other layer's answer (a
         // refused cross-site post, a timeout's 503).
         .layer(axum::middleware::from_fn_with_state(request_metrics, metrics::track_requests))

@@ -26,6 +26,7 @@ use app::{
         },
         slack::blocks,
         viewer::Viewer,
+        zones,
     },
 };
 use chrono::{TimeZone as _, Utc};
@@ -118,7 +119,7 @@ fn questions_posted(app: &TestApp) -> HashMap<String, usize> {
 
 /// `ms` as local `YYYY-MM-DD HH:MM` in the member's zone.
 fn local(ms: i64, zone: &str) -> String {
-    let zone = schedule::member_zone(Some(zone), "UTC");
+    let zone = zones::member_zone(Some(zone), "UTC");
     Utc.timestamp_millis_opt(ms).unwrap().with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string()
 }
 

@@ -33,6 +33,7 @@ on_both_backends!(
     the_page_shows_each_chart_with_its_title_and_a_table_of_the_same_numbers,
     each_chart_downloads_as_csv_with_a_header_row_and_the_tables_numbers,
     a_period_other_than_4_12_or_52_weeks_is_refused,
+    the_counts_follow_each_prompt_and_answer_as_it_changes,
 );
 
 /// The tests' "now": Wednesday 25 November 2026, in the week of Monday the 23rd.
@@ -110,7 +111,7 @@ async fn answered(team: &Team, member: &str, question: &str, sent_at: &str, afte
         created_at,
         updated_at: created_at,
     };
-    answers::insert(team.db.pool(), &answer).await.unwrap();
+    answers::insert(&mut *team.db.pool().acquire().await.unwrap(), &answer).await.unwrap();
     prompt
 }
 
@@ -521,4 +522,69 @@ async fn a_period_other_than_4_12_or_52_weeks_is_refused(db: TestDb) {
         .unwrap();
     assert_eq!(pie.status().as_u16(), 422);
     app.shut_down().await;
+}
+
+/// The page reads counts that triggers keep (migration 16): a prompt counts once it is sent,
+/// moves between statuses as it changes, and a withdrawn answer leaves the median and the
+/// heatmap while its prompt stays answered; answers stored before the counts were kept get
+/// their local hour when the server starts.
+async fn the_counts_follow_each_prompt_and_answer_as_it_changes(db: TestDb) {
+    let team = Team::new(&db.db, "Acme").await;
+    let ana = team.member_row("Ana Berlin", "", |m| m.time_zone = Some("Europe/Berlin".to_owned())).await;
+    let tea = team.question("Tea or coffee").await;
+    let pool = team.db.pool();
+    let prompt = not_sent(&team, &ana, &tea, "2026-11-16T09:00:00Z", PromptStatus::Pending).await;
+    let planned = insights_of(&team, "4").await;
+
+    // Claimed and sent as the dispatcher does it, then answered 25 minutes later.
+    sqlx::query("UPDATE prompts SET status = 'in_flight', claimed_by = 'test' WHERE id = $1")
+        .bind(&prompt)
+        .execute(pool)
+        .await
+        .unwrap();
+    assert!(
+        prompts::update_sent(pool, &prompt, "test", "1790000000.000200", at("2026-11-16T09:00:00Z")).await.unwrap()
+    );
+    let sent = insights_of(&team, "4").await;
+    assert!(
+        prompts::update_status(pool, &prompt, PromptStatus::Sent, PromptStatus::Answered, at("2026-11-16T09:25:00Z"))
+            .await
+            .unwrap()
+    );
+    let answer_id = new_id();
+    let created_at = at("2026-11-16T09:25:00Z");
+    let answer = answers::Answer {
+        id: answer_id.clone(),
+        workspace_id: team.workspace_id.clone(),
+        prompt_id: prompt.clone(),
+        text: "Tea".to_owned(),
+        visibility: Visibility::Team,
+        created_at,
+        updated_at: created_at,
+    };
+    answers::insert(&mut *pool.acquire().await.unwrap(), &answer).await.unwrap();
+    let answered = insights_of(&team, "4").await;
+
+    // As if stored before migration 16, then filled in at start.
+    sqlx::query("UPDATE answers SET local_hour_of_week = NULL").execute(pool).await.unwrap();
+    let hourless = insights_of(&team, "4").await;
+    let filled = answers::fill_local_hours(&team.db).await.unwrap();
+    let refilled = insights_of(&team, "4").await;
+    answers::delete(pool, &answer_id).await.unwrap();
+    let withdrawn = insights_of(&team, "4").await;
+
+    assert_eq!(planned.weeks[2], week("2026-11-16T00:00:00Z", 0, 0, 0, 0), "not counted before it is sent");
+    assert_eq!(sent.weeks[2], week("2026-11-16T00:00:00Z", 1, 0, 0, 0));
+    assert_eq!(answered.weeks[2], week("2026-11-16T00:00:00Z", 1, 1, 0, 0));
+    assert_eq!(question(&answered, "Tea or coffee").median_answer_ms, Some(25 * MINUTE_MS));
+    // Monday 09:25 UTC is 10:25 in Berlin (UTC+1 in November).
+    assert_eq!(answered.heatmap.counts[0][10], 1);
+    assert_eq!(hourless.heatmap.total(), 0, "an answer without its hour is not placed");
+    assert_eq!(filled, 1);
+    assert_eq!(refilled.heatmap.counts[0][10], 1);
+    assert_eq!(refilled.heatmap.total(), 1);
+    assert_eq!(withdrawn.weeks[2], week("2026-11-16T00:00:00Z", 1, 1, 0, 0), "the prompt stays answered");
+    assert_eq!(question(&withdrawn, "Tea or coffee").median_answer_ms, None);
+    assert_eq!(withdrawn.heatmap.total(), 0);
+    assert_eq!(answers::fill_local_hours(&team.db).await.unwrap(), 0, "nothing left to fill in");
 }

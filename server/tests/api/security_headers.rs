@@ -6,6 +6,8 @@ use std::collections::HashSet;
 
 use server::security_headers::{SERVER_PAGE_POLICY, STRICT_POLICY, sha256_source};
 
+use app::server::db::questions;
+
 use crate::helpers::{Team, TestDb, spawn_app, spawn_app_with_billing};
 
 /// What a page's policy holds besides its scripts: its style sheet only, no plugins, no other
@@ -49,6 +51,50 @@ async fn every_page_names_the_nonce_that_each_of_its_inline_scripts_carries() {
             assert!(script.contains(&format!(" nonce=\"{nonce}\"")), "{path}: {script} carries the nonce {nonce}");
         }
         assert!(nonces.insert(nonce), "{path} has a nonce of its own");
+    }
+}
+
+/// Every page of the dashboard, as the demo's admin sees it: a billing browser test once got
+/// `/admin/billing` without its nonce policy, so no page is left to chance.
+#[tokio::test]
+async fn every_route_of_the_dashboard_sends_its_nonce_policy_to_a_signed_in_admin() {
+    let db = TestDb::sqlite().await;
+    let app = spawn_app_with_billing(&db).await;
+    app.demo_seeded().await;
+    let admin = app.signed_in_to_demo("UDEMO001").await;
+    let coworker = app.demo_member("UDEMO004").await;
+    let question = questions::list_with_answer_counts(app.db.pool(), &coworker.workspace_id).await.unwrap().remove(0);
+
+    let paths = [
+        "/".to_owned(),
+        "/login".to_owned(),
+        "/me".to_owned(),
+        "/admin".to_owned(),
+        "/admin/sharing".to_owned(),
+        "/admin/schedule".to_owned(),
+        "/admin/members".to_owned(),
+        "/admin/packs".to_owned(),
+        "/admin/data".to_owned(),
+        "/admin/billing".to_owned(),
+        "/admin/billing?checkout=success".to_owned(),
+        "/admin/insights?weeks=52".to_owned(),
+        "/people".to_owned(),
+        format!("/people/{}", coworker.id),
+        "/questions".to_owned(),
+        format!("/questions/{}", question.id),
+        "/search?q=coffee".to_owned(),
+    ];
+
+    for path in &paths {
+        let response = admin.get(path).await;
+        assert_eq!(response.status().as_u16(), 200, "{path}");
+        assert_common_headers(&response, path);
+        let policy = policy_of(&response);
+        let nonce = nonce_in(&policy);
+        let html = response.text().await.unwrap();
+        for script in script_tags(&html) {
+            assert!(script.contains(&format!(" nonce=\"{nonce}\"")), "{path}: {script} carries the nonce {nonce}");
+        }
     }
 }
 

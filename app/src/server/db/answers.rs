@@ -1,8 +1,9 @@
 //! The `answers` table: what a member said to a prompt, and who may see it.
 
-use sqlx::{Any, Executor};
+use sqlx::{Any, AnyConnection, Executor};
 
-use crate::features::answers::types::Visibility;
+use super::Db;
+use crate::{features::answers::types::Visibility, server::zones};
 
 /// What a member said to a prompt, and who may see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,10 +39,27 @@ pub struct QuestionAnswerRow {
     pub created_at: i64,
 }
 
-pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, row: &Answer) -> sqlx::Result<()> {
+/// Stores an answer with the hour of the week it was given in the member's own time zone
+/// then (their zone, else the workspace's), which the insights heatmap counts: SQLite has no
+/// time zones, so the hour is worked out here, with the zone's rules on that day.
+pub async fn insert(conn: &mut AnyConnection, row: &Answer) -> sqlx::Result<()> {
+    let zones: Option<(Option<String>, String)> = sqlx::query_as(
+        "SELECT m.time_zone, w.default_time_zone
+         FROM prompts p
+         JOIN members m ON m.id = p.member_id
+         JOIN workspaces w ON w.id = p.workspace_id
+         WHERE p.id = $1",
+    )
+    .bind(&row.prompt_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    // No prompt: the insert below fails on its foreign key, as it would have anyway.
+    let local_hour = zones.map(|(member, workspace)| {
+        zones::hour_of_week(zones::member_zone(member.as_deref(), &workspace), row.created_at)
+    });
     sqlx::query(
-        "INSERT INTO answers (id, workspace_id, prompt_id, text, visibility, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO answers (id, workspace_id, prompt_id, text, visibility, created_at, updated_at, local_hour_of_week)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(&row.id)
     .bind(&row.workspace_id)
@@ -50,9 +68,57 @@ pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, row: &Answer) -> 
     .bind(row.visibility.as_str())
     .bind(row.created_at)
     .bind(row.updated_at)
-    .execute(ex)
+    .bind(local_hour)
+    .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+/// How many answers [`fill_local_hours`] reads and writes at a time.
+const FILL_BATCH: i64 = 500;
+
+/// One answer stored before answers kept their local hour, with the zones to work it out.
+#[derive(sqlx::FromRow)]
+struct HourlessRow {
+    id: String,
+    created_at: i64,
+    member_zone: Option<String>,
+    workspace_zone: String,
+}
+
+/// Gives every answer stored before migration 16 its local hour of the week (see [`insert`]),
+/// a batch per write transaction, and returns how many it filled in. Runs at every start;
+/// once all are filled it is one indexed look that finds nothing.
+pub async fn fill_local_hours(db: &Db) -> sqlx::Result<u64> {
+    let mut filled = 0;
+    loop {
+        let mut tx = db.begin_write().await?;
+        let rows: Vec<HourlessRow> = sqlx::query_as(
+            "SELECT a.id, a.created_at, m.time_zone AS member_zone, w.default_time_zone AS workspace_zone
+             FROM answers a
+             JOIN prompts p ON p.id = a.prompt_id
+             JOIN members m ON m.id = p.member_id
+             JOIN workspaces w ON w.id = a.workspace_id
+             WHERE a.local_hour_of_week IS NULL
+             LIMIT $1",
+        )
+        .bind(FILL_BATCH)
+        .fetch_all(&mut *tx)
+        .await?;
+        if rows.is_empty() {
+            return Ok(filled);
+        }
+        for row in &rows {
+            let zone = zones::member_zone(row.member_zone.as_deref(), &row.workspace_zone);
+            sqlx::query("UPDATE answers SET local_hour_of_week = $2 WHERE id = $1")
+                .bind(&row.id)
+                .bind(zones::hour_of_week(zone, row.created_at))
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        filled += rows.len() as u64;
+    }
 }
 
 /// Answers in a workspace by visibility, for reports and checks.

@@ -122,7 +122,13 @@ impl Db {
 
     /// Applies every migration not yet applied.
     pub async fn migrate(&self) -> anyhow::Result<()> {
-        self.backend.migrator().run(&self.pool).await.context("running database migrations")
+        self.backend.migrator().run(&self.pool).await.context("running database migrations")?;
+        // Data that SQL alone cannot work out (a time zone's rules) is filled in after.
+        let filled = answers::fill_local_hours(self).await.context("filling in the answers' local hours")?;
+        if filled > 0 {
+            tracing::info!(answers = filled, "filled in the local hour of answers stored before the insights rollups");
+        }
+        Ok(())
     }
 
     /// Checks that the database answers and that every migration is applied.

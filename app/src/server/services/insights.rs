@@ -1,15 +1,11 @@
 //! Insights for admins: participation per week, per question and per pack, and when people
 //! answer, over the last 4, 12 or 52 weeks of the admin's workspace, on the page and as CSV.
 //! The numbers are SQL aggregates (`db::insights`); this module fills in the empty weeks,
-//! places each group of answer times in its members' local week, ranks and sorts the
-//! questions, and writes the CSV files with the same text as the page's tables.
+//! lays the answer hours out by weekday, ranks and sorts the questions, and writes the CSV
+//! files with the same text as the page's tables.
 
 use std::{cmp::Ordering, collections::HashMap};
 
-use chrono::{Datelike as _, TimeZone as _, Timelike as _, Utc};
-use chrono_tz::Tz;
-
-use super::schedule::member_zone;
 use crate::{
     error::AppError,
     features::insights::types::{
@@ -17,7 +13,7 @@ use crate::{
         QuestionStats, RANKED, WeekStats,
     },
     server::{
-        db::insights::{self, AnswerTimeRow, MONDAY_EPOCH_OFFSET_MS, QUARTER_HOUR_MS, WEEK_MS},
+        db::insights::{self, AnswerHourRow, MONDAY_EPOCH_OFFSET_MS, WEEK_MS},
         viewer::Viewer,
     },
 };
@@ -153,35 +149,25 @@ async fn packs(viewer: &Viewer, span: Span) -> Result<Vec<PackStats>, AppError> 
     Ok(packs)
 }
 
-/// The answers given in the span by local weekday and hour.
+/// The answers given in the span by local weekday and hour (each answer keeps the hour of
+/// the week it was given in its member's own time zone, `db::answers::insert`).
 async fn heatmap(viewer: &Viewer, span: Span) -> Result<Heatmap, AppError> {
-    let workspace = viewer.workspace().await?;
-    let groups = insights::count_answers_by_zone_and_quarter_hour(
-        viewer.db.pool(),
-        &viewer.workspace_id,
-        span.starts_at,
-        span.ends_at,
-    )
-    .await?;
-    Ok(local_heatmap(&groups, &workspace.default_time_zone))
+    let hours =
+        insights::count_answers_by_local_hour(viewer.db.pool(), &viewer.workspace_id, span.starts_at, span.ends_at)
+            .await?;
+    Ok(heatmap_of(&hours))
 }
 
-/// Places each group of answers (members of one zone, one UTC quarter hour) at its local
-/// weekday and hour: the member's zone, or the workspace's for members without a usable one.
-/// One conversion per group, with the zone's own rules, so an answer at 09:30 local is in
-/// hour 9 in summer and in winter alike.
-fn local_heatmap(groups: &[AnswerTimeRow], workspace_zone: &str) -> Heatmap {
-    let mut zones: HashMap<Option<&str>, Tz> = HashMap::new();
+/// Lays the counts per hour of the week out by weekday (Monday first) and hour.
+fn heatmap_of(hours: &[AnswerHourRow]) -> Heatmap {
     let mut heatmap = Heatmap::default();
-    for group in groups {
-        let name = group.time_zone.as_deref();
-        let zone = *zones.entry(name).or_insert_with(|| member_zone(name, workspace_zone));
-        let Some(at) = Utc.timestamp_millis_opt(group.quarter_hour * QUARTER_HOUR_MS).single() else { continue };
-        let local = at.with_timezone(&zone);
-        let weekday = local.weekday().num_days_from_monday() as usize;
-        let hour = local.hour() as usize;
-        if let Some(cell) = heatmap.counts.get_mut(weekday).and_then(|hours| hours.get_mut(hour)) {
-            *cell += group.answers;
+    for row in hours {
+        let (Ok(day), Ok(hour)) = (usize::try_from(row.hour_of_week / 24), usize::try_from(row.hour_of_week % 24))
+        else {
+            continue;
+        };
+        if let Some(cell) = heatmap.counts.get_mut(day).and_then(|hours| hours.get_mut(hour)) {
+            *cell += row.answers;
         }
     }
     heatmap
@@ -283,10 +269,6 @@ mod tests {
         }
     }
 
-    fn group(zone: Option<&str>, utc: &str, answers: i64) -> AnswerTimeRow {
-        AnswerTimeRow { time_zone: zone.map(str::to_owned), quarter_hour: at(utc) / QUARTER_HOUR_MS, answers }
-    }
-
     #[test]
     fn weeks_start_on_monday_at_midnight_utc() {
         assert_eq!(week_start(at("2026-11-25T12:00:00Z")), at("2026-11-23T00:00:00Z"));
@@ -305,25 +287,17 @@ mod tests {
     }
 
     #[test]
-    fn an_answer_at_half_past_nine_in_berlin_is_in_hour_9_on_both_sides_of_the_end_of_dst() {
-        // Summer time (UTC+2) on Friday 23 October 2026, winter time (UTC+1) from Sunday 25th.
-        let groups = [
-            group(Some("Europe/Berlin"), "2026-10-23T07:30:00Z", 1),
-            group(Some("Europe/Berlin"), "2026-10-26T08:30:00Z", 1),
+    fn each_hour_of_the_week_lands_on_its_weekday_and_hour() {
+        let hours = [
+            AnswerHourRow { hour_of_week: 0, answers: 2 },
+            AnswerHourRow { hour_of_week: 4 * 24 + 9, answers: 3 },
+            AnswerHourRow { hour_of_week: 167, answers: 1 },
         ];
-        let heatmap = local_heatmap(&groups, "UTC");
-        assert_eq!(heatmap.counts[4][9], 1, "Friday 09:30");
-        assert_eq!(heatmap.counts[0][9], 1, "Monday 09:30");
-        assert_eq!(heatmap.total(), 2);
-    }
-
-    #[test]
-    fn members_without_a_usable_zone_are_placed_in_the_workspaces() {
-        let groups = [group(None, "2026-11-02T23:15:00Z", 2), group(Some("Mars/Olympus"), "2026-11-02T23:45:00Z", 1)];
-        let heatmap = local_heatmap(&groups, "Asia/Kolkata");
-        // 23:15 UTC Monday is 04:45 Tuesday in India (UTC+5:30); 23:45 is 05:15.
-        assert_eq!(heatmap.counts[1][4], 2);
-        assert_eq!(heatmap.counts[1][5], 1);
+        let heatmap = heatmap_of(&hours);
+        assert_eq!(heatmap.counts[0][0], 2, "Monday 00:00");
+        assert_eq!(heatmap.counts[4][9], 3, "Friday 09:00");
+        assert_eq!(heatmap.counts[6][23], 1, "Sunday 23:00");
+        assert_eq!(heatmap.total(), 6);
     }
 
     #[test]

@@ -21,7 +21,7 @@ use crate::{
             prompts::{self, PromptStatus, RoundPrompt},
             workspaces::{self, Workspace},
         },
-        new_id,
+        new_id, zones,
     },
 };
 
@@ -69,7 +69,7 @@ async fn plan_workspace(db: &Db, workspace: &Workspace, now_ms: i64) -> Result<P
     let due: Vec<(&Askable, Decision)> = askable
         .iter()
         .filter_map(|row| {
-            let zone = schedule::member_zone(row.member.time_zone.as_deref(), &workspace.default_time_zone);
+            let zone = zones::member_zone(row.member.time_zone.as_deref(), &workspace.default_time_zone);
             decide(row, &schedule, zone, now_ms).map(|decision| (row, decision))
         })
         .collect();
@@ -195,7 +195,7 @@ async fn next_round_at(db: &Db, workspace: &Workspace, now_ms: i64) -> Result<Op
 fn earliest_next_slot(schedule: &Schedule, workspace: &Workspace, askable: &[Askable], now_ms: i64) -> Option<i64> {
     let mut zones: Vec<Tz> = Vec::new();
     for row in askable {
-        let zone = schedule::member_zone(row.member.time_zone.as_deref(), &workspace.default_time_zone);
+        let zone = zones::member_zone(row.member.time_zone.as_deref(), &workspace.default_time_zone);
         if !zones.contains(&zone) {
             zones.push(zone);
         }

@@ -126,11 +126,6 @@ fn local_date(zone: Tz, now_ms: i64) -> Option<NaiveDate> {
     Some(Utc.timestamp_millis_opt(now_ms).single()?.with_timezone(&zone).date_naive())
 }
 
-/// The member's time zone: their own from Slack, else the workspace's, else UTC.
-pub fn member_zone(member_zone: Option<&str>, workspace_zone: &str) -> Tz {
-    member_zone.and_then(|name| name.parse().ok()).or_else(|| workspace_zone.parse().ok()).unwrap_or(Tz::UTC)
-}
-
 /// The workspace's schedule (the defaults when none was saved).
 pub async fn load(db: &Db, workspace_id: &str) -> Result<Schedule, AppError> {
     let Some(row) = schedules::find(db.pool(), workspace_id).await? else {
@@ -297,13 +292,6 @@ mod tests {
         let friday_noon = utc("2026-12-04T12:00:00Z");
         let next = schedule(&workdays, "10:00", Cadence::Daily).next_slot(utc_zone, friday_noon);
         assert_eq!(next.map(|s| s.round_date()), Some("2026-12-07".to_owned()));
-    }
-
-    #[test]
-    fn an_unknown_time_zone_falls_back_to_the_workspace_then_utc() {
-        assert_eq!(member_zone(Some("Europe/Berlin"), "UTC"), chrono_tz::Europe::Berlin);
-        assert_eq!(member_zone(Some("Mars/Olympus"), "Asia/Kolkata"), chrono_tz::Asia::Kolkata);
-        assert_eq!(member_zone(None, "Nowhere"), Tz::UTC);
     }
 }
 
