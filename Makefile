@@ -18,13 +18,14 @@ export LEPTOS_OUTPUT_NAME := rapport
 E2E_ADDR ?= 127.0.0.1:3900
 E2E_DIR := target/e2e
 
-.PHONY: help run test tools browser-tools fmt-check clippy unit-tests e2e fuzz bench bench-build bench-search
+.PHONY: help run test tools browser-tools fmt-check clippy unit-tests e2e fuzz bench bench-build bench-search soak
 
 help:
 	@echo "make run    start Rapport on http://127.0.0.1:3000"
 	@echo "make test   run every check and test"
 	@echo "make fuzz   run the property tests with $(FUZZ_CASES) cases each (not part of make test)"
 	@echo "make bench  run the benchmarks and write BENCHMARKS.md (not part of make test)"
+	@echo "make soak   10 minutes of mixed load with a restart, then checks; report in SOAK.md (not part of make test)"
 
 run: tools
 	@echo "==> Starting Rapport on http://$${LEPTOS_SITE_ADDR:-127.0.0.1:3000} (database: $${DATABASE_URL:-sqlite://data/rapport.db})"
@@ -121,3 +122,9 @@ bench-build:
 bench-search: bench-build
 	@echo "==> search and insights at 10,000 members and 200,000 answers"
 	$(BENCH) search
+
+# The soak: the release server on SQLite with the Slack emulator, 10 minutes of mixed load
+# with a restart half-way, then checks against its database; the report goes to SOAK.md.
+soak: bench-build
+	@echo "==> soak: 10 minutes of mixed load on SQLite, a restart half-way"
+	$(BENCH) --database sqlite soak

@@ -2,13 +2,16 @@
 //! release server on it pinned to core 0, measures from this process (run it pinned to core
 //! 1: `make bench` does), and writes its figures into `BENCHMARKS.md` beside their aims.
 //!
-//! Speed is measured here and only here: no test times anything.
+//! Speed is measured here and only here: no test times anything. The soak (`soak`) is no
+//! benchmark: it checks that nothing is lost, doubled or leaked over minutes of mixed load,
+//! and writes its own report (`SOAK.md`).
 
 mod client;
 mod measure;
 mod report;
 mod search;
 mod server;
+mod soak;
 mod team;
 
 use std::{
@@ -49,6 +52,21 @@ enum Bench {
         members: usize,
         #[arg(long, default_value_t = 200_000)]
         answers: usize,
+    },
+    /// Mixed load on the server with the Slack emulator, a restart half-way, then checks
+    /// (SQLite only; the report goes to --report, not BENCHMARKS.md)
+    Soak {
+        /// Minutes of load, the restart included
+        #[arg(long, default_value_t = soak::DEFAULT_MINUTES)]
+        #[arg(value_parser = clap::value_parser!(u64).range(1..))]
+        minutes: u64,
+        /// How many times faster the product's clock runs (RAPPORT_TIME_SCALE, 1 to 10000)
+        #[arg(long, default_value_t = soak::DEFAULT_TIME_SCALE)]
+        #[arg(value_parser = clap::value_parser!(u32).range(1..=10_000))]
+        time_scale: u32,
+        /// The file the report is written to (replaced each run)
+        #[arg(long, default_value = soak::DEFAULT_REPORT)]
+        report: PathBuf,
     },
 }
 
@@ -110,11 +128,26 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
         Databases::Both => &[Database::Sqlite, Database::Postgres],
     };
     let machine = report::Machine::read(Path::new(WORK_DIR))?;
-    for &database in databases {
-        match cli.bench {
-            Bench::Search { members, answers } => {
-                search_bench(cli, &machine, database, team::Size { members, answers }).await?;
+    match &cli.bench {
+        Bench::Search { members, answers } => {
+            for &database in databases {
+                let size = team::Size { members: *members, answers: *answers };
+                search_bench(cli, &machine, database, size).await?;
             }
+        }
+        Bench::Soak { minutes, time_scale, report } => {
+            anyhow::ensure!(
+                cli.database != Databases::Postgres,
+                "the soak runs on SQLite only (pass --database sqlite)"
+            );
+            let settings = soak::Settings {
+                binary: cli.server.clone(),
+                database_url: fresh_database(cli, Database::Sqlite, "soak").await?,
+                minutes: *minutes,
+                time_scale: *time_scale,
+                report: report.clone(),
+            };
+            soak::run(&settings, &machine).await?;
         }
     }
     Ok(())

@@ -159,8 +159,8 @@ fn check_results(query: &str, body: &str, team: &Team) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Percent-encodes a query for a URL.
-fn encode(query: &str) -> String {
+/// Percent-encodes a query for a URL (and a value of a form, for the soak's Slack requests).
+pub(crate) fn encode(query: &str) -> String {
     query
         .bytes()
         .map(|byte| match byte {

@@ -1,18 +1,21 @@
 //! The server under measurement: the release `rapport` binary in its own process, pinned to
-//! core 0 (the load runs on the other core), configured as a hosted install whose Slack is
-//! out of reach, so nothing but the benchmark's own requests keeps it busy.
+//! core 0 (the load runs on the other core). The search benchmark runs it as a hosted install
+//! whose Slack is out of reach, so nothing but the benchmark's own requests keeps it busy; the
+//! soak runs it with no Slack configured, so the built-in emulator stands in and the demo
+//! team is asked its questions.
 
 use std::{
+    fs::File,
     path::{Path, PathBuf},
-    process::Stdio,
+    process::{ExitStatus, Stdio},
     time::{Duration, Instant},
 };
 
 use anyhow::Context as _;
 use tokio::process::{Child, Command};
 
-/// Fixed settings: the benchmark's keys protect nothing.
-const ENV: [(&str, &str); 8] = [
+/// Fixed settings of the hosted install: the benchmark's keys protect nothing.
+const HOSTED_ENV: [(&str, &str); 8] = [
     ("SLACK_CLIENT_ID", "bench.client"),
     ("SLACK_CLIENT_SECRET", "bench-client-secret"),
     ("SLACK_SIGNING_SECRET", "bench-signing-secret"),
@@ -27,6 +30,40 @@ const ENV: [(&str, &str); 8] = [
     ("RUST_LOG", "warn"),
 ];
 
+/// Prefixes of the variables that choose how Rapport reaches Slack and Stripe. In emulator
+/// mode none may come from the benchmark's own environment: one stray `SLACK_` variable
+/// stops the server (a partial Slack setup fails closed) or turns the emulator off.
+const MODE_PREFIXES: [&str; 3] = ["SLACK_", "STRIPE_", "RAPPORT_"];
+
+/// How the server is configured.
+#[derive(Debug, Clone)]
+pub enum Environment {
+    /// A hosted install whose Slack is out of reach, without demo data (the search benchmark).
+    Hosted,
+    /// No Slack or Stripe configured: the emulators stand in and the demo team is seeded.
+    /// `settings` are set on top (time scale, the emulator's signing secret, `RUST_LOG`).
+    Emulated { settings: Vec<(&'static str, String)> },
+}
+
+/// Where the server's output goes.
+#[derive(Debug, Clone)]
+pub enum Output {
+    /// Its log (stdout) is dropped; errors (stderr) show in the benchmark's terminal.
+    Terminal,
+    /// Its log and errors are appended to this file.
+    File(PathBuf),
+}
+
+/// How a server stopped.
+#[derive(Debug, Clone, Copy)]
+pub struct Stopped {
+    /// From the signal to its exit.
+    pub took: Duration,
+    pub status: ExitStatus,
+    /// It did not stop within the grace period and was killed.
+    pub killed: bool,
+}
+
 /// A running server; stopped when dropped.
 pub struct Server {
     pub base_url: String,
@@ -34,22 +71,39 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts `binary` on `database_url` at `addr` and waits until `/readyz` answers.
+    /// Starts `binary` as a hosted install on `database_url` at `addr` and waits until
+    /// `/readyz` answers.
     pub async fn start(binary: &Path, database_url: &str, addr: &str) -> anyhow::Result<Server> {
+        Server::start_with(binary, database_url, addr, &Environment::Hosted, &Output::Terminal).await
+    }
+
+    /// Starts `binary` configured by `environment` on `database_url` at `addr`, its output
+    /// going to `output`, and waits until `/readyz` answers.
+    pub async fn start_with(
+        binary: &Path,
+        database_url: &str,
+        addr: &str,
+        environment: &Environment,
+        output: &Output,
+    ) -> anyhow::Result<Server> {
         let base_url = format!("http://{addr}");
         let mut command = pinned(binary);
+        configure(&mut command, environment);
         command
-            .envs(ENV)
             .env("DATABASE_URL", database_url)
             .env("LEPTOS_SITE_ADDR", addr)
             .env("RAPPORT_PUBLIC_URL", &base_url)
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
             .kill_on_drop(true);
+        direct_output(&mut command, output)?;
         let child = command.spawn().with_context(|| format!("starting {}", binary.display()))?;
         let mut server = Server { base_url, child };
         server.wait_until_ready().await?;
         Ok(server)
+    }
+
+    /// The server's process id (`taskset` execs the server, so it is the server's own).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
     }
 
     async fn wait_until_ready(&mut self) -> anyhow::Result<()> {
@@ -68,10 +122,75 @@ impl Server {
         anyhow::bail!("the server was not ready within a minute")
     }
 
-    /// Stops the server and waits for it to exit.
+    /// Stops the server at once (SIGKILL) and waits for it to exit.
     pub async fn stop(mut self) -> anyhow::Result<()> {
         self.child.kill().await.context("stopping the server")
     }
+
+    /// Asks the server to stop as a deploy does (SIGTERM) and waits up to `grace` for it to
+    /// finish its requests and background work; past that it is killed.
+    pub async fn terminate(mut self, grace: Duration) -> anyhow::Result<Stopped> {
+        let pid = self.pid().context("the server had already exited")?;
+        let started = Instant::now();
+        // tokio's `Child::kill` sends SIGKILL, and `unsafe_code` is forbidden here, so the
+        // signal goes through kill(1).
+        let sent = Command::new("kill")
+            .arg("-TERM")
+            .arg(pid.to_string())
+            .status()
+            .await
+            .context("running kill -TERM on the server")?;
+        anyhow::ensure!(sent.success(), "kill -TERM {pid} failed ({sent})");
+        match tokio::time::timeout(grace, self.child.wait()).await {
+            Ok(status) => {
+                let status = status.context("waiting for the server to exit")?;
+                Ok(Stopped { took: started.elapsed(), status, killed: false })
+            }
+            Err(_) => {
+                self.child.kill().await.context("killing the server after its grace period")?;
+                let status = self.child.wait().await.context("waiting for the killed server")?;
+                Ok(Stopped { took: started.elapsed(), status, killed: true })
+            }
+        }
+    }
+}
+
+/// Sets the variables of `environment` on `command`.
+fn configure(command: &mut Command, environment: &Environment) {
+    match environment {
+        Environment::Hosted => {
+            command.envs(HOSTED_ENV);
+        }
+        Environment::Emulated { settings } => {
+            for (name, _) in std::env::vars_os() {
+                let chooses_mode =
+                    name.to_str().is_some_and(|name| MODE_PREFIXES.iter().any(|prefix| name.starts_with(prefix)));
+                if chooses_mode {
+                    command.env_remove(name);
+                }
+            }
+            command.envs(settings.iter().map(|(name, value)| (*name, value.as_str())));
+        }
+    }
+}
+
+/// Points the server's stdout (its log) and stderr where `output` says.
+fn direct_output(command: &mut Command, output: &Output) -> anyhow::Result<()> {
+    match output {
+        Output::Terminal => {
+            command.stdout(Stdio::null()).stderr(Stdio::inherit());
+        }
+        Output::File(path) => {
+            let log = File::options()
+                .create(true)
+                .append(true)
+                .open(path)
+                .with_context(|| format!("opening the server log {}", path.display()))?;
+            let errors = log.try_clone().with_context(|| format!("sharing the server log {}", path.display()))?;
+            command.stdout(log).stderr(errors);
+        }
+    }
+    Ok(())
 }
 
 /// `binary` under `taskset -c 0` when this machine has more than one core and taskset.

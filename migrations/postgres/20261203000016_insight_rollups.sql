@@ -22,6 +22,16 @@ CREATE TABLE insight_prompt_weeks (
 );
 CREATE INDEX insight_prompt_weeks_question_id ON insight_prompt_weeks (question_id);
 
+CREATE TABLE insight_answer_wait_hours (
+    workspace_id TEXT   NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
+    question_id  TEXT   NOT NULL REFERENCES questions (id) ON DELETE CASCADE,
+    wait_hour    BIGINT NOT NULL,
+    week_start   BIGINT NOT NULL,
+    answer_count BIGINT NOT NULL,
+    PRIMARY KEY (workspace_id, question_id, wait_hour, week_start)
+);
+CREATE INDEX insight_answer_wait_hours_question_id ON insight_answer_wait_hours (question_id);
+
 CREATE TABLE insight_answer_waits (
     workspace_id TEXT   NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
     question_id  TEXT   NOT NULL REFERENCES questions (id) ON DELETE CASCADE,
@@ -79,20 +89,35 @@ BEGIN
     END IF;
     -- A withdrawn answer leaves the median (its prompt stays answered); an answer deleted
     -- with its prompt finds none.
+    -- A wait is never below zero.
     IF TG_OP = 'DELETE' THEN
         UPDATE insight_answer_waits w SET answer_count = w.answer_count - 1
         FROM prompts p
         WHERE p.id = OLD.prompt_id AND p.sent_at IS NOT NULL
           AND w.workspace_id = p.workspace_id AND w.question_id = p.question_id
-          AND w.wait_minute = (OLD.created_at - p.sent_at) / 60000
+          AND w.wait_minute = GREATEST(OLD.created_at - p.sent_at, 0) / 60000
+          AND w.week_start = insight_week_start(p.sent_at);
+        UPDATE insight_answer_wait_hours w SET answer_count = w.answer_count - 1
+        FROM prompts p
+        WHERE p.id = OLD.prompt_id AND p.sent_at IS NOT NULL
+          AND w.workspace_id = p.workspace_id AND w.question_id = p.question_id
+          AND w.wait_hour = GREATEST(OLD.created_at - p.sent_at, 0) / 3600000
           AND w.week_start = insight_week_start(p.sent_at);
     END IF;
     IF TG_OP = 'INSERT' THEN
         INSERT INTO insight_answer_waits AS counted (workspace_id, question_id, wait_minute, week_start, answer_count)
-        SELECT p.workspace_id, p.question_id, (NEW.created_at - p.sent_at) / 60000, insight_week_start(p.sent_at), 1
+        SELECT p.workspace_id, p.question_id, GREATEST(NEW.created_at - p.sent_at, 0) / 60000,
+               insight_week_start(p.sent_at), 1
         FROM prompts p
         WHERE p.id = NEW.prompt_id AND p.sent_at IS NOT NULL
         ON CONFLICT (workspace_id, question_id, wait_minute, week_start)
+        DO UPDATE SET answer_count = counted.answer_count + 1;
+        INSERT INTO insight_answer_wait_hours AS counted (workspace_id, question_id, wait_hour, week_start, answer_count)
+        SELECT p.workspace_id, p.question_id, GREATEST(NEW.created_at - p.sent_at, 0) / 3600000,
+               insight_week_start(p.sent_at), 1
+        FROM prompts p
+        WHERE p.id = NEW.prompt_id AND p.sent_at IS NOT NULL
+        ON CONFLICT (workspace_id, question_id, wait_hour, week_start)
         DO UPDATE SET answer_count = counted.answer_count + 1;
     END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.local_hour_of_week IS NOT NULL THEN
@@ -121,8 +146,14 @@ WHERE sent_at IS NOT NULL
 GROUP BY workspace_id, insight_week_start(sent_at), question_id, status;
 
 INSERT INTO insight_answer_waits (workspace_id, question_id, wait_minute, week_start, answer_count)
-SELECT p.workspace_id, p.question_id, (a.created_at - p.sent_at) / 60000, insight_week_start(p.sent_at), COUNT(*)
+SELECT p.workspace_id, p.question_id, GREATEST(a.created_at - p.sent_at, 0) / 60000, insight_week_start(p.sent_at),
+       COUNT(*)
 FROM answers a
 JOIN prompts p ON p.id = a.prompt_id
 WHERE p.sent_at IS NOT NULL
-GROUP BY p.workspace_id, p.question_id, (a.created_at - p.sent_at) / 60000, insight_week_start(p.sent_at);
+GROUP BY p.workspace_id, p.question_id, GREATEST(a.created_at - p.sent_at, 0) / 60000, insight_week_start(p.sent_at);
+
+INSERT INTO insight_answer_wait_hours (workspace_id, question_id, wait_hour, week_start, answer_count)
+SELECT workspace_id, question_id, wait_minute / 60, week_start, SUM(answer_count)
+FROM insight_answer_waits
+GROUP BY workspace_id, question_id, wait_minute / 60, week_start;

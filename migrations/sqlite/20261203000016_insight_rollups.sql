@@ -21,7 +21,17 @@ CREATE TABLE insight_prompt_weeks (
 ) WITHOUT ROWID;
 
 -- Answers kept, per question, whole minutes from the prompt's sending to the answer, and
--- week the prompt was sent: the median time to answer, to the minute.
+-- week the prompt was sent: the median time to answer, to the minute. The same per whole
+-- hour waited finds the hour the median is in, so only that hour's minutes are read.
+CREATE TABLE insight_answer_wait_hours (
+    workspace_id TEXT    NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
+    question_id  TEXT    NOT NULL REFERENCES questions (id) ON DELETE CASCADE,
+    wait_hour    INTEGER NOT NULL,
+    week_start   INTEGER NOT NULL,
+    answer_count INTEGER NOT NULL,
+    PRIMARY KEY (workspace_id, question_id, wait_hour, week_start)
+) WITHOUT ROWID;
+
 CREATE TABLE insight_answer_waits (
     workspace_id TEXT    NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
     question_id  TEXT    NOT NULL REFERENCES questions (id) ON DELETE CASCADE,
@@ -82,14 +92,22 @@ BEGIN
       AND status = old.status;
 END;
 
+-- A wait is never below zero (an answer is stored after its question was sent; a clock
+-- stepping back must not make a negative minute).
 CREATE TRIGGER insight_answers_after_insert AFTER INSERT ON answers
 BEGIN
     INSERT INTO insight_answer_waits (workspace_id, question_id, wait_minute, week_start, answer_count)
-    SELECT p.workspace_id, p.question_id, (new.created_at - p.sent_at) / 60000,
+    SELECT p.workspace_id, p.question_id, MAX(new.created_at - p.sent_at, 0) / 60000,
            ((p.sent_at - 345600000) / 604800000) * 604800000 + 345600000, 1
     FROM prompts p
     WHERE p.id = new.prompt_id AND p.sent_at IS NOT NULL
     ON CONFLICT (workspace_id, question_id, wait_minute, week_start) DO UPDATE SET answer_count = answer_count + 1;
+    INSERT INTO insight_answer_wait_hours (workspace_id, question_id, wait_hour, week_start, answer_count)
+    SELECT p.workspace_id, p.question_id, MAX(new.created_at - p.sent_at, 0) / 3600000,
+           ((p.sent_at - 345600000) / 604800000) * 604800000 + 345600000, 1
+    FROM prompts p
+    WHERE p.id = new.prompt_id AND p.sent_at IS NOT NULL
+    ON CONFLICT (workspace_id, question_id, wait_hour, week_start) DO UPDATE SET answer_count = answer_count + 1;
     INSERT INTO insight_answer_hours (workspace_id, week_start, hour_of_week, answer_count)
     SELECT new.workspace_id, ((new.created_at - 345600000) / 604800000) * 604800000 + 345600000,
            new.local_hour_of_week, 1
@@ -120,7 +138,13 @@ CREATE TRIGGER insight_answers_after_delete AFTER DELETE ON answers
 BEGIN
     UPDATE insight_answer_waits SET answer_count = answer_count - 1
     WHERE (workspace_id, question_id, wait_minute, week_start) IN (
-        SELECT p.workspace_id, p.question_id, (old.created_at - p.sent_at) / 60000,
+        SELECT p.workspace_id, p.question_id, MAX(old.created_at - p.sent_at, 0) / 60000,
+               ((p.sent_at - 345600000) / 604800000) * 604800000 + 345600000
+        FROM prompts p
+        WHERE p.id = old.prompt_id AND p.sent_at IS NOT NULL);
+    UPDATE insight_answer_wait_hours SET answer_count = answer_count - 1
+    WHERE (workspace_id, question_id, wait_hour, week_start) IN (
+        SELECT p.workspace_id, p.question_id, MAX(old.created_at - p.sent_at, 0) / 3600000,
                ((p.sent_at - 345600000) / 604800000) * 604800000 + 345600000
         FROM prompts p
         WHERE p.id = old.prompt_id AND p.sent_at IS NOT NULL);
@@ -142,12 +166,17 @@ GROUP BY workspace_id, week_start, question_id, status;
 
 INSERT INTO insight_answer_waits (workspace_id, question_id, wait_minute, week_start, answer_count)
 SELECT workspace_id, question_id, wait_minute, week_start, COUNT(*)
-FROM (SELECT p.workspace_id, p.question_id, (a.created_at - p.sent_at) / 60000 AS wait_minute,
+FROM (SELECT p.workspace_id, p.question_id, MAX(a.created_at - p.sent_at, 0) / 60000 AS wait_minute,
              ((p.sent_at - 345600000) / 604800000) * 604800000 + 345600000 AS week_start
       FROM answers a
       JOIN prompts p ON p.id = a.prompt_id
       WHERE p.sent_at IS NOT NULL) AS waits
 GROUP BY workspace_id, question_id, wait_minute, week_start;
+
+INSERT INTO insight_answer_wait_hours (workspace_id, question_id, wait_hour, week_start, answer_count)
+SELECT workspace_id, question_id, wait_minute / 60, week_start, SUM(answer_count)
+FROM insight_answer_waits
+GROUP BY workspace_id, question_id, wait_minute / 60, week_start;
 
 -- Answers whose hour is still to be filled in, found without a scan.
 CREATE INDEX answers_local_hour_missing ON answers (id) WHERE local_hour_of_week IS NULL;

@@ -66,8 +66,9 @@ impl Application {
         let clock: SharedClock = if config.time_scale == 1.0 {
             Arc::new(SystemClock)
         } else {
+            let last_recorded = last_recorded_time(&config.database_url).await?;
             tracing::info!(time_scale = config.time_scale, "time runs faster (RAPPORT_TIME_SCALE)");
-            Arc::new(ScaledClock::new(config.time_scale))
+            Arc::new(ScaledClock::resuming(config.time_scale, last_recorded))
         };
         Application::build_with_clock(config, clock).await
     }
@@ -286,6 +287,17 @@ impl Application {
 }
 
 /// Serves `/metrics` on its own listener, when there is one, until `shutdown` completes.
+/// The latest time the database recorded (see [`app::server::db::Db::last_recorded_time`]),
+/// for a fast clock to resume from; read on a connection of its own before the application's
+/// pool exists (migrations first, so a new database has the tables).
+async fn last_recorded_time(database_url: &str) -> anyhow::Result<Option<i64>> {
+    let db = Db::connect(database_url).await?;
+    db.migrate().await?;
+    let last = db.last_recorded_time().await.context("reading the latest recorded time")?;
+    db.close().await;
+    Ok(last)
+}
+
 async fn serve_metrics(
     metrics: Option<(TcpListener, axum::Router)>,
     connections: ConnectionLimits,

@@ -32,20 +32,32 @@ impl Clock for SystemClock {
 /// Slack emulator: at 60, a day of rounds passes in 24 minutes).
 #[derive(Debug, Clone, Copy)]
 pub struct ScaledClock {
+    /// The wall-clock time it was made at.
     started_at: i64,
+    /// The product's time then.
+    origin: i64,
     scale: f64,
 }
 
 impl ScaledClock {
+    /// Starts at the wall clock's time.
     pub fn new(scale: f64) -> ScaledClock {
-        ScaledClock { started_at: super::now_ms(), scale }
+        ScaledClock::resuming(scale, None)
+    }
+
+    /// Starts at the wall clock's time or at `last_recorded`, whichever is later: a restarted
+    /// fast demo goes on from where its database got to, instead of going back to today while
+    /// its rounds, sends and retries are already stamped days ahead.
+    pub fn resuming(scale: f64, last_recorded: Option<i64>) -> ScaledClock {
+        let started_at = super::now_ms();
+        ScaledClock { started_at, origin: last_recorded.map_or(started_at, |at| at.max(started_at)), scale }
     }
 }
 
 impl Clock for ScaledClock {
     fn now_ms(&self) -> i64 {
         let elapsed = (super::now_ms() - self.started_at) as f64;
-        self.started_at + (elapsed * self.scale) as i64
+        self.origin + (elapsed * self.scale) as i64
     }
 }
 
@@ -95,5 +107,16 @@ mod tests {
         let clock = ScaledClock::new(60.0);
         let drift = (clock.now_ms() - super::super::now_ms()).abs();
         assert!(drift < 60_000, "a scaled clock starts near now, drift {drift} ms");
+    }
+
+    #[test]
+    fn a_scaled_clock_resumes_from_a_later_recorded_time_and_never_goes_back_to_an_earlier_one() {
+        let now = super::super::now_ms();
+        let ahead = now + 3 * 24 * 60 * 60 * 1000;
+        let resumed = ScaledClock::resuming(60.0, Some(ahead));
+        let behind = ScaledClock::resuming(60.0, Some(now - 1_000_000));
+
+        assert!((resumed.now_ms() - ahead).abs() < 60_000, "resumed at {}, not {ahead}", resumed.now_ms());
+        assert!((behind.now_ms() - now).abs() < 60_000, "an earlier record leaves it at the wall clock");
     }
 }

@@ -34,6 +34,7 @@ on_both_backends!(
     each_chart_downloads_as_csv_with_a_header_row_and_the_tables_numbers,
     a_period_other_than_4_12_or_52_weeks_is_refused,
     the_counts_follow_each_prompt_and_answer_as_it_changes,
+    a_median_whose_middle_answers_are_hours_apart_is_still_their_mean,
 );
 
 /// The tests' "now": Wednesday 25 November 2026, in the week of Monday the 23rd.
@@ -587,4 +588,25 @@ async fn the_counts_follow_each_prompt_and_answer_as_it_changes(db: TestDb) {
     assert_eq!(question(&withdrawn, "Tea or coffee").median_answer_ms, None);
     assert_eq!(withdrawn.heatmap.total(), 0);
     assert_eq!(answers::fill_local_hours(&team.db).await.unwrap(), 0, "nothing left to fill in");
+}
+
+/// The median is found per hour waited, then per minute within the hours holding the middle
+/// answers: here the two middle ones are in different hours (after 50 and 130 minutes), and
+/// many more answers lie on either side in other weeks of the period.
+async fn a_median_whose_middle_answers_are_hours_apart_is_still_their_mean(db: TestDb) {
+    let team = Team::new(&db.db, "Acme").await;
+    let ada = team.member("Ada", "").await;
+    let tea = team.question("Tea or coffee").await;
+    let waits = [("2026-11-02T09:00:00Z", 3), ("2026-11-03T09:00:00Z", 7), ("2026-11-09T09:00:00Z", 50)];
+    let later = [("2026-11-16T09:00:00Z", 130), ("2026-11-17T09:00:00Z", 600), ("2026-11-23T09:00:00Z", 2000)];
+    for (sent_at, wait) in waits.into_iter().chain(later) {
+        answered(&team, &ada, &tea, sent_at, wait).await;
+    }
+
+    let insights = insights_of(&team, "4").await;
+
+    assert_eq!(question(&insights, "Tea or coffee").median_answer_ms, Some(90 * MINUTE_MS), "(50 + 130) / 2");
+    answered(&team, &ada, &tea, "2026-11-24T09:00:00Z", 61).await;
+    let odd = insights_of(&team, "4").await;
+    assert_eq!(question(&odd, "Tea or coffee").median_answer_ms, Some(61 * MINUTE_MS), "the middle of seven");
 }

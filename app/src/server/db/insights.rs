@@ -4,8 +4,9 @@
 //!
 //! The counts are read from the rollup tables of migration 16, which triggers keep as prompts
 //! and answers change: prompts sent per week, question and status
-//! (`insight_prompt_weeks`); answers per question, whole minutes waited and week sent
-//! (`insight_answer_waits`); answers per week and local hour of the week
+//! (`insight_prompt_weeks`); answers per question, whole minutes (and hours) waited and week
+//! sent (`insight_answer_waits`, `insight_answer_wait_hours`); answers per week and local
+//! hour of the week
 //! (`insight_answer_hours`). A prompt counts as asked when it was sent, in the week it was
 //! sent; what became of it is its status (an answer withdrawn later leaves it answered). So a
 //! span must start and end on a week's start ([`MONDAY_EPOCH_OFFSET_MS`] plus whole weeks).
@@ -84,9 +85,11 @@ pub async fn count_by_question<'e>(
 ) -> sqlx::Result<Vec<QuestionCountRow>> {
     // The median, from the answers counted per whole minute waited: with n answers, the
     // middle ones are at positions (n + 1) / 2 and (n + 2) / 2 in integer division (the same
-    // one twice when n is odd); each is the first minute whose running count reaches its
-    // position, and the median is their mean, in whole milliseconds on both backends. Every
-    // sum is cast to `BIGINT`, or PostgreSQL would halve `numeric`s with a fraction.
+    // one twice when n is odd), and the median is their mean, in whole milliseconds on both
+    // backends. Counted per hour waited first, the hours holding those positions are found
+    // (`middles`, with the answers before them); only their minutes are read, each position
+    // at the first minute whose running count reaches it. Every sum is cast to `BIGINT`, or
+    // PostgreSQL would halve `numeric`s with a fraction.
     sqlx::query_as(
         "WITH counts AS (
              SELECT question_id,
@@ -98,24 +101,48 @@ pub async fn count_by_question<'e>(
              GROUP BY question_id
              HAVING SUM(prompt_count) > 0
          ),
-         minutes AS (
-             SELECT question_id, wait_minute, CAST(SUM(answer_count) AS BIGINT) AS answers
-             FROM insight_answer_waits
+         hours AS (
+             SELECT question_id, wait_hour, CAST(SUM(answer_count) AS BIGINT) AS answers
+             FROM insight_answer_wait_hours
              WHERE workspace_id = $1 AND week_start >= $2 AND week_start < $3
-             GROUP BY question_id, wait_minute
+             GROUP BY question_id, wait_hour
              HAVING SUM(answer_count) > 0
          ),
-         running AS (
-             SELECT question_id, wait_minute,
-                    CAST(SUM(answers) OVER (PARTITION BY question_id ORDER BY wait_minute) AS BIGINT) AS reached,
-                    CAST(SUM(answers) OVER (PARTITION BY question_id) AS BIGINT) AS total
+         hours_running AS (
+             SELECT question_id, wait_hour, answers,
+                    CAST(SUM(answers) OVER by_hour AS BIGINT) AS reached,
+                    CAST(SUM(answers) OVER (by_hour ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS BIGINT)
+                        AS total
+             FROM hours
+             WINDOW by_hour AS (PARTITION BY question_id ORDER BY wait_hour)
+         ),
+         middles AS (
+             SELECT question_id, wait_hour, reached - answers AS answers_before,
+                    (total + 1) / 2 AS low_position, (total + 2) / 2 AS high_position
+             FROM hours_running
+             WHERE reached - answers < (total + 2) / 2 AND reached >= (total + 1) / 2
+         ),
+         minutes AS (
+             SELECT m.question_id, m.wait_hour, w.wait_minute, m.answers_before, m.low_position, m.high_position,
+                    CAST(SUM(w.answer_count) AS BIGINT) AS answers
+             FROM middles m
+             JOIN insight_answer_waits w
+               ON w.workspace_id = $1 AND w.question_id = m.question_id
+              AND w.wait_minute >= m.wait_hour * 60 AND w.wait_minute < m.wait_hour * 60 + 60
+              AND w.week_start >= $2 AND w.week_start < $3
+             GROUP BY m.question_id, m.wait_hour, w.wait_minute, m.answers_before, m.low_position, m.high_position
+         ),
+         minutes_running AS (
+             SELECT question_id, wait_minute, low_position, high_position,
+                    answers_before + CAST(SUM(answers) OVER (PARTITION BY question_id, wait_hour ORDER BY wait_minute) AS BIGINT)
+                        AS reached
              FROM minutes
          ),
          medians AS (
              SELECT question_id,
-                    MIN(CASE WHEN reached >= (total + 1) / 2 THEN wait_minute END) AS low_minute,
-                    MIN(CASE WHEN reached >= (total + 2) / 2 THEN wait_minute END) AS high_minute
-             FROM running
+                    MIN(CASE WHEN reached >= low_position THEN wait_minute END) AS low_minute,
+                    MIN(CASE WHEN reached >= high_position THEN wait_minute END) AS high_minute
+             FROM minutes_running
              GROUP BY question_id
          )
          SELECT q.id AS question_id,

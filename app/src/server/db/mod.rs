@@ -131,6 +131,20 @@ impl Db {
         Ok(())
     }
 
+    /// The latest time anything was recorded with the product's clock: a prompt or an answer
+    /// changed, a Slack or Stripe delivery received. `None` for an empty database.
+    pub async fn last_recorded_time(&self) -> sqlx::Result<Option<i64>> {
+        sqlx::query_scalar(
+            "SELECT MAX(latest) FROM (
+                 SELECT MAX(updated_at) AS latest FROM prompts
+                 UNION ALL SELECT MAX(updated_at) FROM answers
+                 UNION ALL SELECT MAX(received_at) FROM inbox
+             ) AS recorded",
+        )
+        .fetch_one(&self.pool)
+        .await
+    }
+
     /// Checks that the database answers and that every migration is applied.
     pub async fn readiness(&self) -> Result<(), NotReady> {
         let applied: Vec<(i64, i64)> =
