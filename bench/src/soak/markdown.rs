@@ -120,15 +120,10 @@ fn saw(out: &mut String, run: &Run<'_>, evidence: &Evidence) {
     }
     let statuses: Vec<String> = questions.by_status.iter().map(|(status, count)| format!("{status} {count}")).collect();
     let _ = writeln!(out, "\nHow the soak's questions ended: {}.\n", statuses.join(", "));
-    if run.time_scale > 1 {
-        // `ScaledClock` counts from the moment the process starts: a restart sets it back.
-        let behind_days = run.restart_at.as_secs_f64() * f64::from(run.time_scale - 1) / 86_400.0;
-        let _ = writeln!(
-            out,
-            "The scaled clock starts from the wall clock at each start, so after the restart the product's time \
-             was {behind_days:.1} days behind where the first half had left it{}.\n",
-            if questions.halves[1].scheduled == 0 { ": no round was planned in the second half" } else { "" }
-        );
+    if run.time_scale > 1 && questions.halves[1].scheduled == 0 {
+        // A restarted fast clock resumes from the database's latest time; if it did not,
+        // the second half would plan no round.
+        let _ = writeln!(out, "No round was planned in the second half: did the clock go back at the restart?\n");
     }
     let drained = &evidence.drained;
     let _ = writeln!(
@@ -174,6 +169,10 @@ fn memory(out: &mut String, judged: &[Judged; 2]) {
         );
     }
     let _ = writeln!(out);
+    for half in judged {
+        let means: Vec<String> = half.minute_means_mib.iter().map(|mib| format!("{mib:.1}")).collect();
+        let _ = writeln!(out, "Half {}, the mean of each minute: {} MiB.\n", half.half, means.join(", "));
+    }
 }
 
 fn log(out: &mut String, log: &LogSummary) {

@@ -114,6 +114,9 @@ pub struct Judged {
     /// had no reading in one of them.
     pub early_mib: Option<f64>,
     pub late_mib: Option<f64>,
+    /// The mean of each whole minute of the half, in order (a minute without a reading is
+    /// left out): whether growth slows down shows here.
+    pub minute_means_mib: Vec<f64>,
 }
 
 impl Judged {
@@ -144,6 +147,9 @@ pub fn judge(samples: &[Sample], half: usize, length: Duration) -> Judged {
         max_mib: all.fold(0.0, f64::max),
         early_mib: mean_between(window, window * 2),
         late_mib: mean_between(length.saturating_sub(window), length + Duration::from_millis(1)),
+        minute_means_mib: (0..length.as_secs().div_ceil(60))
+            .filter_map(|minute| mean_between(Duration::from_secs(minute * 60), Duration::from_secs((minute + 1) * 60)))
+            .collect(),
     }
 }
 
