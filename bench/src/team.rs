@@ -148,7 +148,7 @@ pub async fn create(db: &Db, size: Size, now_ms: i64) -> anyhow::Result<Team> {
                 created_at: answered_at,
                 updated_at: answered_at,
             };
-            answers::insert(&mut *tx, &answer).await?;
+            answers::insert(&mut tx, &answer).await?;
             answer_texts.push(text);
         }
     }

@@ -91,7 +91,7 @@ fn count(messages: &mut BTreeMap<String, Message>, text: &str, line: &str) {
 fn most_frequent(messages: BTreeMap<String, Message>) -> Vec<Message> {
     let mut listed: Vec<Message> = messages.into_values().collect();
     // Stable, so equal counts stay in the messages' alphabetical order.
-    listed.sort_by(|a, b| b.count.cmp(&a.count));
+    listed.sort_by_key(|message| std::cmp::Reverse(message.count));
     listed.truncate(LISTED);
     listed
 }

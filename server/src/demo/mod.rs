@@ -157,7 +157,7 @@ pub async fn seed(db: &Db, now_ms: i64) -> anyhow::Result<Option<Seeded>> {
         prompts::insert(&mut *tx, row).await?;
     }
     for row in &plan.answers {
-        answers::insert(&mut *tx, row).await?;
+        answers::insert(&mut tx, row).await?;
     }
     tx.commit().await.context("committing the demo workspace")?;
     Ok(Some(Seeded {

@@ -714,7 +714,7 @@ impl Team {
             created_at: self.clock,
             updated_at: self.clock,
         };
-        answers::insert(&mut *self.db.pool().acquire().await.unwrap(), &answer).await.unwrap();
+        answers::insert(&mut self.db.pool().acquire().await.unwrap(), &answer).await.unwrap();
         id
     }
 }

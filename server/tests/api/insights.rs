@@ -112,7 +112,7 @@ async fn answered(team: &Team, member: &str, question: &str, sent_at: &str, afte
         created_at,
         updated_at: created_at,
     };
-    answers::insert(&mut *team.db.pool().acquire().await.unwrap(), &answer).await.unwrap();
+    answers::insert(&mut team.db.pool().acquire().await.unwrap(), &answer).await.unwrap();
     prompt
 }
 
@@ -563,7 +563,7 @@ async fn the_counts_follow_each_prompt_and_answer_as_it_changes(db: TestDb) {
         created_at,
         updated_at: created_at,
     };
-    answers::insert(&mut *pool.acquire().await.unwrap(), &answer).await.unwrap();
+    answers::insert(&mut pool.acquire().await.unwrap(), &answer).await.unwrap();
     let answered = insights_of(&team, "4").await;
 
     // As if stored before migration 16, then filled in at start.

@@ -266,7 +266,7 @@ async fn an_answer_with_an_unknown_visibility_is_refused(db: TestDb) {
     .bind(&prompt.id)
     .execute(db.db.pool())
     .await;
-    let accepted = answers::insert(&mut *db.db.pool().acquire().await.unwrap(), &answer).await;
+    let accepted = answers::insert(&mut db.db.pool().acquire().await.unwrap(), &answer).await;
 
     assert!(refused.is_err(), "visibility 'everyone' was stored");
     assert!(accepted.is_ok(), "{accepted:?}");

@@ -60,7 +60,7 @@ pub async fn answer_open_prompt(
         created_at: now_ms,
         updated_at: now_ms,
     };
-    answers::insert(&mut *tx, &answer).await?;
+    answers::insert(&mut tx, &answer).await?;
     tx.commit().await?;
     Ok(Some(Answered {
         answer_id: answer.id,
