@@ -17,14 +17,20 @@ pub struct Fetched {
     pub body: String,
 }
 
+/// An HTTP client that behaves as a browser the benchmarks drive: one cookie jar, redirects
+/// left to the caller (a sign-in answers 303), and a bound on every request.
+pub fn browser_http() -> reqwest::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build()
+}
+
 impl Client {
     /// Signs in as `member_id` through a one-time link, as `/rapport login` hands out.
     pub async fn signed_in(base_url: &str, db: &Db, workspace_id: &str, member_id: &str) -> anyhow::Result<Client> {
-        let http = reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(Duration::from_secs(30))
-            .build()?;
+        let http = browser_http()?;
         let client = Client { base_url: base_url.to_owned(), http };
         let token = sign_in::create_link(db, workspace_id, member_id, app::server::now_ms()).await?;
         let path = format!("/login/link/{token}");

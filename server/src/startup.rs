@@ -63,21 +63,25 @@ impl Application {
     /// demo workspace when the configuration asks for it, and binds the listening sockets (port 0
     /// picks a free port).
     pub async fn build(config: Config) -> anyhow::Result<Application> {
+        let db = migrated_database(&config).await?;
         let clock: SharedClock = if config.time_scale == 1.0 {
             Arc::new(SystemClock)
         } else {
-            let last_recorded = last_recorded_time(&config.database_url).await?;
+            // A fast clock goes on from the latest time the database holds, not from today.
+            let last_recorded = db.last_recorded_time().await.context("reading the latest recorded time")?;
             tracing::info!(time_scale = config.time_scale, "time runs faster (RAPPORT_TIME_SCALE)");
             Arc::new(ScaledClock::resuming(config.time_scale, last_recorded))
         };
-        Application::build_with_clock(config, clock).await
+        Application::build_on(config, db, clock).await
     }
 
     /// [`Application::build`] on a given clock (tests set the time).
     pub async fn build_with_clock(config: Config, clock: SharedClock) -> anyhow::Result<Application> {
-        let db = Db::connect(&config.database_url).await?;
-        db.migrate().await?;
-        tracing::info!(database.backend = ?db.backend(), "database ready");
+        let db = migrated_database(&config).await?;
+        Application::build_on(config, db, clock).await
+    }
+
+    async fn build_on(config: Config, db: Db, clock: SharedClock) -> anyhow::Result<Application> {
         let builtin = app::server::services::builtin_packs::install_builtin(&db, clock.now_ms())
             .await
             .context("installing the built-in question packs")?;
@@ -286,18 +290,15 @@ impl Application {
     }
 }
 
-/// Serves `/metrics` on its own listener, when there is one, until `shutdown` completes.
-/// The latest time the database recorded (see [`app::server::db::Db::last_recorded_time`]),
-/// for a fast clock to resume from; read on a connection of its own before the application's
-/// pool exists (migrations first, so a new database has the tables).
-async fn last_recorded_time(database_url: &str) -> anyhow::Result<Option<i64>> {
-    let db = Db::connect(database_url).await?;
+/// The configured database, connected and migrated.
+async fn migrated_database(config: &Config) -> anyhow::Result<Db> {
+    let db = Db::connect(&config.database_url).await?;
     db.migrate().await?;
-    let last = db.last_recorded_time().await.context("reading the latest recorded time")?;
-    db.close().await;
-    Ok(last)
+    tracing::info!(database.backend = ?db.backend(), "database ready");
+    Ok(db)
 }
 
+/// Serves `/metrics` on its own listener, when there is one, until `shutdown` completes.
 async fn serve_metrics(
     metrics: Option<(TcpListener, axum::Router)>,
     connections: ConnectionLimits,

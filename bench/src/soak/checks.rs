@@ -83,6 +83,12 @@ pub enum AnswerFate {
 /// reports it). None otherwise: lost if the question is still open at the end, since it was
 /// open when the answer was sent and nothing closed it; else the question closed first
 /// (expired at the next round, skipped, or answered), and the app rightly stored nothing.
+///
+/// Known gap: every round expires the questions still open, so an answer lost before its
+/// member's next round also ends "closed first". The report gives that count (0 at
+/// cd0ae78); the stricter rule compares the question's closing time with the time the
+/// inbox processed the event (`prompts.updated_at`, `inbox.processed_at`): not yet done.
+/// Button presses have the same gap.
 pub fn answer_fate(targeted: &str, stored_on: &[&str], final_status: Option<&str>, waiting: bool) -> AnswerFate {
     match stored_on {
         [only] if *only == targeted => AnswerFate::Stored,
@@ -289,14 +295,17 @@ fn no_server_errors(records: &Records) -> Check {
     let tally = &records.tally;
     Check {
         name: "No server errors",
-        passed: tally.server_errors == 0 && tally.failed_while_up == 0,
+        // The soak's own failed database reads count too: a load that could not find open
+        // questions would send nothing, and every other check would hold for want of data.
+        passed: tally.server_errors == 0 && tally.failed_while_up == 0 && records.driver_errors == 0,
         details: format!(
             "{} responses 5xx of {} requests; {} refused or unanswered while the server was up; {} refused \
-             during the restart (expected, not counted)",
+             during the restart (expected, not counted); {} of the soak's own database reads failed",
             tally.server_errors,
             tally.total(),
             tally.failed_while_up,
-            tally.total_during_restart()
+            tally.total_during_restart(),
+            records.driver_errors,
         ),
     }
 }
@@ -305,7 +314,8 @@ fn answers_stored_once(answers: &AnswerCounts) -> Check {
     let fates: Vec<String> = answers.fates.iter().map(|(fate, count)| format!("{count} {fate}")).collect();
     Check {
         name: "Answers stored once",
-        passed: answers.lost.is_empty() && answers.doubled.is_empty(),
+        // Nothing acknowledged proves nothing.
+        passed: answers.sent > answers.not_acknowledged && answers.lost.is_empty() && answers.doubled.is_empty(),
         details: format!(
             "{} sent, {} acknowledged: {}; {} of {} delivered twice stored once{}{}",
             answers.sent,
@@ -322,7 +332,7 @@ fn answers_stored_once(answers: &AnswerCounts) -> Check {
 fn presses_took_effect(presses: &PressCounts) -> Check {
     Check {
         name: "Skip and Another question took effect",
-        passed: presses.lost.is_empty(),
+        passed: presses.sent > presses.not_acknowledged && presses.lost.is_empty(),
         details: format!(
             "{} pressed, {} acknowledged: {} skipped their question, {} found it closed first, {} lost{}",
             presses.sent,
@@ -338,7 +348,8 @@ fn presses_took_effect(presses: &PressCounts) -> Check {
 fn events_recorded_once(events: &EventCounts, unfinished: i64) -> Check {
     Check {
         name: "Events recorded once and processed",
-        passed: events.missing.is_empty()
+        passed: events.acknowledged > 0
+            && events.missing.is_empty()
             && events.recorded_twice.is_empty()
             && events.unprocessed.is_empty()
             && events.gave_up.is_empty(),

@@ -159,13 +159,16 @@ impl Load {
     async fn answer_one(&self, rng: &mut StdRng) -> anyhow::Result<()> {
         let open = self.observer.open_prompts().await?;
         let prompt = {
-            let targeted = lock(&self.targeted);
+            let mut targeted = lock(&self.targeted);
             let fresh: Vec<&OpenPrompt> =
                 open.iter().filter(|p| p.status == "sent" && !targeted.contains(&p.id)).collect();
-            fresh.choose(rng).copied().cloned()
+            let chosen = fresh.choose(rng).copied().cloned();
+            if let Some(prompt) = &chosen {
+                targeted.insert(prompt.id.clone());
+            }
+            chosen
         };
         let Some(prompt) = prompt else { return Ok(()) };
-        lock(&self.targeted).insert(prompt.id.clone());
         match rng.random_range(0..100_u32) {
             0..65 => self.answer_in_dm(&prompt, rng.random_ratio(1, REDELIVER_ONE_IN)).await,
             65..80 => self.answer_in_modal(&prompt).await,

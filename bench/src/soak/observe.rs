@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use anyhow::Context as _;
 use app::server::{
-    db::Db,
+    db::{Db, inbox},
     slack::blocks::{QUESTION_METADATA_EVENT, QUESTION_METADATA_PROMPT},
 };
 use serde_json::Value;
@@ -120,15 +120,10 @@ impl Observer {
         Ok(rows.into_iter().map(|(id, slack_user_id, status)| OpenPrompt { id, slack_user_id, status }).collect())
     }
 
-    /// Slack events recorded and not yet processed or given up.
+    /// Inbox items not yet processed or given up (the soak's are all Slack events: commands
+    /// and interactions are stored already handled).
     pub async fn unfinished_events(&self) -> anyhow::Result<i64> {
-        let (count,): (i64,) = sqlx::query_as(
-            "SELECT COUNT(*) FROM inbox WHERE source = 'slack_event' AND processed_at IS NULL AND gave_up_at IS NULL",
-        )
-        .fetch_one(self.db.pool())
-        .await
-        .context("counting the unfinished Slack events")?;
-        Ok(count)
+        inbox::count_unfinished(self.db.pool()).await.context("counting the unfinished Slack events")
     }
 
     /// Every prompt created since `since_ms`: the soak's, not the demo's history (which

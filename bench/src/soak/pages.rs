@@ -2,8 +2,6 @@
 //! hands out (a link made by the product, so it is valid by the product's faster clock),
 //! then opens pages and calls the search server function as the pages do.
 
-use std::time::Duration;
-
 use anyhow::Context as _;
 use serde_json::Value;
 
@@ -68,12 +66,7 @@ pub struct Browser {
 impl Browser {
     /// A browser that has not signed in yet; an admin's opens the admin pages too.
     pub fn new(base_url: &str, admin: bool) -> anyhow::Result<Browser> {
-        let http = reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(Duration::from_secs(30))
-            .build()
-            .context("building a browser's HTTP client")?;
+        let http = crate::client::browser_http().context("building a browser's HTTP client")?;
         let visits: &'static [Visit] = if admin { &ADMIN_VISITS } else { &MEMBER_VISITS };
         Ok(Browser { http, base_url: base_url.to_owned(), visits })
     }

@@ -88,11 +88,10 @@ struct HourlessRow {
 
 /// Gives every answer stored before migration 16 its local hour of the week (see [`insert`]),
 /// a batch per write transaction, and returns how many it filled in. Runs at every start;
-/// once all are filled it is one indexed look that finds nothing.
+/// once all are filled it is one indexed read that finds nothing (no write lock taken).
 pub async fn fill_local_hours(db: &Db) -> sqlx::Result<u64> {
     let mut filled = 0;
     loop {
-        let mut tx = db.begin_write().await?;
         let rows: Vec<HourlessRow> = sqlx::query_as(
             "SELECT a.id, a.created_at, m.time_zone AS member_zone, w.default_time_zone AS workspace_zone
              FROM answers a
@@ -103,21 +102,25 @@ pub async fn fill_local_hours(db: &Db) -> sqlx::Result<u64> {
              LIMIT $1",
         )
         .bind(FILL_BATCH)
-        .fetch_all(&mut *tx)
+        .fetch_all(db.pool())
         .await?;
         if rows.is_empty() {
             return Ok(filled);
         }
+        // Only still-empty hours are set: a second server filling in at the same time writes
+        // the same values, and the trigger counts each answer once.
+        let mut tx = db.begin_write().await?;
         for row in &rows {
             let zone = zones::member_zone(row.member_zone.as_deref(), &row.workspace_zone);
-            sqlx::query("UPDATE answers SET local_hour_of_week = $2 WHERE id = $1")
-                .bind(&row.id)
-                .bind(zones::hour_of_week(zone, row.created_at))
-                .execute(&mut *tx)
-                .await?;
+            filled +=
+                sqlx::query("UPDATE answers SET local_hour_of_week = $2 WHERE id = $1 AND local_hour_of_week IS NULL")
+                    .bind(&row.id)
+                    .bind(zones::hour_of_week(zone, row.created_at))
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
         }
         tx.commit().await?;
-        filled += rows.len() as u64;
     }
 }
 
