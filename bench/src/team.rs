@@ -112,8 +112,11 @@ pub async fn create(db: &Db, size: Size, now_ms: i64) -> anyhow::Result<Team> {
         }
     }
 
-    let mut prompt_count = 0;
-    let mut answer_texts = Vec::with_capacity(size.answers);
+    // Made member by member, written in the order a real team's would have arrived (prompts
+    // by when they were asked, answers by when they were given), so the rows lie in the
+    // tables as they would after a year of use: the newest together at the end.
+    let mut prompt_rows = Vec::new();
+    let mut answer_rows = Vec::with_capacity(size.answers);
     for (number, member) in team_members.iter().enumerate() {
         // Answers are shared out evenly; each member has an answer rate of their own.
         let answered = size.answers / size.members + usize::from(number < size.answers % size.members);
@@ -131,8 +134,8 @@ pub async fn create(db: &Db, size: Size, now_ms: i64) -> anyhow::Result<Team> {
                 false => PromptStatus::Expired,
             };
             let prompt = prompt_row(&workspace.id, &member.id, &question_rows[question].id, due_at, status);
-            prompts::insert(&mut *tx, &prompt).await?;
-            prompt_count += 1;
+            let prompt_id = prompt.id.clone();
+            prompt_rows.push(prompt);
             if status != PromptStatus::Answered {
                 continue;
             }
@@ -142,15 +145,22 @@ pub async fn create(db: &Db, size: Size, now_ms: i64) -> anyhow::Result<Team> {
             let answer = answers::Answer {
                 id: new_id(),
                 workspace_id: workspace.id.clone(),
-                prompt_id: prompt.id.clone(),
-                text: text.clone(),
+                prompt_id,
+                text,
                 visibility,
                 created_at: answered_at,
                 updated_at: answered_at,
             };
-            answers::insert(&mut tx, &answer).await?;
-            answer_texts.push(text);
+            answer_rows.push(answer);
         }
+    }
+    prompt_rows.sort_by_key(|prompt| prompt.due_at);
+    for prompt in &prompt_rows {
+        prompts::insert(&mut *tx, prompt).await?;
+    }
+    answer_rows.sort_by_key(|answer| answer.created_at);
+    for answer in &answer_rows {
+        answers::insert(&mut tx, answer).await?;
     }
     tx.commit().await.context("committing the benchmark team")?;
     Ok(Team {
@@ -158,11 +168,11 @@ pub async fn create(db: &Db, size: Size, now_ms: i64) -> anyhow::Result<Team> {
         admin_member_id,
         members: team_members.len(),
         questions: question_rows.len(),
-        prompts: prompt_count,
-        answers: answer_texts.len(),
+        prompts: prompt_rows.len(),
+        answers: answer_rows.len(),
         first_names,
         last_names,
-        answer_texts,
+        answer_texts: answer_rows.into_iter().map(|answer| answer.text).collect(),
     })
 }
 

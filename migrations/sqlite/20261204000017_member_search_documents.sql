@@ -1,0 +1,5 @@
+-- People's search documents, stored (SQLite dialect; keep in step with postgres).
+--
+-- Nothing to do here: PostgreSQL's migration 17 stores each member's search document in a
+-- side table instead of making it again for every match. SQLite's FTS5 index of people
+-- (`members_fts`, migrations 12 and 15) already keeps its own tokens and ranks from them.
