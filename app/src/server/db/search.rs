@@ -67,6 +67,7 @@ pub async fn people<'e>(
     }
     let statements = Statements::for_backend(backend);
     sqlx::query_as(statements.people)
+        .persistent(statements.prepared)
         .bind(statements.match_text(query, 1))
         .bind(workspace_id)
         .bind(count(limit))
@@ -88,6 +89,7 @@ pub async fn questions<'e>(
     }
     let statements = Statements::for_backend(backend);
     sqlx::query_as(statements.questions)
+        .persistent(statements.prepared)
         .bind(statements.match_text(query, 1))
         .bind(workspace_id)
         .bind(count(limit))
@@ -128,6 +130,7 @@ pub async fn answers<'e>(
     }
     let statements = Statements::for_backend(backend);
     sqlx::query_as(statements.answers)
+        .persistent(statements.prepared)
         .bind(statements.match_text(query, ANSWER_PREFIX_FROM))
         .bind(workspace_id)
         .bind(count(limit))
@@ -146,6 +149,13 @@ fn count(limit: usize) -> i64 {
 /// answers) `$4` the offset and `$5` the ranked window.
 struct Statements {
     backend: Backend,
+    /// Whether the statements are kept prepared on the connection. Not on PostgreSQL: after
+    /// five runs of a prepared statement it may settle on one plan for any words (a generic
+    /// plan), and the plan that suits a word in every answer is the slowest for a word in a
+    /// few, or for a prefix: 100 to 180 ms instead of 10 to 25 at 200,000 answers
+    /// (BENCHMARKS.md). A statement that is not kept is planned for its own words each time,
+    /// which costs about a millisecond. SQLite has no such plans, and keeps them.
+    prepared: bool,
     people: &'static str,
     questions: &'static str,
     answers: &'static str,
@@ -277,6 +287,7 @@ pub const PG_GREATER_THAN: char = '\u{E001}';
 
 static SQLITE: Statements = Statements {
     backend: Backend::Sqlite,
+    prepared: true,
     // bm25 is lower for a better match; a word in the name weighs twice one in the title.
     people: concat!(
         "SELECT m.id, m.avatar_url,
@@ -342,6 +353,7 @@ static SQLITE: Statements = Statements {
 
 static POSTGRES: Statements = Statements {
     backend: Backend::Postgres,
+    prepared: false,
     people: concat!(
         "SELECT m.id, m.avatar_url, ",
         pg_highlight_all!("m.name"),
