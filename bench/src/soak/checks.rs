@@ -27,6 +27,8 @@ pub struct Evidence {
     pub prompts: Vec<PromptState>,
     pub answers: Vec<StoredAnswer>,
     pub events: Vec<EventRecord>,
+    /// When the app handled each Slack event and interaction, by event or trigger id.
+    pub handled_at: HashMap<String, i64>,
     pub doubles: Doubles,
     /// The question messages in the emulator at the end of each half.
     pub posted: [Posted; 2],
@@ -73,30 +75,54 @@ pub enum AnswerFate {
 }
 
 /// What became of an answer the server acknowledged, from the prompts the answers carrying
-/// its marker are on (`stored_on`), the final status of the question it was sent for, and
-/// whether its event still waits in the inbox.
+/// its marker are on (`stored_on`), the final status of the question it was sent for,
+/// whether its event still waits in the inbox, and whether that question closed only after
+/// the app had handled the answer ([`Timeline::closed_after`]).
 ///
 /// One answer found: stored, on that question or on a newer one of the same member (the
 /// first closed, by the next round or otherwise, and a new one was sent before the DM was
 /// processed; the app answers whatever question is open then). More than one: doubled.
 /// None, while its event waits in the inbox: waiting (recorded, not lost; the events check
 /// reports it). None otherwise: lost if the question is still open at the end, since it was
-/// open when the answer was sent and nothing closed it; else the question closed first
-/// (expired at the next round, skipped, or answered), and the app rightly stored nothing.
+/// open when the answer was sent and nothing closed it, or if it closed after the app
+/// handled the answer, since it was open then; else the question closed first (expired at
+/// the next round, skipped, or answered), and the app rightly stored nothing.
 ///
-/// Known gap: every round expires the questions still open, so an answer lost before its
-/// member's next round also ends "closed first". The report gives that count (0 at
-/// cd0ae78); the stricter rule compares the question's closing time with the time the
-/// inbox processed the event (`prompts.updated_at`, `inbox.processed_at`): not yet done.
-/// Button presses have the same gap.
-pub fn answer_fate(targeted: &str, stored_on: &[&str], final_status: Option<&str>, waiting: bool) -> AnswerFate {
+/// An answer given in the modal is recorded by its signature, which the load does not keep,
+/// so for it only the first rule holds: one lost and then expired by its member's next
+/// round would count as closed first.
+pub fn answer_fate(
+    targeted: &str,
+    stored_on: &[&str],
+    final_status: Option<&str>,
+    waiting: bool,
+    closed_after_handling: bool,
+) -> AnswerFate {
     match stored_on {
         [only] if *only == targeted => AnswerFate::Stored,
         [_] => AnswerFate::StoredOnNewerQuestion,
         [] if waiting => AnswerFate::Waiting,
-        [] if is_open(final_status) => AnswerFate::Lost,
+        [] if is_open(final_status) || closed_after_handling => AnswerFate::Lost,
         [] => AnswerFate::ClosedFirst,
         _ => AnswerFate::Doubled,
+    }
+}
+
+/// When things happened, by the product's clock: when each soak question last changed
+/// (for a closed one, when it closed) and when the app handled each Slack event (processed
+/// by the inbox) and interaction (on arrival), by event or trigger id.
+#[derive(Debug, Clone, Default)]
+pub struct Timeline {
+    pub question_changed: HashMap<String, i64>,
+    pub request_handled: HashMap<String, i64>,
+}
+
+impl Timeline {
+    /// Whether question `prompt_id` last changed after the app handled `request_id`: it was
+    /// still open when the answer or press was handled. Unknown times say no.
+    pub fn closed_after(&self, prompt_id: &str, request_id: Option<&str>) -> bool {
+        let handled = request_id.and_then(|id| self.request_handled.get(id));
+        matches!((self.question_changed.get(prompt_id), handled), (Some(changed), Some(handled)) if changed > handled)
     }
 }
 
@@ -124,6 +150,7 @@ pub fn count_answers(
     stored: &[StoredAnswer],
     status: &HashMap<String, String>,
     waiting: &HashSet<&str>,
+    timeline: &Timeline,
 ) -> AnswerCounts {
     let mut by_marker: HashMap<&str, Vec<&str>> = HashMap::new();
     for answer in stored {
@@ -138,7 +165,8 @@ pub fn count_answers(
         let stored_on = by_marker.get(answer.marker.as_str()).map(Vec::as_slice).unwrap_or_default();
         let ended = status.get(&answer.prompt_id).map(String::as_str);
         let in_inbox = answer.event_id.as_deref().is_some_and(|id| waiting.contains(id));
-        let fate = answer_fate(&answer.prompt_id, stored_on, ended, in_inbox);
+        let closed_later = timeline.closed_after(&answer.prompt_id, answer.event_id.as_deref());
+        let fate = answer_fate(&answer.prompt_id, stored_on, ended, in_inbox, closed_later);
         *counts.fates.entry(fate_label(fate)).or_default() += 1;
         match fate {
             AnswerFate::Lost => counts.lost.push(answer.marker.clone()),
@@ -166,7 +194,8 @@ fn fate_label(fate: AnswerFate) -> &'static str {
 
 /// The buttons the load pressed (Skip, Another question), counted by what became of their
 /// question: an acknowledged press on an open question leaves it skipped, unless it closed
-/// first; one still open at the end is a press lost.
+/// first; one still open at the end, or closed only after the press was handled, is a press
+/// lost.
 #[derive(Debug, Clone, Default)]
 pub struct PressCounts {
     pub sent: usize,
@@ -177,14 +206,15 @@ pub struct PressCounts {
 }
 
 /// Counts the presses by what became of their question.
-pub fn count_presses(presses: &[PressSent], status: &HashMap<String, String>) -> PressCounts {
+pub fn count_presses(presses: &[PressSent], status: &HashMap<String, String>, timeline: &Timeline) -> PressCounts {
     let mut counts = PressCounts { sent: presses.len(), ..PressCounts::default() };
     for press in presses {
         let ended = status.get(&press.prompt_id).map(String::as_str);
+        let closed_later = timeline.closed_after(&press.prompt_id, Some(&press.trigger_id));
         match (press.acknowledged, ended) {
             (false, _) => counts.not_acknowledged += 1,
             (true, Some("skipped")) => counts.took_effect += 1,
-            (true, ended) if is_open(ended) => counts.lost.push(press.prompt_id.clone()),
+            (true, ended) if is_open(ended) || closed_later => counts.lost.push(press.prompt_id.clone()),
             (true, _) => counts.closed_first += 1,
         }
     }
@@ -274,8 +304,12 @@ pub fn evaluate(evidence: &Evidence) -> Vec<Check> {
     let records = &evidence.records;
     let waiting: HashSet<&str> =
         evidence.events.iter().filter(|event| !event.processed && !event.gave_up).map(|e| e.id.as_str()).collect();
-    let answers = count_answers(&records.answers, &evidence.answers, &status, &waiting);
-    let presses = count_presses(&records.presses, &status);
+    let timeline = Timeline {
+        question_changed: evidence.prompts.iter().map(|prompt| (prompt.id.clone(), prompt.updated_at)).collect(),
+        request_handled: evidence.handled_at.clone(),
+    };
+    let answers = count_answers(&records.answers, &evidence.answers, &status, &waiting, &timeline);
+    let presses = count_presses(&records.presses, &status, &timeline);
     let events = count_events(&records.acknowledged_events, &evidence.events);
     let prompts = count_prompts(evidence.doubles.clone(), &evidence.posted, &evidence.at_restart);
     vec![
@@ -452,19 +486,41 @@ mod tests {
 
     #[test]
     fn an_answer_is_lost_only_if_its_question_stayed_open_and_nothing_was_stored() {
-        let table: [(&[&str], Option<&str>, bool, AnswerFate); 8] = [
-            (&["p1"], Some("answered"), false, AnswerFate::Stored),
-            (&["p2"], Some("expired"), false, AnswerFate::StoredOnNewerQuestion),
-            (&[], Some("expired"), false, AnswerFate::ClosedFirst),
-            (&[], Some("skipped"), false, AnswerFate::ClosedFirst),
-            (&[], Some("sent"), true, AnswerFate::Waiting),
-            (&[], Some("sent"), false, AnswerFate::Lost),
-            (&[], None, false, AnswerFate::Lost),
-            (&["p1", "p2"], Some("answered"), false, AnswerFate::Doubled),
+        // Stored on, final status, waiting in the inbox, closed after it was handled; fate.
+        type Case<'a> = (&'a [&'a str], Option<&'a str>, bool, bool, AnswerFate);
+        let table: [Case; 10] = [
+            (&["p1"], Some("answered"), false, false, AnswerFate::Stored),
+            (&["p2"], Some("expired"), false, false, AnswerFate::StoredOnNewerQuestion),
+            (&[], Some("expired"), false, false, AnswerFate::ClosedFirst),
+            (&[], Some("skipped"), false, false, AnswerFate::ClosedFirst),
+            (&[], Some("expired"), false, true, AnswerFate::Lost),
+            (&[], Some("skipped"), false, true, AnswerFate::Lost),
+            (&[], Some("sent"), true, false, AnswerFate::Waiting),
+            (&[], Some("sent"), false, false, AnswerFate::Lost),
+            (&[], None, false, false, AnswerFate::Lost),
+            (&["p1", "p2"], Some("answered"), false, false, AnswerFate::Doubled),
         ];
-        for (stored_on, status, waiting, expected) in table {
-            assert_eq!(answer_fate("p1", stored_on, status, waiting), expected, "{stored_on:?} {status:?} {waiting}");
+        for (stored_on, status, waiting, closed_later, expected) in table {
+            assert_eq!(
+                answer_fate("p1", stored_on, status, waiting, closed_later),
+                expected,
+                "{stored_on:?} {status:?} {waiting} {closed_later}"
+            );
         }
+    }
+
+    #[test]
+    fn a_question_closed_after_the_app_handled_the_request_was_open_then() {
+        let timeline = Timeline {
+            question_changed: [("p1", 2_000), ("p2", 1_000)].map(|(id, at)| (id.to_owned(), at)).into(),
+            request_handled: [("Ev1", 1_500)].map(|(id, at)| (id.to_owned(), at)).into(),
+        };
+
+        assert!(timeline.closed_after("p1", Some("Ev1")), "closed at 2,000, handled at 1,500");
+        assert!(!timeline.closed_after("p2", Some("Ev1")), "closed at 1,000, before");
+        assert!(!timeline.closed_after("p1", Some("Ev2")), "never handled: unknown");
+        assert!(!timeline.closed_after("p1", None), "a modal answer: unknown");
+        assert!(!timeline.closed_after("p3", Some("Ev1")), "an unknown question");
     }
 
     #[test]
@@ -484,6 +540,7 @@ mod tests {
             &stored,
             &statuses(&[("p1", "answered")]),
             &HashSet::new(),
+            &Timeline::default(),
         );
 
         assert_eq!((counts.sent, counts.not_acknowledged), (3, 1));
@@ -494,14 +551,24 @@ mod tests {
     }
 
     #[test]
-    fn a_press_is_lost_when_its_question_is_still_open() {
-        let press = |prompt_id: &str| PressSent { action: "skip", prompt_id: prompt_id.to_owned(), acknowledged: true };
-        let status = statuses(&[("p1", "skipped"), ("p2", "expired"), ("p3", "sent")]);
+    fn a_press_is_lost_when_its_question_is_still_open_or_closed_after_the_press() {
+        let press = |prompt_id: &str| PressSent {
+            action: "skip",
+            prompt_id: prompt_id.to_owned(),
+            trigger_id: format!("t-{prompt_id}"),
+            acknowledged: true,
+        };
+        let status = statuses(&[("p1", "skipped"), ("p2", "expired"), ("p3", "sent"), ("p4", "expired")]);
+        // p2 expired before its press was handled, p4 after.
+        let timeline = Timeline {
+            question_changed: [("p2", 10), ("p4", 30)].map(|(id, at)| (id.to_owned(), at)).into(),
+            request_handled: [("t-p2", 20), ("t-p4", 20)].map(|(id, at)| (id.to_owned(), at)).into(),
+        };
 
-        let counts = count_presses(&[press("p1"), press("p2"), press("p3")], &status);
+        let counts = count_presses(&[press("p1"), press("p2"), press("p3"), press("p4")], &status, &timeline);
 
         assert_eq!((counts.took_effect, counts.closed_first), (1, 1));
-        assert_eq!(counts.lost, ["p3"]);
+        assert_eq!(counts.lost, ["p3", "p4"]);
     }
 
     #[test]

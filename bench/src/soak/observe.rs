@@ -44,6 +44,9 @@ pub struct PromptState {
     pub status: String,
     /// The round it belongs to; `None` when asked on demand.
     pub round_date: Option<String>,
+    /// When its status last changed, by the product's clock (for a closed question, when it
+    /// closed: nothing changes it after that).
+    pub updated_at: i64,
 }
 
 /// A Slack event as the inbox recorded it.
@@ -129,13 +132,30 @@ impl Observer {
     /// Every prompt created since `since_ms`: the soak's, not the demo's history (which
     /// lies days in the past, and the product's clock never runs behind the wall clock).
     pub async fn prompts_since(&self, since_ms: i64) -> anyhow::Result<Vec<PromptState>> {
-        let rows: Vec<(String, String, Option<String>)> =
-            sqlx::query_as("SELECT id, status, round_date FROM prompts WHERE created_at >= $1 ORDER BY id")
+        let rows: Vec<(String, String, Option<String>, i64)> =
+            sqlx::query_as("SELECT id, status, round_date, updated_at FROM prompts WHERE created_at >= $1 ORDER BY id")
                 .bind(since_ms)
                 .fetch_all(self.db.pool())
                 .await
                 .context("reading the soak's prompts")?;
-        Ok(rows.into_iter().map(|(id, status, round_date)| PromptState { id, status, round_date }).collect())
+        Ok(rows
+            .into_iter()
+            .map(|(id, status, round_date, updated_at)| PromptState { id, status, round_date, updated_at })
+            .collect())
+    }
+
+    /// When the app handled each Slack event and interaction it recorded, by the product's
+    /// clock, keyed by the event id or trigger id: an event when the inbox finished
+    /// processing it, an interaction when it arrived (it is handled there and then).
+    pub async fn handled_at(&self) -> anyhow::Result<HashMap<String, i64>> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT external_id, processed_at FROM inbox
+             WHERE source IN ('slack_event', 'slack_interaction') AND processed_at IS NOT NULL",
+        )
+        .fetch_all(self.db.pool())
+        .await
+        .context("reading when the Slack requests were handled")?;
+        Ok(rows.into_iter().collect())
     }
 
     /// The answers whose text starts with a soak marker, with the marker and their prompt.

@@ -53,6 +53,7 @@ mod tests {
             id: id.to_owned(),
             status: "answered".to_owned(),
             round_date: round_date.map(str::to_owned),
+            updated_at: 0,
         };
         let prompts =
             [prompt("a", Some("2026-12-01")), prompt("b", Some("2026-12-02")), prompt("c", None), prompt("d", None)];
