@@ -65,6 +65,11 @@ export async function openHydrated(page, path) {
   try {
     await page.goto(`${BASE_URL}${path}`);
     await page.waitForSelector('.app[data-hydrated="true"]', { timeout: 30_000 });
+    // An admin page's code arrives in a chunk of its own and takes over after the app: until
+    // then a click on Save would post its form as plain HTML.
+    if ((await page.locator('.lazy-page').count()) > 0) {
+      await page.waitForSelector('.lazy-page[data-hydrated="true"]', { state: 'attached', timeout: 30_000 });
+    }
   } catch (error) {
     error.message += `\n${path} did not hydrate; the page said:\n${heard.join('\n') || '(nothing)'}`;
     throw error;

@@ -86,7 +86,9 @@ pub fn App() -> impl IntoView {
 
 /// Makes an admin page a lazy route: with `cargo leptos --split` its code ships in a wasm chunk
 /// of its own, fetched when an admin opens the page, so what every member downloads does not
-/// grow with the admin area. The page loads its own data, so `data` holds nothing.
+/// grow with the admin area. The page loads its own data, so `data` holds nothing. The page
+/// takes over after the rest of the app, once its chunk has arrived, so it says when it has
+/// ([`LazyPageHydrated`]).
 macro_rules! admin_route {
     ($route:ident => $page:ident) => {
         struct $route;
@@ -98,10 +100,24 @@ macro_rules! admin_route {
             }
 
             fn view(_this: Self) -> AnyView {
-                view! { <$page/> }.into_any()
+                view! {
+                    <$page/>
+                    <LazyPageHydrated/>
+                }
+                .into_any()
             }
         }
     };
+}
+
+/// A hidden mark whose `data-hydrated` turns `true` once a lazy page has taken over: until
+/// then its forms are plain HTML forms. Browser tests wait for it as for the app's own
+/// `data-hydrated`.
+#[component]
+fn LazyPageHydrated() -> impl IntoView {
+    let hydrated = RwSignal::new(false);
+    Effect::new(move || hydrated.set(true));
+    view! { <span class="lazy-page" hidden data-hydrated=move || hydrated.get().to_string()></span> }
 }
 
 admin_route!(AdminHomeRoute => AdminPage);

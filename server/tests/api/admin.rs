@@ -85,6 +85,8 @@ async fn the_admin_pages_are_for_admins_only(db: TestDb) {
         let (anonymous, _) = app.browser().page(path).await;
         assert_eq!((as_admin, as_member, anonymous), (200, 403, 302), "{path}");
         assert!(html.contains("<h1>"), "{path}: {html}");
+        // The lazy page's mark, which browser tests wait for before they click.
+        assert!(html.contains(r#"<span hidden data-hydrated="false" class="lazy-page">"#), "{path}: {html}");
     }
     let (_, schedule) = admin.page("/admin/schedule").await;
     assert!(schedule.contains("No round is planned"), "questions are off, so no round is planned: {schedule}");
