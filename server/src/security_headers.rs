@@ -2,14 +2,21 @@
 //! `Referrer-Policy`, and a `Content-Security-Policy` that fits what the response is.
 //!
 //! - The dashboard's pages (Leptos) run scripts of this origin, and inline scripts only when
-//!   they carry the page's nonce: Leptos makes a fresh one for every page it renders and puts
-//!   it on each inline script it writes (the hydration bootstrap, the resolved resources, the
-//!   streamed chunks); [`send_app_page_policy`] sends the same nonce in the header.
+//!   they carry the page's nonce. [`add_defaults`] makes a fresh nonce for every request
+//!   before Leptos sees it ([`RequestNonce`]); the page's render writes it on each inline
+//!   script (the hydration bootstrap, the resolved resources, the streamed chunks) through
+//!   [`use_request_nonce`], and [`add_defaults`] names it in the page's policy. The header
+//!   does not go through the render's response options, so no way the render ends can
+//!   leave a page without it.
 //! - Pages the server makes itself ([`crate::plain_page`]) run no script at all.
 //! - The emulators' pages allow their own inline style sheet and handlers, by hash.
 //! - Everything else (server functions' JSON, Slack's endpoints, health checks, files) gets
-//!   [`STRICT_POLICY`], which lets nothing load; an HTML page that somehow went out without
-//!   its own gets [`PAGE_FALLBACK_POLICY`] (and a warning), so it still works.
+//!   [`STRICT_POLICY`], which lets nothing load.
+
+use std::sync::{
+    Arc,
+    atomic::{AtomicBool, Ordering},
+};
 
 use axum::{
     Router,
@@ -24,13 +31,6 @@ use sha2::{Digest as _, Sha256};
 /// The policy of every response that does not name its own: nothing may load, and no site
 /// may frame it.
 pub const STRICT_POLICY: &str = "default-src 'none'; frame-ancestors 'none'";
-
-/// The policy of an HTML page that went out without its own (its render did not set the
-/// nonce policy): the page must still hydrate, so only what needs no nonce is said. Seen in
-/// the billing browser test, on an ordinary navigation to `/admin/billing` right after the
-/// Stripe checkout (a dashboard page under [`STRICT_POLICY`] never hydrated); the warning
-/// it logs is there to find out why.
-pub const PAGE_FALLBACK_POLICY: &str = "frame-ancestors 'none'; object-src 'none'; base-uri 'self'";
 
 /// `same-origin`: our own pages and requests get the full referrer (leptos_axum sends a form
 /// posted without JavaScript back to its `Referer`), other sites get none, not even the
@@ -66,20 +66,33 @@ pub fn app_page_policy(nonce: &str, dev_reload: bool) -> String {
     )
 }
 
-/// Puts [`app_page_policy`] with the page's nonce into the response being rendered. Runs in
-/// the Leptos context of every request: a page has a nonce (leptos_axum provides one per
-/// render) and response options; a server function or a static file has no nonce and
-/// keeps [`STRICT_POLICY`].
-pub fn send_app_page_policy(dev_reload: bool) {
-    let nonce = leptos::nonce::use_nonce();
-    let response = leptos::prelude::use_context::<leptos_axum::ResponseOptions>();
-    let (Some(nonce), Some(response)) = (nonce, response) else {
-        return;
-    };
-    match HeaderValue::from_str(&app_page_policy(&nonce, dev_reload)) {
-        Ok(policy) => response.insert_header(header::CONTENT_SECURITY_POLICY, policy),
-        // A nonce is URL-safe base64; without the header the strict default applies.
-        Err(error) => tracing::error!(%error, "the page's Content-Security-Policy is not a header value"),
+/// The nonce of one request, made by [`add_defaults`] before the request reaches Leptos and
+/// kept in its extensions; `used` tells whether a page's render took it.
+#[derive(Clone, Debug)]
+pub struct RequestNonce {
+    value: Arc<str>,
+    used: Arc<AtomicBool>,
+}
+
+impl RequestNonce {
+    /// 128 random bits, URL-safe base64 (a header value as it is).
+    fn new() -> RequestNonce {
+        let bytes: [u8; 16] = rand::random();
+        let value = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+        RequestNonce { value: value.into(), used: Arc::default() }
+    }
+}
+
+/// Makes the request's nonce the one the page's render writes on its inline scripts (in
+/// place of the one leptos_axum made). Runs in the Leptos context of every request; a
+/// server function's has no page to render, and a request that did not pass through
+/// [`add_defaults`] (none does) keeps Leptos' own nonce and the strict policy.
+pub fn use_request_nonce() {
+    use leptos::prelude::{provide_context, use_context};
+    let nonce = use_context::<http::request::Parts>().and_then(|parts| parts.extensions.get::<RequestNonce>().cloned());
+    if let Some(nonce) = nonce {
+        nonce.used.store(true, Ordering::Relaxed);
+        provide_context(leptos::nonce::Nonce::from_value(nonce.value));
     }
 }
 
@@ -137,32 +150,48 @@ fn is_html(response: &Response) -> bool {
         .is_some_and(|value| value.starts_with("text/html"))
 }
 
-/// Gives every response `nosniff` (a file is only ever what its `Content-Type` says), the
-/// [`REFERRER_POLICY`], and [`STRICT_POLICY`] unless it set a policy of its own.
-pub async fn add_defaults(request: Request, next: Next) -> Response {
+/// Gives every request a nonce ([`RequestNonce`]) and every response `nosniff` (a file is
+/// only ever what its `Content-Type` says) and the [`REFERRER_POLICY`]; a response that set
+/// no policy of its own gets [`app_page_policy`] with the request's nonce when it is a page,
+/// [`STRICT_POLICY`] otherwise. `dev_reload` as for [`app_page_policy`].
+pub async fn add_defaults(State(dev_reload): State<bool>, mut request: Request, next: Next) -> Response {
+    let nonce = RequestNonce::new();
+    request.extensions_mut().insert(nonce.clone());
     // A path, never the query, which can carry what people typed.
     let (method, path) = (request.method().clone(), request.uri().path().to_owned());
-    let response = with_defaults(next.run(request).await);
-    if response.headers().get(header::CONTENT_SECURITY_POLICY).is_some_and(|policy| policy == PAGE_FALLBACK_POLICY) {
-        tracing::warn!(
-            %method,
-            path,
-            status = response.status().as_u16(),
-            "a page went out without its Content-Security-Policy; sent the fallback"
-        );
+    let response = with_defaults(next.run(request).await, &nonce.value, dev_reload);
+    if is_html(&response) && !nonce.used.load(Ordering::Relaxed) && !has_own_policy(&response, &nonce.value) {
+        // A page rendered outside the Leptos context that takes the nonce: its inline
+        // scripts carry none, so it cannot hydrate under its policy.
+        tracing::warn!(%method, path, status = response.status().as_u16(), "a page was rendered without its nonce");
     }
     response
 }
 
-/// [`add_defaults`] on a `response`.
-fn with_defaults(mut response: Response) -> Response {
+/// Whether `response` carries a policy other than the nonce policy [`add_defaults`] gave it
+/// (a page the server or an emulator made, with a policy of its own).
+fn has_own_policy(response: &Response, nonce: &str) -> bool {
+    response
+        .headers()
+        .get(header::CONTENT_SECURITY_POLICY)
+        .and_then(|policy| policy.to_str().ok())
+        .is_some_and(|policy| !policy.contains(&format!("'nonce-{nonce}'")))
+}
+
+/// [`add_defaults`] on a `response` to a request whose nonce is `nonce`.
+fn with_defaults(mut response: Response, nonce: &str, dev_reload: bool) -> Response {
     let html = is_html(&response);
     let headers = response.headers_mut();
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.entry(header::REFERRER_POLICY).or_insert(HeaderValue::from_static(REFERRER_POLICY));
     if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
-        let policy = if html { PAGE_FALLBACK_POLICY } else { STRICT_POLICY };
-        headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(policy));
+        let policy = match html {
+            // A nonce is URL-safe base64, so the policy is always a header value.
+            true => HeaderValue::from_str(&app_page_policy(nonce, dev_reload))
+                .unwrap_or(HeaderValue::from_static(STRICT_POLICY)),
+            false => HeaderValue::from_static(STRICT_POLICY),
+        };
+        headers.insert(header::CONTENT_SECURITY_POLICY, policy);
     }
     response
 }
@@ -172,18 +201,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_page_without_its_policy_still_hydrates_and_anything_else_loads_nothing() {
+    fn a_page_gets_the_nonce_policy_anything_else_loads_nothing_and_an_own_policy_stays() {
         let typed = |content_type: &'static str| {
             let mut response = Response::new(axum::body::Body::empty());
             response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
             response
         };
-        let page = with_defaults(typed("text/html; charset=utf-8"));
-        let json = with_defaults(typed("application/json"));
-        assert_eq!(page.headers()[header::CONTENT_SECURITY_POLICY], PAGE_FALLBACK_POLICY);
-        assert!(!PAGE_FALLBACK_POLICY.contains("default-src") && !PAGE_FALLBACK_POLICY.contains("script-src"));
+        let page = with_defaults(typed("text/html; charset=utf-8"), "abc", false);
+        let json = with_defaults(typed("application/json"), "abc", false);
+        let mut own = typed("text/html");
+        own.headers_mut().insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(SERVER_PAGE_POLICY));
+        let own = with_defaults(own, "abc", false);
+
+        assert_eq!(page.headers()[header::CONTENT_SECURITY_POLICY], app_page_policy("abc", false).as_str());
         assert_eq!(json.headers()[header::CONTENT_SECURITY_POLICY], STRICT_POLICY);
+        assert_eq!(own.headers()[header::CONTENT_SECURITY_POLICY], SERVER_PAGE_POLICY);
+        assert!(!has_own_policy(&page, "abc") && has_own_policy(&own, "abc"));
         assert_eq!(page.headers()[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+    }
+
+    #[test]
+    fn each_request_gets_a_nonce_of_its_own_of_128_bits() {
+        let (first, second) = (RequestNonce::new(), RequestNonce::new());
+        assert_ne!(first.value, second.value);
+        assert_eq!(base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(&*first.value).unwrap().len(), 16);
     }
 
     #[test]

@@ -57,7 +57,7 @@ pub fn router(state: ServerState, emulators: Emulators<'_>) -> Router {
     // In development `cargo leptos watch` reloads the pages through a WebSocket.
     let dev_reload = state.leptos.env == Env::DEV;
     let files_or_not_found = leptos_axum::file_and_error_handler_with_context::<ServerState, _>(
-        move || security_headers::send_app_page_policy(dev_reload),
+        security_headers::use_request_nonce,
         app::shell,
     );
     let emulator_routes = emulators
@@ -73,13 +73,14 @@ pub fn router(state: ServerState, emulators: Emulators<'_>) -> Router {
         .merge(slack::router())
         .merge(sign_in::router())
         // Registers the pages and every `#[server]` function, each with `AppState` in context;
-        // a page also gets its Content-Security-Policy, with the nonce of its inline scripts.
+        // a page writes the request's nonce on its inline scripts, and `add_defaults` below
+        // names it in the page's Content-Security-Policy.
         .leptos_routes_with_context(
             &state,
             routes,
             move || {
                 provide_context(app_state.clone());
-                security_headers::send_app_page_policy(dev_reload);
+                security_headers::use_request_nonce();
             },
             move || app::shell(leptos_options.clone()),
         )
@@ -100,7 +101,7 @@ pub fn router(state: ServerState, emulators: Emulators<'_>) -> Router {
             tracing::info_span!("request", request.id = %request_id, method = %request.method(), path = %request.uri().path())
         }))
         .layer(SetRequestIdLayer::x_request_id(NewRequestId))
-        .layer(axum::middleware::from_fn(security_headers::add_defaults))
+        .layer(axum::middleware::from_fn_with_state(dev_reload, security_headers::add_defaults))
         // Outermost, so a request's count and time include every other layer's answer (a
         // refused cross-site post, a timeout's 503).
         .layer(axum::middleware::from_fn_with_state(request_metrics, metrics::track_requests))
