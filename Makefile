@@ -40,7 +40,7 @@ tools:
 		rustup target add wasm32-unknown-unknown; \
 	fi
 	@if ! cargo leptos --version 2>/dev/null | grep -qF "$(CARGO_LEPTOS_VERSION)"; then \
-		echo "==> Installing cargo-leptos $(CARGO_LEPTOS_VERSION) (one time, about 25 minutes on 2 cores)"; \
+		echo "==> Installing cargo-leptos $(CARGO_LEPTOS_VERSION) (one time, about 10 minutes on 2 cores)"; \
 		CARGO_PROFILE_RELEASE_LTO=off CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
 			cargo install cargo-leptos --locked --version $(CARGO_LEPTOS_VERSION); \
 	fi
