@@ -84,9 +84,10 @@ impl RequestNonce {
 }
 
 /// Makes the request's nonce the one the page's render writes on its inline scripts (in
-/// place of the one leptos_axum made). Runs in the Leptos context of every request; a
-/// server function's has no page to render, and a request that did not pass through
-/// [`add_defaults`] (none does) keeps Leptos' own nonce and the strict policy.
+/// place of the one leptos_axum made). Runs in the Leptos context of every request (a
+/// server function's too, which renders nothing). Every request of the router passes
+/// through [`add_defaults`]; one that did not would keep leptos_axum's nonce, unnamed in
+/// any policy, so its page would not run.
 pub fn use_request_nonce() {
     use leptos::prelude::{provide_context, use_context};
     let nonce = use_context::<http::request::Parts>().and_then(|parts| parts.extensions.get::<RequestNonce>().cloned());

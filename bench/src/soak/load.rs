@@ -213,13 +213,11 @@ impl Load {
         } else {
             "interaction block_actions (another question)"
         };
-        let trigger_id = self.slack.trigger_id();
-        let pressing = self.slack.press(&prompt.slack_user_id, action, &prompt.id, &trigger_id);
+        let pressing = self.slack.press(&prompt.slack_user_id, action, &prompt.id);
         let reply = self.request(kind, "/slack/interactions", pressing).await;
         lock(&self.records).presses.push(PressSent {
             action,
             prompt_id: prompt.id.clone(),
-            trigger_id,
             acknowledged: reply.outcome.is_success(),
         });
     }

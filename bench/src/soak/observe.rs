@@ -144,13 +144,13 @@ impl Observer {
             .collect())
     }
 
-    /// When the app handled each Slack event and interaction it recorded, by the product's
-    /// clock, keyed by the event id or trigger id: an event when the inbox finished
-    /// processing it, an interaction when it arrived (it is handled there and then).
+    /// When the inbox finished processing each Slack event, by the product's clock, keyed by
+    /// event id. (Interactions are recorded as they arrive, before they are handled, so their
+    /// times say nothing of when the work was done.)
     pub async fn handled_at(&self) -> anyhow::Result<HashMap<String, i64>> {
         let rows: Vec<(String, i64)> = sqlx::query_as(
             "SELECT external_id, processed_at FROM inbox
-             WHERE source IN ('slack_event', 'slack_interaction') AND processed_at IS NOT NULL",
+             WHERE source = 'slack_event' AND processed_at IS NOT NULL",
         )
         .fetch_all(self.db.pool())
         .await

@@ -188,8 +188,6 @@ pub struct AnswerSent {
 pub struct PressSent {
     pub action: &'static str,
     pub prompt_id: String,
-    /// The press's trigger id, which the app records it by.
-    pub trigger_id: String,
     pub acknowledged: bool,
 }
 

@@ -115,15 +115,14 @@ impl Slack {
         self.post_signed("/slack/commands", FORM, body, &[]).await
     }
 
-    /// `user_id` presses the button `action_id` (whose value is `value`) in their DM; the
-    /// app records the press by `trigger_id` ([`Slack::trigger_id`]).
-    pub async fn press(&self, user_id: &str, action_id: &str, value: &str, trigger_id: &str) -> Reply {
+    /// `user_id` presses the button `action_id` (whose value is `value`) in their DM.
+    pub async fn press(&self, user_id: &str, action_id: &str, value: &str) -> Reply {
         let payload = json!({
             "type": "block_actions",
             "team": { "id": self.team_id },
             "user": { "id": user_id },
             "api_app_id": APP_ID,
-            "trigger_id": trigger_id,
+            "trigger_id": self.trigger_id(),
             "container": { "type": "message", "channel_id": format!("D{user_id}") },
             "actions": [{ "type": "button", "action_id": action_id, "value": value, "action_ts": self.message_ts() }],
         });
@@ -173,7 +172,7 @@ impl Slack {
 
     /// A trigger id as Slack hands one out with each command and button press; the app
     /// records it to ignore replays, so each is new.
-    pub fn trigger_id(&self) -> String {
+    fn trigger_id(&self) -> String {
         format!("{}.{}.soak", self.next_id.fetch_add(1, Ordering::Relaxed), rand::random::<u32>())
     }
 
