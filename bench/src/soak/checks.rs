@@ -27,8 +27,6 @@ pub struct Evidence {
     pub prompts: Vec<PromptState>,
     pub answers: Vec<StoredAnswer>,
     pub events: Vec<EventRecord>,
-    /// When the inbox finished processing each Slack event, by event id.
-    pub handled_at: HashMap<String, i64>,
     pub doubles: Doubles,
     /// The question messages in the emulator at the end of each half.
     pub posted: [Posted; 2],
@@ -245,7 +243,7 @@ pub fn count_events(acknowledged: &BTreeSet<String>, recorded: &[EventRecord]) -
         match by_id.get(id.as_str()).map(Vec::as_slice).unwrap_or_default() {
             [] => counts.missing.push(id.clone()),
             [record] if record.gave_up => counts.gave_up.push(id.clone()),
-            [record] if !record.processed => counts.unprocessed.push(id.clone()),
+            [record] if record.processed_at.is_none() => counts.unprocessed.push(id.clone()),
             [_] => {}
             _ => counts.recorded_twice.push(id.clone()),
         }
@@ -305,11 +303,19 @@ pub fn evaluate(evidence: &Evidence) -> Vec<Check> {
     let status: HashMap<String, String> =
         evidence.prompts.iter().map(|prompt| (prompt.id.clone(), prompt.status.clone())).collect();
     let records = &evidence.records;
-    let waiting: HashSet<&str> =
-        evidence.events.iter().filter(|event| !event.processed && !event.gave_up).map(|e| e.id.as_str()).collect();
+    let waiting: HashSet<&str> = evidence
+        .events
+        .iter()
+        .filter(|event| event.processed_at.is_none() && !event.gave_up)
+        .map(|e| e.id.as_str())
+        .collect();
     let timeline = Timeline {
         question_changed: evidence.prompts.iter().map(|prompt| (prompt.id.clone(), prompt.updated_at)).collect(),
-        event_processed: evidence.handled_at.clone(),
+        event_processed: evidence
+            .events
+            .iter()
+            .filter_map(|event| Some((event.id.clone(), event.processed_at?)))
+            .collect(),
     };
     let answers = count_answers(&records.answers, &evidence.answers, &status, &waiting, &timeline);
     let presses = count_presses(&records.presses, &status);
@@ -566,7 +572,11 @@ mod tests {
 
     #[test]
     fn every_acknowledged_event_must_be_recorded_once_and_processed() {
-        let record = |id: &str, processed: bool, gave_up: bool| EventRecord { id: id.to_owned(), processed, gave_up };
+        let record = |id: &str, processed: bool, gave_up: bool| EventRecord {
+            id: id.to_owned(),
+            processed_at: processed.then_some(1),
+            gave_up,
+        };
         let acknowledged: BTreeSet<String> = ["e1", "e2", "e3", "e4"].map(str::to_owned).into();
 
         let counts = count_events(

@@ -235,7 +235,6 @@ impl Soak<'_> {
             prompts: observer.prompts_since(self.since_ms).await?,
             answers: observer.soak_answers().await?,
             events: observer.events().await?,
-            handled_at: observer.handled_at().await?,
             doubles: observer.doubles().await?,
             posted: [halfway.posted, ending.posted],
             at_restart: halfway.at_restart,

@@ -53,7 +53,9 @@ pub struct PromptState {
 #[derive(Debug, Clone)]
 pub struct EventRecord {
     pub id: String,
-    pub processed: bool,
+    /// When the inbox finished processing it, by the product's clock (written after the
+    /// event's work is done); `None` while it waits.
+    pub processed_at: Option<i64>,
     pub gave_up: bool,
 }
 
@@ -144,20 +146,6 @@ impl Observer {
             .collect())
     }
 
-    /// When the inbox finished processing each Slack event, by the product's clock, keyed by
-    /// event id. (Interactions are recorded as they arrive, before they are handled, so their
-    /// times say nothing of when the work was done.)
-    pub async fn handled_at(&self) -> anyhow::Result<HashMap<String, i64>> {
-        let rows: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT external_id, processed_at FROM inbox
-             WHERE source = 'slack_event' AND processed_at IS NOT NULL",
-        )
-        .fetch_all(self.db.pool())
-        .await
-        .context("reading when the Slack requests were handled")?;
-        Ok(rows.into_iter().collect())
-    }
-
     /// The answers whose text starts with a soak marker, with the marker and their prompt.
     pub async fn soak_answers(&self) -> anyhow::Result<Vec<StoredAnswer>> {
         // `[` has no special meaning in LIKE; only `%` and `_` do.
@@ -181,11 +169,7 @@ impl Observer {
                 .context("reading the recorded Slack events")?;
         Ok(rows
             .into_iter()
-            .map(|(id, processed_at, gave_up_at)| EventRecord {
-                id,
-                processed: processed_at.is_some(),
-                gave_up: gave_up_at.is_some(),
-            })
+            .map(|(id, processed_at, gave_up_at)| EventRecord { id, processed_at, gave_up: gave_up_at.is_some() })
             .collect())
     }
 
