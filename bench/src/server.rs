@@ -1,8 +1,8 @@
 //! The server under measurement: the release `rapport` binary in its own process, pinned to
 //! core 0 (the load runs on the other core). The search benchmark runs it as a hosted install
 //! whose Slack is out of reach, so nothing but the benchmark's own requests keeps it busy; the
-//! soak runs it with no Slack configured, so the built-in emulator stands in and the demo
-//! team is asked its questions.
+//! soak runs it with no Slack configured, so the Slack emulator stands in (in a process of its
+//! own, `rapport emulator`, on the load's core) and the demo team is asked its questions.
 
 use std::{
     fs::File,
@@ -29,6 +29,11 @@ const HOSTED_ENV: [(&str, &str); 8] = [
     ("RAPPORT_DEMO_DATA", "off"),
     ("RUST_LOG", "warn"),
 ];
+
+/// The core the server under measurement runs on; the load (and the Slack emulator, which
+/// stands for Slack) runs on the other.
+const SERVER_CORE: usize = 0;
+const LOAD_CORE: usize = 1;
 
 /// Prefixes of the variables that choose how Rapport reaches Slack and Stripe. In emulator
 /// mode none may come from the benchmark's own environment: one stray `SLACK_` variable
@@ -87,7 +92,7 @@ impl Server {
         output: &Output,
     ) -> anyhow::Result<Server> {
         let base_url = format!("http://{addr}");
-        let mut command = pinned(binary);
+        let mut command = pinned(binary, SERVER_CORE);
         configure(&mut command, environment);
         command
             .env("DATABASE_URL", database_url)
@@ -97,8 +102,29 @@ impl Server {
         direct_output(&mut command, output)?;
         let child = command.spawn().with_context(|| format!("starting {}", binary.display()))?;
         let mut server = Server { base_url, child };
-        server.wait_until_ready().await?;
+        server.wait_until_ready("/readyz").await?;
         Ok(server)
+    }
+
+    /// Starts `binary` as the Slack emulator alone (`rapport emulator`) at `addr`, delivering
+    /// to the app at `app_url`, on the load's core (it stands for Slack, not for Rapport), and
+    /// waits until its page answers. `environment` as for [`Server::start_with`].
+    pub async fn start_emulator(
+        binary: &Path,
+        addr: &str,
+        app_url: &str,
+        environment: &Environment,
+        output: &Output,
+    ) -> anyhow::Result<Server> {
+        let base_url = format!("http://{addr}");
+        let mut command = pinned(binary, LOAD_CORE);
+        configure(&mut command, environment);
+        command.args(["emulator", "--listen", addr, "--app-url", app_url]).kill_on_drop(true);
+        direct_output(&mut command, output)?;
+        let child = command.spawn().with_context(|| format!("starting {} emulator", binary.display()))?;
+        let mut emulator = Server { base_url, child };
+        emulator.wait_until_ready("/emulator").await.context("starting the Slack emulator")?;
+        Ok(emulator)
     }
 
     /// The server's process id (`taskset` execs the server, so it is the server's own).
@@ -106,14 +132,15 @@ impl Server {
         self.child.id()
     }
 
-    async fn wait_until_ready(&mut self) -> anyhow::Result<()> {
+    /// Waits until `path` answers with success, for at most a minute.
+    async fn wait_until_ready(&mut self, path: &str) -> anyhow::Result<()> {
         let client = reqwest::Client::new();
         let started = Instant::now();
         while started.elapsed() < Duration::from_secs(60) {
             if let Some(status) = self.child.try_wait()? {
                 anyhow::bail!("the server stopped before it was ready ({status})");
             }
-            let ready = client.get(format!("{}/readyz", self.base_url)).send().await;
+            let ready = client.get(format!("{}{path}", self.base_url)).send().await;
             if ready.is_ok_and(|response| response.status().is_success()) {
                 return Ok(());
             }
@@ -193,13 +220,13 @@ fn direct_output(command: &mut Command, output: &Output) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `binary` under `taskset -c 0` when this machine has more than one core and taskset.
-fn pinned(binary: &Path) -> Command {
+/// `binary` under `taskset -c <core>` when this machine has more than one core and taskset.
+fn pinned(binary: &Path, core: usize) -> Command {
     let cores = std::thread::available_parallelism().map(usize::from).unwrap_or(1);
     let taskset = PathBuf::from("/usr/bin/taskset");
     if cores > 1 && taskset.exists() {
         let mut command = Command::new(taskset);
-        command.arg("-c").arg("0").arg(binary);
+        command.arg("-c").arg(core.to_string()).arg(binary);
         command
     } else {
         Command::new(binary)

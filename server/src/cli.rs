@@ -1,8 +1,8 @@
 //! The `rapport` command line: `serve` (the default), `demo`, `migrate`, `admin create`,
-//! `rotate-token-key`, `backup`, `restore`.
+//! `rotate-token-key`, `backup`, `restore`, `emulator`.
 //! Every command has `--help`; configuration comes from the environment (see README.md).
 
-use std::{io::IsTerminal as _, path::PathBuf, process::ExitCode};
+use std::{io::IsTerminal as _, net::SocketAddr, path::PathBuf, process::ExitCode};
 
 use anyhow::Context as _;
 use app::{
@@ -16,9 +16,9 @@ use clap::{Parser, Subcommand};
 
 use crate::{
     backup,
-    config::{Config, SlackConfig},
+    config::{Config, EmulatorPlace, SlackConfig},
     demo,
-    startup::{Application, shutdown_signal},
+    startup::{self, Application, EmulatorAlone, shutdown_signal},
     telemetry,
 };
 
@@ -68,6 +68,20 @@ enum Command {
     Restore {
         /// The backup to put back (written by `rapport backup`)
         file: PathBuf,
+    },
+    /// Run the Slack emulator in a process of its own, for a Rapport started elsewhere
+    ///
+    /// Start Rapport with RAPPORT_SLACK_EMULATOR set to this emulator's URL (for example
+    /// http://127.0.0.1:3001) and both with the same RAPPORT_EMULATOR_SIGNING_SECRET. The
+    /// emulator's workspace then outlives restarts of Rapport, and Rapport's memory and CPU
+    /// are its own (the soak test measures them so). RAPPORT_EMULATOR_RATE_LIMITS applies here.
+    Emulator {
+        /// Where the emulator listens
+        #[arg(long, default_value = "127.0.0.1:3001")]
+        listen: SocketAddr,
+        /// Where Rapport listens (its RAPPORT_PUBLIC_URL): events go there
+        #[arg(long, default_value = "http://127.0.0.1:3000")]
+        app_url: String,
     },
 }
 
@@ -151,6 +165,13 @@ impl Command {
                 println!("{report}");
                 Ok(())
             }
+            Command::Emulator { listen, app_url } => {
+                let settings = emulator_alone(&config, app_url)?;
+                let listener = tokio::net::TcpListener::bind(listen)
+                    .await
+                    .with_context(|| format!("listening on {listen} (--listen)"))?;
+                startup::run_emulator(listener, settings, shutdown_signal()).await
+            }
             Command::Admin(AdminCommand::Create { email }) => {
                 let email = Email::parse(&email).map_err(|error| anyhow::anyhow!("{error}"))?;
                 let password = read_password().context("reading the password")?;
@@ -178,6 +199,27 @@ pub async fn rotate_token_key(config: &Config) -> anyhow::Result<u64> {
     let resealed = token_keys::rotate(&db, &oauth.token_cipher, app::server::now_ms()).await?;
     db.close().await;
     Ok(resealed)
+}
+
+/// `rapport emulator`'s settings: the emulator's variables from `config`, the rest from the
+/// command line.
+fn emulator_alone(config: &Config, app_url: String) -> anyhow::Result<EmulatorAlone> {
+    let SlackConfig::Emulator { signing_secret, rate_limits, place } = &config.slack else {
+        anyhow::bail!("the emulator stands in for Slack: unset the SLACK_ variables for this command");
+    };
+    anyhow::ensure!(
+        *place == EmulatorPlace::Here,
+        "RAPPORT_SLACK_EMULATOR names an emulator elsewhere; that is for the Rapport server, not this command"
+    );
+    let signing_secret = signing_secret.clone().context(
+        "set RAPPORT_EMULATOR_SIGNING_SECRET, to the same value for this command and for the Rapport server",
+    )?;
+    let app_url = app_url.trim_end_matches('/').to_owned();
+    anyhow::ensure!(
+        app_url.starts_with("http://") || app_url.starts_with("https://"),
+        "--app-url must be an http(s) URL, not {app_url:?}"
+    );
+    Ok(EmulatorAlone { app_url, signing_secret, rate_limits: rate_limits.clone() })
 }
 
 /// The new password: typed twice without echo at a terminal, else the first line of stdin
@@ -208,9 +250,38 @@ mod tests {
         assert_eq!(parse(&["migrate"]).unwrap(), Some(Command::Migrate));
         assert_eq!(parse(&["rotate-token-key"]).unwrap(), Some(Command::RotateTokenKey));
         assert_eq!(
+            parse(&["emulator", "--listen", "127.0.0.1:4001", "--app-url", "http://127.0.0.1:4000"]).unwrap(),
+            Some(Command::Emulator {
+                listen: "127.0.0.1:4001".parse().unwrap(),
+                app_url: "http://127.0.0.1:4000".into()
+            })
+        );
+        assert_eq!(
             parse(&["admin", "create", "--email", "ada@example.com"]).unwrap(),
             Some(Command::Admin(AdminCommand::Create { email: "ada@example.com".into() }))
         );
+    }
+
+    #[test]
+    fn the_emulator_alone_needs_the_secret_the_server_checks_and_no_real_slack() {
+        let config = |vars: &[(&str, &str)]| {
+            let vars: Vec<(String, String)> = vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+            Config::from_lookup(|name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())).unwrap()
+        };
+        let app_url = || "http://127.0.0.1:3000/".to_owned();
+        let secret = ("RAPPORT_EMULATOR_SIGNING_SECRET", "shared");
+
+        let settings =
+            emulator_alone(&config(&[secret, ("RAPPORT_EMULATOR_RATE_LIMITS", "chat.postMessage=2")]), app_url());
+        let settings = settings.unwrap();
+        assert_eq!(settings.app_url, "http://127.0.0.1:3000");
+        assert_eq!(settings.rate_limits, [("chat.postMessage".to_owned(), 2)]);
+        let without_secret = emulator_alone(&config(&[]), app_url()).unwrap_err();
+        assert!(without_secret.to_string().contains("RAPPORT_EMULATOR_SIGNING_SECRET"), "{without_secret}");
+        let real_slack = config(&[("SLACK_BOT_TOKEN", "xoxb-1"), ("SLACK_SIGNING_SECRET", "s")]);
+        assert!(emulator_alone(&real_slack, app_url()).is_err());
+        let not_a_url = emulator_alone(&config(&[secret]), "127.0.0.1:3000".into()).unwrap_err();
+        assert!(not_a_url.to_string().contains("--app-url"), "{not_a_url}");
     }
 
     #[test]

@@ -70,11 +70,22 @@ pub enum SlackConfig {
     SelfHosted { bot_token: Secret, signing_secret: SigningSecret, api_url: String, sign_in: Option<SignInCredentials> },
     /// Hosted for many workspaces: each installs through "Add to Slack" (OAuth).
     Hosted { signing_secret: SigningSecret, api_url: String, oauth: OAuthConfig },
-    /// No Slack: the built-in emulator stands in for Slack's Web API and signs what it sends.
-    /// `rate_limits` are calls a minute per Web API method.
-    Emulator { signing_secret: SigningSecret, rate_limits: Vec<(String, u32)> },
+    /// No Slack: the built-in emulator stands in for Slack's Web API and signs what it sends
+    /// with `signing_secret` (random per start when none is given). `rate_limits` are calls a
+    /// minute per Web API method.
+    Emulator { signing_secret: Option<SigningSecret>, rate_limits: Vec<(String, u32)>, place: EmulatorPlace },
     /// No Slack and no emulator: the Slack endpoints answer 503.
     Off,
+}
+
+/// Where the Slack emulator runs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EmulatorPlace {
+    /// Mounted on this server under `/emulator` (the demo).
+    Here,
+    /// In a process of its own (`rapport emulator`) at this URL (no trailing slash), so this
+    /// server's memory and CPU are Rapport's alone (the soak test measures them).
+    At(String),
 }
 
 /// Whether and how workspaces are billed.
@@ -304,11 +315,16 @@ impl Config {
 
 fn slack_config(var: &impl Fn(&str) -> Option<String>) -> Result<SlackConfig, ConfigError> {
     let signing_secret = var("SLACK_SIGNING_SECRET").map(SigningSecret::new);
-    let emulator = match var("RAPPORT_SLACK_EMULATOR").as_deref() {
-        None | Some("auto") => true,
-        Some("off") => false,
+    let emulator = match var("RAPPORT_SLACK_EMULATOR") {
+        None => Some(EmulatorPlace::Here),
+        Some(value) if value == "auto" => Some(EmulatorPlace::Here),
+        Some(value) if value == "off" => None,
+        Some(url) if url.starts_with("http") => Some(EmulatorPlace::At(base_url("RAPPORT_SLACK_EMULATOR", url)?)),
         Some(_) => {
-            return Err(invalid("RAPPORT_SLACK_EMULATOR", "must be auto or off".into()));
+            return Err(invalid(
+                "RAPPORT_SLACK_EMULATOR",
+                "must be auto, off, or the http(s) URL of a `rapport emulator` process".into(),
+            ));
         }
     };
     let api_url = base_url("SLACK_API_URL", var("SLACK_API_URL").unwrap_or_else(|| SLACK_API_URL.to_owned()))?;
@@ -349,17 +365,27 @@ fn slack_config(var: &impl Fn(&str) -> Option<String>) -> Result<SlackConfig, Co
             ));
         }
     }
-    if !emulator {
+    let Some(place) = emulator else {
         return Ok(SlackConfig::Off);
+    };
+    let signing_secret = var("RAPPORT_EMULATOR_SIGNING_SECRET").map(SigningSecret::new);
+    let rate_limits = rate_limits(var("RAPPORT_EMULATOR_RATE_LIMITS").as_deref())?;
+    if let EmulatorPlace::At(_) = place {
+        // The other process signs what it sends: only a secret both were given can match.
+        if signing_secret.is_none() {
+            return Err(invalid(
+                "RAPPORT_EMULATOR_SIGNING_SECRET",
+                "is required when RAPPORT_SLACK_EMULATOR names an emulator elsewhere (give both the same)".into(),
+            ));
+        }
+        if !rate_limits.is_empty() {
+            return Err(invalid(
+                "RAPPORT_EMULATOR_RATE_LIMITS",
+                "applies where the emulator runs: give it to the `rapport emulator` process".into(),
+            ));
+        }
     }
-    let signing_secret = var("RAPPORT_EMULATOR_SIGNING_SECRET")
-        .map(SigningSecret::new)
-        // Only the emulator signs, so any secret works; a random one leaks nothing.
-        .unwrap_or_else(|| SigningSecret::new(format!("{:032x}", rand::random::<u128>())));
-    Ok(SlackConfig::Emulator {
-        signing_secret,
-        rate_limits: rate_limits(var("RAPPORT_EMULATOR_RATE_LIMITS").as_deref())?,
-    })
+    Ok(SlackConfig::Emulator { signing_secret, rate_limits, place })
 }
 
 /// Self-hosted for the bot token's workspace; with the Slack app's client id and secret,
@@ -540,8 +566,10 @@ mod tests {
 
     #[test]
     fn without_slack_the_emulator_stands_in_unless_switched_off() {
-        assert!(matches!(config(&[]).unwrap().slack, SlackConfig::Emulator { .. }));
+        assert!(matches!(config(&[]).unwrap().slack, SlackConfig::Emulator { place: EmulatorPlace::Here, .. }));
         assert!(matches!(config(&[("RAPPORT_SLACK_EMULATOR", "off")]).unwrap().slack, SlackConfig::Off));
+        let error = config(&[("RAPPORT_SLACK_EMULATOR", "yes")]).unwrap_err();
+        assert_eq!(error.variable, "RAPPORT_SLACK_EMULATOR");
         let self_hosted = config(&[("SLACK_BOT_TOKEN", "xoxb-1"), ("SLACK_SIGNING_SECRET", "s")]).unwrap();
         assert!(matches!(self_hosted.slack, SlackConfig::SelfHosted { ref api_url, .. } if api_url == SLACK_API_URL));
     }
@@ -624,9 +652,26 @@ mod tests {
     #[test]
     fn the_emulator_signs_with_its_own_secret_when_one_is_given() {
         let config = config(&[("RAPPORT_EMULATOR_SIGNING_SECRET", "emulated")]).unwrap();
-        let SlackConfig::Emulator { signing_secret, .. } = config.slack else { panic!("emulator mode") };
+        let SlackConfig::Emulator { signing_secret: Some(signing_secret), .. } = config.slack else {
+            panic!("emulator mode with a secret")
+        };
         let signed = |secret: &SigningSecret| crate::slack::verify::sign(secret, "1", b"body");
         assert_eq!(signed(&signing_secret), signed(&SigningSecret::new("emulated")));
+    }
+
+    #[test]
+    fn an_emulator_elsewhere_is_reached_at_its_url_with_the_secret_both_were_given() {
+        let elsewhere = [("RAPPORT_SLACK_EMULATOR", "http://127.0.0.1:3001"), ("RAPPORT_EMULATOR_SIGNING_SECRET", "s")];
+        let SlackConfig::Emulator { place, .. } = config(&elsewhere).unwrap().slack else { panic!("emulator mode") };
+        assert_eq!(place, EmulatorPlace::At("http://127.0.0.1:3001".into()));
+        assert!(config(&elsewhere).unwrap().is_demo(), "the demo team is still the only one");
+
+        let without_secret = config(&elsewhere[..1]).unwrap_err();
+        assert_eq!(without_secret.variable, "RAPPORT_EMULATOR_SIGNING_SECRET");
+        let trailing_slash = config(&[("RAPPORT_SLACK_EMULATOR", "http://127.0.0.1:3001/"), elsewhere[1]]);
+        assert_eq!(trailing_slash.unwrap_err().variable, "RAPPORT_SLACK_EMULATOR");
+        let limits_here = config(&[&elsewhere[..], &[("RAPPORT_EMULATOR_RATE_LIMITS", "chat.postMessage=2")]].concat());
+        assert_eq!(limits_here.unwrap_err().variable, "RAPPORT_EMULATOR_RATE_LIMITS");
     }
 
     #[test]

@@ -23,7 +23,7 @@ use app::server::{
 use tokio::net::TcpListener;
 
 use crate::{
-    config::{BillingConfig, Config, SessionKey, SlackConfig},
+    config::{BillingConfig, Config, EmulatorPlace, SessionKey, SlackConfig},
     demo,
     dispatch::Dispatcher,
     emulator::{self, Emulator, stripe::StripeEmulator},
@@ -132,7 +132,7 @@ impl Application {
             wake: Wake::default(),
             tasks: Tasks::default(),
             metrics,
-            emulated: emulator.is_some(),
+            emulator_page: emulator_page(&config.slack),
             demo_team_id: if config.is_demo() { Some(demo::team_id()?) } else { None },
             sign_in_with_slack: sign_in.slack.is_some(),
             public_url,
@@ -290,6 +290,37 @@ impl Application {
     }
 }
 
+/// What `rapport emulator` needs besides its listener: where the app is, and the secret
+/// both sign and check with.
+#[derive(Debug, Clone)]
+pub struct EmulatorAlone {
+    /// Where the app listens (no trailing slash): deliveries go there, and installs and
+    /// sign-ins may only return there.
+    pub app_url: String,
+    pub signing_secret: SigningSecret,
+    /// Calls a minute per Web API method.
+    pub rate_limits: Vec<(String, u32)>,
+}
+
+/// Runs the Slack emulator alone on `listener` until `shutdown` completes, for a Rapport
+/// started with `RAPPORT_SLACK_EMULATOR` set to its URL. Its state lives as long as it does,
+/// so it outlives restarts of the app.
+pub async fn run_emulator(
+    listener: TcpListener,
+    settings: EmulatorAlone,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let address = loopback(listener.local_addr().context("reading the bound address")?);
+    let own_url = format!("http://{address}");
+    let emulator = Emulator::new(&settings.app_url, &own_url, settings.signing_secret)?;
+    emulator.set_rate_limits(&settings.rate_limits);
+    tracing::info!(%address, app.url = %settings.app_url, "the Slack emulator is listening on {own_url}/emulator");
+    let router = routes::emulator_alone(&emulator, &own_url);
+    serve::serve(listener, router, ConnectionLimits::default(), shutdown).await.context("serving the emulator")?;
+    tracing::info!("the Slack emulator stopped");
+    Ok(())
+}
+
 /// The configured database, connected and migrated.
 async fn migrated_database(config: &Config) -> anyhow::Result<Db> {
     let db = Db::connect(&config.database_url).await?;
@@ -342,7 +373,7 @@ fn connect_stripe(
 
 /// The Slack gateway, the secret its requests are signed with, and the emulator, for the
 /// configured mode; in emulator mode the gateway talks to the emulator mounted on this very
-/// server.
+/// server, or to one in a process of its own (`rapport emulator`).
 fn connect_slack(
     config: &SlackConfig,
     local_url: &str,
@@ -364,26 +395,55 @@ fn connect_slack(
             let gateway = SlackGateway::new(api_url, None, Some(oauth), metrics.clone())?;
             (Some(gateway), Some(signing_secret.clone()), None)
         }
-        SlackConfig::Emulator { signing_secret, rate_limits } => {
-            tracing::info!("no Slack configured: the Slack emulator stands in at /emulator");
+        SlackConfig::Emulator { signing_secret, rate_limits, place } => {
+            // Only the emulator signs, so any secret works; a random one leaks nothing.
+            let signing_secret = signing_secret
+                .clone()
+                .unwrap_or_else(|| SigningSecret::new(format!("{:032x}", rand::random::<u128>())));
+            let emulator_url = emulator_url(place, local_url);
             // Installs through the emulator's own authorize page work too, with its app's
             // credentials; the tokens they store are sealed with a key of this process only.
             let oauth = OAuthSettings {
                 client_id: emulator::CLIENT_ID.to_owned(),
                 client_secret: Secret::new(emulator::CLIENT_SECRET),
-                authorize_url: format!("{local_url}/emulator/oauth/authorize"),
+                authorize_url: format!("{emulator_url}/emulator/oauth/authorize"),
                 cipher: TokenCipher::random(),
             };
-            let api_url = format!("{local_url}/emulator/api");
+            let api_url = format!("{emulator_url}/emulator/api");
             let gateway =
                 SlackGateway::new(&api_url, Some(Secret::new(emulator::BOT_TOKEN)), Some(oauth), metrics.clone())?;
-            let emulator = Emulator::new(local_url, signing_secret.clone())?;
-            for (method, calls_a_minute) in rate_limits {
-                emulator.set_rate_limit(method, *calls_a_minute);
-            }
-            (Some(gateway), Some(signing_secret.clone()), Some(emulator))
+            let emulator = match place {
+                EmulatorPlace::Here => {
+                    tracing::info!("no Slack configured: the Slack emulator stands in at /emulator");
+                    let emulator = Emulator::new(local_url, local_url, signing_secret.clone())?;
+                    emulator.set_rate_limits(rate_limits);
+                    Some(emulator)
+                }
+                EmulatorPlace::At(url) => {
+                    tracing::info!(emulator.url = %url, "no Slack configured: the Slack emulator runs at {url}");
+                    None
+                }
+            };
+            (Some(gateway), Some(signing_secret), emulator)
         }
     })
+}
+
+/// Where the Slack emulator answers (no trailing slash): this server, or its own process.
+fn emulator_url<'a>(place: &'a EmulatorPlace, local_url: &'a str) -> &'a str {
+    match place {
+        EmulatorPlace::Here => local_url,
+        EmulatorPlace::At(url) => url,
+    }
+}
+
+/// The emulator's page for the landing page's link: a path on this server, or a URL.
+fn emulator_page(config: &SlackConfig) -> Option<String> {
+    match config {
+        SlackConfig::Emulator { place: EmulatorPlace::Here, .. } => Some("/emulator".to_owned()),
+        SlackConfig::Emulator { place: EmulatorPlace::At(url), .. } => Some(format!("{url}/emulator")),
+        _ => None,
+    }
 }
 
 /// Sign in with Slack's endpoints for the configured mode: Slack's own when the app has its
@@ -402,14 +462,17 @@ fn slack_sign_in(config: &SlackConfig, local_url: &str) -> anyhow::Result<Option
             keys: SlackKeys::new(sign_in::id_token::SLACK_JWKS_URL, http.clone()),
             http,
         }),
-        SlackConfig::Emulator { .. } => Some(SlackSignInSettings {
-            client_id: emulator::CLIENT_ID.to_owned(),
-            client_secret: Secret::new(emulator::CLIENT_SECRET),
-            authorize_url: format!("{local_url}/emulator/oauth/authorize"),
-            token_url: format!("{local_url}/emulator/api/openid.connect.token"),
-            keys: SlackKeys::new(format!("{local_url}/emulator/openid/connect/keys"), http.clone()),
-            http,
-        }),
+        SlackConfig::Emulator { place, .. } => {
+            let emulator_url = emulator_url(place, local_url);
+            Some(SlackSignInSettings {
+                client_id: emulator::CLIENT_ID.to_owned(),
+                client_secret: Secret::new(emulator::CLIENT_SECRET),
+                authorize_url: format!("{emulator_url}/emulator/oauth/authorize"),
+                token_url: format!("{emulator_url}/emulator/api/openid.connect.token"),
+                keys: SlackKeys::new(format!("{emulator_url}/emulator/openid/connect/keys"), http.clone()),
+                http,
+            })
+        }
         SlackConfig::SelfHosted { api_url, sign_in: Some(credentials), .. } => Some(SlackSignInSettings {
             client_id: credentials.client_id.clone(),
             client_secret: credentials.client_secret.clone(),
@@ -444,7 +507,7 @@ fn session_layer(
 }
 
 /// The address to reach a listener bound to `address` from this machine.
-fn loopback(address: std::net::SocketAddr) -> std::net::SocketAddr {
+pub(crate) fn loopback(address: std::net::SocketAddr) -> std::net::SocketAddr {
     if address.ip().is_unspecified() { std::net::SocketAddr::from(([127, 0, 0, 1], address.port())) } else { address }
 }
 

@@ -24,8 +24,10 @@ pub struct AppState {
     pub tasks: Tasks,
     /// This application's metrics (`/metrics`); each application has its own registry.
     pub metrics: Arc<Metrics>,
-    /// Slack is the built-in emulator (the demo): the landing page offers a way into it.
-    pub emulated: bool,
+    /// The Slack emulator's page, when the emulator stands in for Slack (the demo): the
+    /// landing page offers a way into it. `/emulator` on this server, or the page of an
+    /// emulator running in a process of its own.
+    pub emulator_page: Option<String>,
     /// The fictional demo team's Slack id, in the demo only (the emulator, or no Slack):
     /// anonymous visitors may browse that team read-only. `None` wherever real teams live.
     pub demo_team_id: Option<String>,

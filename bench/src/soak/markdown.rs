@@ -51,9 +51,10 @@ fn header(out: &mut String, run: &Run<'_>, checks: &[Check]) {
     let _ = writeln!(out, "{}\n", run.machine.line());
     let _ = writeln!(
         out,
-        "The release server on SQLite (`{}`), with no Slack configured, so the Slack emulator stands in and the \
-         demo team is seeded; `RAPPORT_TIME_SCALE={}` (a day of the product's clock every {day_minutes:.1} minutes). \
-         The server runs on core 0, the load on core 1: {} minutes of signed Slack events, slash commands, button \
+        "The release server on SQLite (`{}`), with no Slack configured, so the Slack emulator stands in (in a \
+         process of its own, `rapport emulator`, so the server's memory is Rapport's alone) and the demo team is \
+         seeded; `RAPPORT_TIME_SCALE={}` (a day of the product's clock every {day_minutes:.1} minutes). The server \
+         runs on core 0, the load and the emulator on core 1: {} minutes of signed Slack events, slash commands, button \
          presses and modal answers, page views and searches by a signed-in member and admin, while the server's \
          scheduler sends rounds of questions through the emulator. Half-way ({:.1} min) the server was stopped with \
          SIGTERM and started again on the same database while the load went on. Its log: `{}`.\n",
@@ -137,7 +138,8 @@ fn saw(out: &mut String, run: &Run<'_>, evidence: &Evidence) {
     let posted = &evidence.posted;
     let _ = writeln!(
         out,
-        "The emulator held {} and {} DM messages at the end of each half, {} and {} of them questions.\n",
+        "The emulator (its own process, running through both halves) received {} and {} DM messages in the \
+         first and second half, {} and {} of them questions.\n",
         posted[0].messages,
         posted[1].messages,
         posted[0].per_prompt.values().sum::<usize>(),

@@ -1,5 +1,6 @@
 //! The soak test (`make soak`, not part of `make test`): the release server on SQLite with
-//! the Slack emulator standing in, under minutes of mixed load while its clock runs fast
+//! the Slack emulator standing in (in a process of its own, so the server's memory is
+//! Rapport's alone, and the emulator's record of messages spans the restart), under minutes of mixed load while its clock runs fast
 //! enough for daily rounds to come round, stopped and started again half-way; then checked
 //! against its database: no server errors, no answer, button press or Slack event lost or
 //! doubled, no question doubled, memory flat, clean stops, no errors logged. The report goes
@@ -51,8 +52,12 @@ pub const DEFAULT_REPORT: &str = "SOAK.md";
 
 /// Where the server listens: apart from the search benchmark's 3950 and `make run`'s 3000.
 const ADDR: &str = "127.0.0.1:3951";
+/// Where the Slack emulator listens.
+const EMULATOR_ADDR: &str = "127.0.0.1:3952";
 /// The server's log over both starts.
 const SERVER_LOG: &str = "target/bench/soak-server.log";
+/// The emulator's log.
+const EMULATOR_LOG: &str = "target/bench/soak-emulator.log";
 /// The emulator signs what it sends with this, and so does the soak; it protects nothing.
 const SIGNING_SECRET: &str = "soak-signing-secret";
 /// Fixed, so the browsers' sessions outlive the restart as they outlive a deploy.
@@ -79,26 +84,32 @@ pub async fn run(settings: &Settings, machine: &Machine) -> anyhow::Result<()> {
     // The product's clock never runs behind the wall clock, so every prompt of the soak is
     // created after this, and the demo's history (days old) before it.
     let since_ms = app::server::now_ms();
-    let log = fresh_log()?;
+    let log = fresh_log(SERVER_LOG)?;
     let environment = environment(settings.time_scale);
     println!(
         "==> soak: {} minutes of mixed load at RAPPORT_TIME_SCALE={} on SQLite, a restart half-way",
         settings.minutes, settings.time_scale
     );
+    let emulator = start_emulator(settings).await?;
     let server = start_server(settings, &environment, &log).await?;
     let observer = Observer::open(&settings.database_url).await?;
     let people = observer.people().await?;
-    let slack = Slack::new(&server.base_url, SIGNING_SECRET, &::server::demo::team_id()?)?;
+    let slack = Slack::new(&server.base_url, &emulator.base_url, SIGNING_SECRET, &::server::demo::team_id()?)?;
     let soak = Soak {
         settings,
         environment,
         log,
+        emulator_url: emulator.base_url.clone(),
         since_ms,
         load: Arc::new(Load::new(slack, observer, people.clone())),
         people,
         watch: Arc::new(Watch::default()),
     };
-    soak.run(server, machine).await
+    let outcome = soak.run(server, machine).await;
+    if let Err(error) = emulator.terminate(STOP_GRACE).await {
+        eprintln!("rapport-bench: stopping the Slack emulator: {error:#}");
+    }
+    outcome
 }
 
 /// One run's fixed parts, shared by its steps.
@@ -106,6 +117,8 @@ struct Soak<'a> {
     settings: &'a Settings,
     environment: Environment,
     log: PathBuf,
+    /// Where the Slack emulator answers; it runs through both halves.
+    emulator_url: String,
     since_ms: i64,
     people: Vec<Person>,
     load: Arc<Load>,
@@ -120,6 +133,7 @@ struct Halfway {
     down_for: Duration,
     /// When the restarted server was ready: the second half starts then.
     second_start: Instant,
+    /// The question messages the emulator received in the first half.
     posted: Posted,
     /// The soak's prompts and their statuses while the server was down.
     at_restart: HashMap<String, String>,
@@ -129,6 +143,7 @@ struct Halfway {
 struct Ending {
     second_half: Duration,
     stop: Stopped,
+    /// The question messages the emulator received over both halves.
     posted: Posted,
     drained: Drained,
 }
@@ -189,8 +204,8 @@ impl Soak<'_> {
     /// starts it again on the same database.
     async fn restart(&self, server: Server, first_start: Instant) -> anyhow::Result<(Server, Halfway)> {
         println!("==> half-way: stopping the server with SIGTERM while the load goes on");
-        // The emulator keeps its messages in memory: read them before it goes.
-        let posted = observe::posted_questions(&server.base_url, &self.people).await?;
+        // What the emulator holds now is the first half's; the rest comes after the restart.
+        let posted = observe::posted_questions(&self.emulator_url, &self.people).await?;
         self.load.availability.going_down();
         self.watch.pause();
         let first_half = first_start.elapsed();
@@ -219,7 +234,7 @@ impl Soak<'_> {
             drained.left,
             drained.took.as_secs_f64()
         );
-        let posted = observe::posted_questions(&server.base_url, &self.people).await?;
+        let posted = observe::posted_questions(&self.emulator_url, &self.people).await?;
         self.watch.pause();
         println!("==> stopping the server with SIGTERM");
         let stop = server.terminate(STOP_GRACE).await?;
@@ -230,13 +245,14 @@ impl Soak<'_> {
     async fn gather(&self, records: Records, halfway: Halfway, ending: Ending) -> anyhow::Result<Evidence> {
         let observer = self.load.observer();
         let samples = self.watch.samples();
+        let second_half = ending.posted.since(&halfway.posted)?;
         Ok(Evidence {
             records,
             prompts: observer.prompts_since(self.since_ms).await?,
             answers: observer.soak_answers().await?,
             events: observer.events().await?,
             doubles: observer.doubles().await?,
-            posted: [halfway.posted, ending.posted],
+            posted: [halfway.posted, second_half],
             at_restart: halfway.at_restart,
             memory: [memory::judge(&samples, 1, halfway.first_half), memory::judge(&samples, 2, ending.second_half)],
             log: server_log::read(&self.log)?,
@@ -246,12 +262,14 @@ impl Soak<'_> {
     }
 }
 
-/// The server's settings: no Slack or Stripe, so the emulators stand in and the demo team
-/// is seeded; a fast clock; secrets the soak knows; a log it can read.
+/// The server's settings: no Slack or Stripe, so the emulators stand in (Slack's at
+/// [`EMULATOR_ADDR`]) and the demo team is seeded; a fast clock; secrets the soak knows; a
+/// log it can read.
 fn environment(time_scale: u32) -> Environment {
     Environment::Emulated {
         settings: vec![
             ("RAPPORT_TIME_SCALE", time_scale.to_string()),
+            ("RAPPORT_SLACK_EMULATOR", format!("http://{EMULATOR_ADDR}")),
             ("RAPPORT_EMULATOR_SIGNING_SECRET", SIGNING_SECRET.to_owned()),
             ("RAPPORT_SESSION_KEY", SESSION_KEY.to_owned()),
             ("RAPPORT_DEMO_DATA", "auto".to_owned()),
@@ -262,9 +280,28 @@ fn environment(time_scale: u32) -> Environment {
     }
 }
 
-/// An empty log file for this run.
-fn fresh_log() -> anyhow::Result<PathBuf> {
-    let log = PathBuf::from(SERVER_LOG);
+/// The Slack emulator alone, delivering to the server at [`ADDR`], with its own log.
+fn emulator_environment() -> Environment {
+    Environment::Emulated {
+        settings: vec![
+            ("RAPPORT_EMULATOR_SIGNING_SECRET", SIGNING_SECRET.to_owned()),
+            ("RAPPORT_LOG_FORMAT", "json".to_owned()),
+            ("RUST_LOG", "info,tower_http=warn".to_owned()),
+        ],
+    }
+}
+
+async fn start_emulator(settings: &Settings) -> anyhow::Result<Server> {
+    let log = fresh_log(EMULATOR_LOG)?;
+    let app_url = format!("http://{ADDR}");
+    Server::start_emulator(&settings.binary, EMULATOR_ADDR, &app_url, &emulator_environment(), &Output::File(log))
+        .await
+        .with_context(|| format!("starting the Slack emulator (see its log, {EMULATOR_LOG})"))
+}
+
+/// An empty log file at `path` for this run.
+fn fresh_log(path: &str) -> anyhow::Result<PathBuf> {
+    let log = PathBuf::from(path);
     if let Some(dir) = log.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }

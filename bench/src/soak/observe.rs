@@ -85,6 +85,28 @@ pub struct Posted {
     pub per_prompt: HashMap<String, usize>,
 }
 
+impl Posted {
+    /// What was posted after `earlier`, a reading of the same emulator: the counts it added.
+    /// An error when a count went down (the emulator dropped its oldest messages past its
+    /// bound), since the difference would then hide doubles.
+    pub fn since(&self, earlier: &Posted) -> anyhow::Result<Posted> {
+        let mut per_prompt = HashMap::new();
+        for (prompt_id, before) in &earlier.per_prompt {
+            let now = self.per_prompt.get(prompt_id).copied().unwrap_or_default();
+            anyhow::ensure!(now >= *before, "the emulator no longer holds every question message (prompt {prompt_id})");
+        }
+        for (prompt_id, now) in &self.per_prompt {
+            let added = now - earlier.per_prompt.get(prompt_id).copied().unwrap_or_default();
+            if added > 0 {
+                per_prompt.insert(prompt_id.clone(), added);
+            }
+        }
+        let messages =
+            self.messages.checked_sub(earlier.messages).context("the emulator holds fewer messages than before")?;
+        Ok(Posted { messages, per_prompt })
+    }
+}
+
 /// The server's database, read-only.
 pub struct Observer {
     db: Db,
@@ -206,7 +228,7 @@ pub fn marker_of(text: &str) -> Option<String> {
 }
 
 /// Counts the question messages in every member's DM, as the emulator at `base_url` holds
-/// them (it keeps them in memory: a restart starts it afresh).
+/// them (the newest 10,000 messages over all channels).
 pub async fn posted_questions(base_url: &str, people: &[Person]) -> anyhow::Result<Posted> {
     let http = reqwest::Client::new();
     let mut posted = Posted::default();
@@ -254,6 +276,25 @@ mod tests {
         assert_eq!(marker_of("[soak-] nothing"), None);
         assert_eq!(marker_of("[soak-1x] nothing"), None);
         assert_eq!(marker_of("I said [soak-3]"), None);
+    }
+
+    #[test]
+    fn what_was_posted_since_a_reading_is_what_each_count_added() {
+        let reading = |messages: usize, counts: &[(&str, usize)]| Posted {
+            messages,
+            per_prompt: counts.iter().map(|(id, count)| ((*id).to_owned(), *count)).collect(),
+        };
+        let halfway = reading(10, &[("p1", 1), ("p2", 1)]);
+        let end = reading(25, &[("p1", 1), ("p2", 2), ("p3", 1)]);
+
+        let second = end.since(&halfway).unwrap();
+
+        assert_eq!(second.messages, 15);
+        let mut added: Vec<_> = second.per_prompt.into_iter().collect();
+        added.sort();
+        assert_eq!(added, [("p2".to_owned(), 1), ("p3".to_owned(), 1)]);
+        let dropped = reading(25, &[("p2", 2), ("p3", 1)]);
+        assert!(dropped.since(&halfway).is_err(), "p1's message is gone: the emulator dropped old messages");
     }
 
     #[test]

@@ -33,6 +33,8 @@ pub struct Event {
 pub struct Slack {
     http: reqwest::Client,
     base_url: String,
+    /// Where a command's `response_url` points: the Slack emulator's.
+    emulator_url: String,
     secret: SigningSecret,
     team_id: String,
     /// Numbers event ids and trigger ids, so none repeats within a run.
@@ -40,7 +42,7 @@ pub struct Slack {
 }
 
 impl Slack {
-    pub fn new(base_url: &str, signing_secret: &str, team_id: &str) -> anyhow::Result<Slack> {
+    pub fn new(base_url: &str, emulator_url: &str, signing_secret: &str, team_id: &str) -> anyhow::Result<Slack> {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
             .build()
@@ -48,6 +50,7 @@ impl Slack {
         Ok(Slack {
             http,
             base_url: base_url.to_owned(),
+            emulator_url: emulator_url.to_owned(),
             secret: SigningSecret::new(signing_secret),
             team_id: team_id.to_owned(),
             next_id: AtomicU64::new(1),
@@ -98,7 +101,7 @@ impl Slack {
 
     /// `user_id` types `/rapport <text>`.
     pub async fn command(&self, user_id: &str, text: &str) -> Reply {
-        let response_url = format!("{}/emulator/response", self.base_url);
+        let response_url = format!("{}/emulator/response", self.emulator_url);
         let trigger_id = self.trigger_id();
         let body = form(&[
             ("token", "soak"),
@@ -206,7 +209,7 @@ mod tests {
 
     #[test]
     fn events_get_ids_of_their_own_and_a_redelivery_sends_the_same_body() {
-        let slack = Slack::new("http://127.0.0.1:9", "secret", "TDEMO0001").unwrap();
+        let slack = Slack::new("http://127.0.0.1:9", "http://127.0.0.1:8", "secret", "TDEMO0001").unwrap();
 
         let first = slack.direct_message("UDEMO001", "[soak-1] hello");
         let second = slack.home_opened("UDEMO002");

@@ -45,7 +45,7 @@ impl Emulator {
             ("user_id", user_id),
             ("command", "/rapport"),
             ("text", text),
-            ("response_url", &format!("{}/emulator/response", self.app_url)),
+            ("response_url", &format!("{}/emulator/response", self.own_url)),
             ("trigger_id", &self.new_trigger(user_id)),
         ])?;
         let (status, body) = self.post_signed("/slack/commands", "application/x-www-form-urlencoded", form).await?;

@@ -106,6 +106,9 @@ pub struct Emulator {
     settle: Arc<OnceLock<SettleHook>>,
     /// Where the app under emulation listens (no trailing slash), and the secret it checks.
     app_url: String,
+    /// Where the emulator itself answers (no trailing slash): the app's own URL when it is
+    /// mounted there.
+    own_url: String,
     signing_secret: SigningSecret,
     http: reqwest::Client,
 }
@@ -148,9 +151,9 @@ struct World {
 }
 
 impl Emulator {
-    /// An emulator holding the demo team, delivering to the app at `app_url` signed with
-    /// `signing_secret`.
-    pub fn new(app_url: &str, signing_secret: SigningSecret) -> anyhow::Result<Emulator> {
+    /// An emulator holding the demo team, answering at `own_url` and delivering to the app at
+    /// `app_url` signed with `signing_secret`.
+    pub fn new(app_url: &str, own_url: &str, signing_secret: SigningSecret) -> anyhow::Result<Emulator> {
         let content = demo::content()?;
         let users = content
             .members
@@ -193,6 +196,7 @@ impl Emulator {
             changed: Arc::default(),
             settle: Arc::default(),
             app_url: app_url.to_owned(),
+            own_url: own_url.to_owned(),
             signing_secret,
             http,
         })
@@ -250,6 +254,13 @@ impl Emulator {
             world.calls.remove(method);
         } else {
             world.limits.insert(method.to_owned(), per_minute);
+        }
+    }
+
+    /// Applies each `(method, calls a minute)` of `limits` as [`Emulator::set_rate_limit`] does.
+    pub fn set_rate_limits(&self, limits: &[(String, u32)]) {
+        for (method, per_minute) in limits {
+            self.set_rate_limit(method, *per_minute);
         }
     }
 
@@ -463,7 +474,7 @@ mod tests {
     use super::*;
 
     fn emulator() -> Emulator {
-        Emulator::new("http://127.0.0.1:9", SigningSecret::new("test-signing-secret")).unwrap()
+        Emulator::new("http://127.0.0.1:9", "http://127.0.0.1:9", SigningSecret::new("test-signing-secret")).unwrap()
     }
 
     fn message(n: usize) -> PostedMessage {

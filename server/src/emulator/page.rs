@@ -458,7 +458,9 @@ mod tests {
 
     #[tokio::test]
     async fn the_redirects_back_to_the_page_encode_the_member_and_the_error() {
-        let emulator = Emulator::new("http://127.0.0.1:9", SigningSecret::new("test-signing-secret")).unwrap();
+        let emulator =
+            Emulator::new("http://127.0.0.1:9", "http://127.0.0.1:9", SigningSecret::new("test-signing-secret"))
+                .unwrap();
         let member = "U1&error=x#y";
 
         let cancelled =

@@ -5,7 +5,8 @@
 //! by surprise. Slack's endpoints are exempt: Slack is not a browser, and its signature is
 //! checked instead.
 
-use app::server::AppState;
+use std::sync::Arc;
+
 use axum::{
     extract::{Request, State},
     http::{HeaderMap, Method, StatusCode},
@@ -13,12 +14,13 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-/// Lets a request through unless it changes state and a browser says it came from elsewhere.
-pub async fn refuse_cross_site(State(state): State<AppState>, request: Request, next: Next) -> Response {
+/// Lets a request through unless it changes state and a browser says it came from elsewhere
+/// than `public_url` (where browsers reach this server, no trailing slash).
+pub async fn refuse_cross_site(State(public_url): State<Arc<str>>, request: Request, next: Next) -> Response {
     let changes_state = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     // Slack and Stripe sign what they send; their requests come from servers, not browsers.
     let exempt = request.uri().path().starts_with("/slack/") || request.uri().path() == "/stripe/webhook";
-    if changes_state && !exempt && !same_origin(request.headers(), &state.public_url) {
+    if changes_state && !exempt && !same_origin(request.headers(), &public_url) {
         tracing::warn!(path = %request.uri().path(), "refused a cross-site request");
         return (StatusCode::FORBIDDEN, "cross-site requests are not accepted").into_response();
     }

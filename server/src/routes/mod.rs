@@ -6,7 +6,7 @@ mod cross_site;
 mod csv_import;
 mod health;
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use axum::{
     Router,
@@ -48,7 +48,7 @@ pub fn router(state: ServerState, emulators: Emulators<'_>) -> Router {
     let routes = PAGES.clone();
     let webhook = WebhookState { app: state.app.clone(), secret: state.stripe_webhook_secret.clone() };
     let app_state = state.app.clone();
-    let guard_state = state.app.clone();
+    let public_url: Arc<str> = state.app.public_url.as_str().into();
     let viewer_state = state.app.clone();
     let request_metrics = state.app.metrics.clone();
     let metrics_routes =
@@ -92,7 +92,7 @@ pub fn router(state: ServerState, emulators: Emulators<'_>) -> Router {
         .merge(metrics_routes)
         .layer(axum::middleware::from_fn_with_state(viewer_state, sign_in::attach_viewer))
         .layer(axum::middleware::from_fn(csv_import::refuse_oversized_import))
-        .layer(axum::middleware::from_fn_with_state(guard_state, cross_site::refuse_cross_site))
+        .layer(axum::middleware::from_fn_with_state(public_url, cross_site::refuse_cross_site))
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, REQUEST_TIMEOUT))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
@@ -105,6 +105,19 @@ pub fn router(state: ServerState, emulators: Emulators<'_>) -> Router {
         // Outermost, so a request's count and time include every other layer's answer (a
         // refused cross-site post, a timeout's 503).
         .layer(axum::middleware::from_fn_with_state(request_metrics, metrics::track_requests))
+}
+
+/// Builds the router of the Slack emulator in a process of its own (`rapport emulator`),
+/// answering at `own_url`: its Web API and page, behind the same cross-site refusal and
+/// security headers as the application's.
+pub fn emulator_alone(emulator: &Emulator, own_url: &str) -> Router {
+    let origin: Arc<str> = own_url.into();
+    security_headers::with_page_policy(emulator.router(), &emulator::page_policy())
+        .layer(axum::middleware::from_fn_with_state(origin, cross_site::refuse_cross_site))
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+            tracing::info_span!("emulator request", method = %request.method(), path = %request.uri().path())
+        }))
+        .layer(axum::middleware::from_fn_with_state(false, security_headers::add_defaults))
 }
 
 /// Gives every request an id (UUIDv7) for its log lines and its response's `x-request-id`.

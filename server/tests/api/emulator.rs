@@ -317,3 +317,80 @@ async fn the_emulator_page_refuses_form_posts_from_another_site_and_they_change_
     assert_eq!(hints(), 1, "one DM reached the app: {:?}", dm_messages());
     assert_eq!(app.emulator.ephemeral_replies(user).len(), 1, "one command reached the app");
 }
+
+/// The emulator in a process of its own (`rapport emulator`), as the soak test runs it: the
+/// app reaches it at its URL for every Web API call, and it delivers to the app signed with
+/// the secret both were given. (One process here; the two meet only over HTTP.)
+#[tokio::test]
+async fn an_emulator_elsewhere_delivers_to_the_app_and_receives_its_messages() {
+    use app::server::db::{members, prompts, workspaces};
+    use server::{
+        config::{EmulatorPlace, SlackConfig},
+        slack::verify::SigningSecret,
+        startup::{Application, EmulatorAlone, run_emulator},
+    };
+
+    let db = TestDb::sqlite().await;
+    let emulator_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let emulator_url = format!("http://{}", emulator_listener.local_addr().unwrap());
+    let mut config = crate::helpers::test_config(&db);
+    config.slack = SlackConfig::Emulator {
+        signing_secret: Some(SigningSecret::new(crate::helpers::SIGNING_SECRET)),
+        rate_limits: Vec::new(),
+        place: EmulatorPlace::At(emulator_url.clone()),
+    };
+    let app = Application::build(config).await.unwrap().without_scheduled_rounds();
+    assert!(app.emulator().is_none(), "no emulator is mounted on the app");
+    let app_url = format!("http://127.0.0.1:{}", app.port());
+    server::demo::seed(app.db(), app::server::now_ms()).await.unwrap();
+    let user = "UDEMO009";
+    let workspace = workspaces::find_by_slack_team_id(app.db().pool(), DEMO_TEAM).await.unwrap().unwrap();
+    let member = members::find_by_slack_user_id(app.db().pool(), &workspace.id, user).await.unwrap().unwrap();
+    if let Some(open) = prompts::find_open_for_member(app.db().pool(), &member.id).await.unwrap() {
+        let skipped = prompts::PromptStatus::Skipped;
+        prompts::update_status(app.db().pool(), &open.id, open.status, skipped, app::server::now_ms()).await.unwrap();
+    }
+    let (stop_app, app_stopped) = tokio::sync::oneshot::channel::<()>();
+    let app_running = tokio::spawn(app.run_until(async move {
+        let _ = app_stopped.await;
+    }));
+    let settings = EmulatorAlone {
+        app_url: app_url.clone(),
+        signing_secret: SigningSecret::new(crate::helpers::SIGNING_SECRET),
+        rate_limits: Vec::new(),
+    };
+    let (stop_emulator, emulator_stopped) = tokio::sync::oneshot::channel::<()>();
+    let emulator_running = tokio::spawn(run_emulator(emulator_listener, settings, async move {
+        let _ = emulator_stopped.await;
+    }));
+    let http = reqwest::Client::builder().timeout(std::time::Duration::from_secs(30)).build().unwrap();
+
+    // A member types `/rapport ask` on the emulator's page: the command reaches the app.
+    let typed = http
+        .post(format!("{emulator_url}/emulator/command"))
+        .form(&[("as", user), ("text", "ask")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(typed.status(), 200, "the page shows the member again after the command");
+    assert!(typed.text().await.unwrap().contains("On its way"), "the app's reply shows on the emulator's page");
+    // The app sends the question through the emulator's Web API.
+    let history = format!("{emulator_url}/emulator/api/conversations.history?channel=D{user}&include_all_metadata=1");
+    crate::helpers::eventually("the question is in the member's DM on the emulator", || async {
+        let response = http.get(&history).bearer_auth(BOT_TOKEN).send().await.unwrap();
+        let history: Value = serde_json::from_str(&response.text().await.unwrap()).unwrap();
+        history["messages"].as_array().is_some_and(|messages| {
+            messages.iter().any(|m| m["metadata"]["event_type"] == app::server::slack::blocks::QUESTION_METADATA_EVENT)
+        })
+    })
+    .await;
+    // The app's landing page points at the emulator's page, and the app serves none itself.
+    let page = http.post(format!("{app_url}/api/home/emulator")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(page, format!("\"{emulator_url}/emulator\""));
+    assert_eq!(http.get(format!("{app_url}/emulator")).send().await.unwrap().status(), 404);
+
+    stop_app.send(()).unwrap();
+    stop_emulator.send(()).unwrap();
+    app_running.await.unwrap().unwrap();
+    emulator_running.await.unwrap().unwrap();
+}

@@ -307,7 +307,7 @@ fn table() -> Vec<Row> {
         Row { endpoint: "billing/upgrade", access: Access::Admin, form: no_fields },
         Row { endpoint: "billing/manage", access: Access::Admin, form: no_fields },
         Row { endpoint: "auth/options", access: Access::Public, form: no_fields },
-        Row { endpoint: "home/emulated", access: Access::Public, form: no_fields },
+        Row { endpoint: "home/emulator", access: Access::Public, form: no_fields },
         Row { endpoint: "insights/get", access: Access::Admin, form: no_fields },
         Row { endpoint: "insights/csv", access: Access::Admin, form: |_| fields(&[("chart", "participation")]) },
         Row { endpoint: "me/get", access: Access::Member, form: no_fields },

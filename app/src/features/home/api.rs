@@ -4,11 +4,11 @@ use leptos::prelude::*;
 
 use crate::error::AppError;
 
-/// Whether the built-in Slack emulator stands in for Slack (the demo), so a visitor can try
-/// Rapport as a member.
-#[server(prefix = "/api", endpoint = "home/emulated")]
-pub async fn is_emulated() -> Result<bool, AppError> {
+/// The Slack emulator's page when the emulator stands in for Slack (the demo), so a visitor
+/// can try Rapport as a member; `None` with a real Slack.
+#[server(prefix = "/api", endpoint = "home/emulator")]
+pub async fn emulator_page() -> Result<Option<String>, AppError> {
     use crate::server::ctx;
 
-    ctx::respond(ctx::state().map(|state| state.emulated))
+    ctx::respond(ctx::state().map(|state| state.emulator_page.clone()))
 }

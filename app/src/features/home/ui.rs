@@ -4,12 +4,12 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
-use super::api::is_emulated;
+use super::api::emulator_page;
 
 /// The landing page.
 #[component]
 pub fn HomePage() -> impl IntoView {
-    let emulated = Resource::new(|| (), |()| is_emulated());
+    let emulator = Resource::new(|| (), |()| emulator_page());
     view! {
         <Title text="Get to know your coworkers"/>
         <section class="hero">
@@ -25,16 +25,16 @@ pub fn HomePage() -> impl IntoView {
             </div>
             <Suspense>
                 {move || {
-                    emulated
+                    emulator
                         .get()
                         .and_then(Result::ok)
-                        .filter(|emulated| *emulated)
-                        .map(|_| {
+                        .flatten()
+                        .map(|page| {
                             view! {
                                 <p class="try-it">
                                     "No Slack needed to look around: "
                                     // A page of the server, not of the app's router.
-                                    <a href="/emulator" rel="external">"try it as a member in the Slack emulator"</a>
+                                    <a href=page rel="external">"try it as a member in the Slack emulator"</a>
                                     ", get a question and answer it."
                                 </p>
                             }
