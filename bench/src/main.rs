@@ -7,6 +7,7 @@
 //! and writes its own report (`SOAK.md`).
 
 mod client;
+mod ingest;
 mod measure;
 mod report;
 mod search;
@@ -17,7 +18,7 @@ mod team;
 use std::{
     path::{Path, PathBuf},
     process::ExitCode,
-    time::Instant,
+    time::{Duration, Instant},
 };
 
 use anyhow::Context as _;
@@ -52,6 +53,27 @@ enum Bench {
         members: usize,
         #[arg(long, default_value_t = 200_000)]
         answers: usize,
+    },
+    /// B1: signed Slack events to /slack/events, flat out and at a steady rate (issue 13)
+    Ingest {
+        /// Requests in flight at once, each on its own connection
+        #[arg(long, default_value_t = 64)]
+        connections: usize,
+        /// How many teams the events come from
+        #[arg(long, default_value_t = 1_000)]
+        teams: u64,
+        /// Seconds sent flat out before the measured window
+        #[arg(long, default_value_t = 10)]
+        warm_up: u64,
+        /// Seconds measured flat out
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+        /// Events a second of the sustained run
+        #[arg(long, default_value_t = 5_000)]
+        rate: u64,
+        /// Seconds of the sustained run
+        #[arg(long, default_value_t = 60)]
+        sustained: u64,
     },
     /// Mixed load on the server with the Slack emulator, a restart half-way, then checks
     /// (SQLite only; the report goes to --report, not BENCHMARKS.md)
@@ -137,6 +159,13 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
                 search_bench(cli, &machine, database, size).await?;
             }
         }
+        Bench::Ingest { connections, teams, warm_up, seconds, rate, sustained } => {
+            let load = ingest::Load { connections: *connections, teams: *teams };
+            let flat = (Duration::from_secs(*warm_up), Duration::from_secs(*seconds));
+            for &database in databases {
+                ingest_bench(cli, &machine, database, load, flat, (*rate, Duration::from_secs(*sustained))).await?;
+            }
+        }
         Bench::Soak { minutes, time_scale, report } => {
             anyhow::ensure!(
                 cli.database != Databases::Postgres,
@@ -203,6 +232,70 @@ async fn search_bench(
         queries = figures.queries,
     );
     report::write_block(&cli.out, &format!("search/{}", database.slug()), &body)
+}
+
+/// B1 on `database`: flat out on a fresh database, then sustained on another, each with a
+/// server of its own (the flat-out run leaves a backlog the sustained run must not inherit).
+async fn ingest_bench(
+    cli: &Cli,
+    machine: &report::Machine,
+    database: Database,
+    load: ingest::Load,
+    (warm_up, measured): (Duration, Duration),
+    (rate, sustained_for): (u64, Duration),
+) -> anyhow::Result<()> {
+    println!(
+        "==> B1 ingest on {}: {} connections, events from {} teams, {} s flat out after {} s of warm-up",
+        database.name(),
+        load.connections,
+        load.teams,
+        measured.as_secs(),
+        warm_up.as_secs()
+    );
+    let (server, db) = ingest_server(cli, database).await?;
+    let flat = ingest::flat_out(&server.base_url, &db, load, warm_up, measured).await;
+    server.stop().await?;
+    db.close().await;
+    let flat = flat?;
+    println!(
+        "    {:.0} events/s acknowledged; now {} s at {rate} events/s",
+        flat.per_second(),
+        sustained_for.as_secs()
+    );
+    let (server, db) = ingest_server(cli, database).await?;
+    let sustained =
+        ingest::sustained(&server.base_url, &db, server.pid(), load, rate, sustained_for, INGEST_DRAIN_LIMIT).await;
+    server.stop().await?;
+    db.close().await;
+    let sustained = sustained?;
+    let table = ingest::table(&flat, &sustained);
+    println!("{table}");
+    let body = format!(
+        "### B1 ingest on {name}\n\n{machine}\nSigned `message.im` events with unique ids from {teams} teams (not \
+         installed: the worker looks each team up and marks the event done), {connections} connections: {warm_up} s \
+         of warm-up, then {measured} s measured flat out; then, on a fresh database and server, {rate} events/s for \
+         {sustained} s, the unprocessed backlog and the server's memory read every second.\n\n{table}",
+        name = database.name(),
+        machine = machine.line(),
+        teams = load.teams,
+        connections = load.connections,
+        warm_up = warm_up.as_secs(),
+        measured = measured.as_secs(),
+        sustained = sustained_for.as_secs(),
+    );
+    report::write_block(&cli.out, &format!("ingest/{}", database.slug()), &body)
+}
+
+/// How long the sustained run waits for the backlog to drain once its load has stopped.
+const INGEST_DRAIN_LIMIT: Duration = Duration::from_secs(60);
+
+/// A fresh database for B1 and the release server on it.
+async fn ingest_server(cli: &Cli, database: Database) -> anyhow::Result<(server::Server, Db)> {
+    let url = fresh_database(cli, database, "ingest").await?;
+    let db = Db::connect(&url).await?;
+    db.migrate().await?;
+    let server = server::Server::start(&cli.server, &url, SERVER_ADDR).await?;
+    Ok((server, db))
 }
 
 /// A new, empty database for benchmark `name` on `database`, and its URL.

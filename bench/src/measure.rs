@@ -11,6 +11,11 @@ impl Samples {
         self.0.push(took);
     }
 
+    /// Adds every sample of `other`.
+    pub fn extend(&mut self, other: Samples) {
+        self.0.extend(other.0);
+    }
+
     pub fn len(&self) -> usize {
         self.0.len()
     }

@@ -11,7 +11,7 @@ use anyhow::Context as _;
 use app::server::{
     AppState,
     clock::{ScaledClock, SharedClock, SystemClock},
-    db::Db,
+    db::{Db, inbox_writer::InboxWriter},
     metrics::Metrics,
     secret::Secret,
     services::install,
@@ -126,6 +126,7 @@ impl Application {
         };
         let state = AppState {
             db: db.clone(),
+            inbox_writer: InboxWriter::start(db.clone()),
             clock,
             slack,
             stripe,

@@ -4,7 +4,14 @@ use std::sync::Arc;
 
 use tokio::sync::Notify;
 
-use super::{clock::SharedClock, db::Db, metrics::Metrics, slack::SlackGateway, stripe::StripeGateway, tasks::Tasks};
+use super::{
+    clock::SharedClock,
+    db::{Db, inbox_writer::InboxWriter},
+    metrics::Metrics,
+    slack::SlackGateway,
+    stripe::StripeGateway,
+    tasks::Tasks,
+};
 use crate::error::AppError;
 
 /// Every shared handle of the process. Server functions, Slack handlers and background jobs
@@ -12,6 +19,8 @@ use crate::error::AppError;
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub db: Db,
+    /// Writes what Slack and Stripe send into the inbox, many deliveries to a transaction.
+    pub inbox_writer: InboxWriter,
     /// The product's time (schedules, pauses, retries); tests and demos control it.
     pub clock: SharedClock,
     /// Slack's Web API; `None` when Slack is neither configured nor emulated.

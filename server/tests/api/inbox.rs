@@ -36,6 +36,8 @@ on_both_backends!(
     a_claim_hands_out_only_the_oldest_unfinished_item_of_each_key,
     a_claim_hands_one_worker_a_run_of_each_key_and_nobody_else_any_of_it,
     an_item_waiting_for_a_retry_holds_back_only_the_later_items_of_its_key,
+    a_key_ready_behind_a_long_backlog_of_waiting_keys_is_still_claimed,
+    a_batch_records_each_id_once_and_says_which_were_new,
     an_item_given_up_lets_the_next_item_of_its_key_run,
     an_expired_lease_passes_the_item_to_another_worker_and_the_first_can_no_longer_write_it,
     a_backlog_left_by_a_stopped_process_is_all_processed_after_a_restart,
@@ -106,6 +108,47 @@ async fn a_claim_hands_one_worker_a_run_of_each_key_and_nobody_else_any_of_it(db
     assert!(second_meanwhile.is_empty(), "{:?}", ids(&second_meanwhile));
     assert!(after_a1.is_empty(), "A2 is still the first worker's: {:?}", ids(&after_a1));
     assert_eq!(ids(&after_the_run), ["A3"]);
+}
+
+/// The writer records many deliveries in one statement: one already recorded, or in the
+/// batch twice, is kept once and reported as not new.
+async fn a_batch_records_each_id_once_and_says_which_were_new(db: TestDb) {
+    record(&db, "E1", "A").await;
+    let item = |external_id| NewItem {
+        source: Source::SlackEvent,
+        external_id,
+        ordering_key: "A",
+        kind: "message",
+        payload: "{}",
+    };
+    let batch = [(item("E1"), T0), (item("E2"), T0), (item("E3"), T0), (item("E2"), T0)];
+
+    let new = inbox::insert_many_if_new(db.db.pool(), &batch).await.unwrap();
+
+    let mut new: Vec<&str> = new.iter().map(|(_, id)| id.as_str()).collect();
+    new.sort_unstable();
+    assert_eq!(new, ["E2", "E3"]);
+    let stored: Vec<(String,)> =
+        sqlx::query_as("SELECT external_id FROM inbox ORDER BY id").fetch_all(db.db.pool()).await.unwrap();
+    assert_eq!(stored.iter().map(|(id,)| id.as_str()).collect::<Vec<_>>(), ["E1", "E2", "E3"]);
+}
+
+/// A claim looks for keys among the oldest open items first; when every key there waits (a
+/// workspace whose Slack is down, with hundreds of events behind its first), a key further
+/// back still runs.
+async fn a_key_ready_behind_a_long_backlog_of_waiting_keys_is_still_claimed(db: TestDb) {
+    let pool = db.db.pool();
+    for n in 0..300 {
+        record(&db, &format!("A{n}"), "A").await;
+    }
+    record(&db, "B1", "B").await;
+    let first = inbox::claim(&db.db, "worker", T0, T0 + LEASE, 1, 1).await.unwrap();
+    assert_eq!(ids(&first), ["A0"]);
+    assert!(inbox::update_retry(pool, id_of(&first, "A0"), "worker", T0 + 30_000, "Slack was down").await.unwrap());
+
+    let while_a_waits = inbox::claim(&db.db, "worker", T0 + 1, T0 + LEASE, 1, 1).await.unwrap();
+
+    assert_eq!(ids(&while_a_waits), ["B1"], "B's only item lies behind 300 of A's");
 }
 
 async fn an_item_waiting_for_a_retry_holds_back_only_the_later_items_of_its_key(db: TestDb) {

@@ -13,6 +13,7 @@ mod admin;
 mod backup;
 mod billing;
 mod connections;
+mod crash;
 mod cross_site;
 mod demo;
 mod dispatch;

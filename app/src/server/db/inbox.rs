@@ -2,6 +2,8 @@
 //! next), recorded once by (source, external id) and kept until processed. Items of one
 //! ordering key run one at a time, in arrival order; a worker holds an item under a lease.
 
+use std::collections::HashSet;
+
 use sqlx::{Any, Executor};
 
 use super::{Backend, Db};
@@ -135,6 +137,47 @@ pub async fn insert_if_new<'e>(
     Ok(result.rows_affected() == 1)
 }
 
+/// Records `items`, all received at `now_ms`, in one statement; returns the (source,
+/// external id) of those that were new. One already recorded, or given twice in `items`, is
+/// kept once. At most [`MAX_INSERT_MANY`] items.
+pub async fn insert_many_if_new<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    items: &[(NewItem<'_>, i64)],
+) -> sqlx::Result<HashSet<(String, String)>> {
+    debug_assert!(items.len() <= MAX_INSERT_MANY);
+    if items.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let rows: Vec<String> = (0..items.len())
+        .map(|n| {
+            let p = n * 6;
+            format!("(${}, ${}, ${}, ${}, ${}, ${}, ${})", p + 1, p + 2, p + 3, p + 4, p + 5, p + 6, p + 6)
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO inbox (source, external_id, ordering_key, kind, payload, received_at, next_attempt_at)
+         VALUES {}
+         ON CONFLICT (source, external_id) DO NOTHING
+         RETURNING source, external_id",
+        rows.join(", ")
+    );
+    let mut query = sqlx::query_as::<_, (String, String)>(&sql);
+    for (item, received_at) in items {
+        query = query
+            .bind(item.source.as_str())
+            .bind(item.external_id)
+            .bind(item.ordering_key)
+            .bind(item.kind)
+            .bind(item.payload)
+            .bind(*received_at);
+    }
+    Ok(query.fetch_all(ex).await?.into_iter().collect())
+}
+
+/// The most items [`insert_many_if_new`] takes: six parameters each, far below SQLite's
+/// 32,766 and PostgreSQL's 65,535.
+pub const MAX_INSERT_MANY: usize = 256;
+
 /// Records an item handled as it arrived (nothing to keep, nothing left to do). Returns
 /// `false` when it was already recorded: a replay.
 pub async fn insert_handled<'e>(
@@ -165,9 +208,13 @@ pub async fn insert_handled<'e>(
 /// one worker, and a key whose oldest item waits (for a retry, or in another worker's hands)
 /// holds back only its own later items.
 ///
-/// Two statements in one transaction: the first picks the keys by locking their oldest item,
-/// the second takes each key's run. The one place the dialects differ: PostgreSQL skips keys
-/// another instance is claiming at this moment (`FOR UPDATE SKIP LOCKED`); SQLite's write
+/// Two steps in one transaction: the first picks the keys by locking their oldest item, the
+/// second takes each key's run. The keys are looked for among the oldest open items first
+/// ([`HEADS_WINDOW_PER_KEY`] per key asked for): a key with an item there has its oldest
+/// item there, so that is exact, and costs the same with 100 or 100,000 items waiting. Only
+/// when that window is full and yields no key (every key in it waits or is held) is the
+/// whole backlog grouped. The one place the dialects differ: PostgreSQL skips keys another
+/// instance is claiming at this moment (`FOR UPDATE SKIP LOCKED`); SQLite's write
 /// transaction already has the database to itself.
 pub async fn claim(
     db: &Db,
@@ -177,29 +224,18 @@ pub async fn claim(
     keys: i64,
     run: i64,
 ) -> sqlx::Result<Vec<Item>> {
-    let lock = match db.backend() {
-        Backend::Postgres => "FOR UPDATE OF i SKIP LOCKED",
-        Backend::Sqlite => "",
-    };
     let mut tx = db.begin_write().await?;
-    // The oldest open item of each key comes from one grouped scan of the `inbox_open`
-    // index, not a per-row `NOT EXISTS`: that plan's cost grew with the square of the
-    // backlog when PostgreSQL's statistics lagged behind a burst of events.
-    let heads = format!(
-        "SELECT i.ordering_key FROM inbox i
-         JOIN (SELECT MIN(id) AS id FROM inbox
-               WHERE processed_at IS NULL AND gave_up_at IS NULL
-               GROUP BY ordering_key) heads ON heads.id = i.id
-         WHERE i.next_attempt_at <= $1 AND (i.claimed_until IS NULL OR i.claimed_until < $1)
-           -- A key some worker still holds items of is busy, whichever item is oldest now:
-           -- ids are handed out before commit, so an older item can appear behind a run.
-           AND NOT EXISTS (SELECT 1 FROM inbox held
-                           WHERE held.ordering_key = i.ordering_key AND held.claimed_by IS NOT NULL
-                             AND held.processed_at IS NULL AND held.gave_up_at IS NULL
-                             AND held.claimed_until >= $1)
-         ORDER BY i.id LIMIT $2 {lock}"
-    );
-    let ready: Vec<(String,)> = sqlx::query_as(&heads).bind(now_ms).bind(keys).fetch_all(&mut *tx).await?;
+    let window = keys.max(1) * HEADS_WINDOW_PER_KEY;
+    let oldest = format!("(SELECT id, ordering_key FROM inbox WHERE {OPEN} ORDER BY id LIMIT {window})");
+    let mut ready = ready_keys(db.backend(), &mut tx, &oldest, now_ms, keys).await?;
+    if ready.is_empty() {
+        let counted = format!("SELECT COUNT(*) FROM {oldest} oldest");
+        let in_window: i64 = sqlx::query_scalar(&counted).fetch_one(&mut *tx).await?;
+        if in_window == window {
+            let everything = format!("(SELECT id, ordering_key FROM inbox WHERE {OPEN})");
+            ready = ready_keys(db.backend(), &mut tx, &everything, now_ms, keys).await?;
+        }
+    }
     if ready.is_empty() {
         tx.commit().await?;
         return Ok(Vec::new());
@@ -210,12 +246,11 @@ pub async fn claim(
         "UPDATE inbox SET claimed_by = $1, claimed_until = $2
          WHERE id IN (SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY ordering_key ORDER BY id) AS position
                                       FROM inbox
-                                      WHERE processed_at IS NULL AND gave_up_at IS NULL
-                                        AND ordering_key IN ({})) runs
+                                      WHERE {OPEN} AND ordering_key IN ({keys})) runs
                       WHERE position <= $3)
            AND (claimed_until IS NULL OR claimed_until < $4)
          RETURNING id, source, external_id, ordering_key, kind, payload, attempts, claimed_by, claimed_until",
-        placeholders.join(", ")
+        keys = placeholders.join(", ")
     );
     let mut query = sqlx::query_as::<_, ItemRow>(&take).bind(token).bind(lease_until).bind(run).bind(now_ms);
     for (key,) in &ready {
@@ -227,6 +262,43 @@ pub async fn claim(
     // RETURNING gives no order; each key's run goes oldest first.
     items.sort_by_key(|item| item.id);
     Ok(items)
+}
+
+/// Items neither processed nor given up.
+const OPEN: &str = "processed_at IS NULL AND gave_up_at IS NULL";
+/// How many of the oldest open items a claim looks through for each key it asks for.
+const HEADS_WINDOW_PER_KEY: i64 = 128;
+
+/// Up to `keys` ordering keys whose oldest open item, among the open items `items` (a
+/// subquery of `id, ordering_key`), is due and held by nobody; oldest first, locked on
+/// PostgreSQL.
+async fn ready_keys(
+    backend: Backend,
+    tx: &mut sqlx::Transaction<'static, Any>,
+    items: &str,
+    now_ms: i64,
+    keys: i64,
+) -> sqlx::Result<Vec<(String,)>> {
+    let lock = match backend {
+        Backend::Postgres => "FOR UPDATE OF i SKIP LOCKED",
+        Backend::Sqlite => "",
+    };
+    // The oldest open item of each key comes from one grouped scan, not a per-row
+    // `NOT EXISTS`: that plan's cost grew with the square of the backlog when PostgreSQL's
+    // statistics lagged behind a burst of events.
+    let heads = format!(
+        "SELECT i.ordering_key FROM inbox i
+         JOIN (SELECT MIN(id) AS id FROM {items} open_items GROUP BY ordering_key) heads ON heads.id = i.id
+         WHERE i.next_attempt_at <= $1 AND (i.claimed_until IS NULL OR i.claimed_until < $1)
+           -- A key some worker still holds items of is busy, whichever item is oldest now:
+           -- ids are handed out before commit, so an older item can appear behind a run.
+           AND NOT EXISTS (SELECT 1 FROM inbox held
+                           WHERE held.ordering_key = i.ordering_key AND held.claimed_by IS NOT NULL
+                             AND held.processed_at IS NULL AND held.gave_up_at IS NULL
+                             AND held.claimed_until >= $1)
+         ORDER BY i.id LIMIT $2 {lock}"
+    );
+    sqlx::query_as(&heads).bind(now_ms).bind(keys).fetch_all(&mut **tx).await
 }
 
 /// Extends the lease on what `token` still holds of `ordering_key` to `lease_until` (a long

@@ -74,8 +74,9 @@ pub async fn record_stripe_event(
 }
 
 /// Records an item to process, unless its id was recorded before, and wakes the worker.
+/// Returns once the item is committed (with whatever else arrived meanwhile).
 async fn record(state: &AppState, item: &NewItem<'_>) -> anyhow::Result<bool> {
-    let recorded = inbox::insert_if_new(state.db.pool(), item, state.now_ms()).await?;
+    let recorded = state.inbox_writer.record(item, state.now_ms()).await?;
     if recorded {
         state.wake.inbox.notify_one();
     }

@@ -1,0 +1,132 @@
+//! Group commit for the inbox: deliveries that arrive together are written in one
+//! transaction. A request hands its item to the one writer task and waits; the writer takes
+//! every item waiting (up to [`MAX_BATCH`]), inserts them in one statement (one transaction)
+//! and answers each request only after it has committed. So an acknowledged
+//! delivery is as safe as one written alone, while a burst costs one commit (one WAL append
+//! and one turn of SQLite's write lock, one fsync on PostgreSQL) instead of one per request.
+//! Requests that arrive alone are written alone, without waiting for company.
+
+use anyhow::Context as _;
+use tokio::sync::{mpsc, oneshot};
+
+use super::{
+    Db,
+    inbox::{self, NewItem, Source},
+};
+
+/// The most items written in one transaction (one statement).
+const MAX_BATCH: usize = inbox::MAX_INSERT_MANY;
+/// Items that may wait for the writer; a request beyond that waits to hand its item over.
+const QUEUE: usize = 4 * MAX_BATCH;
+
+/// Hands inbox items to the writer task; cheap to clone. The task ends once every clone is
+/// dropped, after writing what it was handed.
+#[derive(Clone, Debug)]
+pub struct InboxWriter {
+    queue: mpsc::Sender<Pending>,
+}
+
+/// An item waiting to be written, and the request waiting for the outcome.
+#[derive(Debug)]
+struct Pending {
+    item: OwnedItem,
+    received_at: i64,
+    done: oneshot::Sender<anyhow::Result<bool>>,
+}
+
+/// [`NewItem`] owned, to cross into the writer task.
+#[derive(Debug)]
+struct OwnedItem {
+    source: Source,
+    external_id: String,
+    ordering_key: String,
+    kind: String,
+    payload: String,
+}
+
+impl OwnedItem {
+    fn new(item: &NewItem<'_>) -> OwnedItem {
+        OwnedItem {
+            source: item.source,
+            external_id: item.external_id.to_owned(),
+            ordering_key: item.ordering_key.to_owned(),
+            kind: item.kind.to_owned(),
+            payload: item.payload.to_owned(),
+        }
+    }
+
+    fn as_new(&self) -> NewItem<'_> {
+        NewItem {
+            source: self.source,
+            external_id: &self.external_id,
+            ordering_key: &self.ordering_key,
+            kind: &self.kind,
+            payload: &self.payload,
+        }
+    }
+}
+
+impl InboxWriter {
+    /// Starts the writer task on `db` (within a Tokio runtime).
+    pub fn start(db: Db) -> InboxWriter {
+        let (queue, waiting) = mpsc::channel(QUEUE);
+        tokio::spawn(write_batches(db, waiting));
+        InboxWriter { queue }
+    }
+
+    /// Records `item` as received at `received_at` and returns once it is committed:
+    /// `false` when (source, external id) was already recorded. An error means it is not
+    /// stored, and the sender should be told to deliver it again.
+    pub async fn record(&self, item: &NewItem<'_>, received_at: i64) -> anyhow::Result<bool> {
+        let (done, outcome) = oneshot::channel();
+        let pending = Pending { item: OwnedItem::new(item), received_at, done };
+        self.queue.send(pending).await.map_err(|_| anyhow::anyhow!("the inbox writer has stopped"))?;
+        outcome.await.context("the inbox writer stopped before writing the item")?
+    }
+}
+
+/// Writes batches until every [`InboxWriter`] is dropped and the queue is empty.
+async fn write_batches(db: Db, mut waiting: mpsc::Receiver<Pending>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while waiting.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        write(&db, &mut batch).await;
+    }
+}
+
+/// Writes `batch` in one transaction and answers each waiting request. When the
+/// transaction fails, each item is tried again alone, so one bad item fails no other.
+async fn write(db: &Db, batch: &mut Vec<Pending>) {
+    match insert_all(db, batch).await {
+        Ok(recorded) => {
+            for (pending, recorded) in batch.drain(..).zip(recorded) {
+                // A request that gave up waiting has nobody to tell; its item is stored.
+                let _ = pending.done.send(Ok(recorded));
+            }
+        }
+        Err(error) if batch.len() == 1 => {
+            let pending = batch.remove(0);
+            let _ = pending.done.send(Err(anyhow::Error::new(error).context("recording an inbox item")));
+        }
+        Err(error) => {
+            tracing::warn!(error = %error, items = batch.len(), "an inbox batch failed; writing its items one by one");
+            for pending in batch.drain(..) {
+                let outcome = inbox::insert_if_new(db.pool(), &pending.item.as_new(), pending.received_at)
+                    .await
+                    .context("recording an inbox item");
+                let _ = pending.done.send(outcome);
+            }
+        }
+    }
+}
+
+/// Inserts every item of `batch` in one statement; whether each was new (of two with one
+/// id, the first).
+async fn insert_all(db: &Db, batch: &[Pending]) -> sqlx::Result<Vec<bool>> {
+    let items: Vec<(NewItem<'_>, i64)> =
+        batch.iter().map(|pending| (pending.item.as_new(), pending.received_at)).collect();
+    let mut new = inbox::insert_many_if_new(db.pool(), &items).await?;
+    Ok(batch
+        .iter()
+        .map(|pending| new.remove(&(pending.item.source.as_str().to_owned(), pending.item.external_id.clone())))
+        .collect())
+}

@@ -1,0 +1,357 @@
+//! B1, ingest: signed `message.im` events from many teams, as Slack delivers them, sent to
+//! `/slack/events` by many connections at once. Two runs:
+//! - flat out: as fast as the server acknowledges, a warm-up then a measured window; then
+//!   every acknowledged event must be in the inbox, once;
+//! - sustained: a steady rate for a minute, the unprocessed backlog and the server's memory
+//!   read every second, then how long the backlog takes to drain once the load stops.
+//!
+//! The teams are not installed, so the inbox worker's work per event is what it does for any
+//! event before a team's own rules: read it, look the team up, mark it done.
+
+use std::{
+    collections::HashSet,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use anyhow::Context as _;
+use app::server::db::Db;
+use server::slack::verify::{SigningSecret, sign};
+
+use crate::measure::{Samples, ms};
+
+/// The signing secret of the hosted install the benchmark starts (`server::HOSTED_ENV`).
+const SIGNING_SECRET: &str = "bench-signing-secret";
+/// Every event id of the benchmark starts with this.
+const EVENT_PREFIX: &str = "EvBENCH";
+
+/// What to send.
+#[derive(Debug, Clone, Copy)]
+pub struct Load {
+    /// Requests in flight at once, each on its own connection.
+    pub connections: usize,
+    /// How many teams the events come from.
+    pub teams: u64,
+}
+
+/// The flat-out run's figures.
+#[derive(Debug)]
+pub struct FlatOut {
+    pub measured: Duration,
+    /// Events acknowledged (200) within the measured window.
+    pub acknowledged: usize,
+    pub latencies: Samples,
+    /// Answers other than 200, over the whole run.
+    pub refused: u64,
+    /// Acknowledged over the whole run, warm-up included.
+    pub acknowledged_in_all: usize,
+    /// Acknowledged events missing from the inbox.
+    pub missing: usize,
+    /// Benchmark events in the inbox that were never acknowledged (recorded, but the answer
+    /// was lost; none expected).
+    pub unacknowledged: usize,
+}
+
+impl FlatOut {
+    pub fn per_second(&self) -> f64 {
+        self.acknowledged as f64 / self.measured.as_secs_f64()
+    }
+}
+
+/// The sustained run's figures.
+#[derive(Debug)]
+pub struct Sustained {
+    pub rate: u64,
+    pub took: Duration,
+    pub sent: u64,
+    pub refused: u64,
+    /// The largest unprocessed backlog seen while the load ran.
+    pub peak_backlog: i64,
+    /// The backlog when the load stopped, and how long it took to reach zero after that
+    /// (`None`: not within the limit).
+    pub backlog_at_stop: i64,
+    pub drained_in: Option<Duration>,
+    /// The server's resident memory (MiB) after the first 10 s and at the end of the load.
+    pub rss_early_mib: f64,
+    pub rss_late_mib: f64,
+}
+
+/// Makes and signs events, numbering them so that none repeats within a run.
+struct Events {
+    secret: SigningSecret,
+    teams: u64,
+    next: AtomicU64,
+}
+
+impl Events {
+    fn new(teams: u64) -> Events {
+        Events { secret: SigningSecret::new(SIGNING_SECRET), teams, next: AtomicU64::new(1) }
+    }
+
+    /// The next event's number, body and signature headers.
+    fn next(&self) -> (u64, String, String, String) {
+        let number = self.next.fetch_add(1, Ordering::Relaxed);
+        let team = number % self.teams;
+        let now = chrono::Utc::now();
+        let ts = format!("{}.{:06}", now.timestamp(), number % 1_000_000);
+        let body = serde_json::json!({
+            "token": "bench",
+            "team_id": format!("TBENCH{team:05}"),
+            "api_app_id": "ABENCH0001",
+            "type": "event_callback",
+            "event_id": format!("{EVENT_PREFIX}{number:012}"),
+            "event_time": now.timestamp(),
+            "event": {
+                "type": "message", "channel_type": "im", "channel": format!("DBENCH{team:05}"),
+                "user": format!("UBENCH{:05}", number % 997), "text": "Coffee, then the crossword.",
+                "ts": ts, "event_ts": ts,
+            },
+        })
+        .to_string();
+        let timestamp = now.timestamp().to_string();
+        let signature = sign(&self.secret, &timestamp, body.as_bytes());
+        (number, body, timestamp, signature)
+    }
+}
+
+/// One connection's sender.
+fn http() -> anyhow::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .pool_max_idle_per_host(1)
+        .timeout(Duration::from_secs(30))
+        .build()
+        .context("building the load's HTTP client")
+}
+
+/// Sends one event; its number when the server acknowledged it, and how long that took.
+async fn send(http: &reqwest::Client, url: &str, events: &Events) -> (Option<u64>, Duration) {
+    let (number, body, timestamp, signature) = events.next();
+    let started = Instant::now();
+    let answer = http
+        .post(url)
+        .header("content-type", "application/json")
+        .header("x-slack-request-timestamp", timestamp)
+        .header("x-slack-signature", signature)
+        .body(body)
+        .send()
+        .await;
+    let took = started.elapsed();
+    let acknowledged = answer.is_ok_and(|response| response.status() == reqwest::StatusCode::OK);
+    (acknowledged.then_some(number), took)
+}
+
+/// Sends as fast as the server answers for `warm_up + measured`, then checks the inbox.
+pub async fn flat_out(
+    base_url: &str,
+    db: &Db,
+    load: Load,
+    warm_up: Duration,
+    measured: Duration,
+) -> anyhow::Result<FlatOut> {
+    let url = format!("{base_url}/slack/events");
+    let events = Arc::new(Events::new(load.teams));
+    let started = Instant::now();
+    let (window_start, window_end) = (started + warm_up, started + warm_up + measured);
+    let mut senders = tokio::task::JoinSet::new();
+    for _ in 0..load.connections {
+        let (url, events, http) = (url.clone(), events.clone(), http()?);
+        senders.spawn(async move {
+            let mut acknowledged = Vec::new();
+            let mut in_window = Samples::default();
+            let mut refused = 0u64;
+            while Instant::now() < window_end {
+                let sent_at = Instant::now();
+                let (number, took) = send(&http, &url, &events).await;
+                match number {
+                    Some(number) => {
+                        if sent_at >= window_start && sent_at + took <= window_end {
+                            in_window.push(took);
+                        }
+                        acknowledged.push(number);
+                    }
+                    None => refused += 1,
+                }
+            }
+            (acknowledged, in_window, refused)
+        });
+    }
+    let mut figures = FlatOut {
+        measured,
+        acknowledged: 0,
+        latencies: Samples::default(),
+        refused: 0,
+        acknowledged_in_all: 0,
+        missing: 0,
+        unacknowledged: 0,
+    };
+    let mut acknowledged = HashSet::new();
+    while let Some(sender) = senders.join_next().await {
+        let (numbers, in_window, refused) = sender.context("a load connection panicked")?;
+        figures.acknowledged += in_window.len();
+        figures.latencies.extend(in_window);
+        figures.refused += refused;
+        acknowledged.extend(numbers);
+    }
+    figures.acknowledged_in_all = acknowledged.len();
+    let recorded = recorded_events(db).await?;
+    figures.missing = acknowledged.iter().filter(|number| !recorded.contains(*number)).count();
+    figures.unacknowledged = recorded.iter().filter(|number| !acknowledged.contains(*number)).count();
+    Ok(figures)
+}
+
+/// The numbers of the benchmark's events in the inbox (the table's unique key keeps each
+/// once).
+async fn recorded_events(db: &Db) -> anyhow::Result<HashSet<u64>> {
+    let ids: Vec<(String,)> =
+        sqlx::query_as("SELECT external_id FROM inbox WHERE source = 'slack_event' AND external_id LIKE 'EvBENCH%'")
+            .fetch_all(db.pool())
+            .await
+            .context("reading the recorded events")?;
+    Ok(ids.iter().filter_map(|(id,)| id.strip_prefix(EVENT_PREFIX)?.parse().ok()).collect())
+}
+
+/// Events recorded and not yet processed or given up.
+async fn backlog(db: &Db) -> anyhow::Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM inbox WHERE processed_at IS NULL AND gave_up_at IS NULL")
+        .fetch_one(db.pool())
+        .await
+        .context("counting the unprocessed events")
+}
+
+/// Sends `rate` events a second for `duration`, spread over the connections, reading the
+/// backlog and the server's memory every second; then waits up to `drain_limit` for the
+/// backlog to empty.
+pub async fn sustained(
+    base_url: &str,
+    db: &Db,
+    server_pid: Option<u32>,
+    load: Load,
+    rate: u64,
+    duration: Duration,
+    drain_limit: Duration,
+) -> anyhow::Result<Sustained> {
+    let url = format!("{base_url}/slack/events");
+    let events = Arc::new(Events::new(load.teams));
+    let started = Instant::now();
+    let end = started + duration;
+    let refused = Arc::new(AtomicU64::new(0));
+    let mut senders = tokio::task::JoinSet::new();
+    let per_connection = Duration::from_secs_f64(load.connections as f64 / rate as f64);
+    for connection in 0..load.connections {
+        let (url, events, http, refused) = (url.clone(), events.clone(), http()?, refused.clone());
+        senders.spawn(async move {
+            // Staggered, so the connections' sends spread over each period.
+            let offset = per_connection.mul_f64(connection as f64 / load.connections as f64);
+            let mut ticks = tokio::time::interval_at((started + offset).into(), per_connection);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+            loop {
+                ticks.tick().await;
+                if Instant::now() >= end {
+                    break;
+                }
+                if send(&http, &url, &events).await.0.is_none() {
+                    refused.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        });
+    }
+    let readings = Arc::new(Mutex::new(Vec::<(Duration, i64, f64)>::new()));
+    while Instant::now() < end {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let reading = (started.elapsed(), backlog(db).await?, rss_mib(server_pid));
+        readings.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(reading);
+    }
+    while senders.join_next().await.is_some() {}
+    let took = started.elapsed();
+    let stopped = Instant::now();
+    let backlog_at_stop = backlog(db).await?;
+    let mut drained_in = None;
+    while stopped.elapsed() < drain_limit {
+        if backlog(db).await? == 0 {
+            drained_in = Some(stopped.elapsed());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let readings = readings.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+    let early = readings.iter().find(|(at, _, _)| *at >= Duration::from_secs(10)).map_or(0.0, |(_, _, rss)| *rss);
+    Ok(Sustained {
+        rate,
+        took,
+        sent: events.next.load(Ordering::Relaxed) - 1,
+        refused: refused.load(Ordering::Relaxed),
+        peak_backlog: readings.iter().map(|(_, backlog, _)| *backlog).max().unwrap_or_default(),
+        backlog_at_stop,
+        drained_in,
+        rss_early_mib: early,
+        rss_late_mib: readings.last().map_or(0.0, |(_, _, rss)| *rss),
+    })
+}
+
+/// The resident memory of process `pid` in MiB (0 when it cannot be read).
+fn rss_mib(pid: Option<u32>) -> f64 {
+    let Some(pid) = pid else { return 0.0 };
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let kib: f64 = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:")?.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0.0);
+    kib / 1024.0
+}
+
+/// The figures as a Markdown table beside their targets.
+pub fn table(flat: &FlatOut, sustained: &Sustained) -> String {
+    let verdict = |met: bool| if met { "met" } else { "**not met**" };
+    let p99 = flat.latencies.percentile(99.0);
+    let drained = sustained.drained_in.map_or_else(|| "not within the limit".to_owned(), ms);
+    let lost = flat.missing;
+    let rows = [
+        (
+            "acknowledged events/s (flat out)".to_owned(),
+            format!("{:.0}", flat.per_second()),
+            ">= 15,000".to_owned(),
+            verdict(flat.per_second() >= 15_000.0),
+        ),
+        ("p50 latency".to_owned(), ms(flat.latencies.percentile(50.0)), String::new(), ""),
+        ("p99 latency".to_owned(), ms(p99), "<= 25 ms".to_owned(), verdict(p99 <= Duration::from_millis(25))),
+        (
+            "acknowledged events missing from the inbox".to_owned(),
+            format!("{lost} of {}", flat.acknowledged_in_all),
+            "0".to_owned(),
+            verdict(lost == 0),
+        ),
+        ("answers other than 200 (flat out)".to_owned(), flat.refused.to_string(), String::new(), ""),
+        (
+            format!("sustained {} events/s: peak backlog", sustained.rate),
+            sustained.peak_backlog.to_string(),
+            "< 10,000".to_owned(),
+            verdict(sustained.peak_backlog < 10_000),
+        ),
+        (
+            "backlog drained after the load stopped".to_owned(),
+            format!("{} left, {drained}", sustained.backlog_at_stop),
+            "<= 5 s".to_owned(),
+            verdict(sustained.drained_in.is_some_and(|took| took <= Duration::from_secs(5))),
+        ),
+        (
+            "resident memory at 10 s and at the end".to_owned(),
+            format!("{:.1} → {:.1} MiB", sustained.rss_early_mib, sustained.rss_late_mib),
+            "flat".to_owned(),
+            verdict(sustained.rss_late_mib <= sustained.rss_early_mib * 1.1),
+        ),
+        (
+            "sustained: sent, refused".to_owned(),
+            format!("{} in {:.1} s, {} refused", sustained.sent, sustained.took.as_secs_f64(), sustained.refused),
+            String::new(),
+            "",
+        ),
+    ];
+    let mut out = String::from("| figure | measured | target | |\n|---|---|---|---|\n");
+    for (figure, measured, target, verdict) in rows {
+        out.push_str(&format!("| {figure} | {measured} | {target} | {verdict} |\n"));
+    }
+    out
+}
