@@ -1,7 +1,7 @@
 //! Group commit for the inbox: deliveries that arrive together are written in one
 //! transaction. A request hands its item to the one writer task and waits; the writer takes
-//! every item waiting (up to [`MAX_BATCH`]), inserts them in one statement (one transaction)
-//! and answers each request only after it has committed. So an acknowledged
+//! every item waiting (up to [`MAX_BATCH`]), inserts them in one transaction (a few
+//! multi-row statements) and answers each request only after it has committed. So an acknowledged
 //! delivery is as safe as one written alone, while a burst costs one commit (one WAL append
 //! and one turn of SQLite's write lock, one fsync on PostgreSQL) instead of one per request.
 //! Requests that arrive alone are written alone, without waiting for company.
@@ -14,7 +14,7 @@ use super::{
     inbox::{self, NewItem, Source},
 };
 
-/// The most items written in one transaction (one statement).
+/// The most items written in one transaction.
 const MAX_BATCH: usize = inbox::MAX_INSERT_MANY;
 /// Items that may wait for the writer; a request beyond that waits to hand its item over.
 const QUEUE: usize = 4 * MAX_BATCH;
@@ -119,12 +119,22 @@ async fn write(db: &Db, batch: &mut Vec<Pending>) {
     }
 }
 
-/// Inserts every item of `batch` in one statement; whether each was new (of two with one
-/// id, the first).
+/// Inserts every item of `batch` in one transaction; whether each was new (of two with one
+/// id, the first). The statements take a power of two of items each (at most eight
+/// statements), so each size is prepared once and then reused from the connection's cache.
 async fn insert_all(db: &Db, batch: &[Pending]) -> sqlx::Result<Vec<bool>> {
     let items: Vec<(NewItem<'_>, i64)> =
         batch.iter().map(|pending| (pending.item.as_new(), pending.received_at)).collect();
-    let mut new = inbox::insert_many_if_new(db.pool(), &items).await?;
+    let mut tx = db.begin_write().await?;
+    let mut new = std::collections::HashSet::new();
+    let mut rest = items.as_slice();
+    while !rest.is_empty() {
+        let size = 1 << rest.len().ilog2();
+        let (chunk, after) = rest.split_at(size);
+        new.extend(inbox::insert_many_if_new(&mut *tx, chunk).await?);
+        rest = after;
+    }
+    tx.commit().await?;
     Ok(batch
         .iter()
         .map(|pending| new.remove(&(pending.item.source.as_str().to_owned(), pending.item.external_id.clone())))
