@@ -215,10 +215,7 @@ async fn recorded_events(db: &Db) -> anyhow::Result<HashSet<u64>> {
 
 /// Events recorded and not yet processed or given up.
 async fn backlog(db: &Db) -> anyhow::Result<i64> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM inbox WHERE processed_at IS NULL AND gave_up_at IS NULL")
-        .fetch_one(db.pool())
-        .await
-        .context("counting the unprocessed events")
+    app::server::db::inbox::count_unfinished(db.pool()).await.context("counting the unprocessed events")
 }
 
 /// Sends `rate` events a second for `duration`, spread over the connections, reading the
@@ -324,6 +321,7 @@ pub fn table(flat: &FlatOut, sustained: &Sustained) -> String {
             verdict(lost == 0),
         ),
         ("answers other than 200 (flat out)".to_owned(), flat.refused.to_string(), String::new(), ""),
+        ("recorded but never acknowledged".to_owned(), flat.unacknowledged.to_string(), String::new(), ""),
         (
             format!("sustained {} events/s: peak backlog", sustained.rate),
             sustained.peak_backlog.to_string(),

@@ -99,11 +99,9 @@ impl Server {
             .env("LEPTOS_SITE_ADDR", addr)
             .env("RAPPORT_PUBLIC_URL", &base_url)
             .kill_on_drop(true);
-        direct_output(&mut command, output)?;
-        let child = command.spawn().with_context(|| format!("starting {}", binary.display()))?;
-        let mut server = Server { base_url, child };
-        server.wait_until_ready("/readyz").await?;
-        Ok(server)
+        Server::launch(command, base_url, output, "/readyz")
+            .await
+            .with_context(|| format!("starting {}", binary.display()))
     }
 
     /// Starts `binary` as the Slack emulator alone (`rapport emulator`) at `addr`, delivering
@@ -120,11 +118,24 @@ impl Server {
         let mut command = pinned(binary, LOAD_CORE);
         configure(&mut command, environment);
         command.args(["emulator", "--listen", addr, "--app-url", app_url]).kill_on_drop(true);
+        Server::launch(command, base_url, output, "/emulator")
+            .await
+            .with_context(|| format!("starting {} emulator", binary.display()))
+    }
+
+    /// Spawns `command` with its output going to `output`, and waits until `ready_path`
+    /// answers at `base_url`.
+    async fn launch(
+        mut command: Command,
+        base_url: String,
+        output: &Output,
+        ready_path: &str,
+    ) -> anyhow::Result<Server> {
         direct_output(&mut command, output)?;
-        let child = command.spawn().with_context(|| format!("starting {} emulator", binary.display()))?;
-        let mut emulator = Server { base_url, child };
-        emulator.wait_until_ready("/emulator").await.context("starting the Slack emulator")?;
-        Ok(emulator)
+        let child = command.spawn().context("spawning the process")?;
+        let mut server = Server { base_url, child };
+        server.wait_until_ready(ready_path).await?;
+        Ok(server)
     }
 
     /// The server's process id (`taskset` execs the server, so it is the server's own).

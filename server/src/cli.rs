@@ -205,7 +205,9 @@ pub async fn rotate_token_key(config: &Config) -> anyhow::Result<u64> {
 /// command line.
 fn emulator_alone(config: &Config, app_url: String) -> anyhow::Result<EmulatorAlone> {
     let SlackConfig::Emulator { signing_secret, rate_limits, place } = &config.slack else {
-        anyhow::bail!("the emulator stands in for Slack: unset the SLACK_ variables for this command");
+        anyhow::bail!(
+            "the emulator stands in for Slack: unset the SLACK_ variables and RAPPORT_SLACK_EMULATOR=off for this command"
+        );
     };
     anyhow::ensure!(
         *place == EmulatorPlace::Here,
@@ -214,10 +216,9 @@ fn emulator_alone(config: &Config, app_url: String) -> anyhow::Result<EmulatorAl
     let signing_secret = signing_secret.clone().context(
         "set RAPPORT_EMULATOR_SIGNING_SECRET, to the same value for this command and for the Rapport server",
     )?;
-    let app_url = app_url.trim_end_matches('/').to_owned();
     anyhow::ensure!(
-        app_url.starts_with("http://") || app_url.starts_with("https://"),
-        "--app-url must be an http(s) URL, not {app_url:?}"
+        (app_url.starts_with("http://") || app_url.starts_with("https://")) && !app_url.ends_with('/'),
+        "--app-url must be an http(s) URL without a trailing slash, not {app_url:?}"
     );
     Ok(EmulatorAlone { app_url, signing_secret, rate_limits: rate_limits.clone() })
 }
@@ -268,7 +269,7 @@ mod tests {
             let vars: Vec<(String, String)> = vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
             Config::from_lookup(|name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())).unwrap()
         };
-        let app_url = || "http://127.0.0.1:3000/".to_owned();
+        let app_url = || "http://127.0.0.1:3000".to_owned();
         let secret = ("RAPPORT_EMULATOR_SIGNING_SECRET", "shared");
 
         let settings =
@@ -282,6 +283,10 @@ mod tests {
         assert!(emulator_alone(&real_slack, app_url()).is_err());
         let not_a_url = emulator_alone(&config(&[secret]), "127.0.0.1:3000".into()).unwrap_err();
         assert!(not_a_url.to_string().contains("--app-url"), "{not_a_url}");
+        assert!(
+            emulator_alone(&config(&[secret]), "http://127.0.0.1:3000/".into()).is_err(),
+            "as RAPPORT_SLACK_EMULATOR"
+        );
     }
 
     #[test]

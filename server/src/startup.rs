@@ -11,7 +11,8 @@ use anyhow::Context as _;
 use app::server::{
     AppState,
     clock::{ScaledClock, SharedClock, SystemClock},
-    db::{Db, inbox_writer::InboxWriter},
+    db::Db,
+    inbox_writer::InboxWriter,
     metrics::Metrics,
     secret::Secret,
     services::install,

@@ -3,6 +3,7 @@
 
 pub mod clock;
 pub mod db;
+pub mod inbox_writer;
 pub mod metrics;
 pub mod secret;
 pub mod services;

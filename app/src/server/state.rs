@@ -5,12 +5,8 @@ use std::sync::Arc;
 use tokio::sync::Notify;
 
 use super::{
-    clock::SharedClock,
-    db::{Db, inbox_writer::InboxWriter},
-    metrics::Metrics,
-    slack::SlackGateway,
-    stripe::StripeGateway,
-    tasks::Tasks,
+    clock::SharedClock, db::Db, inbox_writer::InboxWriter, metrics::Metrics, slack::SlackGateway,
+    stripe::StripeGateway, tasks::Tasks,
 };
 use crate::error::AppError;
 

@@ -1,6 +1,6 @@
 //! What survives a crash: the `rapport` binary is killed (SIGKILL, no shutdown at all) while
 //! Slack events pour in, and every event it acknowledged must be in the inbox afterwards.
-//! Events are written in groups (`db::inbox_writer`); each is acknowledged only after its
+//! Events are written in groups (`app::server::inbox_writer`); each is acknowledged only after its
 //! group has committed, so a crash can lose an unanswered event (Slack delivers it again)
 //! but never an answered one.
 

@@ -374,6 +374,15 @@ async fn an_emulator_elsewhere_delivers_to_the_app_and_receives_its_messages() {
         .unwrap();
     assert_eq!(typed.status(), 200, "the page shows the member again after the command");
     assert!(typed.text().await.unwrap().contains("On its way"), "the app's reply shows on the emulator's page");
+    // A form posted from another site is refused, as on the app.
+    let forged = http
+        .post(format!("{emulator_url}/emulator/say"))
+        .header("sec-fetch-site", "cross-site")
+        .form(&[("as", user), ("text", "not me")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
     // The app sends the question through the emulator's Web API.
     let history = format!("{emulator_url}/emulator/api/conversations.history?channel=D{user}&include_all_metadata=1");
     crate::helpers::eventually("the question is in the member's DM on the emulator", || async {

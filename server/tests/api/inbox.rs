@@ -38,6 +38,7 @@ on_both_backends!(
     an_item_waiting_for_a_retry_holds_back_only_the_later_items_of_its_key,
     a_key_ready_behind_a_long_backlog_of_waiting_keys_is_still_claimed,
     a_batch_records_each_id_once_and_says_which_were_new,
+    the_writer_records_a_delivery_sent_twice_at_once_once,
     an_item_given_up_lets_the_next_item_of_its_key_run,
     an_expired_lease_passes_the_item_to_another_worker_and_the_first_can_no_longer_write_it,
     a_backlog_left_by_a_stopped_process_is_all_processed_after_a_restart,
@@ -131,6 +132,21 @@ async fn a_batch_records_each_id_once_and_says_which_were_new(db: TestDb) {
     let stored: Vec<(String,)> =
         sqlx::query_as("SELECT external_id FROM inbox ORDER BY id").fetch_all(db.db.pool()).await.unwrap();
     assert_eq!(stored.iter().map(|(id,)| id.as_str()).collect::<Vec<_>>(), ["E1", "E2", "E3"]);
+}
+
+/// Through the writer, as requests record: the same delivery twice at once is stored once,
+/// and only one of the two hears it was new.
+async fn the_writer_records_a_delivery_sent_twice_at_once_once(db: TestDb) {
+    let writer = app::server::inbox_writer::InboxWriter::start(db.db.clone());
+    let item =
+        NewItem { source: Source::SlackEvent, external_id: "E1", ordering_key: "A", kind: "message", payload: "{}" };
+
+    let (first, second) = tokio::join!(writer.record(&item, T0), writer.record(&item, T0));
+
+    let mut new = [first.unwrap(), second.unwrap()];
+    new.sort_unstable();
+    assert_eq!(new, [false, true]);
+    assert_eq!(inbox::count_unfinished(db.db.pool()).await.unwrap(), 1);
 }
 
 /// A claim looks for keys among the oldest open items first; when every key there waits (a

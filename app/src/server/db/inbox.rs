@@ -137,8 +137,8 @@ pub async fn insert_if_new<'e>(
     Ok(result.rows_affected() == 1)
 }
 
-/// Records `items`, all received at `now_ms`, in one statement; returns the (source,
-/// external id) of those that were new. One already recorded, or given twice in `items`, is
+/// Records `items`, each with the time it was received, in one statement; returns the
+/// (source, external id) of those that were new. One already recorded, or given twice in `items`, is
 /// kept once. At most [`MAX_INSERT_MANY`] items.
 pub async fn insert_many_if_new<'e>(
     ex: impl Executor<'e, Database = Any>,
@@ -210,10 +210,11 @@ pub async fn insert_handled<'e>(
 ///
 /// Two steps in one transaction: the first picks the keys by locking their oldest item, the
 /// second takes each key's run. The keys are looked for among the oldest open items first
-/// ([`HEADS_WINDOW_PER_KEY`] per key asked for): a key with an item there has its oldest
-/// item there, so that is exact, and costs the same with 100 or 100,000 items waiting. Only
-/// when that window is full and yields no key (every key in it waits or is held) is the
-/// whole backlog grouped. The one place the dialects differ: PostgreSQL skips keys another
+/// ([`HEADS_WINDOW_PER_KEY`] per key asked for, keys some worker holds left out): a key with
+/// an item there has its oldest item there, so that is exact, and with a backlog spread over
+/// many workspaces it costs the same with 100 or 100,000 items waiting. Only when that
+/// window is full and yields no key (every key in it waits for a retry) is the whole backlog
+/// grouped; a window that yields fewer keys than asked for is not topped up. The one place the dialects differ: PostgreSQL skips keys another
 /// instance is claiming at this moment (`FOR UPDATE SKIP LOCKED`); SQLite's write
 /// transaction already has the database to itself.
 pub async fn claim(
@@ -226,11 +227,19 @@ pub async fn claim(
 ) -> sqlx::Result<Vec<Item>> {
     let mut tx = db.begin_write().await?;
     let window = keys.max(1) * HEADS_WINDOW_PER_KEY;
-    let oldest = format!("(SELECT id, ordering_key FROM inbox WHERE {OPEN} ORDER BY id LIMIT {window})");
+    // Workspaces some worker holds are left out: they cannot be claimed, and a deep backlog
+    // of one (a self-hosted install's only workspace) would fill the window.
+    let oldest = format!(
+        "(SELECT id, ordering_key FROM inbox
+          WHERE {OPEN} AND ordering_key NOT IN (SELECT ordering_key FROM inbox held
+                                                WHERE held.claimed_by IS NOT NULL AND held.claimed_until >= $1
+                                                  AND held.processed_at IS NULL AND held.gave_up_at IS NULL)
+          ORDER BY id LIMIT {window})"
+    );
     let mut ready = ready_keys(db.backend(), &mut tx, &oldest, now_ms, keys).await?;
     if ready.is_empty() {
         let counted = format!("SELECT COUNT(*) FROM {oldest} oldest");
-        let in_window: i64 = sqlx::query_scalar(&counted).fetch_one(&mut *tx).await?;
+        let in_window: i64 = sqlx::query_scalar(&counted).bind(now_ms).fetch_one(&mut *tx).await?;
         if in_window == window {
             let everything = format!("(SELECT id, ordering_key FROM inbox WHERE {OPEN})");
             ready = ready_keys(db.backend(), &mut tx, &everything, now_ms, keys).await?;

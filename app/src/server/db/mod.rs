@@ -8,7 +8,6 @@ pub mod admin_accounts;
 pub mod answers;
 pub mod billing;
 pub mod inbox;
-pub mod inbox_writer;
 pub mod insights;
 pub mod members;
 pub mod packs;

@@ -9,7 +9,7 @@
 use anyhow::Context as _;
 use tokio::sync::{mpsc, oneshot};
 
-use super::{
+use super::db::{
     Db,
     inbox::{self, NewItem, Source},
 };
@@ -93,8 +93,9 @@ async fn write_batches(db: Db, mut waiting: mpsc::Receiver<Pending>) {
     }
 }
 
-/// Writes `batch` in one transaction and answers each waiting request. When the
-/// transaction fails, each item is tried again alone, so one bad item fails no other.
+/// Writes `batch` in one transaction and answers each waiting request. When the database
+/// refuses the batch, each item is tried again alone, so one bad item fails no other; when
+/// the database cannot be reached, the whole batch fails at once (its senders deliver again).
 async fn write(db: &Db, batch: &mut Vec<Pending>) {
     match insert_all(db, batch).await {
         Ok(recorded) => {
@@ -103,9 +104,11 @@ async fn write(db: &Db, batch: &mut Vec<Pending>) {
                 let _ = pending.done.send(Ok(recorded));
             }
         }
-        Err(error) if batch.len() == 1 => {
-            let pending = batch.remove(0);
-            let _ = pending.done.send(Err(anyhow::Error::new(error).context("recording an inbox item")));
+        Err(error) if batch.len() == 1 || !matches!(error, sqlx::Error::Database(_)) => {
+            let reason = format!("{error}");
+            for pending in batch.drain(..) {
+                let _ = pending.done.send(Err(anyhow::anyhow!("recording an inbox item: {reason}")));
+            }
         }
         Err(error) => {
             tracing::warn!(error = %error, items = batch.len(), "an inbox batch failed; writing its items one by one");
