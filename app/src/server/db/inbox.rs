@@ -210,10 +210,11 @@ pub async fn insert_handled<'e>(
 ///
 /// Two steps in one transaction: the first picks the keys by locking their oldest item, the
 /// second takes each key's run. The keys are looked for among the oldest open items first
-/// ([`HEADS_WINDOW_PER_KEY`] per key asked for, keys some worker holds left out): a key with
-/// an item there has its oldest item there, so that is exact, and with a backlog spread over
-/// many workspaces it costs the same with 100 or 100,000 items waiting. Only when that
-/// window is full and yields no key (every key in it waits for a retry) is the whole backlog
+/// ([`HEADS_WINDOW_PER_KEY`] per key asked for, items in a worker's hands left out): a key
+/// with an item there has its oldest item there, so that is exact, and with a backlog spread
+/// over many workspaces it costs the same with 100 or 100,000 items waiting. Only when that
+/// window is full and yields no key (every key in it waits for a retry or is held, as a
+/// self-hosted install's one workspace is while its backlog runs) is the whole backlog
 /// grouped; a window that yields fewer keys than asked for is not topped up. The one place the dialects differ: PostgreSQL skips keys another
 /// instance is claiming at this moment (`FOR UPDATE SKIP LOCKED`); SQLite's write
 /// transaction already has the database to itself.
@@ -227,13 +228,11 @@ pub async fn claim(
 ) -> sqlx::Result<Vec<Item>> {
     let mut tx = db.begin_write().await?;
     let window = keys.max(1) * HEADS_WINDOW_PER_KEY;
-    // Workspaces some worker holds are left out: they cannot be claimed, and a deep backlog
-    // of one (a self-hosted install's only workspace) would fill the window.
+    // Items under a live claim are left out: their workspace cannot be claimed now (the
+    // heads query checks that), and the runs in hand would fill the window.
     let oldest = format!(
         "(SELECT id, ordering_key FROM inbox
-          WHERE {OPEN} AND ordering_key NOT IN (SELECT ordering_key FROM inbox held
-                                                WHERE held.claimed_by IS NOT NULL AND held.claimed_until >= $1
-                                                  AND held.processed_at IS NULL AND held.gave_up_at IS NULL)
+          WHERE {OPEN} AND (claimed_until IS NULL OR claimed_until < $1)
           ORDER BY id LIMIT {window})"
     );
     let mut ready = ready_keys(db.backend(), &mut tx, &oldest, now_ms, keys).await?;
