@@ -11,7 +11,7 @@
 use std::{
     collections::HashSet,
     sync::{
-        Arc, Mutex,
+        Arc,
         atomic::{AtomicU64, Ordering},
     },
     time::{Duration, Instant},
@@ -255,11 +255,11 @@ pub async fn sustained(
             }
         });
     }
-    let readings = Arc::new(Mutex::new(Vec::<(Duration, i64, f64)>::new()));
+    // (since the start, backlog, resident MiB), every second.
+    let mut readings: Vec<(Duration, i64, f64)> = Vec::new();
     while Instant::now() < end {
         tokio::time::sleep(Duration::from_secs(1)).await;
-        let reading = (started.elapsed(), backlog(db).await?, rss_mib(server_pid));
-        readings.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(reading);
+        readings.push((started.elapsed(), backlog(db).await?, rss_mib(server_pid)));
     }
     while senders.join_next().await.is_some() {}
     let took = started.elapsed();
@@ -273,7 +273,6 @@ pub async fn sustained(
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let readings = readings.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
     let early = readings.iter().find(|(at, _, _)| *at >= Duration::from_secs(10)).map_or(0.0, |(_, _, rss)| *rss);
     Ok(Sustained {
         rate,
@@ -290,13 +289,7 @@ pub async fn sustained(
 
 /// The resident memory of process `pid` in MiB (0 when it cannot be read).
 fn rss_mib(pid: Option<u32>) -> f64 {
-    let Some(pid) = pid else { return 0.0 };
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let kib: f64 = status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:")?.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0.0);
-    kib / 1024.0
+    pid.and_then(crate::soak::memory::resident_kib).map_or(0.0, |kib| kib as f64 / 1024.0)
 }
 
 /// The figures as a Markdown table beside their targets.

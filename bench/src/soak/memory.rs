@@ -93,7 +93,7 @@ impl Watch {
 }
 
 /// The resident memory of process `pid` in KiB (`VmRSS`), if it can be read.
-fn resident_kib(pid: u32) -> Option<u64> {
+pub(crate) fn resident_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     vm_rss_kib(&status)
 }

@@ -9,7 +9,7 @@
 mod checks;
 mod load;
 mod markdown;
-mod memory;
+pub(crate) mod memory;
 mod observe;
 mod pages;
 mod record;
