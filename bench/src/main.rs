@@ -7,6 +7,7 @@
 //! and writes its own report (`SOAK.md`).
 
 mod client;
+mod idle;
 mod ingest;
 mod measure;
 mod report;
@@ -74,6 +75,18 @@ enum Bench {
         /// Seconds of the sustained run
         #[arg(long, default_value_t = 60)]
         sustained: u64,
+    },
+    /// B3's idle CPU and B4's memory: a server holding many installed workspaces with nothing
+    /// due, left alone, beside one with an empty database (issue 13)
+    Idle {
+        #[arg(long, default_value_t = 1_000)]
+        workspaces: usize,
+        /// Members of each workspace
+        #[arg(long, default_value_t = 100)]
+        members: usize,
+        /// Seconds the CPU time is measured over
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
     },
     /// Mixed load on the server with the Slack emulator, a restart half-way, then checks
     /// (SQLite only; the report goes to --report, not BENCHMARKS.md)
@@ -164,6 +177,12 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
             let flat = (Duration::from_secs(*warm_up), Duration::from_secs(*seconds));
             for &database in databases {
                 ingest_bench(cli, &machine, database, load, flat, (*rate, Duration::from_secs(*sustained))).await?;
+            }
+        }
+        Bench::Idle { workspaces, members, seconds } => {
+            let fleet = idle::Fleet { workspaces: *workspaces, members_each: *members };
+            for &database in databases {
+                idle_bench(cli, &machine, database, fleet, Duration::from_secs(*seconds)).await?;
             }
         }
         Bench::Soak { minutes, time_scale, report } => {
@@ -284,6 +303,70 @@ async fn ingest_bench(
         sustained = sustained_for.as_secs(),
     );
     report::write_block(&cli.out, &format!("ingest/{}", database.slug()), &body)
+}
+
+/// B3's idle figure and B4 on `database`: a server on an empty database, then one on
+/// `fleet`, each left alone for `window` once it has settled.
+async fn idle_bench(
+    cli: &Cli,
+    machine: &report::Machine,
+    database: Database,
+    fleet: idle::Fleet,
+    window: Duration,
+) -> anyhow::Result<()> {
+    println!(
+        "==> B3 idle and B4 memory on {}: {} workspaces of {} members, {} s measured",
+        database.name(),
+        fleet.workspaces,
+        fleet.members_each,
+        window.as_secs()
+    );
+    let empty = idle_reading(cli, database, None, window).await?;
+    let full = idle_reading(cli, database, Some(fleet), window).await?;
+    let figures = idle::Figures { fleet, empty, full };
+    let table = idle::table(&figures);
+    println!("{table}");
+    let body = format!(
+        "### B3 idle and B4 memory on {name}\n\n{machine}\nA hosted server (Slack out of reach) left alone for \
+         {window} s after {settle} s of settling: once on an empty database, once with {workspaces} installed \
+         workspaces of {members} members each, questions on, asking weekly and none due. CPU is the server \
+         process's user and system time (`/proc/<pid>/stat`, all threads) over the window; memory its resident \
+         set at the end.\n\n{table}",
+        name = database.name(),
+        machine = machine.line(),
+        window = window.as_secs(),
+        settle = IDLE_SETTLE.as_secs(),
+        workspaces = fleet.workspaces,
+        members = fleet.members_each,
+    );
+    report::write_block(&cli.out, &format!("idle/{}", database.slug()), &body)
+}
+
+/// How long an idle server runs before it is measured: start-up and its first passes.
+const IDLE_SETTLE: Duration = Duration::from_secs(15);
+
+/// One idle server's reading, on an empty database or on `fleet`.
+async fn idle_reading(
+    cli: &Cli,
+    database: Database,
+    fleet: Option<idle::Fleet>,
+    window: Duration,
+) -> anyhow::Result<idle::Reading> {
+    let url = fresh_database(cli, database, "idle").await?;
+    let db = Db::connect(&url).await?;
+    db.migrate().await?;
+    if let Some(fleet) = fleet {
+        let started = Instant::now();
+        idle::create(&db, fleet, app::server::now_ms()).await?;
+        sqlx::Executor::execute(db.pool(), "ANALYZE").await.context("gathering statistics")?;
+        println!("    made in {:.0} s; measuring", started.elapsed().as_secs_f64());
+    }
+    db.close().await;
+    let server = server::Server::start(&cli.server, &url, SERVER_ADDR).await?;
+    let pid = server.pid().context("the server had already exited")?;
+    let reading = idle::read(pid, IDLE_SETTLE, window).await;
+    server.stop().await?;
+    reading
 }
 
 /// How long the sustained run waits for the backlog to drain once its load has stopped.

@@ -61,7 +61,7 @@ pub async fn create(db: &Db, size: Size, now_ms: i64) -> anyhow::Result<Team> {
     let content = server::demo::content()?;
     let mut rng = StdRng::seed_from_u64(0x7ea4_5ca1_e000_0001);
     let created_at = now_ms - (HISTORY_DAYS + 7) * DAY_MS;
-    let workspace = workspace_row(created_at);
+    let workspace = workspace_row(TEAM_ID, "Benchmark & Co", created_at);
     let mut tx = db.begin_write().await?;
     workspaces::insert(&mut *tx, &workspace).await?;
 
@@ -176,11 +176,12 @@ pub async fn create(db: &Db, size: Size, now_ms: i64) -> anyhow::Result<Team> {
     })
 }
 
-fn workspace_row(created_at: i64) -> workspaces::Workspace {
+/// A workspace row as an install leaves it, with questions off.
+pub(crate) fn workspace_row(slack_team_id: &str, name: &str, created_at: i64) -> workspaces::Workspace {
     workspaces::Workspace {
         id: new_id(),
-        slack_team_id: TEAM_ID.to_owned(),
-        name: "Benchmark & Co".to_owned(),
+        slack_team_id: slack_team_id.to_owned(),
+        name: name.to_owned(),
         default_time_zone: "Europe/Berlin".to_owned(),
         status: WorkspaceStatus::Active,
         uninstalled_at: None,
@@ -200,7 +201,8 @@ fn workspace_row(created_at: i64) -> workspaces::Workspace {
     }
 }
 
-fn member_row(
+/// Member `number` of a team, with `person`'s title and time zone; the first is its admin.
+pub(crate) fn member_row(
     workspace_id: &str,
     number: usize,
     name: String,
