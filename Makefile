@@ -18,7 +18,7 @@ export LEPTOS_OUTPUT_NAME := rapport
 E2E_ADDR ?= 127.0.0.1:3900
 E2E_DIR := target/e2e
 
-.PHONY: help run test tools browser-tools fmt-check clippy unit-tests e2e fuzz bench bench-build bench-search bench-ingest bench-idle soak
+.PHONY: help run test tools browser-tools fmt-check clippy unit-tests e2e fuzz bench bench-build bench-search bench-ingest bench-pages bench-idle bench-sign-in bench-bundle soak
 
 help:
 	@echo "make run    start Rapport on http://127.0.0.1:3000"
@@ -112,7 +112,7 @@ BENCH_BIN := $(or $(CARGO_TARGET_DIR),target)/release
 BENCH_POSTGRES_URL ?= $(or $(RAPPORT_BENCH_POSTGRES_URL),postgres://postgres@127.0.0.1:5432/postgres)
 BENCH := taskset -c 1 $(BENCH_BIN)/rapport-bench --server $(BENCH_BIN)/rapport --postgres-url $(BENCH_POSTGRES_URL)
 
-bench: bench-search bench-ingest bench-idle
+bench: bench-search bench-ingest bench-pages bench-idle bench-sign-in bench-bundle
 	@echo "==> Benchmarks done: see BENCHMARKS.md"
 
 bench-build:
@@ -127,9 +127,22 @@ bench-ingest: bench-build
 	@echo "==> B1 ingest: signed Slack events, flat out and at 5,000 a second"
 	$(BENCH) ingest
 
+bench-pages: bench-build
+	@echo "==> B2 pages: the directory, a profile and the question list of a team of 10,000, signed in"
+	$(BENCH) pages
+
 bench-idle: bench-build
 	@echo "==> B3 idle and B4 memory: 1,000 installed workspaces with nothing due, left alone"
 	$(BENCH) idle
+
+bench-sign-in: bench-build
+	@echo "==> B6 sign-ins: 40 password sign-ins a second beside B1's events at half its rate"
+	$(BENCH) sign-in
+
+bench-bundle: bench-build tools
+	@echo "==> B5 bundle: the release site's wasm and JS, gzipped"
+	cargo leptos build --release --split --frontend-only
+	$(BENCH_BIN)/rapport-bench --server $(BENCH_BIN)/rapport bundle
 
 # The soak: the release server on SQLite with the Slack emulator, 10 minutes of mixed load
 # with a restart half-way, then checks against its database; the report goes to SOAK.md.

@@ -63,7 +63,7 @@ pub fn App() -> impl IntoView {
                     <Routes fallback=|| view! { <NotFoundPage/> }>
                         <Route path=path!("/") view=HomePage/>
                         <Route path=path!("/login") view=LoginPage/>
-                        <Route path=path!("/me") view=MePage ssr=SsrMode::Async/>
+                        <Route path=path!("/me") view={Lazy::<MeRoute>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("/admin") view={Lazy::<AdminHomeRoute>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("/admin/sharing") view={Lazy::<SharingRoute>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("/admin/schedule") view={Lazy::<ScheduleRoute>::new()} ssr=SsrMode::Async/>
@@ -72,11 +72,11 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/admin/data") view={Lazy::<DataRoute>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("/admin/billing") view={Lazy::<BillingRoute>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("/admin/insights") view={Lazy::<InsightsRoute>::new()} ssr=SsrMode::Async/>
-                        <Route path=path!("/people") view=PeoplePage ssr=SsrMode::Async/>
-                        <Route path=path!("/people/:id") view=ProfilePage ssr=SsrMode::Async/>
-                        <Route path=path!("/questions") view=QuestionsPage ssr=SsrMode::Async/>
-                        <Route path=path!("/questions/:id") view=QuestionPage ssr=SsrMode::Async/>
-                        <Route path=path!("/search") view=SearchPage ssr=SsrMode::Async/>
+                        <Route path=path!("/people") view={Lazy::<PeopleRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/people/:id") view={Lazy::<ProfileRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/questions") view={Lazy::<QuestionsRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/questions/:id") view={Lazy::<QuestionRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/search") view={Lazy::<SearchRoute>::new()} ssr=SsrMode::Async/>
                     </Routes>
                 </main>
             </Router>
@@ -84,12 +84,12 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// Makes an admin page a lazy route: with `cargo leptos --split` its code ships in a wasm chunk
-/// of its own, fetched when an admin opens the page, so what every member downloads does not
-/// grow with the admin area. The page loads its own data, so `data` holds nothing. The page
-/// takes over after the rest of the app, once its chunk has arrived, so it says when it has
-/// ([`LazyPageHydrated`]).
-macro_rules! admin_route {
+/// Makes a page a lazy route: with `cargo leptos --split` its code ships in a wasm chunk of
+/// its own, fetched when someone opens the page, so what every page downloads holds only the
+/// app's frame (header, sign-in, the landing page) and no page's code but its own. The page
+/// loads its own data, so `data` holds nothing. The page takes over after the rest of the
+/// app, once its chunk has arrived, so it says when it has ([`LazyPageHydrated`]).
+macro_rules! lazy_page {
     ($route:ident => $page:ident) => {
         struct $route;
 
@@ -120,11 +120,17 @@ fn LazyPageHydrated() -> impl IntoView {
     view! { <span class="lazy-page" hidden data-hydrated=move || hydrated.get().to_string()></span> }
 }
 
-admin_route!(AdminHomeRoute => AdminPage);
-admin_route!(SharingRoute => SharingPage);
-admin_route!(ScheduleRoute => SchedulePage);
-admin_route!(MembersRoute => MembersPage);
-admin_route!(PacksRoute => PacksPage);
-admin_route!(DataRoute => DataPage);
-admin_route!(BillingRoute => BillingPage);
-admin_route!(InsightsRoute => InsightsPage);
+lazy_page!(AdminHomeRoute => AdminPage);
+lazy_page!(SharingRoute => SharingPage);
+lazy_page!(ScheduleRoute => SchedulePage);
+lazy_page!(MembersRoute => MembersPage);
+lazy_page!(PacksRoute => PacksPage);
+lazy_page!(DataRoute => DataPage);
+lazy_page!(BillingRoute => BillingPage);
+lazy_page!(InsightsRoute => InsightsPage);
+lazy_page!(MeRoute => MePage);
+lazy_page!(PeopleRoute => PeoplePage);
+lazy_page!(ProfileRoute => ProfilePage);
+lazy_page!(QuestionsRoute => QuestionsPage);
+lazy_page!(QuestionRoute => QuestionPage);
+lazy_page!(SearchRoute => SearchPage);

@@ -6,6 +6,9 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use app::server::{db::Db, services::sign_in};
 
+/// Cloned, it shares its sign-in and its connections: requests sent at once from clones go
+/// over connections of their own.
+#[derive(Clone)]
 pub struct Client {
     base_url: String,
     http: reqwest::Client,

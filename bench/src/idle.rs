@@ -15,7 +15,6 @@ use app::server::db::{Db, members, schedules, workspaces};
 use chrono::{Datelike as _, TimeZone as _, Utc};
 
 use crate::{
-    measure::ms,
     soak::memory::resident_kib,
     team::{member_row, workspace_row},
 };
@@ -97,7 +96,8 @@ pub async fn read(pid: u32, settle: Duration, window: Duration) -> anyhow::Resul
 
 /// User and system CPU time of process `pid` and all its threads, in clock ticks.
 fn cpu_ticks(pid: u32) -> anyhow::Result<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).with_context(|| format!("reading /proc/{pid}/stat"))?;
+    let stat =
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).with_context(|| format!("reading /proc/{pid}/stat"))?;
     parse_cpu_ticks(&stat).with_context(|| format!("no CPU times in /proc/{pid}/stat"))
 }
 
@@ -139,13 +139,13 @@ pub fn table(figures: &Figures) -> String {
     let rows = [
         (
             format!("CPU, {workspaces} workspaces installed, nothing due"),
-            format!("{:.2}% of a core over {}", figures.full.cpu_percent, ms(figures.full.window)),
+            format!("{:.2}% of a core over {:.0} s", figures.full.cpu_percent, figures.full.window.as_secs_f64()),
             format!("< {CPU_AIM_PERCENT}%"),
             verdict(figures.full.cpu_percent < CPU_AIM_PERCENT),
         ),
         (
             "CPU, empty database".to_owned(),
-            format!("{:.2}% of a core over {}", figures.empty.cpu_percent, ms(figures.empty.window)),
+            format!("{:.2}% of a core over {:.0} s", figures.empty.cpu_percent, figures.empty.window.as_secs_f64()),
             String::new(),
             "",
         ),
@@ -169,7 +169,9 @@ pub fn table(figures: &Figures) -> String {
         ),
     ];
     let mut lines = vec!["| figure | measured | target | |".to_owned(), "|---|---|---|---|".to_owned()];
-    lines.extend(rows.into_iter().map(|(figure, measured, target, met)| format!("| {figure} | {measured} | {target} | {met} |")));
+    lines.extend(
+        rows.into_iter().map(|(figure, measured, target, met)| format!("| {figure} | {measured} | {target} | {met} |")),
+    );
     lines.join("\n")
 }
 

@@ -77,6 +77,8 @@ pub struct Sustained {
     /// The server's resident memory (MiB) after the first 10 s and at the end of the load.
     pub rss_early_mib: f64,
     pub rss_late_mib: f64,
+    /// How long each acknowledged event took.
+    pub latencies: Samples,
 }
 
 /// Makes and signs events, numbering them so that none repeats within a run.
@@ -244,15 +246,20 @@ pub async fn sustained(
             let offset = per_connection.mul_f64(connection as f64 / load.connections as f64);
             let mut ticks = tokio::time::interval_at((started + offset).into(), per_connection);
             ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+            let mut latencies = Samples::default();
             loop {
                 ticks.tick().await;
                 if Instant::now() >= end {
                     break;
                 }
-                if send(&http, &url, &events).await.0.is_none() {
-                    refused.fetch_add(1, Ordering::Relaxed);
+                match send(&http, &url, &events).await {
+                    (Some(_), took) => latencies.push(took),
+                    (None, _) => {
+                        refused.fetch_add(1, Ordering::Relaxed);
+                    }
                 }
             }
+            latencies
         });
     }
     // (since the start, backlog, resident MiB), every second.
@@ -261,7 +268,10 @@ pub async fn sustained(
         tokio::time::sleep(Duration::from_secs(1)).await;
         readings.push((started.elapsed(), backlog(db).await?, rss_mib(server_pid)));
     }
-    while senders.join_next().await.is_some() {}
+    let mut latencies = Samples::default();
+    while let Some(sender) = senders.join_next().await {
+        latencies.extend(sender.context("a load connection panicked")?);
+    }
     let took = started.elapsed();
     let stopped = Instant::now();
     let backlog_at_stop = backlog(db).await?;
@@ -284,6 +294,7 @@ pub async fn sustained(
         drained_in,
         rss_early_mib: early,
         rss_late_mib: readings.last().map_or(0.0, |(_, _, rss)| *rss),
+        latencies,
     })
 }
 
@@ -333,6 +344,7 @@ pub fn table(flat: &FlatOut, sustained: &Sustained) -> String {
             "flat".to_owned(),
             verdict(sustained.rss_late_mib <= sustained.rss_early_mib * 1.1),
         ),
+        ("sustained: p99 latency".to_owned(), ms(sustained.latencies.percentile(99.0)), String::new(), ""),
         (
             "sustained: sent, refused".to_owned(),
             format!("{} in {:.1} s, {} refused", sustained.sent, sustained.took.as_secs_f64(), sustained.refused),

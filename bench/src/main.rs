@@ -6,19 +6,23 @@
 //! benchmark: it checks that nothing is lost, doubled or leaked over minutes of mixed load,
 //! and writes its own report (`SOAK.md`).
 
+mod bundle;
 mod client;
 mod idle;
 mod ingest;
 mod measure;
+mod pages;
 mod report;
 mod search;
 mod server;
+mod sign_ins;
 mod soak;
 mod team;
 
 use std::{
     path::{Path, PathBuf},
     process::ExitCode,
+    sync::Arc,
     time::{Duration, Instant},
 };
 
@@ -76,6 +80,20 @@ enum Bench {
         #[arg(long, default_value_t = 60)]
         sustained: u64,
     },
+    /// B2: a member's pages (the directory, a profile, the question list), signed in, on a
+    /// team of 10,000 members and 200,000 answers, fetched flat out (issue 13)
+    Pages {
+        #[arg(long, default_value_t = 10_000)]
+        members: usize,
+        #[arg(long, default_value_t = 200_000)]
+        answers: usize,
+        /// Requests in flight at once
+        #[arg(long, default_value_t = 16)]
+        connections: usize,
+        /// Seconds measured for each page, after 3 s of warm-up
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
     /// B3's idle CPU and B4's memory: a server holding many installed workspaces with nothing
     /// due, left alone, beside one with an empty database (issue 13)
     Idle {
@@ -86,6 +104,19 @@ enum Bench {
         members: usize,
         /// Seconds the CPU time is measured over
         #[arg(long, default_value_t = 60)]
+        seconds: u64,
+    },
+    /// B5: what a browser downloads, from the release build's site (`cargo leptos build
+    /// --release --split` first; no server runs)
+    Bundle,
+    /// B6: password sign-ins, 40 a second, while events arrive at a steady rate (half B1's
+    /// flat-out rate), against the events alone (issue 13)
+    SignIn {
+        /// Events a second, both windows
+        #[arg(long, default_value_t = 2_200)]
+        rate: u64,
+        /// Seconds of each window
+        #[arg(long, default_value_t = 20)]
         seconds: u64,
     },
     /// Mixed load on the server with the Slack emulator, a restart half-way, then checks
@@ -179,10 +210,27 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
                 ingest_bench(cli, &machine, database, load, flat, (*rate, Duration::from_secs(*sustained))).await?;
             }
         }
+        Bench::Pages { members, answers, connections, seconds } => {
+            let size = team::Size { members: *members, answers: *answers };
+            let load = pages::Load {
+                connections: *connections,
+                warm_up: Duration::from_secs(3),
+                measured: Duration::from_secs(*seconds),
+            };
+            for &database in databases {
+                pages_bench(cli, &machine, database, size, load).await?;
+            }
+        }
         Bench::Idle { workspaces, members, seconds } => {
             let fleet = idle::Fleet { workspaces: *workspaces, members_each: *members };
             for &database in databases {
                 idle_bench(cli, &machine, database, fleet, Duration::from_secs(*seconds)).await?;
+            }
+        }
+        Bench::Bundle => bundle_bench(cli, &machine).await?,
+        Bench::SignIn { rate, seconds } => {
+            for &database in databases {
+                sign_in_bench(cli, &machine, database, *rate, Duration::from_secs(*seconds)).await?;
             }
         }
         Bench::Soak { minutes, time_scale, report } => {
@@ -220,14 +268,7 @@ async fn search_bench(
     db.migrate().await?;
     let started = Instant::now();
     let team = team::create(&db, size, app::server::now_ms()).await?;
-    // Fresh statistics, as a database that has lived a while has them; on PostgreSQL also
-    // the visibility map, without which no index-only scan skips the heap (autovacuum does
-    // both some time after a bulk load). Sent as plain text: VACUUM cannot be prepared.
-    let settle = match database {
-        Database::Sqlite => "ANALYZE",
-        Database::Postgres => "VACUUM ANALYZE",
-    };
-    sqlx::Executor::execute(db.pool(), settle).await.context("gathering statistics")?;
+    settle(&db, database).await?;
     let made_in = started.elapsed();
     println!("    made in {:.0} s; measuring", made_in.as_secs_f64());
     let server = server::Server::start(&cli.server, &url, SERVER_ADDR).await?;
@@ -251,6 +292,58 @@ async fn search_bench(
         queries = figures.queries,
     );
     report::write_block(&cli.out, &format!("search/{}", database.slug()), &body)
+}
+
+/// B2 on `database`: a team of `size`, its pages fetched flat out by its admin.
+async fn pages_bench(
+    cli: &Cli,
+    machine: &report::Machine,
+    database: Database,
+    size: team::Size,
+    load: pages::Load,
+) -> anyhow::Result<()> {
+    println!("==> B2 pages on {}: making {} members and {} answers", database.name(), size.members, size.answers);
+    let url = fresh_database(cli, database, "pages").await?;
+    let db = Db::connect(&url).await?;
+    db.migrate().await?;
+    let started = Instant::now();
+    let team = Arc::new(team::create(&db, size, app::server::now_ms()).await?);
+    settle(&db, database).await?;
+    let made_in = started.elapsed();
+    println!("    made in {:.0} s; measuring", made_in.as_secs_f64());
+    let server = server::Server::start(&cli.server, &url, SERVER_ADDR).await?;
+    let client = client::Client::signed_in(&server.base_url, &db, &team.workspace_id, &team.admin_member_id).await?;
+    let figures = pages::measure(&client, &team, load).await;
+    server.stop().await?;
+    let figures = figures?;
+    let table = pages::table(&figures);
+    println!("{table}");
+    let body = format!(
+        "### B2 pages on {name}\n\n{machine}\nTeam: {members} members, {answers} answers. Signed in as its \
+         admin, {connections} requests in flight at once, each page kind fetched flat out for {seconds} s after 3 s \
+         of warm-up (directory pages and profiles drawn at random over the whole team); a render is a whole HTML \
+         page read to its end.\n\n{table}",
+        name = database.name(),
+        machine = machine.line(),
+        members = team.members,
+        answers = team.answers,
+        connections = load.connections,
+        seconds = load.measured.as_secs(),
+    );
+    report::write_block(&cli.out, &format!("pages/{}", database.slug()), &body)
+}
+
+/// Fresh statistics after a bulk load, as a database that has lived a while has them; on
+/// PostgreSQL also the visibility map, without which no index-only scan skips the heap
+/// (autovacuum does both some time after a bulk load). Sent as plain text: VACUUM cannot be
+/// prepared.
+async fn settle(db: &Db, database: Database) -> anyhow::Result<()> {
+    let settle = match database {
+        Database::Sqlite => "ANALYZE",
+        Database::Postgres => "VACUUM ANALYZE",
+    };
+    sqlx::Executor::execute(db.pool(), settle).await.context("gathering statistics")?;
+    Ok(())
 }
 
 /// B1 on `database`: flat out on a fresh database, then sustained on another, each with a
@@ -303,6 +396,71 @@ async fn ingest_bench(
         sustained = sustained_for.as_secs(),
     );
     report::write_block(&cli.out, &format!("ingest/{}", database.slug()), &body)
+}
+
+/// B5: the sizes of the release site in this checkout.
+async fn bundle_bench(cli: &Cli, machine: &report::Machine) -> anyhow::Result<()> {
+    let pkg = bundle::pkg_dir(Path::new("."));
+    println!("==> B5 bundle: the release site in {}", pkg.display());
+    let figures = bundle::measure(&pkg).await?;
+    let table = bundle::table(&figures);
+    println!("{table}");
+    let body = format!(
+        "### B5 bundle\n\n{machine}\nThe release site (`cargo leptos build --release --split`, the wasm built with \
+         the `wasm-release` profile and `wasm-opt`), each file's size raw and after `gzip -9`; a page's own files \
+         are those the split manifest lists for its route.\n\n{table}",
+        machine = machine.line(),
+    );
+    report::write_block(&cli.out, "bundle", &body)
+}
+
+/// B6 on `database`: events at `rate` for `window` alone, then for `window` beside password
+/// sign-ins, after a warm-up at the same rate.
+async fn sign_in_bench(
+    cli: &Cli,
+    machine: &report::Machine,
+    database: Database,
+    rate: u64,
+    window: Duration,
+) -> anyhow::Result<()> {
+    println!(
+        "==> B6 sign-ins on {}: events at {rate}/s for {} s alone, then beside {} sign-ins a second",
+        database.name(),
+        window.as_secs(),
+        sign_ins::SIGN_INS_PER_SECOND
+    );
+    let (server, db) = ingest_server(cli, database).await?;
+    let measured = async {
+        let emails = sign_ins::create_accounts(&db).await?;
+        let load = ingest::Load { connections: 64, teams: 1_000 };
+        let events = |seconds: Duration| {
+            ingest::sustained(&server.base_url, &db, server.pid(), load, rate, seconds, Duration::ZERO)
+        };
+        events(Duration::from_secs(5)).await?;
+        let alone = events(window).await?;
+        let (beside, signed) = tokio::join!(
+            events(window),
+            sign_ins::sign_in_steadily(&server.base_url, &emails, sign_ins::SIGN_INS_PER_SECOND, window)
+        );
+        anyhow::Ok((alone, beside?, signed?))
+    }
+    .await;
+    server.stop().await?;
+    db.close().await;
+    let (alone, beside, signed) = measured?;
+    let table = sign_ins::table(&alone.latencies, &beside.latencies, &signed, rate, window);
+    println!("{table}");
+    let body = format!(
+        "### B6 sign-ins on {name}\n\n{machine}\nSigned `message.im` events at {rate}/s from 1000 teams over 64 \
+         connections (B1's load), 5 s of warm-up, then {seconds} s alone and {seconds} s beside password sign-ins \
+         (argon2id, the crate's defaults: 19 MiB, 2 passes) of 100 admin accounts from 250 loopback addresses, \
+         {per_second} a second.\n\n{table}",
+        name = database.name(),
+        machine = machine.line(),
+        seconds = window.as_secs(),
+        per_second = sign_ins::SIGN_INS_PER_SECOND,
+    );
+    report::write_block(&cli.out, &format!("sign-in/{}", database.slug()), &body)
 }
 
 /// B3's idle figure and B4 on `database`: a server on an empty database, then one on
@@ -358,7 +516,7 @@ async fn idle_reading(
     if let Some(fleet) = fleet {
         let started = Instant::now();
         idle::create(&db, fleet, app::server::now_ms()).await?;
-        sqlx::Executor::execute(db.pool(), "ANALYZE").await.context("gathering statistics")?;
+        settle(&db, database).await?;
         println!("    made in {:.0} s; measuring", started.elapsed().as_secs_f64());
     }
     db.close().await;

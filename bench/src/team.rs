@@ -43,6 +43,8 @@ pub struct Size {
 pub struct Team {
     pub workspace_id: String,
     pub admin_member_id: String,
+    /// Every member's id, for pages that show one member.
+    pub member_ids: Vec<String>,
     pub members: usize,
     pub questions: usize,
     pub prompts: usize,
@@ -166,6 +168,7 @@ pub async fn create(db: &Db, size: Size, now_ms: i64) -> anyhow::Result<Team> {
     Ok(Team {
         workspace_id: workspace.id,
         admin_member_id,
+        member_ids: team_members.iter().map(|member| member.id.clone()).collect(),
         members: team_members.len(),
         questions: question_rows.len(),
         prompts: prompt_rows.len(),

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
-import { demo, launchBrowser, openHydrated, waitForApp } from '../browser.mjs';
+import { BASE_URL, demo, launchBrowser, openHydrated, waitForApp } from '../browser.mjs';
 
 let browser;
 let page;
@@ -37,10 +37,10 @@ test('the directory lists the whole demo team', async () => {
   assert.deepEqual(browserErrors, []);
 });
 
-test('typing in the filter narrows the list without a reload', async () => {
+test('typing in the filter narrows the list without a reload, and the address follows', async () => {
   await openHydrated(page, '/people');
-  const navigations = [];
-  page.on('framenavigated', (frame) => navigations.push(frame.url()));
+  // A reload would lose this mark; the page's own navigation keeps it.
+  await page.evaluate(() => { window.__sameDocument = true; });
   const firstName = pinnedMember.name.split(' ')[0];
 
   await page.locator('input.filter').pressSequentially(firstName.toLowerCase(), { delay: 20 });
@@ -50,11 +50,26 @@ test('typing in the filter narrows the list without a reload', async () => {
   assert.equal(await cards.count(), 1);
   assert.match(await cards.first().innerText(), new RegExp(pinnedMember.name));
   assert.match(await page.locator('.count').innerText(), new RegExp(`1 of ${demo.members.length} people`));
+  await page.waitForURL(`**/people?q=${firstName.toLowerCase()}`);
 
   await page.locator('input.filter').fill('zzzz-nobody');
   await page.waitForFunction(() => document.querySelectorAll('.person-card').length === 0);
   assert.match(await page.locator('.empty').innerText(), /No one matches/);
-  assert.deepEqual(navigations, [], 'filtering must not navigate');
+  assert.equal(await page.evaluate(() => window.__sameDocument), true, 'filtering must not reload the page');
+  assert.deepEqual(browserErrors, []);
+});
+
+test('the filter works before the script runs, as a plain form', async () => {
+  const plain = await browser.newContext({ javaScriptEnabled: false });
+  const noScript = await plain.newPage();
+  try {
+    const firstName = pinnedMember.name.split(' ')[0];
+    await noScript.goto(`${BASE_URL}/people?q=${encodeURIComponent(firstName)}`);
+    assert.equal(await noScript.locator('.person-card').count(), 1);
+    assert.equal(await noScript.locator('input.filter').inputValue(), firstName);
+  } finally {
+    await plain.close();
+  }
 });
 
 test('clicking a person opens their profile with their answers', async () => {

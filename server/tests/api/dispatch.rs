@@ -144,6 +144,10 @@ on_both_backends!(
     a_member_slack_could_not_reach_is_asked_again_after_writing_to_rapport,
     a_self_hosted_bot_token_sends_only_to_its_own_workspace,
     questions_wait_until_slack_confirms_whose_the_self_hosted_bot_token_is,
+    a_workspace_with_nothing_due_is_not_planned_again_until_its_next_slot,
+    every_change_that_may_make_someone_due_has_the_workspace_planned_again,
+    a_change_made_while_a_workspace_is_planned_is_not_overwritten,
+    a_schedule_changed_after_the_workspace_was_put_off_is_asked_at_its_new_time,
 );
 
 async fn each_member_is_asked_at_ten_in_their_own_time_zone_once_a_day(db: TestDb) {
@@ -873,4 +877,178 @@ async fn questions_wait_until_slack_confirms_whose_the_self_hosted_bot_token_is(
     let sent = scheduled_prompts(&db.db, &own).await.into_iter().find(|p| p.id == waiting.id).unwrap();
     assert_eq!(sent.status, PromptStatus::Sent, "once confirmed, the token's own workspace is asked");
     assert_eq!(question_channels(&slack).iter().filter(|channel| *channel == "DUDEMO001").count(), 1);
+}
+
+/// When the workspace is next planned (`None`: at the next pass).
+async fn plan_after(db: &Db, workspace_id: &str) -> Option<i64> {
+    sqlx::query_scalar("SELECT plan_after FROM workspaces WHERE id = $1")
+        .bind(workspace_id)
+        .fetch_one(db.pool())
+        .await
+        .unwrap()
+}
+
+async fn plannable(db: &Db, now_ms: i64) -> Vec<String> {
+    workspaces::list_plannable(db.pool(), now_ms).await.unwrap().into_iter().map(|p| p.workspace.id).collect()
+}
+
+/// The demo team on Wednesday 2026-12-02 at noon, asking weekly on Mondays at 10:00, with
+/// one member (in UTC) who has no question open.
+async fn weekly_on_mondays(db: &TestDb) -> (TestApp, ManualClock, String) {
+    let (app, clock, workspace) = demo_at(db, "2026-12-02T12:00:00Z").await;
+    set_schedule(&app.db, &workspace, &["mon"], "10:00", Cadence::Weekly).await;
+    only_members(&app.db, &workspace, &[("UDEMO001", "UTC")]).await;
+    sqlx::query("UPDATE prompts SET status = 'expired' WHERE status IN ('pending', 'in_flight', 'sent')")
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    (app, clock, workspace)
+}
+
+async fn a_workspace_with_nothing_due_is_not_planned_again_until_its_next_slot(db: TestDb) {
+    let (app, clock, workspace) = weekly_on_mondays(&db).await;
+    assert_eq!(plan_after(&app.db, &workspace).await, None, "changed since it was last planned");
+    app.dispatcher.run_once().await.unwrap();
+
+    // Monday is days away: the plan holds for the safety net's hour.
+    let revisit = clock.now_ms() + rounds::REPLAN_AT_LEAST_EVERY_MS;
+    assert_eq!(plan_after(&app.db, &workspace).await, Some(revisit));
+    assert!(!plannable(&app.db, clock.now_ms()).await.contains(&workspace));
+    assert!(!plannable(&app.db, revisit - 1).await.contains(&workspace));
+    assert!(plannable(&app.db, revisit).await.contains(&workspace));
+
+    // A slot within the hour is the plan.
+    set_schedule(&app.db, &workspace, &EVERY_DAY, "12:30", Cadence::Daily).await;
+    app.dispatcher.run_once().await.unwrap();
+    let half_past = at("2026-12-02T12:30:00Z");
+    assert_eq!(plan_after(&app.db, &workspace).await, Some(half_past));
+    assert!(scheduled_prompts(&app.db, &workspace).await.is_empty());
+
+    // Passes until then leave it alone, and at its slot the member is asked.
+    run_until(&app, &clock, half_past + 5 * MINUTE_MS, 10 * MINUTE_MS).await;
+    let asked = scheduled_prompts(&app.db, &workspace).await;
+    assert_eq!(asked.iter().map(|p| p.round_date.as_deref()).collect::<Vec<_>>(), [Some("2026-12-02")]);
+    assert!(plan_after(&app.db, &workspace).await.is_some_and(|at| at > half_past));
+}
+
+async fn every_change_that_may_make_someone_due_has_the_workspace_planned_again(db: TestDb) {
+    let (app, _clock, workspace) = weekly_on_mondays(&db).await;
+    let member = member(&app.db, &workspace, "UDEMO001").await;
+    let prompt = prompts::list_for_workspace(app.db.pool(), &workspace).await.unwrap();
+    let prompt = prompt.into_iter().find(|p| p.member_id == member.id).expect("the demo member was asked before");
+    let mut changes: Vec<(&str, String, String)> = vec![
+        (
+            "a member joins",
+            "INSERT INTO members (id, workspace_id, slack_user_id, name, title, avatar_url, created_at, updated_at) \
+          VALUES ('m-new', $1, 'UNEW', 'New', '', '', 0, 0)"
+                .to_owned(),
+            workspace.clone(),
+        ),
+        (
+            "a member's time zone",
+            "UPDATE members SET time_zone = 'Asia/Tokyo' WHERE id = $1".to_owned(),
+            member.id.clone(),
+        ),
+        ("a member pauses", "UPDATE members SET paused_until = 1 WHERE id = $1".to_owned(), member.id.clone()),
+        (
+            "a member opts in",
+            "UPDATE members SET is_opted_out = 0 WHERE workspace_id = $1".to_owned(),
+            workspace.clone(),
+        ),
+        ("a first week", "UPDATE members SET welcome_until = 1 WHERE id = $1".to_owned(), member.id.clone()),
+        (
+            "the schedule",
+            "UPDATE schedules SET local_minute = 540 WHERE workspace_id = $1".to_owned(),
+            workspace.clone(),
+        ),
+        ("guests in", "UPDATE workspaces SET include_guests = 1 WHERE id = $1".to_owned(), workspace.clone()),
+        (
+            "the default time zone",
+            "UPDATE workspaces SET default_time_zone = 'UTC' WHERE id = $1".to_owned(),
+            workspace.clone(),
+        ),
+        (
+            "billing",
+            "INSERT INTO billing_accounts (workspace_id, created_at, updated_at) VALUES ($1, 0, 0)".to_owned(),
+            workspace.clone(),
+        ),
+        (
+            "billing again",
+            "UPDATE billing_accounts SET trial_ends_at = 1 WHERE workspace_id = $1".to_owned(),
+            workspace.clone(),
+        ),
+    ];
+    sqlx::query("UPDATE prompts SET status = 'sent' WHERE id = $1")
+        .bind(&prompt.id)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    changes.push((
+        "an open question closes",
+        "UPDATE prompts SET status = 'answered' WHERE id = $1".to_owned(),
+        prompt.id,
+    ));
+    sqlx::query("DELETE FROM billing_accounts WHERE workspace_id = $1")
+        .bind(&workspace)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    for (change, statement, bound) in changes {
+        let changes_now: i64 = sqlx::query_scalar("SELECT plan_changes FROM workspaces WHERE id = $1")
+            .bind(&workspace)
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+        assert!(workspaces::set_plan_after(app.db.pool(), &workspace, changes_now, i64::MAX).await.unwrap());
+        assert_eq!(plan_after(&app.db, &workspace).await, Some(i64::MAX));
+        sqlx::query(&statement).bind(&bound).execute(app.db.pool()).await.unwrap();
+        assert_eq!(plan_after(&app.db, &workspace).await, None, "{change} did not clear the plan");
+    }
+
+    // Changes that cannot make anyone due leave the plan alone.
+    assert!(
+        workspaces::set_plan_after(app.db.pool(), &workspace, plan_changes(&app.db, &workspace).await, 42)
+            .await
+            .unwrap()
+    );
+    for statement in [
+        "UPDATE members SET dm_channel_id = 'D1' WHERE workspace_id = $1",
+        "UPDATE workspaces SET sharing_channel_id = 'C1' WHERE id = $1",
+        "UPDATE prompts SET attempts = attempts + 1 WHERE workspace_id = $1",
+    ] {
+        sqlx::query(statement).bind(&workspace).execute(app.db.pool()).await.unwrap();
+        assert_eq!(plan_after(&app.db, &workspace).await, Some(42), "{statement}");
+    }
+}
+
+async fn plan_changes(db: &Db, workspace_id: &str) -> i64 {
+    sqlx::query_scalar("SELECT plan_changes FROM workspaces WHERE id = $1")
+        .bind(workspace_id)
+        .fetch_one(db.pool())
+        .await
+        .unwrap()
+}
+
+async fn a_change_made_while_a_workspace_is_planned_is_not_overwritten(db: TestDb) {
+    let (app, clock, workspace) = weekly_on_mondays(&db).await;
+    let read = workspaces::list_plannable(app.db.pool(), clock.now_ms()).await.unwrap();
+    let seen = read.iter().find(|p| p.workspace.id == workspace).unwrap().plan_changes;
+    // The schedule changes while the planner works from what it read.
+    set_schedule(&app.db, &workspace, &EVERY_DAY, "13:00", Cadence::Daily).await;
+    assert!(!workspaces::set_plan_after(app.db.pool(), &workspace, seen, at("2026-12-07T10:00:00Z")).await.unwrap());
+    assert_eq!(plan_after(&app.db, &workspace).await, None);
+    assert!(plannable(&app.db, clock.now_ms()).await.contains(&workspace));
+}
+
+async fn a_schedule_changed_after_the_workspace_was_put_off_is_asked_at_its_new_time(db: TestDb) {
+    let (app, clock, workspace) = weekly_on_mondays(&db).await;
+    app.dispatcher.run_once().await.unwrap();
+    assert_eq!(plan_after(&app.db, &workspace).await, Some(at("2026-12-02T13:00:00Z")), "put off for an hour");
+
+    // Daily at 12:20 from now: the member is asked at 12:20, not at the next visit.
+    set_schedule(&app.db, &workspace, &EVERY_DAY, "12:20", Cadence::Daily).await;
+    run_until(&app, &clock, at("2026-12-02T12:25:00Z"), 5 * MINUTE_MS).await;
+    let asked = scheduled_prompts(&app.db, &workspace).await;
+    assert_eq!(asked.iter().map(|p| p.round_date.as_deref()).collect::<Vec<_>>(), [Some("2026-12-02")]);
+    assert_eq!(asked[0].due_at, at("2026-12-02T12:20:00Z"));
 }

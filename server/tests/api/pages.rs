@@ -14,6 +14,7 @@ on_both_backends!(
     a_server_function_answers_with_json,
     a_database_failure_shows_a_reference_and_not_the_cause,
     without_sign_in_no_team_data_is_shown_and_pages_go_to_sign_in,
+    the_directory_pages_and_filters_as_plain_html,
 );
 
 /// How many apps start beside the page being rendered: starting one used to switch data
@@ -51,6 +52,38 @@ async fn pages_render_while_other_apps_start_beside_them() {
     }
     starting.join().unwrap();
     assert!(rendered > 0, "pages were rendered while the apps started");
+}
+
+async fn the_directory_pages_and_filters_as_plain_html(db: TestDb) {
+    let app = spawn_app(&db).await;
+    let team = Team::new(&app.db, "Acme").await;
+    let mut ids = Vec::new();
+    for number in 0..50 {
+        ids.push(
+            team.member(&format!("Person {number:02}"), if number == 7 { "Chief Gardener" } else { "Engineer" }).await,
+        );
+    }
+    let browser = app.signed_in(&team.workspace_id, &ids[0]).await;
+
+    let (status, first) = browser.page("/people").await;
+    assert_eq!(status, 200);
+    assert_eq!(first.matches(r#"class="person-card""#).count(), 48);
+    assert!(first.contains("50 people"));
+    assert!(first.contains(r#"href="/people?page=2" rel="next""#), "{first}");
+    assert!(!first.contains(r#"rel="prev""#));
+
+    let (_, second) = browser.page("/people?page=2").await;
+    assert_eq!(second.matches(r#"class="person-card""#).count(), 2);
+    assert!(second.contains("Person 49") && !second.contains("Person 47"));
+    assert!(second.contains(r#"href="/people" rel="prev""#), "{second}");
+
+    let (_, filtered) = browser.page("/people?q=GARDENER").await;
+    assert_eq!(filtered.matches(r#"class="person-card""#).count(), 1);
+    assert!(filtered.contains("Person 07") && filtered.contains("1 of 50 people"));
+    assert!(filtered.contains(r#"value="GARDENER""#), "the box shows the filter");
+
+    let (_, nobody) = browser.page("/people?q=astronaut").await;
+    assert!(nobody.contains("No one matches that filter."));
 }
 
 async fn the_directory_lists_people_with_counts_and_their_latest_answer(db: TestDb) {
@@ -148,9 +181,10 @@ async fn a_server_function_answers_with_json(db: TestDb) {
     let (status, body) = browser.call_server_fn("people/list", &[]).await;
 
     assert_eq!(status, 200);
-    let people: serde_json::Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(people[0]["name"], "Ada Lovelace");
-    assert_eq!(people[0]["answer_count"], 0);
+    let directory: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(directory["people"][0]["name"], "Ada Lovelace");
+    assert_eq!(directory["everyone"], 1);
+    assert_eq!(directory["people"][0]["answer_count"], 0);
 }
 
 async fn a_database_failure_shows_a_reference_and_not_the_cause(db: TestDb) {

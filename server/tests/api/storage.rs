@@ -4,7 +4,7 @@ use app::{features::answers::types::Visibility, server::db::prompts::PromptStatu
 
 use app::{
     AppError,
-    features::people::types::PersonSummary,
+    features::people::types::{DirectoryFilter, PersonSummary},
     ids::{MemberId, QuestionId},
     server::{
         db::{Backend, answers, inbox, members, prompts, sessions},
@@ -24,6 +24,11 @@ fn names(people: &[PersonSummary]) -> Vec<&str> {
     people.iter().map(|p| p.name.as_str()).collect()
 }
 
+/// The first page of the team's directory, unfiltered.
+async fn directory(team: &Team) -> Vec<PersonSummary> {
+    people::directory(&viewer(team), &DirectoryFilter::default(), 1).await.unwrap().people
+}
+
 on_both_backends!(
     the_directory_counts_only_team_answers_and_shows_the_latest,
     bots_and_departed_members_are_not_in_the_directory,
@@ -36,6 +41,9 @@ on_both_backends!(
     migrating_again_changes_nothing,
     expired_sessions_and_old_event_ids_are_cleaned_up,
     the_directory_is_in_the_same_order_on_both_databases,
+    the_directory_comes_in_pages_by_name,
+    the_directory_filter_finds_every_word_in_the_name_or_title,
+    members_stored_before_the_directory_keys_get_them_at_start,
     a_billing_period_counts_each_member_who_answered_in_it_once,
 );
 
@@ -45,7 +53,7 @@ async fn the_directory_is_in_the_same_order_on_both_databases(db: TestDb) {
         team.member(name, "").await;
     }
 
-    let directory = people::directory(&viewer(&team)).await.unwrap();
+    let directory = directory(&team).await;
 
     // Lower-cased, then by code point: the same rule whatever the database's collation.
     assert_eq!(names(&directory), ["Ana Sá", "bob Lee", "zoë Ng", "Émile Roy"]);
@@ -92,7 +100,7 @@ async fn the_directory_counts_only_team_answers_and_shows_the_latest(db: TestDb)
     team.answer(&ada, &q2, "Lisbon by train", "team").await;
     team.answer(&ada, &q1, "A secret I keep", "only_me").await;
 
-    let directory = people::directory(&viewer(&team)).await.unwrap();
+    let directory = directory(&team).await;
 
     assert_eq!(names(&directory), ["Ada Lovelace", "Grace Hopper"]);
     let ada_card = &directory[0];
@@ -114,7 +122,7 @@ async fn bots_and_departed_members_are_not_in_the_directory(db: TestDb) {
 
     members::update_deleted(db.db.pool(), &team.workspace_id, &gone, true, 1).await.unwrap();
 
-    let directory = people::directory(&viewer(&team)).await.unwrap();
+    let directory = directory(&team).await;
     assert_eq!(names(&directory), ["Ada Lovelace"]);
     let profile = people::profile(&viewer(&team), &MemberId::parse(&gone).unwrap()).await;
     assert_eq!(profile, Err(AppError::NotFound));
@@ -171,7 +179,7 @@ async fn one_workspace_never_sees_another_workspaces_data(db: TestDb) {
     ours.answer(&ada, &our_question, "Our answer", "team").await;
     theirs.answer(&eve, &their_question, "Their answer", "team").await;
 
-    let directory = people::directory(&viewer(&ours)).await.unwrap();
+    let directory = directory(&ours).await;
     assert_eq!(names(&directory), ["Ada Lovelace"]);
     let eve_profile = people::profile(&viewer(&ours), &MemberId::parse(&eve).unwrap()).await;
     assert_eq!(eve_profile, Err(AppError::NotFound));
@@ -407,4 +415,70 @@ async fn a_billing_period_counts_each_member_who_answered_in_it_once(db: TestDb)
     let active = answers::count_members_who_answered(db.db.pool(), &team.workspace_id, starts, ends).await.unwrap();
 
     assert_eq!(active, 4, "Ada, Bob, Eve and Fay (once); not Cy, Dee or the other workspace's Olga");
+}
+
+async fn the_directory_comes_in_pages_by_name(db: TestDb) {
+    let team = Team::new(&db.db, "Acme").await;
+    for number in (0..100).rev() {
+        team.member(&format!("Person {number:03}"), "Engineer").await;
+    }
+    let (viewer, everyone) = (viewer(&team), DirectoryFilter::default());
+    let page = |number: u32| people::directory(&viewer, &everyone, number);
+
+    let first = page(1).await.unwrap();
+    assert_eq!(first.people.len(), people::PEOPLE_PER_PAGE);
+    assert_eq!((first.page, first.has_next_page, first.everyone, first.matching), (1, true, 100, 100));
+    assert_eq!(first.people[0].name, "Person 000");
+    assert_eq!(first.people[47].name, "Person 047");
+    let second = page(2).await.unwrap();
+    assert_eq!(second.people[0].name, "Person 048");
+    let last = page(3).await.unwrap();
+    assert_eq!(names(&last.people), ["Person 096", "Person 097", "Person 098", "Person 099"]);
+    assert!(!last.has_next_page);
+    assert_eq!(page(0).await.unwrap(), first, "page 0 reads as the first");
+    let past = page(9).await.unwrap();
+    assert!(past.people.is_empty() && !past.has_next_page);
+    assert_eq!(past.everyone, 100);
+}
+
+async fn the_directory_filter_finds_every_word_in_the_name_or_title(db: TestDb) {
+    let team = Team::new(&db.db, "Acme").await;
+    team.member("Ada Lovelace", "Staff Engineer").await;
+    team.member("Grace Hopper", "Rear Admiral").await;
+    team.member("Émile Roy", "100% Design_Lead").await;
+    team.member("Zoë Ng", "Designer").await;
+    let filtered = |raw: &str| {
+        let filter = DirectoryFilter::parse(raw);
+        let viewer = viewer(&team);
+        async move { people::directory(&viewer, &filter, 1).await.unwrap() }
+    };
+
+    let found = filtered("ENGINEER ada").await;
+    assert_eq!(names(&found.people), ["Ada Lovelace"]);
+    assert_eq!((found.matching, found.everyone, found.filter.as_str()), (1, 4, "engineer ada"));
+    assert_eq!(names(&filtered("design").await.people), ["Zoë Ng", "Émile Roy"]);
+    assert_eq!(names(&filtered("émile").await.people), ["Émile Roy"], "lower-cased beyond ASCII");
+    assert_eq!(names(&filtered("ZOË").await.people), ["Zoë Ng"]);
+    // The pattern characters of LIKE are taken as typed.
+    assert_eq!(names(&filtered("%").await.people), ["Émile Roy"]);
+    assert!(filtered("ad_").await.people.is_empty(), "`_` is no wildcard: Ada and Admiral stay out");
+    assert_eq!(names(&filtered("_lead").await.people), ["Émile Roy"]);
+    let nobody = filtered("ada admiral").await;
+    assert!(nobody.people.is_empty());
+    assert_eq!((nobody.matching, nobody.everyone), (0, 4));
+}
+
+async fn members_stored_before_the_directory_keys_get_them_at_start(db: TestDb) {
+    let team = Team::new(&db.db, "Acme").await;
+    team.member("Émile Roy", "Designer").await;
+    team.member("bob Lee", "").await;
+    sqlx::query("UPDATE members SET sort_name = NULL, filter_text = NULL").execute(db.db.pool()).await.unwrap();
+    let before = people::directory(&viewer(&team), &DirectoryFilter::parse("émile designer"), 1).await.unwrap();
+    assert!(before.people.is_empty(), "without keys the filter finds nobody");
+
+    db.db.migrate().await.unwrap();
+
+    assert_eq!(names(&directory(&team).await), ["bob Lee", "Émile Roy"]);
+    let found = people::directory(&viewer(&team), &DirectoryFilter::parse("émile designer"), 1).await.unwrap();
+    assert_eq!(names(&found.people), ["Émile Roy"]);
 }

@@ -2,15 +2,18 @@
 
 use leptos::prelude::*;
 
-use super::types::{InCommon, PersonSummary, Profile};
+use super::types::{Directory, InCommon, Profile};
 use crate::error::AppError;
 
-/// The team directory of the viewer's workspace.
+/// Page `page` (from 1; missing: 1) of the directory of the viewer's workspace, narrowed by
+/// the words of `q` (missing: everyone).
 #[server(prefix = "/api", endpoint = "people/list")]
-pub async fn list_people() -> Result<Vec<PersonSummary>, AppError> {
+pub async fn list_people(q: Option<String>, page: Option<u32>) -> Result<Directory, AppError> {
+    use super::types::DirectoryFilter;
     use crate::server::{ctx, services::people};
 
-    ctx::respond(async { people::directory(&ctx::member().await?).await }.await)
+    let filter = DirectoryFilter::parse(q.as_deref().unwrap_or_default());
+    ctx::respond(async { people::directory(&ctx::member().await?, &filter, page.unwrap_or(1)).await }.await)
 }
 
 /// One member's profile, by id.

@@ -23,12 +23,57 @@ pub struct PersonSummary {
     pub latest: Option<LatestAnswer>,
 }
 
-impl PersonSummary {
-    /// Whether this person matches the directory filter: every word of the filter appears in
-    /// the name or the title, ignoring case.
-    pub fn matches(&self, filter: &str) -> bool {
-        let haystack = format!("{} {}", self.name, self.title).to_lowercase();
-        filter.split_whitespace().all(|word| haystack.contains(&word.to_lowercase()))
+/// The directory's filter: the words typed, each of which a person's name or title must
+/// hold (anywhere, ignoring case). At most [`MAX_FILTER_WORDS`] words of the first
+/// [`MAX_FILTER_CHARS`] characters count; never fails.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DirectoryFilter {
+    words: Vec<String>,
+}
+
+pub const MAX_FILTER_CHARS: usize = 100;
+pub const MAX_FILTER_WORDS: usize = 6;
+
+impl DirectoryFilter {
+    pub fn parse(raw: &str) -> DirectoryFilter {
+        let end = raw.char_indices().nth(MAX_FILTER_CHARS).map_or(raw.len(), |(at, _)| at);
+        DirectoryFilter { words: raw[..end].split_whitespace().take(MAX_FILTER_WORDS).map(str::to_lowercase).collect() }
+    }
+
+    /// The words, lower-cased.
+    pub fn words(&self) -> &[String] {
+        &self.words
+    }
+}
+
+/// One page of the directory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Directory {
+    /// This page's people, by name.
+    pub people: Vec<PersonSummary>,
+    /// How many people the filter leaves (everyone without one).
+    pub matching: i64,
+    /// How many people the directory holds.
+    pub everyone: i64,
+    /// Counted from 1.
+    pub page: u32,
+    pub has_next_page: bool,
+    /// The filter's words as applied, joined by spaces (empty: none).
+    pub filter: String,
+}
+
+/// The address of page `page` (from 1) of the directory narrowed by `filter`.
+pub fn directory_href(filter: &str, page: u32) -> String {
+    let mut params = Vec::new();
+    if !filter.trim().is_empty() {
+        params.push(format!("q={}", crate::features::auth::types::encode_next(filter.trim())));
+    }
+    if page > 1 {
+        params.push(format!("page={page}"));
+    }
+    match params.is_empty() {
+        true => "/people".to_owned(),
+        false => format!("/people?{}", params.join("&")),
     }
 }
 
@@ -79,25 +124,20 @@ pub struct CommonAnswer {
 mod tests {
     use super::*;
 
-    fn person(name: &str, title: &str) -> PersonSummary {
-        PersonSummary {
-            id: MemberId::parse("m1").unwrap(),
-            name: name.into(),
-            title: title.into(),
-            avatar_url: String::new(),
-            answer_count: 0,
-            latest: None,
-        }
+    #[test]
+    fn the_filter_keeps_a_few_lower_cased_words_of_what_was_typed() {
+        assert_eq!(DirectoryFilter::parse("  Ada   ÉMILE ").words(), ["ada", "émile"]);
+        assert!(DirectoryFilter::parse(" \t ").words().is_empty());
+        assert_eq!(DirectoryFilter::parse("a b c d e f g h").words().len(), MAX_FILTER_WORDS);
+        let long = format!("{} tail", "x".repeat(MAX_FILTER_CHARS));
+        assert_eq!(DirectoryFilter::parse(&long).words(), ["x".repeat(MAX_FILTER_CHARS)]);
     }
 
     #[test]
-    fn the_filter_matches_name_or_title_ignoring_case() {
-        let ada = person("Ada Lovelace", "Staff Engineer");
-        assert!(ada.matches(""));
-        assert!(ada.matches("ada"));
-        assert!(ada.matches("ENGINEER"));
-        assert!(ada.matches("  lovelace   staff "));
-        assert!(!ada.matches("designer"));
-        assert!(!ada.matches("ada designer"));
+    fn directory_addresses_leave_out_the_first_page_and_an_empty_filter() {
+        assert_eq!(directory_href("", 1), "/people");
+        assert_eq!(directory_href(" ", 3), "/people?page=3");
+        assert_eq!(directory_href("ada lovelace", 1), "/people?q=ada%20lovelace");
+        assert_eq!(directory_href("r&d", 2), "/people?q=r%26d&page=2");
     }
 }

@@ -1,71 +1,116 @@
 //! The directory page (`/people`) and the profile page (`/people/:id`).
 
+use std::time::Duration;
+
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{components::A, hooks::use_params_map};
+use leptos_router::{
+    NavigateOptions,
+    components::A,
+    hooks::{use_navigate, use_params_map, use_query_map},
+};
 
 use super::{
     api::{get_in_common, get_person, list_people},
-    types::{InCommon, PersonSummary, Profile},
+    types::{Directory, InCommon, PersonSummary, Profile, directory_href},
 };
-use crate::components::{AnsweredOn, AppErrorBoundary, Avatar};
+use crate::components::{AnsweredOn, AppErrorBoundary, Avatar, Pager};
 
-/// `/people`: everyone in the team, with a filter that narrows the list as you type.
+/// How long typing in the filter pauses before the list follows it.
+const TYPING_PAUSE: Duration = Duration::from_millis(200);
+
+/// `/people?q=…&page=…`: the team by name, a page at a time, with a filter by name or title.
+/// Before the script runs the filter is a plain GET form and the pages plain links; once it
+/// runs, the list follows the filter as you type (the address follows too, without a reload).
 #[component]
 pub fn PeoplePage() -> impl IntoView {
-    let people = Resource::new(|| (), |_| list_people());
-    let filter = RwSignal::new(String::new());
+    let query = use_query_map();
+    let q = move || query.read().get("q").unwrap_or_default();
+    let page = move || query.read().get("page").and_then(|page| page.parse::<u32>().ok());
+    let directory = Resource::new(move || (q(), page()), |(q, page)| list_people(Some(q), page));
+
+    // The box shows the address's filter, then what is typed into it; the page's own
+    // navigation must not overwrite what was typed meanwhile (as on `/search`).
+    let initial = query.read_untracked().get("q").unwrap_or_default();
+    let typed = RwSignal::new(initial.clone());
+    let sent = StoredValue::new(initial.clone());
+    Effect::new(move || {
+        let q = q();
+        if sent.get_value() != q {
+            sent.set_value(q.clone());
+            typed.set(q);
+        }
+    });
+    let navigate = use_navigate();
+    let show = move |text: String| {
+        sent.set_value(text.clone());
+        let options = NavigateOptions { replace: true, scroll: false, ..NavigateOptions::default() };
+        navigate(&directory_href(&text, 1), options);
+    };
+    let mut show_when_typing_pauses = debounce(TYPING_PAUSE, show.clone());
+    let on_input = move |ev: leptos::ev::Event| {
+        let text = event_target_value(&ev);
+        typed.set(text.clone());
+        show_when_typing_pauses(text);
+    };
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        show(typed.get_untracked());
+    };
+
     view! {
         <Title text="People"/>
         <div class="page-heading">
             <h1>"People"</h1>
-            <input
-                class="filter"
-                type="search"
-                placeholder="Filter by name or title"
-                aria-label="Filter people by name or title"
-                autocomplete="off"
-                bind:value=filter
-            />
+            <form class="directory-filter" method="get" action="/people" role="search" aria-label="Filter people" on:submit=on_submit>
+                <input
+                    class="filter"
+                    type="search"
+                    name="q"
+                    placeholder="Filter by name or title"
+                    aria-label="Filter people by name or title"
+                    autocomplete="off"
+                    value=initial
+                    prop:value=move || typed.get()
+                    on:input=on_input
+                />
+            </form>
         </div>
-        <Suspense fallback=|| view! { <p class="loading">"Loading the team…"</p> }>
+        // A transition: while the next page or filter loads, the last list stays.
+        <Transition fallback=|| view! { <p class="loading">"Loading the team…"</p> }>
             <AppErrorBoundary>
                 {move || Suspend::new(async move {
-                    people.await.map(|people| view! { <Directory people filter/> })
+                    directory.await.map(|directory| view! { <DirectoryList directory/> })
                 })}
             </AppErrorBoundary>
-        </Suspense>
+        </Transition>
     }
 }
 
-/// The list of people cards, narrowed by `filter`.
+/// One page of people cards, the count, and the links to the other pages.
 #[component]
-fn Directory(people: Vec<PersonSummary>, filter: RwSignal<String>) -> impl IntoView {
-    let total = people.len();
-    let people = StoredValue::new(people);
-    let visible = Memo::new(move |_| {
-        let filter = filter.get();
-        people.with_value(|all| all.iter().filter(|p| p.matches(&filter)).cloned().collect::<Vec<_>>())
-    });
-    let shown = move || visible.with(Vec::len);
+fn DirectoryList(directory: Directory) -> impl IntoView {
+    let Directory { people, matching, everyone, page, has_next_page, filter } = directory;
+    let count = match filter.is_empty() {
+        true => format!("{everyone} people"),
+        false => format!("{matching} of {everyone} people"),
+    };
+    let empty = match (people.is_empty(), everyone, page) {
+        (false, _, _) => None,
+        (true, 0, _) => Some("Nobody is here yet. Members appear once Rapport is installed in Slack."),
+        (true, _, 1) if !filter.is_empty() => Some("No one matches that filter."),
+        (true, _, _) => Some("No more people past this page."),
+    };
+    let previous = (page > 1).then(|| directory_href(&filter, page - 1));
+    let next = has_next_page.then(|| directory_href(&filter, page + 1));
     view! {
-        <p class="count" aria-live="polite">
-            {move || match (shown(), total) {
-                (shown, total) if shown == total => format!("{total} people"),
-                (shown, total) => format!("{shown} of {total} people"),
-            }}
-        </p>
+        <p class="count" aria-live="polite">{count}</p>
         <ul class="people-grid">
-            <For each=move || visible.get() key=|person| person.id.clone() let:person>
-                <PersonCard person/>
-            </For>
+            {people.into_iter().map(|person| view! { <PersonCard person/> }).collect_view()}
         </ul>
-        <Show when=move || { shown() == 0 && total != 0 }>
-            <p class="empty">"No one matches that filter."</p>
-        </Show>
-        <Show when=move || total == 0>
-            <p class="empty">"Nobody is here yet. Members appear once Rapport is installed in Slack."</p>
-        </Show>
+        {empty.map(|message| view! { <p class="empty">{message}</p> })}
+        {(empty.is_some() && page > 1).then(|| view! { <p><a href=directory_href(&filter, 1)>"Back to the first page"</a></p> })}
+        <Pager label="Pages of people" page previous next/>
     }
 }
 

@@ -17,7 +17,7 @@ use super::{
     api::search,
     types::{AnswerHit, PersonHit, QuestionHit, SearchResults, Segment, plain_text, search_href},
 };
-use crate::components::{AnsweredOn, AppErrorBoundary, Avatar};
+use crate::components::{AnsweredOn, AppErrorBoundary, Avatar, Pager};
 
 /// How long typing pauses before the results follow it.
 const TYPING_PAUSE: Duration = Duration::from_millis(200);
@@ -142,7 +142,12 @@ fn Results(results: SearchResults) -> impl IntoView {
                 </ol>
             </section>
         })}
-        <Pager searched page has_next_page/>
+        <Pager
+            label="Pages of answers"
+            page
+            previous=(page > 1).then(|| search_href(&searched, page - 1))
+            next=has_next_page.then(|| search_href(&searched, page + 1))
+        />
     }
     .into_any()
 }
@@ -202,21 +207,4 @@ fn AnswerResult(answer: AnswerHit) -> impl IntoView {
             </p>
         </li>
     }
-}
-
-/// Previous and Next links between the pages of answers: plain links, so they work before
-/// the script runs.
-#[component]
-fn Pager(searched: String, page: u32, has_next_page: bool) -> impl IntoView {
-    (page > 1 || has_next_page).then(|| {
-        let previous = (page > 1).then(|| search_href(&searched, page - 1));
-        let next = has_next_page.then(|| search_href(&searched, page + 1));
-        view! {
-            <nav class="pager" aria-label="Pages of answers">
-                {previous.map(|href| view! { <a href=href rel="prev">"← Previous"</a> })}
-                <span class="pager-page">{format!("Page {page}")}</span>
-                {next.map(|href| view! { <a href=href rel="next">"Next →"</a> })}
-            </nav>
-        }
-    })
 }

@@ -144,8 +144,8 @@ pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, row: &Member) -> 
         "INSERT INTO members (id, workspace_id, slack_user_id, name, title, avatar_url, time_zone,
                               is_bot, is_deleted, is_guest, is_opted_out, is_admin, dm_channel_id, paused_until,
                               created_at, updated_at, welcome_until, introduced_at, delivery_stopped_reason,
-                              is_slack_admin)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
+                              is_slack_admin, sort_name, filter_text)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)",
     )
     .bind(&row.id)
     .bind(&row.workspace_id)
@@ -167,9 +167,24 @@ pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, row: &Member) -> 
     .bind(row.introduced_at)
     .bind(&row.delivery_stopped_reason)
     .bind(i64::from(row.is_slack_admin))
+    .bind(sort_name(&row.name))
+    .bind(filter_text(&row.name, &row.title))
     .execute(ex)
     .await?;
     Ok(())
+}
+
+/// How the directory orders a name: lower-cased here rather than in SQL, where SQLite
+/// lower-cases only ASCII and PostgreSQL by its locale; the column compares code points on
+/// both (`COLLATE "C"` on PostgreSQL), so both databases list people in the same order.
+pub fn sort_name(name: &str) -> String {
+    name.to_lowercase()
+}
+
+/// What the directory's filter looks through: the name and title, lower-cased as
+/// [`sort_name`] is.
+pub fn filter_text(name: &str, title: &str) -> String {
+    format!("{name} {title}").to_lowercase()
 }
 
 /// A member of `workspace_id`, or `None` when the id belongs to no member of that workspace.
@@ -198,33 +213,109 @@ pub async fn list_for_workspace<'e>(
     Ok(rows.into_iter().map(Member::from).collect())
 }
 
-/// The directory: human members still in the workspace, by name. Only team-visible answers
-/// count, so an only-me answer never shows, not even as a number.
+/// Who the directory lists: human members still in the workspace (the `members_directory`
+/// index holds exactly these), narrowed by every word of the filter (lower-cased, each
+/// found anywhere in the name or title). `$1` is the workspace, the words `$2` on.
+fn directory_members(words: &[String]) -> String {
+    let mut sql = "m.workspace_id = $1 AND m.is_bot = 0 AND m.is_deleted = 0 AND m.forgotten_at IS NULL".to_owned();
+    for number in 0..words.len() {
+        sql.push_str(&format!(" AND m.filter_text LIKE ${} ESCAPE '\\'", number + 2));
+    }
+    sql
+}
+
+/// `word` as a LIKE pattern that finds it anywhere, its `%`, `_` and `\` taken literally.
+fn anywhere(word: &str) -> String {
+    let escaped = word.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+/// One page of the directory: `limit` people after the first `offset`, by name (see
+/// [`sort_name`]), each with their team-visible answer count and latest team-visible answer.
+/// Only team-visible answers count, so an only-me answer never shows, not even as a number;
+/// and only the page's people's answers are read. `words` as in [`count_directory`].
 pub async fn list_directory<'e>(
     ex: impl Executor<'e, Database = Any>,
     workspace_id: &str,
+    words: &[String],
+    limit: usize,
+    offset: usize,
 ) -> sqlx::Result<Vec<DirectoryRow>> {
-    sqlx::query_as(
-        "WITH visible AS (
+    let (limit_at, offset_at) = (words.len() + 2, words.len() + 3);
+    let sql = format!(
+        "WITH page AS (
+             SELECT m.id, m.name, m.title, m.avatar_url, m.sort_name
+             FROM members m
+             WHERE {members}
+             ORDER BY m.sort_name, m.id
+             LIMIT ${limit_at} OFFSET ${offset_at}
+         ), visible AS (
              SELECT p.member_id, q.text AS question, a.text, a.created_at,
                     ROW_NUMBER() OVER (PARTITION BY p.member_id ORDER BY a.created_at DESC, a.id DESC) AS recency,
                     COUNT(*) OVER (PARTITION BY p.member_id) AS answer_count
-             FROM answers a
-             JOIN prompts p ON p.id = a.prompt_id
+             FROM page
+             JOIN prompts p ON p.member_id = page.id
+             JOIN answers a ON a.prompt_id = p.id
              JOIN questions q ON q.id = p.question_id
-             WHERE a.workspace_id = $1 AND a.visibility = 'team'
+             WHERE a.visibility = 'team'
          )
-         SELECT m.id, m.name, m.title, m.avatar_url,
+         SELECT page.id, page.name, page.title, page.avatar_url,
                 COALESCE(v.answer_count, 0) AS answer_count,
                 v.question AS latest_question, v.text AS latest_text, v.created_at AS latest_at
-         FROM members m
-         LEFT JOIN visible v ON v.member_id = m.id AND v.recency = 1
-         WHERE m.workspace_id = $1 AND m.is_bot = 0 AND m.is_deleted = 0 AND m.forgotten_at IS NULL
-         ORDER BY m.name, m.id",
-    )
-    .bind(workspace_id)
-    .fetch_all(ex)
-    .await
+         FROM page
+         LEFT JOIN visible v ON v.member_id = page.id AND v.recency = 1
+         ORDER BY page.sort_name, page.id",
+        members = directory_members(words),
+    );
+    let mut query = sqlx::query_as(&sql).bind(workspace_id);
+    for word in words {
+        query = query.bind(anywhere(word));
+    }
+    query.bind(count(limit)).bind(count(offset)).fetch_all(ex).await
+}
+
+/// How many people the directory lists for `words` (lower-cased; none: everyone).
+pub async fn count_directory<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    workspace_id: &str,
+    words: &[String],
+) -> sqlx::Result<i64> {
+    let sql = format!("SELECT COUNT(*) FROM members m WHERE {}", directory_members(words));
+    let mut query = sqlx::query_scalar(&sql).bind(workspace_id);
+    for word in words {
+        query = query.bind(anywhere(word));
+    }
+    query.fetch_one(ex).await
+}
+
+fn count(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// Fills in the directory's sort and filter columns of members stored before they existed
+/// (the migration cannot: SQL lower-cases differently from [`sort_name`]). How many.
+pub async fn fill_directory_keys(db: &super::Db) -> sqlx::Result<u64> {
+    let mut filled = 0;
+    loop {
+        let rows: Vec<(String, String, String)> =
+            sqlx::query_as("SELECT id, name, title FROM members WHERE sort_name IS NULL LIMIT 500")
+                .fetch_all(db.pool())
+                .await?;
+        if rows.is_empty() {
+            return Ok(filled);
+        }
+        let mut tx = db.begin_write().await?;
+        for (id, name, title) in &rows {
+            sqlx::query("UPDATE members SET sort_name = $2, filter_text = $3 WHERE id = $1")
+                .bind(id)
+                .bind(sort_name(name))
+                .bind(filter_text(name, title))
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        filled += rows.len() as u64;
+    }
 }
 
 /// Marks a member as deactivated in Slack (their answers leave the dashboard).
@@ -272,11 +363,12 @@ pub async fn upsert_from_slack<'e>(
     sqlx::query(
         "INSERT INTO members (id, workspace_id, slack_user_id, name, title, avatar_url, time_zone,
                               is_bot, is_deleted, is_guest, is_opted_out, is_admin, dm_channel_id, paused_until,
-                              created_at, updated_at, is_slack_admin)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, 0, NULL, NULL, $11, $11, $12)
+                              created_at, updated_at, is_slack_admin, sort_name, filter_text)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, 0, NULL, NULL, $11, $11, $12, $13, $14)
          ON CONFLICT (workspace_id, slack_user_id) DO UPDATE SET
-             name = excluded.name,
+             name = excluded.name, sort_name = excluded.sort_name,
              title = CASE WHEN members.forgotten_at IS NULL THEN excluded.title ELSE '' END,
+             filter_text = CASE WHEN members.forgotten_at IS NULL THEN excluded.filter_text ELSE excluded.sort_name END,
              avatar_url = CASE WHEN members.forgotten_at IS NULL THEN excluded.avatar_url ELSE '' END,
              time_zone = CASE WHEN members.forgotten_at IS NULL THEN excluded.time_zone ELSE NULL END, is_bot = excluded.is_bot, is_deleted = excluded.is_deleted,
              is_guest = excluded.is_guest, is_slack_admin = excluded.is_slack_admin,
@@ -296,6 +388,8 @@ pub async fn upsert_from_slack<'e>(
     .bind(i64::from(profile.is_guest))
     .bind(now_ms)
     .bind(i64::from(profile.is_slack_admin))
+    .bind(sort_name(&profile.name))
+    .bind(filter_text(&profile.name, &profile.title))
     .execute(ex)
     .await?;
     Ok(())
@@ -394,6 +488,23 @@ pub async fn list_askable<'e>(
     rows.into_iter().map(Askable::try_from).collect()
 }
 
+/// When the first of the workspace's paused members comes back (those who could be asked
+/// otherwise): a pause that ends is a member who may be due again.
+pub async fn earliest_pause_end<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    workspace_id: &str,
+    now_ms: i64,
+) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar(
+        "SELECT MIN(paused_until) FROM members
+         WHERE workspace_id = $1 AND paused_until > $2 AND is_deleted = 0 AND is_opted_out = 0 AND is_excluded = 0",
+    )
+    .bind(workspace_id)
+    .bind(now_ms)
+    .fetch_one(ex)
+    .await
+}
+
 /// Starts a new member's first week (once: a second `team_join` changes nothing).
 pub async fn update_welcome_until<'e>(
     ex: impl Executor<'e, Database = Any>,
@@ -477,8 +588,8 @@ pub async fn update_forgotten<'e>(
     now_ms: i64,
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "UPDATE members SET title = '', avatar_url = '', time_zone = NULL, is_opted_out = 1, paused_until = NULL,
-                            forgotten_at = $2, updated_at = $2
+        "UPDATE members SET title = '', filter_text = sort_name, avatar_url = '', time_zone = NULL, is_opted_out = 1,
+                            paused_until = NULL, forgotten_at = $2, updated_at = $2
          WHERE id = $1",
     )
     .bind(member_id)

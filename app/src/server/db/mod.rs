@@ -128,6 +128,10 @@ impl Db {
         if filled > 0 {
             tracing::info!(answers = filled, "filled in the local hour of answers stored before the insights rollups");
         }
+        let filled = members::fill_directory_keys(self).await.context("filling in the directory's sort keys")?;
+        if filled > 0 {
+            tracing::info!(members = filled, "filled in the directory's sort keys of members stored before them");
+        }
         Ok(())
     }
 

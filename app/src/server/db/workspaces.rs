@@ -376,6 +376,55 @@ pub async fn list_asking<'e>(ex: impl Executor<'e, Database = Any>) -> sqlx::Res
     rows.into_iter().map(Workspace::try_from).collect()
 }
 
+/// An asking workspace whose planning time has come, and the count of changes its plan was
+/// read at (see [`set_plan_after`]).
+pub struct Plannable {
+    pub workspace: Workspace,
+    pub plan_changes: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct PlannableRow {
+    #[sqlx(flatten)]
+    workspace: WorkspaceRow,
+    plan_changes: i64,
+}
+
+/// The asking workspaces (as [`list_asking`]) whose `plan_after` has come by `now_ms`, or
+/// that have none: something changed since they were last planned.
+pub async fn list_plannable<'e>(ex: impl Executor<'e, Database = Any>, now_ms: i64) -> sqlx::Result<Vec<Plannable>> {
+    let rows: Vec<PlannableRow> = sqlx::query_as(
+        "SELECT * FROM workspaces
+         WHERE status = 'active' AND questions_enabled = 1 AND delivery_stopped_reason IS NULL
+           AND (plan_after IS NULL OR plan_after <= $1)
+         ORDER BY id",
+    )
+    .bind(now_ms)
+    .fetch_all(ex)
+    .await?;
+    rows.into_iter()
+        .map(|row| Ok(Plannable { workspace: Workspace::try_from(row.workspace)?, plan_changes: row.plan_changes }))
+        .collect()
+}
+
+/// Puts off planning the workspace until `plan_after`, unless something changed since its
+/// plan was read at `plan_changes` (the migration's triggers count every change): then it
+/// stays due for the next pass. Whether it was put off.
+pub async fn set_plan_after<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    workspace_id: &str,
+    plan_changes: i64,
+    plan_after: i64,
+) -> sqlx::Result<bool> {
+    let result = sqlx::query("UPDATE workspaces SET plan_after = $3 WHERE id = $1 AND plan_changes = $2")
+        .bind(workspace_id)
+        .bind(plan_changes)
+        .bind(plan_after)
+        .execute(ex)
+        .await?;
+    Ok(result.rows_affected() == 1)
+}
+
 /// Turns asking on or off, and guests in or out.
 pub async fn update_asking<'e>(
     ex: impl Executor<'e, Database = Any>,

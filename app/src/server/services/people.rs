@@ -3,7 +3,7 @@
 
 use crate::{
     error::AppError,
-    features::people::types::{LatestAnswer, PersonSummary, Profile, ProfileAnswer},
+    features::people::types::{Directory, DirectoryFilter, LatestAnswer, PersonSummary, Profile, ProfileAnswer},
     ids::{MemberId, QuestionId},
     server::{
         db::{answers, members},
@@ -11,10 +11,25 @@ use crate::{
     },
 };
 
-/// The directory of the viewer's workspace, by name.
-pub async fn directory(viewer: &Viewer) -> Result<Vec<PersonSummary>, AppError> {
-    let rows = members::list_directory(viewer.db.pool(), &viewer.workspace_id).await?;
-    let mut people = rows
+/// People on one page of the directory.
+pub const PEOPLE_PER_PAGE: usize = 48;
+
+/// Page `page` (from 1; 0 reads as 1) of the viewer's workspace's directory, by name,
+/// narrowed by `filter` (see [`DirectoryFilter`]).
+pub async fn directory(viewer: &Viewer, filter: &DirectoryFilter, page: u32) -> Result<Directory, AppError> {
+    let page = page.max(1);
+    let pool = viewer.db.pool();
+    let words = filter.words();
+    let offset = (page as usize - 1) * PEOPLE_PER_PAGE;
+    let mut rows = members::list_directory(pool, &viewer.workspace_id, words, PEOPLE_PER_PAGE + 1, offset).await?;
+    let has_next_page = rows.len() > PEOPLE_PER_PAGE;
+    rows.truncate(PEOPLE_PER_PAGE);
+    let everyone = members::count_directory(pool, &viewer.workspace_id, &[]).await?;
+    let matching = match words.is_empty() {
+        true => everyone,
+        false => members::count_directory(pool, &viewer.workspace_id, words).await?,
+    };
+    let people = rows
         .into_iter()
         .map(|row| {
             let latest = match (row.latest_question, row.latest_text, row.latest_at) {
@@ -33,9 +48,7 @@ pub async fn directory(viewer: &Viewer) -> Result<Vec<PersonSummary>, AppError> 
             })
         })
         .collect::<Result<Vec<_>, AppError>>()?;
-    // Sorted here, not in SQL: SQLite and PostgreSQL order accents and case differently.
-    people.sort_by_cached_key(|person| (person.name.to_lowercase(), person.id.to_string()));
-    Ok(people)
+    Ok(Directory { people, matching, everyone, page, has_next_page, filter: filter.words().join(" ") })
 }
 
 /// The profile of the member Slack calls `slack_user_id` in the viewer's workspace, or

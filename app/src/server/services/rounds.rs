@@ -19,7 +19,7 @@ use crate::{
             Db,
             members::{self, Askable},
             prompts::{self, PromptStatus, RoundPrompt},
-            workspaces::{self, Workspace},
+            workspaces::{self, Plannable, Workspace},
         },
         new_id, zones,
     },
@@ -41,41 +41,66 @@ pub struct Planned {
     pub next_round_at: Option<i64>,
 }
 
-/// Plans every asking workspace's due rounds at `now_ms`. Returns the workspaces where
-/// something was planned. A workspace not entitled to questions (billing) is not planned;
-/// one that cannot be planned (its error is logged) does not hold up the others.
+/// How long a workspace's plan holds at most, whatever it says: a safety net for what no
+/// trigger sees (a question stuck unsent past [`RECENTLY_ASKED_MS`], for one).
+pub const REPLAN_AT_LEAST_EVERY_MS: i64 = 60 * 60 * 1000;
+/// How soon a member who was due but got no question (none left to ask, or another planner
+/// was first) is looked at again.
+const RETRY_MS: i64 = 60 * 1000;
+
+/// Plans the due rounds of every asking workspace whose planning time has come at `now_ms`
+/// (`plan_after`, cleared by any change that may make someone due), and sets each one's
+/// next planning time. Returns the workspaces where something was planned. A workspace not
+/// entitled to questions (billing) is not planned; one that cannot be planned (its error is
+/// logged) does not hold up the others and is tried again soon.
 #[tracing::instrument(name = "plan rounds", skip_all)]
 pub async fn plan_due(state: &AppState, now_ms: i64) -> Result<Vec<Planned>, AppError> {
     let db = &state.db;
     let mut planned = Vec::new();
-    for workspace in workspaces::list_asking(db.pool()).await? {
-        if !billing::entitled(state, &workspace).await? {
-            continue;
-        }
-        match plan_workspace(db, &workspace, now_ms).await {
-            Ok(result) if result.prompts > 0 || result.expired > 0 => planned.push(result),
-            Ok(_) => {}
-            Err(error) => {
-                tracing::warn!(workspace.id = %workspace.id, error = %error, "could not plan a workspace's round");
+    for Plannable { workspace, plan_changes } in workspaces::list_plannable(db.pool(), now_ms).await? {
+        // Billing changes clear the plan; a trial running out by the clock only stops asking.
+        let plan_after = if !billing::entitled(state, &workspace).await? {
+            now_ms + REPLAN_AT_LEAST_EVERY_MS
+        } else {
+            match plan_workspace(db, &workspace, now_ms).await {
+                Ok((result, plan_after)) => {
+                    if result.prompts > 0 || result.expired > 0 {
+                        planned.push(result);
+                    }
+                    plan_after
+                }
+                Err(error) => {
+                    tracing::warn!(workspace.id = %workspace.id, error = %error, "could not plan a workspace's round");
+                    now_ms + RETRY_MS
+                }
             }
+        };
+        if let Err(error) = workspaces::set_plan_after(db.pool(), &workspace.id, plan_changes, plan_after).await {
+            tracing::warn!(workspace.id = %workspace.id, error = %error, "could not put off a workspace's planning");
         }
     }
     Ok(planned)
 }
 
-async fn plan_workspace(db: &Db, workspace: &Workspace, now_ms: i64) -> Result<Planned, AppError> {
+/// Plans the workspace's due members, and says when anyone in it may next be due.
+async fn plan_workspace(db: &Db, workspace: &Workspace, now_ms: i64) -> Result<(Planned, i64), AppError> {
     let schedule = schedule::load(db, &workspace.id).await?;
     let askable = members::list_askable(db.pool(), &workspace.id, workspace.include_guests, now_ms).await?;
-    let due: Vec<(&Askable, Decision)> = askable
-        .iter()
-        .filter_map(|row| {
-            let zone = zones::member_zone(row.member.time_zone.as_deref(), &workspace.default_time_zone);
-            decide(row, &schedule, zone, now_ms).map(|decision| (row, decision))
-        })
-        .collect();
+    let pause_end = members::earliest_pause_end(db.pool(), &workspace.id, now_ms).await?;
+    let mut plan_after = pause_end.unwrap_or(i64::MAX).min(now_ms + REPLAN_AT_LEAST_EVERY_MS);
+    let mut due: Vec<(&Askable, Decision)> = Vec::new();
+    for row in &askable {
+        let zone = zones::member_zone(row.member.time_zone.as_deref(), &workspace.default_time_zone);
+        if let Some(at) = may_be_due_at(row, &schedule, zone, now_ms) {
+            plan_after = plan_after.min(at);
+        }
+        if let Some(decision) = decide(row, &schedule, zone, now_ms) {
+            due.push((row, decision));
+        }
+    }
     let mut planned = Planned { workspace_id: workspace.id.clone(), ..Planned::default() };
     if due.is_empty() {
-        return Ok(planned);
+        return Ok((planned, plan_after));
     }
     // Read once and shared by the whole round.
     let candidates = picking::Candidates::load(&mut *db.pool().acquire().await?, &workspace.id).await?;
@@ -83,9 +108,24 @@ async fn plan_workspace(db: &Db, workspace: &Workspace, now_ms: i64) -> Result<P
         let (created, expired) = ask_in_round(db, &candidates, row, decision, now_ms).await?;
         planned.prompts += usize::from(created);
         planned.expired += usize::from(expired);
+        if !created {
+            plan_after = plan_after.min(now_ms + RETRY_MS);
+        }
     }
     planned.next_round_at = earliest_next_slot(&schedule, workspace, &askable, now_ms);
-    Ok(planned)
+    Ok((planned, plan_after))
+}
+
+/// The earliest time after `now_ms` that `row`'s member may be due, as things stand: their
+/// next slot, or, when a question they were asked holds them back, the moment it stops
+/// holding them ([`RECENTLY_ASKED_MS`] after it was asked). Whatever else could make them
+/// due sooner (their settings, the schedule, the question closing) clears the plan.
+fn may_be_due_at(row: &Askable, schedule: &Schedule, zone: Tz, now_ms: i64) -> Option<i64> {
+    let first_week = super::members::in_first_week(&row.member, now_ms);
+    let schedule = if first_week { schedule.daily() } else { *schedule };
+    let next_slot = schedule.next_slot(zone, now_ms).map(|slot| slot.at_ms);
+    let let_go = row.open_prompt.as_ref().map(|(_, _, created)| created + RECENTLY_ASKED_MS).filter(|at| *at > now_ms);
+    next_slot.into_iter().chain(let_go).min()
 }
 
 /// A member's due round.
@@ -286,6 +326,31 @@ mod tests {
         let mut stale = recent.clone();
         stale.open_prompt = Some(("p0".into(), PromptStatus::Sent, now - 24 * HOUR_MS));
         assert_eq!(decide(&stale, &schedule, Tz::UTC, now).and_then(|d| d.replaces), Some("p0".into()));
+    }
+
+    #[test]
+    fn a_member_may_next_be_due_at_their_next_slot_or_when_their_question_lets_go() {
+        // Weekly on the first of Monday and Thursday: Mondays, except in a first week.
+        let weekly = Schedule {
+            weekdays: Weekdays::from_bits(0b000_1001).unwrap_or(Weekdays::WORKDAYS),
+            local_time: LocalTime::TEN_AM,
+            cadence: Cadence::Weekly,
+        };
+        // Wednesday: the next Monday at 10:00, in the member's own zone.
+        let wednesday = at("2026-12-02T12:00:00Z");
+        assert_eq!(may_be_due_at(&row(), &weekly, Tz::UTC, wednesday), Some(at("2026-12-07T10:00:00Z")));
+        assert_eq!(may_be_due_at(&row(), &weekly, Tz::America__New_York, wednesday), Some(at("2026-12-07T15:00:00Z")));
+        // In their first week every selected day has a round: Thursday.
+        let mut new = row();
+        new.member.welcome_until = Some(wednesday + 7 * 24 * HOUR_MS);
+        assert_eq!(may_be_due_at(&new, &weekly, Tz::UTC, wednesday), Some(at("2026-12-03T10:00:00Z")));
+        // A question asked an hour ago holds them back until twelve hours after it was asked.
+        let mut asked = row();
+        asked.open_prompt = Some(("p0".into(), PromptStatus::Sent, wednesday - HOUR_MS));
+        assert_eq!(may_be_due_at(&asked, &weekly, Tz::UTC, wednesday), Some(wednesday + 11 * HOUR_MS));
+        // One asked long ago holds nothing back any more: the next slot counts.
+        asked.open_prompt = Some(("p0".into(), PromptStatus::Sent, wednesday - 24 * HOUR_MS));
+        assert_eq!(may_be_due_at(&asked, &weekly, Tz::UTC, wednesday), Some(at("2026-12-07T10:00:00Z")));
     }
 
     #[test]

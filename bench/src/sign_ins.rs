@@ -1,0 +1,163 @@
+//! B6 (issue 13): password sign-ins (argon2id) while Slack's events arrive. Events are sent
+//! at a steady rate for a window alone, then for a window of the same length while admins
+//! sign in with their passwords 40 times a second; the aim is that the events' p99 grows by
+//! at most 10%.
+//!
+//! Sign-ins come from many loopback addresses (127.0.0.2 on) and many admin accounts, as from
+//! many people, so no per-address or per-email budget refuses them; the server's budget for
+//! all sign-in starts together (`sign_in::limits::DEFAULT_BUDGET`) still applies, and what it
+//! refused is counted.
+
+use std::{
+    net::{IpAddr, Ipv4Addr},
+    time::{Duration, Instant},
+};
+
+use anyhow::Context as _;
+use app::{
+    features::auth::types::{Email, Password},
+    server::{db::Db, services::accounts},
+};
+
+use crate::measure::{Samples, ms};
+
+/// The aims from the issue.
+pub const SIGN_INS_PER_SECOND: u64 = 40;
+pub const GROWTH_AIM_PERCENT: f64 = 10.0;
+/// Admin accounts signing in: each email may try 10 times in 15 minutes.
+const ACCOUNTS: usize = 100;
+/// Loopback addresses the sign-ins come from (127.0.0.2 to .251): each may start 10 at once,
+/// then 10 a minute.
+const ADDRESSES: u32 = 250;
+const PASSWORD: &str = "a benchmark admin's password";
+
+/// The emails of `ACCOUNTS` admin accounts made in `db`, all with [`PASSWORD`]. The hashing
+/// happens here, in the benchmark's process, before anything is measured.
+pub async fn create_accounts(db: &Db) -> anyhow::Result<Vec<String>> {
+    let password = Password::parse(PASSWORD)?;
+    let mut emails = Vec::with_capacity(ACCOUNTS);
+    for number in 0..ACCOUNTS {
+        let email = format!("admin{number:03}@bench.example");
+        accounts::create_admin(db, &Email::parse(&email)?, &password, app::server::now_ms()).await?;
+        emails.push(email);
+    }
+    Ok(emails)
+}
+
+/// What the sign-ins got.
+#[derive(Debug, Default)]
+pub struct SignIns {
+    pub attempted: u64,
+    /// Signed in (a redirect away from `/login`).
+    pub signed_in: u64,
+    /// Refused by the server's sign-in budget (429).
+    pub refused: u64,
+    /// Anything else: a wrong-password redirect, an error, no answer.
+    pub failed: u64,
+    /// How long each completed sign-in took.
+    pub latencies: Samples,
+}
+
+/// Signs in `per_second` times a second for `duration`, round the accounts and addresses.
+pub async fn sign_in_steadily(
+    base_url: &str,
+    emails: &[String],
+    per_second: u64,
+    duration: Duration,
+) -> anyhow::Result<SignIns> {
+    let url = format!("{base_url}/login/password");
+    let started = Instant::now();
+    let mut ticks = tokio::time::interval(Duration::from_secs_f64(1.0 / per_second as f64));
+    let mut attempts = tokio::task::JoinSet::new();
+    let mut number = 0_u32;
+    while started.elapsed() < duration {
+        ticks.tick().await;
+        let (url, email) = (url.clone(), emails[number as usize % emails.len()].clone());
+        attempts.spawn(async move { sign_in_once(&url, loopback(number), &email).await });
+        number += 1;
+    }
+    let mut signed = SignIns { attempted: u64::from(number), ..SignIns::default() };
+    while let Some(attempt) = attempts.join_next().await {
+        match attempt.context("a sign-in panicked")? {
+            Outcome::SignedIn(took) => {
+                signed.signed_in += 1;
+                signed.latencies.push(took);
+            }
+            Outcome::Refused => signed.refused += 1,
+            Outcome::Failed => signed.failed += 1,
+        }
+    }
+    Ok(signed)
+}
+
+/// The `number`th loopback address of the sign-ins: 127.0.0.2 and on, round [`ADDRESSES`].
+fn loopback(number: u32) -> IpAddr {
+    let low = u8::try_from(2 + number % ADDRESSES).unwrap_or(u8::MAX);
+    IpAddr::V4(Ipv4Addr::new(127, 0, 0, low))
+}
+
+enum Outcome {
+    SignedIn(Duration),
+    Refused,
+    Failed,
+}
+
+/// One sign-in from `from` as `email`, on a connection of its own.
+async fn sign_in_once(url: &str, from: IpAddr, email: &str) -> Outcome {
+    let http = reqwest::Client::builder()
+        .local_address(from)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build();
+    let Ok(http) = http else { return Outcome::Failed };
+    let started = Instant::now();
+    let form = [("email", email), ("password", PASSWORD), ("next", "/admin")];
+    let Ok(answer) = http.post(url).form(&form).send().await else { return Outcome::Failed };
+    let took = started.elapsed();
+    let to = answer.headers().get("location").and_then(|value| value.to_str().ok()).unwrap_or_default();
+    match answer.status().as_u16() {
+        303 if to == "/admin" => Outcome::SignedIn(took),
+        429 => Outcome::Refused,
+        _ => Outcome::Failed,
+    }
+}
+
+/// The figures as a Markdown table beside the aim.
+pub fn table(alone: &Samples, beside: &Samples, signed: &SignIns, rate: u64, window: Duration) -> String {
+    let (p99_alone, p99_beside) = (alone.percentile(99.0), beside.percentile(99.0));
+    let growth = (p99_beside.as_secs_f64() / p99_alone.as_secs_f64().max(f64::MIN_POSITIVE) - 1.0) * 100.0;
+    let verdict = if growth <= GROWTH_AIM_PERCENT { "met" } else { "**not met**" };
+    let per_second = |count: u64| count as f64 / window.as_secs_f64();
+    [
+        "| figure | measured | target | |".to_owned(),
+        "|---|---|---|---|".to_owned(),
+        format!("| event p99 at {rate}/s, alone | {} ({} events) | | |", ms(p99_alone), alone.len()),
+        format!("| event p99 at {rate}/s, with the sign-ins | {} ({} events) | | |", ms(p99_beside), beside.len()),
+        format!("| growth of the event p99 | {growth:+.0}% | <= +{GROWTH_AIM_PERCENT:.0}% | {verdict} |"),
+        format!(
+            "| sign-ins a second: attempted, signed in, refused by the budget, other | {:.1}, {:.1}, {:.1}, {:.1} | {SIGN_INS_PER_SECOND} attempted | |",
+            per_second(signed.attempted),
+            per_second(signed.signed_in),
+            per_second(signed.refused),
+            per_second(signed.failed)
+        ),
+        format!(
+            "| sign-in latency p50, p99 | {}, {} | | |",
+            ms(signed.latencies.percentile(50.0)),
+            ms(signed.latencies.percentile(99.0))
+        ),
+    ]
+    .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sign_ins_come_from_loopback_addresses_from_127_0_0_2_round_the_set() {
+        assert_eq!(loopback(0), IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2)));
+        assert_eq!(loopback(ADDRESSES - 1), IpAddr::V4(Ipv4Addr::new(127, 0, 0, 251)));
+        assert_eq!(loopback(ADDRESSES), loopback(0));
+    }
+}

@@ -1,0 +1,58 @@
+-- Rounds are planned from each workspace's next due time (postgres dialect; keep in step
+-- with sqlite).
+--
+-- `plan_after` is the earliest time (product clock, ms) anyone in the workspace may next be
+-- due, as the planner last worked it out; NULL means "plan at the next pass". The planner
+-- visits only workspaces whose time has come, so with nothing due a thousand installed
+-- workspaces cost one small query a second instead of two queries each.
+--
+-- Whatever changes who may be due (a member's row, the schedule, the workspace's asking
+-- settings, an open question closing, billing) clears `plan_after` and counts a change in
+-- `plan_changes`, here in triggers, so no code path and no other instance can forget it.
+-- The planner writes its result only while `plan_changes` is what it read (`db::workspaces::
+-- set_plan_after`): a change made while it planned is never overwritten.
+ALTER TABLE workspaces ADD COLUMN plan_after BIGINT;
+ALTER TABLE workspaces ADD COLUMN plan_changes BIGINT NOT NULL DEFAULT 0;
+
+-- For rows that belong to a workspace (members, schedules, prompts, billing accounts).
+CREATE FUNCTION plan_again_for_row() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE workspaces SET plan_after = NULL, plan_changes = plan_changes + 1 WHERE id = NEW.workspace_id;
+    RETURN NULL;
+END;
+$$;
+
+-- For the workspace's own row.
+CREATE FUNCTION plan_again_for_workspace() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE workspaces SET plan_after = NULL, plan_changes = plan_changes + 1 WHERE id = NEW.id;
+    RETURN NULL;
+END;
+$$;
+
+CREATE TRIGGER plan_again_after_member_change
+AFTER INSERT OR UPDATE OF slack_user_id, time_zone, is_bot, is_deleted, is_guest, is_opted_out, is_excluded,
+    paused_until, welcome_until, delivery_stopped_reason ON members
+FOR EACH ROW EXECUTE FUNCTION plan_again_for_row();
+
+CREATE TRIGGER plan_again_after_schedule_change
+AFTER INSERT OR UPDATE ON schedules
+FOR EACH ROW EXECUTE FUNCTION plan_again_for_row();
+
+CREATE TRIGGER plan_again_after_asking_update
+AFTER UPDATE OF status, questions_enabled, include_guests, default_time_zone, delivery_stopped_reason ON workspaces
+FOR EACH ROW EXECUTE FUNCTION plan_again_for_workspace();
+
+-- An open question closing (answered, skipped, expired, failed) can make its member due
+-- again within the round's catch-up window.
+CREATE TRIGGER plan_again_after_question_closes
+AFTER UPDATE OF status ON prompts
+FOR EACH ROW
+WHEN (OLD.status IN ('pending', 'in_flight', 'sent') AND NEW.status NOT IN ('pending', 'in_flight', 'sent'))
+EXECUTE FUNCTION plan_again_for_row();
+
+CREATE TRIGGER plan_again_after_billing_change
+AFTER INSERT OR UPDATE ON billing_accounts
+FOR EACH ROW EXECUTE FUNCTION plan_again_for_row();

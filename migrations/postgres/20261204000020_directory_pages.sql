@@ -1,0 +1,15 @@
+-- The directory in pages (postgres dialect; keep in step with sqlite).
+--
+-- `/people` shows one page of a team at a time, by name, so a team of 10,000 does not load
+-- (and window over the answers of) everyone on every visit. `sort_name` is the name
+-- lower-cased by the app (`db::members::sort_name`), compared by code point (`COLLATE "C"`)
+-- so the order is SQLite's, and `filter_text` the name and title lower-cased alike, for the
+-- directory's filter. Rows stored before this migration get both when the app next starts
+-- (`Db::migrate`).
+--
+-- The index holds exactly the people the directory lists, in its order: a page is a walk
+-- along it, and the count of the team an index-only count.
+ALTER TABLE members ADD COLUMN sort_name TEXT COLLATE "C";
+ALTER TABLE members ADD COLUMN filter_text TEXT;
+CREATE INDEX members_directory ON members (workspace_id, sort_name, id)
+    WHERE is_bot = 0 AND is_deleted = 0 AND forgotten_at IS NULL;

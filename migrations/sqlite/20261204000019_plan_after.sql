@@ -1,0 +1,54 @@
+-- Rounds are planned from each workspace's next due time (sqlite dialect; keep in step with
+-- postgres).
+--
+-- `plan_after` is the earliest time (product clock, ms) anyone in the workspace may next be
+-- due, as the planner last worked it out; NULL means "plan at the next pass". The planner
+-- visits only workspaces whose time has come, so with nothing due a thousand installed
+-- workspaces cost one small query a second instead of two queries each.
+--
+-- Whatever changes who may be due (a member's row, the schedule, the workspace's asking
+-- settings, an open question closing, billing) clears `plan_after` and counts a change in
+-- `plan_changes`, here in triggers, so no code path and no other instance can forget it.
+-- The planner writes its result only while `plan_changes` is what it read (`db::workspaces::
+-- set_plan_after`): a change made while it planned is never overwritten.
+ALTER TABLE workspaces ADD COLUMN plan_after INTEGER;
+ALTER TABLE workspaces ADD COLUMN plan_changes INTEGER NOT NULL DEFAULT 0;
+
+CREATE TRIGGER plan_again_after_member_insert AFTER INSERT ON members BEGIN
+    UPDATE workspaces SET plan_after = NULL, plan_changes = plan_changes + 1 WHERE id = new.workspace_id;
+END;
+
+CREATE TRIGGER plan_again_after_member_update
+AFTER UPDATE OF slack_user_id, time_zone, is_bot, is_deleted, is_guest, is_opted_out, is_excluded, paused_until,
+    welcome_until, delivery_stopped_reason ON members BEGIN
+    UPDATE workspaces SET plan_after = NULL, plan_changes = plan_changes + 1 WHERE id = new.workspace_id;
+END;
+
+CREATE TRIGGER plan_again_after_schedule_insert AFTER INSERT ON schedules BEGIN
+    UPDATE workspaces SET plan_after = NULL, plan_changes = plan_changes + 1 WHERE id = new.workspace_id;
+END;
+
+CREATE TRIGGER plan_again_after_schedule_update AFTER UPDATE ON schedules BEGIN
+    UPDATE workspaces SET plan_after = NULL, plan_changes = plan_changes + 1 WHERE id = new.workspace_id;
+END;
+
+CREATE TRIGGER plan_again_after_asking_update
+AFTER UPDATE OF status, questions_enabled, include_guests, default_time_zone, delivery_stopped_reason ON workspaces
+BEGIN
+    UPDATE workspaces SET plan_after = NULL, plan_changes = plan_changes + 1 WHERE id = new.id;
+END;
+
+-- An open question closing (answered, skipped, expired, failed) can make its member due
+-- again within the round's catch-up window.
+CREATE TRIGGER plan_again_after_question_closes AFTER UPDATE OF status ON prompts
+WHEN old.status IN ('pending', 'in_flight', 'sent') AND new.status NOT IN ('pending', 'in_flight', 'sent') BEGIN
+    UPDATE workspaces SET plan_after = NULL, plan_changes = plan_changes + 1 WHERE id = new.workspace_id;
+END;
+
+CREATE TRIGGER plan_again_after_billing_insert AFTER INSERT ON billing_accounts BEGIN
+    UPDATE workspaces SET plan_after = NULL, plan_changes = plan_changes + 1 WHERE id = new.workspace_id;
+END;
+
+CREATE TRIGGER plan_again_after_billing_update AFTER UPDATE ON billing_accounts BEGIN
+    UPDATE workspaces SET plan_after = NULL, plan_changes = plan_changes + 1 WHERE id = new.workspace_id;
+END;
