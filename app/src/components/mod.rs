@@ -5,6 +5,7 @@ mod charts;
 mod errors;
 mod layout;
 mod pager;
+mod query_box;
 mod time;
 
 pub use avatar::Avatar;
@@ -12,4 +13,5 @@ pub use charts::{BarChart, BarGroup, Fill, HeatmapChart, RateBar, RateChart, Ser
 pub use errors::{AppErrorBoundary, ErrorView, NotFoundPage};
 pub use layout::{AdminNav, SiteHeader};
 pub use pager::Pager;
+pub use query_box::{QueryBox, use_query_box};
 pub use time::{AnsweredOn, format_date};

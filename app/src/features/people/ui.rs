@@ -1,23 +1,17 @@
 //! The directory page (`/people`) and the profile page (`/people/:id`).
 
-use std::time::Duration;
-
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::{
-    NavigateOptions,
     components::A,
-    hooks::{use_navigate, use_params_map, use_query_map},
+    hooks::{use_params_map, use_query_map},
 };
 
 use super::{
     api::{get_in_common, get_person, list_people},
     types::{Directory, InCommon, PersonSummary, Profile, directory_href},
 };
-use crate::components::{AnsweredOn, AppErrorBoundary, Avatar, Pager};
-
-/// How long typing in the filter pauses before the list follows it.
-const TYPING_PAUSE: Duration = Duration::from_millis(200);
+use crate::components::{AnsweredOn, AppErrorBoundary, Avatar, Pager, QueryBox, use_query_box};
 
 /// `/people?q=…&page=…`: the team by name, a page at a time, with a filter by name or title.
 /// Before the script runs the filter is a plain GET form and the pages plain links; once it
@@ -29,34 +23,7 @@ pub fn PeoplePage() -> impl IntoView {
     let page = move || query.read().get("page").and_then(|page| page.parse::<u32>().ok());
     let directory = Resource::new(move || (q(), page()), |(q, page)| list_people(Some(q), page));
 
-    // The box shows the address's filter, then what is typed into it; the page's own
-    // navigation must not overwrite what was typed meanwhile (as on `/search`).
-    let initial = query.read_untracked().get("q").unwrap_or_default();
-    let typed = RwSignal::new(initial.clone());
-    let sent = StoredValue::new(initial.clone());
-    Effect::new(move || {
-        let q = q();
-        if sent.get_value() != q {
-            sent.set_value(q.clone());
-            typed.set(q);
-        }
-    });
-    let navigate = use_navigate();
-    let show = move |text: String| {
-        sent.set_value(text.clone());
-        let options = NavigateOptions { replace: true, scroll: false, ..NavigateOptions::default() };
-        navigate(&directory_href(&text, 1), options);
-    };
-    let mut show_when_typing_pauses = debounce(TYPING_PAUSE, show.clone());
-    let on_input = move |ev: leptos::ev::Event| {
-        let text = event_target_value(&ev);
-        typed.set(text.clone());
-        show_when_typing_pauses(text);
-    };
-    let on_submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        show(typed.get_untracked());
-    };
+    let QueryBox { initial, typed, on_input, on_submit } = use_query_box(directory_href);
 
     view! {
         <Title text="People"/>

@@ -3,24 +3,15 @@
 //! results follow the page's own box as you type (the address follows too, so a result can be
 //! shared or reloaded).
 
-use std::time::Duration;
-
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{
-    NavigateOptions,
-    components::A,
-    hooks::{use_navigate, use_query_map},
-};
+use leptos_router::{components::A, hooks::use_query_map};
 
 use super::{
     api::search,
     types::{AnswerHit, PersonHit, QuestionHit, SearchResults, Segment, plain_text, search_href},
 };
-use crate::components::{AnsweredOn, AppErrorBoundary, Avatar, Pager};
-
-/// How long typing pauses before the results follow it.
-const TYPING_PAUSE: Duration = Duration::from_millis(200);
+use crate::components::{AnsweredOn, AppErrorBoundary, Avatar, Pager, QueryBox, use_query_box};
 
 /// `/search`: a search box and the results for the address's `q` and `page`.
 #[component]
@@ -30,37 +21,7 @@ pub fn SearchPage() -> impl IntoView {
     let page = move || query.read().get("page").and_then(|page| page.parse::<u32>().ok()).unwrap_or(1);
     let results = Resource::new(move || (q(), page()), |(q, page)| search(q, page));
 
-    // The box shows the address's query, then what is typed into it.
-    let initial = query.read_untracked().get("q").unwrap_or_default();
-    let typed = RwSignal::new(initial.clone());
-    // The query this page last sent the address to: its own navigation must not overwrite
-    // what was typed meanwhile, but any other change of address (back, forward) shows.
-    let sent = StoredValue::new(initial.clone());
-    Effect::new(move || {
-        let q = q();
-        if sent.get_value() != q {
-            sent.set_value(q.clone());
-            typed.set(q);
-        }
-    });
-
-    let navigate = use_navigate();
-    let show = move |text: String| {
-        sent.set_value(text.clone());
-        let options = NavigateOptions { replace: true, scroll: false, ..NavigateOptions::default() };
-        navigate(&search_href(&text, 1), options);
-    };
-    let mut show_when_typing_pauses = debounce(TYPING_PAUSE, show.clone());
-    let on_input = move |ev: leptos::ev::Event| {
-        let text = event_target_value(&ev);
-        typed.set(text.clone());
-        show_when_typing_pauses(text);
-    };
-    // With the script running, the form need not reload the page.
-    let on_submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        show(typed.get_untracked());
-    };
+    let QueryBox { initial, typed, on_input, on_submit } = use_query_box(search_href);
 
     view! {
         <Title text="Search"/>
