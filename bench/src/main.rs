@@ -320,14 +320,13 @@ async fn pages_bench(
     println!("{table}");
     let body = format!(
         "### B2 pages on {name}\n\n{machine}\nTeam: {members} members, {answers} answers. Signed in as its \
-         admin, {connections} requests in flight at once, each page kind fetched flat out for {seconds} s after 3 s \
-         of warm-up (directory pages and profiles drawn at random over the whole team); a render is a whole HTML \
-         page read to its end.\n\n{table}",
+         admin, each page kind fetched flat out for {seconds} s after 3 s of warm-up, with the requests in flight \
+         the table says (directory pages and profiles drawn at random over the whole team); a render is a whole \
+         HTML page read to its end.\n\n{table}",
         name = database.name(),
         machine = machine.line(),
         members = team.members,
         answers = team.answers,
-        connections = load.connections,
         seconds = load.measured.as_secs(),
     );
     report::write_block(&cli.out, &format!("pages/{}", database.slug()), &body)

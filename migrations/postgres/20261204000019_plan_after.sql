@@ -9,8 +9,11 @@
 -- Whatever changes who may be due (a member's row, the schedule, the workspace's asking
 -- settings, an open question closing, billing) clears `plan_after` and counts a change in
 -- `plan_changes`, here in triggers, so no code path and no other instance can forget it.
--- The planner writes its result only while `plan_changes` is what it read (`db::workspaces::
--- set_plan_after`): a change made while it planned is never overwritten.
+-- A planner first claims the workspace, setting `plan_after` to a short hold
+-- (`db::workspaces::claim_planning`), and writes its result only while `plan_changes` is
+-- what the claim read (`set_plan_after`): a change made while it planned is never
+-- overwritten. A workspace already waiting to be planned (`plan_after` NULL) is left as it
+-- is, so a transaction adding 10,000 members updates its workspace once, not 10,000 times.
 ALTER TABLE workspaces ADD COLUMN plan_after BIGINT;
 ALTER TABLE workspaces ADD COLUMN plan_changes BIGINT NOT NULL DEFAULT 0;
 
@@ -18,7 +21,7 @@ ALTER TABLE workspaces ADD COLUMN plan_changes BIGINT NOT NULL DEFAULT 0;
 CREATE FUNCTION plan_again_for_row() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    UPDATE workspaces SET plan_after = NULL, plan_changes = plan_changes + 1 WHERE id = NEW.workspace_id;
+    UPDATE workspaces SET plan_after = NULL, plan_changes = plan_changes + 1 WHERE id = NEW.workspace_id AND plan_after IS NOT NULL;
     RETURN NULL;
 END;
 $$;
@@ -27,7 +30,7 @@ $$;
 CREATE FUNCTION plan_again_for_workspace() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    UPDATE workspaces SET plan_after = NULL, plan_changes = plan_changes + 1 WHERE id = NEW.id;
+    UPDATE workspaces SET plan_after = NULL, plan_changes = plan_changes + 1 WHERE id = NEW.id AND plan_after IS NOT NULL;
     RETURN NULL;
 END;
 $$;

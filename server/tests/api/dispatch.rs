@@ -147,6 +147,7 @@ on_both_backends!(
     a_workspace_with_nothing_due_is_not_planned_again_until_its_next_slot,
     every_change_that_may_make_someone_due_has_the_workspace_planned_again,
     a_change_made_while_a_workspace_is_planned_is_not_overwritten,
+    many_changes_in_one_transaction_clear_the_plan_once,
     a_schedule_changed_after_the_workspace_was_put_off_is_asked_at_its_new_time,
 );
 
@@ -889,7 +890,7 @@ async fn plan_after(db: &Db, workspace_id: &str) -> Option<i64> {
 }
 
 async fn plannable(db: &Db, now_ms: i64) -> Vec<String> {
-    workspaces::list_plannable(db.pool(), now_ms).await.unwrap().into_iter().map(|p| p.workspace.id).collect()
+    workspaces::list_plannable(db.pool(), now_ms).await.unwrap().into_iter().map(|w| w.id).collect()
 }
 
 /// The demo team on Wednesday 2026-12-02 at noon, asking weekly on Mondays at 10:00, with
@@ -1031,13 +1032,20 @@ async fn plan_changes(db: &Db, workspace_id: &str) -> i64 {
 
 async fn a_change_made_while_a_workspace_is_planned_is_not_overwritten(db: TestDb) {
     let (app, clock, workspace) = weekly_on_mondays(&db).await;
-    let read = workspaces::list_plannable(app.db.pool(), clock.now_ms()).await.unwrap();
-    let seen = read.iter().find(|p| p.workspace.id == workspace).unwrap().plan_changes;
+    let now = clock.now_ms();
+    let seen = workspaces::claim_planning(app.db.pool(), &workspace, now, now + MINUTE_MS).await.unwrap();
+    let seen = seen.expect("due, so claimed");
+    assert_eq!(plan_after(&app.db, &workspace).await, Some(now + MINUTE_MS), "held while planned");
+    assert_eq!(
+        workspaces::claim_planning(app.db.pool(), &workspace, now, now + MINUTE_MS).await.unwrap(),
+        None,
+        "a second planner keeps off"
+    );
     // The schedule changes while the planner works from what it read.
     set_schedule(&app.db, &workspace, &EVERY_DAY, "13:00", Cadence::Daily).await;
     assert!(!workspaces::set_plan_after(app.db.pool(), &workspace, seen, at("2026-12-07T10:00:00Z")).await.unwrap());
     assert_eq!(plan_after(&app.db, &workspace).await, None);
-    assert!(plannable(&app.db, clock.now_ms()).await.contains(&workspace));
+    assert!(plannable(&app.db, now).await.contains(&workspace));
 }
 
 async fn a_schedule_changed_after_the_workspace_was_put_off_is_asked_at_its_new_time(db: TestDb) {
@@ -1051,4 +1059,28 @@ async fn a_schedule_changed_after_the_workspace_was_put_off_is_asked_at_its_new_
     let asked = scheduled_prompts(&app.db, &workspace).await;
     assert_eq!(asked.iter().map(|p| p.round_date.as_deref()).collect::<Vec<_>>(), [Some("2026-12-02")]);
     assert_eq!(asked[0].due_at, at("2026-12-02T12:20:00Z"));
+}
+
+async fn many_changes_in_one_transaction_clear_the_plan_once(db: TestDb) {
+    let (app, _clock, workspace) = weekly_on_mondays(&db).await;
+    let before = plan_changes(&app.db, &workspace).await;
+    assert!(workspaces::set_plan_after(app.db.pool(), &workspace, before, i64::MAX).await.unwrap());
+
+    let mut tx = app.db.begin_write().await.unwrap();
+    for number in 0..50 {
+        sqlx::query(
+            "INSERT INTO members (id, workspace_id, slack_user_id, name, title, avatar_url, created_at, updated_at)
+             VALUES ($1, $2, $3, 'New', '', '', 0, 0)",
+        )
+        .bind(format!("m-new-{number}"))
+        .bind(&workspace)
+        .bind(format!("UNEW{number}"))
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+
+    assert_eq!(plan_after(&app.db, &workspace).await, None);
+    assert_eq!(plan_changes(&app.db, &workspace).await, before + 1, "the workspace row was written once");
 }

@@ -376,24 +376,10 @@ pub async fn list_asking<'e>(ex: impl Executor<'e, Database = Any>) -> sqlx::Res
     rows.into_iter().map(Workspace::try_from).collect()
 }
 
-/// An asking workspace whose planning time has come, and the count of changes its plan was
-/// read at (see [`set_plan_after`]).
-pub struct Plannable {
-    pub workspace: Workspace,
-    pub plan_changes: i64,
-}
-
-#[derive(sqlx::FromRow)]
-struct PlannableRow {
-    #[sqlx(flatten)]
-    workspace: WorkspaceRow,
-    plan_changes: i64,
-}
-
 /// The asking workspaces (as [`list_asking`]) whose `plan_after` has come by `now_ms`, or
 /// that have none: something changed since they were last planned.
-pub async fn list_plannable<'e>(ex: impl Executor<'e, Database = Any>, now_ms: i64) -> sqlx::Result<Vec<Plannable>> {
-    let rows: Vec<PlannableRow> = sqlx::query_as(
+pub async fn list_plannable<'e>(ex: impl Executor<'e, Database = Any>, now_ms: i64) -> sqlx::Result<Vec<Workspace>> {
+    let rows: Vec<WorkspaceRow> = sqlx::query_as(
         "SELECT * FROM workspaces
          WHERE status = 'active' AND questions_enabled = 1 AND delivery_stopped_reason IS NULL
            AND (plan_after IS NULL OR plan_after <= $1)
@@ -402,14 +388,34 @@ pub async fn list_plannable<'e>(ex: impl Executor<'e, Database = Any>, now_ms: i
     .bind(now_ms)
     .fetch_all(ex)
     .await?;
-    rows.into_iter()
-        .map(|row| Ok(Plannable { workspace: Workspace::try_from(row.workspace)?, plan_changes: row.plan_changes }))
-        .collect()
+    rows.into_iter().map(Workspace::try_from).collect()
+}
+
+/// Claims the workspace's planning at `now_ms` if its time has come: holds it until
+/// `hold_until` (another pass or instance leaves it alone meanwhile; a planner that dies
+/// lets go then), and returns the count of changes the plan is read at, for
+/// [`set_plan_after`]. `None`: not due, or another planner was first.
+pub async fn claim_planning<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    workspace_id: &str,
+    now_ms: i64,
+    hold_until: i64,
+) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar(
+        "UPDATE workspaces SET plan_after = $3
+         WHERE id = $1 AND (plan_after IS NULL OR plan_after <= $2)
+         RETURNING plan_changes",
+    )
+    .bind(workspace_id)
+    .bind(now_ms)
+    .bind(hold_until)
+    .fetch_optional(ex)
+    .await
 }
 
 /// Puts off planning the workspace until `plan_after`, unless something changed since its
-/// plan was read at `plan_changes` (the migration's triggers count every change): then it
-/// stays due for the next pass. Whether it was put off.
+/// claim read `plan_changes` (the migration's triggers count every change and clear the
+/// hold): then it stays due for the next pass. Whether it was put off.
 pub async fn set_plan_after<'e>(
     ex: impl Executor<'e, Database = Any>,
     workspace_id: &str,

@@ -19,7 +19,7 @@ use crate::{
             Db,
             members::{self, Askable},
             prompts::{self, PromptStatus, RoundPrompt},
-            workspaces::{self, Plannable, Workspace},
+            workspaces::{self, Workspace},
         },
         new_id, zones,
     },
@@ -57,7 +57,9 @@ const RETRY_MS: i64 = 60 * 1000;
 pub async fn plan_due(state: &AppState, now_ms: i64) -> Result<Vec<Planned>, AppError> {
     let db = &state.db;
     let mut planned = Vec::new();
-    for Plannable { workspace, plan_changes } in workspaces::list_plannable(db.pool(), now_ms).await? {
+    for workspace in workspaces::list_plannable(db.pool(), now_ms).await? {
+        let claimed = workspaces::claim_planning(db.pool(), &workspace.id, now_ms, now_ms + RETRY_MS).await?;
+        let Some(plan_changes) = claimed else { continue };
         // Billing changes clear the plan; a trial running out by the clock only stops asking.
         let plan_after = if !billing::entitled(state, &workspace).await? {
             now_ms + REPLAN_AT_LEAST_EVERY_MS
