@@ -1,6 +1,6 @@
 //! B5 (issue 13): what a browser downloads, from the release build's site directory
-//! (`cargo leptos build --release --split`). Every page loads the main wasm module and its
-//! JS; a lazy page (`lazy_page!` in `app/src/app.rs`) also loads its own split module and the
+//! (`cargo leptos build --release --split`). Every page loads the main wasm module, its JS
+//! and the style sheet; a lazy page (`lazy_page!` in `app/src/app.rs`) also loads its own split module and the
 //! chunks it shares with others, as the split manifest lists them. Sizes are gzip -9, as a
 //! server compressing its responses sends them.
 
@@ -24,7 +24,7 @@ pub struct Sized {
 
 /// The figures of one build.
 pub struct Figures {
-    /// What every page loads: the main module, its JS loader, the split loader.
+    /// What every page loads: the main module, its JS loader, the split loader, the styles.
     pub every_page: Vec<Sized>,
     /// Each lazy page's own files (its module and the chunks it needs), by route.
     pub pages: BTreeMap<String, Vec<Sized>>,
@@ -47,6 +47,7 @@ pub async fn measure(pkg: &Path) -> anyhow::Result<Figures> {
     for name in &names {
         let loaded_by_all = name == "rapport.wasm"
             || name == "rapport.js"
+            || name == "rapport.css"
             || (name.starts_with("__wasm_split") && name.ends_with(".js"));
         if loaded_by_all {
             every_page.push(size(&pkg.join(name)).await?);

@@ -81,21 +81,27 @@ pub struct Sustained {
     pub latencies: Samples,
 }
 
-/// Makes and signs events, numbering them so that none repeats within a run.
+/// The number of the next event this process makes: runs against one server (B6 sends
+/// several) never repeat an event id, which the inbox would take as Slack delivering again.
+static NEXT_EVENT: AtomicU64 = AtomicU64::new(1);
+
+/// Makes and signs events, numbering them so that none repeats within the process.
 struct Events {
     secret: SigningSecret,
     teams: u64,
-    next: AtomicU64,
+    /// How many this run made.
+    made: AtomicU64,
 }
 
 impl Events {
     fn new(teams: u64) -> Events {
-        Events { secret: SigningSecret::new(SIGNING_SECRET), teams, next: AtomicU64::new(1) }
+        Events { secret: SigningSecret::new(SIGNING_SECRET), teams, made: AtomicU64::new(0) }
     }
 
     /// The next event's number, body and signature headers.
     fn next(&self) -> (u64, String, String, String) {
-        let number = self.next.fetch_add(1, Ordering::Relaxed);
+        let number = NEXT_EVENT.fetch_add(1, Ordering::Relaxed);
+        self.made.fetch_add(1, Ordering::Relaxed);
         let team = number % self.teams;
         let now = chrono::Utc::now();
         let ts = format!("{}.{:06}", now.timestamp(), number % 1_000_000);
@@ -287,7 +293,7 @@ pub async fn sustained(
     Ok(Sustained {
         rate,
         took,
-        sent: events.next.load(Ordering::Relaxed) - 1,
+        sent: events.made.load(Ordering::Relaxed),
         refused: refused.load(Ordering::Relaxed),
         peak_backlog: readings.iter().map(|(_, backlog, _)| *backlog).max().unwrap_or_default(),
         backlog_at_stop,

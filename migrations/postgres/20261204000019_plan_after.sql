@@ -17,16 +17,22 @@
 ALTER TABLE workspaces ADD COLUMN plan_after BIGINT;
 ALTER TABLE workspaces ADD COLUMN plan_changes BIGINT NOT NULL DEFAULT 0;
 
+-- Each locks the workspace's row first, even when it is already waiting to be planned: a
+-- planner's claim then waits for the change to commit, and plans with it. (Without the lock,
+-- a claim between the change and its commit read the old settings and kept its plan.)
+-- Locking a row again in the same transaction costs nothing.
+
 -- For rows that belong to a workspace (members, schedules, prompts, billing accounts).
 CREATE FUNCTION plan_again_for_row() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
+    PERFORM 1 FROM workspaces WHERE id = NEW.workspace_id FOR NO KEY UPDATE;
     UPDATE workspaces SET plan_after = NULL, plan_changes = plan_changes + 1 WHERE id = NEW.workspace_id AND plan_after IS NOT NULL;
     RETURN NULL;
 END;
 $$;
 
--- For the workspace's own row.
+-- For the workspace's own row (already locked by the update that fired it).
 CREATE FUNCTION plan_again_for_workspace() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -35,10 +41,26 @@ BEGIN
 END;
 $$;
 
-CREATE TRIGGER plan_again_after_member_change
-AFTER INSERT OR UPDATE OF slack_user_id, time_zone, is_bot, is_deleted, is_guest, is_opted_out, is_excluded,
-    paused_until, welcome_until, delivery_stopped_reason ON members
+CREATE TRIGGER plan_again_after_member_insert
+AFTER INSERT ON members
 FOR EACH ROW EXECUTE FUNCTION plan_again_for_row();
+
+-- Only a value that changed counts: a roster sync writes every member's row as Slack has it.
+CREATE TRIGGER plan_again_after_member_update
+AFTER UPDATE OF slack_user_id, time_zone, is_bot, is_deleted, is_guest, is_opted_out, is_excluded,
+    paused_until, welcome_until, delivery_stopped_reason ON members
+FOR EACH ROW
+WHEN (OLD.slack_user_id IS DISTINCT FROM NEW.slack_user_id
+    OR OLD.time_zone IS DISTINCT FROM NEW.time_zone
+    OR OLD.is_bot IS DISTINCT FROM NEW.is_bot
+    OR OLD.is_deleted IS DISTINCT FROM NEW.is_deleted
+    OR OLD.is_guest IS DISTINCT FROM NEW.is_guest
+    OR OLD.is_opted_out IS DISTINCT FROM NEW.is_opted_out
+    OR OLD.is_excluded IS DISTINCT FROM NEW.is_excluded
+    OR OLD.paused_until IS DISTINCT FROM NEW.paused_until
+    OR OLD.welcome_until IS DISTINCT FROM NEW.welcome_until
+    OR OLD.delivery_stopped_reason IS DISTINCT FROM NEW.delivery_stopped_reason)
+EXECUTE FUNCTION plan_again_for_row();
 
 CREATE TRIGGER plan_again_after_schedule_change
 AFTER INSERT OR UPDATE ON schedules
@@ -46,7 +68,13 @@ FOR EACH ROW EXECUTE FUNCTION plan_again_for_row();
 
 CREATE TRIGGER plan_again_after_asking_update
 AFTER UPDATE OF status, questions_enabled, include_guests, default_time_zone, delivery_stopped_reason ON workspaces
-FOR EACH ROW EXECUTE FUNCTION plan_again_for_workspace();
+FOR EACH ROW
+WHEN (OLD.status IS DISTINCT FROM NEW.status
+    OR OLD.questions_enabled IS DISTINCT FROM NEW.questions_enabled
+    OR OLD.include_guests IS DISTINCT FROM NEW.include_guests
+    OR OLD.default_time_zone IS DISTINCT FROM NEW.default_time_zone
+    OR OLD.delivery_stopped_reason IS DISTINCT FROM NEW.delivery_stopped_reason)
+EXECUTE FUNCTION plan_again_for_workspace();
 
 -- An open question closing (answered, skipped, expired, failed) can make its member due
 -- again within the round's catch-up window.

@@ -391,26 +391,45 @@ pub async fn list_plannable<'e>(ex: impl Executor<'e, Database = Any>, now_ms: i
     rows.into_iter().map(Workspace::try_from).collect()
 }
 
-/// Claims the workspace's planning at `now_ms` if its time has come: holds it until
-/// `hold_until` (another pass or instance leaves it alone meanwhile; a planner that dies
-/// lets go then), and returns the count of changes the plan is read at, for
-/// [`set_plan_after`]. `None`: not due, or another planner was first.
+/// A workspace claimed for planning: the row as the claim read it, and the count of changes
+/// the plan is read at (see [`set_plan_after`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claimed {
+    pub workspace: Workspace,
+    pub plan_changes: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct ClaimedRow {
+    #[sqlx(flatten)]
+    workspace: WorkspaceRow,
+    plan_changes: i64,
+}
+
+/// Claims the workspace's planning at `now_ms` if it still asks and its time has come:
+/// holds it until `hold_until` (another pass or instance leaves it alone meanwhile; a
+/// planner that dies lets go then) and returns the row as of the claim, so the plan uses
+/// settings no older than its change count. `None`: not due, not asking any more, or another
+/// planner was first.
 pub async fn claim_planning<'e>(
     ex: impl Executor<'e, Database = Any>,
     workspace_id: &str,
     now_ms: i64,
     hold_until: i64,
-) -> sqlx::Result<Option<i64>> {
-    sqlx::query_scalar(
+) -> sqlx::Result<Option<Claimed>> {
+    let row: Option<ClaimedRow> = sqlx::query_as(
         "UPDATE workspaces SET plan_after = $3
          WHERE id = $1 AND (plan_after IS NULL OR plan_after <= $2)
-         RETURNING plan_changes",
+           AND status = 'active' AND questions_enabled = 1 AND delivery_stopped_reason IS NULL
+         RETURNING *",
     )
     .bind(workspace_id)
     .bind(now_ms)
     .bind(hold_until)
     .fetch_optional(ex)
-    .await
+    .await?;
+    row.map(|row| Ok(Claimed { workspace: Workspace::try_from(row.workspace)?, plan_changes: row.plan_changes }))
+        .transpose()
 }
 
 /// Puts off planning the workspace until `plan_after`, unless something changed since its

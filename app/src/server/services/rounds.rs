@@ -19,7 +19,7 @@ use crate::{
             Db,
             members::{self, Askable},
             prompts::{self, PromptStatus, RoundPrompt},
-            workspaces::{self, Workspace},
+            workspaces::{self, Claimed, Workspace},
         },
         new_id, zones,
     },
@@ -41,8 +41,9 @@ pub struct Planned {
     pub next_round_at: Option<i64>,
 }
 
-/// How long a workspace's plan holds at most, whatever it says: a safety net for what no
-/// trigger sees (a question stuck unsent past [`RECENTLY_ASKED_MS`], for one).
+/// How long a workspace's plan holds at most, whatever it says (a little less, see
+/// [`replan_within`]): a safety net for what no trigger sees (a question stuck unsent past
+/// [`RECENTLY_ASKED_MS`], for one).
 pub const REPLAN_AT_LEAST_EVERY_MS: i64 = 60 * 60 * 1000;
 /// How soon a member who was due but got no question (none left to ask, or another planner
 /// was first) is looked at again.
@@ -57,31 +58,45 @@ const RETRY_MS: i64 = 60 * 1000;
 pub async fn plan_due(state: &AppState, now_ms: i64) -> Result<Vec<Planned>, AppError> {
     let db = &state.db;
     let mut planned = Vec::new();
-    for workspace in workspaces::list_plannable(db.pool(), now_ms).await? {
-        let claimed = workspaces::claim_planning(db.pool(), &workspace.id, now_ms, now_ms + RETRY_MS).await?;
-        let Some(plan_changes) = claimed else { continue };
-        // Billing changes clear the plan; a trial running out by the clock only stops asking.
-        let plan_after = if !billing::entitled(state, &workspace).await? {
-            now_ms + REPLAN_AT_LEAST_EVERY_MS
-        } else {
-            match plan_workspace(db, &workspace, now_ms).await {
-                Ok((result, plan_after)) => {
-                    if result.prompts > 0 || result.expired > 0 {
-                        planned.push(result);
-                    }
-                    plan_after
-                }
-                Err(error) => {
-                    tracing::warn!(workspace.id = %workspace.id, error = %error, "could not plan a workspace's round");
-                    now_ms + RETRY_MS
-                }
+    for listed in workspaces::list_plannable(db.pool(), now_ms).await? {
+        match plan_one(state, &listed.id, now_ms).await {
+            Ok(Some(result)) if result.prompts > 0 || result.expired > 0 => planned.push(result),
+            Ok(_) => {}
+            Err(error) => {
+                tracing::warn!(workspace.id = %listed.id, error = %error, "could not plan a workspace's round");
             }
-        };
-        if let Err(error) = workspaces::set_plan_after(db.pool(), &workspace.id, plan_changes, plan_after).await {
-            tracing::warn!(workspace.id = %workspace.id, error = %error, "could not put off a workspace's planning");
         }
     }
     Ok(planned)
+}
+
+/// Claims and plans one workspace, then sets when it is planned next. `None`: another
+/// planner had it, or it stopped asking since it was listed.
+async fn plan_one(state: &AppState, workspace_id: &str, now_ms: i64) -> Result<Option<Planned>, AppError> {
+    let db = &state.db;
+    let hold_until = now_ms + RETRY_MS;
+    let Some(Claimed { workspace, plan_changes }) =
+        workspaces::claim_planning(db.pool(), workspace_id, now_ms, hold_until).await?
+    else {
+        return Ok(None);
+    };
+    // Billing changes clear the plan; a trial running out by the clock only stops asking.
+    let (result, plan_after) = if billing::entitled(state, &workspace).await? {
+        let (result, plan_after) = plan_workspace(db, &workspace, now_ms).await?;
+        (Some(result), plan_after)
+    } else {
+        (None, now_ms + replan_within(&workspace.id))
+    };
+    workspaces::set_plan_after(db.pool(), &workspace.id, plan_changes, plan_after).await?;
+    Ok(result)
+}
+
+/// The safety net's wait for one workspace: [`REPLAN_AT_LEAST_EVERY_MS`] less up to a
+/// quarter of it, fixed per workspace, so that workspaces planned in one pass do not all come
+/// due again in the same second.
+pub fn replan_within(workspace_id: &str) -> i64 {
+    let spread = workspace_id.bytes().fold(0_i64, |sum, byte| (sum * 31 + i64::from(byte)) % 1_000_003);
+    REPLAN_AT_LEAST_EVERY_MS - spread % (REPLAN_AT_LEAST_EVERY_MS / 4)
 }
 
 /// Plans the workspace's due members, and says when anyone in it may next be due.
@@ -89,7 +104,7 @@ async fn plan_workspace(db: &Db, workspace: &Workspace, now_ms: i64) -> Result<(
     let schedule = schedule::load(db, &workspace.id).await?;
     let askable = members::list_askable(db.pool(), &workspace.id, workspace.include_guests, now_ms).await?;
     let pause_end = members::earliest_pause_end(db.pool(), &workspace.id, now_ms).await?;
-    let mut plan_after = pause_end.unwrap_or(i64::MAX).min(now_ms + REPLAN_AT_LEAST_EVERY_MS);
+    let mut plan_after = pause_end.unwrap_or(i64::MAX).min(now_ms + replan_within(&workspace.id));
     let mut due: Vec<(&Askable, Decision)> = Vec::new();
     for row in &askable {
         let zone = zones::member_zone(row.member.time_zone.as_deref(), &workspace.default_time_zone);
