@@ -129,7 +129,13 @@ async fn sign_in_once(url: &str, from: IpAddr, email: &str) -> Outcome {
 pub fn table(alone: &Samples, beside: &Samples, signed: &SignIns, rate: u64, window: Duration) -> String {
     let (p99_alone, p99_beside) = (alone.percentile(99.0), beside.percentile(99.0));
     let growth = (p99_beside.as_secs_f64() / p99_alone.as_secs_f64().max(f64::MIN_POSITIVE) - 1.0) * 100.0;
-    let verdict = if growth <= GROWTH_AIM_PERCENT { "met" } else { "**not met**" };
+    // A load that fell behind its rate beside the sign-ins measured less work, not less delay.
+    let kept_up = beside.len() as f64 >= alone.len() as f64 * 0.95;
+    let verdict = match (growth <= GROWTH_AIM_PERCENT, kept_up) {
+        (true, true) => "met",
+        (_, false) => "**not met** (the events fell behind their rate)",
+        (false, true) => "**not met**",
+    };
     let per_second = |count: u64| count as f64 / window.as_secs_f64();
     [
         "| figure | measured | target | |".to_owned(),
