@@ -890,7 +890,7 @@ async fn plan_after(db: &Db, workspace_id: &str) -> Option<i64> {
 }
 
 async fn plannable(db: &Db, now_ms: i64) -> Vec<String> {
-    workspaces::list_plannable(db.pool(), now_ms).await.unwrap().into_iter().map(|w| w.id).collect()
+    workspaces::list_plannable(db.pool(), now_ms).await.unwrap()
 }
 
 /// The demo team on Wednesday 2026-12-02 at noon, asking weekly on Mondays at 10:00, with

@@ -277,7 +277,7 @@ pub async fn list_directory<'e>(
     for word in words {
         query = query.bind(anywhere(word));
     }
-    query.bind(count(limit)).bind(count(offset)).fetch_all(ex).await
+    query.bind(super::sql_count(limit)).bind(super::sql_count(offset)).fetch_all(ex).await
 }
 
 /// How many people the directory lists for `words` (lower-cased; none: everyone).
@@ -292,10 +292,6 @@ pub async fn count_directory<'e>(
         query = query.bind(anywhere(word));
     }
     query.fetch_one(ex).await
-}
-
-fn count(n: usize) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
 }
 
 /// Fills in the directory's sort and filter columns of members stored before they existed

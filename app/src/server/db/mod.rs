@@ -84,6 +84,11 @@ pub enum NotReady {
     MigrationFailed(i64),
 }
 
+/// A row count or offset as SQL binds it (`LIMIT`, `OFFSET`): saturating, never wrapping.
+fn sql_count(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
 impl Db {
     /// Opens a pool on `url`. A SQLite file (and its folder) is created when missing.
     pub async fn connect(url: &str) -> anyhow::Result<Db> {

@@ -70,7 +70,7 @@ pub async fn people<'e>(
         .persistent(statements.prepared)
         .bind(statements.match_text(query, 1))
         .bind(workspace_id)
-        .bind(count(limit))
+        .bind(super::sql_count(limit))
         .fetch_all(ex)
         .await
 }
@@ -92,7 +92,7 @@ pub async fn questions<'e>(
         .persistent(statements.prepared)
         .bind(statements.match_text(query, 1))
         .bind(workspace_id)
-        .bind(count(limit))
+        .bind(super::sql_count(limit))
         .fetch_all(ex)
         .await
 }
@@ -133,15 +133,11 @@ pub async fn answers<'e>(
         .persistent(statements.prepared)
         .bind(statements.match_text(query, ANSWER_PREFIX_FROM))
         .bind(workspace_id)
-        .bind(count(limit))
+        .bind(super::sql_count(limit))
         .bind(i64::try_from(offset).unwrap_or(i64::MAX))
-        .bind(count(RANKED_WINDOW))
+        .bind(super::sql_count(RANKED_WINDOW))
         .fetch_all(ex)
         .await
-}
-
-fn count(limit: usize) -> i64 {
-    i64::try_from(limit).unwrap_or(i64::MAX)
 }
 
 /// The search statements of one dialect, and how the words are written for its matcher.

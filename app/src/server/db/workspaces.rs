@@ -376,19 +376,19 @@ pub async fn list_asking<'e>(ex: impl Executor<'e, Database = Any>) -> sqlx::Res
     rows.into_iter().map(Workspace::try_from).collect()
 }
 
-/// The asking workspaces (as [`list_asking`]) whose `plan_after` has come by `now_ms`, or
-/// that have none: something changed since they were last planned.
-pub async fn list_plannable<'e>(ex: impl Executor<'e, Database = Any>, now_ms: i64) -> sqlx::Result<Vec<Workspace>> {
-    let rows: Vec<WorkspaceRow> = sqlx::query_as(
-        "SELECT * FROM workspaces
+/// The ids of the asking workspaces (as [`list_asking`]) whose `plan_after` has come by
+/// `now_ms`, or that have none: something changed since they were last planned. The planner
+/// reads each row when it claims it ([`claim_planning`]).
+pub async fn list_plannable<'e>(ex: impl Executor<'e, Database = Any>, now_ms: i64) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar(
+        "SELECT id FROM workspaces
          WHERE status = 'active' AND questions_enabled = 1 AND delivery_stopped_reason IS NULL
            AND (plan_after IS NULL OR plan_after <= $1)
          ORDER BY id",
     )
     .bind(now_ms)
     .fetch_all(ex)
-    .await?;
-    rows.into_iter().map(Workspace::try_from).collect()
+    .await
 }
 
 /// A workspace claimed for planning: the row as the claim read it, and the count of changes

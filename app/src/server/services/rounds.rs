@@ -58,12 +58,12 @@ const RETRY_MS: i64 = 60 * 1000;
 pub async fn plan_due(state: &AppState, now_ms: i64) -> Result<Vec<Planned>, AppError> {
     let db = &state.db;
     let mut planned = Vec::new();
-    for listed in workspaces::list_plannable(db.pool(), now_ms).await? {
-        match plan_one(state, &listed.id, now_ms).await {
+    for workspace_id in workspaces::list_plannable(db.pool(), now_ms).await? {
+        match plan_one(state, &workspace_id, now_ms).await {
             Ok(Some(result)) if result.prompts > 0 || result.expired > 0 => planned.push(result),
             Ok(_) => {}
             Err(error) => {
-                tracing::warn!(workspace.id = %listed.id, error = %error, "could not plan a workspace's round");
+                tracing::warn!(workspace.id = %workspace_id, error = %error, "could not plan a workspace's round");
             }
         }
     }
@@ -138,11 +138,17 @@ async fn plan_workspace(db: &Db, workspace: &Workspace, now_ms: i64) -> Result<(
 /// holding them ([`RECENTLY_ASKED_MS`] after it was asked). Whatever else could make them
 /// due sooner (their settings, the schedule, the question closing) clears the plan.
 fn may_be_due_at(row: &Askable, schedule: &Schedule, zone: Tz, now_ms: i64) -> Option<i64> {
-    let first_week = super::members::in_first_week(&row.member, now_ms);
-    let schedule = if first_week { schedule.daily() } else { *schedule };
+    let (schedule, _) = schedule_in_effect(row, schedule, now_ms);
     let next_slot = schedule.next_slot(zone, now_ms).map(|slot| slot.at_ms);
     let let_go = row.open_prompt.as_ref().map(|(_, _, created)| created + RECENTLY_ASKED_MS).filter(|at| *at > now_ms);
     next_slot.into_iter().chain(let_go).min()
+}
+
+/// The schedule `row`'s member is asked on: every selected day in their first week, the
+/// workspace's otherwise; and whether it is their first week.
+fn schedule_in_effect(row: &Askable, schedule: &Schedule, now_ms: i64) -> (Schedule, bool) {
+    let first_week = super::members::in_first_week(&row.member, now_ms);
+    (if first_week { schedule.daily() } else { *schedule }, first_week)
 }
 
 /// A member's due round.
@@ -159,8 +165,7 @@ struct Decision {
 /// slot has come, it is not too long ago, they were not planned into it yet, and they have
 /// no question still on its way or asked only recently.
 fn decide(row: &Askable, schedule: &Schedule, zone: Tz, now_ms: i64) -> Option<Decision> {
-    let first_week = super::members::in_first_week(&row.member, now_ms);
-    let schedule = if first_week { schedule.daily() } else { *schedule };
+    let (schedule, first_week) = schedule_in_effect(row, schedule, now_ms);
     let slot = schedule.latest_slot(zone, now_ms)?;
     let round_date = slot.round_date();
     if now_ms - slot.at_ms > CATCH_UP_MS || row.last_round_date.as_ref().is_some_and(|last| *last >= round_date) {
