@@ -64,12 +64,7 @@ export async function openHydrated(page, path) {
   page.on('requestfailed', onFailed);
   try {
     await page.goto(`${BASE_URL}${path}`);
-    await page.waitForSelector('.app[data-hydrated="true"]', { timeout: 30_000 });
-    // An admin page's code arrives in a chunk of its own and takes over after the app: until
-    // then a click on Save would post its form as plain HTML.
-    if ((await page.locator('.lazy-page').count()) > 0) {
-      await page.waitForSelector('.lazy-page[data-hydrated="true"]', { state: 'attached', timeout: 30_000 });
-    }
+    await hydrated(page);
   } catch (error) {
     error.message += `\n${path} did not hydrate; the page said:\n${heard.join('\n') || '(nothing)'}`;
     throw error;
@@ -77,6 +72,16 @@ export async function openHydrated(page, path) {
     page.off('console', onConsole);
     page.off('pageerror', onError);
     page.off('requestfailed', onFailed);
+  }
+}
+
+/** Waits until the page in `page` has hydrated, its own lazily loaded code included. */
+async function hydrated(page) {
+  await page.waitForSelector('.app[data-hydrated="true"]', { timeout: 30_000 });
+  // A page's code arrives in a chunk of its own and takes over after the app: until then a
+  // click on Save would post its form as plain HTML.
+  if ((await page.locator('.lazy-page').count()) > 0) {
+    await page.waitForSelector('.lazy-page[data-hydrated="true"]', { state: 'attached', timeout: 30_000 });
   }
 }
 
@@ -88,5 +93,8 @@ export async function signInThroughSlack(browser, who) {
   await page.getByRole('link', { name: 'Sign in with Slack' }).click();
   await page.getByRole('link', { name: who.name }).click();
   await page.waitForURL(`${BASE_URL}/me`);
+  // Hydrated before it is handed over, so nothing the landing page still fetches is taken
+  // for something the caller did next.
+  await hydrated(page);
   return page;
 }
