@@ -635,17 +635,7 @@ impl Team {
             installed_by_slack_user_id: None,
         };
         workspaces::upsert_installation(db.pool(), &install, &workspace_id, START_MS).await.unwrap();
-        let pack_id = new_id();
-        let pack = packs::Pack {
-            id: pack_id.clone(),
-            workspace_id: Some(workspace_id.clone()),
-            name: format!("{name} pack"),
-            description: String::new(),
-            kind: packs::PackKind::Regular,
-            created_at: START_MS,
-            updated_at: START_MS,
-        };
-        packs::insert(db.pool(), &pack).await.unwrap();
+        let pack_id = insert_pack(db, &workspace_id, &format!("{name} pack")).await;
         Team { db: db.clone(), workspace_id, pack_id, clock: START_MS }
     }
 
@@ -666,18 +656,15 @@ impl Team {
 
     /// Adds a question to the team's pack; returns its id.
     pub async fn question(&self, text: &str) -> String {
-        let id = new_id();
-        let row = questions::Question {
-            id: id.clone(),
-            pack_id: self.pack_id.clone(),
-            text: text.to_owned(),
-            position: 1,
-            is_disabled: false,
-            created_at: START_MS,
-            updated_at: START_MS,
-        };
-        questions::insert(self.db.pool(), &row).await.unwrap();
-        id
+        insert_question(&self.db, &self.pack_id, text).await
+    }
+
+    /// Adds another pack of the team's own named `name` with one question; returns the
+    /// pack's id and the question's.
+    pub async fn pack_with_question(&self, name: &str, text: &str) -> (String, String) {
+        let pack_id = insert_pack(&self.db, &self.workspace_id, name).await;
+        let question_id = insert_question(&self.db, &pack_id, text).await;
+        (pack_id, question_id)
     }
 
     /// Records that `member` answered `question` (through a prompt), one minute after the
@@ -717,6 +704,38 @@ impl Team {
         answers::insert(&mut self.db.pool().acquire().await.unwrap(), &answer).await.unwrap();
         id
     }
+}
+
+/// Adds a regular pack of `workspace_id`'s own named `name`; returns its id.
+async fn insert_pack(db: &Db, workspace_id: &str, name: &str) -> String {
+    let id = new_id();
+    let pack = packs::Pack {
+        id: id.clone(),
+        workspace_id: Some(workspace_id.to_owned()),
+        name: name.to_owned(),
+        description: String::new(),
+        kind: packs::PackKind::Regular,
+        created_at: START_MS,
+        updated_at: START_MS,
+    };
+    packs::insert(db.pool(), &pack).await.unwrap();
+    id
+}
+
+/// Adds an enabled question to a pack; returns its id.
+async fn insert_question(db: &Db, pack_id: &str, text: &str) -> String {
+    let id = new_id();
+    let row = questions::Question {
+        id: id.clone(),
+        pack_id: pack_id.to_owned(),
+        text: text.to_owned(),
+        position: 1,
+        is_disabled: false,
+        created_at: START_MS,
+        updated_at: START_MS,
+    };
+    questions::insert(db.pool(), &row).await.unwrap();
+    id
 }
 
 /// Adds a human member to any workspace after `adjust` sets flags on the row; returns their id.

@@ -11,9 +11,8 @@ use app::{
     server::{
         clock::ManualClock,
         db::{
-            answers, packs,
+            answers,
             prompts::{self, PromptStatus},
-            questions,
         },
         new_id,
         services::insights,
@@ -114,33 +113,6 @@ async fn answered(team: &Team, member: &str, question: &str, sent_at: &str, afte
     };
     answers::insert(&mut team.db.pool().acquire().await.unwrap(), &answer).await.unwrap();
     prompt
-}
-
-/// Adds a pack of the team's own named `name` with one question; returns the question's id.
-async fn pack_with_question(team: &Team, name: &str, text: &str) -> String {
-    let pack_id = new_id();
-    let pack = packs::Pack {
-        id: pack_id.clone(),
-        workspace_id: Some(team.workspace_id.clone()),
-        name: name.to_owned(),
-        description: String::new(),
-        kind: packs::PackKind::Regular,
-        created_at: 1,
-        updated_at: 1,
-    };
-    packs::insert(team.db.pool(), &pack).await.unwrap();
-    let question_id = new_id();
-    let question = questions::Question {
-        id: question_id.clone(),
-        pack_id,
-        text: text.to_owned(),
-        position: 1,
-        is_disabled: false,
-        created_at: 1,
-        updated_at: 1,
-    };
-    questions::insert(team.db.pool(), &question).await.unwrap();
-    question_id
 }
 
 /// Acme's admin, over the four weeks to [`NOW`] (counted by hand):
@@ -263,7 +235,7 @@ async fn each_question_has_its_counts_rates_and_median_wait_and_the_best_and_wor
 
 async fn each_pack_has_its_answer_rate(db: TestDb) {
     let (team, admin) = acme(&db).await;
-    let deep = pack_with_question(&team, "Deep questions", "What would you change").await;
+    let (_, deep) = team.pack_with_question("Deep questions", "What would you change").await;
     answered(&team, &admin, &deep, "2026-11-19T09:00:00Z", 15).await;
     sent(&team, &admin, &deep, "2026-11-20T09:00:00Z", PromptStatus::Skipped).await;
 

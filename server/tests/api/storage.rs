@@ -1,13 +1,14 @@
 //! The repositories and their rules, on SQLite and PostgreSQL.
 
 use app::{features::answers::types::Visibility, server::db::prompts::PromptStatus};
+use sqlx::Any;
 
 use app::{
     AppError,
     features::people::types::{DirectoryFilter, PersonSummary},
     ids::{MemberId, QuestionId},
     server::{
-        db::{Backend, answers, inbox, members, prompts, sessions},
+        db::{Backend, Db, answers, inbox, members, packs, prompts, sessions},
         new_id,
         services::{people, questions},
         viewer::Viewer,
@@ -45,6 +46,9 @@ on_both_backends!(
     the_directory_filter_finds_every_word_in_the_name_or_title,
     members_stored_before_the_directory_keys_get_them_at_start,
     a_billing_period_counts_each_member_who_answered_in_it_once,
+    the_stored_answer_counts_follow_each_answer_as_it_changes,
+    answers_stored_before_the_counts_were_kept_are_counted,
+    an_answer_stored_while_a_coworker_is_deactivated_is_counted_once_without_a_deadlock,
 );
 
 async fn the_directory_is_in_the_same_order_on_both_databases(db: TestDb) {
@@ -481,4 +485,194 @@ async fn members_stored_before_the_directory_keys_get_them_at_start(db: TestDb) 
     assert_eq!(names(&directory(&team).await), ["bob Lee", "Émile Roy"]);
     let found = people::directory(&viewer(&team), &DirectoryFilter::parse("émile designer"), 1).await.unwrap();
     assert_eq!(names(&found.people), ["Émile Roy"]);
+}
+
+/// Each member's (count, latest answer's id) and each question's count (by workspace and
+/// question, left out at zero), worked out again from the answers themselves.
+type Counts = (Vec<(String, i64, Option<String>)>, Vec<(String, String, i64)>);
+
+async fn recounted(db: &Db) -> Counts {
+    let members = sqlx::query_as::<Any, (String, i64, Option<String>)>(
+        "SELECT m.id,
+                (SELECT COUNT(*) FROM prompts p JOIN answers a ON a.prompt_id = p.id
+                 WHERE p.member_id = m.id AND a.visibility = 'team'),
+                (SELECT a.id FROM prompts p JOIN answers a ON a.prompt_id = p.id
+                 WHERE p.member_id = m.id AND a.visibility = 'team'
+                 ORDER BY a.created_at DESC, a.id DESC LIMIT 1)
+         FROM members m ORDER BY m.id",
+    )
+    .fetch_all(db.pool())
+    .await
+    .unwrap();
+    let questions = sqlx::query_as::<Any, (String, String, i64)>(
+        "SELECT a.workspace_id, p.question_id, COUNT(*)
+         FROM answers a JOIN prompts p ON p.id = a.prompt_id JOIN members m ON m.id = p.member_id
+         WHERE a.visibility = 'team' AND m.is_deleted = 0
+         GROUP BY a.workspace_id, p.question_id ORDER BY a.workspace_id, p.question_id",
+    )
+    .fetch_all(db.pool())
+    .await
+    .unwrap();
+    (members, questions)
+}
+
+async fn stored(db: &Db) -> Counts {
+    let members = sqlx::query_as::<Any, (String, i64, Option<String>)>(
+        "SELECT m.id, COALESCE(c.answer_count, 0), c.latest_answer_id
+         FROM members m LEFT JOIN member_answer_counts c ON c.member_id = m.id ORDER BY m.id",
+    )
+    .fetch_all(db.pool())
+    .await
+    .unwrap();
+    let questions = sqlx::query_as::<Any, (String, String, i64)>(
+        "SELECT workspace_id, question_id, answer_count FROM question_answer_counts
+         WHERE answer_count <> 0 ORDER BY workspace_id, question_id",
+    )
+    .fetch_all(db.pool())
+    .await
+    .unwrap();
+    (members, questions)
+}
+
+/// A directory card's count and latest answer's text, found by name.
+async fn card(team: &Team, name: &str) -> (i64, Option<String>) {
+    let people = directory(team).await;
+    let person = people.iter().find(|p| p.name == name).unwrap_or_else(|| panic!("{name} is listed"));
+    (person.answer_count, person.latest.as_ref().map(|latest| latest.text.clone()))
+}
+
+/// The `/questions` count of the question reading `text`.
+async fn question_count(team: &Team, text: &str) -> i64 {
+    let list = questions::list(&viewer(team)).await.unwrap();
+    list.iter().find(|q| q.text == text).map_or(0, |q| q.answer_count)
+}
+
+/// The directory's counts and latest answers and `/questions`' counts are kept by triggers
+/// (migration 21); after each change they are what counting the answers again gives.
+async fn the_stored_answer_counts_follow_each_answer_as_it_changes(db: TestDb) {
+    let mut team = Team::new(&db.db, "Acme").await;
+    let mut elsewhere = Team::new(&db.db, "Elsewhere").await;
+    let ada = team.member("Ada Lovelace", "Engineer").await;
+    let grace = team.member("Grace Hopper", "Admiral").await;
+    let breakfast = team.question("Favourite breakfast?").await;
+    let trip = team.question("Best trip?").await;
+    let check = async |team: &Team, name: &str, expected: (i64, Option<&str>)| {
+        assert_eq!(card(team, name).await, (expected.0, expected.1.map(str::to_owned)), "{name}'s card");
+        assert_eq!(stored(&team.db).await, recounted(&team.db).await, "stored counts against a recount");
+    };
+
+    team.answer(&ada, &breakfast, "Porridge", "team").await;
+    let lisbon = team.answer(&ada, &trip, "Lisbon by train", "team").await;
+    let secret = team.answer(&ada, &breakfast, "A secret I keep", "only_me").await;
+    let other = elsewhere.member("Ada Elsewhere", "").await;
+    elsewhere.answer(&other, &breakfast, "Eggs", "team").await;
+    check(&team, "Ada Lovelace", (2, Some("Lisbon by train"))).await;
+    let counts = (question_count(&team, "Favourite breakfast?").await, question_count(&team, "Best trip?").await);
+    assert_eq!(counts, (1, 1), "Elsewhere's answer to the same question is Elsewhere's");
+
+    let edit = async |id: &str, text: &str, visibility: Visibility| {
+        answers::update_text_and_visibility(db.db.pool(), id, text, visibility, 1).await.unwrap();
+    };
+    edit(&lisbon, "Lisbon by train", Visibility::OnlyMe).await;
+    check(&team, "Ada Lovelace", (1, Some("Porridge"))).await;
+    assert_eq!(question_count(&team, "Best trip?").await, 0);
+
+    edit(&secret, "Not a secret now", Visibility::Team).await;
+    check(&team, "Ada Lovelace", (2, Some("Not a secret now"))).await;
+    assert_eq!(question_count(&team, "Favourite breakfast?").await, 2);
+
+    answers::delete(db.db.pool(), &secret).await.unwrap();
+    check(&team, "Ada Lovelace", (1, Some("Porridge"))).await;
+    assert_eq!(question_count(&team, "Favourite breakfast?").await, 1);
+
+    team.answer(&grace, &trip, "Kyoto in spring", "team").await;
+    members::update_deleted(db.db.pool(), &team.workspace_id, &grace, true, 1).await.unwrap();
+    assert_eq!(question_count(&team, "Best trip?").await, 0, "a deactivated member's answers leave the count");
+    assert_eq!(stored(&db.db).await, recounted(&db.db).await);
+    members::update_deleted(db.db.pool(), &team.workspace_id, &grace, false, 2).await.unwrap();
+    assert_eq!(question_count(&team, "Best trip?").await, 1, "and come back with them");
+    check(&team, "Grace Hopper", (1, Some("Kyoto in spring"))).await;
+
+    // A pack deleted takes its questions' prompts and answers with it.
+    let (pack, view) = team.pack_with_question("Views", "Best view from a window?").await;
+    team.answer(&ada, &view, "The harbour", "team").await;
+    check(&team, "Ada Lovelace", (2, Some("The harbour"))).await;
+    packs::delete_own(db.db.pool(), &team.workspace_id, &pack).await.unwrap();
+    check(&team, "Ada Lovelace", (1, Some("Porridge"))).await;
+}
+
+/// The migration that keeps the counts.
+const ANSWER_COUNTS_MIGRATION: i64 = 20261205000021;
+
+async fn answers_stored_before_the_counts_were_kept_are_counted(db: TestDb) {
+    let old = db.another_unmigrated().await;
+    let before: Vec<_> =
+        old.backend().migrator().iter().filter(|m| m.version < ANSWER_COUNTS_MIGRATION).cloned().collect();
+    let previous_release =
+        sqlx::migrate::Migrator { migrations: std::borrow::Cow::Owned(before), ..sqlx::migrate::Migrator::DEFAULT };
+    previous_release.run(old.db.pool()).await.unwrap();
+    let mut team = Team::new(&old.db, "Acme").await;
+    let ada = team.member("Ada Lovelace", "Engineer").await;
+    let alan = team.member("Alan Turing", "Researcher").await;
+    let breakfast = team.question("Favourite breakfast?").await;
+    let trip = team.question("Best trip?").await;
+    team.answer(&ada, &breakfast, "Porridge", "team").await;
+    team.answer(&ada, &trip, "Lisbon by train", "team").await;
+    team.answer(&ada, &trip, "My diary says otherwise", "only_me").await;
+    team.answer(&alan, &breakfast, "Toast", "team").await;
+    members::update_deleted(old.db.pool(), &team.workspace_id, &alan, true, 1).await.unwrap();
+
+    old.db.migrate().await.unwrap();
+
+    assert_eq!(stored(&old.db).await, recounted(&old.db).await);
+    assert_eq!(card(&team, "Ada Lovelace").await, (2, Some("Lisbon by train".to_owned())));
+    assert_eq!(question_count(&team, "Favourite breakfast?").await, 1, "Alan is deactivated");
+    assert_eq!(question_count(&team, "Best trip?").await, 1);
+}
+
+/// Storing an answer closes its prompt first, which locks the workspace's row (migration 19),
+/// while deactivating a member locks their row, then the workspace's. The counts are kept in
+/// the same order, so the deactivation waits for the answer (on PostgreSQL, locking the
+/// other way round was a deadlock), and the answer is counted once, whoever commits first.
+async fn an_answer_stored_while_a_coworker_is_deactivated_is_counted_once_without_a_deadlock(db: TestDb) {
+    let mut team = Team::new(&db.db, "Acme").await;
+    let ada = team.member("Ada Lovelace", "Engineer").await;
+    let grace = team.member("Grace Hopper", "Admiral").await;
+    let breakfast = team.question("Favourite breakfast?").await;
+    team.answer(&grace, &breakfast, "Kedgeree", "team").await;
+    // Ada's question is open again, her answer not stored yet.
+    let earlier = team.answer(&ada, &breakfast, "Porridge", "team").await;
+    let answer = answers::find_managed(db.db.pool(), &team.workspace_id, &ada, &earlier).await.unwrap().unwrap();
+    answers::delete(db.db.pool(), &earlier).await.unwrap();
+    sqlx::query("UPDATE prompts SET status = 'sent' WHERE id = $1")
+        .bind(&answer.prompt_id)
+        .execute(db.db.pool())
+        .await
+        .unwrap();
+
+    let mut answering = db.db.pool().begin().await.unwrap();
+    prompts::update_status(&mut *answering, &answer.prompt_id, PromptStatus::Sent, PromptStatus::Answered, 5)
+        .await
+        .unwrap();
+    let deactivating = tokio::spawn({
+        let (db, workspace_id) = (db.db.clone(), team.workspace_id.clone());
+        async move { members::update_deleted(db.pool(), &workspace_id, &grace, true, 5).await }
+    });
+    // Long enough for the deactivation to be waiting on the workspace's row.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let again = answers::Answer {
+        id: new_id(),
+        workspace_id: team.workspace_id.clone(),
+        prompt_id: answer.prompt_id.clone(),
+        text: "Porridge".to_owned(),
+        visibility: Visibility::Team,
+        created_at: 5,
+        updated_at: 5,
+    };
+    answers::insert(&mut answering, &again).await.unwrap();
+    answering.commit().await.unwrap();
+    deactivating.await.unwrap().expect("the deactivation waited for the answer and went through");
+
+    assert_eq!(question_count(&team, "Favourite breakfast?").await, 1, "Ada's answer; Grace is deactivated");
+    assert_eq!(stored(&db.db).await, recounted(&db.db).await);
 }

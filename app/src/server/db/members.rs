@@ -233,10 +233,9 @@ fn anywhere(word: &str) -> String {
 /// One page of the directory: `limit` people after the first `offset`, by name (see
 /// [`sort_name`]), each with their team-visible answer count and latest team-visible answer.
 /// Only team-visible answers count, so an only-me answer never shows, not even as a number.
-/// The offset is walked in the `members_directory` index alone; only the page's people's rows
-/// and answers are read, each person's answers through their own prompts (a subquery per
-/// person: joined instead, SQLite walked every prompt of the team, 1.1 s at 10,000 members).
-/// `words` as in [`count_directory`].
+/// The offset is walked in the `members_directory` index alone; then only the page's people's
+/// rows and latest answers are read: each member's count and latest answer's id are kept in
+/// `member_answer_counts` as their answers change (migration 21). `words` as in [`count_directory`].
 pub async fn list_directory<'e>(
     ex: impl Executor<'e, Database = Any>,
     workspace_id: &str,
@@ -252,25 +251,16 @@ pub async fn list_directory<'e>(
              WHERE {members}
              ORDER BY m.sort_name, m.id
              LIMIT ${limit_at} OFFSET ${offset_at}
-         ), page AS (
-             SELECT m.id, m.name, m.title, m.avatar_url, page_ids.sort_name
-             FROM page_ids JOIN members m ON m.id = page_ids.id
-         ), counted AS (
-             SELECT page.id, page.name, page.title, page.avatar_url, page.sort_name,
-                    (SELECT COUNT(*) FROM prompts p JOIN answers a ON a.prompt_id = p.id
-                     WHERE p.member_id = page.id AND a.visibility = 'team') AS answer_count,
-                    (SELECT a.id FROM prompts p JOIN answers a ON a.prompt_id = p.id
-                     WHERE p.member_id = page.id AND a.visibility = 'team'
-                     ORDER BY a.created_at DESC, a.id DESC LIMIT 1) AS latest_id
-             FROM page
          )
-         SELECT c.id, c.name, c.title, c.avatar_url, c.answer_count,
+         SELECT m.id, m.name, m.title, m.avatar_url, COALESCE(c.answer_count, 0) AS answer_count,
                 q.text AS latest_question, a.text AS latest_text, a.created_at AS latest_at
-         FROM counted c
-         LEFT JOIN answers a ON a.id = c.latest_id
+         FROM page_ids
+         JOIN members m ON m.id = page_ids.id
+         LEFT JOIN member_answer_counts c ON c.member_id = m.id
+         LEFT JOIN answers a ON a.id = c.latest_answer_id
          LEFT JOIN prompts p ON p.id = a.prompt_id
          LEFT JOIN questions q ON q.id = p.question_id
-         ORDER BY c.sort_name, c.id",
+         ORDER BY page_ids.sort_name, page_ids.id",
         members = directory_members(words),
     );
     let mut query = sqlx::query_as(&sql).bind(workspace_id);

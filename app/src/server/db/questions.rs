@@ -73,21 +73,18 @@ pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, row: &Question) -
     Ok(())
 }
 
-/// A question from one of the workspace's own or built-in packs, with its pack's name.
+/// A question from one of the workspace's own or built-in packs, with its pack's name and
+/// its team-visible answer count (as in [`list_with_answer_counts`]).
 pub async fn find_visible<'e>(
     ex: impl Executor<'e, Database = Any>,
     workspace_id: &str,
     question_id: &str,
 ) -> sqlx::Result<Option<QuestionWithCountRow>> {
     sqlx::query_as(
-        "SELECT q.id, q.text, k.name AS pack_name,
-                (SELECT COUNT(*) FROM answers a
-                 JOIN prompts p ON p.id = a.prompt_id
-                 JOIN members m ON m.id = p.member_id
-                 WHERE p.question_id = q.id AND a.workspace_id = $1
-                   AND a.visibility = 'team' AND m.is_deleted = 0) AS answer_count
+        "SELECT q.id, q.text, k.name AS pack_name, COALESCE(c.answer_count, 0) AS answer_count
          FROM questions q
          JOIN packs k ON k.id = q.pack_id
+         LEFT JOIN question_answer_counts c ON c.workspace_id = $1 AND c.question_id = q.id
          WHERE q.id = $2 AND (k.workspace_id = $1 OR k.workspace_id IS NULL)",
     )
     .bind(workspace_id)
@@ -97,25 +94,17 @@ pub async fn find_visible<'e>(
 }
 
 /// Every question the workspace can see, by pack id and position, with team-visible answer
-/// counts. A disabled question stays listed while it has answers. (Names are sorted by the
+/// counts (kept by triggers, migration 21; deactivated members' answers not counted). A disabled question stays listed while it has answers. (Names are sorted by the
 /// caller: the two databases collate text differently.)
 pub async fn list_with_answer_counts<'e>(
     ex: impl Executor<'e, Database = Any>,
     workspace_id: &str,
 ) -> sqlx::Result<Vec<QuestionWithCountRow>> {
     sqlx::query_as(
-        "WITH counts AS (
-             SELECT p.question_id, COUNT(*) AS answer_count
-             FROM answers a
-             JOIN prompts p ON p.id = a.prompt_id
-             JOIN members m ON m.id = p.member_id
-             WHERE a.workspace_id = $1 AND a.visibility = 'team' AND m.is_deleted = 0
-             GROUP BY p.question_id
-         )
-         SELECT q.id, q.text, k.name AS pack_name, COALESCE(c.answer_count, 0) AS answer_count
+        "SELECT q.id, q.text, k.name AS pack_name, COALESCE(c.answer_count, 0) AS answer_count
          FROM questions q
          JOIN packs k ON k.id = q.pack_id
-         LEFT JOIN counts c ON c.question_id = q.id
+         LEFT JOIN question_answer_counts c ON c.workspace_id = $1 AND c.question_id = q.id
          WHERE (k.workspace_id = $1 OR k.workspace_id IS NULL)
            AND (q.is_disabled = 0 OR c.answer_count > 0)
          ORDER BY k.id, q.position, q.id",
