@@ -10,7 +10,8 @@
 CREATE TABLE member_answer_counts (
     member_id        TEXT   PRIMARY KEY NOT NULL REFERENCES members (id) ON DELETE CASCADE,
     answer_count     BIGINT NOT NULL,
-    latest_answer_id TEXT
+    latest_answer_id TEXT,
+    latest_answer_at BIGINT
 );
 
 CREATE VIEW member_answer_tallies AS
@@ -19,7 +20,10 @@ SELECT m.id AS member_id,
         WHERE p.member_id = m.id AND a.visibility = 'team') AS answer_count,
        (SELECT a.id FROM prompts p JOIN answers a ON a.prompt_id = p.id
         WHERE p.member_id = m.id AND a.visibility = 'team'
-        ORDER BY a.created_at DESC, a.id DESC LIMIT 1) AS latest_answer_id
+        ORDER BY a.created_at DESC, a.id DESC LIMIT 1) AS latest_answer_id,
+       (SELECT a.created_at FROM prompts p JOIN answers a ON a.prompt_id = p.id
+        WHERE p.member_id = m.id AND a.visibility = 'team'
+        ORDER BY a.created_at DESC, a.id DESC LIMIT 1) AS latest_answer_at
 FROM members m;
 
 CREATE TABLE question_answer_counts (
@@ -34,10 +38,30 @@ CREATE INDEX question_answer_counts_question_id ON question_answer_counts (quest
 CREATE FUNCTION member_answer_counts_recount(member TEXT) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO member_answer_counts AS kept (member_id, answer_count, latest_answer_id)
-    SELECT t.member_id, t.answer_count, t.latest_answer_id FROM member_answer_tallies t WHERE t.member_id = member
-    ON CONFLICT (member_id)
-    DO UPDATE SET answer_count = EXCLUDED.answer_count, latest_answer_id = EXCLUDED.latest_answer_id;
+    INSERT INTO member_answer_counts AS kept (member_id, answer_count, latest_answer_id, latest_answer_at)
+    SELECT t.member_id, t.answer_count, t.latest_answer_id, t.latest_answer_at
+    FROM member_answer_tallies t WHERE t.member_id = member
+    ON CONFLICT (member_id) DO UPDATE SET answer_count = EXCLUDED.answer_count,
+        latest_answer_id = EXCLUDED.latest_answer_id, latest_answer_at = EXCLUDED.latest_answer_at;
+END;
+$$;
+
+-- Counts a member's new team-visible answer: one more, and the latest when it is later. No
+-- answer is read, so the cost stays the same however many there are (a plan for reading
+-- them, cached while the tables were empty, would walk them all).
+CREATE FUNCTION member_answer_counts_add(member TEXT, answer_id TEXT, answered_at BIGINT) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO member_answer_counts AS kept (member_id, answer_count, latest_answer_id, latest_answer_at)
+    VALUES (member, 1, answer_id, answered_at)
+    ON CONFLICT (member_id) DO UPDATE SET
+        answer_count = kept.answer_count + 1,
+        latest_answer_id = CASE WHEN kept.latest_answer_id IS NULL
+                                     OR (answered_at, answer_id) > (kept.latest_answer_at, kept.latest_answer_id)
+                                THEN answer_id ELSE kept.latest_answer_id END,
+        latest_answer_at = CASE WHEN kept.latest_answer_id IS NULL
+                                     OR (answered_at, answer_id) > (kept.latest_answer_at, kept.latest_answer_id)
+                                THEN answered_at ELSE kept.latest_answer_at END;
 END;
 $$;
 
@@ -60,7 +84,13 @@ BEGIN
     IF member IS NULL THEN
         RETURN NULL;
     END IF;
-    PERFORM member_answer_counts_recount(member);
+    IF TG_OP = 'INSERT' THEN
+        IF NEW.visibility = 'team' THEN
+            PERFORM member_answer_counts_add(member, NEW.id, NEW.created_at);
+        END IF;
+    ELSE
+        PERFORM member_answer_counts_recount(member);
+    END IF;
     delta := CASE
         WHEN TG_OP = 'INSERT' AND NEW.visibility = 'team' THEN 1
         WHEN TG_OP = 'DELETE' AND OLD.visibility = 'team' THEN -1
@@ -144,8 +174,9 @@ WHEN (OLD.is_deleted = 0)
 EXECUTE FUNCTION answer_counts_before_member_delete();
 
 -- The counts of what is already there.
-INSERT INTO member_answer_counts (member_id, answer_count, latest_answer_id)
-SELECT p.member_id, COUNT(*), (ARRAY_AGG(a.id ORDER BY a.created_at DESC, a.id DESC))[1]
+INSERT INTO member_answer_counts (member_id, answer_count, latest_answer_id, latest_answer_at)
+SELECT p.member_id, COUNT(*), (ARRAY_AGG(a.id ORDER BY a.created_at DESC, a.id DESC))[1],
+       (ARRAY_AGG(a.created_at ORDER BY a.created_at DESC, a.id DESC))[1]
 FROM prompts p JOIN answers a ON a.prompt_id = p.id
 WHERE a.visibility = 'team'
 GROUP BY p.member_id;

@@ -13,13 +13,15 @@
 -- migration 19), and a member's row is locked before their workspace's when the member
 -- changes; writing the member's row from an answer would lock the two the other way round.
 
--- Each member's team-visible answers and the latest of them (by time, then id), worked out
--- again from their answers whenever one is added, removed, or changes visibility or time (a
+-- Each member's team-visible answers and the latest of them (by time, then id). A new answer
+-- adds one and takes the latest's place when it is later; anything else (an answer removed,
+-- or changing visibility or time) works the member's row out again from their answers (a
 -- member has tens of answers, not thousands). A member with none may have no row.
 CREATE TABLE member_answer_counts (
     member_id        TEXT    PRIMARY KEY NOT NULL REFERENCES members (id) ON DELETE CASCADE,
     answer_count     INTEGER NOT NULL,
-    latest_answer_id TEXT
+    latest_answer_id TEXT,
+    latest_answer_at INTEGER
 ) WITHOUT ROWID;
 
 -- What `member_answer_counts` holds, worked out from the answers (read one member at a time).
@@ -29,7 +31,10 @@ SELECT m.id AS member_id,
         WHERE p.member_id = m.id AND a.visibility = 'team') AS answer_count,
        (SELECT a.id FROM prompts p JOIN answers a ON a.prompt_id = p.id
         WHERE p.member_id = m.id AND a.visibility = 'team'
-        ORDER BY a.created_at DESC, a.id DESC LIMIT 1) AS latest_answer_id
+        ORDER BY a.created_at DESC, a.id DESC LIMIT 1) AS latest_answer_id,
+       (SELECT a.created_at FROM prompts p JOIN answers a ON a.prompt_id = p.id
+        WHERE p.member_id = m.id AND a.visibility = 'team'
+        ORDER BY a.created_at DESC, a.id DESC LIMIT 1) AS latest_answer_at
 FROM members m;
 
 -- Team-visible answers to each question in each workspace, by members not deactivated in
@@ -45,10 +50,15 @@ CREATE TABLE question_answer_counts (
 ) WITHOUT ROWID;
 
 CREATE TRIGGER answer_counts_after_answer_insert AFTER INSERT ON answers BEGIN
-    INSERT INTO member_answer_counts (member_id, answer_count, latest_answer_id)
-    SELECT member_id, answer_count, latest_answer_id FROM member_answer_tallies
-    WHERE member_id = (SELECT member_id FROM prompts WHERE id = new.prompt_id)
-    ON CONFLICT (member_id) DO UPDATE SET answer_count = excluded.answer_count, latest_answer_id = excluded.latest_answer_id;
+    INSERT INTO member_answer_counts (member_id, answer_count, latest_answer_id, latest_answer_at)
+    SELECT p.member_id, 1, new.id, new.created_at FROM prompts p
+    WHERE p.id = new.prompt_id AND new.visibility = 'team'
+    ON CONFLICT (member_id) DO UPDATE SET
+        answer_count = answer_count + 1,
+        latest_answer_id = CASE WHEN latest_answer_id IS NULL OR (excluded.latest_answer_at, excluded.latest_answer_id) > (latest_answer_at, latest_answer_id)
+                                THEN excluded.latest_answer_id ELSE latest_answer_id END,
+        latest_answer_at = CASE WHEN latest_answer_id IS NULL OR (excluded.latest_answer_at, excluded.latest_answer_id) > (latest_answer_at, latest_answer_id)
+                                THEN excluded.latest_answer_at ELSE latest_answer_at END;
     INSERT INTO question_answer_counts (workspace_id, question_id, answer_count)
     SELECT new.workspace_id, p.question_id, 1
     FROM prompts p JOIN members m ON m.id = p.member_id
@@ -59,10 +69,11 @@ END;
 CREATE TRIGGER answer_counts_after_answer_update AFTER UPDATE OF visibility, created_at ON answers
 WHEN old.visibility IS NOT new.visibility OR old.created_at IS NOT new.created_at
 BEGIN
-    INSERT INTO member_answer_counts (member_id, answer_count, latest_answer_id)
-    SELECT member_id, answer_count, latest_answer_id FROM member_answer_tallies
+    INSERT INTO member_answer_counts (member_id, answer_count, latest_answer_id, latest_answer_at)
+    SELECT member_id, answer_count, latest_answer_id, latest_answer_at FROM member_answer_tallies
     WHERE member_id = (SELECT member_id FROM prompts WHERE id = new.prompt_id)
-    ON CONFLICT (member_id) DO UPDATE SET answer_count = excluded.answer_count, latest_answer_id = excluded.latest_answer_id;
+    ON CONFLICT (member_id) DO UPDATE SET answer_count = excluded.answer_count,
+        latest_answer_id = excluded.latest_answer_id, latest_answer_at = excluded.latest_answer_at;
     UPDATE question_answer_counts SET answer_count = answer_count + CASE WHEN new.visibility = 'team' THEN 1 ELSE -1 END
     WHERE old.visibility IS NOT new.visibility
       AND workspace_id = new.workspace_id
@@ -79,10 +90,11 @@ END;
 -- When the answer's prompt is already gone (a member or pack deleted, cascading), the
 -- prompt's and the member's own triggers have seen to the counts.
 CREATE TRIGGER answer_counts_after_answer_delete AFTER DELETE ON answers BEGIN
-    INSERT INTO member_answer_counts (member_id, answer_count, latest_answer_id)
-    SELECT member_id, answer_count, latest_answer_id FROM member_answer_tallies
+    INSERT INTO member_answer_counts (member_id, answer_count, latest_answer_id, latest_answer_at)
+    SELECT member_id, answer_count, latest_answer_id, latest_answer_at FROM member_answer_tallies
     WHERE member_id = (SELECT member_id FROM prompts WHERE id = old.prompt_id)
-    ON CONFLICT (member_id) DO UPDATE SET answer_count = excluded.answer_count, latest_answer_id = excluded.latest_answer_id;
+    ON CONFLICT (member_id) DO UPDATE SET answer_count = excluded.answer_count,
+        latest_answer_id = excluded.latest_answer_id, latest_answer_at = excluded.latest_answer_at;
     UPDATE question_answer_counts SET answer_count = answer_count - 1
     WHERE old.visibility = 'team'
       AND workspace_id = old.workspace_id
@@ -93,10 +105,11 @@ END;
 -- A prompt deleted while its answer may still be there (its question or pack deleted): the
 -- answer no longer reaches its member through it. The question's count goes with the question.
 CREATE TRIGGER answer_counts_after_prompt_delete AFTER DELETE ON prompts BEGIN
-    INSERT INTO member_answer_counts (member_id, answer_count, latest_answer_id)
-    SELECT member_id, answer_count, latest_answer_id FROM member_answer_tallies
+    INSERT INTO member_answer_counts (member_id, answer_count, latest_answer_id, latest_answer_at)
+    SELECT member_id, answer_count, latest_answer_id, latest_answer_at FROM member_answer_tallies
     WHERE member_id = old.member_id
-    ON CONFLICT (member_id) DO UPDATE SET answer_count = excluded.answer_count, latest_answer_id = excluded.latest_answer_id;
+    ON CONFLICT (member_id) DO UPDATE SET answer_count = excluded.answer_count,
+        latest_answer_id = excluded.latest_answer_id, latest_answer_at = excluded.latest_answer_at;
 END;
 
 CREATE TRIGGER answer_counts_after_member_deactivation AFTER UPDATE OF is_deleted ON members
@@ -124,8 +137,8 @@ BEGIN
 END;
 
 -- The counts of what is already there.
-INSERT INTO member_answer_counts (member_id, answer_count, latest_answer_id)
-SELECT member_id, answer_count, latest_answer_id FROM member_answer_tallies WHERE answer_count > 0;
+INSERT INTO member_answer_counts (member_id, answer_count, latest_answer_id, latest_answer_at)
+SELECT member_id, answer_count, latest_answer_id, latest_answer_at FROM member_answer_tallies WHERE answer_count > 0;
 
 INSERT INTO question_answer_counts (workspace_id, question_id, answer_count)
 SELECT a.workspace_id, p.question_id, COUNT(*)
