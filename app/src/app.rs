@@ -61,8 +61,8 @@ pub fn App() -> impl IntoView {
                 <SiteHeader/>
                 <main class="page">
                     <Routes fallback=|| view! { <NotFoundPage/> }>
-                        <Route path=path!("/") view=HomePage/>
-                        <Route path=path!("/login") view=LoginPage/>
+                        <Route path=path!("/") view={Lazy::<HomeRoute>::new()}/>
+                        <Route path=path!("/login") view={Lazy::<LoginRoute>::new()}/>
                         <Route path=path!("/me") view={Lazy::<MeRoute>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("/admin") view={Lazy::<AdminHomeRoute>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("/admin/sharing") view={Lazy::<SharingRoute>::new()} ssr=SsrMode::Async/>
@@ -86,7 +86,7 @@ pub fn App() -> impl IntoView {
 
 /// Makes a page a lazy route: with `cargo leptos --split` its code ships in a wasm chunk of
 /// its own, fetched when someone opens the page, so what every page downloads holds only the
-/// app's frame (header, sign-in, the landing page) and no page's code but its own. The page
+/// app's frame (the header, the router) and no page's code but its own. The page
 /// loads its own data, so `data` holds nothing. The page takes over after the rest of the
 /// app, once its chunk has arrived, so it says when it has ([`LazyPageHydrated`]).
 macro_rules! lazy_page {
@@ -120,6 +120,8 @@ fn LazyPageHydrated() -> impl IntoView {
     view! { <span class="lazy-page" hidden data-hydrated=move || hydrated.get().to_string()></span> }
 }
 
+lazy_page!(HomeRoute => HomePage);
+lazy_page!(LoginRoute => LoginPage);
 lazy_page!(AdminHomeRoute => AdminPage);
 lazy_page!(SharingRoute => SharingPage);
 lazy_page!(ScheduleRoute => SchedulePage);

@@ -1,14 +1,17 @@
 //! Self-hosted admin accounts: made from the command line (`rapport admin create`), checked
-//! at sign-in. Passwords are hashed with argon2id off the async workers, at most
-//! [`HASHING_AT_ONCE`] at a time, and an unknown email costs the same as a known one.
+//! at sign-in. Passwords are hashed with argon2id on [`HASHING_THREADS`] threads of their
+//! own at the lowest priority, and an unknown email costs the same as a known one.
 
-use std::sync::LazyLock;
+use std::sync::{
+    Arc, LazyLock, Mutex,
+    mpsc::{self, Receiver, Sender},
+};
 
 use argon2::{
     Argon2,
     password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng},
 };
-use tokio::sync::Semaphore;
+use tokio::sync::oneshot;
 
 use crate::{
     error::AppError,
@@ -23,10 +26,63 @@ use crate::{
 };
 
 /// How many password hashes run at once: each takes tens of milliseconds of one core and
-/// 19 MiB, so a burst of sign-ins must queue rather than starve the server.
-pub const HASHING_AT_ONCE: usize = 2;
+/// 19 MiB, so a burst of sign-ins queues for these threads rather than taking every core.
+pub const HASHING_THREADS: usize = 2;
 
-static HASHING: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(HASHING_AT_ONCE));
+/// The nice value of the hashing threads, the lowest priority there is. Slack gives an event
+/// 3 seconds to be acknowledged and a page should render in milliseconds, while a sign-in can
+/// wait: with the server's cores busy, hashing gets only what requests leave over.
+const HASHING_NICE: i32 = 19;
+
+/// A hash or check to run on a hashing thread.
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Where jobs wait for a hashing thread; the threads start with the first job.
+static HASHING: LazyLock<Sender<Job>> = LazyLock::new(|| {
+    let (jobs, waiting) = mpsc::channel::<Job>();
+    let waiting = Arc::new(Mutex::new(waiting));
+    for number in 0..HASHING_THREADS {
+        let waiting = waiting.clone();
+        let started = std::thread::Builder::new()
+            .name(format!("password-hashing-{number}"))
+            .spawn(move || run_hashing_thread(&waiting));
+        if let Err(error) = started {
+            tracing::error!(error = %error, "could not start a password hashing thread");
+        }
+    }
+    jobs
+});
+
+/// A hashing thread: lowers its own priority, then runs jobs until the server exits.
+fn run_hashing_thread(waiting: &Mutex<Receiver<Job>>) {
+    #[cfg(target_os = "linux")]
+    if let Err(error) = rustix::process::setpriority_process(Some(rustix::thread::gettid()), HASHING_NICE) {
+        tracing::warn!(error = %error, "password hashing runs at normal priority: lowering it failed");
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = HASHING_NICE;
+    loop {
+        // The lock is held only to take a job, never while one runs.
+        let job = match waiting.lock() {
+            Ok(waiting) => waiting.recv(),
+            Err(_) => return,
+        };
+        let Ok(job) = job else { return };
+        // A job that panics loses its result (its caller gets an error), not the thread.
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+    }
+}
+
+/// Runs `work` on a hashing thread and waits for its result.
+async fn on_hashing_thread<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, AppError> {
+    let (done, result) = oneshot::channel();
+    let job: Job = Box::new(move || {
+        // The caller may have gone (its request dropped); the work is simply thrown away.
+        let _ = done.send(work());
+    });
+    HASHING.send(job).map_err(|_| AppError::internal(anyhow::anyhow!("the password hashing threads have stopped")))?;
+    result.await.map_err(AppError::internal)
+}
 
 /// A hash of a password nobody has, checked for unknown emails so that they take as long
 /// as known ones (timing must not tell which emails have an account).
@@ -55,32 +111,26 @@ pub async fn verify_admin(db: &Db, email: &Email, password: &Password) -> Result
     let account = admin_accounts::find_by_email(db.pool(), email.as_str()).await?;
     let stored = match &account {
         Some(account) => account.password_hash.clone(),
-        // The first use computes the dummy hash: off the async workers, like every hash.
-        None => tokio::task::spawn_blocking(|| DUMMY_HASH.clone()).await.map_err(AppError::internal)?,
+        // The first use computes the dummy hash: on a hashing thread, like every hash.
+        None => on_hashing_thread(|| DUMMY_HASH.clone()).await?,
     };
     let matches = verify(password, stored).await?;
     Ok(account.filter(|_| matches))
 }
 
 async fn hash(password: &Password) -> Result<String, AppError> {
-    let _permit = HASHING.acquire().await.map_err(AppError::internal)?;
     let password = password.clone();
-    tokio::task::spawn_blocking(move || hash_now(password.expose()))
-        .await
-        .map_err(AppError::internal)?
-        .map_err(AppError::internal)
+    on_hashing_thread(move || hash_now(password.expose())).await?.map_err(AppError::internal)
 }
 
 async fn verify(password: &Password, stored: String) -> Result<bool, AppError> {
-    let _permit = HASHING.acquire().await.map_err(AppError::internal)?;
     let password = password.clone();
-    tokio::task::spawn_blocking(move || {
+    on_hashing_thread(move || {
         let parsed =
             PasswordHash::new(&stored).map_err(|error| anyhow::anyhow!("a stored hash is unreadable: {error}"))?;
         anyhow::Ok(Argon2::default().verify_password(password.expose().as_bytes(), &parsed).is_ok())
     })
-    .await
-    .map_err(AppError::internal)?
+    .await?
     .map_err(AppError::internal)
 }
 
@@ -91,4 +141,31 @@ fn hash_now(password: &str) -> anyhow::Result<String> {
         .hash_password(password.as_bytes(), &salt)
         .map(|hash| hash.to_string())
         .map_err(|error| anyhow::anyhow!("hashing a password failed: {error}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn passwords_are_hashed_at_the_lowest_priority_off_the_async_workers() {
+        let caller = std::thread::current().id();
+        let (thread, nice) = on_hashing_thread(|| {
+            (std::thread::current().id(), rustix::process::getpriority_process(Some(rustix::thread::gettid())))
+        })
+        .await
+        .unwrap();
+        assert_ne!(thread, caller);
+        assert_eq!(nice.unwrap(), HASHING_NICE);
+    }
+
+    #[tokio::test]
+    async fn a_password_checks_against_its_own_hash_only() {
+        let password = Password::parse("correct horse battery staple").unwrap();
+        let stored = hash(&password).await.unwrap();
+        assert!(verify(&password, stored.clone()).await.unwrap());
+        let other = Password::parse("incorrect horse battery staple").unwrap();
+        assert!(!verify(&other, stored).await.unwrap());
+    }
 }
