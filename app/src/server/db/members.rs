@@ -235,7 +235,8 @@ fn anywhere(word: &str) -> String {
 /// Only team-visible answers count, so an only-me answer never shows, not even as a number.
 /// The offset is walked in the `members_directory` index alone; then only the page's people's
 /// rows and latest answers are read: each member's count and latest answer's id are kept in
-/// `member_answer_counts` as their answers change (migration 21). `words` as in [`count_directory`].
+/// `member_answer_counts` as their answers change (migration 21). `words` as in
+/// [`count_directory`].
 pub async fn list_directory<'e>(
     ex: impl Executor<'e, Database = Any>,
     workspace_id: &str,

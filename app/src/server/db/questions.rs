@@ -94,8 +94,9 @@ pub async fn find_visible<'e>(
 }
 
 /// Every question the workspace can see, by pack id and position, with team-visible answer
-/// counts (kept by triggers, migration 21; deactivated members' answers not counted). A disabled question stays listed while it has answers. (Names are sorted by the
-/// caller: the two databases collate text differently.)
+/// counts (kept by triggers, migration 21; deactivated members' answers not counted). A
+/// disabled question stays listed while it has answers. (Names are sorted by the caller: the
+/// two databases collate text differently.)
 pub async fn list_with_answer_counts<'e>(
     ex: impl Executor<'e, Database = Any>,
     workspace_id: &str,
