@@ -54,14 +54,10 @@ LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO member_answer_counts AS kept (member_id, answer_count, latest_answer_id, latest_answer_at)
     VALUES (member, 1, answer_id, answered_at)
-    ON CONFLICT (member_id) DO UPDATE SET
-        answer_count = kept.answer_count + 1,
-        latest_answer_id = CASE WHEN kept.latest_answer_id IS NULL
-                                     OR (answered_at, answer_id) > (kept.latest_answer_at, kept.latest_answer_id)
-                                THEN answer_id ELSE kept.latest_answer_id END,
-        latest_answer_at = CASE WHEN kept.latest_answer_id IS NULL
-                                     OR (answered_at, answer_id) > (kept.latest_answer_at, kept.latest_answer_id)
-                                THEN answered_at ELSE kept.latest_answer_at END;
+    ON CONFLICT (member_id) DO UPDATE SET answer_count = kept.answer_count + 1;
+    UPDATE member_answer_counts SET latest_answer_id = answer_id, latest_answer_at = answered_at
+    WHERE member_id = member
+      AND (latest_answer_id IS NULL OR (answered_at, answer_id) > (latest_answer_at, latest_answer_id));
 END;
 $$;
 

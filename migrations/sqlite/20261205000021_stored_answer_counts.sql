@@ -53,12 +53,11 @@ CREATE TRIGGER answer_counts_after_answer_insert AFTER INSERT ON answers BEGIN
     INSERT INTO member_answer_counts (member_id, answer_count, latest_answer_id, latest_answer_at)
     SELECT p.member_id, 1, new.id, new.created_at FROM prompts p
     WHERE p.id = new.prompt_id AND new.visibility = 'team'
-    ON CONFLICT (member_id) DO UPDATE SET
-        answer_count = answer_count + 1,
-        latest_answer_id = CASE WHEN latest_answer_id IS NULL OR (excluded.latest_answer_at, excluded.latest_answer_id) > (latest_answer_at, latest_answer_id)
-                                THEN excluded.latest_answer_id ELSE latest_answer_id END,
-        latest_answer_at = CASE WHEN latest_answer_id IS NULL OR (excluded.latest_answer_at, excluded.latest_answer_id) > (latest_answer_at, latest_answer_id)
-                                THEN excluded.latest_answer_at ELSE latest_answer_at END;
+    ON CONFLICT (member_id) DO UPDATE SET answer_count = answer_count + 1;
+    UPDATE member_answer_counts SET latest_answer_id = new.id, latest_answer_at = new.created_at
+    WHERE new.visibility = 'team'
+      AND member_id = (SELECT member_id FROM prompts WHERE id = new.prompt_id)
+      AND (latest_answer_id IS NULL OR (new.created_at, new.id) > (latest_answer_at, latest_answer_id));
     INSERT INTO question_answer_counts (workspace_id, question_id, answer_count)
     SELECT new.workspace_id, p.question_id, 1
     FROM prompts p JOIN members m ON m.id = p.member_id

@@ -487,16 +487,20 @@ async fn members_stored_before_the_directory_keys_get_them_at_start(db: TestDb) 
     assert_eq!(names(&found.people), ["Émile Roy"]);
 }
 
-/// Each member's (count, latest answer's id) and each question's count (by workspace and
-/// question, left out at zero), worked out again from the answers themselves.
-type Counts = (Vec<(String, i64, Option<String>)>, Vec<(String, String, i64)>);
+/// Each member's (count, latest answer's id and time) and each question's count (by
+/// workspace and question, left out at zero).
+type Counts = (Vec<(String, i64, Option<String>, Option<i64>)>, Vec<(String, String, i64)>);
 
+/// [`Counts`] worked out again from the answers themselves.
 async fn recounted(db: &Db) -> Counts {
-    let members = sqlx::query_as::<Any, (String, i64, Option<String>)>(
+    let members = sqlx::query_as::<Any, (String, i64, Option<String>, Option<i64>)>(
         "SELECT m.id,
                 (SELECT COUNT(*) FROM prompts p JOIN answers a ON a.prompt_id = p.id
                  WHERE p.member_id = m.id AND a.visibility = 'team'),
                 (SELECT a.id FROM prompts p JOIN answers a ON a.prompt_id = p.id
+                 WHERE p.member_id = m.id AND a.visibility = 'team'
+                 ORDER BY a.created_at DESC, a.id DESC LIMIT 1),
+                (SELECT a.created_at FROM prompts p JOIN answers a ON a.prompt_id = p.id
                  WHERE p.member_id = m.id AND a.visibility = 'team'
                  ORDER BY a.created_at DESC, a.id DESC LIMIT 1)
          FROM members m ORDER BY m.id",
@@ -516,9 +520,10 @@ async fn recounted(db: &Db) -> Counts {
     (members, questions)
 }
 
+/// [`Counts`] as the triggers keep them.
 async fn stored(db: &Db) -> Counts {
-    let members = sqlx::query_as::<Any, (String, i64, Option<String>)>(
-        "SELECT m.id, COALESCE(c.answer_count, 0), c.latest_answer_id
+    let members = sqlx::query_as::<Any, (String, i64, Option<String>, Option<i64>)>(
+        "SELECT m.id, COALESCE(c.answer_count, 0), c.latest_answer_id, c.latest_answer_at
          FROM members m LEFT JOIN member_answer_counts c ON c.member_id = m.id ORDER BY m.id",
     )
     .fetch_all(db.pool())

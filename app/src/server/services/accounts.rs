@@ -32,6 +32,7 @@ pub const HASHING_THREADS: usize = 2;
 /// The nice value of the hashing threads, the lowest priority there is. Slack gives an event
 /// 3 seconds to be acknowledged and a page should render in milliseconds, while a sign-in can
 /// wait: with the server's cores busy, hashing gets only what requests leave over.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 const HASHING_NICE: i32 = 19;
 
 /// A hash or check to run on a hashing thread.
@@ -59,8 +60,6 @@ fn run_hashing_thread(waiting: &Mutex<Receiver<Job>>) {
     if let Err(error) = rustix::process::setpriority_process(Some(rustix::thread::gettid()), HASHING_NICE) {
         tracing::warn!(error = %error, "password hashing runs at normal priority: lowering it failed");
     }
-    #[cfg(not(target_os = "linux"))]
-    let _ = HASHING_NICE;
     loop {
         // The lock is held only to take a job, never while one runs.
         let job = match waiting.lock() {
