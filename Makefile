@@ -18,7 +18,7 @@ export LEPTOS_OUTPUT_NAME := rapport
 E2E_ADDR ?= 127.0.0.1:3900
 E2E_DIR := target/e2e
 
-.PHONY: help run test tools browser-tools fmt-check clippy unit-tests e2e fuzz bench bench-build bench-search bench-ingest bench-pages bench-idle bench-sign-in bench-bundle soak
+.PHONY: help run test tools browser-tools fmt-check clippy unit-tests e2e fuzz bench bench-build bench-search bench-ingest bench-pages bench-idle bench-sign-in bench-bundle bench-site soak
 
 help:
 	@echo "make run    start Rapport on http://127.0.0.1:3000"
@@ -112,8 +112,14 @@ BENCH_BIN := $(or $(CARGO_TARGET_DIR),target)/release
 BENCH_POSTGRES_URL ?= $(or $(RAPPORT_BENCH_POSTGRES_URL),postgres://postgres@127.0.0.1:5432/postgres)
 BENCH := taskset -c 1 $(BENCH_BIN)/rapport-bench --server $(BENCH_BIN)/rapport --postgres-url $(BENCH_POSTGRES_URL)
 
-bench: bench-search bench-ingest bench-pages bench-idle bench-sign-in bench-bundle
+bench: bench-build bench-site
+	@echo "==> every benchmark: search and B2 on one team per database, then B1, B3 idle and B4, B6, B5"
+	$(BENCH) all
 	@echo "==> Benchmarks done: see BENCHMARKS.md"
+
+bench-site: tools
+	@echo "==> building the release site (its wasm and JS) for B5"
+	cargo leptos build --release --split --frontend-only
 
 bench-build:
 	@echo "==> building the release server and the benchmarks"
@@ -139,9 +145,8 @@ bench-sign-in: bench-build
 	@echo "==> B6 sign-ins: 40 password sign-ins a second beside B1's events at half its rate"
 	$(BENCH) sign-in
 
-bench-bundle: bench-build tools
+bench-bundle: bench-build bench-site
 	@echo "==> B5 bundle: the release site's wasm and JS, gzipped"
-	cargo leptos build --release --split --frontend-only
 	$(BENCH_BIN)/rapport-bench --server $(BENCH_BIN)/rapport bundle
 
 # The soak: the release server on SQLite with the Slack emulator, 10 minutes of mixed load

@@ -23,6 +23,8 @@ pub enum AppError {
         message: String,
     },
     Conflict(String),
+    /// Too much is under way to take this on now (a bounded queue is full): try again soon.
+    Busy,
     Internal {
         reference: String,
         /// Never sent to the client.
@@ -59,6 +61,7 @@ impl std::fmt::Display for AppError {
             AppError::NotFound => f.write_str("we could not find that"),
             AppError::Invalid { field, message } => write!(f, "{field}: {message}"),
             AppError::Conflict(message) => f.write_str(message),
+            AppError::Busy => f.write_str("Rapport is busy right now; please try again in a few seconds"),
             AppError::Internal { reference, .. } => {
                 write!(f, "something went wrong on our side (reference {reference})")
             }
@@ -88,6 +91,7 @@ impl AppError {
             AppError::NotFound => 404,
             AppError::Invalid { .. } => 422,
             AppError::Conflict(_) => 409,
+            AppError::Busy => 503,
             AppError::Internal { .. } => 500,
         }
     }

@@ -54,56 +54,56 @@ struct Cli {
 enum Bench {
     /// Search and insights with a team of 10,000 members and 200,000 answers (issue 11)
     Search {
-        #[arg(long, default_value_t = 10_000)]
+        #[arg(long, default_value_t = defaults::TEAM.members)]
         members: usize,
-        #[arg(long, default_value_t = 200_000)]
+        #[arg(long, default_value_t = defaults::TEAM.answers)]
         answers: usize,
     },
     /// B1: signed Slack events to /slack/events, flat out and at a steady rate (issue 13)
     Ingest {
         /// Requests in flight at once, each on its own connection
-        #[arg(long, default_value_t = 64)]
+        #[arg(long, default_value_t = defaults::INGEST.connections)]
         connections: usize,
         /// How many teams the events come from
-        #[arg(long, default_value_t = 1_000)]
+        #[arg(long, default_value_t = defaults::INGEST.teams)]
         teams: u64,
         /// Seconds sent flat out before the measured window
-        #[arg(long, default_value_t = 10)]
+        #[arg(long, default_value_t = defaults::INGEST_WARM_UP)]
         warm_up: u64,
         /// Seconds measured flat out
-        #[arg(long, default_value_t = 20)]
+        #[arg(long, default_value_t = defaults::INGEST_SECONDS)]
         seconds: u64,
         /// Events a second of the sustained run
-        #[arg(long, default_value_t = 5_000)]
+        #[arg(long, default_value_t = defaults::INGEST_RATE)]
         rate: u64,
         /// Seconds of the sustained run
-        #[arg(long, default_value_t = 60)]
+        #[arg(long, default_value_t = defaults::INGEST_SUSTAINED)]
         sustained: u64,
     },
     /// B2: a member's pages (the directory, a profile, the question list), signed in, on a
     /// team of 10,000 members and 200,000 answers, fetched flat out (issue 13)
     Pages {
-        #[arg(long, default_value_t = 10_000)]
+        #[arg(long, default_value_t = defaults::TEAM.members)]
         members: usize,
-        #[arg(long, default_value_t = 200_000)]
+        #[arg(long, default_value_t = defaults::TEAM.answers)]
         answers: usize,
         /// Requests in flight at once
-        #[arg(long, default_value_t = 16)]
+        #[arg(long, default_value_t = defaults::PAGES.connections)]
         connections: usize,
         /// Seconds measured for each page, after 3 s of warm-up
-        #[arg(long, default_value_t = 10)]
+        #[arg(long, default_value_t = defaults::PAGES.measured.as_secs())]
         seconds: u64,
     },
     /// B3's idle CPU and B4's memory: a server holding many installed workspaces with nothing
     /// due, left alone, beside one with an empty database (issue 13)
     Idle {
-        #[arg(long, default_value_t = 1_000)]
+        #[arg(long, default_value_t = defaults::FLEET.workspaces)]
         workspaces: usize,
         /// Members of each workspace
-        #[arg(long, default_value_t = 100)]
+        #[arg(long, default_value_t = defaults::FLEET.members_each)]
         members: usize,
         /// Seconds the CPU time is measured over
-        #[arg(long, default_value_t = 60)]
+        #[arg(long, default_value_t = defaults::IDLE_SECONDS)]
         seconds: u64,
     },
     /// B5: what a browser downloads, from the release build's site (`cargo leptos build
@@ -113,12 +113,15 @@ enum Bench {
     /// flat-out rate), against the events alone (issue 13)
     SignIn {
         /// Events a second, both windows
-        #[arg(long, default_value_t = 2_200)]
+        #[arg(long, default_value_t = defaults::SIGN_IN_RATE)]
         rate: u64,
         /// Seconds of each window
-        #[arg(long, default_value_t = 20)]
+        #[arg(long, default_value_t = defaults::SIGN_IN_SECONDS)]
         seconds: u64,
     },
+    /// Every benchmark above, one after another with their defaults (what `make bench` runs):
+    /// search and B2 measure one team per database, made once, instead of a team each
+    All,
     /// Mixed load on the server with the Slack emulator, a restart half-way, then checks
     /// (SQLite only; the report goes to --report, not BENCHMARKS.md)
     Soak {
@@ -199,8 +202,8 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
     match &cli.bench {
         Bench::Search { members, answers } => {
             for &database in databases {
-                let size = team::Size { members: *members, answers: *answers };
-                search_bench(cli, &machine, database, size).await?;
+                let made = make_team(cli, database, team::Size { members: *members, answers: *answers }).await?;
+                search_bench(cli, &machine, database, &made).await?;
             }
         }
         Bench::Ingest { connections, teams, warm_up, seconds, rate, sustained } => {
@@ -212,13 +215,11 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
         }
         Bench::Pages { members, answers, connections, seconds } => {
             let size = team::Size { members: *members, answers: *answers };
-            let load = pages::Load {
-                connections: *connections,
-                warm_up: Duration::from_secs(3),
-                measured: Duration::from_secs(*seconds),
-            };
+            let load =
+                pages::Load { connections: *connections, measured: Duration::from_secs(*seconds), ..defaults::PAGES };
             for &database in databases {
-                pages_bench(cli, &machine, database, size, load).await?;
+                let made = make_team(cli, database, size).await?;
+                pages_bench(cli, &machine, database, &made, load).await?;
             }
         }
         Bench::Idle { workspaces, members, seconds } => {
@@ -228,6 +229,7 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
             }
         }
         Bench::Bundle => bundle_bench(cli, &machine).await?,
+        Bench::All => all_benches(cli, &machine, databases).await?,
         Bench::SignIn { rate, seconds } => {
             for &database in databases {
                 sign_in_bench(cli, &machine, database, *rate, Duration::from_secs(*seconds)).await?;
@@ -251,29 +253,12 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn search_bench(
-    cli: &Cli,
-    machine: &report::Machine,
-    database: Database,
-    size: team::Size,
-) -> anyhow::Result<()> {
-    println!(
-        "==> search and insights on {}: making {} members and {} answers",
-        database.name(),
-        size.members,
-        size.answers
-    );
-    let url = fresh_database(cli, database, "search").await?;
-    let db = Db::connect(&url).await?;
-    db.migrate().await?;
-    let started = Instant::now();
-    let team = team::create(&db, size, app::server::now_ms()).await?;
-    settle(&db, database).await?;
-    let made_in = started.elapsed();
-    println!("    made in {:.0} s; measuring", made_in.as_secs_f64());
-    let server = server::Server::start(&cli.server, &url, SERVER_ADDR).await?;
-    let client = client::Client::signed_in(&server.base_url, &db, &team.workspace_id, &team.admin_member_id).await?;
-    let figures = search::measure(&client, &team).await;
+async fn search_bench(cli: &Cli, machine: &report::Machine, database: Database, made: &MadeTeam) -> anyhow::Result<()> {
+    println!("==> search and insights on {}", database.name());
+    let MadeTeam { url, db, team, made_in } = made;
+    let server = server::Server::start(&cli.server, url, SERVER_ADDR).await?;
+    let client = client::Client::signed_in(&server.base_url, db, &team.workspace_id, &team.admin_member_id).await?;
+    let figures = search::measure(&client, team).await;
     server.stop().await?;
     let figures = figures?;
     let table = search::table(&figures);
@@ -294,26 +279,42 @@ async fn search_bench(
     report::write_block(&cli.out, &format!("search/{}", database.slug()), &body)
 }
 
-/// B2 on `database`: a team of `size`, its pages fetched flat out by its admin.
-async fn pages_bench(
-    cli: &Cli,
-    machine: &report::Machine,
-    database: Database,
-    size: team::Size,
-    load: pages::Load,
-) -> anyhow::Result<()> {
-    println!("==> B2 pages on {}: making {} members and {} answers", database.name(), size.members, size.answers);
-    let url = fresh_database(cli, database, "pages").await?;
+/// A team at scale in a fresh database of its own, for the search benchmark and B2 (neither
+/// changes it, so one team serves both).
+struct MadeTeam {
+    url: String,
+    db: Db,
+    team: Arc<team::Team>,
+    made_in: Duration,
+}
+
+/// Makes a team of `size` in a fresh, migrated `team` database on `database`.
+async fn make_team(cli: &Cli, database: Database, size: team::Size) -> anyhow::Result<MadeTeam> {
+    println!("==> a team on {}: making {} members and {} answers", database.name(), size.members, size.answers);
+    let url = fresh_database(cli, database, "team").await?;
     let db = Db::connect(&url).await?;
     db.migrate().await?;
     let started = Instant::now();
     let team = Arc::new(team::create(&db, size, app::server::now_ms()).await?);
     settle(&db, database).await?;
     let made_in = started.elapsed();
-    println!("    made in {:.0} s; measuring", made_in.as_secs_f64());
-    let server = server::Server::start(&cli.server, &url, SERVER_ADDR).await?;
-    let client = client::Client::signed_in(&server.base_url, &db, &team.workspace_id, &team.admin_member_id).await?;
-    let figures = pages::measure(&client, &team, load).await;
+    println!("    made in {:.0} s", made_in.as_secs_f64());
+    Ok(MadeTeam { url, db, team, made_in })
+}
+
+/// B2 on `database`: the pages of `made`'s team fetched flat out by its admin.
+async fn pages_bench(
+    cli: &Cli,
+    machine: &report::Machine,
+    database: Database,
+    made: &MadeTeam,
+    load: pages::Load,
+) -> anyhow::Result<()> {
+    println!("==> B2 pages on {}", database.name());
+    let MadeTeam { url, db, team, .. } = made;
+    let server = server::Server::start(&cli.server, url, SERVER_ADDR).await?;
+    let client = client::Client::signed_in(&server.base_url, db, &team.workspace_id, &team.admin_member_id).await?;
+    let figures = pages::measure(&client, team, load).await;
     server.stop().await?;
     let figures = figures?;
     let table = pages::table(&figures);
@@ -330,6 +331,53 @@ async fn pages_bench(
         seconds = load.measured.as_secs(),
     );
     report::write_block(&cli.out, &format!("pages/{}", database.slug()), &body)
+}
+
+/// Every benchmark with its defaults, as the subcommands run them alone, except that search
+/// and B2 share one team per database. B5 reads the release site, built beforehand.
+async fn all_benches(cli: &Cli, machine: &report::Machine, databases: &[Database]) -> anyhow::Result<()> {
+    let started = Instant::now();
+    for &database in databases {
+        let made = make_team(cli, database, defaults::TEAM).await?;
+        search_bench(cli, machine, database, &made).await?;
+        pages_bench(cli, machine, database, &made, defaults::PAGES).await?;
+        made.db.close().await;
+    }
+    let secs = Duration::from_secs;
+    for &database in databases {
+        let flat = (secs(defaults::INGEST_WARM_UP), secs(defaults::INGEST_SECONDS));
+        let sustained = (defaults::INGEST_RATE, secs(defaults::INGEST_SUSTAINED));
+        ingest_bench(cli, machine, database, defaults::INGEST, flat, sustained).await?;
+    }
+    for &database in databases {
+        idle_bench(cli, machine, database, defaults::FLEET, secs(defaults::IDLE_SECONDS)).await?;
+    }
+    for &database in databases {
+        sign_in_bench(cli, machine, database, defaults::SIGN_IN_RATE, secs(defaults::SIGN_IN_SECONDS)).await?;
+    }
+    bundle_bench(cli, machine).await?;
+    println!("==> every benchmark ran in {:.1} minutes", started.elapsed().as_secs_f64() / 60.0);
+    Ok(())
+}
+
+/// Each benchmark's workload as the issue sets it: the subcommands' defaults, and `all`'s.
+mod defaults {
+    use std::time::Duration;
+
+    use crate::{idle, ingest, pages, team};
+
+    pub const TEAM: team::Size = team::Size { members: 10_000, answers: 200_000 };
+    pub const INGEST: ingest::Load = ingest::Load { connections: 64, teams: 1_000 };
+    pub const INGEST_WARM_UP: u64 = 10;
+    pub const INGEST_SECONDS: u64 = 20;
+    pub const INGEST_RATE: u64 = 5_000;
+    pub const INGEST_SUSTAINED: u64 = 60;
+    pub const PAGES: pages::Load =
+        pages::Load { connections: 16, warm_up: Duration::from_secs(3), measured: Duration::from_secs(10) };
+    pub const FLEET: idle::Fleet = idle::Fleet { workspaces: 1_000, members_each: 100 };
+    pub const IDLE_SECONDS: u64 = 60;
+    pub const SIGN_IN_RATE: u64 = 2_200;
+    pub const SIGN_IN_SECONDS: u64 = 20;
 }
 
 /// Fresh statistics after a bulk load, as a database that has lived a while has them; on
@@ -431,7 +479,7 @@ async fn sign_in_bench(
     let (server, db) = ingest_server(cli, database).await?;
     let measured = async {
         let emails = sign_ins::create_accounts(&db, sign_ins::SIGN_INS_PER_SECOND * window.as_secs()).await?;
-        let load = ingest::Load { connections: 64, teams: 1_000 };
+        let load = defaults::INGEST;
         let events = |seconds: Duration| {
             ingest::sustained(&server.base_url, &db, server.pid(), load, rate, seconds, Duration::ZERO)
         };
@@ -479,20 +527,23 @@ async fn idle_bench(
         window.as_secs()
     );
     let empty = idle_reading(cli, database, None, window).await?;
+    let tenth = idle_reading(cli, database, Some(idle::Figures::tenth_of(fleet)), window).await?;
     let full = idle_reading(cli, database, Some(fleet), window).await?;
-    let figures = idle::Figures { fleet, empty, full };
+    let figures = idle::Figures { fleet, empty, tenth, full };
     let table = idle::table(&figures);
     println!("{table}");
     let body = format!(
         "### B3 idle and B4 memory on {name}\n\n{machine}\nA hosted server (Slack out of reach) left alone for \
-         {window} s after {settle} s of settling: once on an empty database, once with {workspaces} installed \
-         workspaces of {members} members each, questions on, asking weekly and none due. CPU is the server \
-         process's user and system time (`/proc/<pid>/stat`, all threads) over the window; memory its resident \
-         set at the end.\n\n{table}",
+         {window} s after {settle} s of settling: once on an empty database, then with {tenth} and with {workspaces} \
+         installed workspaces of {members} members each, questions on, asking weekly and none due. CPU is the \
+         server process's user and system time (`/proc/<pid>/stat`, all threads) over the window; memory its \
+         resident set at the end (`/proc/<pid>/status`), and a workspace's share of it the difference between the \
+         two fleets over the workspaces between them.\n\n{table}",
         name = database.name(),
         machine = machine.line(),
         window = window.as_secs(),
         settle = IDLE_SETTLE.as_secs(),
+        tenth = idle::Figures::tenth_of(fleet).workspaces,
         workspaces = fleet.workspaces,
         members = fleet.members_each,
     );

@@ -55,6 +55,10 @@ pub struct SignIns {
     pub signed_in: u64,
     /// Refused by the server's sign-in budget (429).
     pub refused: u64,
+    /// Refused at once because too many sign-ins waited for a password check already.
+    pub busy: u64,
+    /// How long each of those took to be refused.
+    pub busy_latencies: Samples,
     /// Anything else: a wrong-password redirect, an error, no answer.
     pub failed: u64,
     /// How long each completed sign-in took.
@@ -87,6 +91,10 @@ pub async fn sign_in_steadily(
                 signed.latencies.push(took);
             }
             Outcome::Refused => signed.refused += 1,
+            Outcome::Busy(took) => {
+                signed.busy += 1;
+                signed.busy_latencies.push(took);
+            }
             Outcome::Failed => signed.failed += 1,
         }
     }
@@ -102,6 +110,7 @@ fn loopback(number: u32) -> IpAddr {
 enum Outcome {
     SignedIn(Duration),
     Refused,
+    Busy(Duration),
     Failed,
 }
 
@@ -120,6 +129,7 @@ async fn sign_in_once(url: &str, from: IpAddr, email: &str) -> Outcome {
     let to = answer.headers().get("location").and_then(|value| value.to_str().ok()).unwrap_or_default();
     match answer.status().as_u16() {
         303 if to == "/admin" => Outcome::SignedIn(took),
+        303 if to.starts_with("/login?error=busy") => Outcome::Busy(took),
         429 => Outcome::Refused,
         _ => Outcome::Failed,
     }
@@ -144,16 +154,22 @@ pub fn table(alone: &Samples, beside: &Samples, signed: &SignIns, rate: u64, win
         format!("| event p99 at {rate}/s, with the sign-ins | {} ({} events) | | |", ms(p99_beside), beside.len()),
         format!("| growth of the event p99 | {growth:+.0}% | <= +{GROWTH_AIM_PERCENT:.0}% | {verdict} |"),
         format!(
-            "| sign-ins a second: attempted, signed in, refused by the budget, other | {:.1}, {:.1}, {:.1}, {:.1} | {SIGN_INS_PER_SECOND} attempted | |",
+            "| sign-ins a second: attempted, signed in, refused by the budget, refused as busy, other | {:.1}, {:.1}, {:.1}, {:.1}, {:.1} | {SIGN_INS_PER_SECOND} attempted | |",
             per_second(signed.attempted),
             per_second(signed.signed_in),
             per_second(signed.refused),
+            per_second(signed.busy),
             per_second(signed.failed)
         ),
         format!(
             "| sign-in latency p50, p99 | {}, {} | | |",
             ms(signed.latencies.percentile(50.0)),
             ms(signed.latencies.percentile(99.0))
+        ),
+        format!(
+            "| latency of a refusal as busy p50, p99 | {}, {} | | |",
+            ms(signed.busy_latencies.percentile(50.0)),
+            ms(signed.busy_latencies.percentile(99.0))
         ),
     ]
     .join("\n")

@@ -31,6 +31,8 @@ pub struct PasswordForm {
 
 /// Signs the admin account in, or goes back to `/login` saying why not. A wrong email and a
 /// wrong password read the same, so the page tells nobody which emails have an account.
+/// When more sign-ins wait for a password check than the server takes, it says to try again
+/// at once rather than keeping the person waiting.
 pub async fn sign_in(
     _: WithinStartBudget,
     State(app): State<AppState>,
@@ -62,6 +64,11 @@ pub async fn sign_in(
             }
         },
         Ok(None) => back_to_login("wrong_password", &next),
+        // Too many sign-ins wait for a password check already: this one is not checked.
+        Err(AppError::Busy) => {
+            tracing::warn!("refused a password sign-in: the password checks' queue is full");
+            back_to_login("busy", &next)
+        }
         Err(error) => {
             AppError::log_with_reference(error);
             back_to_login("internal", &next)

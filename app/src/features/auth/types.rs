@@ -33,6 +33,7 @@ pub fn sign_in_error_message(code: &str) -> &'static str {
         "wrong_password" => "That email and password do not match an admin account.",
         "email" => "Email: enter an email address like ada@example.com.",
         "too_many_attempts" => "Too many sign-in attempts. Please wait 15 minutes and try again.",
+        "busy" => "Many people are signing in right now. Please try again in a few seconds.",
         _ => "Something went wrong on our side. Please try again in a moment.",
     }
 }
@@ -119,6 +120,13 @@ impl std::fmt::Debug for Password {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sign_in_refused_for_load_says_to_try_again_soon_not_that_something_broke() {
+        let busy = sign_in_error_message("busy");
+        assert!(busy.contains("try again in a few seconds"), "{busy}");
+        assert_ne!(busy, sign_in_error_message("internal"));
+    }
 
     #[test]
     fn the_way_back_after_sign_in_is_encoded_in_the_login_address() {

@@ -1,10 +1,12 @@
 //! Self-hosted admin accounts: made from the command line (`rapport admin create`), checked
 //! at sign-in. Passwords are hashed with argon2id on [`HASHING_THREADS`] threads of their
-//! own at the lowest priority, and an unknown email costs the same as a known one.
+//! own at the lowest priority, behind a queue of at most [`HASHING_QUEUE`] waiting hashes
+//! (past that a sign-in is refused at once with [`AppError::Busy`]), and an unknown email
+//! costs the same as a known one.
 
 use std::sync::{
     Arc, LazyLock, Mutex,
-    mpsc::{self, Receiver, Sender},
+    mpsc::{self, Receiver, SyncSender, TrySendError},
 };
 
 use argon2::{
@@ -29,6 +31,11 @@ use crate::{
 /// 19 MiB, so a burst of sign-ins queues for these threads rather than taking every core.
 pub const HASHING_THREADS: usize = 2;
 
+/// How many hashes may wait for a thread. With the core busy, hashing gets only what requests
+/// leave over and a long queue meant sign-ins waiting 20 s and more (B6 in BENCHMARKS.md);
+/// past this many, a sign-in is refused at once and the person is told to try again.
+pub const HASHING_QUEUE: usize = 8;
+
 /// The nice value of the hashing threads, the lowest priority there is. Slack gives an event
 /// 3 seconds to be acknowledged and a page should render in milliseconds, while a sign-in can
 /// wait: with the server's cores busy, hashing gets only what requests leave over.
@@ -38,21 +45,56 @@ const HASHING_NICE: i32 = 19;
 /// A hash or check to run on a hashing thread.
 type Job = Box<dyn FnOnce() + Send>;
 
-/// Where jobs wait for a hashing thread; the threads start with the first job.
-static HASHING: LazyLock<Sender<Job>> = LazyLock::new(|| {
-    let (jobs, waiting) = mpsc::channel::<Job>();
-    let waiting = Arc::new(Mutex::new(waiting));
-    for number in 0..HASHING_THREADS {
-        let waiting = waiting.clone();
-        let started = std::thread::Builder::new()
-            .name(format!("password-hashing-{number}"))
-            .spawn(move || run_hashing_thread(&waiting));
-        if let Err(error) = started {
-            tracing::error!(error = %error, "could not start a password hashing thread");
+/// Threads that run hashing jobs, and the bounded queue where jobs wait for them.
+struct HashingPool {
+    jobs: SyncSender<Job>,
+}
+
+impl HashingPool {
+    /// Starts `threads` hashing threads behind a queue of `queue` waiting jobs.
+    fn start(threads: usize, queue: usize) -> HashingPool {
+        let (jobs, waiting) = mpsc::sync_channel::<Job>(queue);
+        let waiting = Arc::new(Mutex::new(waiting));
+        for number in 0..threads {
+            let waiting = waiting.clone();
+            let started = std::thread::Builder::new()
+                .name(format!("password-hashing-{number}"))
+                .spawn(move || run_hashing_thread(&waiting));
+            if let Err(error) = started {
+                tracing::error!(error = %error, "could not start a password hashing thread");
+            }
+        }
+        HashingPool { jobs }
+    }
+
+    /// Queues `work` for a hashing thread now (`Busy` at once when the queue is full); the
+    /// future answers with its result once a thread has run it.
+    fn run<T, F>(&self, work: F) -> impl Future<Output = Result<T, AppError>> + use<T, F>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static,
+    {
+        let (done, result) = oneshot::channel();
+        let job: Job = Box::new(move || {
+            // The caller may have gone (its request dropped); the work is simply thrown away.
+            let _ = done.send(work());
+        });
+        let queued = match self.jobs.try_send(job) {
+            Ok(()) => Ok(()),
+            Err(TrySendError::Full(_)) => Err(AppError::Busy),
+            Err(TrySendError::Disconnected(_)) => {
+                Err(AppError::internal(anyhow::anyhow!("the password hashing threads have stopped")))
+            }
+        };
+        async move {
+            queued?;
+            result.await.map_err(AppError::internal)
         }
     }
-    jobs
-});
+}
+
+/// The server's hashing threads; they start with the first job.
+static HASHING: LazyLock<HashingPool> = LazyLock::new(|| HashingPool::start(HASHING_THREADS, HASHING_QUEUE));
 
 /// A hashing thread: lowers its own priority, then runs jobs until the server exits.
 fn run_hashing_thread(waiting: &Mutex<Receiver<Job>>) {
@@ -72,15 +114,9 @@ fn run_hashing_thread(waiting: &Mutex<Receiver<Job>>) {
     }
 }
 
-/// Runs `work` on a hashing thread and waits for its result.
+/// Runs `work` on one of the server's hashing threads and waits for its result.
 async fn on_hashing_thread<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, AppError> {
-    let (done, result) = oneshot::channel();
-    let job: Job = Box::new(move || {
-        // The caller may have gone (its request dropped); the work is simply thrown away.
-        let _ = done.send(work());
-    });
-    HASHING.send(job).map_err(|_| AppError::internal(anyhow::anyhow!("the password hashing threads have stopped")))?;
-    result.await.map_err(AppError::internal)
+    HASHING.run(work).await
 }
 
 /// A hash of a password nobody has, checked for unknown emails so that they take as long
@@ -166,5 +202,25 @@ mod tests {
         assert!(verify(&password, stored.clone()).await.unwrap());
         let other = Password::parse("incorrect horse battery staple").unwrap();
         assert!(!verify(&other, stored).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn past_a_full_queue_hashing_is_refused_at_once_and_the_queue_still_drains() {
+        let pool = HashingPool::start(1, 2);
+        let (release, held) = mpsc::channel::<()>();
+        let (started, running) = oneshot::channel();
+        let blocker = pool.run(move || {
+            let _ = started.send(());
+            held.recv().is_ok()
+        });
+        running.await.unwrap();
+        // The thread is busy: two jobs may wait, the third is refused without waiting.
+        let first = pool.run(|| 1);
+        let second = pool.run(|| 2);
+        assert_eq!(pool.run(|| 3).await, Err(AppError::Busy));
+        release.send(()).unwrap();
+        assert_eq!(blocker.await, Ok(true));
+        assert_eq!((first.await, second.await), (Ok(1), Ok(2)));
+        assert_eq!(pool.run(|| 4).await, Ok(4), "once the queue drains, jobs are taken again");
     }
 }
