@@ -149,8 +149,12 @@ impl Figures {
         self.slope(|reading| reading.rss_kib)
     }
 
-    /// The anonymous part of [`Figures::bytes_per_workspace`]: the heap's share, without the
-    /// pages of the program's code that happened to be read meanwhile.
+    /// The anonymous part of [`Figures::bytes_per_workspace`], which the verdict reads: what
+    /// the process allocates. The rest is the program's own code and libraries, mapped from
+    /// their files as pages of them run; it cannot grow with workspaces beyond the program's
+    /// size, and it differs by about a megabyte between two starts of the same server on the
+    /// same data (seen here: a server with 100 workspaces 0.4 MB below the empty one), which
+    /// over 900 workspaces is a kilobyte each of noise.
     pub fn anon_bytes_per_workspace(&self) -> f64 {
         self.slope(|reading| reading.anon_kib)
     }
@@ -207,10 +211,10 @@ pub fn table(figures: &Figures) -> String {
             "",
         ),
         (
-            "memory for each installed workspace (between the two)".to_owned(),
-            format!("{:.0} bytes ({:.0} anonymous)", figures.bytes_per_workspace(), figures.anon_bytes_per_workspace()),
+            "memory for each installed workspace (between the two): anonymous, and all resident".to_owned(),
+            format!("{:.0} bytes, {:.0} bytes", figures.anon_bytes_per_workspace(), figures.bytes_per_workspace()),
             format!("<= {PER_WORKSPACE_AIM_BYTES:.0} bytes"),
-            verdict(figures.bytes_per_workspace() <= PER_WORKSPACE_AIM_BYTES),
+            verdict(figures.anon_bytes_per_workspace() <= PER_WORKSPACE_AIM_BYTES),
         ),
         (
             format!("memory beyond the empty server's at {workspaces} workspaces, each"),
