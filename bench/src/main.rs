@@ -538,8 +538,8 @@ async fn idle_bench(
          installed workspaces of {members} members each, questions on, asking weekly and none due. CPU is the \
          server process's user and system time (`/proc/<pid>/stat`, all threads) over the window; memory its \
          resident set at the end (`/proc/<pid>/status`), and a workspace's share of it the difference between the \
-         two fleets over the workspaces between them (the verdict reads the anonymous part: the rest is the \
-         program's code, mapped from its file).\n\n{table}",
+         two fleets over the workspaces between them, for what the process allocates (anonymous) and for its \
+         whole resident set.\n\n{table}",
         name = database.name(),
         machine = machine.line(),
         window = window.as_secs(),
