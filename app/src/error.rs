@@ -198,6 +198,7 @@ mod tests {
         assert_eq!(AppError::Unauthenticated.status(), 401);
         assert_eq!(AppError::with_reference("abc").status(), 500);
         assert_eq!(AppError::Invalid { field: "q".into(), message: "too long".into() }.status(), 422);
+        assert_eq!(AppError::Busy.status(), 503);
     }
 
     #[test]

@@ -526,6 +526,11 @@ async fn idle_bench(
         fleet.members_each,
         window.as_secs()
     );
+    anyhow::ensure!(
+        fleet.workspaces >= idle::SMALLEST_FLEET,
+        "B4 compares a tenth of the fleet with all of it: give --workspaces {} or more",
+        idle::SMALLEST_FLEET
+    );
     let empty = idle_reading(cli, database, None, window).await?;
     let tenth = idle_reading(cli, database, Some(idle::Figures::tenth_of(fleet)), window).await?;
     let full = idle_reading(cli, database, Some(fleet), window).await?;

@@ -166,11 +166,14 @@ pub fn table(alone: &Samples, beside: &Samples, signed: &SignIns, rate: u64, win
             ms(signed.latencies.percentile(50.0)),
             ms(signed.latencies.percentile(99.0))
         ),
-        format!(
-            "| latency of a refusal as busy p50, p99 | {}, {} | | |",
-            ms(signed.busy_latencies.percentile(50.0)),
-            ms(signed.busy_latencies.percentile(99.0))
-        ),
+        match signed.busy {
+            0 => "| latency of a refusal as busy p50, p99 | none refused | | |".to_owned(),
+            _ => format!(
+                "| latency of a refusal as busy p50, p99 | {}, {} | | |",
+                ms(signed.busy_latencies.percentile(50.0)),
+                ms(signed.busy_latencies.percentile(99.0))
+            ),
+        },
     ]
     .join("\n")
 }

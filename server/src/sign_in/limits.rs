@@ -157,6 +157,18 @@ impl AttemptLimiter {
         Ok(())
     }
 
+    /// Takes back an attempt [`AttemptLimiter::attempt`] counted for `address` and `email`
+    /// when no password was checked for it (the server was too busy to): someone told to try
+    /// again in a few seconds must not use up their budget doing so.
+    pub fn give_back(&self, address: &str, email: &str) {
+        let mut windows = self.windows.lock().unwrap_or_else(PoisonError::into_inner);
+        for key in [format!("address:{address}"), format!("email:{email}")] {
+            if let Some(window) = windows.get_mut(&key) {
+                window.attempts = window.attempts.saturating_sub(1);
+            }
+        }
+    }
+
     /// Counts a start from `address` at `now_ms`; `Err` with the seconds to wait (one at
     /// least) when the address, or everyone together, has used its budget (the start is then
     /// not counted).
@@ -233,6 +245,25 @@ mod tests {
         }
         assert_eq!(limiter.attempt("10.0.0.2", "ada@example.com", 5_000), Err(900 - 5));
         assert_eq!(limiter.attempt("10.0.0.2", "ada@example.com", WINDOW_MS), Ok(()));
+    }
+
+    #[test]
+    fn an_attempt_given_back_does_not_count() {
+        let limiter = AttemptLimiter::new(BUDGET);
+        for second in 0..10 {
+            assert_eq!(limiter.attempt("10.0.0.1", "ada@example.com", second * 1000), Ok(()), "try {second}");
+            limiter.give_back("10.0.0.1", "ada@example.com");
+        }
+        for second in 10..13 {
+            assert_eq!(limiter.attempt("10.0.0.1", "ada@example.com", second * 1000), Ok(()));
+        }
+        assert!(limiter.attempt("10.0.0.1", "ada@example.com", 13_000).is_err(), "the budget still holds");
+        limiter.give_back("10.0.0.7", "nobody@example.com");
+        assert_eq!(
+            limiter.attempt("10.0.0.7", "nobody@example.com", 14_000),
+            Ok(()),
+            "nothing to give back is harmless"
+        );
     }
 
     #[test]

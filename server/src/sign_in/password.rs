@@ -64,8 +64,10 @@ pub async fn sign_in(
             }
         },
         Ok(None) => back_to_login("wrong_password", &next),
-        // Too many sign-ins wait for a password check already: this one is not checked.
+        // Too many sign-ins wait for a password check already: this one is not checked, so it
+        // does not count against the budget either.
         Err(AppError::Busy) => {
+            settings.attempts.give_back(&address, &email_key);
             tracing::warn!("refused a password sign-in: the password checks' queue is full");
             back_to_login("busy", &next)
         }
