@@ -159,7 +159,8 @@ impl Figures {
     /// The rest is mapped from files (the program's code and libraries, SQLite's shared
     /// memory); it differs by about a megabyte between two starts of the same server on the
     /// same data (seen here: a server with 100 workspaces 0.4 MB below the empty one), a
-    /// kilobyte a workspace over 900, so the table shows both and judges each.
+    /// kilobyte a workspace over 900, so the table shows both and judges them against that
+    /// spread ([`Figures::per_workspace_verdict`]).
     pub fn anon_bytes_per_workspace(&self) -> f64 {
         self.slope(|reading| reading.anon_kib)
     }
