@@ -14,7 +14,10 @@ use anyhow::Context as _;
 use app::server::db::{Db, members, schedules, workspaces};
 use chrono::{Datelike as _, TimeZone as _, Utc};
 
-use crate::team::{member_row, workspace_row};
+use crate::{
+    soak::memory::status_kib,
+    team::{member_row, workspace_row},
+};
 
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 /// The aims from the issue.
@@ -100,12 +103,6 @@ pub async fn read(pid: u32, settle: Duration, window: Duration) -> anyhow::Resul
         .with_context(|| format!("reading /proc/{pid}/status"))?;
     let kib = |field: &str| status_kib(&status, field).with_context(|| format!("no {field} in /proc/{pid}/status"));
     Ok(Reading { cpu_percent, window, rss_kib: kib("VmRSS")?, anon_kib: kib("RssAnon")? })
-}
-
-/// A `/proc/<pid>/status` field given in kB (`VmRSS:  1234 kB`).
-fn status_kib(status: &str, field: &str) -> Option<u64> {
-    let line = status.lines().find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))?;
-    line.trim().trim_end_matches("kB").trim().parse().ok()
 }
 
 /// User and system CPU time of process `pid` and all its threads, in clock ticks.
@@ -276,6 +273,10 @@ mod tests {
         assert_eq!(parse_cpu_ticks("4242 (rapport) S 1"), None);
     }
 
+    fn reading(rss_kib: u64, anon_kib: u64) -> Reading {
+        Reading { cpu_percent: 0.0, window: Duration::ZERO, rss_kib, anon_kib }
+    }
+
     #[test]
     fn memory_is_read_from_the_status_fields_in_kib() {
         let status = "Name:\trapport\nVmRSS:\t   38224 kB\nRssAnon:\t   10896 kB\nRssFile:\t   27328 kB\n";
@@ -286,7 +287,6 @@ mod tests {
 
     #[test]
     fn the_cost_of_a_workspace_is_the_slope_between_a_tenth_of_the_fleet_and_all_of_it() {
-        let reading = |rss_kib, anon_kib| Reading { cpu_percent: 0.0, window: Duration::ZERO, rss_kib, anon_kib };
         let figures = Figures {
             fleet: Fleet { workspaces: 1_000, members_each: 100 },
             empty: reading(30_000, 7_000),
@@ -301,7 +301,6 @@ mod tests {
 
     #[test]
     fn a_slope_within_the_readings_spread_of_the_aim_is_not_resolved() {
-        let reading = |rss_kib, anon_kib| Reading { cpu_percent: 0.0, window: Duration::ZERO, rss_kib, anon_kib };
         let fleet = |workspaces| Fleet { workspaces, members_each: 100 };
         let figures = |workspaces, tenth: Reading, full: Reading| Figures {
             fleet: fleet(workspaces),

@@ -95,11 +95,12 @@ impl Watch {
 /// The resident memory of process `pid` in KiB (`VmRSS`), if it can be read.
 pub(crate) fn resident_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    vm_rss_kib(&status)
+    status_kib(&status, "VmRSS")
 }
 
-fn vm_rss_kib(status: &str) -> Option<u64> {
-    let line = status.lines().find_map(|line| line.strip_prefix("VmRSS:"))?;
+/// A `/proc/<pid>/status` field given in kB (`VmRSS:  1234 kB`).
+pub(crate) fn status_kib(status: &str, field: &str) -> Option<u64> {
+    let line = status.lines().find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))?;
     line.trim().trim_end_matches("kB").trim().parse().ok()
 }
 
@@ -171,8 +172,8 @@ mod tests {
     #[test]
     fn vm_rss_is_read_in_kib() {
         let status = "Name:\trapport\nVmPeak:\t  900000 kB\nVmRSS:\t   61440 kB\nThreads:\t9\n";
-        assert_eq!(vm_rss_kib(status), Some(61_440));
-        assert_eq!(vm_rss_kib("Name:\trapport\n"), None);
+        assert_eq!(status_kib(status, "VmRSS"), Some(61_440));
+        assert_eq!(status_kib("Name:\trapport\n", "VmRSS"), None);
     }
 
     #[test]
