@@ -4,22 +4,15 @@
 //! a core) and its resident memory (B4: at most 40 MB, and at most 1 KB for each installed
 //! workspace beyond that, read as the slope between a tenth of the fleet and all of it).
 //!
-//! Every workspace asks weekly on the weekday three days from today at 10:00, so each
-//! member's latest slot (in any time zone) lies days back, past the catch-up window, and the
-//! next days ahead: the server has nothing to plan and nothing to send.
+//! The fleet (`fleet::create`) asks weekly three days from today
+//! (`fleet::Asking::in_three_days`): the server has nothing to plan and nothing to send.
 
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use app::server::db::{Db, members, schedules, workspaces};
-use chrono::{Datelike as _, TimeZone as _, Utc};
 
-use crate::{
-    soak::memory::status_kib,
-    team::{member_row, workspace_row},
-};
+use crate::{fleet::Fleet, soak::memory::status_kib};
 
-const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 /// The aims from the issue.
 pub const CPU_AIM_PERCENT: f64 = 2.0;
 pub const MEMORY_AIM_MB: f64 = 40.0;
@@ -30,50 +23,6 @@ pub const PER_WORKSPACE_AIM_BYTES: f64 = 1_000.0;
 const READING_SPREAD_KIB: f64 = 1_024.0;
 /// The smallest fleet whose tenth and whole differ enough to give a slope.
 pub const SMALLEST_FLEET: usize = 20;
-
-/// How many installed workspaces, each with how many members.
-#[derive(Debug, Clone, Copy)]
-pub struct Fleet {
-    pub workspaces: usize,
-    pub members_each: usize,
-}
-
-/// Writes `fleet` into an empty, migrated database: installed workspaces asking weekly, none
-/// due at `now_ms`, members in the demo team's time zones.
-pub async fn create(db: &Db, fleet: Fleet, now_ms: i64) -> anyhow::Result<()> {
-    anyhow::ensure!(fleet.workspaces > 0 && fleet.members_each > 0, "a fleet needs workspaces and members");
-    let content = server::demo::content()?;
-    let created_at = now_ms - 30 * DAY_MS;
-    let schedule_day = weekday_in_three_days(now_ms);
-    let mut tx = db.begin_write().await?;
-    for number in 0..fleet.workspaces {
-        let mut workspace = workspace_row(&format!("TIDLE{number:06}"), &format!("Idle team {number}"), created_at);
-        workspace.questions_enabled = true;
-        workspaces::insert(&mut *tx, &workspace).await?;
-        let schedule = schedules::ScheduleRow {
-            workspace_id: workspace.id.clone(),
-            weekdays: 1 << schedule_day,
-            local_minute: 10 * 60,
-            cadence: "weekly".to_owned(),
-            updated_at: created_at,
-        };
-        schedules::upsert(&mut *tx, &schedule).await?;
-        for member in 0..fleet.members_each {
-            let person = &content.members[member % content.members.len()];
-            let row = member_row(&workspace.id, member, person.name.clone(), person, created_at);
-            members::insert(&mut *tx, &row).await?;
-        }
-    }
-    tx.commit().await.context("committing the idle workspaces")?;
-    Ok(())
-}
-
-/// The weekday (0 = Monday) three days after `now_ms`'s UTC date: whatever a member's time
-/// zone, their latest weekly slot is at least three days back and their next days ahead.
-fn weekday_in_three_days(now_ms: i64) -> u32 {
-    let today = Utc.timestamp_millis_opt(now_ms).single().map_or(0, |now| now.weekday().num_days_from_monday());
-    (today + 3) % 7
-}
 
 /// What one idle server cost over a window.
 #[derive(Debug, Clone, Copy)]
@@ -106,7 +55,7 @@ pub async fn read(pid: u32, settle: Duration, window: Duration) -> anyhow::Resul
 }
 
 /// User and system CPU time of process `pid` and all its threads, in clock ticks.
-fn cpu_ticks(pid: u32) -> anyhow::Result<u64> {
+pub fn cpu_ticks(pid: u32) -> anyhow::Result<u64> {
     let stat =
         std::fs::read_to_string(format!("/proc/{pid}/stat")).with_context(|| format!("reading /proc/{pid}/stat"))?;
     parse_cpu_ticks(&stat).with_context(|| format!("no CPU times in /proc/{pid}/stat"))
@@ -123,7 +72,7 @@ fn parse_cpu_ticks(stat: &str) -> Option<u64> {
 }
 
 /// The kernel's clock tick rate (`getconf CLK_TCK`), 100 on Linux unless told otherwise.
-async fn clock_ticks_per_second() -> u64 {
+pub async fn clock_ticks_per_second() -> u64 {
     let asked = tokio::process::Command::new("getconf").arg("CLK_TCK").output().await;
     asked.ok().and_then(|out| String::from_utf8_lossy(&out.stdout).trim().parse().ok()).unwrap_or(100)
 }
@@ -317,12 +266,5 @@ mod tests {
         // Over 9,000 workspaces it resolves a tenth of that.
         let many = figures(10_000, reading(34_000, 10_000), reading(34_900, 10_400));
         assert_eq!(many.per_workspace_verdict(), "met");
-    }
-
-    #[test]
-    fn the_weekly_day_is_three_days_after_today_in_utc() {
-        // 2026-12-04 was a Friday (4): three days on is Monday (0).
-        let friday_noon = Utc.with_ymd_and_hms(2026, 12, 4, 12, 0, 0).single().unwrap().timestamp_millis();
-        assert_eq!(weekday_in_three_days(friday_noon), 0);
     }
 }

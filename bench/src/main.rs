@@ -8,11 +8,13 @@
 
 mod bundle;
 mod client;
+mod fleet;
 mod idle;
 mod ingest;
 mod measure;
 mod pages;
 mod report;
+mod round;
 mod search;
 mod server;
 mod sign_ins;
@@ -105,6 +107,21 @@ enum Bench {
         /// Seconds the CPU time is measured over
         #[arg(long, default_value_t = defaults::IDLE_SECONDS)]
         seconds: u64,
+    },
+    /// B3's round: every member of a fleet due a question at once, delivered against Slack's
+    /// rate limits (the benchmark plays Slack for every workspace) (issue 13)
+    Round {
+        #[arg(long, default_value_t = defaults::FLEET.workspaces)]
+        workspaces: usize,
+        /// Members of each workspace
+        #[arg(long, default_value_t = defaults::FLEET.members_each)]
+        members: usize,
+        /// Slack's workspace-wide limit on chat.postMessage, posts a minute
+        #[arg(long, default_value_t = round::slack::Limits::default().posts_per_minute)]
+        posts_per_minute: u32,
+        /// Seconds to wait for the round before giving up
+        #[arg(long, default_value_t = defaults::ROUND_WAIT.as_secs())]
+        wait: u64,
     },
     /// B5: what a browser downloads, from the release build's site (`cargo leptos build
     /// --release --split` first; no server runs)
@@ -223,9 +240,16 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
             }
         }
         Bench::Idle { workspaces, members, seconds } => {
-            let fleet = idle::Fleet { workspaces: *workspaces, members_each: *members };
+            let fleet = fleet::Fleet { workspaces: *workspaces, members_each: *members };
             for &database in databases {
                 idle_bench(cli, &machine, database, fleet, Duration::from_secs(*seconds)).await?;
+            }
+        }
+        Bench::Round { workspaces, members, posts_per_minute, wait } => {
+            let fleet = fleet::Fleet { workspaces: *workspaces, members_each: *members };
+            let limits = round::slack::Limits { posts_per_minute: *posts_per_minute, ..Default::default() };
+            for &database in databases {
+                round_bench(cli, &machine, database, fleet, limits, Duration::from_secs(*wait)).await?;
             }
         }
         Bench::Bundle => bundle_bench(cli, &machine).await?,
@@ -351,6 +375,8 @@ async fn all_benches(cli: &Cli, machine: &report::Machine, databases: &[Database
     }
     for &database in databases {
         idle_bench(cli, machine, database, defaults::FLEET, secs(defaults::IDLE_SECONDS)).await?;
+        round_bench(cli, machine, database, defaults::FLEET, round::slack::Limits::default(), defaults::ROUND_WAIT)
+            .await?;
     }
     for &database in databases {
         sign_in_bench(cli, machine, database, defaults::SIGN_IN_RATE, secs(defaults::SIGN_IN_SECONDS)).await?;
@@ -364,7 +390,7 @@ async fn all_benches(cli: &Cli, machine: &report::Machine, databases: &[Database
 mod defaults {
     use std::time::Duration;
 
-    use crate::{idle, ingest, pages, team};
+    use crate::{fleet, ingest, pages, team};
 
     pub const TEAM: team::Size = team::Size { members: 10_000, answers: 200_000 };
     pub const INGEST: ingest::Load = ingest::Load { connections: 64, teams: 1_000 };
@@ -374,8 +400,9 @@ mod defaults {
     pub const INGEST_SUSTAINED: u64 = 60;
     pub const PAGES: pages::Load =
         pages::Load { connections: 16, warm_up: Duration::from_secs(3), measured: Duration::from_secs(10) };
-    pub const FLEET: idle::Fleet = idle::Fleet { workspaces: 1_000, members_each: 100 };
+    pub const FLEET: fleet::Fleet = fleet::Fleet { workspaces: 1_000, members_each: 100 };
     pub const IDLE_SECONDS: u64 = 60;
+    pub const ROUND_WAIT: Duration = Duration::from_secs(600);
     pub const SIGN_IN_RATE: u64 = 2_200;
     pub const SIGN_IN_SECONDS: u64 = 20;
 }
@@ -516,7 +543,7 @@ async fn idle_bench(
     cli: &Cli,
     machine: &report::Machine,
     database: Database,
-    fleet: idle::Fleet,
+    fleet: fleet::Fleet,
     window: Duration,
 ) -> anyhow::Result<()> {
     println!(
@@ -556,6 +583,51 @@ async fn idle_bench(
     report::write_block(&cli.out, &format!("idle/{}", database.slug()), &body)
 }
 
+/// B3's round on `database`: `fleet`, every member due at once, delivered against Slack's
+/// `limits`, waiting up to `wait`.
+async fn round_bench(
+    cli: &Cli,
+    machine: &report::Machine,
+    database: Database,
+    fleet: fleet::Fleet,
+    limits: round::slack::Limits,
+    wait: Duration,
+) -> anyhow::Result<()> {
+    println!(
+        "==> B3 round on {}: {} workspaces of {} members, Slack allowing {} posts a minute in each",
+        database.name(),
+        fleet.workspaces,
+        fleet.members_each,
+        limits.posts_per_minute
+    );
+    let url = fresh_database(cli, database, "round").await?;
+    let db = Db::connect(&url).await?;
+    db.migrate().await?;
+    let started = Instant::now();
+    let now = app::server::now_ms();
+    fleet::create(&db, fleet, fleet::Asking::now_in_utc(now), now).await?;
+    settle(&db, database).await?;
+    println!("    made in {:.0} s; the round begins", started.elapsed().as_secs_f64());
+    let figures = round::measure(&cli.server, &url, &db, SERVER_ADDR, fleet, limits, wait).await;
+    db.close().await;
+    let figures = figures?;
+    let table = round::table(&figures);
+    println!("{table}");
+    let body = format!(
+        "### B3 round on {name}\n\n{machine}\nA hosted server started on {workspaces} installed workspaces of \
+         {members} members each, every member due a question (all in UTC, the slot in the minute the fleet was \
+         made); its Slack is the benchmark's (`bench/src/round/slack.rs`), which plays every workspace and \
+         allows {posts} posts a minute in each and one a second in each channel. Timed from the server's being \
+         ready to the last member's question reaching Slack.\n\n{table}",
+        name = database.name(),
+        machine = machine.line(),
+        workspaces = fleet.workspaces,
+        members = fleet.members_each,
+        posts = limits.posts_per_minute,
+    );
+    report::write_block(&cli.out, &format!("round/{}", database.slug()), &body)
+}
+
 /// How long an idle server runs before it is measured: start-up and its first passes.
 const IDLE_SETTLE: Duration = Duration::from_secs(15);
 
@@ -563,7 +635,7 @@ const IDLE_SETTLE: Duration = Duration::from_secs(15);
 async fn idle_reading(
     cli: &Cli,
     database: Database,
-    fleet: Option<idle::Fleet>,
+    fleet: Option<fleet::Fleet>,
     window: Duration,
 ) -> anyhow::Result<idle::Reading> {
     let url = fresh_database(cli, database, "idle").await?;
@@ -571,7 +643,8 @@ async fn idle_reading(
     db.migrate().await?;
     if let Some(fleet) = fleet {
         let started = Instant::now();
-        idle::create(&db, fleet, app::server::now_ms()).await?;
+        let now = app::server::now_ms();
+        fleet::create(&db, fleet, fleet::Asking::in_three_days(now), now).await?;
         settle(&db, database).await?;
         println!("    made in {:.0} s; measuring", started.elapsed().as_secs_f64());
     }

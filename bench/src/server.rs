@@ -14,6 +14,9 @@ use std::{
 use anyhow::Context as _;
 use tokio::process::{Child, Command};
 
+/// The hosted install's token key: the fleet's tokens are sealed with it (`fleet::create`).
+pub const TOKEN_KEY: &str = "YmVuY2gtdG9rZW4ta2V5LW9mLTMyLWJ5dGVzLi4uLi4=";
+
 /// Fixed settings of the hosted install: the benchmark's keys protect nothing.
 const HOSTED_ENV: [(&str, &str); 8] = [
     ("SLACK_CLIENT_ID", "bench.client"),
@@ -21,7 +24,7 @@ const HOSTED_ENV: [(&str, &str); 8] = [
     ("SLACK_SIGNING_SECRET", "bench-signing-secret"),
     // Nothing listens on the discard port: the server never gets to Slack.
     ("SLACK_API_URL", "http://127.0.0.1:9/api"),
-    ("RAPPORT_TOKEN_KEY", "YmVuY2gtdG9rZW4ta2V5LW9mLTMyLWJ5dGVzLi4uLi4="),
+    ("RAPPORT_TOKEN_KEY", TOKEN_KEY),
     (
         "RAPPORT_SESSION_KEY",
         "YmVuY2gtc2Vzc2lvbi1rZXktb2YtNjQtYnl0ZXMuLi4uLi4uLi4uLi4uLi4uLi4uLi4uLi4uLi4uLi4uLi4uLi4uLi4uLi4uLg==",
@@ -45,6 +48,8 @@ const MODE_PREFIXES: [&str; 3] = ["SLACK_", "STRIPE_", "RAPPORT_"];
 pub enum Environment {
     /// A hosted install whose Slack is out of reach, without demo data (the search benchmark).
     Hosted,
+    /// A hosted install whose Slack's Web API answers at `api_url` (B3's round).
+    HostedWithSlack { api_url: String },
     /// No Slack or Stripe configured: the emulators stand in and the demo team is seeded.
     /// `settings` are set on top (time scale, the emulator's signing secret, `RUST_LOG`).
     Emulated { settings: Vec<(&'static str, String)> },
@@ -198,6 +203,9 @@ fn configure(command: &mut Command, environment: &Environment) {
     match environment {
         Environment::Hosted => {
             command.envs(HOSTED_ENV);
+        }
+        Environment::HostedWithSlack { api_url } => {
+            command.envs(HOSTED_ENV).env("SLACK_API_URL", api_url);
         }
         Environment::Emulated { settings } => {
             for (name, _) in std::env::vars_os() {

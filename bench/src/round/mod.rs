@@ -1,0 +1,270 @@
+//! B3's round (issue 13): one round for a whole fleet, delivered against Slack's rate limits.
+//! Every member of every workspace is due a question in the minute the fleet is made (all in
+//! UTC); a hosted server starts on it with its Slack at the fleet's Slack ([`slack`]), plans
+//! the round and sends it. Measured: how long from the server's start to the last question
+//! posted, against the time Slack's limits allow ([`allowed`]); the share of calls refused
+//! with 429; and that every member's question was posted exactly once, as Slack saw it and
+//! as the database records it.
+
+pub mod slack;
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use app::server::db::Db;
+
+use self::slack::{FleetSlack, Limits, Tally};
+use crate::{
+    fleet::{self, Fleet},
+    idle::{clock_ticks_per_second, cpu_ticks},
+    server::{Environment, Output, Server},
+    soak::memory::status_kib,
+};
+
+/// The aims from the issue.
+const WITHIN_PERCENT: f64 = 5.0;
+const RATE_LIMITED_AIM_PERCENT: f64 = 0.1;
+/// How long after the last question the benchmark waits for a question posted twice.
+const QUIET_AFTER: Duration = Duration::from_secs(3);
+
+/// What one round came to.
+#[derive(Debug, Clone)]
+pub struct Figures {
+    pub fleet: Fleet,
+    pub limits: Limits,
+    /// From the server's start to the last question posted; `None` when the round had not
+    /// reached everyone when the benchmark stopped waiting.
+    pub took: Option<Duration>,
+    /// From the server's start to the first question posted (the planning before it).
+    pub first_after: Option<Duration>,
+    pub waited: Duration,
+    pub tally: Tally,
+    /// The prompts in the database by status, after the round.
+    pub prompts: Vec<(String, i64)>,
+    /// The server's CPU over the round, in percent of a core, and its peak resident memory.
+    pub cpu_percent: f64,
+    pub peak_rss_kib: u64,
+}
+
+impl Figures {
+    /// Over what Slack's limits allow, in percent.
+    pub fn over_allowed_percent(&self) -> Option<f64> {
+        let allowed = allowed(self.fleet, self.limits).as_secs_f64();
+        self.took.map(|took| (took.as_secs_f64() / allowed - 1.0) * 100.0)
+    }
+
+    /// Questions posted a second between the first and the last.
+    pub fn posting_rate(&self) -> Option<f64> {
+        let (first, last) = (self.first_after?, self.took?);
+        let span = last.saturating_sub(first).as_secs_f64();
+        (span > 0.0).then(|| self.tally.questions as f64 / span)
+    }
+
+    pub fn rate_limited_percent(&self) -> f64 {
+        self.tally.rate_limited as f64 * 100.0 / self.tally.calls.max(1) as f64
+    }
+
+    fn prompts_with(&self, status: &str) -> i64 {
+        self.prompts.iter().filter(|(s, _)| s == status).map(|(_, count)| count).sum()
+    }
+
+    /// Every member's question posted once, none twice, each recorded as sent.
+    pub fn exactly_once(&self) -> bool {
+        let members = i64::try_from(self.fleet.members()).unwrap_or(i64::MAX);
+        self.tally.doubled == 0
+            && u64::try_from(members).is_ok_and(|members| self.tally.questions == members)
+            && self.prompts_with("sent") == members
+            && self.prompts.iter().map(|(_, count)| count).sum::<i64>() == members
+    }
+}
+
+/// The shortest time in which Slack's limits let every workspace post its members'
+/// questions: a workspace's first `posts_per_minute` at once, and each later one a minute
+/// after the one that many before it, so its last at `(members - 1) / posts_per_minute`
+/// whole minutes. (The per-channel limit does not bind: each member has a DM of their own.)
+pub fn allowed(fleet: Fleet, limits: Limits) -> Duration {
+    let per_minute = usize::try_from(limits.posts_per_minute.max(1)).unwrap_or(usize::MAX);
+    let minutes = fleet.members_each.saturating_sub(1) / per_minute;
+    Duration::from_secs(60 * u64::try_from(minutes).unwrap_or(u64::MAX))
+}
+
+/// Makes `fleet` in the empty, migrated database `db` (every member due now), then starts
+/// `binary` on `database_url` against the fleet's Slack and waits up to `wait` for the round.
+pub async fn measure(
+    binary: &std::path::Path,
+    database_url: &str,
+    db: &Db,
+    addr: &str,
+    fleet: Fleet,
+    limits: Limits,
+    wait: Duration,
+) -> anyhow::Result<Figures> {
+    let slack = FleetSlack::start((0..fleet.workspaces).map(fleet::team_id), limits).await?;
+    let environment = Environment::HostedWithSlack { api_url: slack.api_url.clone() };
+    let server = Server::start_with(binary, database_url, addr, &environment, &Output::Terminal).await?;
+    let started = Instant::now();
+    let pid = server.pid().context("the server had already exited")?;
+    let ticks_before = cpu_ticks(pid)?;
+    let everyone = u64::try_from(fleet.members())?;
+    let mut last_seen = slack.tally();
+    while last_seen.questions < everyone && started.elapsed() < wait {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        last_seen = slack.tally();
+    }
+    tokio::time::sleep(QUIET_AFTER).await;
+    let waited = started.elapsed();
+    let cpu_seconds = (cpu_ticks(pid)? - ticks_before) as f64 / clock_ticks_per_second().await as f64;
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).context("reading the server's status")?;
+    let peak_rss_kib = status_kib(&status, "VmHWM").context("no VmHWM in the server's status")?;
+    server.stop().await?;
+    let tally = slack.tally();
+    let prompts: Vec<(String, i64)> =
+        sqlx::query_as("SELECT status, COUNT(*) FROM prompts GROUP BY status ORDER BY status")
+            .fetch_all(db.pool())
+            .await
+            .context("counting the round's prompts")?;
+    let since_start = |at: Option<Instant>| at.map(|at| at.saturating_duration_since(started));
+    Ok(Figures {
+        fleet,
+        limits,
+        took: if tally.questions >= everyone { since_start(last_seen.last_post) } else { None },
+        first_after: since_start(tally.first_post),
+        waited,
+        cpu_percent: cpu_seconds / waited.as_secs_f64() * 100.0,
+        peak_rss_kib,
+        tally,
+        prompts,
+    })
+}
+
+/// The figures as a Markdown table, each beside its aim.
+pub fn table(figures: &Figures) -> String {
+    let verdict = |met: bool| if met { "met" } else { "**not met**" };
+    let Fleet { workspaces, members_each } = figures.fleet;
+    let members = figures.fleet.members();
+    let allowed = allowed(figures.fleet, figures.limits).as_secs();
+    let seconds = |took: Option<Duration>| took.map_or_else(|| "-".to_owned(), |d| format!("{:.1} s", d.as_secs_f64()));
+    let (took, took_met) = match (figures.took, figures.over_allowed_percent()) {
+        (Some(took), Some(over)) => (
+            format!("{} ({over:+.0}% of the {allowed} s Slack's limits allow)", seconds(Some(took))),
+            over <= WITHIN_PERCENT,
+        ),
+        _ => (
+            format!(
+                "not everyone reached in {:.0} s: {} of {members} questions posted",
+                figures.waited.as_secs_f64(),
+                figures.tally.questions
+            ),
+            false,
+        ),
+    };
+    let tally = &figures.tally;
+    let statuses = figures.prompts.iter().map(|(status, count)| format!("{count} {status}")).collect::<Vec<_>>();
+    let rows = [
+        (
+            format!(
+                "one round, {members} members in {workspaces} workspaces of {members_each}, from the server's start"
+            ),
+            took,
+            format!("within {WITHIN_PERCENT:.0}% of what Slack's limits allow"),
+            verdict(took_met),
+        ),
+        (
+            "calls refused with 429".to_owned(),
+            format!("{} of {} ({:.2}%)", tally.rate_limited, tally.calls, figures.rate_limited_percent()),
+            format!("<= {RATE_LIMITED_AIM_PERCENT}%"),
+            verdict(figures.rate_limited_percent() <= RATE_LIMITED_AIM_PERCENT),
+        ),
+        (
+            "every question posted exactly once".to_owned(),
+            format!(
+                "{} posted, {} twice; prompts: {}",
+                tally.questions,
+                tally.doubled,
+                if statuses.is_empty() { "none".to_owned() } else { statuses.join(", ") }
+            ),
+            format!("{members} once each, all sent"),
+            verdict(figures.exactly_once()),
+        ),
+        ("first question posted, from the server's start".to_owned(), seconds(figures.first_after), String::new(), ""),
+        (
+            "questions posted a second, first to last".to_owned(),
+            figures.posting_rate().map_or_else(|| "-".to_owned(), |rate| format!("{rate:.0}")),
+            String::new(),
+            "",
+        ),
+        (
+            "server CPU over the round, and its peak memory".to_owned(),
+            format!(
+                "{:.0}% of a core over {:.0} s; {:.0} MB",
+                figures.cpu_percent,
+                figures.waited.as_secs_f64(),
+                figures.peak_rss_kib as f64 * 1024.0 / 1_000_000.0
+            ),
+            String::new(),
+            "",
+        ),
+        ("other refused calls".to_owned(), tally.refused.to_string(), String::new(), ""),
+    ];
+    let mut lines = vec!["| figure | measured | target | |".to_owned(), "|---|---|---|---|".to_owned()];
+    lines.extend(
+        rows.into_iter().map(|(figure, measured, target, met)| format!("| {figure} | {measured} | {target} | {met} |")),
+    );
+    lines.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn figures(took_secs: Option<u64>, tally: Tally, prompts: &[(&str, i64)]) -> Figures {
+        Figures {
+            fleet: Fleet { workspaces: 2, members_each: 100 },
+            limits: Limits::default(),
+            took: took_secs.map(Duration::from_secs),
+            first_after: Some(Duration::from_secs(1)),
+            waited: Duration::from_secs(70),
+            tally,
+            prompts: prompts.iter().map(|(status, count)| ((*status).to_owned(), *count)).collect(),
+            cpu_percent: 50.0,
+            peak_rss_kib: 40_000,
+        }
+    }
+
+    #[test]
+    fn slack_allows_a_workspace_its_limit_at_once_then_the_rest_a_minute_later() {
+        let limits = Limits::default();
+        assert_eq!(allowed(Fleet { workspaces: 1_000, members_each: 100 }, limits), Duration::from_secs(60));
+        assert_eq!(allowed(Fleet { workspaces: 1, members_each: 60 }, limits), Duration::ZERO);
+        assert_eq!(allowed(Fleet { workspaces: 1, members_each: 121 }, limits), Duration::from_secs(120));
+    }
+
+    #[test]
+    fn a_round_is_exactly_once_only_when_everyone_was_posted_once_and_recorded_sent() {
+        let everyone = Tally { questions: 200, calls: 200, ..Tally::default() };
+        assert!(figures(Some(62), everyone.clone(), &[("sent", 200)]).exactly_once());
+        let twice = Tally { doubled: 1, ..everyone.clone() };
+        assert!(!figures(Some(62), twice, &[("sent", 200)]).exactly_once());
+        assert!(!figures(Some(62), everyone.clone(), &[("sent", 199), ("failed", 1)]).exactly_once());
+        let short = Tally { questions: 199, ..everyone };
+        assert!(!figures(None, short, &[("sent", 199), ("pending", 1)]).exactly_once());
+    }
+
+    #[test]
+    fn the_round_is_judged_against_what_slack_allows() {
+        let tally = Tally { questions: 200, calls: 2_000, rate_limited: 3, ..Tally::default() };
+        let close = figures(Some(63), tally.clone(), &[("sent", 200)]);
+        assert_eq!(close.over_allowed_percent(), Some(5.0));
+        assert!((close.rate_limited_percent() - 0.15).abs() < 1e-9);
+        let table = table(&close);
+        assert!(
+            table.contains(
+                "63.0 s (+5% of the 60 s Slack's limits allow) | within 5% of what Slack's limits allow | met |"
+            ),
+            "{table}"
+        );
+        assert!(table.contains("3 of 2000 (0.15%) | <= 0.1% | **not met** |"), "{table}");
+        let unfinished = table(&figures(None, Tally { questions: 150, ..tally }, &[("sent", 150)]));
+        assert!(unfinished.contains("not everyone reached in 70 s: 150 of 200 questions posted"), "{unfinished}");
+    }
+}
