@@ -81,30 +81,44 @@ impl Dispatcher {
         });
     }
 
+    /// Expires what is too late, plans the due rounds workspace by workspace, starting each
+    /// one's lane as soon as it is planned (a large round's first questions go out while the
+    /// rest is planned, and its pace starts counting then), then starts a lane for every
+    /// other workspace with due prompts.
     async fn start_pass(&self) -> anyhow::Result<JoinSet<LaneReport>> {
         let now = self.state.now_ms();
         delivery::expire_late(&self.state, now - CATCH_UP_MS).await.context("expiring late questions")?;
-        let planned = if self.plans_rounds { rounds::plan_due(&self.state, now).await? } else { Vec::new() };
-        for planned in planned {
-            tracing::info!(
-                workspace.id = %planned.workspace_id,
-                planned = planned.prompts,
-                closed_unanswered = planned.expired,
-                next_round_at = %planned.next_round_at.map_or_else(|| "none".to_owned(), utc_time),
-                "planned a round"
-            );
-        }
         let mut lanes = JoinSet::new();
+        if self.plans_rounds {
+            for workspace_id in rounds::list_plannable(&self.state, now).await? {
+                let Some(planned) = rounds::plan(&self.state, &workspace_id, now).await else { continue };
+                tracing::info!(
+                    workspace.id = %planned.workspace_id,
+                    planned = planned.prompts,
+                    closed_unanswered = planned.expired,
+                    next_round_at = %planned.next_round_at.map_or_else(|| "none".to_owned(), utc_time),
+                    "planned a round"
+                );
+                if planned.prompts > 0 {
+                    self.start_lane(&mut lanes, workspace_id);
+                }
+            }
+        }
         for workspace_id in delivery::workspaces_with_due(&self.state).await.context("listing due workspaces")? {
-            let Some(guard) = LaneGuard::take(&self.busy, &workspace_id) else { continue };
-            let state = self.state.clone();
-            lanes.spawn(async move {
-                let report = delivery::run_lane(&state, &workspace_id).await;
-                drop(guard);
-                report
-            });
+            self.start_lane(&mut lanes, workspace_id);
         }
         Ok(lanes)
+    }
+
+    /// Starts the workspace's delivery lane in `lanes`, unless one is running in this process.
+    fn start_lane(&self, lanes: &mut JoinSet<LaneReport>, workspace_id: String) {
+        let Some(guard) = LaneGuard::take(&self.busy, &workspace_id) else { return };
+        let state = self.state.clone();
+        lanes.spawn(async move {
+            let report = delivery::run_lane(&state, &workspace_id).await;
+            drop(guard);
+            report
+        });
     }
 }
 

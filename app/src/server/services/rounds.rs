@@ -48,6 +48,9 @@ pub const REPLAN_AT_LEAST_EVERY_MS: i64 = 60 * 60 * 1000;
 /// How soon a member who was due but got no question (none left to ask, or another planner
 /// was first) is looked at again.
 const RETRY_MS: i64 = 60 * 1000;
+/// Members whose questions are written in one transaction: one commit for many, while the
+/// write lock stays short (the picking is read before it).
+const PLANNED_TOGETHER: usize = 50;
 
 /// Plans the due rounds of every asking workspace whose planning time has come at `now_ms`
 /// (`plan_after`, cleared by any change that may make someone due), and sets each one's
@@ -56,18 +59,30 @@ const RETRY_MS: i64 = 60 * 1000;
 /// logged) does not hold up the others and is tried again soon.
 #[tracing::instrument(name = "plan rounds", skip_all)]
 pub async fn plan_due(state: &AppState, now_ms: i64) -> Result<Vec<Planned>, AppError> {
-    let db = &state.db;
     let mut planned = Vec::new();
-    for workspace_id in workspaces::list_plannable(db.pool(), now_ms).await? {
-        match plan_one(state, &workspace_id, now_ms).await {
-            Ok(Some(result)) if result.prompts > 0 || result.expired > 0 => planned.push(result),
-            Ok(_) => {}
-            Err(error) => {
-                tracing::warn!(workspace.id = %workspace_id, error = %error, "could not plan a workspace's round");
-            }
-        }
+    for workspace_id in list_plannable(state, now_ms).await? {
+        planned.extend(plan(state, &workspace_id, now_ms).await);
     }
     Ok(planned)
+}
+
+/// The asking workspaces whose planning time has come at `now_ms`, for [`plan`] one by one
+/// (the dispatcher starts each one's deliveries as soon as it is planned).
+pub async fn list_plannable(state: &AppState, now_ms: i64) -> Result<Vec<String>, AppError> {
+    Ok(workspaces::list_plannable(state.db.pool(), now_ms).await?)
+}
+
+/// Plans one workspace's due round as [`plan_due`] does; `None` when nothing was planned or
+/// closed (or it could not be planned: the error is logged and it is tried again soon).
+pub async fn plan(state: &AppState, workspace_id: &str, now_ms: i64) -> Option<Planned> {
+    match plan_one(state, workspace_id, now_ms).await {
+        Ok(Some(result)) if result.prompts > 0 || result.expired > 0 => Some(result),
+        Ok(_) => None,
+        Err(error) => {
+            tracing::warn!(workspace.id = %workspace_id, error = %error, "could not plan a workspace's round");
+            None
+        }
+    }
 }
 
 /// Claims and plans one workspace, then sets when it is planned next. `None`: another
@@ -121,12 +136,13 @@ async fn plan_workspace(db: &Db, workspace: &Workspace, now_ms: i64) -> Result<(
     }
     // Read once and shared by the whole round.
     let candidates = picking::Candidates::load(&mut *db.pool().acquire().await?, &workspace.id).await?;
-    for (row, decision) in &due {
-        let (created, expired) = ask_in_round(db, &candidates, row, decision, now_ms).await?;
-        planned.prompts += usize::from(created);
-        planned.expired += usize::from(expired);
-        if !created {
-            plan_after = plan_after.min(now_ms + RETRY_MS);
+    for together in due.chunks(PLANNED_TOGETHER) {
+        for (created, expired) in ask_in_round(db, &candidates, together, now_ms).await? {
+            planned.prompts += usize::from(created);
+            planned.expired += usize::from(expired);
+            if !created {
+                plan_after = plan_after.min(now_ms + RETRY_MS);
+            }
         }
     }
     planned.next_round_at = earliest_next_slot(&schedule, workspace, &askable, now_ms);
@@ -179,40 +195,53 @@ fn decide(row: &Askable, schedule: &Schedule, zone: Tz, now_ms: i64) -> Option<D
     Some(Decision { round_date, due_at: slot.at_ms, first_week, replaces })
 }
 
-/// Plans the member's question for the round, closing their old unanswered one, in one
-/// transaction. Returns (planned, closed an old one).
+/// Plans the members' questions for the round, closing their old unanswered ones, in one
+/// transaction. Returns (planned, closed an old one) for each member, in order.
 async fn ask_in_round(
     db: &Db,
     candidates: &picking::Candidates,
-    row: &Askable,
-    decision: &Decision,
+    due: &[(&Askable, Decision)],
     now_ms: i64,
-) -> Result<(bool, bool), AppError> {
-    let member = &row.member;
-    // Picked before the transaction, so the write lock is held only for the two writes.
+) -> Result<Vec<(bool, bool)>, AppError> {
+    // Picked before the transaction, so the write lock is held only for the writes.
     let mut conn = db.pool().acquire().await?;
-    let picked = candidates.next_for(&mut conn, &member.id, decision.first_week).await?;
+    let mut picked = Vec::with_capacity(due.len());
+    for (row, decision) in due {
+        picked.push(candidates.next_for(&mut conn, &row.member.id, decision.first_week).await?);
+    }
     drop(conn);
-    let Some(question) = picked else { return Ok((false, false)) };
     let mut tx = db.begin_write().await?;
-    let expired = match &decision.replaces {
-        Some(old) => prompts::update_status(&mut *tx, old, PromptStatus::Sent, PromptStatus::Expired, now_ms).await?,
-        None => false,
-    };
-    let prompt = RoundPrompt {
-        id: new_id(),
-        workspace_id: member.workspace_id.clone(),
-        member_id: member.id.clone(),
-        question_id: question.id,
-        due_at: decision.due_at,
-        round_date: decision.round_date.clone(),
-    };
-    // Another planner may have planned this round a moment ago: then this one adds nothing.
-    if !prompts::insert_if_new(&mut *tx, &prompt, now_ms).await? {
-        return Ok((false, false));
+    let mut outcomes = Vec::with_capacity(due.len());
+    for ((row, decision), question) in due.iter().zip(picked) {
+        let Some(question) = question else {
+            outcomes.push((false, false));
+            continue;
+        };
+        let member = &row.member;
+        let prompt = RoundPrompt {
+            id: new_id(),
+            workspace_id: member.workspace_id.clone(),
+            member_id: member.id.clone(),
+            question_id: question.id,
+            due_at: decision.due_at,
+            round_date: decision.round_date.clone(),
+        };
+        // Another planner may have planned this round a moment ago: then this one adds
+        // nothing, and leaves the old question to the planner that did.
+        if !prompts::insert_if_new(&mut *tx, &prompt, now_ms).await? {
+            outcomes.push((false, false));
+            continue;
+        }
+        let expired = match &decision.replaces {
+            Some(old) => {
+                prompts::update_status(&mut *tx, old, PromptStatus::Sent, PromptStatus::Expired, now_ms).await?
+            }
+            None => false,
+        };
+        outcomes.push((true, expired));
     }
     tx.commit().await?;
-    Ok((true, expired))
+    Ok(outcomes)
 }
 
 /// Per workspace: when the next member is due, and how the last round went.
