@@ -90,8 +90,10 @@ impl Dispatcher {
         delivery::expire_late(&self.state, now - CATCH_UP_MS).await.context("expiring late questions")?;
         let mut lanes = JoinSet::new();
         if self.plans_rounds {
+            let mut prompts = 0;
             for workspace_id in rounds::list_plannable(&self.state, now).await? {
                 let Some(planned) = rounds::plan(&self.state, &workspace_id, now).await else { continue };
+                prompts += planned.prompts;
                 tracing::info!(
                     workspace.id = %planned.workspace_id,
                     planned = planned.prompts,
@@ -99,10 +101,11 @@ impl Dispatcher {
                     next_round_at = %planned.next_round_at.map_or_else(|| "none".to_owned(), utc_time),
                     "planned a round"
                 );
-                if planned.prompts > 0 {
+                if planned.prompts > 0 && !planned.waiting_for_slack {
                     self.start_lane(&mut lanes, workspace_id);
                 }
             }
+            rounds::after_pass(&self.state, prompts).await;
         }
         for workspace_id in delivery::workspaces_with_due(&self.state).await.context("listing due workspaces")? {
             self.start_lane(&mut lanes, workspace_id);

@@ -893,6 +893,36 @@ async fn plannable(db: &Db, now_ms: i64) -> Vec<String> {
     workspaces::list_plannable(db.pool(), now_ms).await.unwrap()
 }
 
+#[tokio::test]
+async fn a_pass_that_plans_a_large_round_refreshes_postgresqls_statistics_of_prompts() {
+    let Some(db) = TestDb::postgres().await else { return };
+    let (app, _clock, workspace) = weekly_on_mondays(&db).await;
+    let analyzed = || async {
+        let analyzed: bool =
+            sqlx::query_scalar("SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables WHERE relname = 'prompts'")
+                .fetch_one(app.db.pool())
+                .await
+                .unwrap();
+        analyzed
+    };
+    // A small round leaves the statistics to autovacuum.
+    set_schedule(&app.db, &workspace, &EVERY_DAY, "12:00", Cadence::Daily).await;
+    app.dispatcher.run_once().await.unwrap();
+    assert_eq!(scheduled_prompts(&app.db, &workspace).await.len(), 1);
+    assert!(!analyzed().await);
+
+    for number in 0..rounds::MANY_PLANNED {
+        add_member(&app.db, &workspace, &format!("Member {number}"), "", |member| {
+            member.time_zone = Some("UTC".to_owned());
+        })
+        .await;
+    }
+    app.dispatcher.run_once().await.unwrap();
+
+    assert_eq!(scheduled_prompts(&app.db, &workspace).await.len(), 1 + rounds::MANY_PLANNED);
+    assert!(analyzed().await, "a pass that planned {} prompts analyzes them", rounds::MANY_PLANNED);
+}
+
 /// The demo team on Wednesday 2026-12-02 at noon, asking weekly on Mondays at 10:00, with
 /// one member (in UTC) who has no question open.
 async fn weekly_on_mondays(db: &TestDb) -> (TestApp, ManualClock, String) {

@@ -3,7 +3,7 @@
 
 use sqlx::{Any, Executor};
 
-use super::Backend;
+use super::{Backend, Db};
 
 /// Where a prompt is in its life. `Pending`, `InFlight` and `Sent` are open (a member has
 /// at most one open prompt); the rest are closed for good.
@@ -568,4 +568,15 @@ pub async fn update_status<'e>(
         .execute(ex)
         .await?;
     Ok(result.rows_affected() == 1)
+}
+
+/// Refreshes PostgreSQL's statistics of the prompts table, as autovacuum would a minute or
+/// more later (or never, where it is off): until then the pacing and claiming queries are
+/// planned from the table as it was, and after a round that many times its size they scan it
+/// whole. SQLite plans these from its indexes alone: nothing to do there.
+pub async fn refresh_statistics(db: &Db) -> sqlx::Result<()> {
+    if matches!(db.backend(), Backend::Postgres) {
+        sqlx::raw_sql("ANALYZE prompts").execute(db.pool()).await?;
+    }
+    Ok(())
 }

@@ -39,6 +39,8 @@ pub struct Planned {
     pub expired: usize,
     /// When the next member is due (Unix ms), if anyone will be.
     pub next_round_at: Option<i64>,
+    /// Slack asked the workspace to wait: its questions go once the wait is over.
+    pub waiting_for_slack: bool,
 }
 
 /// How long a workspace's plan holds at most, whatever it says (a little less, see
@@ -48,6 +50,9 @@ pub const REPLAN_AT_LEAST_EVERY_MS: i64 = 60 * 60 * 1000;
 /// How soon a member who was due but got no question (none left to ask, or another planner
 /// was first) is looked at again.
 const RETRY_MS: i64 = 60 * 1000;
+/// Prompts planned in one pass from which the database's statistics of them are refreshed
+/// ([`after_pass`]).
+pub const MANY_PLANNED: usize = 1_000;
 /// Members whose questions are written in one transaction: one commit for many, while the
 /// write lock stays short (the picking is read before it).
 const PLANNED_TOGETHER: usize = 50;
@@ -63,7 +68,20 @@ pub async fn plan_due(state: &AppState, now_ms: i64) -> Result<Vec<Planned>, App
     for workspace_id in list_plannable(state, now_ms).await? {
         planned.extend(plan(state, &workspace_id, now_ms).await);
     }
+    after_pass(state, planned.iter().map(|planned| planned.prompts).sum()).await;
     Ok(planned)
+}
+
+/// After a planning pass that made `prompts`: from [`MANY_PLANNED`] on, the database's
+/// statistics of prompts are refreshed, so the round's deliveries find its rows by index
+/// (`prompts::refresh_statistics`). A failure is logged; the round goes on regardless.
+pub async fn after_pass(state: &AppState, prompts: usize) {
+    if prompts < MANY_PLANNED {
+        return;
+    }
+    if let Err(error) = prompts::refresh_statistics(&state.db).await {
+        tracing::warn!(error = %error, "could not refresh the statistics of prompts after a large round");
+    }
 }
 
 /// The asking workspaces whose planning time has come at `now_ms`, for [`plan`] one by one
@@ -130,7 +148,11 @@ async fn plan_workspace(db: &Db, workspace: &Workspace, now_ms: i64) -> Result<(
             due.push((row, decision));
         }
     }
-    let mut planned = Planned { workspace_id: workspace.id.clone(), ..Planned::default() };
+    let mut planned = Planned {
+        workspace_id: workspace.id.clone(),
+        waiting_for_slack: workspace.sending_paused_until.is_some_and(|until| until > now_ms),
+        ..Planned::default()
+    };
     if due.is_empty() {
         return Ok((planned, plan_after));
     }
@@ -226,19 +248,23 @@ async fn ask_in_round(
             due_at: decision.due_at,
             round_date: decision.round_date.clone(),
         };
-        // Another planner may have planned this round a moment ago: then this one adds
-        // nothing, and leaves the old question to the planner that did.
-        if !prompts::insert_if_new(&mut *tx, &prompt, now_ms).await? {
-            outcomes.push((false, false));
+        let Some(old) = &decision.replaces else {
+            // Another planner may have planned this round a moment ago: then this one adds nothing.
+            outcomes.push((prompts::insert_if_new(&mut *tx, &prompt, now_ms).await?, false));
             continue;
-        }
-        let expired = match &decision.replaces {
-            Some(old) => {
-                prompts::update_status(&mut *tx, old, PromptStatus::Sent, PromptStatus::Expired, now_ms).await?
-            }
-            None => false,
         };
-        outcomes.push((true, expired));
+        // The old question closes first (a member has one open question at most), and opens
+        // again if another planner was first with the new one.
+        let mut member_tx = sqlx::Acquire::begin(&mut *tx).await?;
+        let expired =
+            prompts::update_status(&mut *member_tx, old, PromptStatus::Sent, PromptStatus::Expired, now_ms).await?;
+        if prompts::insert_if_new(&mut *member_tx, &prompt, now_ms).await? {
+            member_tx.commit().await?;
+            outcomes.push((true, expired));
+        } else {
+            member_tx.rollback().await?;
+            outcomes.push((false, false));
+        }
     }
     tx.commit().await?;
     Ok(outcomes)
