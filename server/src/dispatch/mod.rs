@@ -90,10 +90,10 @@ impl Dispatcher {
         delivery::expire_late(&self.state, now - CATCH_UP_MS).await.context("expiring late questions")?;
         let mut lanes = JoinSet::new();
         if self.plans_rounds {
-            let mut prompts = 0;
+            let mut pass = rounds::Pass::default();
             for workspace_id in rounds::list_plannable(&self.state, now).await? {
                 let Some(planned) = rounds::plan(&self.state, &workspace_id, now).await else { continue };
-                prompts += planned.prompts;
+                pass.count(&self.state, &planned).await;
                 tracing::info!(
                     workspace.id = %planned.workspace_id,
                     planned = planned.prompts,
@@ -105,7 +105,6 @@ impl Dispatcher {
                     self.start_lane(&mut lanes, workspace_id);
                 }
             }
-            rounds::after_pass(&self.state, prompts).await;
         }
         for workspace_id in delivery::workspaces_with_due(&self.state).await.context("listing due workspaces")? {
             self.start_lane(&mut lanes, workspace_id);

@@ -51,7 +51,7 @@ pub const REPLAN_AT_LEAST_EVERY_MS: i64 = 60 * 60 * 1000;
 /// was first) is looked at again.
 const RETRY_MS: i64 = 60 * 1000;
 /// Prompts planned in one pass from which the database's statistics of them are refreshed
-/// ([`after_pass`]).
+/// ([`Pass`]).
 pub const MANY_PLANNED: usize = 1_000;
 /// Members whose questions are written in one transaction: one commit for many, while the
 /// write lock stays short (the picking is read before it).
@@ -65,22 +65,37 @@ const PLANNED_TOGETHER: usize = 50;
 #[tracing::instrument(name = "plan rounds", skip_all)]
 pub async fn plan_due(state: &AppState, now_ms: i64) -> Result<Vec<Planned>, AppError> {
     let mut planned = Vec::new();
+    let mut pass = Pass::default();
     for workspace_id in list_plannable(state, now_ms).await? {
-        planned.extend(plan(state, &workspace_id, now_ms).await);
+        if let Some(one) = plan(state, &workspace_id, now_ms).await {
+            pass.count(state, &one).await;
+            planned.push(one);
+        }
     }
-    after_pass(state, planned.iter().map(|planned| planned.prompts).sum()).await;
     Ok(planned)
 }
 
-/// After a planning pass that made `prompts`: from [`MANY_PLANNED`] on, the database's
-/// statistics of prompts are refreshed, so the round's deliveries find its rows by index
-/// (`prompts::refresh_statistics`). A failure is logged; the round goes on regardless.
-pub async fn after_pass(state: &AppState, prompts: usize) {
-    if prompts < MANY_PLANNED {
-        return;
-    }
-    if let Err(error) = prompts::refresh_statistics(&state.db).await {
-        tracing::warn!(error = %error, "could not refresh the statistics of prompts after a large round");
+/// What one planning pass has planned so far. Once that reaches [`MANY_PLANNED`] prompts the
+/// database's statistics of prompts are refreshed, once a pass, so the round's deliveries
+/// (running already) and the rest of its planning find its rows by index
+/// (`prompts::refresh_statistics`).
+#[derive(Debug, Default)]
+pub struct Pass {
+    prompts: usize,
+    refreshed: bool,
+}
+
+impl Pass {
+    /// Counts `planned` into the pass. A failure to refresh is logged; the round goes on.
+    pub async fn count(&mut self, state: &AppState, planned: &Planned) {
+        self.prompts += planned.prompts;
+        if self.refreshed || self.prompts < MANY_PLANNED {
+            return;
+        }
+        self.refreshed = true;
+        if let Err(error) = prompts::refresh_statistics(&state.db).await {
+            tracing::warn!(error = %error, "could not refresh the statistics of prompts during a large round");
+        }
     }
 }
 
