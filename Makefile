@@ -18,7 +18,7 @@ export LEPTOS_OUTPUT_NAME := rapport
 E2E_ADDR ?= 127.0.0.1:3900
 E2E_DIR := target/e2e
 
-.PHONY: help run test tools browser-tools fmt-check clippy unit-tests e2e fuzz bench bench-build bench-search bench-ingest bench-pages bench-idle bench-sign-in bench-bundle bench-site soak
+.PHONY: help run test tools browser-tools fmt-check clippy unit-tests e2e fuzz bench bench-build bench-search bench-ingest bench-pages bench-idle bench-round bench-sign-in bench-bundle bench-site soak
 
 help:
 	@echo "make run    start Rapport on http://127.0.0.1:3000"
@@ -113,7 +113,7 @@ BENCH_POSTGRES_URL ?= $(or $(RAPPORT_BENCH_POSTGRES_URL),postgres://postgres@127
 BENCH := taskset -c 1 $(BENCH_BIN)/rapport-bench --server $(BENCH_BIN)/rapport --postgres-url $(BENCH_POSTGRES_URL)
 
 bench: bench-build bench-site
-	@echo "==> every benchmark: search and B2 on one team per database, then B1, B3 idle and B4, B6, B5"
+	@echo "==> every benchmark: search and B2 on one team per database, then B1, B3 idle and B4, B3 round, B6, B5"
 	$(BENCH) all
 	@echo "==> Benchmarks done: see BENCHMARKS.md"
 
@@ -140,6 +140,10 @@ bench-pages: bench-build
 bench-idle: bench-build
 	@echo "==> B3 idle and B4 memory: 1,000 installed workspaces with nothing due, left alone"
 	$(BENCH) idle
+
+bench-round: bench-build
+	@echo "==> B3 round: 100,000 members in 1,000 workspaces due at once, against Slack's limits"
+	$(BENCH) round
 
 bench-sign-in: bench-build
 	@echo "==> B6 sign-ins: 40 password sign-ins a second beside B1's events at half its rate"
