@@ -11,7 +11,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 
-use crate::{fleet::Fleet, soak::memory::status_kib};
+use crate::{
+    fleet::Fleet,
+    report::{self, verdict},
+    soak::memory::status_kib,
+};
 
 /// The aims from the issue.
 pub const CPU_AIM_PERCENT: f64 = 2.0;
@@ -149,7 +153,6 @@ impl Figures {
 
 /// The figures as a Markdown table, each beside its aim.
 pub fn table(figures: &Figures) -> String {
-    let verdict = |met: bool| if met { "met" } else { "**not met**" };
     let mb = |kib: u64| kib as f64 * 1024.0 / 1_000_000.0;
     let Fleet { workspaces, members_each } = figures.fleet;
     let rows = [
@@ -204,11 +207,7 @@ pub fn table(figures: &Figures) -> String {
             "",
         ),
     ];
-    let mut lines = vec!["| figure | measured | target | |".to_owned(), "|---|---|---|---|".to_owned()];
-    lines.extend(
-        rows.into_iter().map(|(figure, measured, target, met)| format!("| {figure} | {measured} | {target} | {met} |")),
-    );
-    lines.join("\n")
+    report::figures_table(rows)
 }
 
 #[cfg(test)]

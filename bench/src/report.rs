@@ -89,6 +89,20 @@ pub fn write_block(file: &Path, name: &str, body: &str) -> anyhow::Result<()> {
     fs::write(file, updated).with_context(|| format!("writing {}", file.display()))
 }
 
+/// A figure's verdict beside its aim: met, or not met in bold.
+pub fn verdict(met: bool) -> &'static str {
+    if met { "met" } else { "**not met**" }
+}
+
+/// Rows of (figure, measured, target, verdict) as a Markdown table.
+pub fn figures_table(rows: impl IntoIterator<Item = (String, String, String, &'static str)>) -> String {
+    let mut lines = vec!["| figure | measured | target | |".to_owned(), "|---|---|---|---|".to_owned()];
+    lines.extend(
+        rows.into_iter().map(|(figure, measured, target, met)| format!("| {figure} | {measured} | {target} | {met} |")),
+    );
+    lines.join("\n")
+}
+
 fn replace_block(text: &str, name: &str, body: &str) -> String {
     let (begin, end) = (format!("<!-- begin {name} -->"), format!("<!-- end {name} -->"));
     let block = format!("{begin}\n{}\n{end}", body.trim_end());
@@ -118,6 +132,15 @@ mod tests {
         assert!(!again.contains("9 ms"));
         assert!(again.contains("p99 7 ms"));
         assert!(again.find("search/sqlite") < again.find("search/postgres"), "the block stays where it was");
+    }
+
+    #[test]
+    fn figures_are_a_markdown_table_with_their_verdicts() {
+        let rows = [("B9".to_owned(), "3 s".to_owned(), "<= 2 s".to_owned(), verdict(false))];
+        assert_eq!(
+            figures_table(rows),
+            "| figure | measured | target | |\n|---|---|---|---|\n| B9 | 3 s | <= 2 s | **not met** |"
+        );
     }
 
     #[test]

@@ -17,6 +17,7 @@ use self::slack::{FleetSlack, Limits, Tally};
 use crate::{
     fleet::{self, Fleet},
     idle::{clock_ticks_per_second, cpu_ticks},
+    report::{self, verdict},
     server::{Environment, Output, Server},
     soak::memory::status_kib,
 };
@@ -146,7 +147,6 @@ pub async fn measure(
 
 /// The figures as a Markdown table, each beside its aim.
 pub fn table(figures: &Figures) -> String {
-    let verdict = |met: bool| if met { "met" } else { "**not met**" };
     let Fleet { workspaces, members_each } = figures.fleet;
     let members = figures.fleet.members();
     let allowed = allowed(figures.fleet, figures.limits).as_secs();
@@ -213,11 +213,7 @@ pub fn table(figures: &Figures) -> String {
         ),
         ("other refused calls".to_owned(), tally.refused.to_string(), String::new(), ""),
     ];
-    let mut lines = vec!["| figure | measured | target | |".to_owned(), "|---|---|---|---|".to_owned()];
-    lines.extend(
-        rows.into_iter().map(|(figure, measured, target, met)| format!("| {figure} | {measured} | {target} | {met} |")),
-    );
-    lines.join("\n")
+    report::figures_table(rows)
 }
 
 #[cfg(test)]
