@@ -95,7 +95,7 @@ pub struct Figure {
     pub connections: usize,
     pub renders_per_second: f64,
     pub latencies: Samples,
-    /// The size of the last page fetched.
+    /// The mean size of the pages fetched (warm-up included).
     pub bytes: usize,
 }
 
@@ -118,7 +118,7 @@ async fn measure_kind(client: &Client, team: &Arc<Team>, load: Load, kind: Kind)
         fetchers.spawn(async move {
             let mut rng = StdRng::seed_from_u64(connection as u64);
             let mut latencies = Samples::default();
-            let mut bytes = 0;
+            let (mut bytes, mut pages) = (0, 0);
             while Instant::now() < window_end {
                 let path = kind.path(&team, &mut rng);
                 let sent_at = Instant::now();
@@ -128,18 +128,21 @@ async fn measure_kind(client: &Client, team: &Arc<Team>, load: Load, kind: Kind)
                     latencies.push(fetched.took);
                     in_window.fetch_add(1, Ordering::Relaxed);
                 }
-                bytes = fetched.body.len();
+                bytes += fetched.body.len();
+                pages += 1;
             }
-            anyhow::Ok((latencies, bytes))
+            anyhow::Ok((latencies, bytes, pages))
         });
     }
     let mut latencies = Samples::default();
-    let mut bytes = 0;
+    let (mut bytes, mut pages) = (0, 0);
     while let Some(done) = fetchers.join_next().await {
-        let (samples, size) = done??;
+        let (samples, fetched_bytes, fetched_pages) = done??;
         latencies.extend(samples);
-        bytes = bytes.max(size);
+        bytes += fetched_bytes;
+        pages += fetched_pages;
     }
+    let bytes = bytes / pages.max(1);
     let renders_per_second = in_window.load(Ordering::Relaxed) as f64 / load.measured.as_secs_f64();
     Ok(Figure { kind, connections: kind.connections(load), renders_per_second, latencies, bytes })
 }
@@ -148,7 +151,7 @@ async fn measure_kind(client: &Client, team: &Arc<Team>, load: Load, kind: Kind)
 pub fn table(figures: &[Figure]) -> String {
     let verdict = |met: bool| if met { "met" } else { "**not met**" };
     let mut rows = vec![
-        "| page | in flight | renders/s | p50 | p99 | page size | target | |".to_owned(),
+        "| page | in flight | renders/s | p50 | p99 | mean page size | target | |".to_owned(),
         "|---|---:|---:|---:|---:|---:|---|---|".to_owned(),
     ];
     for figure in figures {
