@@ -9,12 +9,10 @@
 
 use std::time::{Duration, Instant};
 
-use anyhow::Context as _;
-
 use crate::{
     fleet::Fleet,
+    process,
     report::{self, verdict},
-    soak::memory::status_kib,
 };
 
 /// The aims from the issue.
@@ -45,40 +43,15 @@ pub struct Reading {
 /// process `pid` uses over `window` and its resident memory at the end.
 pub async fn read(pid: u32, settle: Duration, window: Duration) -> anyhow::Result<Reading> {
     tokio::time::sleep(settle).await;
-    let ticks_per_second = clock_ticks_per_second().await;
-    let before = cpu_ticks(pid)?;
+    let ticks_per_second = process::clock_ticks_per_second().await;
+    let before = process::cpu_ticks(pid)?;
     let started = Instant::now();
     tokio::time::sleep(window).await;
-    let used = cpu_ticks(pid)? - before;
+    let used = process::cpu_ticks(pid)? - before;
     let window = started.elapsed();
     let cpu_percent = used as f64 / ticks_per_second as f64 / window.as_secs_f64() * 100.0;
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .with_context(|| format!("reading /proc/{pid}/status"))?;
-    let kib = |field: &str| status_kib(&status, field).with_context(|| format!("no {field} in /proc/{pid}/status"));
-    Ok(Reading { cpu_percent, window, rss_kib: kib("VmRSS")?, anon_kib: kib("RssAnon")? })
-}
-
-/// User and system CPU time of process `pid` and all its threads, in clock ticks.
-pub fn cpu_ticks(pid: u32) -> anyhow::Result<u64> {
-    let stat =
-        std::fs::read_to_string(format!("/proc/{pid}/stat")).with_context(|| format!("reading /proc/{pid}/stat"))?;
-    parse_cpu_ticks(&stat).with_context(|| format!("no CPU times in /proc/{pid}/stat"))
-}
-
-/// `utime + stime` from a `/proc/<pid>/stat` line: fields 14 and 15, counted after the
-/// command name (which may hold spaces and parentheses, so the last `)` ends it).
-fn parse_cpu_ticks(stat: &str) -> Option<u64> {
-    let after_name = &stat[stat.rfind(')')? + 1..];
-    let fields: Vec<&str> = after_name.split_whitespace().collect();
-    let user: u64 = fields.get(11)?.parse().ok()?;
-    let system: u64 = fields.get(12)?.parse().ok()?;
-    Some(user + system)
-}
-
-/// The kernel's clock tick rate (`getconf CLK_TCK`), 100 on Linux unless told otherwise.
-pub async fn clock_ticks_per_second() -> u64 {
-    let asked = tokio::process::Command::new("getconf").arg("CLK_TCK").output().await;
-    asked.ok().and_then(|out| String::from_utf8_lossy(&out.stdout).trim().parse().ok()).unwrap_or(100)
+    let [rss_kib, anon_kib] = process::memory_kib(pid, ["VmRSS", "RssAnon"])?;
+    Ok(Reading { cpu_percent, window, rss_kib, anon_kib })
 }
 
 /// The figures of one database: an empty server, one with a tenth of the fleet, and one
@@ -214,23 +187,8 @@ pub fn table(figures: &Figures) -> String {
 mod tests {
     use super::*;
 
-    #[test]
-    fn cpu_ticks_are_read_after_a_command_name_with_spaces_and_parentheses() {
-        let stat = "4242 (rapport (x) y) S 1 4242 4242 0 -1 4194560 900 0 0 0 1234 567 0 0 20 0 9 0 100 0 0";
-        assert_eq!(parse_cpu_ticks(stat), Some(1234 + 567));
-        assert_eq!(parse_cpu_ticks("4242 (rapport) S 1"), None);
-    }
-
     fn reading(rss_kib: u64, anon_kib: u64) -> Reading {
         Reading { cpu_percent: 0.0, window: Duration::ZERO, rss_kib, anon_kib }
-    }
-
-    #[test]
-    fn memory_is_read_from_the_status_fields_in_kib() {
-        let status = "Name:\trapport\nVmRSS:\t   38224 kB\nRssAnon:\t   10896 kB\nRssFile:\t   27328 kB\n";
-        assert_eq!(status_kib(status, "VmRSS"), Some(38_224));
-        assert_eq!(status_kib(status, "RssAnon"), Some(10_896));
-        assert_eq!(status_kib(status, "VmSwap"), None);
     }
 
     #[test]

@@ -306,7 +306,7 @@ pub async fn sustained(
 
 /// The resident memory of process `pid` in MiB (0 when it cannot be read).
 fn rss_mib(pid: Option<u32>) -> f64 {
-    pid.and_then(crate::soak::memory::resident_kib).map_or(0.0, |kib| kib as f64 / 1024.0)
+    pid.and_then(crate::process::resident_kib).map_or(0.0, |kib| kib as f64 / 1024.0)
 }
 
 /// The figures as a Markdown table beside their targets.

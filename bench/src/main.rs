@@ -13,6 +13,7 @@ mod idle;
 mod ingest;
 mod measure;
 mod pages;
+mod process;
 mod report;
 mod round;
 mod search;

@@ -16,10 +16,9 @@ use app::server::db::Db;
 use self::slack::{FleetSlack, Limits, Tally};
 use crate::{
     fleet::{self, Fleet},
-    idle::{clock_ticks_per_second, cpu_ticks},
+    process,
     report::{self, verdict},
     server::{Environment, Output, Server},
-    soak::memory::status_kib,
 };
 
 /// The aims from the issue.
@@ -72,17 +71,12 @@ impl Figures {
         self.tally.rate_limited as f64 * 100.0 / self.tally.calls.max(1) as f64
     }
 
-    fn prompts_with(&self, status: &str) -> i64 {
-        self.prompts.iter().filter(|(s, _)| s == status).map(|(_, count)| count).sum()
-    }
-
-    /// Every member's question posted once, none twice, each recorded as sent.
+    /// Every member's question posted once, none twice, and every prompt `sent`.
     pub fn exactly_once(&self) -> bool {
-        let members = i64::try_from(self.fleet.members()).unwrap_or(i64::MAX);
-        self.tally.doubled == 0
-            && u64::try_from(members).is_ok_and(|members| self.tally.questions == members)
-            && self.prompts_with("sent") == members
-            && self.prompts.iter().map(|(_, count)| count).sum::<i64>() == members
+        let members = self.fleet.members() as u64;
+        let all_sent = matches!(self.prompts.as_slice(),
+            [(status, count)] if status == "sent" && u64::try_from(*count) == Ok(members));
+        self.tally.doubled == 0 && self.tally.questions == members && all_sent
     }
 }
 
@@ -112,7 +106,7 @@ pub async fn measure(
     let server = Server::start_with(binary, database_url, addr, &environment, &Output::Terminal).await?;
     let started = Instant::now();
     let pid = server.pid().context("the server had already exited")?;
-    let ticks_before = cpu_ticks(pid)?;
+    let ticks_before = process::cpu_ticks(pid)?;
     let everyone = u64::try_from(fleet.members())?;
     let mut last_seen = slack.tally();
     while last_seen.questions < everyone && started.elapsed() < wait {
@@ -121,9 +115,8 @@ pub async fn measure(
     }
     tokio::time::sleep(QUIET_AFTER).await;
     let waited = started.elapsed();
-    let cpu_seconds = (cpu_ticks(pid)? - ticks_before) as f64 / clock_ticks_per_second().await as f64;
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).context("reading the server's status")?;
-    let peak_rss_kib = status_kib(&status, "VmHWM").context("no VmHWM in the server's status")?;
+    let cpu_seconds = (process::cpu_ticks(pid)? - ticks_before) as f64 / process::clock_ticks_per_second().await as f64;
+    let [peak_rss_kib] = process::memory_kib(pid, ["VmHWM"])?;
     server.stop().await?;
     let tally = slack.tally();
     let prompts: Vec<(String, i64)> =

@@ -17,6 +17,7 @@ use std::{
 use tokio::task::JoinHandle;
 
 use super::lock;
+use crate::process::resident_kib;
 
 /// How often the server's memory is read.
 const EVERY: Duration = Duration::from_secs(5);
@@ -92,18 +93,6 @@ impl Watch {
     }
 }
 
-/// The resident memory of process `pid` in KiB (`VmRSS`), if it can be read.
-pub(crate) fn resident_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status_kib(&status, "VmRSS")
-}
-
-/// A `/proc/<pid>/status` field given in kB (`VmRSS:  1234 kB`).
-pub(crate) fn status_kib(status: &str, field: &str) -> Option<u64> {
-    let line = status.lines().find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))?;
-    line.trim().trim_end_matches("kB").trim().parse().ok()
-}
-
 /// One half's memory, summed up and judged.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Judged {
@@ -167,13 +156,6 @@ mod tests {
             .iter()
             .map(|&(secs, mib)| Sample { half, at: Duration::from_secs(secs), rss_kib: mib * 1024 })
             .collect()
-    }
-
-    #[test]
-    fn vm_rss_is_read_in_kib() {
-        let status = "Name:\trapport\nVmPeak:\t  900000 kB\nVmRSS:\t   61440 kB\nThreads:\t9\n";
-        assert_eq!(status_kib(status, "VmRSS"), Some(61_440));
-        assert_eq!(status_kib("Name:\trapport\n", "VmRSS"), None);
     }
 
     #[test]

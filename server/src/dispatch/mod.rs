@@ -90,10 +90,7 @@ impl Dispatcher {
         delivery::expire_late(&self.state, now - CATCH_UP_MS).await.context("expiring late questions")?;
         let mut lanes = JoinSet::new();
         if self.plans_rounds {
-            let mut pass = rounds::Pass::default();
-            for workspace_id in rounds::list_plannable(&self.state, now).await? {
-                let Some(planned) = rounds::plan(&self.state, &workspace_id, now).await else { continue };
-                pass.count(&self.state, &planned).await;
+            rounds::plan_due_each(&self.state, now, |planned| {
                 tracing::info!(
                     workspace.id = %planned.workspace_id,
                     planned = planned.prompts,
@@ -102,9 +99,10 @@ impl Dispatcher {
                     "planned a round"
                 );
                 if planned.prompts > 0 && !planned.waiting_for_slack {
-                    self.start_lane(&mut lanes, workspace_id);
+                    self.start_lane(&mut lanes, planned.workspace_id);
                 }
-            }
+            })
+            .await?;
         }
         for workspace_id in delivery::workspaces_with_due(&self.state).await.context("listing due workspaces")? {
             self.start_lane(&mut lanes, workspace_id);

@@ -88,6 +88,11 @@ impl Workspace {
     pub fn is_active(&self) -> bool {
         self.status == WorkspaceStatus::Active
     }
+
+    /// Slack asked the workspace to slow down and the wait is not over at `now_ms`.
+    pub fn is_waiting_for_slack(&self, now_ms: i64) -> bool {
+        self.sending_paused_until.is_some_and(|until| until > now_ms)
+    }
 }
 
 /// A `workspaces` row as stored (flags 0/1, statuses as text); becomes a [`Workspace`].

@@ -51,7 +51,7 @@ pub const REPLAN_AT_LEAST_EVERY_MS: i64 = 60 * 60 * 1000;
 /// was first) is looked at again.
 const RETRY_MS: i64 = 60 * 1000;
 /// Prompts planned in one pass from which the database's statistics of them are refreshed
-/// ([`Pass`]).
+/// ([`plan_due_each`]).
 pub const MANY_PLANNED: usize = 1_000;
 /// Members whose questions are written in one transaction: one commit for many, while the
 /// write lock stays short (the picking is read before it).
@@ -62,60 +62,41 @@ const PLANNED_TOGETHER: usize = 50;
 /// next planning time. Returns the workspaces where something was planned. A workspace not
 /// entitled to questions (billing) is not planned; one that cannot be planned (its error is
 /// logged) does not hold up the others and is tried again soon.
-#[tracing::instrument(name = "plan rounds", skip_all)]
 pub async fn plan_due(state: &AppState, now_ms: i64) -> Result<Vec<Planned>, AppError> {
     let mut planned = Vec::new();
-    let mut pass = Pass::default();
-    for workspace_id in list_plannable(state, now_ms).await? {
-        if let Some(one) = plan(state, &workspace_id, now_ms).await {
-            pass.count(state, &one).await;
-            planned.push(one);
-        }
-    }
+    plan_due_each(state, now_ms, |one| planned.push(one)).await?;
     Ok(planned)
 }
 
-/// What one planning pass has planned so far. Once that reaches [`MANY_PLANNED`] prompts the
-/// database's statistics of prompts are refreshed, once a pass, so the round's deliveries
-/// (running already) and the rest of its planning find its rows by index
-/// (`prompts::refresh_statistics`).
-#[derive(Debug, Default)]
-pub struct Pass {
-    prompts: usize,
-    refreshed: bool,
-}
-
-impl Pass {
-    /// Counts `planned` into the pass. A failure to refresh is logged; the round goes on.
-    pub async fn count(&mut self, state: &AppState, planned: &Planned) {
-        self.prompts += planned.prompts;
-        if self.refreshed || self.prompts < MANY_PLANNED {
-            return;
+/// Plans as [`plan_due`] does, handing each workspace where something was planned to
+/// `planned` as soon as it is (the dispatcher starts its deliveries then, while the rest of
+/// the round is planned). Once a pass has planned [`MANY_PLANNED`] prompts, the database's
+/// statistics of them are refreshed, once, so the deliveries already running and the rest
+/// of the planning find the new rows by index (`prompts::refresh_statistics`; a failure is
+/// logged and the round goes on).
+#[tracing::instrument(name = "plan rounds", skip_all)]
+pub async fn plan_due_each(state: &AppState, now_ms: i64, mut planned: impl FnMut(Planned)) -> Result<(), AppError> {
+    let mut prompts_in_pass = 0;
+    let mut refreshed = false;
+    for workspace_id in workspaces::list_plannable(state.db.pool(), now_ms).await? {
+        let one = match plan_one(state, &workspace_id, now_ms).await {
+            Ok(Some(one)) if one.prompts > 0 || one.expired > 0 => one,
+            Ok(_) => continue,
+            Err(error) => {
+                tracing::warn!(workspace.id = %workspace_id, error = %error, "could not plan a workspace's round");
+                continue;
+            }
+        };
+        prompts_in_pass += one.prompts;
+        if !refreshed && prompts_in_pass >= MANY_PLANNED {
+            refreshed = true;
+            if let Err(error) = prompts::refresh_statistics(&state.db).await {
+                tracing::warn!(error = %error, "could not refresh the statistics of prompts during a large round");
+            }
         }
-        self.refreshed = true;
-        if let Err(error) = prompts::refresh_statistics(&state.db).await {
-            tracing::warn!(error = %error, "could not refresh the statistics of prompts during a large round");
-        }
+        planned(one);
     }
-}
-
-/// The asking workspaces whose planning time has come at `now_ms`, for [`plan`] one by one
-/// (the dispatcher starts each one's deliveries as soon as it is planned).
-pub async fn list_plannable(state: &AppState, now_ms: i64) -> Result<Vec<String>, AppError> {
-    Ok(workspaces::list_plannable(state.db.pool(), now_ms).await?)
-}
-
-/// Plans one workspace's due round as [`plan_due`] does; `None` when nothing was planned or
-/// closed (or it could not be planned: the error is logged and it is tried again soon).
-pub async fn plan(state: &AppState, workspace_id: &str, now_ms: i64) -> Option<Planned> {
-    match plan_one(state, workspace_id, now_ms).await {
-        Ok(Some(result)) if result.prompts > 0 || result.expired > 0 => Some(result),
-        Ok(_) => None,
-        Err(error) => {
-            tracing::warn!(workspace.id = %workspace_id, error = %error, "could not plan a workspace's round");
-            None
-        }
-    }
+    Ok(())
 }
 
 /// Claims and plans one workspace, then sets when it is planned next. `None`: another
@@ -165,7 +146,7 @@ async fn plan_workspace(db: &Db, workspace: &Workspace, now_ms: i64) -> Result<(
     }
     let mut planned = Planned {
         workspace_id: workspace.id.clone(),
-        waiting_for_slack: workspace.sending_paused_until.is_some_and(|until| until > now_ms),
+        waiting_for_slack: workspace.is_waiting_for_slack(now_ms),
         ..Planned::default()
     };
     if due.is_empty() {

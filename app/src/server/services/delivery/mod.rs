@@ -116,7 +116,7 @@ async fn deliver_batches(state: &AppState, workspace_id: &str, report: &mut Lane
         let now = state.now_ms();
         let Some(workspace) = workspaces::find(db.pool(), workspace_id).await? else { return Ok(()) };
         let entitled = billing::entitled(state, &workspace).await?;
-        if workspace.sending_paused_until.is_some_and(|until| until > now) {
+        if workspace.is_waiting_for_slack(now) {
             return Ok(());
         }
         let used = prompts::count_recent_sends(db.pool(), workspace_id, now - 60_000, now).await?;
