@@ -192,6 +192,9 @@ impl Database {
 const WORK_DIR: &str = "target/bench";
 /// The port the measured server listens on.
 const SERVER_ADDR: &str = "127.0.0.1:3950";
+/// Where the second and third servers listen when several are measured side by side (B3 idle).
+const SECOND_SERVER_ADDR: &str = "127.0.0.1:3955";
+const THIRD_SERVER_ADDR: &str = "127.0.0.1:3956";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -538,8 +541,8 @@ async fn sign_in_bench(
     report::write_block(&cli.out, &format!("sign-in/{}", database.slug()), &body)
 }
 
-/// B3's idle figure and B4 on `database`: a server on an empty database, then one on
-/// `fleet`, each left alone for `window` once it has settled.
+/// B3's idle figure and B4 on `database`: three servers side by side, on an empty database,
+/// a tenth of `fleet` and all of it, left alone for `window` once they have settled.
 async fn idle_bench(
     cli: &Cli,
     machine: &report::Machine,
@@ -559,20 +562,39 @@ async fn idle_bench(
         "B4 compares a tenth of the fleet with all of it: give --workspaces {} or more",
         idle::SMALLEST_FLEET
     );
-    let empty = idle_reading(cli, database, None, window).await?;
-    let tenth = idle_reading(cli, database, Some(idle::Figures::tenth_of(fleet)), window).await?;
-    let full = idle_reading(cli, database, Some(fleet), window).await?;
+    // The three servers idle side by side, each pinned to the server core: together they
+    // use well under 1% of it, and each one's CPU time and memory are its own process's.
+    let empty = idle_database(cli, database, "idle_empty", None).await?;
+    let tenth = idle_database(cli, database, "idle_tenth", Some(idle::Figures::tenth_of(fleet))).await?;
+    let full = idle_database(cli, database, "idle_full", Some(fleet)).await?;
+    let servers = [
+        server::Server::start(&cli.server, &empty, SERVER_ADDR).await?,
+        server::Server::start(&cli.server, &tenth, SECOND_SERVER_ADDR).await?,
+        server::Server::start(&cli.server, &full, THIRD_SERVER_ADDR).await?,
+    ];
+    let [empty, tenth, full] = servers.each_ref().map(server::Server::pid);
+    let exited = || anyhow::anyhow!("an idle server had already exited");
+    let (empty, tenth, full) = (empty.ok_or_else(exited)?, tenth.ok_or_else(exited)?, full.ok_or_else(exited)?);
+    let readings = tokio::join!(
+        idle::read(empty, IDLE_SETTLE, window),
+        idle::read(tenth, IDLE_SETTLE, window),
+        idle::read(full, IDLE_SETTLE, window),
+    );
+    for server in servers {
+        server.stop().await?;
+    }
+    let (empty, tenth, full) = (readings.0?, readings.1?, readings.2?);
     let figures = idle::Figures { fleet, empty, tenth, full };
     let table = idle::table(&figures);
     println!("{table}");
     let body = format!(
-        "### B3 idle and B4 memory on {name}\n\n{machine}\nA hosted server (Slack out of reach) left alone for \
-         {window} s after {settle} s of settling: once on an empty database, then with {tenth} and with {workspaces} \
-         installed workspaces of {members} members each, questions on, asking weekly and none due. CPU is the \
-         server process's user and system time (`/proc/<pid>/stat`, all threads) over the window; memory its \
-         resident set at the end (`/proc/<pid>/status`), and a workspace's share of it the difference between the \
-         two fleets over the workspaces between them, for what the process allocates (anonymous) and for its \
-         whole resident set.\n\n{table}",
+        "### B3 idle and B4 memory on {name}\n\n{machine}\nThree hosted servers (Slack out of reach), side by \
+         side on the server core, left alone for {window} s after {settle} s of settling: one on an empty database, \
+         one with {tenth} and one with {workspaces} installed workspaces of {members} members each, questions on, \
+         asking weekly and none due. CPU is each server process's user and system time (`/proc/<pid>/stat`, all \
+         threads) over the window; memory its resident set at the end (`/proc/<pid>/status`), and a workspace's \
+         share of it the difference between the two fleets over the workspaces between them, for what the process \
+         allocates (anonymous) and for its whole resident set.\n\n{table}",
         name = database.name(),
         machine = machine.line(),
         window = window.as_secs(),
@@ -632,14 +654,14 @@ async fn round_bench(
 /// How long an idle server runs before it is measured: start-up and its first passes.
 const IDLE_SETTLE: Duration = Duration::from_secs(15);
 
-/// One idle server's reading, on an empty database or on `fleet`.
-async fn idle_reading(
+/// A fresh database `name` for an idle server, empty or holding `fleet`, and its URL.
+async fn idle_database(
     cli: &Cli,
     database: Database,
+    name: &str,
     fleet: Option<fleet::Fleet>,
-    window: Duration,
-) -> anyhow::Result<idle::Reading> {
-    let url = fresh_database(cli, database, "idle").await?;
+) -> anyhow::Result<String> {
+    let url = fresh_database(cli, database, name).await?;
     let db = Db::connect(&url).await?;
     db.migrate().await?;
     if let Some(fleet) = fleet {
@@ -647,14 +669,10 @@ async fn idle_reading(
         let now = app::server::now_ms();
         fleet::create(&db, fleet, fleet::Asking::in_three_days(now), now).await?;
         settle(&db, database).await?;
-        println!("    made in {:.0} s; measuring", started.elapsed().as_secs_f64());
+        println!("    {} workspaces made in {:.0} s", fleet.workspaces, started.elapsed().as_secs_f64());
     }
     db.close().await;
-    let server = server::Server::start(&cli.server, &url, SERVER_ADDR).await?;
-    let pid = server.pid().context("the server had already exited")?;
-    let reading = idle::read(pid, IDLE_SETTLE, window).await;
-    server.stop().await?;
-    reading
+    Ok(url)
 }
 
 /// How long the sustained run waits for the backlog to drain once its load has stopped.

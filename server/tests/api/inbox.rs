@@ -35,6 +35,7 @@ const HINT: &str = "don't have a question waiting";
 on_both_backends!(
     a_claim_hands_out_only_the_oldest_unfinished_item_of_each_key,
     a_claim_hands_one_worker_a_run_of_each_key_and_nobody_else_any_of_it,
+    the_items_of_a_run_are_marked_processed_together_and_only_by_their_holder,
     an_item_waiting_for_a_retry_holds_back_only_the_later_items_of_its_key,
     a_key_ready_behind_a_long_backlog_of_waiting_keys_is_still_claimed,
     a_batch_records_each_id_once_and_says_which_were_new,
@@ -46,6 +47,7 @@ on_both_backends!(
     a_replayed_slash_command_or_button_press_changes_nothing,
     a_failing_event_is_retried_with_growing_waits_then_given_up_and_holds_back_only_its_workspace,
     an_event_that_can_never_work_is_given_up_at_once_and_its_workspace_goes_on,
+    a_run_records_what_it_processed_before_a_failing_event_and_gives_back_the_rest,
     a_slow_workspace_does_not_hold_back_another_workspaces_events,
 );
 
@@ -84,7 +86,7 @@ async fn a_claim_hands_out_only_the_oldest_unfinished_item_of_each_key(db: TestD
 
     let first = claim_at(&db, "worker", T0).await;
     let while_held = claim_at(&db, "worker", T0).await;
-    assert!(inbox::update_processed(pool, id_of(&first, "A1"), "worker", T0 + 1).await.unwrap());
+    assert_eq!(inbox::update_processed(pool, &[id_of(&first, "A1")], "worker", T0 + 1).await.unwrap(), 1);
     let after_a1 = claim_at(&db, "worker", T0 + 1).await;
 
     assert_eq!(ids(&first), ["A1", "B1"]);
@@ -100,15 +102,38 @@ async fn a_claim_hands_one_worker_a_run_of_each_key_and_nobody_else_any_of_it(db
 
     let runs = inbox::claim(&db.db, "first", T0, T0 + LEASE, 10, 2).await.unwrap();
     let second_meanwhile = inbox::claim(&db.db, "second", T0, T0 + LEASE, 10, 2).await.unwrap();
-    assert!(inbox::update_processed(pool, id_of(&runs, "A1"), "first", T0 + 1).await.unwrap());
+    assert_eq!(inbox::update_processed(pool, &[id_of(&runs, "A1")], "first", T0 + 1).await.unwrap(), 1);
     let after_a1 = inbox::claim(&db.db, "second", T0 + 1, T0 + LEASE, 10, 2).await.unwrap();
-    assert!(inbox::update_processed(pool, id_of(&runs, "A2"), "first", T0 + 2).await.unwrap());
+    assert_eq!(inbox::update_processed(pool, &[id_of(&runs, "A2")], "first", T0 + 2).await.unwrap(), 1);
     let after_the_run = inbox::claim(&db.db, "second", T0 + 2, T0 + LEASE, 10, 2).await.unwrap();
 
     assert_eq!(ids(&runs), ["A1", "A2", "B1"], "two of A, in order, and B's one");
     assert!(second_meanwhile.is_empty(), "{:?}", ids(&second_meanwhile));
     assert!(after_a1.is_empty(), "A2 is still the first worker's: {:?}", ids(&after_a1));
     assert_eq!(ids(&after_the_run), ["A3"]);
+}
+
+/// A worker records a run's processed items in one statement: only those its claim still
+/// holds, each once, and the key's next items are free again after it.
+async fn the_items_of_a_run_are_marked_processed_together_and_only_by_their_holder(db: TestDb) {
+    let pool = db.db.pool();
+    for (id, key) in [("A1", "A"), ("A2", "A"), ("A3", "A"), ("B1", "B")] {
+        record(&db, id, key).await;
+    }
+    let runs = inbox::claim(&db.db, "first", T0, T0 + LEASE, 10, 2).await.unwrap();
+    let run = [id_of(&runs, "A1"), id_of(&runs, "A2"), id_of(&runs, "B1")];
+
+    let by_another = inbox::update_processed(pool, &run, "second", T0 + 1).await.unwrap();
+    let by_the_holder = inbox::update_processed(pool, &run, "first", T0 + 1).await.unwrap();
+    let again = inbox::update_processed(pool, &run, "first", T0 + 2).await.unwrap();
+    let next = claim_at(&db, "second", T0 + 2).await;
+
+    assert_eq!((by_another, by_the_holder, again), (0, 3, 0));
+    assert_eq!(ids(&next), ["A3"]);
+    for id in ["A1", "A2", "B1"] {
+        let marked = inbox::find_state(pool, Source::SlackEvent, id).await.unwrap().unwrap();
+        assert_eq!((marked.processed_at, marked.payload.as_str()), (Some(T0 + 1), ""), "{id}");
+    }
 }
 
 /// The writer records many deliveries in one statement: one already recorded, or in the
@@ -176,7 +201,7 @@ async fn an_item_waiting_for_a_retry_holds_back_only_the_later_items_of_its_key(
     let retry_at = T0 + 30_000;
 
     assert!(inbox::update_retry(pool, id_of(&first, "A1"), "worker", retry_at, "Slack was down").await.unwrap());
-    assert!(inbox::update_processed(pool, id_of(&first, "B1"), "worker", T0).await.unwrap());
+    assert_eq!(inbox::update_processed(pool, &[id_of(&first, "B1")], "worker", T0).await.unwrap(), 1);
     let meanwhile = claim_at(&db, "worker", T0 + 1).await;
     let when_due = claim_at(&db, "worker", retry_at).await;
 
@@ -208,7 +233,7 @@ async fn an_expired_lease_passes_the_item_to_another_worker_and_the_first_can_no
     let held = claim_at(&db, "first", T0).await;
     assert_eq!(ids(&held), ["A1", "B1"]);
     let a1 = id_of(&held, "A1");
-    assert!(inbox::update_processed(pool, id_of(&held, "B1"), "first", T0).await.unwrap());
+    assert_eq!(inbox::update_processed(pool, &[id_of(&held, "B1")], "first", T0).await.unwrap(), 1);
     record(&db, "B2", "B").await;
 
     let during_lease = claim_at(&db, "second", T0 + 1).await;
@@ -221,13 +246,13 @@ async fn an_expired_lease_passes_the_item_to_another_worker_and_the_first_can_no
     assert_eq!(after_lease[0].claimed_by, "second");
     // The first worker wakes from a long pause: whatever it records now changes nothing.
     let late = T0 + LEASE + 2;
-    assert!(!inbox::update_processed(pool, a1, "first", late).await.unwrap());
+    assert_eq!(inbox::update_processed(pool, &[a1], "first", late).await.unwrap(), 0);
     assert!(!inbox::update_retry(pool, a1, "first", late + 5_000, "late").await.unwrap());
     assert!(!inbox::update_gave_up(pool, a1, "first", "late", late).await.unwrap());
     let untouched = inbox::find_state(pool, Source::SlackEvent, "A1").await.unwrap().unwrap();
     assert_eq!((untouched.attempts, untouched.processed_at, untouched.gave_up_at), (0, None, None));
     assert_eq!(untouched.last_error, None);
-    assert!(inbox::update_processed(pool, a1, "second", late).await.unwrap(), "the new holder can");
+    assert_eq!(inbox::update_processed(pool, &[a1], "second", late).await.unwrap(), 1, "the new holder can");
 }
 
 // The running app: instances that start, stop and share one database.
@@ -569,6 +594,37 @@ async fn an_event_that_can_never_work_is_given_up_at_once_and_its_workspace_goes
     assert!(given_up.gave_up_at.is_some());
     assert!(given_up.last_error.as_deref().is_some_and(|why| why.contains("reading a stored Slack event")));
     assert!(member(&db.db, DEMO_TEAM, "UNEXT").await.is_some());
+}
+
+/// A run records the events it processed before one that fails (they are not run again), and
+/// gives back the ones after it, which run in order once the retry is due.
+async fn a_run_records_what_it_processed_before_a_failing_event_and_gives_back_the_rest(db: TestDb) {
+    let clock = ManualClock::new(now_ms());
+    demo::seed(&db.db, clock.now_ms()).await.unwrap();
+    let instance = start(&db, Arc::new(clock.clone()), Worker::Off).await;
+    let state = &instance.state;
+    // The member's DM gets a hint, which Slack fails to take (HTTP 500) once.
+    instance.clear_open_question(&instance.demo_member(MEMBER).await).await;
+    instance.emulator.inject_fault("chat.postMessage", Fault::ServerError, 1);
+    record_event(state, DEMO_TEAM, "EvBefore", team_join("UBEFORE", "Ahead of the broken one")).await;
+    record_event(state, DEMO_TEAM, "EvBroken", dm(MEMBER, "hello?")).await;
+    record_event(state, DEMO_TEAM, "EvAfter", team_join("UAFTER", "Behind the broken one")).await;
+
+    let first_pass = run_due(state).await;
+    let before = state_of(state, "EvBefore").await;
+    let broken = state_of(state, "EvBroken").await;
+    let after = state_of(state, "EvAfter").await;
+    clock.advance(services::inbox::retry_wait_ms(1));
+    let once_due = run_due(state).await;
+
+    assert_eq!(first_pass, ["EvBefore", "EvBroken"]);
+    assert!(before.processed_at.is_some() && before.payload.is_empty(), "{before:?}");
+    assert_eq!((broken.attempts, broken.processed_at), (1, None));
+    assert_eq!((after.attempts, after.processed_at), (0, None));
+    assert_eq!(once_due, ["EvBroken", "EvAfter"], "nothing processed runs again; the rest follows in order");
+    assert!(member(&db.db, DEMO_TEAM, "UBEFORE").await.is_some());
+    assert!(member(&db.db, DEMO_TEAM, "UAFTER").await.is_some());
+    assert_eq!(inbox::count_unfinished(db.db.pool()).await.unwrap(), 0);
 }
 
 async fn a_slow_workspace_does_not_hold_back_another_workspaces_events(db: TestDb) {

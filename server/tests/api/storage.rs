@@ -81,7 +81,7 @@ async fn expired_sessions_and_old_event_ids_are_cleaned_up(db: TestDb) {
     let claimed = inbox::claim(&db.db, "worker", 1, 60_000, 10, 1).await.unwrap();
     for (id, at) in [("EvOld", 1_000), ("EvNew", 9_000)] {
         let item = claimed.iter().find(|item| item.external_id == id).unwrap();
-        assert!(inbox::update_processed(pool, item.id, "worker", at).await.unwrap());
+        assert_eq!(inbox::update_processed(pool, &[item.id], "worker", at).await.unwrap(), 1);
     }
 
     let sessions_gone = sessions::delete_expired(pool, 5_000).await.unwrap();
@@ -212,8 +212,8 @@ async fn a_slack_event_id_is_recorded_once(db: TestDb) {
     // One team's events run one at a time: only the first is handed out.
     let claimed = inbox::claim(&db.db, "worker", 10, 60_000, 10, 1).await.unwrap();
     assert_eq!(claimed.iter().map(|e| e.payload.as_str()).collect::<Vec<_>>(), ["{\"at\":1}"]);
-    assert!(inbox::update_processed(pool, claimed[0].id, "worker", 4).await.unwrap());
-    assert!(!inbox::update_processed(pool, claimed[0].id, "worker", 5).await.unwrap(), "processed once");
+    assert_eq!(inbox::update_processed(pool, &[claimed[0].id], "worker", 4).await.unwrap(), 1);
+    assert_eq!(inbox::update_processed(pool, &[claimed[0].id], "worker", 5).await.unwrap(), 0, "processed once");
     let state = inbox::find_state(pool, inbox::Source::SlackEvent, "Ev01").await.unwrap().unwrap();
     assert_eq!(state.payload, "", "what people wrote is not kept once processed");
     assert_eq!(inbox::count_unfinished(pool).await.unwrap(), 1);

@@ -1,7 +1,8 @@
 //! The inbox: what third parties send us, recorded before it is acknowledged and processed
 //! afterwards, with retries. Recording dedupes by (source, external id); running an item
-//! dispatches it by source and records the outcome: processed, retried after a growing
-//! wait, or given up after [`MAX_ATTEMPTS`] with the reason logged. The worker loop that
+//! dispatches it by source, and its outcome is recorded: processed (with the rest of its
+//! run), retried after a growing wait, or given up after [`MAX_ATTEMPTS`] with the reason
+//! logged. The worker loop that
 //! claims and runs items lives in the server (`inbox` worker); the rules live here.
 
 use std::time::Duration;
@@ -89,8 +90,9 @@ pub async fn record_handled(state: &AppState, source: Source, external_id: &str,
     Ok(inbox::insert_handled(state.db.pool(), source, external_id, kind, state.now_ms()).await?)
 }
 
-/// The most items of one ordering key a claim hands to one worker at a time.
-pub const RUN: i64 = 32;
+/// The most items of one ordering key a claim hands to one worker at a time: as many as
+/// are recorded processed in one statement.
+pub const RUN: i64 = inbox::MAX_PROCESSED_AT_ONCE as i64;
 
 /// Claims runs of items for up to `keys` ordering keys (see [`inbox::claim`]), oldest first.
 /// Use a new `token` for every claim: a run whose lease ran out must find its later writes
@@ -121,15 +123,22 @@ pub async fn run_claimed(state: &AppState, token: &str, items: Vec<Item>) -> Vec
     ran
 }
 
-/// Runs one key's run in order. An item to be tried again stops the run (the key's later
-/// items must not overtake it) and the rest is given back, as it is when shutdown begins;
-/// the lease is renewed when half of it has passed. Returns the ids of the items it ran.
+/// Runs one key's run in order. Items processed are recorded so together, once the run
+/// ends or before anything else is written for it: one write for the run instead of one
+/// for each item. Until then they stay held under `token` (the key's later items wait, and
+/// the lease renewal covers them), so a crash meanwhile runs them again, as it does an item
+/// whose outcome was not yet written. An item to be tried again stops the run (the key's
+/// later items must not overtake it) and the rest is given back, as it is when shutdown
+/// begins; the lease is renewed when half of it has passed. Returns the ids of the items
+/// it ran.
 pub async fn run_in_order(state: &AppState, token: &str, items: Vec<Item>) -> Vec<String> {
     let mut ran = Vec::new();
     let Some(key) = items.first().map(|item| item.ordering_key.clone()) else { return ran };
     let mut lease_until = items.iter().map(|item| item.claimed_until).min().unwrap_or_default();
+    let mut processed = Vec::new();
     for item in &items {
         if state.tasks.is_cancelled() {
+            record_processed(state, token, &mut processed).await;
             give_back(state, token, &key).await;
             return ran;
         }
@@ -143,16 +152,25 @@ pub async fn run_in_order(state: &AppState, token: &str, items: Vec<Item>) -> Ve
                 }
                 Err(error) => {
                     tracing::warn!(error = %error, "could not renew an inbox run's lease");
+                    record_processed(state, token, &mut processed).await;
                     return ran;
                 }
             }
         }
         ran.push(item.external_id.clone());
-        if run(state, item).await != Ran::Done {
-            give_back(state, token, &key).await;
-            return ran;
+        match attempt(state, item).await {
+            Ok(()) => processed.push(item.id),
+            Err(error) => {
+                if !record_processed(state, token, &mut processed).await
+                    || record_failure(state, item, &error).await != Ran::Done
+                {
+                    give_back(state, token, &key).await;
+                    return ran;
+                }
+            }
         }
     }
+    record_processed(state, token, &mut processed).await;
     ran
 }
 
@@ -164,10 +182,10 @@ async fn give_back(state: &AppState, token: &str, key: &str) {
     }
 }
 
-/// What running one item came to.
+/// What a failed item came to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ran {
-    /// Processed, or given up for good: the key's next item may run.
+    /// Given up for good: the key's next item may run.
     Done,
     /// Put back to try again later.
     Retrying,
@@ -175,10 +193,10 @@ pub enum Ran {
     Unrecorded,
 }
 
-/// Runs one claimed item and records the outcome. Errors are logged here, once.
+/// Runs one claimed item: dispatches it by source.
 #[tracing::instrument(name = "inbox item", skip_all, fields(inbox.id = item.id, inbox.source = item.source.as_str(), inbox.kind = %item.kind))]
-pub async fn run(state: &AppState, item: &Item) -> Ran {
-    let outcome = match item.source {
+async fn attempt(state: &AppState, item: &Item) -> anyhow::Result<()> {
+    match item.source {
         Source::SlackEvent => {
             let team_id = item.ordering_key.strip_prefix("slack:").filter(|team| !team.is_empty());
             slack_events::process(state, team_id, &item.payload).await
@@ -186,23 +204,50 @@ pub async fn run(state: &AppState, item: &Item) -> Ran {
         // Handled inline when they arrived; nothing is ever left to run.
         Source::SlackInteraction | Source::SlackCommand => Ok(()),
         Source::StripeEvent => billing::process_event(state, &item.payload).await,
-    };
-    let now = state.now_ms();
-    let (ran, recorded) = match outcome {
-        Ok(()) => (Ran::Done, inbox::update_processed(state.db.pool(), item.id, &item.claimed_by, now).await),
-        Err(error) => {
-            let reason = format!("{error:#}");
-            let tries = item.attempts + 1;
-            if tries >= MAX_ATTEMPTS || is_permanent(&error) {
-                tracing::error!(error = %reason, tries, "gave up on an inbox item");
-                (Ran::Done, inbox::update_gave_up(state.db.pool(), item.id, &item.claimed_by, &reason, now).await)
-            } else {
-                let wait_ms = retry_wait_ms(tries);
-                tracing::warn!(error = %reason, tries, wait_ms, "an inbox item failed; trying again later");
-                let next = now + wait_ms;
-                (Ran::Retrying, inbox::update_retry(state.db.pool(), item.id, &item.claimed_by, next, &reason).await)
-            }
+    }
+}
+
+/// Records the items of a run processed so far, and empties `processed`. `false` when
+/// they could not all be recorded (a claim lost meanwhile, or the database failed): the
+/// run must stop. Errors are logged here, once.
+async fn record_processed(state: &AppState, token: &str, processed: &mut Vec<i64>) -> bool {
+    if processed.is_empty() {
+        return true;
+    }
+    let marked = inbox::update_processed(state.db.pool(), processed, token, state.now_ms()).await;
+    let expected = processed.len() as u64;
+    processed.clear();
+    if marked.as_ref().is_ok_and(|&marked| marked > 0) {
+        state.wake.inbox_done.notify_waiters();
+    }
+    match marked {
+        Ok(marked) if marked == expected => true,
+        Ok(marked) => {
+            tracing::warn!(marked, expected, "an inbox run's claim was lost before its items were recorded processed");
+            false
         }
+        Err(error) => {
+            tracing::error!(error = %error, "could not record inbox items processed");
+            false
+        }
+    }
+}
+
+/// Records why `item` failed: tried again later, or given up (retries spent, or a failure
+/// that will never pass). Errors are logged here, once.
+#[tracing::instrument(name = "inbox item", skip_all, fields(inbox.id = item.id, inbox.source = item.source.as_str(), inbox.kind = %item.kind))]
+async fn record_failure(state: &AppState, item: &Item, error: &anyhow::Error) -> Ran {
+    let now = state.now_ms();
+    let reason = format!("{error:#}");
+    let tries = item.attempts + 1;
+    let (ran, recorded) = if tries >= MAX_ATTEMPTS || is_permanent(error) {
+        tracing::error!(error = %reason, tries, "gave up on an inbox item");
+        (Ran::Done, inbox::update_gave_up(state.db.pool(), item.id, &item.claimed_by, &reason, now).await)
+    } else {
+        let wait_ms = retry_wait_ms(tries);
+        tracing::warn!(error = %reason, tries, wait_ms, "an inbox item failed; trying again later");
+        let next = now + wait_ms;
+        (Ran::Retrying, inbox::update_retry(state.db.pool(), item.id, &item.claimed_by, next, &reason).await)
     };
     match recorded {
         Ok(true) => {
