@@ -2,8 +2,8 @@
 //! afterwards, with retries. Recording dedupes by (source, external id); running an item
 //! dispatches it by source, and its outcome is recorded: processed (with the rest of its
 //! run), retried after a growing wait, or given up after [`MAX_ATTEMPTS`] with the reason
-//! logged. The worker loop that
-//! claims and runs items lives in the server (`inbox` worker); the rules live here.
+//! logged. The worker loop that claims and runs items lives in the server (`inbox`
+//! worker); the rules live here.
 
 use std::time::Duration;
 
