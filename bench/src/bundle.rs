@@ -96,7 +96,7 @@ pub fn pkg_dir(root: &Path) -> PathBuf {
 pub fn table(figures: &Figures) -> String {
     let kb = |bytes: u64| format!("{:.1} KB", bytes as f64 / 1000.0);
     let every_page = figures.every_page_gzipped();
-    let verdict = if every_page as f64 / 1000.0 <= AIM_KB { "met" } else { "**not met**" };
+    let verdict = crate::report::verdict(every_page as f64 / 1000.0 <= AIM_KB);
     let mut lines = vec![
         "| loaded by | files | raw | gzipped | target | |".to_owned(),
         "|---|---|---:|---:|---|---|".to_owned(),

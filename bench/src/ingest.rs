@@ -311,7 +311,7 @@ fn rss_mib(pid: Option<u32>) -> f64 {
 
 /// The figures as a Markdown table beside their targets.
 pub fn table(flat: &FlatOut, sustained: &Sustained) -> String {
-    let verdict = |met: bool| if met { "met" } else { "**not met**" };
+    use crate::report::verdict;
     let p99 = flat.latencies.percentile(99.0);
     let drained = sustained.drained_in.map_or_else(|| "not within the limit".to_owned(), ms);
     let lost = flat.missing;

@@ -149,7 +149,7 @@ async fn measure_kind(client: &Client, team: &Arc<Team>, load: Load, kind: Kind)
 
 /// The figures as a Markdown table, each beside its aim.
 pub fn table(figures: &[Figure]) -> String {
-    let verdict = |met: bool| if met { "met" } else { "**not met**" };
+    use crate::report::verdict;
     let mut rows = vec![
         "| page | in flight | renders/s | p50 | p99 | mean page size | target | |".to_owned(),
         "|---|---:|---:|---:|---:|---:|---|---|".to_owned(),

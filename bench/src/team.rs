@@ -21,6 +21,7 @@ use app::{
     },
 };
 use rand::{Rng as _, SeedableRng as _, rngs::StdRng, seq::SliceRandom as _};
+use sqlx::AnyConnection;
 
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 const MINUTE_MS: i64 = 60 * 1000;
@@ -119,13 +120,7 @@ pub async fn create(db: &Db, size: Size, now_ms: i64) -> anyhow::Result<Team> {
     }
 
     tx.commit().await.context("committing the benchmark team's workspace and packs")?;
-    for chunk in team_members.chunks(ROWS_PER_COMMIT) {
-        let mut tx = db.begin_write().await?;
-        for member in chunk {
-            members::insert(&mut *tx, member).await?;
-        }
-        tx.commit().await.context("committing the benchmark team's members")?;
-    }
+    write_in_chunks(db, "members", &team_members, async |conn, member| members::insert(conn, member).await).await?;
 
     // Made member by member, written in the order a real team's would have arrived (prompts
     // by when they were asked, answers by when they were given), so the rows lie in the
@@ -170,21 +165,10 @@ pub async fn create(db: &Db, size: Size, now_ms: i64) -> anyhow::Result<Team> {
         }
     }
     prompt_rows.sort_by_key(|prompt| prompt.due_at);
-    for chunk in prompt_rows.chunks(ROWS_PER_COMMIT) {
-        let mut tx = db.begin_write().await?;
-        for prompt in chunk {
-            prompts::insert(&mut *tx, prompt).await?;
-        }
-        tx.commit().await.context("committing the benchmark team's questions asked")?;
-    }
+    write_in_chunks(db, "questions asked", &prompt_rows, async |conn, prompt| prompts::insert(conn, prompt).await)
+        .await?;
     answer_rows.sort_by_key(|answer| answer.created_at);
-    for chunk in answer_rows.chunks(ROWS_PER_COMMIT) {
-        let mut tx = db.begin_write().await?;
-        for answer in chunk {
-            answers::insert(&mut tx, answer).await?;
-        }
-        tx.commit().await.context("committing the benchmark team's answers")?;
-    }
+    write_in_chunks(db, "answers", &answer_rows, async |conn, answer| answers::insert(conn, answer).await).await?;
     Ok(Team {
         workspace_id: workspace.id,
         admin_member_id,
@@ -197,6 +181,23 @@ pub async fn create(db: &Db, size: Size, now_ms: i64) -> anyhow::Result<Team> {
         last_names,
         answer_texts: answer_rows.into_iter().map(|answer| answer.text).collect(),
     })
+}
+
+/// Writes `rows` with `insert`, [`ROWS_PER_COMMIT`] to a transaction.
+async fn write_in_chunks<T>(
+    db: &Db,
+    what: &str,
+    rows: &[T],
+    insert: impl AsyncFn(&mut AnyConnection, &T) -> sqlx::Result<()>,
+) -> anyhow::Result<()> {
+    for chunk in rows.chunks(ROWS_PER_COMMIT) {
+        let mut tx = db.begin_write().await?;
+        for row in chunk {
+            insert(&mut tx, row).await?;
+        }
+        tx.commit().await.with_context(|| format!("committing the benchmark team's {what}"))?;
+    }
+    Ok(())
 }
 
 /// A workspace row as an install leaves it, with questions off.
