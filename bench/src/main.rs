@@ -515,7 +515,9 @@ async fn sign_in_bench(
             ingest::sustained(&server.base_url, &db, server.pid(), load, rate, seconds, Duration::ZERO)
         };
         events(Duration::from_secs(5)).await?;
-        let alone = events(window).await?;
+        let alone = events(window)
+            .await
+            .map(|run| sign_ins::Alone { backlog_at_end: run.backlog_at_stop, latencies: run.latencies })?;
         let (beside, signed) = tokio::join!(
             events(window),
             sign_ins::sign_in_steadily(&server.base_url, &emails, sign_ins::SIGN_INS_PER_SECOND, window)
@@ -526,7 +528,7 @@ async fn sign_in_bench(
     server.stop().await?;
     db.close().await;
     let (alone, beside, signed) = measured?;
-    let table = sign_ins::table(&alone.latencies, &beside.latencies, &signed, rate, window);
+    let table = sign_ins::table(&alone, &beside.latencies, &signed, rate, window);
     println!("{table}");
     let body = format!(
         "### B6 sign-ins on {name}\n\n{machine}\nSigned `message.im` events at {rate}/s from 1000 teams over 64 \

@@ -8,13 +8,18 @@ use app::server::{
     AppState,
     clock::{Clock as _, ManualClock, SharedClock, SystemClock},
     db::{
-        Db,
+        Backend, Db,
         inbox::{self, Item, ItemState, NewItem, Source},
         members::{self, Member},
         workspaces,
     },
-    now_ms, services,
+    now_ms,
+    secret::Secret,
+    services,
+    slack::SlackGateway,
+    tasks::Tasks,
 };
+use axum::{Json, Router, extract::State, routing::post};
 use serde_json::{Value, json};
 use server::{
     demo,
@@ -48,6 +53,9 @@ on_both_backends!(
     a_failing_event_is_retried_with_growing_waits_then_given_up_and_holds_back_only_its_workspace,
     an_event_that_can_never_work_is_given_up_at_once_and_its_workspace_goes_on,
     a_run_records_what_it_processed_before_a_failing_event_and_gives_back_the_rest,
+    a_run_keeps_the_events_it_processed_in_hand_until_it_ends,
+    a_shutdown_mid_run_records_what_the_run_processed_and_gives_back_the_rest,
+    a_run_that_cannot_renew_its_lease_records_what_it_processed_and_stops,
     a_slow_workspace_does_not_hold_back_another_workspaces_events,
 );
 
@@ -625,6 +633,174 @@ async fn a_run_records_what_it_processed_before_a_failing_event_and_gives_back_t
     assert!(member(&db.db, DEMO_TEAM, "UBEFORE").await.is_some());
     assert!(member(&db.db, DEMO_TEAM, "UAFTER").await.is_some());
     assert_eq!(inbox::count_unfinished(db.db.pool()).await.unwrap(), 0);
+}
+
+/// A Slack that holds every message posted to it until the test answers: an event that
+/// replies in a DM stays in flight, in the middle of its run, while the test looks or acts.
+#[derive(Clone)]
+struct HeldSlack {
+    url: String,
+    /// Notified when a message is being posted.
+    posting: Arc<tokio::sync::Notify>,
+    /// Notified by the test to answer it.
+    answer: Arc<tokio::sync::Notify>,
+}
+
+impl HeldSlack {
+    async fn start() -> HeldSlack {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let slack = HeldSlack {
+            url: format!("http://{}/api", listener.local_addr().unwrap()),
+            posting: Arc::default(),
+            answer: Arc::default(),
+        };
+        let router =
+            Router::new().route("/api/chat.postMessage", post(HeldSlack::post_message)).with_state(slack.clone());
+        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        slack
+    }
+
+    async fn post_message(State(slack): State<HeldSlack>) -> Json<Value> {
+        slack.posting.notify_one();
+        slack.answer.notified().await;
+        let ts = "1790000000.000300";
+        Json(json!({ "ok": true, "channel": format!("D{MEMBER}"), "ts": ts, "message": { "ts": ts, "text": HINT } }))
+    }
+
+    /// `state` with this Slack as the demo team's (a self-hosted install's), and a shutdown
+    /// of its own, apart from the running app's, whose end would close the database.
+    fn state_for(&self, state: &AppState) -> AppState {
+        let slack = SlackGateway::new(&self.url, Some(Secret::new("xoxb-held")), None, state.metrics.clone()).unwrap();
+        slack.confirm_fixed_team(DEMO_TEAM);
+        AppState { slack: Some(slack), tasks: Tasks::default(), ..state.clone() }
+    }
+
+    /// Waits, 10 s at most, until a message is being posted.
+    async fn until_posting(&self) {
+        tokio::time::timeout(Duration::from_secs(10), self.posting.notified())
+            .await
+            .expect("a message is posted within 10 s");
+    }
+
+    fn answer(&self) {
+        self.answer.notify_one();
+    }
+}
+
+/// Who holds the event `external_id` (the claim token), and when it was recorded processed.
+async fn holder_of(db: &Db, external_id: &str) -> (Option<String>, Option<i64>) {
+    sqlx::query_as("SELECT claimed_by, processed_at FROM inbox WHERE external_id = $1")
+        .bind(external_id)
+        .fetch_one(db.pool())
+        .await
+        .unwrap()
+}
+
+/// The demo team's events of the run tests, oldest first: a newcomer, a DM whose hint
+/// [`HeldSlack`] holds, then another newcomer.
+async fn record_a_run_with_a_held_reply(instance: &TestApp) {
+    // So that the DM gets the hint.
+    instance.clear_open_question(&instance.demo_member(MEMBER).await).await;
+    record_event(&instance.state, DEMO_TEAM, "EvFirst", team_join("UFIRST", "First")).await;
+    record_event(&instance.state, DEMO_TEAM, "EvHeld", dm(MEMBER, "hello?")).await;
+    record_event(&instance.state, DEMO_TEAM, "EvLast", team_join("ULAST", "Last")).await;
+}
+
+/// A run records its processed events only when it ends: until then they stay in its hands,
+/// unprocessed in the inbox though their work is done, as one write for the run.
+async fn a_run_keeps_the_events_it_processed_in_hand_until_it_ends(db: TestDb) {
+    let clock = ManualClock::new(now_ms());
+    demo::seed(&db.db, clock.now_ms()).await.unwrap();
+    let instance = start(&db, Arc::new(clock.clone()), Worker::Off).await;
+    record_a_run_with_a_held_reply(&instance).await;
+    let slack = HeldSlack::start().await;
+    let state = slack.state_for(&instance.state);
+    let items = services::inbox::claim(&state, "worker", 10).await.unwrap();
+
+    let (_, (first_ran, mid_run)) = tokio::join!(services::inbox::run_in_order(&state, "worker", items), async {
+        slack.until_posting().await;
+        let first_ran = member(&db.db, DEMO_TEAM, "UFIRST").await.is_some();
+        let mid_run = holder_of(&db.db, "EvFirst").await;
+        slack.answer();
+        (first_ran, mid_run)
+    });
+    let (holder, processed_at) = holder_of(&db.db, "EvFirst").await;
+
+    assert!(first_ran, "EvFirst's newcomer joined before EvHeld's reply");
+    assert_eq!(mid_run, (Some("worker".to_owned()), None));
+    assert!(holder.is_none() && processed_at.is_some(), "{holder:?} {processed_at:?}");
+}
+
+/// Shutdown begins while an event is in flight: that event finishes, the run records what it
+/// processed and gives back the rest, which the next claim takes at once, in order.
+async fn a_shutdown_mid_run_records_what_the_run_processed_and_gives_back_the_rest(db: TestDb) {
+    let clock = ManualClock::new(now_ms());
+    demo::seed(&db.db, clock.now_ms()).await.unwrap();
+    let instance = start(&db, Arc::new(clock.clone()), Worker::Off).await;
+    record_a_run_with_a_held_reply(&instance).await;
+    let slack = HeldSlack::start().await;
+    let state = slack.state_for(&instance.state);
+    let items = services::inbox::claim(&state, "worker", 10).await.unwrap();
+
+    let (ran, ()) = tokio::join!(services::inbox::run_in_order(&state, "worker", items), async {
+        slack.until_posting().await;
+        state.tasks.shut_down(Duration::ZERO).await;
+        slack.answer();
+    });
+    let first = state_of(&state, "EvFirst").await;
+    let held = state_of(&state, "EvHeld").await;
+    let last = state_of(&state, "EvLast").await;
+    let next = run_due(&instance.state).await;
+
+    assert_eq!(ran, ["EvFirst", "EvHeld"]);
+    assert!(first.processed_at.is_some() && held.processed_at.is_some(), "{first:?} {held:?}");
+    assert_eq!((last.attempts, last.processed_at), (0, None));
+    assert_eq!(next, ["EvLast"], "before the lease runs out, and nothing processed runs again");
+}
+
+/// Makes the database refuse to set a lease (a claim or a renewal), as a failing database
+/// would, while the items already claimed can still be recorded.
+async fn refuse_leases(db: &TestDb) {
+    let statements: &[&str] = match db.backend() {
+        Backend::Sqlite => &["CREATE TRIGGER refuse_leases BEFORE UPDATE OF claimed_until ON inbox
+             WHEN NEW.claimed_until IS NOT NULL BEGIN SELECT RAISE(ABORT, 'leases refused'); END"],
+        Backend::Postgres => &[
+            "CREATE FUNCTION refuse_leases() RETURNS trigger LANGUAGE plpgsql
+             AS $$ BEGIN RAISE EXCEPTION 'leases refused'; END $$",
+            "CREATE TRIGGER refuse_leases BEFORE UPDATE OF claimed_until ON inbox
+             FOR EACH ROW WHEN (NEW.claimed_until IS NOT NULL) EXECUTE FUNCTION refuse_leases()",
+        ],
+    };
+    for statement in statements {
+        sqlx::query(statement).execute(db.db.pool()).await.unwrap();
+    }
+}
+
+/// A run whose lease cannot be renewed stops before its next event: what it processed is
+/// recorded (it does not run again), and the rest is left untried.
+async fn a_run_that_cannot_renew_its_lease_records_what_it_processed_and_stops(db: TestDb) {
+    let clock = ManualClock::new(now_ms());
+    demo::seed(&db.db, clock.now_ms()).await.unwrap();
+    let instance = start(&db, Arc::new(clock.clone()), Worker::Off).await;
+    record_a_run_with_a_held_reply(&instance).await;
+    let slack = HeldSlack::start().await;
+    let state = slack.state_for(&instance.state);
+    let items = services::inbox::claim(&state, "worker", 10).await.unwrap();
+    refuse_leases(&db).await;
+
+    let (ran, ()) = tokio::join!(services::inbox::run_in_order(&state, "worker", items), async {
+        slack.until_posting().await;
+        // Half the lease passes while Slack answers: the run renews it before its next event.
+        clock.advance(services::inbox::LEASE_MS / 2 + 1);
+        slack.answer();
+    });
+    let first = state_of(&state, "EvFirst").await;
+    let held = state_of(&state, "EvHeld").await;
+    let last = state_of(&state, "EvLast").await;
+
+    assert_eq!(ran, ["EvFirst", "EvHeld"]);
+    assert!(first.processed_at.is_some() && held.processed_at.is_some(), "{first:?} {held:?}");
+    assert_eq!((last.attempts, last.processed_at), (0, None));
 }
 
 async fn a_slow_workspace_does_not_hold_back_another_workspaces_events(db: TestDb) {

@@ -248,7 +248,6 @@ pub async fn claim(
         tx.commit().await?;
         return Ok(Vec::new());
     }
-    let placeholders: Vec<String> = (5..5 + ready.len()).map(|n| format!("${n}")).collect();
     // Never over a live claim: the key was free a moment ago, in this same transaction.
     let take = format!(
         "UPDATE inbox SET claimed_by = $1, claimed_until = $2
@@ -258,7 +257,7 @@ pub async fn claim(
                       WHERE position <= $3)
            AND (claimed_until IS NULL OR claimed_until < $4)
          RETURNING id, source, external_id, ordering_key, kind, payload, attempts, claimed_by, claimed_until",
-        keys = placeholders.join(", ")
+        keys = super::slots(5, ready.len())
     );
     let mut query = sqlx::query_as::<_, ItemRow>(&take).bind(token).bind(lease_until).bind(run).bind(now_ms);
     for (key,) in &ready {
@@ -360,11 +359,10 @@ pub async fn update_processed<'e>(
     // so an item held under `token` is unfinished; saying `processed_at IS NULL` as well led
     // SQLite to walk every unfinished item by `inbox_finished` instead of looking up the ids.
     static MARK: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-        let slots: Vec<String> = (3..3 + MAX_PROCESSED_AT_ONCE).map(|n| format!("${n}")).collect();
         format!(
             "UPDATE inbox SET processed_at = $2, payload = '', claimed_by = NULL, claimed_until = NULL, last_error = NULL
              WHERE claimed_by = $1 AND id IN ({})",
-            slots.join(", ")
+            super::slots(3, MAX_PROCESSED_AT_ONCE)
         )
     });
     let mut query = sqlx::query(&MARK).bind(token).bind(now_ms);
