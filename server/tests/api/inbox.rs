@@ -696,26 +696,35 @@ async fn holder_of(db: &Db, external_id: &str) -> (Option<String>, Option<i64>) 
         .unwrap()
 }
 
-/// The demo team's events of the run tests, oldest first: a newcomer, a DM whose hint
-/// [`HeldSlack`] holds, then another newcomer.
-async fn record_a_run_with_a_held_reply(instance: &TestApp) {
+/// A run of three demo-team events claimed under "worker": a newcomer, a DM whose hint
+/// `slack` holds, then another newcomer; `state` is the app's with that Slack.
+struct HeldRun {
+    clock: ManualClock,
+    instance: TestApp,
+    slack: HeldSlack,
+    state: AppState,
+    items: Vec<Item>,
+}
+
+async fn held_run(db: &TestDb) -> HeldRun {
+    let clock = ManualClock::new(now_ms());
+    demo::seed(&db.db, clock.now_ms()).await.unwrap();
+    let instance = start(db, Arc::new(clock.clone()), Worker::Off).await;
     // So that the DM gets the hint.
     instance.clear_open_question(&instance.demo_member(MEMBER).await).await;
     record_event(&instance.state, DEMO_TEAM, "EvFirst", team_join("UFIRST", "First")).await;
     record_event(&instance.state, DEMO_TEAM, "EvHeld", dm(MEMBER, "hello?")).await;
     record_event(&instance.state, DEMO_TEAM, "EvLast", team_join("ULAST", "Last")).await;
+    let slack = HeldSlack::start().await;
+    let state = slack.state_for(&instance.state);
+    let items = services::inbox::claim(&state, "worker", 10).await.unwrap();
+    HeldRun { clock, instance, slack, state, items }
 }
 
 /// A run records its processed events only when it ends: until then they stay in its hands,
 /// unprocessed in the inbox though their work is done, as one write for the run.
 async fn a_run_keeps_the_events_it_processed_in_hand_until_it_ends(db: TestDb) {
-    let clock = ManualClock::new(now_ms());
-    demo::seed(&db.db, clock.now_ms()).await.unwrap();
-    let instance = start(&db, Arc::new(clock.clone()), Worker::Off).await;
-    record_a_run_with_a_held_reply(&instance).await;
-    let slack = HeldSlack::start().await;
-    let state = slack.state_for(&instance.state);
-    let items = services::inbox::claim(&state, "worker", 10).await.unwrap();
+    let HeldRun { instance: _app, slack, state, items, .. } = held_run(&db).await;
 
     let (_, (first_ran, mid_run)) = tokio::join!(services::inbox::run_in_order(&state, "worker", items), async {
         slack.until_posting().await;
@@ -734,13 +743,7 @@ async fn a_run_keeps_the_events_it_processed_in_hand_until_it_ends(db: TestDb) {
 /// Shutdown begins while an event is in flight: that event finishes, the run records what it
 /// processed and gives back the rest, which the next claim takes at once, in order.
 async fn a_shutdown_mid_run_records_what_the_run_processed_and_gives_back_the_rest(db: TestDb) {
-    let clock = ManualClock::new(now_ms());
-    demo::seed(&db.db, clock.now_ms()).await.unwrap();
-    let instance = start(&db, Arc::new(clock.clone()), Worker::Off).await;
-    record_a_run_with_a_held_reply(&instance).await;
-    let slack = HeldSlack::start().await;
-    let state = slack.state_for(&instance.state);
-    let items = services::inbox::claim(&state, "worker", 10).await.unwrap();
+    let HeldRun { instance, slack, state, items, .. } = held_run(&db).await;
 
     let (ran, ()) = tokio::join!(services::inbox::run_in_order(&state, "worker", items), async {
         slack.until_posting().await;
@@ -777,15 +780,10 @@ async fn refuse_leases(db: &TestDb) {
 }
 
 /// A run whose lease cannot be renewed stops before its next event: what it processed is
-/// recorded (it does not run again), and the rest is left untried.
+/// recorded (it does not run again), and the rest is left untried, held until the lease
+/// runs out (after a database error the run gives nothing back).
 async fn a_run_that_cannot_renew_its_lease_records_what_it_processed_and_stops(db: TestDb) {
-    let clock = ManualClock::new(now_ms());
-    demo::seed(&db.db, clock.now_ms()).await.unwrap();
-    let instance = start(&db, Arc::new(clock.clone()), Worker::Off).await;
-    record_a_run_with_a_held_reply(&instance).await;
-    let slack = HeldSlack::start().await;
-    let state = slack.state_for(&instance.state);
-    let items = services::inbox::claim(&state, "worker", 10).await.unwrap();
+    let HeldRun { clock, instance: _app, slack, state, items } = held_run(&db).await;
     refuse_leases(&db).await;
 
     let (ran, ()) = tokio::join!(services::inbox::run_in_order(&state, "worker", items), async {
@@ -797,10 +795,12 @@ async fn a_run_that_cannot_renew_its_lease_records_what_it_processed_and_stops(d
     let first = state_of(&state, "EvFirst").await;
     let held = state_of(&state, "EvHeld").await;
     let last = state_of(&state, "EvLast").await;
+    let (last_holder, _) = holder_of(&db.db, "EvLast").await;
 
     assert_eq!(ran, ["EvFirst", "EvHeld"]);
     assert!(first.processed_at.is_some() && held.processed_at.is_some(), "{first:?} {held:?}");
     assert_eq!((last.attempts, last.processed_at), (0, None));
+    assert_eq!(last_holder.as_deref(), Some("worker"), "left held until the lease runs out");
 }
 
 async fn a_slow_workspace_does_not_hold_back_another_workspaces_events(db: TestDb) {

@@ -257,7 +257,7 @@ pub async fn claim(
                       WHERE position <= $3)
            AND (claimed_until IS NULL OR claimed_until < $4)
          RETURNING id, source, external_id, ordering_key, kind, payload, attempts, claimed_by, claimed_until",
-        keys = super::slots(5, ready.len())
+        keys = super::bind_slots(5, ready.len())
     );
     let mut query = sqlx::query_as::<_, ItemRow>(&take).bind(token).bind(lease_until).bind(run).bind(now_ms);
     for (key,) in &ready {
@@ -362,7 +362,7 @@ pub async fn update_processed<'e>(
         format!(
             "UPDATE inbox SET processed_at = $2, payload = '', claimed_by = NULL, claimed_until = NULL, last_error = NULL
              WHERE claimed_by = $1 AND id IN ({})",
-            super::slots(3, MAX_PROCESSED_AT_ONCE)
+            super::bind_slots(3, MAX_PROCESSED_AT_ONCE)
         )
     });
     let mut query = sqlx::query(&MARK).bind(token).bind(now_ms);

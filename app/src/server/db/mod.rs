@@ -84,8 +84,10 @@ pub enum NotReady {
     MigrationFailed(i64),
 }
 
-/// `count` numbered bind slots from `$first` on, comma-separated, for an `IN (...)` list.
-fn slots(first: usize, count: usize) -> String {
+/// `count` (at least one) numbered bind slots from `$first` on, comma-separated, for an
+/// `IN (...)` list.
+fn bind_slots(first: usize, count: usize) -> String {
+    debug_assert!(count > 0, "an IN list needs at least one slot");
     (first..first + count).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
 }
 
@@ -193,11 +195,10 @@ fn first_version(backend: Backend) -> i64 {
 /// Connections to a SQLite file. Two, not more: SQLite writes one at a time, and in WAL mode
 /// a connection drops its whole page cache whenever another one wrote since its last read,
 /// then reads the pages again; every further connection is one more cache emptied by every
-/// write (and sqlx runs each on a thread of its own). Two still let a read go on beside a
-/// long statement. Measured on one server core (issue 13's benchmarks), 2 against 8: B1
-/// 3,504 against 2,508 events a second flat out (p99 32 against 145 ms), B2 217 against 163
-/// directory pages a second, B3's round 112 to 118 s against 120 to 133 s, with the round's
-/// peak memory 58 against 89 to 95 MB.
+/// write, and one more thread (sqlx runs each connection on its own) to switch to on the
+/// server's core. Two let a second statement run while one waits. Against eight, measured
+/// back to back on one machine, B1, B2 and B3's round all went faster and the round's peak
+/// memory fell by a third (BENCHMARKS.md, B1: "SQLite keeps two connections").
 const SQLITE_CONNECTIONS: u32 = 2;
 
 /// SQLite settings applied to every connection, logged once at start.
@@ -286,9 +287,8 @@ mod tests {
 
     #[test]
     fn bind_slots_are_numbered_from_the_first_one_asked() {
-        assert_eq!(slots(2, 3), "$2, $3, $4");
-        assert_eq!(slots(5, 1), "$5");
-        assert_eq!(slots(1, 0), "");
+        assert_eq!(bind_slots(2, 3), "$2, $3, $4");
+        assert_eq!(bind_slots(5, 1), "$5");
     }
 
     #[test]
