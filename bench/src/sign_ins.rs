@@ -189,8 +189,8 @@ pub fn table(alone: &Alone, beside: &Samples, signed: &SignIns, rate: u64, windo
 /// Whether the events' p99 grew within the aim. The figure says nothing when the alone
 /// window was no steady state: when the inbox worker, on the same core, was more than a
 /// second's events behind at any point of it, the server was still working off a pile and
-/// the p99 alone measures that, not the events' cost. Nor when the events fell behind their rate beside the
-/// sign-ins: fewer events measured less work, not less delay.
+/// the p99 alone measures that, not the events' cost. Nor when the events fell behind
+/// their rate beside the sign-ins: fewer events measured less work, not less delay.
 fn growth_verdict(growth: f64, alone: &Alone, beside_events: usize, rate: u64) -> &'static str {
     let steady = alone.peak_backlog <= i64::try_from(rate).unwrap_or(i64::MAX);
     let kept_up = beside_events as f64 >= alone.latencies.len() as f64 * 0.95;

@@ -5,7 +5,8 @@
 //! Names are a first name, a middle initial and a last name taken from different demo
 //! members (about 23,000 combinations); answers join one or two sentences of the demo's
 //! answers to the same question, so the text varies the way a team's does, with common and
-//! rare words. Rows go in through the app's own `db` functions, in one transaction.
+//! rare words. Rows go in through the app's own `db` functions, [`ROWS_PER_COMMIT`] to a
+//! transaction.
 
 use anyhow::Context as _;
 use app::{

@@ -687,15 +687,6 @@ impl HeldSlack {
     }
 }
 
-/// Who holds the event `external_id` (the claim token), and when it was recorded processed.
-async fn holder_of(db: &Db, external_id: &str) -> (Option<String>, Option<i64>) {
-    sqlx::query_as("SELECT claimed_by, processed_at FROM inbox WHERE external_id = $1")
-        .bind(external_id)
-        .fetch_one(db.pool())
-        .await
-        .unwrap()
-}
-
 /// A run of three demo-team events claimed under "worker": a newcomer, a DM whose hint
 /// `slack` holds, then another newcomer; `state` is the app's with that Slack.
 struct HeldRun {
@@ -729,11 +720,11 @@ async fn a_run_keeps_the_events_it_processed_in_hand_until_it_ends(db: TestDb) {
     let (_, (first_ran, mid_run)) = tokio::join!(services::inbox::run_in_order(&state, "worker", items), async {
         slack.until_posting().await;
         let first_ran = member(&db.db, DEMO_TEAM, "UFIRST").await.is_some();
-        let mid_run = holder_of(&db.db, "EvFirst").await;
+        let mid_run = state_of(&state, "EvFirst").await;
         slack.answer();
-        (first_ran, mid_run)
+        (first_ran, (mid_run.claimed_by, mid_run.processed_at))
     });
-    let (holder, processed_at) = holder_of(&db.db, "EvFirst").await;
+    let ItemState { claimed_by: holder, processed_at, .. } = state_of(&state, "EvFirst").await;
 
     assert!(first_ran, "EvFirst's newcomer joined before EvHeld's reply");
     assert_eq!(mid_run, (Some("worker".to_owned()), None));
@@ -795,12 +786,11 @@ async fn a_run_that_cannot_renew_its_lease_records_what_it_processed_and_stops(d
     let first = state_of(&state, "EvFirst").await;
     let held = state_of(&state, "EvHeld").await;
     let last = state_of(&state, "EvLast").await;
-    let (last_holder, _) = holder_of(&db.db, "EvLast").await;
 
     assert_eq!(ran, ["EvFirst", "EvHeld"]);
     assert!(first.processed_at.is_some() && held.processed_at.is_some(), "{first:?} {held:?}");
     assert_eq!((last.attempts, last.processed_at), (0, None));
-    assert_eq!(last_holder.as_deref(), Some("worker"), "left held until the lease runs out");
+    assert_eq!(last.claimed_by.as_deref(), Some("worker"), "left held until the lease runs out");
 }
 
 async fn a_slow_workspace_does_not_hold_back_another_workspaces_events(db: TestDb) {

@@ -449,6 +449,8 @@ pub struct ItemState {
     pub gave_up_at: Option<i64>,
     pub last_error: Option<String>,
     pub payload: String,
+    /// The claim token it is held under, if a worker holds it.
+    pub claimed_by: Option<String>,
 }
 
 /// An item's state by (source, external id).
@@ -458,7 +460,7 @@ pub async fn find_state<'e>(
     external_id: &str,
 ) -> sqlx::Result<Option<ItemState>> {
     sqlx::query_as(
-        "SELECT external_id, attempts, processed_at, gave_up_at, last_error, payload FROM inbox
+        "SELECT external_id, attempts, processed_at, gave_up_at, last_error, payload, claimed_by FROM inbox
          WHERE source = $1 AND external_id = $2",
     )
     .bind(source.as_str())
