@@ -99,14 +99,15 @@ pub async fn create(db: &Db, fleet: Fleet, asking: Asking, now_ms: i64) -> anyho
             updated_at: created_at,
         };
         schedules::upsert(&mut *tx, &schedule).await?;
-        for member in 0..fleet.members_each {
-            let person = &content.members[member % content.members.len()];
-            let mut row = member_row(&workspace.id, member, person.name.clone(), person, created_at);
-            if let Some(zone) = asking.time_zone {
-                row.time_zone = Some(zone.to_owned());
-            }
-            members::insert(&mut *tx, &row).await?;
-        }
+        let members: Vec<_> = (0..fleet.members_each)
+            .map(|member| {
+                let person = &content.members[member % content.members.len()];
+                let mut row = member_row(&workspace.id, member, person.name.clone(), person, created_at);
+                row.time_zone = asking.time_zone.map(str::to_owned).or(row.time_zone);
+                row
+            })
+            .collect();
+        members::insert_many(&mut tx, &members).await?;
     }
     tx.commit().await.context("committing the fleet")?;
     Ok(())

@@ -74,6 +74,10 @@ pub struct Sustained {
     /// (`None`: not within the limit).
     pub backlog_at_stop: i64,
     pub drained_in: Option<Duration>,
+    /// How long the backlog was watched after the load stopped.
+    pub drain_limit: Duration,
+    /// The backlog when the watch ended (0 when it drained).
+    pub left_at_limit: i64,
     /// The server's resident memory (MiB) after the first 10 s and at the end of the load.
     pub rss_early_mib: f64,
     pub rss_late_mib: f64,
@@ -282,8 +286,10 @@ pub async fn sustained(
     let stopped = Instant::now();
     let backlog_at_stop = backlog(db).await?;
     let mut drained_in = None;
+    let mut left_at_limit = backlog_at_stop;
     while stopped.elapsed() < drain_limit {
-        if backlog(db).await? == 0 {
+        left_at_limit = backlog(db).await?;
+        if left_at_limit == 0 {
             drained_in = Some(stopped.elapsed());
             break;
         }
@@ -298,6 +304,8 @@ pub async fn sustained(
         peak_backlog: readings.iter().map(|(_, backlog, _)| *backlog).max().unwrap_or_default(),
         backlog_at_stop,
         drained_in,
+        drain_limit,
+        left_at_limit,
         rss_early_mib: early,
         rss_late_mib: readings.last().map_or(0.0, |(_, _, rss)| *rss),
         latencies,
@@ -313,7 +321,10 @@ fn rss_mib(pid: Option<u32>) -> f64 {
 pub fn table(flat: &FlatOut, sustained: &Sustained) -> String {
     use crate::report::verdict;
     let p99 = flat.latencies.percentile(99.0);
-    let drained = sustained.drained_in.map_or_else(|| "not within the limit".to_owned(), ms);
+    let drained = sustained.drained_in.map_or_else(
+        || format!("{} still unprocessed {} s after", sustained.left_at_limit, sustained.drain_limit.as_secs()),
+        ms,
+    );
     let lost = flat.missing;
     let rows = [
         (

@@ -5,8 +5,8 @@
 //! Names are a first name, a middle initial and a last name taken from different demo
 //! members (about 23,000 combinations); answers join one or two sentences of the demo's
 //! answers to the same question, so the text varies the way a team's does, with common and
-//! rare words. Rows go in through the app's own `db` functions, [`ROWS_PER_COMMIT`] to a
-//! transaction.
+//! rare words. Rows go in through the app's own `db` functions (their multi-row inserts),
+//! [`ROWS_PER_COMMIT`] to a transaction.
 
 use anyhow::Context as _;
 use app::{
@@ -121,7 +121,7 @@ pub async fn create(db: &Db, size: Size, now_ms: i64) -> anyhow::Result<Team> {
     }
 
     tx.commit().await.context("committing the benchmark team's workspace and packs")?;
-    write_in_chunks(db, "members", &team_members, async |conn, member| members::insert(conn, member).await).await?;
+    write_in_chunks(db, "members", &team_members, members::insert_many).await?;
 
     // Made member by member, written in the order a real team's would have arrived (prompts
     // by when they were asked, answers by when they were given), so the rows lie in the
@@ -166,10 +166,9 @@ pub async fn create(db: &Db, size: Size, now_ms: i64) -> anyhow::Result<Team> {
         }
     }
     prompt_rows.sort_by_key(|prompt| prompt.due_at);
-    write_in_chunks(db, "questions asked", &prompt_rows, async |conn, prompt| prompts::insert(conn, prompt).await)
-        .await?;
+    write_in_chunks(db, "questions asked", &prompt_rows, prompts::insert_many).await?;
     answer_rows.sort_by_key(|answer| answer.created_at);
-    write_in_chunks(db, "answers", &answer_rows, async |conn, answer| answers::insert(conn, answer).await).await?;
+    write_in_chunks(db, "answers", &answer_rows, answers::insert_many).await?;
     Ok(Team {
         workspace_id: workspace.id,
         admin_member_id,
@@ -184,18 +183,16 @@ pub async fn create(db: &Db, size: Size, now_ms: i64) -> anyhow::Result<Team> {
     })
 }
 
-/// Writes `rows` with `insert`, [`ROWS_PER_COMMIT`] to a transaction.
+/// Writes `rows` with `insert_many`, [`ROWS_PER_COMMIT`] to a transaction.
 async fn write_in_chunks<T>(
     db: &Db,
     what: &str,
     rows: &[T],
-    insert: impl AsyncFn(&mut AnyConnection, &T) -> sqlx::Result<()>,
+    insert_many: impl AsyncFn(&mut AnyConnection, &[T]) -> sqlx::Result<()>,
 ) -> anyhow::Result<()> {
     for chunk in rows.chunks(ROWS_PER_COMMIT) {
         let mut tx = db.begin_write().await?;
-        for row in chunk {
-            insert(&mut tx, row).await?;
-        }
+        insert_many(&mut tx, chunk).await?;
         tx.commit().await.with_context(|| format!("committing the benchmark team's {what}"))?;
     }
     Ok(())

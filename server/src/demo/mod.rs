@@ -144,21 +144,15 @@ pub async fn seed(db: &Db, now_ms: i64) -> anyhow::Result<Option<Seeded>> {
     schedules::upsert(&mut *tx, &plan.schedule).await?;
     // The made-up history starts weeks ago; the demo's free trial starts now.
     billing::upsert_trial_end(&mut *tx, &plan.workspace.id, now_ms + TRIAL_MS, now_ms).await?;
-    for row in &plan.members {
-        members::insert(&mut *tx, row).await?;
-    }
+    members::insert_many(&mut tx, &plan.members).await?;
     for row in &plan.packs {
         packs::insert(&mut *tx, row).await?;
     }
     for row in &plan.questions {
         questions::insert(&mut *tx, row).await?;
     }
-    for row in &plan.prompts {
-        prompts::insert(&mut *tx, row).await?;
-    }
-    for row in &plan.answers {
-        answers::insert(&mut tx, row).await?;
-    }
+    prompts::insert_many(&mut tx, &plan.prompts).await?;
+    answers::insert_many(&mut tx, &plan.answers).await?;
     tx.commit().await.context("committing the demo workspace")?;
     Ok(Some(Seeded {
         workspace_id: plan.workspace.id.clone(),

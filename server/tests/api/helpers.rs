@@ -746,11 +746,19 @@ pub async fn add_member(
     title: &str,
     adjust: impl FnOnce(&mut Member),
 ) -> String {
+    let mut row = unsaved_member(workspace_id, name, title);
+    adjust(&mut row);
+    members::insert(db.pool(), &row).await.unwrap();
+    row.id
+}
+
+/// A human member of `workspace_id` as [`add_member`] stores one, not yet stored.
+pub fn unsaved_member(workspace_id: &str, name: &str, title: &str) -> Member {
     let id = new_id();
-    let mut row = Member {
-        id: id.clone(),
-        workspace_id: workspace_id.to_owned(),
+    Member {
         slack_user_id: format!("U{}", &id[24..]),
+        id,
+        workspace_id: workspace_id.to_owned(),
         name: name.to_owned(),
         title: title.to_owned(),
         avatar_url: "data:image/svg+xml,".to_owned(),
@@ -770,8 +778,5 @@ pub async fn add_member(
         delivery_stopped_reason: None,
         forgotten_at: None,
         is_excluded: false,
-    };
-    adjust(&mut row);
-    members::insert(db.pool(), &row).await.unwrap();
-    id
+    }
 }

@@ -8,14 +8,15 @@ use app::{
     features::people::types::{DirectoryFilter, PersonSummary},
     ids::{MemberId, QuestionId},
     server::{
-        db::{Backend, Db, answers, inbox, members, packs, prompts, sessions},
+        db::{Backend, Db, answers, inbox, members, packs, prompts, sessions, workspaces},
         new_id,
         services::{people, questions},
         viewer::Viewer,
+        zones,
     },
 };
 
-use crate::helpers::{Team, TestDb};
+use crate::helpers::{Team, TestDb, unsaved_member};
 
 fn viewer(team: &Team) -> Viewer {
     Viewer::workspace_admin(team.db.clone(), team.workspace_id.clone())
@@ -49,6 +50,7 @@ on_both_backends!(
     the_stored_answer_counts_follow_each_answer_as_it_changes,
     answers_stored_before_the_counts_were_kept_are_counted,
     an_answer_stored_while_a_coworker_is_deactivated_is_counted_once_without_a_deadlock,
+    rows_stored_many_at_a_time_are_stored_as_given,
 );
 
 async fn the_directory_is_in_the_same_order_on_both_databases(db: TestDb) {
@@ -680,4 +682,129 @@ async fn an_answer_stored_while_a_coworker_is_deactivated_is_counted_once_withou
 
     assert_eq!(question_count(&team, "Favourite breakfast?").await, 1, "Ada's answer; Grace is deactivated");
     assert_eq!(stored(&db.db).await, recounted(&db.db).await);
+}
+
+/// The bulk inserts (a benchmark's team, the demo) store every column of every row as
+/// given: each column differs from row to row and from its neighbours, and 250 rows are
+/// three statements, so every seam between two statements is crossed. Each answer's local
+/// hour is its own member's.
+async fn rows_stored_many_at_a_time_are_stored_as_given(db: TestDb) {
+    let team = Team::new(&db.db, "Acme").await;
+    let question = team.question("Favourite breakfast?").await;
+    let zones_each = [Some("Asia/Tokyo"), Some("America/New_York"), None];
+    let people: Vec<members::Member> = (0..250_i64)
+        .map(|n| {
+            let mut row = unsaved_member(&team.workspace_id, &format!("Person {n:03}"), &format!("Title {n}"));
+            row.avatar_url = format!("https://avatars.example/{n}.png");
+            row.time_zone = zones_each[(n % 3) as usize].map(str::to_owned);
+            row.is_bot = n % 2 == 0;
+            row.is_deleted = n % 3 == 0;
+            row.is_guest = n % 5 == 0;
+            row.is_opted_out = n % 7 == 0;
+            row.is_admin = n % 11 == 0;
+            row.is_slack_admin = n % 13 == 0;
+            row.dm_channel_id = Some(format!("D{n}"));
+            row.paused_until = Some(1_000 + n);
+            row.created_at = 2_000 + n;
+            row.updated_at = 3_000 + n;
+            row.welcome_until = Some(4_000 + n);
+            row.introduced_at = Some(5_000 + n);
+            row.delivery_stopped_reason = Some(format!("reason {n}"));
+            row
+        })
+        .collect();
+    let asked: Vec<prompts::Prompt> = people
+        .iter()
+        .zip(1_i64..)
+        .map(|(person, n)| prompts::Prompt {
+            id: new_id(),
+            workspace_id: team.workspace_id.clone(),
+            member_id: person.id.clone(),
+            question_id: question.clone(),
+            due_at: n * 3_600_000,
+            sent_at: Some(n * 3_600_000 + 1),
+            slack_message_ts: Some(format!("1790000000.{n:06}")),
+            status: PromptStatus::Answered,
+            created_at: n * 3_600_000 + 2,
+            updated_at: n * 3_600_000 + 3,
+            round_date: Some(format!("2026-12-{:02}", n % 28 + 1)),
+            attempts: n % 3,
+            next_attempt_at: n * 3_600_000 + 4,
+            claimed_by: Some(format!("claim {n}")),
+            claimed_until: Some(n * 3_600_000 + 5),
+            send_started_at: Some(n * 3_600_000 + 6),
+            failure_reason: Some(format!("failure {n}")),
+        })
+        .collect();
+    // An hour apart, so the hours of the week differ from answer to answer.
+    let said: Vec<answers::Answer> = asked
+        .iter()
+        .zip(1_i64..)
+        .map(|(prompt, n)| answers::Answer {
+            id: new_id(),
+            workspace_id: team.workspace_id.clone(),
+            prompt_id: prompt.id.clone(),
+            text: format!("Answer {n}"),
+            visibility: if n % 4 == 0 { Visibility::OnlyMe } else { Visibility::Team },
+            created_at: 1_790_000_000_000 + n * 3_600_000,
+            updated_at: 1_790_000_000_000 + n * 3_600_000 + 1,
+        })
+        .collect();
+
+    let mut conn = db.db.pool().acquire().await.unwrap();
+    members::insert_many(&mut conn, &people).await.unwrap();
+    prompts::insert_many(&mut conn, &asked).await.unwrap();
+    answers::insert_many(&mut conn, &said).await.unwrap();
+    drop(conn);
+
+    let by_id = |mut rows: Vec<members::Member>| {
+        rows.sort_by(|a, b| a.id.cmp(&b.id));
+        rows
+    };
+    let stored = members::list_for_workspace(db.db.pool(), &team.workspace_id).await.unwrap();
+    assert_eq!(by_id(stored), by_id(people.clone()));
+    let keys: Vec<(String, String, String)> =
+        sqlx::query_as("SELECT id, sort_name, filter_text FROM members WHERE workspace_id = $1 ORDER BY id")
+            .bind(&team.workspace_id)
+            .fetch_all(db.db.pool())
+            .await
+            .unwrap();
+    let expected_keys: Vec<(String, String, String)> = by_id(people.clone())
+        .into_iter()
+        .map(|person| {
+            let keys = (members::sort_name(&person.name), members::filter_text(&person.name, &person.title));
+            (person.id, keys.0, keys.1)
+        })
+        .collect();
+    assert_eq!(keys, expected_keys);
+    let stored = prompts::list_for_workspace(db.db.pool(), &team.workspace_id).await.unwrap();
+    assert_eq!(stored, asked);
+    let workspace = workspaces::find(db.db.pool(), &team.workspace_id).await.unwrap().unwrap();
+    type AnswerColumns = (String, String, String, String, String, i64, i64, Option<i64>);
+    let stored: Vec<AnswerColumns> = sqlx::query_as(
+        "SELECT id, workspace_id, prompt_id, text, visibility, created_at, updated_at, local_hour_of_week
+         FROM answers WHERE workspace_id = $1 ORDER BY created_at",
+    )
+    .bind(&team.workspace_id)
+    .fetch_all(db.db.pool())
+    .await
+    .unwrap();
+    let expected: Vec<AnswerColumns> = said
+        .iter()
+        .zip(&people)
+        .map(|(answer, person)| {
+            let zone = zones::member_zone(person.time_zone.as_deref(), &workspace.default_time_zone);
+            (
+                answer.id.clone(),
+                answer.workspace_id.clone(),
+                answer.prompt_id.clone(),
+                answer.text.clone(),
+                answer.visibility.as_str().to_owned(),
+                answer.created_at,
+                answer.updated_at,
+                Some(zones::hour_of_week(zone, answer.created_at)),
+            )
+        })
+        .collect();
+    assert_eq!(stored, expected);
 }

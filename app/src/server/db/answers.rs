@@ -1,8 +1,10 @@
 //! The `answers` table: what a member said to a prompt, and who may see it.
 
+use std::collections::HashMap;
+
 use sqlx::{Any, AnyConnection, Executor};
 
-use super::Db;
+use super::{BoundQuery, Db};
 use crate::{features::answers::types::Visibility, server::zones};
 
 /// What a member said to a prompt, and who may see it.
@@ -43,35 +45,63 @@ pub struct QuestionAnswerRow {
 /// then (their zone, else the workspace's), which the insights heatmap counts: SQLite has no
 /// time zones, so the hour is worked out here, with the zone's rules on that day.
 pub async fn insert(conn: &mut AnyConnection, row: &Answer) -> sqlx::Result<()> {
-    let zones: Option<(Option<String>, String)> = sqlx::query_as(
-        "SELECT m.time_zone, w.default_time_zone
+    insert_many(conn, std::slice::from_ref(row)).await
+}
+
+/// Stores many answers at once (a bulk load), as [`insert`] stores one.
+///
+/// A statement per [`super::ROWS_PER_INSERT`] answers, after one read of their prompts' zones.
+pub async fn insert_many(conn: &mut AnyConnection, rows: &[Answer]) -> sqlx::Result<()> {
+    for chunk in rows.chunks(super::ROWS_PER_INSERT) {
+        let zones_by_prompt = prompt_zones(conn, chunk).await?;
+        // No prompt: the insert fails on its foreign key, as it would have anyway.
+        let with_hours: Vec<(&Answer, Option<i64>)> = chunk
+            .iter()
+            .map(|row| {
+                let hour = zones_by_prompt.get(&row.prompt_id).map(|(member, workspace)| {
+                    zones::hour_of_week(zones::member_zone(member.as_deref(), workspace), row.created_at)
+                });
+                (row, hour)
+            })
+            .collect();
+        super::insert_rows(conn, INSERT, &with_hours, bind_insert).await?;
+    }
+    Ok(())
+}
+
+/// The insert's columns; [`bind_insert`] binds an answer's values, and its local hour, in
+/// this order.
+const INSERT: &str =
+    "INSERT INTO answers (id, workspace_id, prompt_id, text, visibility, created_at, updated_at, local_hour_of_week)";
+
+fn bind_insert<'q>(query: BoundQuery<'q>, (row, local_hour): &'q (&Answer, Option<i64>)) -> BoundQuery<'q> {
+    query
+        .bind(&row.id)
+        .bind(&row.workspace_id)
+        .bind(&row.prompt_id)
+        .bind(&row.text)
+        .bind(row.visibility.as_str())
+        .bind(row.created_at)
+        .bind(row.updated_at)
+        .bind(*local_hour)
+}
+
+/// The member's and the workspace's time zones of each answer's prompt, by prompt id.
+async fn prompt_zones(
+    conn: &mut AnyConnection,
+    answers: &[Answer],
+) -> sqlx::Result<HashMap<String, (Option<String>, String)>> {
+    let sql = format!(
+        "SELECT p.id, m.time_zone, w.default_time_zone
          FROM prompts p
          JOIN members m ON m.id = p.member_id
          JOIN workspaces w ON w.id = p.workspace_id
-         WHERE p.id = $1",
-    )
-    .bind(&row.prompt_id)
-    .fetch_optional(&mut *conn)
-    .await?;
-    // No prompt: the insert below fails on its foreign key, as it would have anyway.
-    let local_hour = zones.map(|(member, workspace)| {
-        zones::hour_of_week(zones::member_zone(member.as_deref(), &workspace), row.created_at)
-    });
-    sqlx::query(
-        "INSERT INTO answers (id, workspace_id, prompt_id, text, visibility, created_at, updated_at, local_hour_of_week)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(&row.id)
-    .bind(&row.workspace_id)
-    .bind(&row.prompt_id)
-    .bind(&row.text)
-    .bind(row.visibility.as_str())
-    .bind(row.created_at)
-    .bind(row.updated_at)
-    .bind(local_hour)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+         WHERE p.id IN ({})",
+        super::bind_slots(1, answers.len())
+    );
+    let query = answers.iter().fold(sqlx::query_as(&sql), |query, answer| query.bind(&answer.prompt_id));
+    let rows: Vec<(String, Option<String>, String)> = query.fetch_all(&mut *conn).await?;
+    Ok(rows.into_iter().map(|(prompt_id, member, workspace)| (prompt_id, (member, workspace))).collect())
 }
 
 /// How many answers [`fill_local_hours`] reads and writes at a time.

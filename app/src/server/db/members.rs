@@ -1,8 +1,8 @@
 //! The `members` table: the people of a workspace, as Slack describes them.
 
-use sqlx::{Any, Executor};
+use sqlx::{Any, AnyConnection, Executor};
 
-use super::{flag, prompts::PromptStatus};
+use super::{BoundQuery, flag, prompts::PromptStatus};
 
 /// A person of a workspace, as Slack describes them plus Rapport's own settings for them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -139,39 +139,48 @@ pub struct DirectoryRow {
     pub latest_at: Option<i64>,
 }
 
+/// Stores a new member.
 pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, row: &Member) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO members (id, workspace_id, slack_user_id, name, title, avatar_url, time_zone,
-                              is_bot, is_deleted, is_guest, is_opted_out, is_admin, dm_channel_id, paused_until,
-                              created_at, updated_at, welcome_until, introduced_at, delivery_stopped_reason,
-                              is_slack_admin, sort_name, filter_text)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)",
-    )
-    .bind(&row.id)
-    .bind(&row.workspace_id)
-    .bind(&row.slack_user_id)
-    .bind(&row.name)
-    .bind(&row.title)
-    .bind(&row.avatar_url)
-    .bind(&row.time_zone)
-    .bind(i64::from(row.is_bot))
-    .bind(i64::from(row.is_deleted))
-    .bind(i64::from(row.is_guest))
-    .bind(i64::from(row.is_opted_out))
-    .bind(i64::from(row.is_admin))
-    .bind(&row.dm_channel_id)
-    .bind(row.paused_until)
-    .bind(row.created_at)
-    .bind(row.updated_at)
-    .bind(row.welcome_until)
-    .bind(row.introduced_at)
-    .bind(&row.delivery_stopped_reason)
-    .bind(i64::from(row.is_slack_admin))
-    .bind(sort_name(&row.name))
-    .bind(filter_text(&row.name, &row.title))
-    .execute(ex)
-    .await?;
+    let sql = super::insert_sql(INSERT, 1);
+    bind_insert(sqlx::query(&sql), row).execute(ex).await?;
     Ok(())
+}
+
+/// Stores many new members at once (a bulk load), [`super::ROWS_PER_INSERT`] to a statement.
+pub async fn insert_many(conn: &mut AnyConnection, rows: &[Member]) -> sqlx::Result<()> {
+    super::insert_rows(conn, INSERT, rows, bind_insert).await
+}
+
+/// The insert's columns; [`bind_insert`] binds a member's values in this order.
+const INSERT: &str = "INSERT INTO members (id, workspace_id, slack_user_id, name, title, avatar_url, time_zone,
+                                           is_bot, is_deleted, is_guest, is_opted_out, is_admin, dm_channel_id,
+                                           paused_until, created_at, updated_at, welcome_until, introduced_at,
+                                           delivery_stopped_reason, is_slack_admin, sort_name, filter_text)";
+
+fn bind_insert<'q>(query: BoundQuery<'q>, row: &'q Member) -> BoundQuery<'q> {
+    query
+        .bind(&row.id)
+        .bind(&row.workspace_id)
+        .bind(&row.slack_user_id)
+        .bind(&row.name)
+        .bind(&row.title)
+        .bind(&row.avatar_url)
+        .bind(&row.time_zone)
+        .bind(i64::from(row.is_bot))
+        .bind(i64::from(row.is_deleted))
+        .bind(i64::from(row.is_guest))
+        .bind(i64::from(row.is_opted_out))
+        .bind(i64::from(row.is_admin))
+        .bind(&row.dm_channel_id)
+        .bind(row.paused_until)
+        .bind(row.created_at)
+        .bind(row.updated_at)
+        .bind(row.welcome_until)
+        .bind(row.introduced_at)
+        .bind(&row.delivery_stopped_reason)
+        .bind(i64::from(row.is_slack_admin))
+        .bind(sort_name(&row.name))
+        .bind(filter_text(&row.name, &row.title))
 }
 
 /// How the directory orders a name: lower-cased here rather than in SQL, where SQLite

@@ -1,9 +1,9 @@
 //! The `prompts` table: one question to one member for one slot. The row is also the
 //! delivery job, so its status says where the question is in its life.
 
-use sqlx::{Any, Executor};
+use sqlx::{Any, AnyConnection, Executor};
 
-use super::{Backend, Db};
+use super::{Backend, BoundQuery, Db};
 
 /// Where a prompt is in its life. `Pending`, `InFlight` and `Sent` are open (a member has
 /// at most one open prompt); the rest are closed for good.
@@ -141,33 +141,43 @@ fn prompts(rows: Vec<PromptRow>) -> sqlx::Result<Vec<Prompt>> {
     rows.into_iter().map(Prompt::try_from).collect()
 }
 
+/// Stores a new prompt with every column as given.
 pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, row: &Prompt) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO prompts (id, workspace_id, member_id, question_id, due_at, sent_at,
-                              slack_message_ts, status, created_at, updated_at, round_date, attempts,
-                              next_attempt_at, claimed_by, claimed_until, send_started_at, failure_reason)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
-    )
-    .bind(&row.id)
-    .bind(&row.workspace_id)
-    .bind(&row.member_id)
-    .bind(&row.question_id)
-    .bind(row.due_at)
-    .bind(row.sent_at)
-    .bind(&row.slack_message_ts)
-    .bind(row.status.as_str())
-    .bind(row.created_at)
-    .bind(row.updated_at)
-    .bind(&row.round_date)
-    .bind(row.attempts)
-    .bind(row.next_attempt_at)
-    .bind(&row.claimed_by)
-    .bind(row.claimed_until)
-    .bind(row.send_started_at)
-    .bind(&row.failure_reason)
-    .execute(ex)
-    .await?;
+    let sql = super::insert_sql(INSERT, 1);
+    bind_insert(sqlx::query(&sql), row).execute(ex).await?;
     Ok(())
+}
+
+/// Stores many new prompts at once (a bulk load), [`super::ROWS_PER_INSERT`] to a statement.
+pub async fn insert_many(conn: &mut AnyConnection, rows: &[Prompt]) -> sqlx::Result<()> {
+    super::insert_rows(conn, INSERT, rows, bind_insert).await
+}
+
+/// The insert's columns; [`bind_insert`] binds a prompt's values in this order.
+const INSERT: &str = "INSERT INTO prompts (id, workspace_id, member_id, question_id, due_at, sent_at,
+                                           slack_message_ts, status, created_at, updated_at, round_date,
+                                           attempts, next_attempt_at, claimed_by, claimed_until, send_started_at,
+                                           failure_reason)";
+
+fn bind_insert<'q>(query: BoundQuery<'q>, row: &'q Prompt) -> BoundQuery<'q> {
+    query
+        .bind(&row.id)
+        .bind(&row.workspace_id)
+        .bind(&row.member_id)
+        .bind(&row.question_id)
+        .bind(row.due_at)
+        .bind(row.sent_at)
+        .bind(&row.slack_message_ts)
+        .bind(row.status.as_str())
+        .bind(row.created_at)
+        .bind(row.updated_at)
+        .bind(&row.round_date)
+        .bind(row.attempts)
+        .bind(row.next_attempt_at)
+        .bind(&row.claimed_by)
+        .bind(row.claimed_until)
+        .bind(row.send_started_at)
+        .bind(&row.failure_reason)
 }
 
 /// A member's question for one round, as the planner writes it: exactly the columns it
