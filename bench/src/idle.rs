@@ -106,8 +106,8 @@ impl Figures {
     ///
     /// Measured between two fleets, not from the empty server, because the first workspaces
     /// bring a cost of their own once, whatever their number (the code that plans a round
-    /// and the statements it prepares, SQLite's caches filling): 3 to 4 MB here, the same
-    /// at 100 workspaces as at 1,000.
+    /// and the statements it prepares, SQLite's caches filling): 1 to 4 MB, the same at
+    /// 100 workspaces as at 1,000 (BENCHMARKS.md, B4).
     pub fn bytes_per_workspace(&self) -> f64 {
         self.slope(|reading| reading.rss_kib)
     }

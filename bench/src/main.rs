@@ -561,7 +561,7 @@ async fn idle_bench(
         window.as_secs()
     );
     anyhow::ensure!(
-        fleet.members_each > 0 && fleet.members_each % idle::MEMBERS_MULTIPLE == 0,
+        fleet.members_each > 0 && fleet.members_each.is_multiple_of(idle::MEMBERS_MULTIPLE),
         "B4 spreads the fleet's members over ten times the workspaces: give --members a multiple of {}",
         idle::MEMBERS_MULTIPLE
     );

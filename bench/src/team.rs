@@ -35,8 +35,9 @@ const ONLY_ME_PERCENT: u32 = 8;
 /// Rows written in one transaction, as a team's rows arrive over time. Not the whole team in
 /// one: triggers keep counts as rows arrive (an answer adds to its question's count and its
 /// week's), and PostgreSQL can prune none of the versions of a row that a transaction still
-/// open updated, so each update of a count walked further. Measured here on PostgreSQL:
-/// 560 s in one transaction, 198 s in transactions of 5,000 rows.
+/// open updated, so each update of a count walked further. Measured on PostgreSQL with a
+/// statement a row (BENCHMARKS.md, B2): 560 s in one transaction, 198 s in transactions of
+/// 5,000 rows; with 100 rows a statement, 135 s on a slower machine.
 const ROWS_PER_COMMIT: usize = 5_000;
 
 /// How big a team to make.

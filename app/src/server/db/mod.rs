@@ -121,7 +121,7 @@ async fn insert_rows<T>(
 ) -> sqlx::Result<()> {
     for chunk in rows.chunks(ROWS_PER_INSERT) {
         let sql = insert_sql(insert, chunk.len());
-        let query = chunk.iter().fold(sqlx::query(&sql), |query, row| bind(query, row));
+        let query = chunk.iter().fold(sqlx::query(&sql), &bind);
         query.execute(&mut *conn).await?;
     }
     Ok(())
@@ -166,6 +166,23 @@ impl Db {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
             Backend::Postgres => self.pool.begin().await,
         }
+    }
+
+    /// Begins a write transaction whose commit need not wait for the disk: for writes the
+    /// next try can redo from what was committed durably.
+    ///
+    /// On PostgreSQL the transaction runs with `synchronous_commit` off: its commit returns
+    /// before its WAL is on disk, and is lost only if the database server itself crashes
+    /// before its WAL writer flushes it (within a few hundred ms; any later durable commit
+    /// flushes it first). A crash of Rapport's own process loses nothing. SQLite in WAL mode
+    /// at `synchronous=NORMAL` never waits for the disk at commit, so there it is
+    /// [`Db::begin_write`]. Each caller says why losing its write is safe.
+    pub async fn begin_relaxed(&self) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Any>> {
+        let mut tx = self.begin_write().await?;
+        if self.backend == Backend::Postgres {
+            sqlx::query("SET LOCAL synchronous_commit = off").execute(&mut *tx).await?;
+        }
+        Ok(tx)
     }
 
     /// Applies every migration not yet applied.
