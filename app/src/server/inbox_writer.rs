@@ -6,6 +6,8 @@
 //! and one turn of SQLite's write lock, one fsync on PostgreSQL) instead of one per request.
 //! Requests that arrive alone are written alone, without waiting for company.
 
+use std::time::{Duration, Instant};
+
 use anyhow::Context as _;
 use tokio::sync::{mpsc, oneshot};
 
@@ -18,6 +20,11 @@ use super::db::{
 const MAX_BATCH: usize = inbox::MAX_INSERT_MANY;
 /// Items that may wait for the writer; a request beyond that waits to hand its item over.
 const QUEUE: usize = 4 * MAX_BATCH;
+/// Items written since the inbox's statistics were last refreshed that call for a refresh
+/// (`inbox::refresh_statistics`), at most once every [`REFRESH_AT_MOST_EVERY`]: a burst of
+/// deliveries outgrows what the database planned its claims for.
+const REFRESH_AFTER_ITEMS: usize = 10_000;
+const REFRESH_AT_MOST_EVERY: Duration = Duration::from_secs(30);
 
 /// Hands inbox items to the writer task; cheap to clone. The task ends once every clone is
 /// dropped, after writing what it was handed.
@@ -85,12 +92,32 @@ impl InboxWriter {
     }
 }
 
-/// Writes batches until every [`InboxWriter`] is dropped and the queue is empty.
+/// Writes batches until every [`InboxWriter`] is dropped and the queue is empty, and has the
+/// inbox's statistics refreshed beside them after a burst (a failure is logged).
 async fn write_batches(db: Db, mut waiting: mpsc::Receiver<Pending>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
+    let mut since_refresh = 0;
+    let mut refreshed_at: Option<Instant> = None;
     while waiting.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        since_refresh += batch.len();
         write(&db, &mut batch).await;
+        if refresh_due(since_refresh, refreshed_at.map(|at| at.elapsed())) {
+            since_refresh = 0;
+            refreshed_at = Some(Instant::now());
+            let db = db.clone();
+            tokio::spawn(async move {
+                if let Err(error) = inbox::refresh_statistics(&db).await {
+                    tracing::warn!(error = %error, "could not refresh the inbox's statistics after a burst");
+                }
+            });
+        }
     }
+}
+
+/// Whether `written` items since the last refresh of the inbox's statistics, `since` ago
+/// (`None`: never), call for another.
+fn refresh_due(written: usize, since: Option<Duration>) -> bool {
+    written >= REFRESH_AFTER_ITEMS && since.is_none_or(|since| since >= REFRESH_AT_MOST_EVERY)
 }
 
 /// Writes `batch` in one transaction and answers each waiting request. When the database
@@ -142,4 +169,17 @@ async fn insert_all(db: &Db, batch: &[Pending]) -> sqlx::Result<Vec<bool>> {
         .iter()
         .map(|pending| new.remove(&(pending.item.source.as_str().to_owned(), pending.item.external_id.clone())))
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_burst_refreshes_the_statistics_at_most_every_thirty_seconds() {
+        assert!(!refresh_due(REFRESH_AFTER_ITEMS - 1, None));
+        assert!(refresh_due(REFRESH_AFTER_ITEMS, None));
+        assert!(!refresh_due(REFRESH_AFTER_ITEMS * 5, Some(Duration::from_secs(29))));
+        assert!(refresh_due(REFRESH_AFTER_ITEMS, Some(REFRESH_AT_MOST_EVERY)));
+    }
 }

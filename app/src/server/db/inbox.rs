@@ -420,6 +420,19 @@ pub async fn update_gave_up<'e>(
     Ok(result.rows_affected() == 1)
 }
 
+/// Refreshes PostgreSQL's statistics of the inbox, as autovacuum would a minute or more
+/// later (or never, where it is off).
+///
+/// Planned from an inbox that was empty, a claim walks every open item to find a few keys'
+/// runs (measured on a backlog of 114,000: 60 ms a claim before, 6 ms after). SQLite plans
+/// these from its indexes alone: nothing to do there.
+pub async fn refresh_statistics(db: &Db) -> sqlx::Result<()> {
+    if matches!(db.backend(), Backend::Postgres) {
+        sqlx::raw_sql("ANALYZE inbox").execute(db.pool()).await?;
+    }
+    Ok(())
+}
+
 /// How many items are still to be processed (waiting, held or due for a retry).
 pub async fn count_unfinished<'e>(ex: impl Executor<'e, Database = Any>) -> sqlx::Result<i64> {
     let (count,): (i64,) =

@@ -168,23 +168,6 @@ impl Db {
         }
     }
 
-    /// Begins a write transaction whose commit need not wait for the disk: for writes the
-    /// next try can redo from what was committed durably.
-    ///
-    /// On PostgreSQL the transaction runs with `synchronous_commit` off: its commit returns
-    /// before its WAL is on disk, and is lost only if the database server itself crashes
-    /// before its WAL writer flushes it (within a few hundred ms; any later durable commit
-    /// flushes it first). A crash of Rapport's own process loses nothing. SQLite in WAL mode
-    /// at `synchronous=NORMAL` never waits for the disk at commit, so there it is
-    /// [`Db::begin_write`]. Each caller says why losing its write is safe.
-    pub async fn begin_relaxed(&self) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Any>> {
-        let mut tx = self.begin_write().await?;
-        if self.backend == Backend::Postgres {
-            sqlx::query("SET LOCAL synchronous_commit = off").execute(&mut *tx).await?;
-        }
-        Ok(tx)
-    }
-
     /// Applies every migration not yet applied.
     pub async fn migrate(&self) -> anyhow::Result<()> {
         self.backend.migrator().run(&self.pool).await.context("running database migrations")?;

@@ -125,11 +125,7 @@ async fn deliver_batches(state: &AppState, workspace_id: &str, report: &mut Lane
             return Ok(());
         }
         let token = new_id();
-        // A claim lost with the database server is no loss: nothing was sent under it, since
-        // the durable commit of a send's start (`update_send_started`) makes it durable first.
-        let mut tx = db.begin_relaxed().await?;
-        let batch = prompts::claim(&mut *tx, db.backend(), workspace_id, &token, now, now + LEASE_MS, room).await?;
-        tx.commit().await?;
+        let batch = prompts::claim(db.pool(), db.backend(), workspace_id, &token, now, now + LEASE_MS, room).await?;
         if batch.is_empty() {
             return Ok(());
         }
@@ -230,8 +226,7 @@ async fn deliver(state: &AppState, workspace: &Workspace, entitled: bool, prompt
             Err(error) => return judge(state, workspace, &member, prompt, &error, Call::LookUp).await,
         }
     }
-    // Committed durably before the call (a plain commit, which waits for the disk): whoever
-    // retries after a crash, of Rapport or of the database, looks for the message first.
+    // Committed before the call: whoever retries after a crash looks for the message first.
     let now = state.now_ms();
     if !prompts::update_send_started(db, &prompt.id, token, now, now + LEASE_MS).await? {
         return Ok(Outcome::Lost);
@@ -240,18 +235,11 @@ async fn deliver(state: &AppState, workspace: &Workspace, entitled: bool, prompt
     match api.post_to(&target, blocks::question_message(&question.text, &prompt.id)).await {
         Ok(posted) => {
             let now = state.now_ms();
-            // One commit for the outcome and the DM channel, which may be lost with the
-            // database server: the send's start was committed durably before the post, so
-            // the next try looks for the message and records it (`FoundPosted`), never
-            // sending it twice.
-            let mut tx = state.db.begin_relaxed().await?;
-            let recorded = prompts::update_sent(&mut *tx, &prompt.id, token, &posted.ts, now).await?;
-            if member.dm_channel_id.as_deref() != Some(posted.channel.as_str()) {
-                members::update_dm_channel(&mut *tx, &member.id, &posted.channel, now).await?;
-            }
-            tx.commit().await?;
-            if !recorded {
+            if !prompts::update_sent(db, &prompt.id, token, &posted.ts, now).await? {
                 tracing::warn!(prompt.id = %prompt.id, "a question was delivered after its prompt closed");
+            }
+            if member.dm_channel_id.as_deref() != Some(posted.channel.as_str()) {
+                members::update_dm_channel(db, &member.id, &posted.channel, now).await?;
             }
             Ok(Outcome::Sent)
         }
