@@ -125,14 +125,15 @@ impl Application {
             slack: slack_sign_in(&config.slack, &local_url)?,
             attempts: Arc::new(AttemptLimiter::new(config.sign_in_budget)),
         };
+        let tasks = Tasks::default();
         let state = AppState {
             db: db.clone(),
-            inbox_writer: InboxWriter::start(db.clone()),
+            inbox_writer: InboxWriter::start(db.clone(), tasks.clone()),
             clock,
             slack,
             stripe,
             wake: Wake::default(),
-            tasks: Tasks::default(),
+            tasks,
             metrics,
             emulator_page: emulator_page(&config.slack),
             demo_team_id: if config.is_demo() { Some(demo::team_id()?) } else { None },

@@ -11,19 +11,24 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use tokio::sync::{mpsc, oneshot};
 
-use super::db::{
-    Db,
-    inbox::{self, NewItem, Source},
+use super::{
+    db::{
+        Db,
+        inbox::{self, NewItem, Source},
+    },
+    tasks::Tasks,
 };
 
 /// The most items written in one transaction.
 const MAX_BATCH: usize = inbox::MAX_INSERT_MANY;
 /// Items that may wait for the writer; a request beyond that waits to hand its item over.
 const QUEUE: usize = 4 * MAX_BATCH;
-/// Items written since the inbox's statistics were last refreshed that call for a refresh
-/// (`inbox::refresh_statistics`), at most once every [`REFRESH_AT_MOST_EVERY`]: a burst of
-/// deliveries outgrows what the database planned its claims for.
+/// Items handed over since the last refresh of the inbox's statistics that call for another.
+///
+/// A burst of deliveries outgrows what the database planned its claims for
+/// (`inbox::refresh_statistics`).
 const REFRESH_AFTER_ITEMS: usize = 10_000;
+/// The shortest time between two refreshes of the inbox's statistics.
 const REFRESH_AT_MOST_EVERY: Duration = Duration::from_secs(30);
 
 /// Hands inbox items to the writer task; cheap to clone. The task ends once every clone is
@@ -74,10 +79,11 @@ impl OwnedItem {
 }
 
 impl InboxWriter {
-    /// Starts the writer task on `db` (within a Tokio runtime).
-    pub fn start(db: Db) -> InboxWriter {
+    /// Starts the writer task on `db` (within a Tokio runtime); refreshes of the statistics
+    /// start through `tasks`.
+    pub fn start(db: Db, tasks: Tasks) -> InboxWriter {
         let (queue, waiting) = mpsc::channel(QUEUE);
-        tokio::spawn(write_batches(db, waiting));
+        tokio::spawn(write_batches(db, tasks, waiting));
         InboxWriter { queue }
     }
 
@@ -92,20 +98,22 @@ impl InboxWriter {
     }
 }
 
-/// Writes batches until every [`InboxWriter`] is dropped and the queue is empty, and has the
-/// inbox's statistics refreshed beside them after a burst (a failure is logged).
-async fn write_batches(db: Db, mut waiting: mpsc::Receiver<Pending>) {
+/// Writes batches until every [`InboxWriter`] is dropped and the queue is empty.
+///
+/// After a burst it has the inbox's statistics refreshed beside them (a failure is logged),
+/// unless shutdown has begun.
+async fn write_batches(db: Db, tasks: Tasks, mut waiting: mpsc::Receiver<Pending>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     let mut since_refresh = 0;
     let mut refreshed_at: Option<Instant> = None;
     while waiting.recv_many(&mut batch, MAX_BATCH).await > 0 {
         since_refresh += batch.len();
         write(&db, &mut batch).await;
-        if refresh_due(since_refresh, refreshed_at.map(|at| at.elapsed())) {
+        if refresh_due(since_refresh, refreshed_at.map(|at| at.elapsed())) && !tasks.is_cancelled() {
             since_refresh = 0;
             refreshed_at = Some(Instant::now());
             let db = db.clone();
-            tokio::spawn(async move {
+            tasks.spawn(async move {
                 if let Err(error) = inbox::refresh_statistics(&db).await {
                     tracing::warn!(error = %error, "could not refresh the inbox's statistics after a burst");
                 }
@@ -114,8 +122,9 @@ async fn write_batches(db: Db, mut waiting: mpsc::Receiver<Pending>) {
     }
 }
 
-/// Whether `written` items since the last refresh of the inbox's statistics, `since` ago
-/// (`None`: never), call for another.
+/// Whether `written` items, handed over since the last refresh `since` ago, call for another.
+///
+/// `since` is `None` when the statistics were never refreshed.
 fn refresh_due(written: usize, since: Option<Duration>) -> bool {
     written >= REFRESH_AFTER_ITEMS && since.is_none_or(|since| since >= REFRESH_AT_MOST_EVERY)
 }
@@ -181,5 +190,6 @@ mod tests {
         assert!(refresh_due(REFRESH_AFTER_ITEMS, None));
         assert!(!refresh_due(REFRESH_AFTER_ITEMS * 5, Some(Duration::from_secs(29))));
         assert!(refresh_due(REFRESH_AFTER_ITEMS, Some(REFRESH_AT_MOST_EVERY)));
+        assert!(!refresh_due(REFRESH_AFTER_ITEMS - 1, Some(Duration::from_secs(600))));
     }
 }

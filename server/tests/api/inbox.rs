@@ -170,7 +170,7 @@ async fn a_batch_records_each_id_once_and_says_which_were_new(db: TestDb) {
 /// Through the writer, as requests record: the same delivery twice at once is stored once,
 /// and only one of the two hears it was new.
 async fn the_writer_records_a_delivery_sent_twice_at_once_once(db: TestDb) {
-    let writer = app::server::inbox_writer::InboxWriter::start(db.db.clone());
+    let writer = app::server::inbox_writer::InboxWriter::start(db.db.clone(), app::server::tasks::Tasks::default());
     let item =
         NewItem { source: Source::SlackEvent, external_id: "E1", ordering_key: "A", kind: "message", payload: "{}" };
 
