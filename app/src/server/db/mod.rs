@@ -168,6 +168,17 @@ impl Db {
         }
     }
 
+    /// Refreshes PostgreSQL's statistics of `table` (`ANALYZE`); nothing to do on SQLite.
+    ///
+    /// Skipped while autovacuum (or another refresh) holds the table, rather than waiting for
+    /// it or cancelling its vacuum. Each table's module says when its statistics go stale.
+    pub async fn refresh_statistics(&self, table: &'static str) -> sqlx::Result<()> {
+        if self.backend == Backend::Postgres {
+            sqlx::raw_sql(&format!("ANALYZE (SKIP_LOCKED) {table}")).execute(&self.pool).await?;
+        }
+        Ok(())
+    }
+
     /// Applies every migration not yet applied.
     pub async fn migrate(&self) -> anyhow::Result<()> {
         self.backend.migrator().run(&self.pool).await.context("running database migrations")?;

@@ -585,8 +585,5 @@ pub async fn update_status<'e>(
 /// planned from the table as it was, and after a round that many times its size they scan it
 /// whole. SQLite plans these from its indexes alone: nothing to do there.
 pub async fn refresh_statistics(db: &Db) -> sqlx::Result<()> {
-    if matches!(db.backend(), Backend::Postgres) {
-        sqlx::raw_sql("ANALYZE prompts").execute(db.pool()).await?;
-    }
-    Ok(())
+    db.refresh_statistics("prompts").await
 }
