@@ -34,7 +34,7 @@ use serde_json::json;
 use server::{
     demo,
     dispatch::Dispatcher,
-    emulator::{EmulatedUser, Fault},
+    emulator::{EmulatedUser, Fault, PostedMessage},
 };
 
 use crate::helpers::{DEMO_TEAM, Team, TestApp, TestDb, add_member, eventually, spawn_app, spawn_app_at};
@@ -129,8 +129,10 @@ on_both_backends!(
     a_skipped_local_time_moves_forward_and_a_repeated_one_is_asked_once,
     downtime_never_produces_a_burst_of_catch_up_questions,
     a_429_storm_is_waited_out_and_nothing_is_lost_or_sent_twice,
+    each_question_of_a_batch_is_recorded_with_its_own_message_and_dm,
     slack_errors_are_retried_with_backoff_and_a_lost_answer_is_found_not_resent,
     a_dispatcher_killed_mid_send_is_reconciled_on_restart,
+    a_batch_marks_as_being_sent_only_the_prompts_it_still_holds,
     two_dispatchers_on_one_database_send_each_question_once,
     a_member_who_leaves_mid_round_is_skipped_and_one_slack_refuses_is_stopped,
     an_uninstalled_workspace_gets_nothing_more_mid_round,
@@ -322,6 +324,32 @@ async fn a_429_storm_is_waited_out_and_nothing_is_lost_or_sent_twice(db: TestDb)
     assert!(posted.values().all(|count| *count == 1));
 }
 
+async fn each_question_of_a_batch_is_recorded_with_its_own_message_and_dm(db: TestDb) {
+    let (app, _clock, workspace) = one_big_round(&db).await;
+    sqlx::query("UPDATE members SET dm_channel_id = NULL WHERE workspace_id = $1")
+        .bind(&workspace)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+
+    let report = app.dispatcher.run_once().await.unwrap();
+
+    assert_eq!(report[0].sent, 30);
+    let messages: HashMap<String, PostedMessage> = app
+        .emulator
+        .messages()
+        .into_iter()
+        .map(|message| (message.metadata["event_payload"][blocks::QUESTION_METADATA_PROMPT].to_string(), message))
+        .collect();
+    for prompt in scheduled_prompts(&app.db, &workspace).await {
+        let message = &messages[&json!(prompt.id).to_string()];
+        assert_eq!(prompt.status, PromptStatus::Sent);
+        assert_eq!(prompt.slack_message_ts.as_deref(), Some(message.ts.as_str()), "its own message's ts");
+        let member = member_of(&app.db, &workspace, &prompt).await;
+        assert_eq!(member.dm_channel_id.as_deref(), Some(message.channel.as_str()), "its own DM, remembered");
+    }
+}
+
 async fn slack_errors_are_retried_with_backoff_and_a_lost_answer_is_found_not_resent(db: TestDb) {
     let (app, clock, workspace) = demo_at(&db, "2026-11-30T10:00:00Z").await;
     set_schedule(&app.db, &workspace, &EVERY_DAY, "10:00", Cadence::Daily).await;
@@ -375,9 +403,9 @@ async fn a_dispatcher_killed_mid_send_is_reconciled_on_restart(db: TestDb) {
     let claimed =
         prompts::claim(app.db.pool(), app.db.backend(), &workspace, "dead", now, now + LEASE_MS, 10).await.unwrap();
     assert_eq!(claimed.len(), 2);
-    for prompt in &claimed {
-        assert!(prompts::update_send_started(app.db.pool(), &prompt.id, "dead", now, now + LEASE_MS).await.unwrap());
-    }
+    let ids: Vec<&str> = claimed.iter().map(|prompt| prompt.id.as_str()).collect();
+    let held = prompts::update_send_started_many(app.db.pool(), &ids, "dead", now, now + LEASE_MS).await.unwrap();
+    assert_eq!(held.len(), 2);
     let posted_before_dying = &claimed[0];
     let target = member_of(&app.db, &workspace, posted_before_dying).await.slack_user_id;
     let api = app.state.slack().unwrap().api_for(&ws).unwrap();
@@ -398,7 +426,32 @@ async fn a_dispatcher_killed_mid_send_is_reconciled_on_restart(db: TestDb) {
     let counts = questions_posted(&app);
     assert_eq!((counts.get(&claimed[0].id), counts.get(&claimed[1].id)), (Some(&1), Some(&1)));
     // The dead dispatcher's late writes change nothing: its claim is gone.
-    assert!(!prompts::update_send_started(app.db.pool(), &claimed[1].id, "dead", now, now).await.unwrap());
+    assert!(prompts::update_send_started_many(app.db.pool(), &ids, "dead", now, now).await.unwrap().is_empty());
+}
+
+async fn a_batch_marks_as_being_sent_only_the_prompts_it_still_holds(db: TestDb) {
+    let (app, clock, workspace) = one_big_round(&db).await;
+    rounds::plan_due(&app.state, clock.now_ms()).await.unwrap();
+    let now = clock.now_ms();
+    let claimed =
+        prompts::claim(app.db.pool(), app.db.backend(), &workspace, "mine", now, now + LEASE_MS, 10).await.unwrap();
+    assert_eq!(claimed.len(), 10);
+    // Another dispatcher took one of them meanwhile.
+    sqlx::query("UPDATE prompts SET claimed_by = 'theirs' WHERE id = $1")
+        .bind(&claimed[3].id)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+
+    let ids: Vec<&str> = claimed.iter().map(|prompt| prompt.id.as_str()).collect();
+    let mut held = prompts::update_send_started_many(app.db.pool(), &ids, "mine", now, now + LEASE_MS).await.unwrap();
+
+    let mut expected: Vec<String> = ids.iter().filter(|id| **id != claimed[3].id).map(|id| (*id).to_owned()).collect();
+    held.sort();
+    expected.sort();
+    assert_eq!(held, expected);
+    let theirs = scheduled_prompts(&app.db, &workspace).await.into_iter().find(|p| p.id == claimed[3].id).unwrap();
+    assert_eq!(theirs.send_started_at, None, "a prompt it no longer holds is not touched");
 }
 
 async fn member_of(db: &Db, workspace_id: &str, prompt: &Prompt) -> Member {

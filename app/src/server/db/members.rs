@@ -1,8 +1,10 @@
 //! The `members` table: the people of a workspace, as Slack describes them.
 
-use sqlx::{Any, AnyConnection, Executor};
+use std::sync::LazyLock;
 
-use super::{BoundQuery, flag, prompts::PromptStatus};
+use sqlx::{Any, AnyConnection, Executor, FromRow as _};
+
+use super::{BoundQuery, LIST_SLOTS, bind_padded, bind_slots, case_slots, flag, prompts::PromptStatus};
 
 /// A person of a workspace, as Slack describes them plus Rapport's own settings for them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -210,6 +212,26 @@ pub async fn find<'e>(
     Ok(row.map(Member::from))
 }
 
+/// The members `ids` of a workspace (those that exist), in no particular order. One
+/// statement for up to ten ids.
+pub async fn find_many<'e>(
+    ex: impl Executor<'e, Database = Any> + Copy,
+    workspace_id: &str,
+    ids: &[&str],
+) -> sqlx::Result<Vec<Member>> {
+    static FIND: LazyLock<String> = LazyLock::new(|| {
+        format!("SELECT * FROM members WHERE workspace_id = $1 AND id IN ({})", bind_slots(2, LIST_SLOTS))
+    });
+    let mut found = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(LIST_SLOTS) {
+        let query = bind_padded(sqlx::query(&FIND).bind(workspace_id), chunk, LIST_SLOTS, |query, id| query.bind(*id));
+        for row in query.fetch_all(ex).await? {
+            found.push(Member::from(MemberRow::from_row(&row)?));
+        }
+    }
+    Ok(found)
+}
+
 /// Every member of a workspace, by name.
 pub async fn list_for_workspace<'e>(
     ex: impl Executor<'e, Database = Any>,
@@ -415,17 +437,31 @@ pub async fn update_paused_until<'e>(
 
 /// Remembers the member's DM channel with the bot.
 pub async fn update_dm_channel<'e>(
-    ex: impl Executor<'e, Database = Any>,
+    ex: impl Executor<'e, Database = Any> + Copy,
     member_id: &str,
     dm_channel_id: &str,
     now_ms: i64,
 ) -> sqlx::Result<()> {
-    sqlx::query("UPDATE members SET dm_channel_id = $2, updated_at = $3 WHERE id = $1")
-        .bind(member_id)
-        .bind(dm_channel_id)
-        .bind(now_ms)
-        .execute(ex)
-        .await?;
+    update_dm_channels(ex, &[(member_id, dm_channel_id)], now_ms).await
+}
+
+/// Remembers the DM channel of each member (pairs of member id and channel), where Slack
+/// answered a message to them. One statement for up to ten members.
+pub async fn update_dm_channels<'e>(
+    ex: impl Executor<'e, Database = Any> + Copy,
+    channels: &[(&str, &str)],
+    now_ms: i64,
+) -> sqlx::Result<()> {
+    static REMEMBER: LazyLock<String> = LazyLock::new(|| {
+        let (channel_by_id, ids) = case_slots("id", 2, LIST_SLOTS);
+        format!("UPDATE members SET dm_channel_id = {channel_by_id}, updated_at = $1 WHERE id IN ({ids})")
+    });
+    for chunk in channels.chunks(LIST_SLOTS) {
+        let query = sqlx::query(&REMEMBER).bind(now_ms);
+        bind_padded(query, chunk, LIST_SLOTS, |query, (id, channel)| query.bind(*id).bind(*channel))
+            .execute(ex)
+            .await?;
+    }
     Ok(())
 }
 

@@ -91,6 +91,33 @@ fn bind_slots(first: usize, count: usize) -> String {
     (first..first + count).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
 }
 
+/// Bind slots of one list statement ([`bind_padded`]): as many as a delivery batch holds.
+const LIST_SLOTS: usize = 10;
+
+/// Binds `values` (one to `slots` of them) with `bind`, then the first again into each slot
+/// left, so a statement with a list of `slots` is prepared once per connection however many
+/// values it is given. A repeat changes nothing in an `IN` list, nor in a `CASE`, where the
+/// first `WHEN` that matches wins.
+fn bind_padded<'q, T>(
+    query: BoundQuery<'q>,
+    values: &'q [T],
+    slots: usize,
+    bind: impl Fn(BoundQuery<'q>, &'q T) -> BoundQuery<'q>,
+) -> BoundQuery<'q> {
+    assert!(!values.is_empty() && values.len() <= slots, "{} values for {slots} slots", values.len());
+    (0..slots).fold(query, |query, slot| bind(query, values.get(slot).unwrap_or(&values[0])))
+}
+
+/// The two halves of an `UPDATE` that gives each of `count` rows its own value, for (key,
+/// value) pairs bound in turn from `$first` on: `CASE key WHEN $first THEN $first+1 ... END`
+/// for the `SET`, and the `IN` list of the keys for the `WHERE`.
+fn case_slots(key: &str, first: usize, count: usize) -> (String, String) {
+    let keys: Vec<usize> = (0..count).map(|pair| first + 2 * pair).collect();
+    let whens: Vec<String> = keys.iter().map(|n| format!("WHEN ${n} THEN ${}", n + 1)).collect();
+    let list: Vec<String> = keys.iter().map(|n| format!("${n}")).collect();
+    (format!("CASE {key} {} END", whens.join(" ")), list.join(", "))
+}
+
 /// Rows one multi-row `INSERT` writes ([`insert_rows`]), far inside both databases' limit
 /// on bind parameters (SQLite 32,766, PostgreSQL 65,535) at the widest table's 22 columns.
 /// A fixed count, so a load prepares one statement for its full chunks and one for the rest.
@@ -345,6 +372,14 @@ mod tests {
     fn bind_slots_are_numbered_from_the_first_one_asked() {
         assert_eq!(bind_slots(2, 3), "$2, $3, $4");
         assert_eq!(bind_slots(5, 1), "$5");
+    }
+
+    #[test]
+    fn case_slots_pair_each_key_with_the_slot_after_it() {
+        assert_eq!(
+            case_slots("id", 3, 2),
+            ("CASE id WHEN $3 THEN $4 WHEN $5 THEN $6 END".to_owned(), "$3, $5".to_owned())
+        );
     }
 
     #[test]

@@ -1,9 +1,11 @@
 //! The `prompts` table: one question to one member for one slot. The row is also the
 //! delivery job, so its status says where the question is in its life.
 
-use sqlx::{Any, AnyConnection, Executor};
+use std::sync::LazyLock;
 
-use super::{Backend, BoundQuery, Db};
+use sqlx::{Any, AnyConnection, Executor, Row as _};
+
+use super::{Backend, BoundQuery, Db, LIST_SLOTS, bind_padded, bind_slots, case_slots};
 
 /// Where a prompt is in its life. `Pending`, `InFlight` and `Sent` are open (a member has
 /// at most one open prompt); the rest are closed for good.
@@ -326,28 +328,35 @@ pub async fn count_recent_sends<'e>(
     Ok(count)
 }
 
-/// Marks a prompt claimed under `token` as about to be sent (kept from the first try on) and
-/// renews the lease to `lease_until`, committed before the Slack call, so whoever retries it
-/// knows to look for the message first. `false` when the claim was lost (the lease ran out
-/// and another dispatcher took it): then this one must not send.
-pub async fn update_send_started<'e>(
-    ex: impl Executor<'e, Database = Any>,
-    prompt_id: &str,
+/// Marks the prompts `ids` claimed under `token` as about to be sent (kept from the first
+/// try on) and renews their lease to `lease_until`, committed before the Slack calls, so
+/// whoever retries one knows to look for its message first. Returns the ids still held
+/// under the claim: one missing was lost (its lease ran out and another dispatcher took it),
+/// and this one must not send it. One statement for up to ten ids.
+pub async fn update_send_started_many<'e>(
+    ex: impl Executor<'e, Database = Any> + Copy,
+    ids: &[&str],
     token: &str,
     now_ms: i64,
     lease_until: i64,
-) -> sqlx::Result<bool> {
-    let result = sqlx::query(
-        "UPDATE prompts SET send_started_at = COALESCE(send_started_at, $2), claimed_until = $4, updated_at = $2
-         WHERE id = $1 AND status = 'in_flight' AND claimed_by = $3",
-    )
-    .bind(prompt_id)
-    .bind(now_ms)
-    .bind(token)
-    .bind(lease_until)
-    .execute(ex)
-    .await?;
-    Ok(result.rows_affected() == 1)
+) -> sqlx::Result<Vec<String>> {
+    static MARK: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "UPDATE prompts SET send_started_at = COALESCE(send_started_at, $2), claimed_until = $3, updated_at = $2
+             WHERE id IN ({}) AND status = 'in_flight' AND claimed_by = $1
+             RETURNING id",
+            bind_slots(4, LIST_SLOTS)
+        )
+    });
+    let mut held = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(LIST_SLOTS) {
+        let query = sqlx::query(&MARK).bind(token).bind(now_ms).bind(lease_until);
+        let rows = bind_padded(query, chunk, LIST_SLOTS, |query, id| query.bind(*id)).fetch_all(ex).await?;
+        for row in rows {
+            held.push(row.try_get(0)?);
+        }
+    }
+    Ok(held)
 }
 
 /// Puts a `claimed` prompt (as its claim returned it) back to wait until `next_attempt_at`. `failed_try`
@@ -541,24 +550,43 @@ pub async fn find<'e>(
 /// Records that a prompt claimed under `token` reached Slack as message `ts`. Returns `false`
 /// if it was no longer in flight under that claim (a state never moves backwards).
 pub async fn update_sent<'e>(
-    ex: impl Executor<'e, Database = Any>,
+    ex: impl Executor<'e, Database = Any> + Copy,
     prompt_id: &str,
     token: &str,
     slack_message_ts: &str,
     now_ms: i64,
 ) -> sqlx::Result<bool> {
-    let result = sqlx::query(
-        "UPDATE prompts SET status = 'sent', sent_at = $3, slack_message_ts = $2, claimed_by = NULL, claimed_until = NULL,
-                            failure_reason = NULL, updated_at = $3
-         WHERE id = $1 AND status = 'in_flight' AND claimed_by = $4",
-    )
-    .bind(prompt_id)
-    .bind(slack_message_ts)
-    .bind(now_ms)
-    .bind(token)
-    .execute(ex)
-    .await?;
-    Ok(result.rows_affected() == 1)
+    Ok(!update_sent_many(ex, &[(prompt_id, slack_message_ts)], token, now_ms).await?.is_empty())
+}
+
+/// Records that the prompts claimed under `token` reached Slack, each as its message `ts`
+/// (pairs of prompt id and `ts`). Returns the ids recorded: one missing was no longer in
+/// flight under that claim (a state never moves backwards). One statement for up to ten.
+pub async fn update_sent_many<'e>(
+    ex: impl Executor<'e, Database = Any> + Copy,
+    sent: &[(&str, &str)],
+    token: &str,
+    now_ms: i64,
+) -> sqlx::Result<Vec<String>> {
+    static MARK: LazyLock<String> = LazyLock::new(|| {
+        let (ts_by_id, ids) = case_slots("id", 3, LIST_SLOTS);
+        format!(
+            "UPDATE prompts SET status = 'sent', sent_at = $2, slack_message_ts = {ts_by_id}, claimed_by = NULL,
+                                claimed_until = NULL, failure_reason = NULL, updated_at = $2
+             WHERE id IN ({ids}) AND status = 'in_flight' AND claimed_by = $1
+             RETURNING id"
+        )
+    });
+    let mut recorded = Vec::with_capacity(sent.len());
+    for chunk in sent.chunks(LIST_SLOTS) {
+        let query = sqlx::query(&MARK).bind(token).bind(now_ms);
+        let rows =
+            bind_padded(query, chunk, LIST_SLOTS, |query, (id, ts)| query.bind(*id).bind(*ts)).fetch_all(ex).await?;
+        for row in rows {
+            recorded.push(row.try_get(0)?);
+        }
+    }
+    Ok(recorded)
 }
 
 /// Moves a prompt from `from` to `to`. Returns `false` when it was not in `from` (someone

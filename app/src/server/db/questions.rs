@@ -1,8 +1,10 @@
 //! The `questions` table: the questions of each pack, in the pack's order.
 
-use sqlx::{Any, Executor};
+use std::sync::LazyLock;
 
-use super::{flag, packs::PackKind};
+use sqlx::{Any, Executor, FromRow as _};
+
+use super::{LIST_SLOTS, bind_padded, bind_slots, flag, packs::PackKind};
 
 /// A question of a pack.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -130,6 +132,30 @@ pub async fn find<'e>(
     .fetch_optional(ex)
     .await?;
     Ok(row.map(Question::from))
+}
+
+/// The questions `ids` that `workspace_id` may ask (those that exist), in no particular
+/// order. One statement for up to ten ids.
+pub async fn find_many<'e>(
+    ex: impl Executor<'e, Database = Any> + Copy,
+    workspace_id: &str,
+    ids: &[&str],
+) -> sqlx::Result<Vec<Question>> {
+    static FIND: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "SELECT q.* FROM questions q JOIN packs k ON k.id = q.pack_id
+             WHERE q.id IN ({}) AND (k.workspace_id = $1 OR k.workspace_id IS NULL)",
+            bind_slots(2, LIST_SLOTS)
+        )
+    });
+    let mut found = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(LIST_SLOTS) {
+        let query = bind_padded(sqlx::query(&FIND).bind(workspace_id), chunk, LIST_SLOTS, |query, id| query.bind(*id));
+        for row in query.fetch_all(ex).await? {
+            found.push(Question::from(QuestionRow::from_row(&row)?));
+        }
+    }
+    Ok(found)
 }
 
 /// A built-in question as the shipped data describes it: exactly the columns an upsert sets.

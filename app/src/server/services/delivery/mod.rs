@@ -1,6 +1,7 @@
 //! Delivering questions: one workspace's lane of due prompts, batch by batch within its
-//! pace, and one claimed prompt at a time (check it should still go, look for a message an
-//! earlier try may have posted, mark the send as started, post, record what happened).
+//! pace. Each claimed batch is checked prompt by prompt (should it still go?), a message an
+//! earlier try may have posted is looked for, the rest are marked as being sent, posted side
+//! by side, and what happened is recorded.
 //!
 //! Prompts are rows and the row is the job: every write after a claim is made under the
 //! claim's token, so a crash, a restart or a second instance never sends one twice. The
@@ -17,7 +18,7 @@ use crate::server::{
     db::{
         members::{self, Member},
         prompts::{self, Prompt},
-        questions,
+        questions::{self, Question},
         workspaces::{self, Workspace},
     },
     new_id,
@@ -129,30 +130,12 @@ async fn deliver_batches(state: &AppState, workspace_id: &str, report: &mut Lane
         if batch.is_empty() {
             return Ok(());
         }
-        let mut halted: Option<Outcome> = None;
-        for prompt in &batch {
-            match &halted {
-                // The workspace must wait: hand the rest back untouched.
-                Some(Outcome::SlowedDown { until }) => {
-                    prompts::update_retry(db.pool(), prompt, *until, false, true, "waiting for Slack", now).await?;
-                }
-                // Slack refused the workspace: the rest fail for the same reason.
-                Some(Outcome::WorkspaceStopped(reason)) => {
-                    if prompts::update_failed(db.pool(), &prompt.id, &token, reason, now).await? {
-                        state.metrics.count_prompts_failed(reason, 1);
-                    }
-                    report.tally(Outcome::Failed(reason.clone()));
-                }
-                _ => {
-                    let outcome = deliver(state, &workspace, entitled, prompt).await?;
-                    if outcome.halts_workspace() {
-                        halted = Some(outcome.clone());
-                    }
-                    report.tally(outcome);
-                }
-            }
+        let outcomes = deliver_batch(state, &workspace, entitled, &token, &batch).await?;
+        let halted = outcomes.iter().any(Outcome::halts_workspace);
+        for outcome in outcomes {
+            report.tally(outcome);
         }
-        if halted.is_some() {
+        if halted {
             return Ok(());
         }
     }
@@ -184,66 +167,173 @@ impl Outcome {
     }
 }
 
-/// Delivers `prompt`, as this dispatcher claimed it, to its member in `workspace`. Every
-/// write is made under the prompt's claim token, so a dispatcher that lost its claim (its
-/// lease ran out while Slack was slow) changes nothing.
-async fn deliver(state: &AppState, workspace: &Workspace, entitled: bool, prompt: &Prompt) -> anyhow::Result<Outcome> {
+/// A claimed prompt that may go out, with its member and question.
+struct Send<'a> {
+    prompt: &'a Prompt,
+    member: &'a Member,
+    question: &'a Question,
+}
+
+/// Delivers `batch`, as this dispatcher claimed it under `token`, to its members in
+/// `workspace`, and returns what became of each prompt. Every write is made under the claim
+/// token, so a dispatcher that lost its claim (its lease ran out while Slack was slow)
+/// changes nothing.
+///
+/// The batch's members and questions are read in one statement each. A prompt an earlier
+/// try may have posted is looked for in Slack first, one at a time. The rest are marked as
+/// being sent in one write, committed before any of them is posted, so whoever retries one
+/// after a crash looks for its message first; then they are posted side by side, and the
+/// ones Slack took are recorded in one write.
+async fn deliver_batch(
+    state: &AppState,
+    workspace: &Workspace,
+    entitled: bool,
+    token: &str,
+    batch: &[Prompt],
+) -> anyhow::Result<Vec<Outcome>> {
     let db = state.db.pool();
-    let token = claim_token(prompt);
-    let now = state.now_ms();
-    let member = members::find(db, &workspace.id, &prompt.member_id).await?;
-    let question = questions::find(db, &workspace.id, &prompt.question_id).await?;
-    let (Some(member), Some(question)) = (member, question) else {
-        return fail(state, prompt, "member or question deleted").await;
-    };
-    if let Err(reason) = deliverable(workspace, entitled, &member, prompt, now) {
-        return fail(state, prompt, reason).await;
+    let member_ids: Vec<&str> = batch.iter().map(|prompt| prompt.member_id.as_str()).collect();
+    let question_ids: Vec<&str> = batch.iter().map(|prompt| prompt.question_id.as_str()).collect();
+    let members = members::find_many(db, &workspace.id, &member_ids).await?;
+    let questions = questions::find_many(db, &workspace.id, &question_ids).await?;
+    let api = state.slack().and_then(|slack| slack.api_for(workspace));
+    let mut outcomes = Vec::with_capacity(batch.len());
+    let (mut fresh, mut tried_before) = (Vec::new(), Vec::new());
+    for prompt in batch {
+        let member = members.iter().find(|member| member.id == prompt.member_id);
+        let question = questions.iter().find(|question| question.id == prompt.question_id);
+        let (Some(member), Some(question)) = (member, question) else {
+            outcomes.push(fail(state, prompt, "member or question deleted").await?);
+            continue;
+        };
+        if let Err(reason) = deliverable(workspace, entitled, member, prompt, state.now_ms()) {
+            outcomes.push(fail(state, prompt, reason).await?);
+            continue;
+        }
+        if let Err(error) = &api {
+            outcomes.push(without_api(state, prompt, error).await?);
+            continue;
+        }
+        let send = Send { prompt, member, question };
+        if prompt.send_started_at.is_some() { tried_before.push(send) } else { fresh.push(send) }
     }
-    let api = match state.slack().and_then(|slack| slack.api_for(workspace)) {
-        Ok(api) => api,
-        Err(error) => match error.downcast_ref::<FixedTokenError>() {
-            // Right after a self-hosted start, before Slack has said whose the environment's
-            // token is: the question waits instead of failing.
-            Some(FixedTokenError::NotConfirmed) => {
-                let reason = "waiting for Slack to confirm the bot token's workspace";
-                prompts::update_retry(db, prompt, now + UNCONFIRMED_WAIT_MS, false, true, reason, now).await?;
-                return Ok(Outcome::Retrying(reason.to_owned()));
-            }
-            Some(FixedTokenError::OtherWorkspace) => {
-                return fail(state, prompt, "SLACK_BOT_TOKEN belongs to another workspace").await;
-            }
-            None => return fail(state, prompt, "the workspace has no usable bot token").await,
-        },
-    };
-    if prompt.send_started_at.is_some() {
-        match find_posted(state, &api, &member, &prompt.id).await {
+    let Ok(api) = &api else { return Ok(outcomes) };
+    for send in tried_before {
+        if let Some(halt) = outcomes.iter().find(|outcome| outcome.halts_workspace()).cloned() {
+            outcomes.push(hand_back(state, send.prompt, &halt).await?);
+            continue;
+        }
+        match find_posted(state, api, send.member, &send.prompt.id).await {
             Ok(Some(ts)) => {
-                prompts::update_sent(db, &prompt.id, token, &ts, now).await?;
-                tracing::info!(prompt.id = %prompt.id, "found a question an earlier try had posted; not sending it again");
-                return Ok(Outcome::FoundPosted);
+                prompts::update_sent(db, &send.prompt.id, token, &ts, state.now_ms()).await?;
+                tracing::info!(prompt.id = %send.prompt.id, "found a question an earlier try had posted; not sending it again");
+                outcomes.push(Outcome::FoundPosted);
             }
-            Ok(None) => {}
-            Err(error) => return judge(state, workspace, &member, prompt, &error, Call::LookUp).await,
+            Ok(None) => fresh.push(send),
+            Err(error) => outcomes.push(judge(state, workspace, send.member, send.prompt, &error, Call::LookUp).await?),
         }
     }
-    // Committed before the call: whoever retries after a crash looks for the message first.
+    if let Some(halt) = outcomes.iter().find(|outcome| outcome.halts_workspace()).cloned() {
+        for send in fresh {
+            outcomes.push(hand_back(state, send.prompt, &halt).await?);
+        }
+        return Ok(outcomes);
+    }
+    outcomes.extend(post_all(state, workspace, api, token, &fresh).await?);
+    Ok(outcomes)
+}
+
+/// Posts `sends` side by side, after marking them as being sent, and records the ones Slack
+/// took (with any member's new DM channel); each failure is judged by the policy.
+async fn post_all(
+    state: &AppState,
+    workspace: &Workspace,
+    api: &SlackApi,
+    token: &str,
+    sends: &[Send<'_>],
+) -> anyhow::Result<Vec<Outcome>> {
+    let db = state.db.pool();
+    let mut outcomes = Vec::with_capacity(sends.len());
+    if sends.is_empty() {
+        return Ok(outcomes);
+    }
+    // Committed before the calls: whoever retries after a crash looks for the message first.
     let now = state.now_ms();
-    if !prompts::update_send_started(db, &prompt.id, token, now, now + LEASE_MS).await? {
-        return Ok(Outcome::Lost);
-    }
-    let target = member.dm_target();
-    match api.post_to(&target, blocks::question_message(&question.text, &prompt.id)).await {
-        Ok(posted) => {
-            let now = state.now_ms();
-            if !prompts::update_sent(db, &prompt.id, token, &posted.ts, now).await? {
-                tracing::warn!(prompt.id = %prompt.id, "a question was delivered after its prompt closed");
+    let ids: Vec<&str> = sends.iter().map(|send| send.prompt.id.as_str()).collect();
+    let held = prompts::update_send_started_many(db, &ids, token, now, now + LEASE_MS).await?;
+    let (held, lost): (Vec<&Send<'_>>, Vec<&Send<'_>>) = sends.iter().partition(|send| held.contains(&send.prompt.id));
+    outcomes.extend(lost.iter().map(|_| Outcome::Lost));
+    let targets: Vec<String> = held.iter().map(|send| send.member.dm_target()).collect();
+    let posts = held
+        .iter()
+        .zip(&targets)
+        .map(|(send, target)| api.post_to(target, blocks::question_message(&send.question.text, &send.prompt.id)));
+    let results = futures_util::future::join_all(posts).await;
+    let (mut sent, mut channels, mut failed) = (Vec::new(), Vec::new(), Vec::new());
+    for (send, result) in held.into_iter().zip(results) {
+        match result {
+            Ok(posted) => {
+                if send.member.dm_channel_id.as_deref() != Some(posted.channel.as_str()) {
+                    channels.push((send.member.id.as_str(), posted.channel));
+                }
+                sent.push((send.prompt.id.as_str(), posted.ts));
             }
-            if member.dm_channel_id.as_deref() != Some(posted.channel.as_str()) {
-                members::update_dm_channel(db, &member.id, &posted.channel, now).await?;
-            }
-            Ok(Outcome::Sent)
+            Err(error) => failed.push((send, error)),
         }
-        Err(error) => judge(state, workspace, &member, prompt, &error, Call::Post).await,
+    }
+    let now = state.now_ms();
+    let sent: Vec<(&str, &str)> = sent.iter().map(|(id, ts)| (*id, ts.as_str())).collect();
+    let recorded = prompts::update_sent_many(db, &sent, token, now).await?;
+    for (id, _) in &sent {
+        if !recorded.iter().any(|recorded| recorded == id) {
+            tracing::warn!(prompt.id = %id, "a question was delivered after its prompt closed");
+        }
+        outcomes.push(Outcome::Sent);
+    }
+    let channels: Vec<(&str, &str)> = channels.iter().map(|(id, channel)| (*id, channel.as_str())).collect();
+    members::update_dm_channels(db, &channels, now).await?;
+    for (send, error) in failed {
+        outcomes.push(judge(state, workspace, send.member, send.prompt, &error, Call::Post).await?);
+    }
+    Ok(outcomes)
+}
+
+/// Hands back a prompt of a batch that was held back, untried: it waits with the workspace
+/// until Slack allows again (keeping whatever an earlier try left), or fails with the
+/// workspace's sending.
+async fn hand_back(state: &AppState, prompt: &Prompt, halt: &Outcome) -> anyhow::Result<Outcome> {
+    let db = state.db.pool();
+    let now = state.now_ms();
+    Ok(match halt {
+        Outcome::WorkspaceStopped(reason) => {
+            if prompts::update_failed(db, &prompt.id, claim_token(prompt), reason, now).await? {
+                state.metrics.count_prompts_failed(reason, 1);
+            }
+            Outcome::Failed(reason.clone())
+        }
+        Outcome::SlowedDown { until } => {
+            prompts::update_retry(db, prompt, *until, false, true, "waiting for Slack", now).await?;
+            Outcome::SlowedDown { until: *until }
+        }
+        other => unreachable!("only a halting outcome holds a batch back, not {other:?}"),
+    })
+}
+
+/// What becomes of a deliverable prompt when the workspace has no usable Slack client.
+async fn without_api(state: &AppState, prompt: &Prompt, error: &anyhow::Error) -> anyhow::Result<Outcome> {
+    match error.downcast_ref::<FixedTokenError>() {
+        // Right after a self-hosted start, before Slack has said whose the environment's
+        // token is: the question waits instead of failing.
+        Some(FixedTokenError::NotConfirmed) => {
+            let now = state.now_ms();
+            let reason = "waiting for Slack to confirm the bot token's workspace";
+            prompts::update_retry(state.db.pool(), prompt, now + UNCONFIRMED_WAIT_MS, false, true, reason, now).await?;
+            Ok(Outcome::Retrying(reason.to_owned()))
+        }
+        Some(FixedTokenError::OtherWorkspace) => {
+            fail(state, prompt, "SLACK_BOT_TOKEN belongs to another workspace").await
+        }
+        None => fail(state, prompt, "the workspace has no usable bot token").await,
     }
 }
 
