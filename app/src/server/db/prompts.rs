@@ -3,9 +3,9 @@
 
 use std::sync::LazyLock;
 
-use sqlx::{Any, AnyConnection, Executor, Row as _};
+use sqlx::{Any, AnyConnection, Executor, FromRow as _, Row as _};
 
-use super::{Backend, BoundQuery, Db, LIST_SLOTS, bind_padded, bind_slots, case_slots};
+use super::{Backend, BoundQuery, Db, LIST_SLOTS, ROWS_PER_INSERT, bind_padded, bind_slots, case_slots, insert_sql};
 
 /// Where a prompt is in its life. `Pending`, `InFlight` and `Sent` are open (a member has
 /// at most one open prompt); the rest are closed for good.
@@ -221,6 +221,40 @@ pub async fn insert_if_new<'e>(
     Ok(result.rows_affected() == 1)
 }
 
+/// Inserts a round's prompts, each unless its member already has one for that round or an
+/// open one (as [`insert_if_new`] does), a hundred to a statement. Returns the ids of the
+/// ones inserted.
+pub async fn insert_many_if_new(
+    conn: &mut AnyConnection,
+    rows: &[RoundPrompt],
+    now_ms: i64,
+) -> sqlx::Result<Vec<String>> {
+    const INSERT: &str = "INSERT INTO prompts (id, workspace_id, member_id, question_id, due_at, status, created_at,
+                                               updated_at, round_date, attempts, next_attempt_at)";
+    let mut inserted = Vec::with_capacity(rows.len());
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let sql = format!("{} ON CONFLICT DO NOTHING RETURNING id", insert_sql(INSERT, chunk.len()));
+        let query = chunk.iter().fold(sqlx::query(&sql), |query, row| {
+            query
+                .bind(&row.id)
+                .bind(&row.workspace_id)
+                .bind(&row.member_id)
+                .bind(&row.question_id)
+                .bind(row.due_at)
+                .bind(PromptStatus::Pending.as_str())
+                .bind(now_ms)
+                .bind(now_ms)
+                .bind(&row.round_date)
+                .bind(0_i64)
+                .bind(row.due_at)
+        });
+        for row in query.fetch_all(&mut *conn).await? {
+            inserted.push(row.try_get(0)?);
+        }
+    }
+    Ok(inserted)
+}
+
 /// When and from which pack a member was asked each question they were ever asked.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct AskedRow {
@@ -242,6 +276,38 @@ pub async fn list_asked_for_member<'e>(
     .bind(member_id)
     .fetch_all(ex)
     .await
+}
+
+/// What each of `member_ids` was asked before, as pairs of member id and [`AskedRow`]. One
+/// statement for up to ten members.
+pub async fn list_asked_for_members<'e>(
+    ex: impl Executor<'e, Database = Any> + Copy,
+    member_ids: &[&str],
+) -> sqlx::Result<Vec<(String, AskedRow)>> {
+    #[derive(sqlx::FromRow)]
+    struct MemberAsked {
+        member_id: String,
+        #[sqlx(flatten)]
+        asked: AskedRow,
+    }
+    static LIST: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "SELECT p.member_id, p.question_id, q.pack_id, MAX(p.created_at) AS last_asked_at
+             FROM prompts p JOIN questions q ON q.id = p.question_id
+             WHERE p.member_id IN ({})
+             GROUP BY p.member_id, p.question_id, q.pack_id",
+            bind_slots(1, LIST_SLOTS)
+        )
+    });
+    let mut asked = Vec::new();
+    for chunk in member_ids.chunks(LIST_SLOTS) {
+        let query = bind_padded(sqlx::query(&LIST), chunk, LIST_SLOTS, |query, id| query.bind(*id));
+        for row in query.fetch_all(ex).await? {
+            let row = MemberAsked::from_row(&row)?;
+            asked.push((row.member_id, row.asked));
+        }
+    }
+    Ok(asked)
 }
 
 /// The condition on a prompt (columns prefixed by `table`) that a dispatcher may take it at

@@ -38,8 +38,7 @@ impl Candidates {
         })
     }
 
-    /// The question to ask `member_id` next: in their first week an unasked first-week
-    /// question if one is left, else by [`choose`] from the regular packs.
+    /// The question to ask `member_id` next (see [`Candidates::pick`]).
     pub async fn next_for(
         &self,
         conn: &mut AnyConnection,
@@ -47,13 +46,19 @@ impl Candidates {
         first_week: bool,
     ) -> sqlx::Result<Option<Question>> {
         let asked = prompts::list_asked_for_member(conn, member_id).await?;
+        Ok(self.pick(&asked, first_week).cloned())
+    }
+
+    /// The question to ask a member who was `asked` these before: in their first week an
+    /// unasked first-week question if one is left, else by [`choose`] from the regular packs.
+    pub fn pick(&self, asked: &[AskedRow], first_week: bool) -> Option<&Question> {
         if first_week
             && let Some(unasked) =
-                choose(&self.first_week, &asked).filter(|q| !asked.iter().any(|a| a.question_id == q.id))
+                choose(&self.first_week, asked).filter(|q| !asked.iter().any(|a| a.question_id == q.id))
         {
-            return Ok(Some(unasked.clone()));
+            return Some(unasked);
         }
-        Ok(choose(&self.regular, &asked).cloned())
+        choose(&self.regular, asked)
     }
 }
 

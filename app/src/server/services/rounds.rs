@@ -2,7 +2,7 @@
 //! delivery job), and what operators see of them. Planning is idempotent: a member gets at
 //! most one prompt per round however often, and on however many instances, it runs.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono_tz::Tz;
 
@@ -18,7 +18,7 @@ use crate::{
         db::{
             Db,
             members::{self, Askable},
-            prompts::{self, PromptStatus, RoundPrompt},
+            prompts::{self, AskedRow, PromptStatus, RoundPrompt},
             workspaces::{self, Claimed, Workspace},
         },
         new_id, zones,
@@ -215,6 +215,10 @@ fn decide(row: &Askable, schedule: &Schedule, zone: Tz, now_ms: i64) -> Option<D
 
 /// Plans the members' questions for the round, closing their old unanswered ones, in one
 /// transaction. Returns (planned, closed an old one) for each member, in order.
+///
+/// What the members were asked before is read for all of them at once, and the prompts of
+/// members with no old question to close are inserted in one statement; a member whose old
+/// question closes is planned on their own, so the two happen together or not at all.
 async fn ask_in_round(
     db: &Db,
     candidates: &picking::Candidates,
@@ -222,48 +226,64 @@ async fn ask_in_round(
     now_ms: i64,
 ) -> Result<Vec<(bool, bool)>, AppError> {
     // Picked before the transaction, so the write lock is held only for the writes.
-    let mut conn = db.pool().acquire().await?;
-    let mut picked = Vec::with_capacity(due.len());
-    for (row, decision) in due {
-        picked.push(candidates.next_for(&mut conn, &row.member.id, decision.first_week).await?);
+    let member_ids: Vec<&str> = due.iter().map(|(row, _)| row.member.id.as_str()).collect();
+    let mut asked: HashMap<String, Vec<AskedRow>> = HashMap::new();
+    for (member_id, row) in prompts::list_asked_for_members(db.pool(), &member_ids).await? {
+        asked.entry(member_id).or_default().push(row);
     }
-    drop(conn);
+    let planned: Vec<Option<(RoundPrompt, Option<&String>)>> = due
+        .iter()
+        .map(|(row, decision)| {
+            let member = &row.member;
+            let before = asked.get(&member.id).map_or(&[][..], Vec::as_slice);
+            let question = candidates.pick(before, decision.first_week)?;
+            let prompt = RoundPrompt {
+                id: new_id(),
+                workspace_id: member.workspace_id.clone(),
+                member_id: member.id.clone(),
+                question_id: question.id.clone(),
+                due_at: decision.due_at,
+                round_date: decision.round_date.clone(),
+            };
+            Some((prompt, decision.replaces.as_ref()))
+        })
+        .collect();
     let mut tx = db.begin_write().await?;
+    // Another planner may have planned a member's round a moment ago: then theirs stays.
+    let fresh: Vec<RoundPrompt> =
+        planned.iter().flatten().filter(|(_, replaces)| replaces.is_none()).map(|(prompt, _)| prompt.clone()).collect();
+    let inserted = prompts::insert_many_if_new(&mut tx, &fresh, now_ms).await?;
     let mut outcomes = Vec::with_capacity(due.len());
-    for ((row, decision), question) in due.iter().zip(picked) {
-        let Some(question) = question else {
-            outcomes.push((false, false));
-            continue;
-        };
-        let member = &row.member;
-        let prompt = RoundPrompt {
-            id: new_id(),
-            workspace_id: member.workspace_id.clone(),
-            member_id: member.id.clone(),
-            question_id: question.id,
-            due_at: decision.due_at,
-            round_date: decision.round_date.clone(),
-        };
-        let Some(old) = &decision.replaces else {
-            // Another planner may have planned this round a moment ago: then this one adds nothing.
-            outcomes.push((prompts::insert_if_new(&mut *tx, &prompt, now_ms).await?, false));
-            continue;
-        };
-        // The old question closes first (a member has one open question at most), and opens
-        // again if another planner was first with the new one.
-        let mut member_tx = sqlx::Acquire::begin(&mut *tx).await?;
-        let expired =
-            prompts::update_status(&mut *member_tx, old, PromptStatus::Sent, PromptStatus::Expired, now_ms).await?;
-        if prompts::insert_if_new(&mut *member_tx, &prompt, now_ms).await? {
-            member_tx.commit().await?;
-            outcomes.push((true, expired));
-        } else {
-            member_tx.rollback().await?;
-            outcomes.push((false, false));
-        }
+    for one in &planned {
+        outcomes.push(match one {
+            None => (false, false),
+            Some((prompt, None)) => (inserted.contains(&prompt.id), false),
+            Some((prompt, Some(old))) => replace(&mut tx, prompt, old, now_ms).await?,
+        });
     }
     tx.commit().await?;
     Ok(outcomes)
+}
+
+/// Closes a member's old unanswered question `old` and plans `prompt` in its place, within
+/// `tx`: the old one closes first (a member has one open question at most), and opens
+/// again if another planner was first with the new one. Returns (planned, closed the old one).
+async fn replace(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    prompt: &RoundPrompt,
+    old: &str,
+    now_ms: i64,
+) -> Result<(bool, bool), AppError> {
+    let mut member_tx = sqlx::Acquire::begin(&mut **tx).await?;
+    let expired =
+        prompts::update_status(&mut *member_tx, old, PromptStatus::Sent, PromptStatus::Expired, now_ms).await?;
+    if prompts::insert_if_new(&mut *member_tx, prompt, now_ms).await? {
+        member_tx.commit().await?;
+        Ok((true, expired))
+    } else {
+        member_tx.rollback().await?;
+        Ok((false, false))
+    }
 }
 
 /// Per workspace: when the next member is due, and how the last round went.
