@@ -130,6 +130,7 @@ on_both_backends!(
     downtime_never_produces_a_burst_of_catch_up_questions,
     a_429_storm_is_waited_out_and_nothing_is_lost_or_sent_twice,
     each_question_of_a_batch_is_recorded_with_its_own_message_and_dm,
+    the_part_of_a_batch_slack_refuses_for_the_rate_waits_and_each_goes_once,
     slack_errors_are_retried_with_backoff_and_a_lost_answer_is_found_not_resent,
     a_dispatcher_killed_mid_send_is_reconciled_on_restart,
     a_batch_marks_as_being_sent_only_the_prompts_it_still_holds,
@@ -322,6 +323,35 @@ async fn a_429_storm_is_waited_out_and_nothing_is_lost_or_sent_twice(db: TestDb)
     let posted = questions_posted(&app);
     assert_eq!(posted.len(), 30);
     assert!(posted.values().all(|count| *count == 1));
+}
+
+async fn the_part_of_a_batch_slack_refuses_for_the_rate_waits_and_each_goes_once(db: TestDb) {
+    let (app, clock, workspace) = one_big_round(&db).await;
+    // Slack takes five of the first batch's ten posts, sent side by side.
+    app.emulator.set_rate_limit("chat.postMessage", 5);
+
+    let first = app.dispatcher.run_once().await.unwrap();
+
+    assert_eq!(first[0].sent, 5);
+    assert!(first[0].slowed_down);
+    assert_eq!(questions_posted(&app).len(), 5);
+    let waiting: Vec<Prompt> = scheduled_prompts(&app.db, &workspace)
+        .await
+        .into_iter()
+        .filter(|p| p.status == PromptStatus::Pending)
+        .collect();
+    assert_eq!(waiting.len(), 25);
+    assert!(
+        waiting.iter().all(|p| p.send_started_at.is_none() && p.attempts == 0),
+        "a post refused for the rate was not posted: nothing to look up, and no failed try"
+    );
+    let paused = workspaces::find(app.db.pool(), &workspace).await.unwrap().unwrap().sending_paused_until.unwrap();
+    app.emulator.set_rate_limit("chat.postMessage", 0);
+    clock.set(paused + 1);
+    app.dispatcher.run_once().await.unwrap();
+    let posted = questions_posted(&app);
+    assert_eq!(posted.len(), 30);
+    assert!(posted.values().all(|count| *count == 1), "each question once: {posted:?}");
 }
 
 async fn each_question_of_a_batch_is_recorded_with_its_own_message_and_dm(db: TestDb) {

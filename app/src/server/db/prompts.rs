@@ -198,32 +198,13 @@ pub struct RoundPrompt {
 /// Inserts a round's prompt unless the member already has one for that round or an open
 /// one (the unique indexes decide, so concurrent planners insert it once). Returns whether
 /// it was inserted.
-pub async fn insert_if_new<'e>(
-    ex: impl Executor<'e, Database = Any>,
-    prompt: &RoundPrompt,
-    now_ms: i64,
-) -> sqlx::Result<bool> {
-    let result = sqlx::query(
-        "INSERT INTO prompts (id, workspace_id, member_id, question_id, due_at, status, created_at, updated_at,
-                              round_date, attempts, next_attempt_at)
-         VALUES ($1, $2, $3, $4, $5, 'pending', $6, $6, $7, 0, $5)
-         ON CONFLICT DO NOTHING",
-    )
-    .bind(&prompt.id)
-    .bind(&prompt.workspace_id)
-    .bind(&prompt.member_id)
-    .bind(&prompt.question_id)
-    .bind(prompt.due_at)
-    .bind(now_ms)
-    .bind(&prompt.round_date)
-    .execute(ex)
-    .await?;
-    Ok(result.rows_affected() == 1)
+pub async fn insert_if_new(conn: &mut AnyConnection, prompt: &RoundPrompt, now_ms: i64) -> sqlx::Result<bool> {
+    Ok(!insert_many_if_new(conn, std::slice::from_ref(prompt), now_ms).await?.is_empty())
 }
 
 /// Inserts a round's prompts, each unless its member already has one for that round or an
-/// open one (as [`insert_if_new`] does), a hundred to a statement. Returns the ids of the
-/// ones inserted.
+/// open one (the unique indexes decide, so concurrent planners insert each once), a hundred
+/// to a statement. Returns the ids of the ones inserted.
 pub async fn insert_many_if_new(
     conn: &mut AnyConnection,
     rows: &[RoundPrompt],
@@ -263,6 +244,7 @@ pub struct AskedRow {
     pub last_asked_at: i64,
 }
 
+/// What `member_id` was asked before: each question once, with when it was last asked.
 pub async fn list_asked_for_member<'e>(
     ex: impl Executor<'e, Database = Any>,
     member_id: &str,

@@ -30,7 +30,9 @@ use crate::server::{
 };
 
 /// How long a claim lasts before another dispatcher may take the prompt (longer than a
-/// lookup plus a send, each bounded by the Slack client's timeout).
+/// lookup plus a send, each bounded by the Slack client's timeout). Marking a batch's sends
+/// as started renews it; a prompt whose claim ran out while its batch looked up earlier
+/// tries comes back lost (every later write under the claim is refused), never sent twice.
 pub const LEASE_MS: i64 = 60_000;
 /// How long a question waits when Slack has not yet confirmed whose the environment's bot
 /// token is (self-hosted start-up).
@@ -168,7 +170,7 @@ impl Outcome {
 }
 
 /// A claimed prompt that may go out, with its member and question.
-struct Send<'a> {
+struct Outgoing<'a> {
     prompt: &'a Prompt,
     member: &'a Member,
     question: &'a Question,
@@ -214,7 +216,7 @@ async fn deliver_batch(
             outcomes.push(without_api(state, prompt, error).await?);
             continue;
         }
-        let send = Send { prompt, member, question };
+        let send = Outgoing { prompt, member, question };
         if prompt.send_started_at.is_some() { tried_before.push(send) } else { fresh.push(send) }
     }
     let Ok(api) = &api else { return Ok(outcomes) };
@@ -225,7 +227,10 @@ async fn deliver_batch(
         }
         match find_posted(state, api, send.member, &send.prompt.id).await {
             Ok(Some(ts)) => {
-                prompts::update_sent(db, &send.prompt.id, token, &ts, state.now_ms()).await?;
+                if !prompts::update_sent(db, &send.prompt.id, token, &ts, state.now_ms()).await? {
+                    outcomes.push(Outcome::Lost);
+                    continue;
+                }
                 tracing::info!(prompt.id = %send.prompt.id, "found a question an earlier try had posted; not sending it again");
                 outcomes.push(Outcome::FoundPosted);
             }
@@ -250,7 +255,7 @@ async fn post_all(
     workspace: &Workspace,
     api: &SlackApi,
     token: &str,
-    sends: &[Send<'_>],
+    sends: &[Outgoing<'_>],
 ) -> anyhow::Result<Vec<Outcome>> {
     let db = state.db.pool();
     let mut outcomes = Vec::with_capacity(sends.len());
@@ -261,7 +266,8 @@ async fn post_all(
     let now = state.now_ms();
     let ids: Vec<&str> = sends.iter().map(|send| send.prompt.id.as_str()).collect();
     let held = prompts::update_send_started_many(db, &ids, token, now, now + LEASE_MS).await?;
-    let (held, lost): (Vec<&Send<'_>>, Vec<&Send<'_>>) = sends.iter().partition(|send| held.contains(&send.prompt.id));
+    let (held, lost): (Vec<&Outgoing<'_>>, Vec<&Outgoing<'_>>) =
+        sends.iter().partition(|send| held.contains(&send.prompt.id));
     outcomes.extend(lost.iter().map(|_| Outcome::Lost));
     let targets: Vec<String> = held.iter().map(|send| send.member.dm_target()).collect();
     let posts = held
@@ -291,9 +297,40 @@ async fn post_all(
         outcomes.push(Outcome::Sent);
     }
     let channels: Vec<(&str, &str)> = channels.iter().map(|(id, channel)| (*id, channel.as_str())).collect();
-    members::update_dm_channels(db, &channels, now).await?;
+    if let Err(error) = members::update_dm_channels(db, &channels, now).await {
+        tracing::warn!(error = %error, "could not remember members' DM channels");
+    }
+    outcomes.extend(judge_failed_posts(state, workspace, failed).await?);
+    Ok(outcomes)
+}
+
+/// Judges a batch's failed posts in turn by the policy. Once one has stopped the workspace,
+/// the rest fail for the same reason; once one has slowed it down, the rest Slack refused
+/// for the rate wait with it (not posted, so nothing to look for), without pausing it again.
+/// Any other failure is judged on its own: one that stops the workspace also fails what was
+/// put back before it.
+async fn judge_failed_posts(
+    state: &AppState,
+    workspace: &Workspace,
+    failed: Vec<(&Outgoing<'_>, SlackCallError)>,
+) -> anyhow::Result<Vec<Outcome>> {
+    let mut outcomes = Vec::with_capacity(failed.len());
+    let mut halt: Option<Outcome> = None;
     for (send, error) in failed {
-        outcomes.push(judge(state, workspace, send.member, send.prompt, &error, Call::Post).await?);
+        let outcome = match &halt {
+            Some(stopped @ Outcome::WorkspaceStopped(_)) => hand_back(state, send.prompt, stopped).await?,
+            Some(Outcome::SlowedDown { until }) if matches!(error, SlackCallError::RateLimited(_)) => {
+                let now = state.now_ms();
+                prompts::update_retry(state.db.pool(), send.prompt, *until, false, false, "rate limited by Slack", now)
+                    .await?;
+                Outcome::SlowedDown { until: *until }
+            }
+            _ => judge(state, workspace, send.member, send.prompt, &error, Call::Post).await?,
+        };
+        if outcome.halts_workspace() && !matches!(halt, Some(Outcome::WorkspaceStopped(_))) {
+            halt = Some(outcome.clone());
+        }
+        outcomes.push(outcome);
     }
     Ok(outcomes)
 }
