@@ -277,7 +277,7 @@ async fn replace(
     let mut member_tx = sqlx::Acquire::begin(&mut **tx).await?;
     let expired =
         prompts::update_status(&mut *member_tx, old, PromptStatus::Sent, PromptStatus::Expired, now_ms).await?;
-    if prompts::insert_if_new(&mut *member_tx, prompt, now_ms).await? {
+    if prompts::insert_if_new(&mut member_tx, prompt, now_ms).await? {
         member_tx.commit().await?;
         Ok((true, expired))
     } else {
