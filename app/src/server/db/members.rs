@@ -2,9 +2,9 @@
 
 use std::sync::LazyLock;
 
-use sqlx::{Any, AnyConnection, Executor, FromRow as _};
+use sqlx::{Any, AnyConnection, Executor, FromRow as _, any::AnyRow};
 
-use super::{BoundQuery, LIST_SLOTS, bind_padded, bind_slots, case_slots, flag, prompts::PromptStatus};
+use super::{BoundQuery, LIST_SLOTS, bind_padded, bind_slots, case_slots, fetch_listed, flag, prompts::PromptStatus};
 
 /// A person of a workspace, as Slack describes them plus Rapport's own settings for them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -222,14 +222,8 @@ pub async fn find_many<'e>(
     static FIND: LazyLock<String> = LazyLock::new(|| {
         format!("SELECT * FROM members WHERE workspace_id = $1 AND id IN ({})", bind_slots(2, LIST_SLOTS))
     });
-    let mut found = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(LIST_SLOTS) {
-        let query = bind_padded(sqlx::query(&FIND).bind(workspace_id), chunk, LIST_SLOTS, |query, id| query.bind(*id));
-        for row in query.fetch_all(ex).await? {
-            found.push(Member::from(MemberRow::from_row(&row)?));
-        }
-    }
-    Ok(found)
+    let member = |row: &AnyRow| Ok(Member::from(MemberRow::from_row(row)?));
+    fetch_listed(ex, &FIND, ids, |query| query.bind(workspace_id), |query, id| query.bind(*id), member).await
 }
 
 /// Every member of a workspace, by name.

@@ -108,6 +108,27 @@ fn bind_padded<'q, T>(
     (0..slots).fold(query, |query, slot| bind(query, values.get(slot).unwrap_or(&values[0])))
 }
 
+/// Runs `sql`, whose list has [`LIST_SLOTS`] slots, once for each ten of `values`, and
+/// decodes every row it returns. `lead` binds what comes before the list, `bind` one value
+/// (padded by [`bind_padded`]). Nothing runs for no values.
+async fn fetch_listed<'e, 'q, T, R>(
+    ex: impl sqlx::Executor<'e, Database = sqlx::Any> + Copy,
+    sql: &'q str,
+    values: &'q [T],
+    lead: impl Fn(BoundQuery<'q>) -> BoundQuery<'q>,
+    bind: impl Fn(BoundQuery<'q>, &'q T) -> BoundQuery<'q>,
+    decode: impl Fn(&sqlx::any::AnyRow) -> sqlx::Result<R>,
+) -> sqlx::Result<Vec<R>> {
+    let mut decoded = Vec::with_capacity(values.len());
+    for chunk in values.chunks(LIST_SLOTS) {
+        let query = bind_padded(lead(sqlx::query(sql)), chunk, LIST_SLOTS, &bind);
+        for row in query.fetch_all(ex).await? {
+            decoded.push(decode(&row)?);
+        }
+    }
+    Ok(decoded)
+}
+
 /// The two halves of an `UPDATE` that gives each of `count` rows its own value, for (key,
 /// value) pairs bound in turn from `$first` on: `CASE key WHEN $first THEN $first+1 ... END`
 /// for the `SET`, and the `IN` list of the keys for the `WHERE`.

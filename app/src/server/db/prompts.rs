@@ -3,9 +3,9 @@
 
 use std::sync::LazyLock;
 
-use sqlx::{Any, AnyConnection, Executor, FromRow as _, Row as _};
+use sqlx::{Any, AnyConnection, Executor, FromRow as _, Row as _, any::AnyRow};
 
-use super::{Backend, BoundQuery, Db, LIST_SLOTS, ROWS_PER_INSERT, bind_padded, bind_slots, case_slots, insert_sql};
+use super::{Backend, BoundQuery, Db, LIST_SLOTS, ROWS_PER_INSERT, bind_slots, case_slots, fetch_listed, insert_sql};
 
 /// Where a prompt is in its life. `Pending`, `InFlight` and `Sent` are open (a member has
 /// at most one open prompt); the rest are closed for good.
@@ -281,15 +281,8 @@ pub async fn list_asked_for_members<'e>(
             bind_slots(1, LIST_SLOTS)
         )
     });
-    let mut asked = Vec::new();
-    for chunk in member_ids.chunks(LIST_SLOTS) {
-        let query = bind_padded(sqlx::query(&LIST), chunk, LIST_SLOTS, |query, id| query.bind(*id));
-        for row in query.fetch_all(ex).await? {
-            let row = MemberAsked::from_row(&row)?;
-            asked.push((row.member_id, row.asked));
-        }
-    }
-    Ok(asked)
+    let asked = |row: &AnyRow| MemberAsked::from_row(row).map(|row| (row.member_id, row.asked));
+    fetch_listed(ex, &LIST, member_ids, |query| query, |query, id| query.bind(*id), asked).await
 }
 
 /// The condition on a prompt (columns prefixed by `table`) that a dispatcher may take it at
@@ -396,15 +389,15 @@ pub async fn update_send_started_many<'e>(
             bind_slots(4, LIST_SLOTS)
         )
     });
-    let mut held = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(LIST_SLOTS) {
-        let query = sqlx::query(&MARK).bind(token).bind(now_ms).bind(lease_until);
-        let rows = bind_padded(query, chunk, LIST_SLOTS, |query, id| query.bind(*id)).fetch_all(ex).await?;
-        for row in rows {
-            held.push(row.try_get(0)?);
-        }
-    }
-    Ok(held)
+    fetch_listed(
+        ex,
+        &MARK,
+        ids,
+        |query| query.bind(token).bind(now_ms).bind(lease_until),
+        |query, id| query.bind(*id),
+        |row| row.try_get(0),
+    )
+    .await
 }
 
 /// Puts a `claimed` prompt (as its claim returned it) back to wait until `next_attempt_at`. `failed_try`
@@ -625,16 +618,15 @@ pub async fn update_sent_many<'e>(
              RETURNING id"
         )
     });
-    let mut recorded = Vec::with_capacity(sent.len());
-    for chunk in sent.chunks(LIST_SLOTS) {
-        let query = sqlx::query(&MARK).bind(token).bind(now_ms);
-        let rows =
-            bind_padded(query, chunk, LIST_SLOTS, |query, (id, ts)| query.bind(*id).bind(*ts)).fetch_all(ex).await?;
-        for row in rows {
-            recorded.push(row.try_get(0)?);
-        }
-    }
-    Ok(recorded)
+    fetch_listed(
+        ex,
+        &MARK,
+        sent,
+        |query| query.bind(token).bind(now_ms),
+        |query, (id, ts)| query.bind(*id).bind(*ts),
+        |row| row.try_get(0),
+    )
+    .await
 }
 
 /// Moves a prompt from `from` to `to`. Returns `false` when it was not in `from` (someone

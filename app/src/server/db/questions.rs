@@ -2,9 +2,9 @@
 
 use std::sync::LazyLock;
 
-use sqlx::{Any, Executor, FromRow as _};
+use sqlx::{Any, Executor, FromRow as _, any::AnyRow};
 
-use super::{LIST_SLOTS, bind_padded, bind_slots, flag, packs::PackKind};
+use super::{LIST_SLOTS, bind_slots, fetch_listed, flag, packs::PackKind};
 
 /// A question of a pack.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -148,14 +148,8 @@ pub async fn find_many<'e>(
             bind_slots(2, LIST_SLOTS)
         )
     });
-    let mut found = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(LIST_SLOTS) {
-        let query = bind_padded(sqlx::query(&FIND).bind(workspace_id), chunk, LIST_SLOTS, |query, id| query.bind(*id));
-        for row in query.fetch_all(ex).await? {
-            found.push(Question::from(QuestionRow::from_row(&row)?));
-        }
-    }
-    Ok(found)
+    let question = |row: &AnyRow| Ok(Question::from(QuestionRow::from_row(row)?));
+    fetch_listed(ex, &FIND, ids, |query| query.bind(workspace_id), |query, id| query.bind(*id), question).await
 }
 
 /// A built-in question as the shipped data describes it: exactly the columns an upsert sets.
