@@ -14,7 +14,7 @@ use app::{
         clock::{Clock as _, ManualClock},
         db::{
             Db,
-            members::Member,
+            members::{self, Member},
             prompts::{self, Prompt},
             workspaces,
         },
@@ -37,7 +37,9 @@ use server::{
     emulator::{EmulatedUser, Fault, PostedMessage},
 };
 
-use crate::helpers::{DEMO_TEAM, Team, TestApp, TestDb, add_member, eventually, spawn_app, spawn_app_at};
+use crate::helpers::{
+    DEMO_TEAM, Team, TestApp, TestDb, add_member, eventually, spawn_app, spawn_app_at, unsaved_member,
+};
 
 const MINUTE_MS: i64 = 60_000;
 const HOUR_MS: i64 = 60 * MINUTE_MS;
@@ -977,33 +979,54 @@ async fn plannable(db: &Db, now_ms: i64) -> Vec<String> {
 }
 
 #[tokio::test]
-async fn a_pass_that_plans_a_large_round_refreshes_postgresqls_statistics_of_prompts() {
+async fn a_pass_that_plans_a_large_round_refreshes_postgresqls_statistics_of_prompts_as_they_grow() {
     let Some(db) = TestDb::postgres().await else { return };
     let (app, _clock, workspace) = weekly_on_mondays(&db).await;
-    let analyzed = || async {
-        let analyzed: bool =
-            sqlx::query_scalar("SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables WHERE relname = 'prompts'")
+    let analyses = || async {
+        let analyses: i64 =
+            sqlx::query_scalar("SELECT analyze_count FROM pg_stat_user_tables WHERE relname = 'prompts'")
                 .fetch_one(app.db.pool())
                 .await
                 .unwrap();
-        analyzed
+        analyses
     };
     // A small round leaves the statistics to autovacuum.
     set_schedule(&app.db, &workspace, &EVERY_DAY, "12:00", Cadence::Daily).await;
     app.dispatcher.run_once().await.unwrap();
     assert_eq!(scheduled_prompts(&app.db, &workspace).await.len(), 1);
-    assert!(!analyzed().await);
+    assert_eq!(analyses().await, 0);
 
-    for number in 0..rounds::MANY_PLANNED {
-        add_member(&app.db, &workspace, &format!("Member {number}"), "", |member| {
-            member.time_zone = Some("UTC".to_owned());
-        })
-        .await;
+    // Three workspaces of a thousand due at once, planned one after another, in whatever
+    // order: a refresh after the first, one after the second (twice as many), none after the
+    // third.
+    let thousand = |workspace_id: &str| {
+        (0..rounds::MANY_PLANNED)
+            .map(|number| {
+                let mut row = unsaved_member(workspace_id, &format!("Member {number}"), "");
+                row.time_zone = Some("UTC".to_owned());
+                row
+            })
+            .collect::<Vec<_>>()
+    };
+    let others = [Team::new(&app.db, "Second").await, Team::new(&app.db, "Third").await];
+    let mut conn = app.db.pool().acquire().await.unwrap();
+    members::insert_many(&mut conn, &thousand(&workspace)).await.unwrap();
+    for team in &others {
+        members::insert_many(&mut conn, &thousand(&team.workspace_id)).await.unwrap();
+    }
+    drop(conn);
+    for team in &others {
+        team.question("What is on your desk?").await;
+        set_schedule(&app.db, &team.workspace_id, &EVERY_DAY, "12:00", Cadence::Daily).await;
     }
     app.dispatcher.run_once().await.unwrap();
 
-    assert_eq!(scheduled_prompts(&app.db, &workspace).await.len(), 1 + rounds::MANY_PLANNED);
-    assert!(analyzed().await, "a pass that planned {} prompts analyzes them", rounds::MANY_PLANNED);
+    let mut planned = vec![scheduled_prompts(&app.db, &workspace).await.len()];
+    for team in &others {
+        planned.push(scheduled_prompts(&app.db, &team.workspace_id).await.len());
+    }
+    assert_eq!(planned, [1 + rounds::MANY_PLANNED, rounds::MANY_PLANNED, rounds::MANY_PLANNED]);
+    assert_eq!(analyses().await, 2, "analyzed at {} prompts and at twice as many, not after", rounds::MANY_PLANNED);
 }
 
 /// The demo team on Wednesday 2026-12-02 at noon, asking weekly on Mondays at 10:00, with

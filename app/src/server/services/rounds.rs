@@ -50,8 +50,8 @@ pub const REPLAN_AT_LEAST_EVERY_MS: i64 = 60 * 60 * 1000;
 /// How soon a member who was due but got no question (none left to ask, or another planner
 /// was first) is looked at again.
 const RETRY_MS: i64 = 60 * 1000;
-/// Prompts planned in one pass from which the database's statistics of them are refreshed
-/// ([`plan_due_each`]).
+/// Prompts planned in one pass from which the database's statistics of them are refreshed,
+/// and again each time the pass has planned twice as many ([`plan_due_each`]).
 pub const MANY_PLANNED: usize = 1_000;
 /// Members whose questions are written in one transaction: one commit for many, while the
 /// write lock stays short (the picking is read before it).
@@ -71,13 +71,15 @@ pub async fn plan_due(state: &AppState, now_ms: i64) -> Result<Vec<Planned>, App
 /// Plans as [`plan_due`] does, handing each workspace where something was planned to
 /// `planned` as soon as it is (the dispatcher starts its deliveries then, while the rest of
 /// the round is planned). Once a pass has planned [`MANY_PLANNED`] prompts, the database's
-/// statistics of them are refreshed, once, so the deliveries already running and the rest
-/// of the planning find the new rows by index (`prompts::refresh_statistics`; a failure is
-/// logged and the round goes on).
+/// statistics of them are refreshed, and again at twice as many, four times, and so on, so
+/// the deliveries already running and the rest of the planning find the new rows by index
+/// as the table grows (`prompts::refresh_statistics`; a failure is logged and the round
+/// goes on). Refreshed once, at the first thousand, PostgreSQL planned the roster of each
+/// later workspace as a scan of the whole, by then much larger, table (BENCHMARKS.md, B3).
 #[tracing::instrument(name = "plan rounds", skip_all)]
 pub async fn plan_due_each(state: &AppState, now_ms: i64, mut planned: impl FnMut(Planned)) -> Result<(), AppError> {
     let mut prompts_in_pass = 0;
-    let mut refreshed = false;
+    let mut refresh_at = MANY_PLANNED;
     for workspace_id in workspaces::list_plannable(state.db.pool(), now_ms).await? {
         let one = match plan_one(state, &workspace_id, now_ms).await {
             Ok(Some(one)) if one.prompts > 0 || one.expired > 0 => one,
@@ -88,8 +90,8 @@ pub async fn plan_due_each(state: &AppState, now_ms: i64, mut planned: impl FnMu
             }
         };
         prompts_in_pass += one.prompts;
-        if !refreshed && prompts_in_pass >= MANY_PLANNED {
-            refreshed = true;
+        if prompts_in_pass >= refresh_at {
+            refresh_at = prompts_in_pass.saturating_mul(2);
             if let Err(error) = prompts::refresh_statistics(&state.db).await {
                 tracing::warn!(error = %error, "could not refresh the statistics of prompts during a large round");
             }
