@@ -227,7 +227,8 @@ async fn an_admin_exports_the_workspace_and_deletes_it_with_its_name_typed(db: T
     let app = spawn_app(&db).await;
     let mut team = Team::new(&app.db, "Acme").await;
     let other = Team::new(&app.db, "Elsewhere").await;
-    let admin = app.signed_in(&team.workspace_id, &team.admin("Ada Admin").await).await;
+    let ada = team.admin("Ada Admin").await;
+    let admin = app.signed_in(&team.workspace_id, &ada).await;
     let mo = team.member("Mo Member", "Engineer").await;
     let question = team.question("Tea or coffee?").await;
     team.answer(&mo, &question, "Tea, always", "team").await;
@@ -247,6 +248,9 @@ async fn an_admin_exports_the_workspace_and_deletes_it_with_its_name_typed(db: T
     assert_eq!(wrong, 422);
     assert!(error.to_string().contains("confirmation"), "{error}");
     assert!(workspaces::find(app.db.pool(), &team.workspace_id).await.unwrap().is_some(), "nothing deleted");
+    // A second member's answer to the same question for the team: on PostgreSQL, the
+    // deletion failed when the second member's trigger took theirs off that count.
+    team.answer(&ada, &question, "Coffee, black", "team").await;
     let (deleted, _) = admin.call_server_fn("admin/data/delete", &[("confirmation", "Acme")]).await;
     assert_eq!(deleted, 200);
     assert!(workspaces::find(app.db.pool(), &team.workspace_id).await.unwrap().is_none());
