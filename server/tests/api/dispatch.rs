@@ -20,7 +20,7 @@ use app::{
         },
         secret::Secret,
         services::{
-            delivery::{LEASE_MS, SENDS_PER_MINUTE},
+            delivery::{BATCH, LEASE_MS, SENDS_PER_MINUTE},
             rounds,
             schedule::{self, Schedule},
         },
@@ -764,7 +764,8 @@ async fn a_refused_token_stops_the_workspace_until_it_is_installed_again(db: Tes
 
     assert_eq!(report[0].sent, 0);
     // The claimed batch fails with the first refusal; the rest of the round is dropped with it.
-    assert_eq!(report[0].failed.get("invalid_auth"), Some(&10), "{report:?}");
+    let batch = usize::try_from(BATCH).unwrap();
+    assert_eq!(report[0].failed.get("invalid_auth"), Some(&batch), "{report:?}");
     let stopped = workspaces::find(app.db.pool(), &workspace).await.unwrap().unwrap();
     assert_eq!(stopped.delivery_stopped_reason.as_deref(), Some("invalid_auth"));
     let prompts = scheduled_prompts(&app.db, &workspace).await;

@@ -213,7 +213,7 @@ pub async fn find<'e>(
 }
 
 /// The members `ids` of a workspace (those that exist), in no particular order. One
-/// statement for up to ten ids.
+/// statement for up to twenty ids.
 pub async fn find_many<'e>(
     ex: impl Executor<'e, Database = Any> + Copy,
     workspace_id: &str,
@@ -440,7 +440,7 @@ pub async fn update_dm_channel<'e>(
 }
 
 /// Remembers the DM channel of each member (pairs of member id and channel), where Slack
-/// answered a message to them. One statement for up to ten members.
+/// answered a message to them. One statement for up to twenty members.
 pub async fn update_dm_channels<'e>(
     ex: impl Executor<'e, Database = Any> + Copy,
     channels: &[(&str, &str)],

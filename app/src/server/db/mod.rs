@@ -92,7 +92,7 @@ fn bind_slots(first: usize, count: usize) -> String {
 }
 
 /// Bind slots of one list statement ([`bind_padded`]): as many as a delivery batch holds.
-const LIST_SLOTS: usize = 10;
+const LIST_SLOTS: usize = 20;
 
 /// Binds `values` (one to `slots` of them) with `bind`, then the first again into each slot
 /// left, so a statement with a list of `slots` is prepared once per connection however many
@@ -108,7 +108,7 @@ fn bind_padded<'q, T>(
     (0..slots).fold(query, |query, slot| bind(query, values.get(slot).unwrap_or(&values[0])))
 }
 
-/// Runs `sql`, whose list has [`LIST_SLOTS`] slots, once for each ten of `values`, and
+/// Runs `sql`, whose list has [`LIST_SLOTS`] slots, once for each twenty of `values`, and
 /// decodes every row it returns. `lead` binds what comes before the list, `bind` one value
 /// (padded by [`bind_padded`]). Nothing runs for no values.
 async fn fetch_listed<'e, 'q, T, R>(

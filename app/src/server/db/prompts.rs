@@ -261,7 +261,7 @@ pub async fn list_asked_for_member<'e>(
 }
 
 /// What each of `member_ids` was asked before, as pairs of member id and [`AskedRow`]. One
-/// statement for up to ten members.
+/// statement for up to twenty members.
 pub async fn list_asked_for_members<'e>(
     ex: impl Executor<'e, Database = Any> + Copy,
     member_ids: &[&str],
@@ -391,7 +391,7 @@ pub async fn count_recent_sends<'e>(
 /// try on) and renews their lease to `lease_until`, committed before the Slack calls, so
 /// whoever retries one knows to look for its message first. Returns the ids still held
 /// under the claim: one missing was lost (its lease ran out and another dispatcher took it),
-/// and this one must not send it. One statement for up to ten ids.
+/// and this one must not send it. One statement for up to twenty ids.
 pub async fn update_send_started_many<'e>(
     ex: impl Executor<'e, Database = Any> + Copy,
     ids: &[&str],
@@ -629,7 +629,7 @@ pub async fn update_sent<'e>(
 
 /// Records that the prompts claimed under `token` reached Slack, each as its message `ts`
 /// (pairs of prompt id and `ts`). Returns the ids recorded: one missing was no longer in
-/// flight under that claim (a state never moves backwards). One statement for up to ten.
+/// flight under that claim (a state never moves backwards). One statement for up to twenty.
 pub async fn update_sent_many<'e>(
     ex: impl Executor<'e, Database = Any> + Copy,
     sent: &[(&str, &str)],

@@ -135,7 +135,7 @@ pub async fn find<'e>(
 }
 
 /// The questions `ids` that `workspace_id` may ask (those that exist), in no particular
-/// order. One statement for up to ten ids.
+/// order. One statement for up to twenty ids.
 pub async fn find_many<'e>(
     ex: impl Executor<'e, Database = Any> + Copy,
     workspace_id: &str,

@@ -37,8 +37,9 @@ pub const LEASE_MS: i64 = 60_000;
 /// How long a question waits when Slack has not yet confirmed whose the environment's bot
 /// token is (self-hosted start-up).
 const UNCONFIRMED_WAIT_MS: i64 = 30_000;
-/// Prompts claimed at a time per workspace.
-const BATCH: i64 = 10;
+/// Prompts claimed at a time per workspace: a third of a minute's pace, so a round's first
+/// minute in a workspace is three batches of about nine statements each, not six.
+pub const BATCH: i64 = 20;
 /// Messages per workspace per minute: well inside what Slack allows for `chat.postMessage`
 /// to different DMs, so a large round is paced instead of throttled.
 pub const SENDS_PER_MINUTE: i64 = 60;
