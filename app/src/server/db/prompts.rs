@@ -443,15 +443,15 @@ pub async fn update_retry<'e>(
         )
     });
     let result = sqlx::query(&RETRY)
-    .bind(&claimed.id)
-    .bind(next_attempt_at)
-    .bind(i64::from(failed_try))
-    .bind(i64::from(posted_maybe))
-    .bind(reason)
-    .bind(now_ms)
-    .bind(&claimed.claimed_by)
-    .execute(ex)
-    .await?;
+        .bind(&claimed.id)
+        .bind(next_attempt_at)
+        .bind(i64::from(failed_try))
+        .bind(i64::from(posted_maybe))
+        .bind(reason)
+        .bind(now_ms)
+        .bind(&claimed.claimed_by)
+        .execute(ex)
+        .await?;
     Ok(result.rows_affected() == 1)
 }
 
@@ -471,13 +471,7 @@ pub async fn update_failed<'e>(
             held_under("$2")
         )
     });
-    let result = sqlx::query(&FAIL)
-    .bind(prompt_id)
-    .bind(token)
-    .bind(reason)
-    .bind(now_ms)
-    .execute(ex)
-    .await?;
+    let result = sqlx::query(&FAIL).bind(prompt_id).bind(token).bind(reason).bind(now_ms).execute(ex).await?;
     Ok(result.rows_affected() == 1)
 }
 
