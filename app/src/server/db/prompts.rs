@@ -363,7 +363,10 @@ pub async fn claim<'e>(
 /// or being sent now.
 ///
 /// Two counts, each within the workspace's entries of its `(workspace_id, sent_at)` index:
-/// the recent sends, and its unsent prompts held by a live claim. As one `OR`, PostgreSQL
+/// the recent sends, and its unsent prompts held by a live claim. They never overlap: a
+/// prompt gets `sent_at` only as it becomes `sent`, and a sent prompt never goes back to
+/// being claimed. The second reads every prompt of the workspace never sent (waiting, in
+/// flight, or failed or expired before sending, which are few). As one `OR`, PostgreSQL
 /// looked the second half up in the index on `status` across every workspace, whose
 /// entries for prompts once in flight pile up between vacuums: 18 ms a count in the middle
 /// of a round of 100,000 (BENCHMARKS.md, B3).

@@ -51,7 +51,8 @@ pub const REPLAN_AT_LEAST_EVERY_MS: i64 = 60 * 60 * 1000;
 /// was first) is looked at again.
 const RETRY_MS: i64 = 60 * 1000;
 /// Prompts planned in one pass from which the database's statistics of them are refreshed,
-/// and again each time the pass has planned twice as many ([`plan_due_each`]).
+/// and again each time the pass has planned twice as many as at the refresh before
+/// ([`plan_due_each`]).
 pub const MANY_PLANNED: usize = 1_000;
 /// Members whose questions are written in one transaction: one commit for many, while the
 /// write lock stays short (the picking is read before it).
@@ -71,9 +72,9 @@ pub async fn plan_due(state: &AppState, now_ms: i64) -> Result<Vec<Planned>, App
 /// Plans as [`plan_due`] does, handing each workspace where something was planned to
 /// `planned` as soon as it is (the dispatcher starts its deliveries then, while the rest of
 /// the round is planned). Once a pass has planned [`MANY_PLANNED`] prompts, the database's
-/// statistics of them are refreshed, and again at twice as many, four times, and so on, so
-/// the deliveries already running and the rest of the planning find the new rows by index
-/// as the table grows (`prompts::refresh_statistics`; a failure is logged and the round
+/// statistics of them are refreshed, and again each time it has planned twice as many as
+/// at the refresh before, so the deliveries already running and the rest of the planning
+/// find the new rows by index as the table grows (`prompts::refresh_statistics`; a failure is logged and the round
 /// goes on). Refreshed once, at the first thousand, PostgreSQL planned the roster of each
 /// later workspace as a scan of the whole, by then much larger, table (BENCHMARKS.md, B3).
 #[tracing::instrument(name = "plan rounds", skip_all)]
