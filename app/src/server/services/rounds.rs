@@ -74,9 +74,10 @@ pub async fn plan_due(state: &AppState, now_ms: i64) -> Result<Vec<Planned>, App
 /// the round is planned). Once a pass has planned [`MANY_PLANNED`] prompts, the database's
 /// statistics of them are refreshed, and again each time it has planned twice as many as
 /// at the refresh before, so the deliveries already running and the rest of the planning
-/// find the new rows by index as the table grows (`prompts::refresh_statistics`; a failure is logged and the round
-/// goes on). Refreshed once, at the first thousand, PostgreSQL planned the roster of each
-/// later workspace as a scan of the whole, by then much larger, table (BENCHMARKS.md, B3).
+/// find the new rows by index as the table grows (`prompts::refresh_statistics`; a failure
+/// is logged and the round goes on). Refreshed once, at the first thousand, PostgreSQL
+/// planned the roster of each later workspace as a scan of the whole, by then much larger,
+/// table (BENCHMARKS.md, B3).
 #[tracing::instrument(name = "plan rounds", skip_all)]
 pub async fn plan_due_each(state: &AppState, now_ms: i64, mut planned: impl FnMut(Planned)) -> Result<(), AppError> {
     let mut prompts_in_pass = 0;
