@@ -148,6 +148,16 @@ impl Server {
         self.child.id()
     }
 
+    /// Fails if the server has exited: a run that waits for its work would otherwise wait
+    /// out its whole limit (or, when another server answers on the same address, measure
+    /// that one).
+    pub fn ensure_running(&mut self) -> anyhow::Result<()> {
+        match self.child.try_wait().context("checking on the server")? {
+            Some(status) => anyhow::bail!("the server stopped ({status})"),
+            None => Ok(()),
+        }
+    }
+
     /// Waits until `path` answers with success, for at most a minute.
     async fn wait_until_ready(&mut self, path: &str) -> anyhow::Result<()> {
         let client = reqwest::Client::new();

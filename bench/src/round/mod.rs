@@ -103,7 +103,7 @@ pub async fn measure(
 ) -> anyhow::Result<Figures> {
     let slack = FleetSlack::start((0..fleet.workspaces).map(fleet::team_id), limits).await?;
     let environment = Environment::HostedWithSlack { api_url: slack.api_url.clone() };
-    let server = Server::start_with(binary, database_url, addr, &environment, &Output::Terminal).await?;
+    let mut server = Server::start_with(binary, database_url, addr, &environment, &Output::Terminal).await?;
     let started = Instant::now();
     let pid = server.pid().context("the server had already exited")?;
     let ticks_before = process::cpu_ticks(pid)?;
@@ -111,6 +111,7 @@ pub async fn measure(
     let mut last_seen = slack.tally();
     while last_seen.questions < everyone && started.elapsed() < wait {
         tokio::time::sleep(Duration::from_millis(200)).await;
+        server.ensure_running().context("during the round")?;
         last_seen = slack.tally();
     }
     tokio::time::sleep(QUIET_AFTER).await;
