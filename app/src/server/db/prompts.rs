@@ -285,14 +285,20 @@ pub async fn list_asked_for_members<'e>(
     fetch_listed(ex, &LIST, member_ids, |query| query, |query, id| query.bind(*id), asked).await
 }
 
-/// The condition that a prompt is in flight under the claim whose token is the bind `token`,
-/// as one expression, so that PostgreSQL finds the prompts of a write under a claim by id
-/// (the primary key) and never by an index that holds `status`. Between two vacuums such an
+/// A prompt's `column` while it is in flight, NULL otherwise, as one expression: a condition
+/// on it leaves PostgreSQL nothing an index on `status` can serve, so a statement finds its
+/// prompts by what else it names (their ids, their workspace). Between two vacuums such an
 /// index keeps an entry for every version of every prompt that was ever in flight, and
-/// PostgreSQL counts only the live ones: in a round of 100,000, writes that took that path
-/// were seen taking 10 ms each (BENCHMARKS.md, B3).
+/// PostgreSQL counts only the live ones: in a round of 100,000, statements that took that
+/// path were seen taking 10 to 18 ms each (BENCHMARKS.md, B3).
+fn while_in_flight(column: &str) -> String {
+    format!("CASE WHEN status = 'in_flight' THEN {column} END")
+}
+
+/// The condition that a prompt is in flight under the claim whose token is the bind `token`
+/// (see [`while_in_flight`]: a write under a claim finds its prompts by id).
 fn held_under(token: &str) -> String {
-    format!("CASE WHEN status = 'in_flight' THEN claimed_by END = {token}")
+    format!("{} = {token}", while_in_flight("claimed_by"))
 }
 
 /// The condition on a prompt (columns prefixed by `table`) that a dispatcher may take it at
@@ -366,27 +372,23 @@ pub async fn claim<'e>(
 /// the recent sends, and its unsent prompts held by a live claim. They never overlap: a
 /// prompt gets `sent_at` only as it becomes `sent`, and a sent prompt never goes back to
 /// being claimed. The second reads every prompt of the workspace never sent (waiting, in
-/// flight, or failed or expired before sending, which are few). As one `OR`, PostgreSQL
-/// looked the second half up in the index on `status` across every workspace, whose
-/// entries for prompts once in flight pile up between vacuums: 18 ms a count in the middle
-/// of a round of 100,000 (BENCHMARKS.md, B3).
+/// flight, or failed or expired before sending, which are few). As one `OR` with a plain
+/// `status = 'in_flight'`, PostgreSQL looked the second half up in the index on `status`
+/// across every workspace ([`while_in_flight`]): 18 ms a count in the middle of a round.
 pub async fn count_recent_sends<'e>(
     ex: impl Executor<'e, Database = Any>,
     workspace_id: &str,
     since: i64,
     now_ms: i64,
 ) -> sqlx::Result<i64> {
-    let (count,): (i64,) = sqlx::query_as(
-        "SELECT (SELECT COUNT(*) FROM prompts WHERE workspace_id = $1 AND sent_at > $2)
-              + (SELECT COUNT(*) FROM prompts
-                 WHERE workspace_id = $1 AND sent_at IS NULL
-                   AND CASE WHEN status = 'in_flight' THEN claimed_until END >= $3)",
-    )
-    .bind(workspace_id)
-    .bind(since)
-    .bind(now_ms)
-    .fetch_one(ex)
-    .await?;
+    static COUNT: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "SELECT (SELECT COUNT(*) FROM prompts WHERE workspace_id = $1 AND sent_at > $2)
+                  + (SELECT COUNT(*) FROM prompts WHERE workspace_id = $1 AND sent_at IS NULL AND {} >= $3)",
+            while_in_flight("claimed_until")
+        )
+    });
+    let (count,): (i64,) = sqlx::query_as(&COUNT).bind(workspace_id).bind(since).bind(now_ms).fetch_one(ex).await?;
     Ok(count)
 }
 
