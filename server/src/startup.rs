@@ -9,7 +9,7 @@ use std::{sync::Arc, time::Duration};
 
 use anyhow::Context as _;
 use app::server::{
-    AppState,
+    AppParts, AppState,
     clock::{ScaledClock, SharedClock, SystemClock},
     db::Db,
     inbox_writer::InboxWriter,
@@ -33,7 +33,7 @@ use crate::{
     sessions::DbSessionStore,
     sign_in::{self, SignInSettings, id_token::SlackKeys, limits::AttemptLimiter, slack::SlackSignInSettings},
     slack::verify::SigningSecret,
-    state::ServerState,
+    state::{ServerParts, ServerState},
 };
 
 /// Where Slack asks an installer to approve the app.
@@ -126,7 +126,7 @@ impl Application {
             attempts: Arc::new(AttemptLimiter::new(config.sign_in_budget)),
         };
         let tasks = Tasks::default();
-        let state = AppState {
+        let state = AppState::new(AppParts {
             db: db.clone(),
             inbox_writer: InboxWriter::start(db.clone(), tasks.clone()),
             clock,
@@ -139,7 +139,7 @@ impl Application {
             demo_team_id: if config.is_demo() { Some(demo::team_id()?) } else { None },
             sign_in_with_slack: sign_in.slack.is_some(),
             public_url,
-        };
+        });
         if let Some(emulator) = &emulator {
             // The emulator page shows the app's reaction once its inbox is drained.
             let settle_state = state.clone();
@@ -152,14 +152,14 @@ impl Application {
                 })
             }));
         }
-        let server_state = ServerState {
+        let server_state = ServerState::new(ServerParts {
             leptos: config.leptos,
             app: state.clone(),
             slack_signing_secret: signing_secret,
             stripe_webhook_secret: webhook_secret,
             sign_in,
             metrics_token: config.metrics.token.clone(),
-        };
+        });
         let sessions = session_layer(&db, config.session_key.as_ref(), &state.public_url);
         let emulators = routes::Emulators { slack: emulator.as_ref(), stripe: stripe_emulator.as_ref() };
         let router = routes::router(server_state, emulators).layer(sessions);

@@ -14,7 +14,7 @@ pub mod tasks;
 pub mod viewer;
 pub mod zones;
 
-pub use state::{AppState, ctx};
+pub use state::{AppParts, AppState, ctx};
 
 /// Milliseconds since the Unix epoch, the unit every stored timestamp uses.
 pub fn now_ms() -> i64 {

@@ -11,9 +11,17 @@ use super::{
 use crate::error::AppError;
 
 /// Every shared handle of the process. Server functions, Slack handlers and background jobs
-/// all reach the same handles through it; nothing keeps a second copy.
+/// all reach the same handles through it; nothing keeps a second copy. The handles are
+/// [`AppParts`], behind one pointer: every request, server function and task clones the
+/// state, and a clone of the parts themselves was a few percent of a busy server's time
+/// (BENCHMARKS.md, B1).
 #[derive(Clone, Debug)]
-pub struct AppState {
+pub struct AppState(Arc<AppParts>);
+
+/// What [`AppState`] holds; a copy with one part changed makes another state (tests: a
+/// second instance on the same database, a Slack that refuses).
+#[derive(Clone, Debug)]
+pub struct AppParts {
     pub db: Db,
     /// Writes what Slack and Stripe send into the inbox, many deliveries to a transaction.
     pub inbox_writer: InboxWriter,
@@ -56,6 +64,20 @@ pub struct Wake {
 }
 
 impl AppState {
+    pub fn new(parts: AppParts) -> AppState {
+        AppState(Arc::new(parts))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = AppParts;
+
+    fn deref(&self) -> &AppParts {
+        &self.0
+    }
+}
+
+impl AppParts {
     /// The Slack gateway, or an error for the rare path that needs Slack when it is off.
     pub fn slack(&self) -> anyhow::Result<&SlackGateway> {
         self.slack.as_ref().ok_or_else(|| anyhow::anyhow!("Slack is not configured"))

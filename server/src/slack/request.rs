@@ -61,7 +61,7 @@ where
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         let state = ServerState::from_ref(state);
-        let Some(secret) = state.slack_signing_secret.filter(|_| state.app.slack.is_some()) else {
+        let Some(secret) = state.slack_signing_secret.as_ref().filter(|_| state.app.slack.is_some()) else {
             return Err(SlackRequestRejection::NotConfigured);
         };
         // The two headers are kept; the rest of the request is consumed reading the body.
@@ -71,7 +71,7 @@ where
             (header("x-slack-request-timestamp"), header("x-slack-signature"))
         };
         let body = Bytes::from_request(request, &()).await.map_err(SlackRequestRejection::Unreadable)?;
-        check(&secret, timestamp.as_deref(), signature.as_deref(), &body).map_err(SlackRequestRejection::Unverified)?;
+        check(secret, timestamp.as_deref(), signature.as_deref(), &body).map_err(SlackRequestRejection::Unverified)?;
         // Lower-cased: hex decodes either way, and a replay must not pass as a new request.
         let signature = signature.unwrap_or_default().to_ascii_lowercase();
         Ok(SlackRequest { body, signature })

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use app::{
     features::schedule::types::{Cadence, LocalTime, Weekdays},
     server::{
-        AppState,
+        AppParts, AppState,
         clock::{Clock as _, ManualClock},
         db::{
             Db,
@@ -495,7 +495,7 @@ async fn member_of(db: &Db, workspace_id: &str, prompt: &Prompt) -> Member {
 async fn two_dispatchers_on_one_database_send_each_question_once(db: TestDb) {
     let (app, _clock, workspace) = one_big_round(&db).await;
     // A second instance: its own connection pool on the same database.
-    let other = AppState { db: Db::connect(&db.url).await.unwrap(), ..app.state.clone() };
+    let other = AppState::new(AppParts { db: Db::connect(&db.url).await.unwrap(), ..AppParts::clone(&app.state) });
     let second = Dispatcher::new(other);
     let (a, b) = tokio::join!(app.dispatcher.run_once(), second.run_once());
     let sent: usize = a.unwrap().iter().chain(b.unwrap().iter()).map(|r| r.sent).sum();
@@ -761,7 +761,7 @@ async fn a_refused_token_stops_the_workspace_until_it_is_installed_again(db: Tes
     let (app, clock, workspace) = one_big_round(&db).await;
     // The token was revoked on Slack's side: every call answers `invalid_auth`.
     let gateway = app.state.slack().unwrap().clone().with_fixed_token(Secret::new("xoxb-revoked"));
-    let revoked = AppState { slack: Some(gateway), ..app.state.clone() };
+    let revoked = AppState::new(AppParts { slack: Some(gateway), ..AppParts::clone(&app.state) });
     let report = Dispatcher::new(revoked).run_once().await.unwrap();
 
     assert_eq!(report[0].sent, 0);

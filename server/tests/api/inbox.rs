@@ -5,7 +5,7 @@
 use std::{sync::Arc, time::Duration};
 
 use app::server::{
-    AppState,
+    AppParts, AppState,
     clock::{Clock as _, ManualClock, SharedClock, SystemClock},
     db::{
         Backend, Db,
@@ -672,7 +672,7 @@ impl HeldSlack {
     fn state_for(&self, state: &AppState) -> AppState {
         let slack = SlackGateway::new(&self.url, Some(Secret::new("xoxb-held")), None, state.metrics.clone()).unwrap();
         slack.confirm_fixed_team(DEMO_TEAM);
-        AppState { slack: Some(slack), tasks: Tasks::default(), ..state.clone() }
+        AppState::new(AppParts { slack: Some(slack), tasks: Tasks::default(), ..AppParts::clone(state) })
     }
 
     /// Waits, 10 s at most, until a message is being posted.
