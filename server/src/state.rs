@@ -32,6 +32,7 @@ pub struct ServerParts {
 }
 
 impl ServerState {
+    /// The state that shares `parts` with every clone of it.
     pub fn new(parts: ServerParts) -> ServerState {
         ServerState(Arc::new(parts))
     }

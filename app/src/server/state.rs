@@ -64,6 +64,7 @@ pub struct Wake {
 }
 
 impl AppState {
+    /// The state that shares `parts` with every clone of it.
     pub fn new(parts: AppParts) -> AppState {
         AppState(Arc::new(parts))
     }
