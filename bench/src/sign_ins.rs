@@ -201,6 +201,13 @@ fn growth_verdict(growth: f64, alone: &Alone, beside_events: usize, rate: u64) -
     }
 }
 
+/// B6's event rate from B1's flat-out rate (events a second): half of it, rounded down to
+/// whole hundreds (one hundred at the least), so that the block shows it as a setting.
+pub fn event_rate(b1_flat_out: f64) -> u64 {
+    let hundreds = (b1_flat_out / 200.0).floor().max(1.0);
+    hundreds as u64 * 100
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -222,6 +229,14 @@ mod tests {
         assert!(unsteady.starts_with("not resolved"), "{unsteady}");
         let fell_behind = growth_verdict(0.0, &alone(100, 0), 90, 50);
         assert!(fell_behind.contains("fell behind their rate"), "{fell_behind}");
+    }
+
+    #[test]
+    fn events_run_at_half_of_b1_in_whole_hundreds() {
+        assert_eq!(event_rate(8_078.4), 4_000);
+        assert_eq!(event_rate(3_190.0), 1_500);
+        assert_eq!(event_rate(399.0), 100);
+        assert_eq!(event_rate(0.0), 100);
     }
 
     #[test]

@@ -13,6 +13,11 @@ use tokio::task::JoinSet;
 
 /// Items run at once by one process.
 pub const CONCURRENCY: usize = 8;
+/// The fewest free places a claim is made for while runs are in hand. A claim is a write
+/// transaction of several statements whatever it takes, so under load the worker waits
+/// until half its places are free and claims that many keys at once, rather than one key
+/// each time a run ends; with nothing in hand it claims at once.
+const CLAIM_AT_LEAST: usize = CONCURRENCY / 2;
 /// How often the worker looks for due items (retries come due without a wake-up).
 const TICK: Duration = Duration::from_secs(1);
 
@@ -40,9 +45,10 @@ pub fn spawn(state: AppState) {
     });
 }
 
-/// Claims and starts as many items as there is room for.
+/// Claims and starts as many items as there is room for, once there is room for at least
+/// [`CLAIM_AT_LEAST`] runs.
 async fn fill(state: &AppState, running: &mut JoinSet<()>) {
-    while running.len() < CONCURRENCY && !state.tasks.is_cancelled() {
+    while CONCURRENCY - running.len() >= CLAIM_AT_LEAST && !state.tasks.is_cancelled() {
         let room = i64::try_from(CONCURRENCY - running.len()).unwrap_or(1);
         // A new token each claim: a run whose lease ran out cannot write over a newer one.
         let token = new_id();

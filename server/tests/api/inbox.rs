@@ -24,7 +24,6 @@ use serde_json::{Value, json};
 use server::{
     demo,
     emulator::{Emulator, Fault},
-    inbox::CONCURRENCY,
     slack::verify::{SigningSecret, sign},
     startup::Application,
 };
@@ -334,9 +333,10 @@ fn hints(emulator: &Emulator) -> usize {
     emulator.messages().iter().filter(|message| message.text.contains(HINT)).count()
 }
 
-/// More events than one claim hands out (several runs per workspace): the backlog takes
-/// many claims.
-const BACKLOG: usize = 20 * CONCURRENCY;
+/// More events than one claim hands out (40 for each of four workspaces, and a claim takes
+/// a run of at most `RUN` of each): the backlog takes several claims.
+const BACKLOG: usize = 160;
+const _: () = assert!(BACKLOG / 4 > services::inbox::RUN as usize);
 
 async fn a_backlog_left_by_a_stopped_process_is_all_processed_after_a_restart(db: TestDb) {
     let clock = ManualClock::new(now_ms());

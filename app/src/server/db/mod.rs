@@ -302,6 +302,11 @@ async fn connect_sqlite(url: &str) -> anyhow::Result<AnyPool> {
     let pool = AnyPoolOptions::new()
         .max_connections(SQLITE_CONNECTIONS)
         .acquire_timeout(Duration::from_secs(10))
+        // sqlx pings a connection each time it leaves the pool, by default: for SQLite a
+        // trip to the connection's thread and back before every statement, to check a file
+        // that cannot go away as a server can. The trip cost more than the statement itself
+        // (BENCHMARKS.md, B1: "no ping before each statement").
+        .test_before_acquire(false)
         .after_connect(|conn, _meta| {
             Box::pin(async move {
                 // WAL: readers never block the writer. NORMAL is durable in WAL mode except
