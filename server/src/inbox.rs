@@ -16,7 +16,9 @@ pub const CONCURRENCY: usize = 8;
 /// The fewest free places a claim is made for while runs are in hand. A claim is a write
 /// transaction of several statements whatever it takes, so under load the worker waits
 /// until half its places are free and claims that many keys at once, rather than one key
-/// each time a run ends; with nothing in hand it claims at once.
+/// each time a run ends; with nothing in hand it claims at once. Up to four slow runs in
+/// hand (a workspace whose Slack calls hang) hold back nobody; with five, the next claim
+/// waits until one of them ends.
 const CLAIM_AT_LEAST: usize = CONCURRENCY / 2;
 /// How often the worker looks for due items (retries come due without a wake-up).
 const TICK: Duration = Duration::from_secs(1);

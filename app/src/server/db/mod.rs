@@ -304,8 +304,8 @@ async fn connect_sqlite(url: &str) -> anyhow::Result<AnyPool> {
         .acquire_timeout(Duration::from_secs(10))
         // sqlx pings a connection each time it leaves the pool, by default: for SQLite a
         // trip to the connection's thread and back before every statement, to check a file
-        // that cannot go away as a server can. The trip cost more than the statement itself
-        // (BENCHMARKS.md, B1: "no ping before each statement").
+        // that cannot go away as a server can. Without it B1's events took 38 thread
+        // switches each instead of 51 (BENCHMARKS.md, B1: "SQLite's pool stops pinging").
         .test_before_acquire(false)
         .after_connect(|conn, _meta| {
             Box::pin(async move {
