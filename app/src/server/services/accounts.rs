@@ -4,14 +4,17 @@
 //! (past that a sign-in is refused at once with [`AppError::Busy`]), and an unknown email
 //! costs the same as a known one.
 
-use std::sync::{
-    Arc, LazyLock, Mutex,
-    mpsc::{self, Receiver, SyncSender, TrySendError},
+use std::{
+    cell::RefCell,
+    sync::{
+        Arc, LazyLock, Mutex,
+        mpsc::{self, Receiver, SyncSender, TrySendError},
+    },
 };
 
 use argon2::{
-    Argon2,
-    password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng},
+    Algorithm, Argon2, Block, Params, Version,
+    password_hash::{Output, ParamsString, PasswordHash, Salt, SaltString, rand_core::OsRng},
 };
 use tokio::sync::oneshot;
 
@@ -161,21 +164,74 @@ async fn verify(password: &Password, stored: Option<String>) -> Result<bool, App
     on_hashing_thread(move || {
         // The first use computes the dummy hash, here on a hashing thread like every hash.
         let stored = stored.unwrap_or_else(|| DUMMY_HASH.clone());
-        let parsed =
-            PasswordHash::new(&stored).map_err(|error| anyhow::anyhow!("a stored hash is unreadable: {error}"))?;
-        anyhow::Ok(Argon2::default().verify_password(password.expose().as_bytes(), &parsed).is_ok())
+        verify_now(password.expose(), &stored)
     })
     .await?
     .map_err(AppError::internal)
 }
 
-/// argon2id with the crate's defaults (OWASP's minimum: 19 MiB, 2 passes) and a random salt.
+/// argon2id with the crate's defaults (OWASP's minimum: 19 MiB, 2 passes) and a random salt,
+/// as a PHC string (`$argon2id$v=19$m=19456,t=2,p=1$salt$hash`).
 fn hash_now(password: &str) -> anyhow::Result<String> {
     let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|hash| hash.to_string())
+    let argon2 = Argon2::default();
+    let output = hash_into_kept_memory(&argon2, password, salt.as_salt(), argon2.params().output_len())?;
+    let hash = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(argon2.params()).map_err(|error| anyhow::anyhow!("argon2 settings: {error}"))?,
+        salt: Some(salt.as_salt()),
+        hash: Some(output),
+    };
+    Ok(hash.to_string())
+}
+
+/// Whether `password` hashes to `stored` (a PHC string) with the settings and salt it names.
+/// The outputs are compared in constant time (`Output`'s equality).
+fn verify_now(password: &str, stored: &str) -> anyhow::Result<bool> {
+    let unreadable = |error: &dyn std::fmt::Display| anyhow::anyhow!("a stored hash is unreadable: {error}");
+    let parsed = PasswordHash::new(stored).map_err(|error| unreadable(&error))?;
+    let algorithm = Algorithm::try_from(parsed.algorithm).map_err(|error| unreadable(&error))?;
+    let version = parsed.version.map(Version::try_from).transpose().map_err(|error| unreadable(&error))?;
+    let params = Params::try_from(&parsed).map_err(|error| unreadable(&error))?;
+    let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+        return Err(anyhow::anyhow!("a stored hash has no salt or no output"));
+    };
+    let argon2 = Argon2::new(algorithm, version.unwrap_or_default(), params);
+    let output = hash_into_kept_memory(&argon2, password, salt, Some(expected.len()))?;
+    Ok(output == expected)
+}
+
+thread_local! {
+    /// The argon2 memory of this thread (a hashing thread), made at its first hash and kept
+    /// for every next one. Allocated and freed for each hash, glibc kept what the buffers
+    /// had touched spread over its per-thread heaps: 269 MB resident after the first
+    /// sign-ins instead of 34 (BENCHMARKS.md, B6), where two kept buffers are 38 MiB.
+    static ARGON2_MEMORY: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Hashes `password` with `salt` by `argon2`'s settings into this thread's kept memory,
+/// grown first when the settings need more; the output is `output_len` bytes (the crate's
+/// default when `None`).
+fn hash_into_kept_memory(
+    argon2: &Argon2<'_>,
+    password: &str,
+    salt: Salt<'_>,
+    output_len: Option<usize>,
+) -> anyhow::Result<Output> {
+    let mut salt_bytes = [0u8; 64];
+    let salt = salt.decode_b64(&mut salt_bytes).map_err(|error| anyhow::anyhow!("reading a salt: {error}"))?;
+    let blocks = argon2.params().block_count();
+    ARGON2_MEMORY.with_borrow_mut(|memory| {
+        if memory.len() < blocks {
+            memory.resize(blocks, Block::default());
+        }
+        Output::init_with(output_len.unwrap_or(Params::DEFAULT_OUTPUT_LEN), |out| {
+            argon2.hash_password_into_with_memory(password.as_bytes(), salt, out, &mut memory[..blocks])?;
+            Ok(())
+        })
         .map_err(|error| anyhow::anyhow!("hashing a password failed: {error}"))
+    })
 }
 
 #[cfg(test)]
@@ -203,6 +259,48 @@ mod tests {
         let other = Password::parse("incorrect horse battery staple").unwrap();
         assert!(!verify(&other, Some(stored)).await.unwrap());
         assert!(!verify(&password, None).await.unwrap(), "no account: checked against the dummy hash, never a match");
+    }
+
+    #[test]
+    fn hashes_are_standard_phc_strings_both_ways() {
+        use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+        let ours = hash_now("correct horse battery staple").unwrap();
+        assert!(ours.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{ours}");
+        let parsed = PasswordHash::new(&ours).unwrap();
+        assert!(Argon2::default().verify_password(b"correct horse battery staple", &parsed).is_ok());
+        assert!(Argon2::default().verify_password(b"correct horse battery stapler", &parsed).is_err());
+        // A hash stored before this code (by the crate itself), with other settings.
+        let params = Params::new(8 * 1024, 3, 1, Some(24)).unwrap();
+        let salt = SaltString::generate(&mut OsRng);
+        let theirs = Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+            .hash_password(b"open sesame", &salt)
+            .unwrap()
+            .to_string();
+        assert!(verify_now("open sesame", &theirs).unwrap());
+        assert!(!verify_now("open sesame!", &theirs).unwrap());
+    }
+
+    #[test]
+    fn an_unreadable_stored_hash_is_an_error_not_a_mismatch() {
+        let error = verify_now("anything", "$argon2id$v=19$m=19456,t=2,p=1$not-a-hash").unwrap_err();
+        assert!(error.to_string().contains("unreadable") || error.to_string().contains("no salt"), "{error}");
+        let error = verify_now("anything", "plain text").unwrap_err();
+        assert!(error.to_string().contains("unreadable"), "{error}");
+    }
+
+    #[test]
+    fn a_thread_hashes_in_the_same_memory_every_time() {
+        std::thread::spawn(|| {
+            let blocks = Argon2::default().params().block_count();
+            let first = hash_now("one").unwrap();
+            let kept = ARGON2_MEMORY.with_borrow(|memory| (memory.len(), memory.as_ptr()));
+            let second = hash_now("two").unwrap();
+            assert!(verify_now("one", &first).unwrap() && verify_now("two", &second).unwrap());
+            assert_eq!(kept.0, blocks);
+            assert_eq!(ARGON2_MEMORY.with_borrow(|memory| (memory.len(), memory.as_ptr())), kept);
+        })
+        .join()
+        .unwrap();
     }
 
     #[tokio::test]
