@@ -1,8 +1,8 @@
 //! Self-hosted admin accounts: made from the command line (`rapport admin create`), checked
 //! at sign-in. Passwords are hashed with argon2id on [`HASHING_THREADS`] threads of their
-//! own at the lowest priority, behind a queue of at most [`HASHING_QUEUE`] waiting hashes
-//! (past that a sign-in is refused at once with [`AppError::Busy`]), and an unknown email
-//! costs the same as a known one.
+//! own at the lowest priority, each in one buffer it keeps, behind a queue of at most
+//! [`HASHING_QUEUE`] waiting hashes (past that a sign-in is refused at once with
+//! [`AppError::Busy`]), and an unknown email costs the same as a known one.
 
 use std::{
     cell::RefCell,
