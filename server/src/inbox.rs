@@ -11,8 +11,8 @@ use std::time::Duration;
 use app::server::{AppState, new_id, services::inbox};
 use tokio::task::JoinSet;
 
-/// Items run at once by one process.
-pub const CONCURRENCY: usize = 8;
+/// Runs in hand at once in one process.
+const CONCURRENCY: usize = 8;
 /// The fewest free places a claim is made for while runs are in hand. A claim is a write
 /// transaction of several statements whatever it takes, so under load the worker waits
 /// until half its places are free and claims that many keys at once, rather than one key
@@ -50,11 +50,14 @@ pub fn spawn(state: AppState) {
 /// Claims and starts as many items as there is room for, once there is room for at least
 /// [`CLAIM_AT_LEAST`] runs.
 async fn fill(state: &AppState, running: &mut JoinSet<()>) {
-    while CONCURRENCY - running.len() >= CLAIM_AT_LEAST && !state.tasks.is_cancelled() {
-        let room = i64::try_from(CONCURRENCY - running.len()).unwrap_or(1);
+    loop {
+        let room = CONCURRENCY - running.len();
+        if room < CLAIM_AT_LEAST || state.tasks.is_cancelled() {
+            return;
+        }
         // A new token each claim: a run whose lease ran out cannot write over a newer one.
         let token = new_id();
-        let items = match inbox::claim(state, &token, room).await {
+        let items = match inbox::claim(state, &token, i64::try_from(room).unwrap_or(1)).await {
             Ok(items) => items,
             Err(error) => {
                 tracing::warn!(error = format!("{error:#}"), "could not claim inbox items");

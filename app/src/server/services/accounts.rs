@@ -170,15 +170,20 @@ async fn verify(password: &Password, stored: Option<String>) -> Result<bool, App
     .map_err(AppError::internal)
 }
 
-/// argon2id with the crate's defaults (OWASP's minimum: 19 MiB, 2 passes) and a random salt,
-/// as a PHC string (`$argon2id$v=19$m=19456,t=2,p=1$salt$hash`).
+/// How new passwords are hashed: argon2id, version 0x13, with the crate's default settings
+/// (OWASP's minimum: 19 MiB, 2 passes). A stored hash names its own, which checking uses.
+const ALGORITHM: Algorithm = Algorithm::Argon2id;
+const VERSION: Version = Version::V0x13;
+
+/// A new hash of `password` with a random salt, as a PHC string
+/// (`$argon2id$v=19$m=19456,t=2,p=1$salt$hash`).
 fn hash_now(password: &str) -> anyhow::Result<String> {
     let salt = SaltString::generate(&mut OsRng);
-    let argon2 = Argon2::default();
+    let argon2 = Argon2::new(ALGORITHM, VERSION, Params::default());
     let output = hash_into_kept_memory(&argon2, password, salt.as_salt(), argon2.params().output_len())?;
     let hash = PasswordHash {
-        algorithm: Algorithm::Argon2id.ident(),
-        version: Some(Version::V0x13.into()),
+        algorithm: ALGORITHM.ident(),
+        version: Some(VERSION.into()),
         params: ParamsString::try_from(argon2.params()).map_err(|error| anyhow::anyhow!("argon2 settings: {error}"))?,
         salt: Some(salt.as_salt()),
         hash: Some(output),
