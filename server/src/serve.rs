@@ -13,7 +13,10 @@ use hyper_util::{
     server::{conn::auto, graceful::GracefulShutdown},
     service::TowerToHyperService,
 };
-use tokio::{net::TcpListener, sync::Semaphore};
+use tokio::{
+    net::{TcpListener, TcpStream},
+    sync::Semaphore,
+};
 use tower::Layer as _;
 
 /// How long a client may take to send a request's headers, counted from when it connects and
@@ -74,7 +77,7 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let (stream, peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
+            accepted = accept(&listener) => match accepted {
                 Ok(accepted) => accepted,
                 Err(error) => {
                     pause_after_failed_accept(&error).await;
@@ -98,6 +101,20 @@ pub async fn serve(
     Ok(())
 }
 
+/// Accepts a connection whose writes go out as they are made (`TCP_NODELAY`). A page is
+/// streamed in several writes; with Nagle's algorithm a write waits while the one before is
+/// unacknowledged, and clients delay their acknowledgements by up to 40 ms, so every request
+/// after the first on a kept-alive connection took some 40 ms longer (measured with one
+/// client: 44 ms a landing page, 1.2 ms on a new connection).
+async fn accept(listener: &TcpListener) -> io::Result<(TcpStream, SocketAddr)> {
+    let (stream, peer) = listener.accept().await?;
+    if let Err(error) = stream.set_nodelay(true) {
+        // Still served, only slower; the client may already have gone.
+        tracing::debug!(%error, "could not turn off Nagle's algorithm on a connection");
+    }
+    Ok((stream, peer))
+}
+
 /// After a failed accept: a connection the client dropped before it was accepted is its own
 /// affair; anything else (most likely too many open files) is logged and retried after a
 /// pause, as hyper's server did, rather than in a busy loop.
@@ -108,4 +125,21 @@ async fn pause_after_failed_accept(error: &io::Error) {
     }
     tracing::error!(%error, "could not accept a connection");
     tokio::time::sleep(Duration::from_secs(1)).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_accepted_connection_sends_each_write_without_waiting() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+
+        let (accepted, client) = tokio::join!(accept(&listener), TcpStream::connect(address));
+
+        let (stream, peer) = accepted.unwrap();
+        assert!(stream.nodelay().unwrap(), "Nagle's algorithm is off");
+        assert_eq!(peer, client.unwrap().local_addr().unwrap());
+    }
 }
