@@ -103,9 +103,9 @@ pub async fn serve(
 
 /// Accepts a connection whose writes go out as they are made (`TCP_NODELAY`). A page is
 /// streamed in several writes; with Nagle's algorithm a write waits while the one before is
-/// unacknowledged, and clients delay their acknowledgements by up to 40 ms, so every request
-/// after the first on a kept-alive connection took some 40 ms longer (measured with one
-/// client: 44 ms a landing page, 1.2 ms on a new connection).
+/// unacknowledged, and clients delay their acknowledgements by up to 40 ms, so every page
+/// after the first on a kept-alive connection took some 40 ms longer (BENCHMARKS.md, B2:
+/// "Connections send each write at once").
 async fn accept(listener: &TcpListener) -> io::Result<(TcpStream, SocketAddr)> {
     let (stream, peer) = listener.accept().await?;
     if let Err(error) = stream.set_nodelay(true) {
