@@ -312,6 +312,31 @@ async fn sqlite_runs_in_wal_mode_with_foreign_keys_and_a_busy_timeout() {
     assert_eq!((journal.as_str(), foreign_keys, synchronous, busy_timeout), ("wal", 1, 1, 5000));
 }
 
+/// A connection is not checked each time it leaves the pool, only after it sat idle a while:
+/// one the server dropped meanwhile (a restart) is replaced before any statement uses it.
+#[tokio::test]
+async fn a_postgresql_connection_dropped_while_idle_is_replaced_before_use() {
+    let Some(db) = TestDb::postgres().await else { return };
+    let count_one = || sqlx::query_scalar::<Any, i64>("SELECT CAST(1 AS BIGINT)").fetch_one(db.db.pool());
+    assert_eq!(count_one().await.unwrap(), 1);
+    let mut admin = <sqlx::AnyConnection as sqlx::Connection>::connect(&db.url).await.unwrap();
+    let dropped: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .fetch_all(&mut admin)
+    .await
+    .unwrap();
+    assert!(
+        !dropped.is_empty() && dropped.iter().all(|&ok| ok),
+        "the pool's connections were not dropped: {dropped:?}"
+    );
+
+    tokio::time::sleep(app::server::db::POSTGRES_PING_AFTER_IDLE + std::time::Duration::from_millis(500)).await;
+
+    assert_eq!(count_one().await.unwrap(), 1);
+}
+
 #[tokio::test]
 async fn a_sqlite_file_and_its_folder_are_created_when_missing() {
     let dir = tempfile::tempdir().unwrap();

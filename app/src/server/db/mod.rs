@@ -32,6 +32,10 @@ static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/postgres");
 /// How long a SQLite writer waits for a lock before giving up.
 const SQLITE_BUSY_TIMEOUT_MS: u32 = 5_000;
 
+/// How long a PostgreSQL connection may sit in the pool before it is checked again on its
+/// way out.
+pub const POSTGRES_PING_AFTER_IDLE: Duration = Duration::from_secs(10);
+
 /// Which database server `DATABASE_URL` points at.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -190,6 +194,22 @@ impl Db {
             Backend::Postgres => AnyPoolOptions::new()
                 .max_connections(10)
                 .acquire_timeout(Duration::from_secs(10))
+                // sqlx pings a connection each time it leaves the pool, by default: a round
+                // trip to the server before every statement. It pings each one as it comes
+                // back as well, so only a connection left idle a while (the server restarted,
+                // a proxy dropped it) is checked again before use; one dropped sooner fails
+                // its next statement. B1 flat out went from 2,565 and 2,941 to 3,642 and
+                // 3,184 events a second (BENCHMARKS.md, B1: "PostgreSQL's pool pings
+                // only idle connections").
+                .test_before_acquire(false)
+                .before_acquire(|conn, meta| {
+                    Box::pin(async move {
+                        if meta.idle_for >= POSTGRES_PING_AFTER_IDLE {
+                            sqlx::Connection::ping(conn).await?;
+                        }
+                        Ok(true)
+                    })
+                })
                 .connect(url)
                 .await
                 .context("connecting to PostgreSQL")?,
