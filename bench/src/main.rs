@@ -369,8 +369,8 @@ async fn all_benches(cli: &Cli, machine: &report::Machine, databases: &[Database
     let started = Instant::now();
     for &database in databases {
         let made = make_team(cli, database, defaults::TEAM).await?;
-        search_bench(cli, machine, database, &made).await?;
-        pages_bench(cli, machine, database, &made, defaults::PAGES).await?;
+        timed("search", search_bench(cli, machine, database, &made)).await?;
+        timed("B2", pages_bench(cli, machine, database, &made, defaults::PAGES)).await?;
         made.db.close().await;
     }
     let secs = Duration::from_secs;
@@ -378,20 +378,30 @@ async fn all_benches(cli: &Cli, machine: &report::Machine, databases: &[Database
     for &database in databases {
         let flat = (secs(defaults::INGEST_WARM_UP), secs(defaults::INGEST_SECONDS));
         let sustained = (defaults::INGEST_RATE, secs(defaults::INGEST_SUSTAINED));
-        let flat_out = ingest_bench(cli, machine, database, defaults::INGEST, flat, sustained).await?;
+        let flat_out = timed("B1", ingest_bench(cli, machine, database, defaults::INGEST, flat, sustained)).await?;
         sign_in_rates.push(sign_ins::event_rate(flat_out));
     }
     for &database in databases {
-        idle_bench(cli, machine, database, defaults::FLEET, secs(defaults::IDLE_SECONDS)).await?;
-        round_bench(cli, machine, database, defaults::FLEET, round::slack::Limits::default(), defaults::ROUND_WAIT)
+        timed("B3 idle and B4", idle_bench(cli, machine, database, defaults::FLEET, secs(defaults::IDLE_SECONDS)))
             .await?;
+        let limits = round::slack::Limits::default();
+        timed("B3's round", round_bench(cli, machine, database, defaults::FLEET, limits, defaults::ROUND_WAIT)).await?;
     }
     for (&database, rate) in databases.iter().zip(sign_in_rates) {
-        sign_in_bench(cli, machine, database, rate, secs(defaults::SIGN_IN_SECONDS)).await?;
+        timed("B6", sign_in_bench(cli, machine, database, rate, secs(defaults::SIGN_IN_SECONDS))).await?;
     }
-    bundle_bench(cli, machine).await?;
+    timed("B5", bundle_bench(cli, machine)).await?;
     println!("==> every benchmark ran in {:.1} minutes", started.elapsed().as_secs_f64() / 60.0);
     Ok(())
+}
+
+/// Runs one benchmark of `all` and prints how long it took, data and checks included, so
+/// the log shows where a run's minutes went.
+async fn timed<T>(name: &str, bench: impl Future<Output = anyhow::Result<T>>) -> anyhow::Result<T> {
+    let started = Instant::now();
+    let outcome = bench.await?;
+    println!("    {name} took {:.0} s in all", started.elapsed().as_secs_f64());
+    Ok(outcome)
 }
 
 /// Each benchmark's workload as the issue sets it: the subcommands' defaults, and `all`'s.
