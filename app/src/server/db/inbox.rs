@@ -293,14 +293,14 @@ async fn ready_keys(
     // The oldest open item of each key comes from one grouped scan, not a per-row
     // `NOT EXISTS`: that plan's cost grew with the square of the backlog when PostgreSQL's
     // statistics lagged behind a burst of events. A head is open already; saying so again
-    // for `i` lets PostgreSQL, which joins the heads in id order, walk the index of open
-    // items instead of the primary key from the first item ever kept: that walk read every
-    // processed item each claim (78 ms with 67,000 processed, 2.8 ms with this), and
-    // finished items are kept for a week.
+    // for `i` ([`OPEN`]: only `i` has those columns here) lets PostgreSQL, which joins the
+    // heads in id order, walk the index of open items instead of the primary key from the
+    // first item ever kept: that walk read every processed item each claim (78 ms with
+    // 67,000 processed, 2.8 ms with this), and finished items are kept for a week.
     let heads = format!(
         "SELECT i.ordering_key FROM inbox i
          JOIN (SELECT MIN(id) AS id FROM {items} open_items GROUP BY ordering_key) heads ON heads.id = i.id
-         WHERE i.processed_at IS NULL AND i.gave_up_at IS NULL
+         WHERE {OPEN}
            AND i.next_attempt_at <= $1 AND (i.claimed_until IS NULL OR i.claimed_until < $1)
            -- A key some worker still holds items of is busy, whichever item is oldest now:
            -- ids are handed out before commit, so an older item can appear behind a run.
