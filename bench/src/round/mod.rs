@@ -37,6 +37,9 @@ pub struct Figures {
     pub took: Option<Duration>,
     /// From the server's start to the first question posted (the planning before it).
     pub first_after: Option<Duration>,
+    /// From the server's start to when every workspace had posted its first question, and
+    /// all but its last minute's worth ([`milestones`]); `None` where one had not.
+    pub every_workspace_reached: Vec<(u64, Option<Duration>)>,
     pub waited: Duration,
     pub tally: Tally,
     /// The prompts in the database by status, after the round.
@@ -90,6 +93,19 @@ pub fn allowed(fleet: Fleet, limits: Limits) -> Duration {
     Duration::from_secs(60 * u64::try_from(minutes).unwrap_or(u64::MAX))
 }
 
+/// The counts of questions at which the benchmark notes when every workspace got there: the
+/// first, and all but a workspace's last minute's worth, after which the round cannot end
+/// sooner than a minute.
+fn milestones(fleet: Fleet, limits: Limits) -> Vec<u64> {
+    let all_but_the_last_minute =
+        fleet.members_each.saturating_sub(usize::try_from(limits.posts_per_minute).unwrap_or(0));
+    let mut counts = vec![1];
+    if all_but_the_last_minute > 1 {
+        counts.push(u64::try_from(all_but_the_last_minute).unwrap_or(u64::MAX));
+    }
+    counts
+}
+
 /// Makes `fleet` in the empty, migrated database `db` (every member due now), then starts
 /// `binary` on `database_url` against the fleet's Slack and waits up to `wait` for the round.
 pub async fn measure(
@@ -101,7 +117,8 @@ pub async fn measure(
     limits: Limits,
     wait: Duration,
 ) -> anyhow::Result<Figures> {
-    let slack = FleetSlack::start((0..fleet.workspaces).map(fleet::team_id), limits).await?;
+    let slack =
+        FleetSlack::start((0..fleet.workspaces).map(fleet::team_id), limits, &milestones(fleet, limits)).await?;
     let environment = Environment::HostedWithSlack { api_url: slack.api_url.clone() };
     let mut server = Server::start_with(binary, database_url, addr, &environment, &Output::Terminal).await?;
     let started = Instant::now();
@@ -131,6 +148,14 @@ pub async fn measure(
         limits,
         took: if tally.questions >= everyone { since_start(last_seen.last_post) } else { None },
         first_after: since_start(tally.first_post),
+        every_workspace_reached: tally
+            .milestones
+            .iter()
+            .map(|milestone| {
+                let everyone = usize::try_from(milestone.workspaces).is_ok_and(|count| count >= fleet.workspaces);
+                (milestone.questions, since_start(milestone.last_reached.filter(|_| everyone)))
+            })
+            .collect(),
         waited,
         cpu_percent: cpu_seconds / waited.as_secs_f64() * 100.0,
         peak_rss_kib,
@@ -207,7 +232,19 @@ pub fn table(figures: &Figures) -> String {
         ),
         ("other refused calls".to_owned(), tally.refused.to_string(), String::new(), ""),
     ];
-    report::figures_table(rows)
+    let per_minute = figures.limits.posts_per_minute;
+    let milestones = figures.every_workspace_reached.iter().map(|&(questions, reached)| {
+        let figure = match questions {
+            1 => "every workspace's first question posted, from the server's start".to_owned(),
+            _ => format!(
+                "every workspace's question {questions} posted (its last {per_minute} may follow only a minute \
+                 after it), from the server's start"
+            ),
+        };
+        (figure, seconds(reached), String::new(), "")
+    });
+    let (head, tail) = rows.split_at(4);
+    report::figures_table(head.iter().cloned().chain(milestones).chain(tail.iter().cloned()))
 }
 
 #[cfg(test)]
@@ -220,6 +257,7 @@ mod tests {
             limits: Limits::default(),
             took: took_secs.map(Duration::from_secs),
             first_after: Some(Duration::from_secs(1)),
+            every_workspace_reached: vec![(1, Some(Duration::from_secs(2))), (40, None)],
             waited: Duration::from_secs(70),
             tally,
             prompts: prompts.iter().map(|(status, count)| ((*status).to_owned(), *count)).collect(),
@@ -234,6 +272,14 @@ mod tests {
         assert_eq!(allowed(Fleet { workspaces: 1_000, members_each: 100 }, limits), Duration::from_secs(60));
         assert_eq!(allowed(Fleet { workspaces: 1, members_each: 60 }, limits), Duration::ZERO);
         assert_eq!(allowed(Fleet { workspaces: 1, members_each: 121 }, limits), Duration::from_secs(120));
+    }
+
+    #[test]
+    fn the_round_notes_the_first_question_and_all_but_the_last_minute_s_worth() {
+        let limits = Limits::default();
+        assert_eq!(milestones(Fleet { workspaces: 1_000, members_each: 100 }, limits), [1, 40]);
+        assert_eq!(milestones(Fleet { workspaces: 1, members_each: 121 }, limits), [1, 61]);
+        assert_eq!(milestones(Fleet { workspaces: 1, members_each: 60 }, limits), [1]);
     }
 
     #[test]
@@ -260,6 +306,16 @@ mod tests {
             "63.0 s (+5% of the 60 s Slack's limits allow) | within 5% of what Slack's limits allow | met |";
         assert!(written.contains(round_row), "{written}");
         assert!(written.contains("3 of 2000 (0.15%) | <= 0.1% | **not met** |"), "{written}");
+        assert!(
+            written.contains("| every workspace's first question posted, from the server's start | 2.0 s |"),
+            "{written}"
+        );
+        assert!(
+            written.contains(
+                "question 40 posted (its last 60 may follow only a minute after it), from the server's start | - |"
+            ),
+            "{written}"
+        );
         let unfinished = table(&figures(None, Tally { questions: 150, ..tally }, &[("sent", 150)]));
         assert!(unfinished.contains("not everyone reached in 70 s: 150 of 200 questions posted"), "{unfinished}");
     }

@@ -67,6 +67,19 @@ pub struct Tally {
     pub doubled: u64,
     pub first_post: Option<Instant>,
     pub last_post: Option<Instant>,
+    /// For each count of questions asked for at the start, when workspaces reached it.
+    pub milestones: Vec<Milestone>,
+}
+
+/// How many workspaces have posted `questions` questions so far, and when the latest of them
+/// reached it. A workspace's posts past a minute's worth wait for its earlier ones to leave
+/// the window, so a round cannot end sooner than a minute after every workspace posted all
+/// but its last minute's worth.
+#[derive(Debug, Clone, Default)]
+pub struct Milestone {
+    pub questions: u64,
+    pub workspaces: u64,
+    pub last_reached: Option<Instant>,
 }
 
 /// The fleet's Slack, answering at [`FleetSlack::api_url`] until dropped.
@@ -83,10 +96,16 @@ impl Drop for FleetSlack {
 }
 
 impl FleetSlack {
-    /// Starts Slack for the teams `team_ids` on a free loopback port.
-    pub async fn start(team_ids: impl IntoIterator<Item = String>, limits: Limits) -> anyhow::Result<FleetSlack> {
+    /// Starts Slack for the teams `team_ids` on a free loopback port, noting when each
+    /// workspace reaches each count of questions in `milestones`.
+    pub async fn start(
+        team_ids: impl IntoIterator<Item = String>,
+        limits: Limits,
+        milestones: &[u64],
+    ) -> anyhow::Result<FleetSlack> {
         let teams = team_ids.into_iter().map(|team| (bot_token(&team), Team::default())).collect();
-        let world = Arc::new(Mutex::new(World { limits, teams, prompts: HashSet::new(), tally: Tally::default() }));
+        let tally = Tally { milestones: milestone_tally(milestones), ..Tally::default() };
+        let world = Arc::new(Mutex::new(World { limits, teams, prompts: HashSet::new(), tally }));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.context("binding the fleet's Slack")?;
         let api_url = format!("http://{}/api", listener.local_addr()?);
         let router = Router::new().route("/api/{method}", any(call)).with_state(world.clone());
@@ -102,6 +121,10 @@ impl FleetSlack {
     pub fn tally(&self) -> Tally {
         lock(&self.world).tally.clone()
     }
+}
+
+fn milestone_tally(questions: &[u64]) -> Vec<Milestone> {
+    questions.iter().map(|&questions| Milestone { questions, ..Milestone::default() }).collect()
 }
 
 fn lock(world: &Mutex<World>) -> MutexGuard<'_, World> {
@@ -124,6 +147,8 @@ struct Team {
     calls: HashMap<&'static str, VecDeque<Instant>>,
     /// When each channel was last posted to.
     last_post: HashMap<String, Instant>,
+    /// Questions posted so far.
+    questions: u64,
     /// Each DM's messages, oldest first: (ts, the prompt id of its metadata).
     messages: HashMap<String, Vec<(String, Option<String>)>>,
 }
@@ -247,6 +272,13 @@ impl World {
                 if let Some(prompt) = prompt {
                     if self.prompts.insert(prompt) {
                         self.tally.questions += 1;
+                        team.questions += 1;
+                        for milestone in &mut self.tally.milestones {
+                            if milestone.questions == team.questions {
+                                milestone.workspaces += 1;
+                                milestone.last_reached = Some(now);
+                            }
+                        }
                     } else {
                         self.tally.doubled += 1;
                     }
@@ -314,7 +346,8 @@ mod tests {
 
     fn world(limits: Limits) -> World {
         let teams = [(bot_token("T1"), Team::default())].into();
-        World { limits, teams, prompts: HashSet::new(), tally: Tally::default() }
+        let tally = Tally { milestones: milestone_tally(&[1, 3, 5]), ..Tally::default() };
+        World { limits, teams, prompts: HashSet::new(), tally }
     }
 
     fn post(world: &mut World, user: &str, prompt: &str, at: Instant) -> Answer {
@@ -338,6 +371,8 @@ mod tests {
         assert!(matches!(refused, Answer::RateLimited(40)), "the first post leaves the window 39.5 s later");
         assert!(matches!(post(&mut world, "U4", "U4", start + WINDOW), Answer::Ok(_)), "a minute on, room again");
         assert_eq!((world.tally.posted, world.tally.questions, world.tally.doubled), (4, 4, 0));
+        let reached: Vec<_> = world.tally.milestones.iter().map(|m| (m.workspaces, m.last_reached)).collect();
+        assert_eq!(reached, [(1, Some(start)), (1, Some(start + Duration::from_millis(200))), (0, None)]);
     }
 
     #[test]
