@@ -222,8 +222,8 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
     let machine = report::Machine::read(Path::new(WORK_DIR))?;
     match &cli.bench {
         Bench::Search { members, answers } => {
-            let teams = make_teams(cli, databases, team::Size { members: *members, answers: *answers }).await?;
-            for (&database, made) in databases.iter().zip(teams) {
+            for &database in databases {
+                let made = make_team(cli, database, team::Size { members: *members, answers: *answers }).await?;
                 search_bench(cli, &machine, database, &made).await?;
             }
         }
@@ -238,7 +238,8 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
             let size = team::Size { members: *members, answers: *answers };
             let load =
                 pages::Load { connections: *connections, measured: Duration::from_secs(*seconds), ..defaults::PAGES };
-            for (&database, made) in databases.iter().zip(make_teams(cli, databases, size).await?) {
+            for &database in databases {
+                let made = make_team(cli, database, size).await?;
                 pages_bench(cli, &machine, database, &made, load).await?;
             }
         }
@@ -282,7 +283,7 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
 
 async fn search_bench(cli: &Cli, machine: &report::Machine, database: Database, made: &MadeTeam) -> anyhow::Result<()> {
     println!("==> search and insights on {}", database.name());
-    let MadeTeam { url, db, team, made_in, side_by_side } = made;
+    let MadeTeam { url, db, team, made_in } = made;
     let server = server::Server::start(&cli.server, url, SERVER_ADDR).await?;
     let client = client::Client::signed_in(&server.base_url, db, &team.workspace_id, &team.admin_member_id).await?;
     let figures = search::measure(&client, team).await;
@@ -292,8 +293,8 @@ async fn search_bench(cli: &Cli, machine: &report::Machine, database: Database, 
     println!("{table}");
     let body = format!(
         "### Search and insights on {name}\n\n{machine}\nTeam: {members} members, {answers} answers of \
-         {questions} questions ({prompts} questions asked over a year), made in {made:.0} s{beside}. \
-         {queries} queries, one request at a time from a signed-in admin.\n\n{table}",
+         {questions} questions ({prompts} questions asked over a year), made in {made:.0} s. {queries} \
+         queries, one request at a time from a signed-in admin.\n\n{table}",
         name = database.name(),
         machine = machine.line(),
         members = team.members,
@@ -301,7 +302,6 @@ async fn search_bench(cli: &Cli, machine: &report::Machine, database: Database, 
         questions = team.questions,
         prompts = team.prompts,
         made = made_in.as_secs_f64(),
-        beside = if *side_by_side { " (beside the other database's team)" } else { "" },
         queries = figures.queries,
     );
     report::write_block(&cli.out, &format!("search/{}", database.slug()), &body)
@@ -314,21 +314,10 @@ struct MadeTeam {
     db: Db,
     team: Arc<team::Team>,
     made_in: Duration,
-    /// Made while the other database's team was made too.
-    side_by_side: bool,
-}
-
-/// Makes a team of `size` on each of `databases`, side by side, before anything is
-/// measured: PostgreSQL's share of the work is its own server's, on the other core, so the
-/// two take little longer than the slower one alone.
-async fn make_teams(cli: &Cli, databases: &[Database], size: team::Size) -> anyhow::Result<Vec<MadeTeam>> {
-    let side_by_side = databases.len() > 1;
-    let teams = databases.iter().map(|&database| make_team(cli, database, size, side_by_side));
-    futures_util::future::try_join_all(teams).await
 }
 
 /// Makes a team of `size` in a fresh, migrated `team` database on `database`.
-async fn make_team(cli: &Cli, database: Database, size: team::Size, side_by_side: bool) -> anyhow::Result<MadeTeam> {
+async fn make_team(cli: &Cli, database: Database, size: team::Size) -> anyhow::Result<MadeTeam> {
     println!("==> a team on {}: making {} members and {} answers", database.name(), size.members, size.answers);
     let url = fresh_database(cli, database, "team").await?;
     let db = Db::connect(&url).await?;
@@ -337,8 +326,8 @@ async fn make_team(cli: &Cli, database: Database, size: team::Size, side_by_side
     let team = Arc::new(team::create(&db, size, app::server::now_ms()).await?);
     settle(&db, database).await?;
     let made_in = started.elapsed();
-    println!("    the team on {} made in {:.0} s", database.name(), made_in.as_secs_f64());
-    Ok(MadeTeam { url, db, team, made_in, side_by_side })
+    println!("    made in {:.0} s", made_in.as_secs_f64());
+    Ok(MadeTeam { url, db, team, made_in })
 }
 
 /// B2 on `database`: the pages of `made`'s team fetched flat out by its admin.
@@ -378,7 +367,8 @@ async fn pages_bench(
 /// built beforehand.
 async fn all_benches(cli: &Cli, machine: &report::Machine, databases: &[Database]) -> anyhow::Result<()> {
     let started = Instant::now();
-    for (&database, made) in databases.iter().zip(make_teams(cli, databases, defaults::TEAM).await?) {
+    for &database in databases {
+        let made = make_team(cli, database, defaults::TEAM).await?;
         timed("search", search_bench(cli, machine, database, &made)).await?;
         timed("B2", pages_bench(cli, machine, database, &made, defaults::PAGES)).await?;
         made.db.close().await;
