@@ -186,7 +186,7 @@ pub fn table(figures: &Figures) -> String {
     };
     let tally = &figures.tally;
     let statuses = figures.prompts.iter().map(|(status, count)| format!("{count} {status}")).collect::<Vec<_>>();
-    let rows = [
+    let before = [
         (
             format!(
                 "one round, {members} members in {workspaces} workspaces of {members_each}, from the server's start"
@@ -213,6 +213,18 @@ pub fn table(figures: &Figures) -> String {
             verdict(figures.exactly_once()),
         ),
         ("first question posted, from the server's start".to_owned(), seconds(figures.first_after), String::new(), ""),
+    ];
+    let milestones = figures.every_workspace_reached.iter().map(|&(questions, reached)| {
+        let figure = match questions {
+            1 => "every workspace's first question posted, from the server's start".to_owned(),
+            _ => format!(
+                "every workspace's question {questions} posted (its last may follow only a minute after it), from \
+                 the server's start"
+            ),
+        };
+        (figure, seconds(reached), String::new(), "")
+    });
+    let after = [
         (
             "questions posted a second, first to last".to_owned(),
             figures.posting_rate().map_or_else(|| "-".to_owned(), |rate| format!("{rate:.0}")),
@@ -232,18 +244,7 @@ pub fn table(figures: &Figures) -> String {
         ),
         ("other refused calls".to_owned(), tally.refused.to_string(), String::new(), ""),
     ];
-    let milestones = figures.every_workspace_reached.iter().map(|&(questions, reached)| {
-        let figure = match questions {
-            1 => "every workspace's first question posted, from the server's start".to_owned(),
-            _ => format!(
-                "every workspace's question {questions} posted (its last may follow only a minute after it), from \
-                 the server's start"
-            ),
-        };
-        (figure, seconds(reached), String::new(), "")
-    });
-    let (head, tail) = rows.split_at(4);
-    report::figures_table(head.iter().cloned().chain(milestones).chain(tail.iter().cloned()))
+    report::figures_table(before.into_iter().chain(milestones).chain(after))
 }
 
 #[cfg(test)]
