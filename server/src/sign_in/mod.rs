@@ -1,7 +1,8 @@
 //! Signing in to the dashboard, and out. Three ways in, each ending in [`start_session`]:
 //! Sign in with Slack (OpenID Connect, [`slack`]), a one-time link from Slack ([`link`]) and
 //! the self-hosted admin account's password ([`password`]). On every request [`attach_viewer`]
-//! hands what the session remembers to the app, which resolves the viewer once.
+//! hands what the session remembers to the app, which resolves the viewer once, and keeps a
+//! signed-in session in use alive ([`renew_if_due`]).
 
 pub mod id_token;
 pub mod limits;
@@ -13,7 +14,7 @@ use std::sync::Arc;
 
 use app::features::auth::types::login_href;
 use app::server::{
-    AppState,
+    AppState, now_ms,
     services::billing,
     viewer::{self, RequestViewer, Role, SESSION_KEY, SignedIn, Viewer},
 };
@@ -69,7 +70,33 @@ where
 /// visitor, or planted by someone else) is worthless after it.
 pub async fn start_session(session: &Session, signed_in: &SignedIn) -> Result<(), tower_sessions::session::Error> {
     session.cycle_id().await?;
-    session.insert(SESSION_KEY, signed_in).await
+    session.insert(SESSION_KEY, signed_in).await?;
+    session.insert(RENEWED_AT_KEY, now_ms()).await
+}
+
+/// The session key under which a signed-in session notes when it was last saved (Unix ms).
+pub const RENEWED_AT_KEY: &str = "renewed_at_ms";
+/// How long a signed-in session in use goes between saves, each of which starts its 14 days
+/// of inactivity again.
+pub const RENEW_EVERY_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// Keeps a signed-in session alive while it is used. tower-sessions saves a session, and sends
+/// its cookie with a fresh lifetime, only when the session changed, so one used every day
+/// would still end 14 days after sign-in; saving it on every request would make every page
+/// view a write. So it is saved at most once in [`RENEW_EVERY_MS`] (a day, and at once when
+/// its note is missing or from the future). A failure only leaves the session as it was.
+async fn renew_if_due(session: &Session) {
+    let now = now_ms();
+    let renewed_at = session.get::<i64>(RENEWED_AT_KEY).await.unwrap_or_else(|error| {
+        tracing::warn!(error = %error, "could not read when a session was last renewed");
+        None
+    });
+    if renewed_at.is_some_and(|at| (0..RENEW_EVERY_MS).contains(&(now - at))) {
+        return;
+    }
+    if let Err(error) = session.insert(RENEWED_AT_KEY, now).await {
+        tracing::warn!(error = %error, "could not renew a session");
+    }
 }
 
 /// `POST /logout`: forgets the session and its cookie.
@@ -100,6 +127,9 @@ pub async fn attach_viewer(
         tracing::warn!(error = %error, "could not read a session; treating the request as signed out");
         None
     });
+    if signed_in.is_some() {
+        renew_if_due(&session).await;
+    }
     let mut viewer = viewer::resolve(&state, signed_in.as_ref()).await;
     if let Ok(Some(admin)) = &mut viewer
         && request.method() == axum::http::Method::GET

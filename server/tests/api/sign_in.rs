@@ -9,8 +9,11 @@ use app::{
     },
 };
 
-use app::server::db::Db;
-use server::{sign_in::limits::DEFAULT_BUDGET, startup::Application};
+use app::server::{db::Db, viewer::SESSION_KEY};
+use server::{
+    sign_in::{RENEW_EVERY_MS, RENEWED_AT_KEY, limits::DEFAULT_BUDGET},
+    startup::Application,
+};
 
 use crate::helpers::{Browser, DEMO_TEAM, Team, TestApp, TestDb, spawn_app, test_config};
 
@@ -21,6 +24,7 @@ on_both_backends!(
     roles_decide_what_a_viewer_may_do_and_sign_out_ends_it,
     sign_in_with_slack_through_the_emulator_signs_in_the_member_chosen,
     browsing_anonymously_stores_no_session_and_sets_no_cookie,
+    a_signed_in_session_in_use_is_saved_again_once_a_day_not_on_every_visit,
     the_eleventh_start_from_one_address_within_a_minute_waits_and_other_addresses_do_not,
 );
 
@@ -283,6 +287,55 @@ async fn browsing_anonymously_stores_no_session_and_sets_no_cookie(db: TestDb) {
     assert!(cookies.is_empty(), "browsing sets no session cookie: {cookies:?}");
     assert!(session_cookie(&started).is_some(), "a start sets the cookie");
     assert_eq!(stored_sessions(&app.db).await, 1, "and stores its session");
+}
+
+/// The one stored session's data and expiry (Unix ms).
+async fn the_session(db: &Db) -> (serde_json::Value, i64) {
+    let (data, expires_at): (String, i64) =
+        sqlx::query_as("SELECT data, expires_at FROM sessions").fetch_one(db.pool()).await.unwrap();
+    (serde_json::from_str(&data).unwrap(), expires_at)
+}
+
+async fn a_signed_in_session_in_use_is_saved_again_once_a_day_not_on_every_visit(db: TestDb) {
+    let app = spawn_app(&db).await;
+    app.demo_seeded().await;
+    let browser = app.browser();
+    let reply = app.command(DEMO_TEAM, "UDEMO002", "login").await;
+    let link = reply.split('<').nth(1).and_then(|rest| rest.split('|').next()).expect("the reply holds a link");
+    let signed_in = browser.follow_sign_in_link(link.rsplit('/').next().unwrap()).await;
+    let cookie = session_cookie(&signed_in).expect("signing in sets the cookie");
+    let at_sign_in = the_session(&app.db).await;
+
+    let same_day: Vec<Option<String>> = {
+        let mut cookies = Vec::new();
+        for page in ["/people", "/questions", "/me"] {
+            cookies.push(session_cookie(&browser.get(page).await));
+        }
+        cookies
+    };
+    let after_same_day = the_session(&app.db).await;
+    // As if the sign-in was two days ago: the renewal is older than a day, 12 days are left.
+    let two_days = 2 * RENEW_EVERY_MS;
+    let (mut data, expires_at) = at_sign_in.clone();
+    let renewed_at = data[RENEWED_AT_KEY].as_i64().expect("sign-in notes when the session was saved");
+    data[RENEWED_AT_KEY] = (renewed_at - two_days).into();
+    sqlx::query("UPDATE sessions SET data = $1, expires_at = $2")
+        .bind(data.to_string())
+        .bind(expires_at - two_days)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    let next_visit = browser.get("/people").await;
+    let renewed = the_session(&app.db).await;
+
+    assert_eq!(same_day, vec![None, None, None], "visits within a day send no cookie");
+    assert_eq!(after_same_day, at_sign_in, "and write nothing");
+    assert_eq!(next_visit.status().as_u16(), 200);
+    assert_eq!(session_cookie(&next_visit), Some(cookie), "a day later the same session's cookie is sent again");
+    assert!(renewed.1 >= expires_at, "its 14 days start again: {} < {expires_at}", renewed.1);
+    assert!(renewed.0[RENEWED_AT_KEY].as_i64() >= Some(renewed_at));
+    assert_eq!(renewed.0[SESSION_KEY], at_sign_in.0[SESSION_KEY], "and it is still the same sign-in");
+    assert_eq!(who(&browser).await["name"], app.demo_member("UDEMO002").await.name);
 }
 
 /// An app that limits starts as production does ([`DEFAULT_BUDGET`]), on `db`.
