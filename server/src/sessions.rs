@@ -1,7 +1,8 @@
 //! Browser sessions: tower-sessions with its records in Rapport's own database, so every
 //! instance behind a load balancer sees the same sessions. A session is stored only once
 //! something is kept in it: at sign-in, or when an install or a Sign in with Slack starts
-//! ([`keep_for_flow`]). Browsing anonymously stores nothing and sets no cookie.
+//! ([`keep_for_flow`]). Browsing anonymously stores nothing and sets no cookie. A signed-in
+//! session ends after [`SIGNED_IN_LIFETIME`] unused ([`renew_if_due`]).
 
 use app::server::{
     db::{Db, sessions},
@@ -16,6 +17,34 @@ use tower_sessions::{
     session::{self, Id, Record},
     session_store,
 };
+
+/// How long a signed-in session lasts unused: each save starts it again.
+pub const SIGNED_IN_LIFETIME: time::Duration = time::Duration::days(14);
+
+/// The session key under which a signed-in session notes when it was last saved (Unix ms).
+pub const RENEWED_AT_KEY: &str = "renewed_at_ms";
+/// How long a signed-in session in use goes between saves.
+pub const RENEW_EVERY_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// Keeps a signed-in session alive while it is used; called at sign-in and on every request
+/// of a signed-in viewer. tower-sessions saves a session, and sends its cookie with a fresh
+/// [`SIGNED_IN_LIFETIME`], only when the session changed, so one used every day would still
+/// end that long after sign-in; saving it on every request would make every page view a
+/// write. So it is saved at most once in [`RENEW_EVERY_MS`] (a day, and at once when its note
+/// is missing or from the future). A failure only leaves the session as it was.
+pub async fn renew_if_due(session: &Session) {
+    let now = now_ms();
+    let renewed_at = session.get::<i64>(RENEWED_AT_KEY).await.unwrap_or_else(|error| {
+        tracing::warn!(error = %error, "could not read when a session was last renewed");
+        None
+    });
+    if renewed_at.is_some_and(|at| (0..RENEW_EVERY_MS).contains(&(now - at))) {
+        return;
+    }
+    if let Err(error) = session.insert(RENEWED_AT_KEY, now).await {
+        tracing::warn!(error = %error, "could not renew a session");
+    }
+}
 
 /// How long a visitor's half-finished install or Sign in with Slack keeps its session, so a
 /// visitor who never comes back leaves no long-lived row.

@@ -30,7 +30,7 @@ use crate::{
     emulator::{self, Emulator, stripe::StripeEmulator},
     inbox, jobs, metrics, routes,
     serve::{self, ConnectionLimits},
-    sessions::DbSessionStore,
+    sessions::{self, DbSessionStore},
     sign_in::{self, SignInSettings, id_token::SlackKeys, limits::AttemptLimiter, slack::SlackSignInSettings},
     slack::verify::SigningSecret,
     state::{ServerParts, ServerState},
@@ -505,7 +505,7 @@ fn session_layer(
         .with_http_only(true)
         .with_same_site(tower_sessions::cookie::SameSite::Lax)
         .with_secure(https)
-        .with_expiry(tower_sessions::Expiry::OnInactivity(time::Duration::days(14)))
+        .with_expiry(tower_sessions::Expiry::OnInactivity(sessions::SIGNED_IN_LIFETIME))
         .with_signed(key)
 }
 

@@ -2,7 +2,7 @@
 //! Sign in with Slack (OpenID Connect, [`slack`]), a one-time link from Slack ([`link`]) and
 //! the self-hosted admin account's password ([`password`]). On every request [`attach_viewer`]
 //! hands what the session remembers to the app, which resolves the viewer once, and keeps a
-//! signed-in session in use alive ([`renew_if_due`]).
+//! signed-in session in use alive ([`sessions::renew_if_due`]).
 
 pub mod id_token;
 pub mod limits;
@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use app::features::auth::types::login_href;
 use app::server::{
-    AppState, now_ms,
+    AppState,
     services::billing,
     viewer::{self, RequestViewer, Role, SESSION_KEY, SignedIn, Viewer},
 };
@@ -28,7 +28,7 @@ use axum::{
 };
 use tower_sessions::Session;
 
-use crate::plain_page;
+use crate::{plain_page, sessions};
 
 /// Tells an admin's pages why questions stopped, when billing is on and they did: the
 /// header's banner then needs no request of its own. A failure only leaves the banner out.
@@ -71,32 +71,8 @@ where
 pub async fn start_session(session: &Session, signed_in: &SignedIn) -> Result<(), tower_sessions::session::Error> {
     session.cycle_id().await?;
     session.insert(SESSION_KEY, signed_in).await?;
-    session.insert(RENEWED_AT_KEY, now_ms()).await
-}
-
-/// The session key under which a signed-in session notes when it was last saved (Unix ms).
-pub const RENEWED_AT_KEY: &str = "renewed_at_ms";
-/// How long a signed-in session in use goes between saves, each of which starts its 14 days
-/// of inactivity again.
-pub const RENEW_EVERY_MS: i64 = 24 * 60 * 60 * 1000;
-
-/// Keeps a signed-in session alive while it is used. tower-sessions saves a session, and sends
-/// its cookie with a fresh lifetime, only when the session changed, so one used every day
-/// would still end 14 days after sign-in; saving it on every request would make every page
-/// view a write. So it is saved at most once in [`RENEW_EVERY_MS`] (a day, and at once when
-/// its note is missing or from the future). A failure only leaves the session as it was.
-async fn renew_if_due(session: &Session) {
-    let now = now_ms();
-    let renewed_at = session.get::<i64>(RENEWED_AT_KEY).await.unwrap_or_else(|error| {
-        tracing::warn!(error = %error, "could not read when a session was last renewed");
-        None
-    });
-    if renewed_at.is_some_and(|at| (0..RENEW_EVERY_MS).contains(&(now - at))) {
-        return;
-    }
-    if let Err(error) = session.insert(RENEWED_AT_KEY, now).await {
-        tracing::warn!(error = %error, "could not renew a session");
-    }
+    sessions::renew_if_due(session).await;
+    Ok(())
 }
 
 /// `POST /logout`: forgets the session and its cookie.
@@ -128,7 +104,7 @@ pub async fn attach_viewer(
         None
     });
     if signed_in.is_some() {
-        renew_if_due(&session).await;
+        sessions::renew_if_due(&session).await;
     }
     let mut viewer = viewer::resolve(&state, signed_in.as_ref()).await;
     if let Ok(Some(admin)) = &mut viewer

@@ -11,7 +11,8 @@ use app::{
 
 use app::server::{db::Db, viewer::SESSION_KEY};
 use server::{
-    sign_in::{RENEW_EVERY_MS, RENEWED_AT_KEY, limits::DEFAULT_BUDGET},
+    sessions::{RENEW_EVERY_MS, RENEWED_AT_KEY},
+    sign_in::limits::DEFAULT_BUDGET,
     startup::Application,
 };
 
@@ -299,20 +300,17 @@ async fn the_session(db: &Db) -> (serde_json::Value, i64) {
 async fn a_signed_in_session_in_use_is_saved_again_once_a_day_not_on_every_visit(db: TestDb) {
     let app = spawn_app(&db).await;
     app.demo_seeded().await;
+    let member = app.demo_member("UDEMO002").await;
+    let token = sign_in::create_link(&app.db, &member.workspace_id, &member.id, app::server::now_ms()).await.unwrap();
     let browser = app.browser();
-    let reply = app.command(DEMO_TEAM, "UDEMO002", "login").await;
-    let link = reply.split('<').nth(1).and_then(|rest| rest.split('|').next()).expect("the reply holds a link");
-    let signed_in = browser.follow_sign_in_link(link.rsplit('/').next().unwrap()).await;
+    let signed_in = browser.follow_sign_in_link(&token).await;
     let cookie = session_cookie(&signed_in).expect("signing in sets the cookie");
     let at_sign_in = the_session(&app.db).await;
 
-    let same_day: Vec<Option<String>> = {
-        let mut cookies = Vec::new();
-        for page in ["/people", "/questions", "/me"] {
-            cookies.push(session_cookie(&browser.get(page).await));
-        }
-        cookies
-    };
+    let mut same_day = Vec::new();
+    for page in ["/people", "/questions", "/me"] {
+        same_day.push(session_cookie(&browser.get(page).await));
+    }
     let after_same_day = the_session(&app.db).await;
     // As if the sign-in was two days ago: the renewal is older than a day, 12 days are left.
     let two_days = 2 * RENEW_EVERY_MS;
@@ -335,7 +333,7 @@ async fn a_signed_in_session_in_use_is_saved_again_once_a_day_not_on_every_visit
     assert!(renewed.1 >= expires_at, "its 14 days start again: {} < {expires_at}", renewed.1);
     assert!(renewed.0[RENEWED_AT_KEY].as_i64() >= Some(renewed_at));
     assert_eq!(renewed.0[SESSION_KEY], at_sign_in.0[SESSION_KEY], "and it is still the same sign-in");
-    assert_eq!(who(&browser).await["name"], app.demo_member("UDEMO002").await.name);
+    assert_eq!(who(&browser).await["name"], member.name);
 }
 
 /// An app that limits starts as production does ([`DEFAULT_BUDGET`]), on `db`.
