@@ -8,7 +8,7 @@ use app::{
     features::people::types::{DirectoryFilter, PersonSummary},
     ids::{MemberId, QuestionId},
     server::{
-        db::{Backend, Db, answers, inbox, members, packs, prompts, sessions, workspaces},
+        db::{Backend, Db, answers, directory, inbox, members, packs, prompts, sessions, workspaces},
         new_id,
         services::{people, questions},
         viewer::Viewer,
@@ -46,6 +46,9 @@ on_both_backends!(
     the_directory_comes_in_pages_by_name,
     the_directory_filter_finds_every_word_in_the_name_or_title,
     members_stored_before_the_directory_keys_get_them_at_start,
+    the_directory_version_moves_when_who_is_listed_or_where_changes,
+    the_directory_shows_people_joining_renamed_and_leaving_at_once,
+    a_second_server_on_the_same_database_shows_the_firsts_directory_changes,
     a_billing_period_counts_each_member_who_answered_in_it_once,
     the_stored_answer_counts_follow_each_answer_as_it_changes,
     answers_stored_before_the_counts_were_kept_are_counted,
@@ -504,14 +507,131 @@ async fn members_stored_before_the_directory_keys_get_them_at_start(db: TestDb) 
     team.member("Émile Roy", "Designer").await;
     team.member("bob Lee", "").await;
     sqlx::query("UPDATE members SET sort_name = NULL, filter_text = NULL").execute(db.db.pool()).await.unwrap();
-    let before = people::directory(&viewer(&team), &DirectoryFilter::parse("émile designer"), 1).await.unwrap();
-    assert!(before.people.is_empty(), "without keys the filter finds nobody");
+    let words = DirectoryFilter::parse("émile designer").words().to_vec();
+    let before = directory::count_filtered(db.db.pool(), &team.workspace_id, &words).await.unwrap();
+    assert_eq!(before, 0, "without keys the filter finds nobody");
 
     db.db.migrate().await.unwrap();
 
     assert_eq!(names(&directory(&team).await), ["bob Lee", "Émile Roy"]);
     let found = people::directory(&viewer(&team), &DirectoryFilter::parse("émile designer"), 1).await.unwrap();
     assert_eq!(names(&found.people), ["Émile Roy"]);
+}
+
+/// The workspace's `directory_version`, which the directory's kept page starts follow.
+async fn directory_version(team: &Team) -> i64 {
+    sqlx::query_scalar("SELECT directory_version FROM workspaces WHERE id = $1")
+        .bind(&team.workspace_id)
+        .fetch_one(team.db.pool())
+        .await
+        .unwrap()
+}
+
+/// Whether the workspace's `directory_version` moved from `seen`, which it then becomes.
+async fn directory_version_moved(team: &Team, seen: &mut i64) -> bool {
+    let now = directory_version(team).await;
+    std::mem::replace(seen, now) != now
+}
+
+/// `member` as Slack would describe them in a `user_change`, for a sync to write again.
+async fn as_slack_has_them(team: &Team, member: &str) -> members::SlackProfile {
+    let row = members::find(team.db.pool(), &team.workspace_id, member).await.unwrap().unwrap();
+    members::SlackProfile {
+        slack_user_id: row.slack_user_id,
+        name: row.name,
+        title: row.title,
+        avatar_url: row.avatar_url,
+        time_zone: row.time_zone,
+        is_bot: row.is_bot,
+        is_deleted: row.is_deleted,
+        is_guest: row.is_guest,
+        is_slack_admin: row.is_slack_admin,
+    }
+}
+
+async fn the_directory_version_moves_when_who_is_listed_or_where_changes(db: TestDb) {
+    let mut team = Team::new(&db.db, "Acme").await;
+    let ada = team.member("Ada Lovelace", "Engineer").await;
+    let question = team.question("Favourite breakfast?").await;
+    let (pool, workspace_id) = (db.db.pool(), team.workspace_id.clone());
+    let mut seen = directory_version(&team).await;
+
+    // Nothing the directory keeps: a bot joining, a new title, an answer, a DM channel.
+    team.member_row("Rapport", "Bot", |m| m.is_bot = true).await;
+    assert!(!directory_version_moved(&team, &mut seen).await, "a bot joined");
+    let mut ada_in_slack = as_slack_has_them(&team, &ada).await;
+    ada_in_slack.title = "Staff Engineer".into();
+    members::upsert_from_slack(pool, &workspace_id, &ada_in_slack, &new_id(), 2).await.unwrap();
+    assert!(!directory_version_moved(&team, &mut seen).await, "a new title");
+    team.answer(&ada, &question, "Porridge", "team").await;
+    members::update_dm_channel(pool, &ada, "D123", 3).await.unwrap();
+    assert!(!directory_version_moved(&team, &mut seen).await, "an answer and a DM channel");
+
+    // Someone joins, changes place, leaves.
+    let grace = team.member("Grace Hopper", "Admiral").await;
+    assert!(directory_version_moved(&team, &mut seen).await, "a person joined");
+    ada_in_slack.name = "Augusta Ada King".into();
+    members::upsert_from_slack(pool, &workspace_id, &ada_in_slack, &new_id(), 4).await.unwrap();
+    assert!(directory_version_moved(&team, &mut seen).await, "a new name, a new place");
+    members::update_deleted(pool, &workspace_id, &grace, true, 5).await.unwrap();
+    assert!(directory_version_moved(&team, &mut seen).await, "deactivated");
+    members::update_forgotten(pool, &ada, 6).await.unwrap();
+    assert!(directory_version_moved(&team, &mut seen).await, "forgotten");
+}
+
+async fn the_directory_shows_people_joining_renamed_and_leaving_at_once(db: TestDb) {
+    let team = Team::new(&db.db, "Acme").await;
+    let mut ids = Vec::new();
+    for number in 0..100 {
+        ids.push(team.member(&format!("Person {number:03}"), "Engineer").await);
+    }
+    let (viewer, everyone) = (viewer(&team), DirectoryFilter::default());
+    let page = |number: u32| people::directory(&viewer, &everyone, number);
+    // Every page read once, so the directory's page starts are kept.
+    for number in 1..=3 {
+        page(number).await.unwrap();
+    }
+
+    let aaron = team.member("Aaron First", "").await;
+    let first = page(1).await.unwrap();
+    assert_eq!((first.people[0].name.as_str(), first.people[47].name.as_str()), ("Aaron First", "Person 046"));
+    assert_eq!((first.everyone, first.matching, first.has_next_page), (101, 101, true));
+    let last = page(3).await.unwrap();
+    assert_eq!(names(&last.people), ["Person 095", "Person 096", "Person 097", "Person 098", "Person 099"]);
+
+    let mut renamed = as_slack_has_them(&team, &ids[0]).await;
+    renamed.name = "Zara Last".into();
+    members::upsert_from_slack(db.db.pool(), &team.workspace_id, &renamed, &new_id(), 1).await.unwrap();
+    assert_eq!(page(1).await.unwrap().people[1].name, "Person 001");
+    let last = page(3).await.unwrap();
+    assert_eq!(names(&last.people), ["Person 096", "Person 097", "Person 098", "Person 099", "Zara Last"]);
+
+    members::update_deleted(db.db.pool(), &team.workspace_id, &aaron, true, 2).await.unwrap();
+    let second = page(2).await.unwrap();
+    assert_eq!((second.people[0].name.as_str(), second.everyone), ("Person 049", 100));
+    let last = page(3).await.unwrap();
+    assert_eq!(names(&last.people), ["Person 097", "Person 098", "Person 099", "Zara Last"]);
+    assert!(!last.has_next_page);
+}
+
+async fn a_second_server_on_the_same_database_shows_the_firsts_directory_changes(db: TestDb) {
+    let team = Team::new(&db.db, "Acme").await;
+    for number in 0..60 {
+        team.member(&format!("Person {number:03}"), "Engineer").await;
+    }
+    let elsewhere = Db::connect(&db.url).await.unwrap();
+    let there = Viewer::workspace_admin(elsewhere.clone(), team.workspace_id.clone());
+    let everyone = DirectoryFilter::default();
+    assert_eq!(people::directory(&there, &everyone, 2).await.unwrap().people.len(), 12);
+
+    // Written through this test's handle; the other keeps page starts of its own.
+    team.member("Zed Last", "").await;
+
+    let seen_there = people::directory(&there, &everyone, 2).await.unwrap();
+    assert_eq!(seen_there.people.last().map(|p| p.name.as_str()), Some("Zed Last"));
+    assert_eq!((seen_there.people.len(), seen_there.everyone), (13, 61));
+    assert_eq!(people::directory(&viewer(&team), &everyone, 2).await.unwrap(), seen_there);
+    elsewhere.close().await;
 }
 
 /// Each member's (count, latest answer's id and time) and each question's count (by

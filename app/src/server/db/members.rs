@@ -127,20 +127,6 @@ pub struct SlackProfile {
     pub is_slack_admin: bool,
 }
 
-/// One line of the team directory: a member with their team-visible answer count and
-/// their latest team-visible answer, if any.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct DirectoryRow {
-    pub id: String,
-    pub name: String,
-    pub title: String,
-    pub avatar_url: String,
-    pub answer_count: i64,
-    pub latest_question: Option<String>,
-    pub latest_text: Option<String>,
-    pub latest_at: Option<i64>,
-}
-
 /// Stores a new member.
 pub async fn insert<'e>(ex: impl Executor<'e, Database = Any>, row: &Member) -> sqlx::Result<()> {
     let sql = super::insert_sql(INSERT, 1);
@@ -236,78 +222,6 @@ pub async fn list_for_workspace<'e>(
         .fetch_all(ex)
         .await?;
     Ok(rows.into_iter().map(Member::from).collect())
-}
-
-/// Who the directory lists: human members still in the workspace (the `members_directory`
-/// index holds exactly these), narrowed by every word of the filter (lower-cased, each
-/// found anywhere in the name or title). `$1` is the workspace, the words `$2` on.
-fn directory_members(words: &[String]) -> String {
-    let mut sql = "m.workspace_id = $1 AND m.is_bot = 0 AND m.is_deleted = 0 AND m.forgotten_at IS NULL".to_owned();
-    for number in 0..words.len() {
-        sql.push_str(&format!(" AND m.filter_text LIKE ${} ESCAPE '\\'", number + 2));
-    }
-    sql
-}
-
-/// `word` as a LIKE pattern that finds it anywhere, its `%`, `_` and `\` taken literally.
-fn anywhere(word: &str) -> String {
-    let escaped = word.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-    format!("%{escaped}%")
-}
-
-/// One page of the directory: `limit` people after the first `offset`, by name (see
-/// [`sort_name`]), each with their team-visible answer count and latest team-visible answer.
-/// Only team-visible answers count, so an only-me answer never shows, not even as a number.
-/// The offset is walked in the `members_directory` index alone; then only the page's people's
-/// rows and latest answers are read: each member's count and latest answer's id are kept in
-/// `member_answer_counts` as their answers change (migration 21). `words` as in
-/// [`count_directory`].
-pub async fn list_directory<'e>(
-    ex: impl Executor<'e, Database = Any>,
-    workspace_id: &str,
-    words: &[String],
-    limit: usize,
-    offset: usize,
-) -> sqlx::Result<Vec<DirectoryRow>> {
-    let (limit_at, offset_at) = (words.len() + 2, words.len() + 3);
-    let sql = format!(
-        "WITH page_ids AS (
-             SELECT m.id, m.sort_name
-             FROM members m
-             WHERE {members}
-             ORDER BY m.sort_name, m.id
-             LIMIT ${limit_at} OFFSET ${offset_at}
-         )
-         SELECT m.id, m.name, m.title, m.avatar_url, COALESCE(c.answer_count, 0) AS answer_count,
-                q.text AS latest_question, a.text AS latest_text, a.created_at AS latest_at
-         FROM page_ids
-         JOIN members m ON m.id = page_ids.id
-         LEFT JOIN member_answer_counts c ON c.member_id = m.id
-         LEFT JOIN answers a ON a.id = c.latest_answer_id
-         LEFT JOIN prompts p ON p.id = a.prompt_id
-         LEFT JOIN questions q ON q.id = p.question_id
-         ORDER BY page_ids.sort_name, page_ids.id",
-        members = directory_members(words),
-    );
-    let mut query = sqlx::query_as(&sql).bind(workspace_id);
-    for word in words {
-        query = query.bind(anywhere(word));
-    }
-    query.bind(super::sql_count(limit)).bind(super::sql_count(offset)).fetch_all(ex).await
-}
-
-/// How many people the directory lists for `words` (lower-cased; none: everyone).
-pub async fn count_directory<'e>(
-    ex: impl Executor<'e, Database = Any>,
-    workspace_id: &str,
-    words: &[String],
-) -> sqlx::Result<i64> {
-    let sql = format!("SELECT COUNT(*) FROM members m WHERE {}", directory_members(words));
-    let mut query = sqlx::query_scalar(&sql).bind(workspace_id);
-    for word in words {
-        query = query.bind(anywhere(word));
-    }
-    query.fetch_one(ex).await
 }
 
 /// Fills in the directory's sort and filter columns of members stored before they existed

@@ -7,6 +7,7 @@
 pub mod admin_accounts;
 pub mod answers;
 pub mod billing;
+pub mod directory;
 pub mod inbox;
 pub mod insights;
 pub mod members;
@@ -21,7 +22,7 @@ pub mod token_key_checks;
 pub mod weekly_summaries;
 pub mod workspaces;
 
-use std::{str::FromStr, time::Duration};
+use std::{str::FromStr, sync::Arc, time::Duration};
 
 use anyhow::Context as _;
 use sqlx::{AnyPool, Executor as _, any::AnyPoolOptions, migrate::Migrator};
@@ -73,6 +74,8 @@ impl Backend {
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    /// Where the directory's pages start, per workspace, as the database last said.
+    page_starts: Arc<directory::KeptPageStarts>,
 }
 
 /// Why the database cannot serve requests right now (the body of a 503 from `/readyz`, so
@@ -214,7 +217,7 @@ impl Db {
                 .await
                 .context("connecting to PostgreSQL")?,
         };
-        Ok(Db { pool, backend })
+        Ok(Db { pool, backend, page_starts: Arc::default() })
     }
 
     pub fn pool(&self) -> &AnyPool {
@@ -223,6 +226,10 @@ impl Db {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    fn kept_page_starts(&self) -> &directory::KeptPageStarts {
+        &self.page_starts
     }
 
     /// Begins a transaction that will write. On SQLite it takes the write lock at once

@@ -6,7 +6,7 @@ use crate::{
     features::people::types::{Directory, DirectoryFilter, LatestAnswer, PersonSummary, Profile, ProfileAnswer},
     ids::{MemberId, QuestionId},
     server::{
-        db::{answers, members},
+        db::{answers, directory, members},
         viewer::Viewer,
     },
 };
@@ -18,16 +18,20 @@ pub const PEOPLE_PER_PAGE: usize = 48;
 /// narrowed by `filter` (see [`DirectoryFilter`]).
 pub async fn directory(viewer: &Viewer, filter: &DirectoryFilter, page: u32) -> Result<Directory, AppError> {
     let page = page.max(1);
-    let pool = viewer.db.pool();
+    let (pool, workspace_id) = (viewer.db.pool(), viewer.workspace_id.as_str());
     let words = filter.words();
-    let offset = (page as usize - 1) * PEOPLE_PER_PAGE;
-    let mut rows = members::list_directory(pool, &viewer.workspace_id, words, PEOPLE_PER_PAGE + 1, offset).await?;
-    let has_next_page = rows.len() > PEOPLE_PER_PAGE;
-    rows.truncate(PEOPLE_PER_PAGE);
-    let everyone = members::count_directory(pool, &viewer.workspace_id, &[]).await?;
-    let matching = match words.is_empty() {
-        true => everyone,
-        false => members::count_directory(pool, &viewer.workspace_id, words).await?,
+    let index = page as usize - 1;
+    let starts = directory::page_starts(&viewer.db, workspace_id, PEOPLE_PER_PAGE).await?;
+    let everyone = starts.everyone();
+    let (rows, has_next_page, matching) = match words.is_empty() {
+        true => (directory::list_page(pool, workspace_id, &starts, index).await?, index + 1 < starts.pages(), everyone),
+        false => {
+            let offset = index * PEOPLE_PER_PAGE;
+            let mut rows = directory::list_filtered(pool, workspace_id, words, PEOPLE_PER_PAGE + 1, offset).await?;
+            let has_next_page = rows.len() > PEOPLE_PER_PAGE;
+            rows.truncate(PEOPLE_PER_PAGE);
+            (rows, has_next_page, directory::count_filtered(pool, workspace_id, words).await?)
+        }
     };
     let people = rows
         .into_iter()
