@@ -17,14 +17,23 @@
 -- the next update has to step past).
 ALTER TABLE workspaces ADD COLUMN directory_version BIGINT NOT NULL DEFAULT 0;
 
+-- Each workspace by its id alone (`id = ...`). With both ids in one `IN (OLD..., NEW...)`,
+-- each call took longer the more workspaces its transaction had made: the benchmarks' fleet
+-- of 10,000 workspaces, made in one transaction, took 127 s instead of 10 (an insert of 10
+-- members took 2.5 ms at first and 7.2 ms after 3,000 workspaces).
 CREATE FUNCTION directory_changed() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
     this_transaction BIGINT := pg_current_xact_id()::text::bigint;
 BEGIN
-    -- OLD is NULL for an insert, NEW for a delete; NULL matches no workspace.
-    UPDATE workspaces SET directory_version = this_transaction
-    WHERE id IN (OLD.workspace_id, NEW.workspace_id) AND directory_version <> this_transaction;
+    IF TG_OP <> 'INSERT' THEN
+        UPDATE workspaces SET directory_version = this_transaction
+        WHERE id = OLD.workspace_id AND directory_version <> this_transaction;
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+        UPDATE workspaces SET directory_version = this_transaction
+        WHERE id = NEW.workspace_id AND directory_version <> this_transaction;
+    END IF;
     RETURN NULL;
 END;
 $$;
