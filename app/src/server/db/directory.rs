@@ -14,7 +14,7 @@
 
 use std::{
     collections::HashMap,
-    sync::{Arc, Mutex, PoisonError},
+    sync::{Arc, LazyLock, Mutex, PoisonError},
 };
 
 use sqlx::{Any, Executor};
@@ -112,19 +112,21 @@ async fn read_page_starts<'e>(
     version: i64,
     per_page: usize,
 ) -> sqlx::Result<PageStarts> {
-    let sql = format!(
-        "SELECT sort_name, id, everyone FROM (
-             SELECT m.sort_name, m.id, ROW_NUMBER() OVER (ORDER BY m.sort_name, m.id) AS place,
-                    COUNT(*) OVER () AS everyone
-             FROM members m
-             WHERE {listed}
-         ) AS listed
-         WHERE (place - 1) % $2 = 0
-         ORDER BY place",
-        listed = listed_members(&[]),
-    );
+    static STARTS: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "SELECT sort_name, id, everyone FROM (
+                 SELECT m.sort_name, m.id, ROW_NUMBER() OVER (ORDER BY m.sort_name, m.id) AS place,
+                        COUNT(*) OVER () AS everyone
+                 FROM members m
+                 WHERE {listed}
+             ) AS listed
+             WHERE (place - 1) % $2 = 0
+             ORDER BY place",
+            listed = listed_members(&[]),
+        )
+    });
     let rows: Vec<(String, String, i64)> =
-        sqlx::query_as(&sql).bind(workspace_id).bind(sql_count(per_page.max(1))).fetch_all(ex).await?;
+        sqlx::query_as(&STARTS).bind(workspace_id).bind(sql_count(per_page.max(1))).fetch_all(ex).await?;
     let everyone = rows.first().map_or(0, |(_, _, everyone)| *everyone);
     let starts = rows.into_iter().map(|(sort_name, id, _)| (sort_name, id)).collect();
     Ok(PageStarts { version, per_page, everyone, starts })
@@ -142,14 +144,17 @@ pub async fn list_page<'e>(
     let Some((sort_name, id)) = starts.starts.get(page) else {
         return Ok(Vec::new());
     };
-    let people = format!(
-        "SELECT m.id, m.sort_name FROM members m
-         WHERE {listed} AND (m.sort_name, m.id) >= ($2, $3)
-         ORDER BY m.sort_name, m.id
-         LIMIT $4",
-        listed = listed_members(&[]),
-    );
-    sqlx::query_as(&with_cards(&people))
+    // The same for every visit, so written once rather than on each.
+    static PAGE: LazyLock<String> = LazyLock::new(|| {
+        with_cards(&format!(
+            "SELECT m.id, m.sort_name FROM members m
+             WHERE {listed} AND (m.sort_name, m.id) >= ($2, $3)
+             ORDER BY m.sort_name, m.id
+             LIMIT $4",
+            listed = listed_members(&[]),
+        ))
+    });
+    sqlx::query_as(&PAGE)
         .bind(workspace_id)
         .bind(sort_name)
         .bind(id)
