@@ -145,6 +145,7 @@ on_both_backends!(
     only_active_humans_who_want_questions_in_asking_workspaces_are_asked,
     a_refused_token_stops_the_workspace_until_it_is_installed_again,
     a_large_round_is_paced_to_the_workspaces_rate,
+    a_fleet_s_round_begins_in_every_workspace_before_any_workspace_s_rest_is_planned,
     a_slow_workspace_does_not_hold_up_another,
     a_member_slack_could_not_reach_is_asked_again_after_writing_to_rapport,
     a_self_hosted_bot_token_sends_only_to_its_own_workspace,
@@ -826,6 +827,57 @@ async fn a_large_round_is_paced_to_the_workspaces_rate(db: TestDb) {
     assert!(posted.values().all(|count| *count == 1));
 }
 
+async fn a_fleet_s_round_begins_in_every_workspace_before_any_workspace_s_rest_is_planned(db: TestDb) {
+    // The demo team's 30 and two teams of 100, all due at 10:00 UTC.
+    let (app, clock, demo) = one_big_round(&db).await;
+    let mut hundreds = Vec::new();
+    for name in ["Second", "Third"] {
+        let team = Team::new(&app.db, name).await;
+        let rows: Vec<Member> = (0..100)
+            .map(|number| {
+                let mut row = unsaved_member(&team.workspace_id, &format!("Member {number}"), "");
+                row.time_zone = Some("UTC".to_owned());
+                row
+            })
+            .collect();
+        members::insert_many(&mut app.db.pool().acquire().await.unwrap(), &rows).await.unwrap();
+        team.question("What is on your desk?").await;
+        set_schedule(&app.db, &team.workspace_id, &EVERY_DAY, "10:00", Cadence::Daily).await;
+        hundreds.push(team.workspace_id);
+    }
+
+    let mut handed = Vec::new();
+    rounds::plan_due_each(&app.state, clock.now_ms(), |one| handed.push((one.workspace_id, one.prompts)))
+        .await
+        .unwrap();
+
+    // A workspace of 100 is handed over twice: the 40 whose questions set when its round can
+    // end (its last 40 follow them a minute later), then the other 60. Every workspace's
+    // first share comes before any workspace's rest; the demo's 30 fit in one sweep.
+    let sweep = |share: usize| -> Vec<String> {
+        handed
+            .iter()
+            .filter(|(id, planned)| hundreds.contains(id) && *planned == share)
+            .map(|(id, _)| id.clone())
+            .collect()
+    };
+    let (firsts, rests) = (sweep(40), sweep(60));
+    assert_eq!((firsts.len(), rests.len(), handed.len()), (2, 2, 5), "{handed:?}");
+    assert_eq!(firsts, rests, "the rest is planned in the same order");
+    let last_first = handed.iter().rposition(|(id, planned)| hundreds.contains(id) && *planned == 40).unwrap();
+    let first_rest = handed.iter().position(|(id, planned)| hundreds.contains(id) && *planned == 60).unwrap();
+    assert!(last_first < first_rest, "{handed:?}");
+    assert!(handed.iter().position(|entry| *entry == (demo.clone(), 30)).unwrap() < first_rest, "{handed:?}");
+
+    // Everyone was planned once, and no workspace is due to be planned again this round.
+    for (workspace, members) in [(&demo, 30), (&hundreds[0], 100), (&hundreds[1], 100)] {
+        let planned = scheduled_prompts(&app.db, workspace).await;
+        let distinct: std::collections::HashSet<&str> = planned.iter().map(|p| p.member_id.as_str()).collect();
+        assert_eq!((planned.len(), distinct.len()), (members, members), "{workspace}");
+    }
+    assert_eq!(plannable(&app.db, clock.now_ms() + MINUTE_MS).await, Vec::<String>::new());
+}
+
 async fn a_slow_workspace_does_not_hold_up_another(db: TestDb) {
     let (app, _clock, workspace) = demo_at(&db, "2026-11-30T10:00:00Z").await;
     set_schedule(&app.db, &workspace, &EVERY_DAY, "10:00", Cadence::Daily).await;
@@ -1002,9 +1054,10 @@ async fn a_pass_that_plans_a_large_round_refreshes_postgresqls_statistics_of_pro
     assert_eq!(scheduled_prompts(&app.db, &workspace).await.len(), 1);
     assert_eq!(analyses().await, 0);
 
-    // Three workspaces of a thousand due at once, planned one after another, in whatever
-    // order: a refresh after the first, one after the second (twice as many), none after the
-    // third.
+    // Three workspaces of a thousand due at once, planned in whatever order: their first
+    // shares (40 each), then the rest one after another. A refresh once the pass has planned
+    // a thousand (within the second sweep's first workspace), one at twice that many (its
+    // third), none after.
     let thousand = |workspace_id: &str| {
         (0..rounds::MANY_PLANNED)
             .map(|number| {

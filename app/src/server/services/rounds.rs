@@ -7,7 +7,9 @@ use std::collections::{BTreeMap, HashMap};
 use chrono_tz::Tz;
 
 use super::{
-    billing, picking,
+    billing,
+    delivery::SENDS_PER_MINUTE,
+    picking,
     schedule::{self, CATCH_UP_MS, Schedule},
 };
 use crate::{
@@ -71,57 +73,133 @@ pub async fn plan_due(state: &AppState, now_ms: i64) -> Result<Vec<Planned>, App
 
 /// Plans as [`plan_due`] does, handing each workspace where something was planned to
 /// `planned` as soon as it is (the dispatcher starts its deliveries then, while the rest of
-/// the round is planned). Once a pass has planned [`MANY_PLANNED`] prompts, the database's
-/// statistics of them are refreshed, and again each time it has planned twice as many as
-/// at the refresh before, so the deliveries already running and the rest of the planning
-/// find the new rows by index as the table grows (`prompts::refresh_statistics`; a failure
-/// is logged and the round goes on). Refreshed once, at the first thousand, PostgreSQL
-/// planned the roster of each later workspace as a scan of the whole, by then much larger,
-/// table (BENCHMARKS.md, B3).
+/// the round is planned).
+///
+/// A pass sweeps the workspaces twice. The first sweep plans only each workspace's
+/// [`first_share`] of its due members: the questions that set when its round can end, since
+/// its pace holds every later one back by whole minutes anyway. The second plans the rest,
+/// workspace by workspace again (a workspace is handed to `planned` once per sweep). So in
+/// a round across many workspaces, the last workspace's first questions no longer wait for
+/// every other workspace's whole round to be planned. A workspace left for the second
+/// sweep keeps its claim's hold ([`RETRY_MS`]) until then, so a crash in between has it
+/// planned again, which is idempotent.
+///
+/// Once a pass has planned [`MANY_PLANNED`] prompts, the database's statistics of them are
+/// refreshed, and again each time it has planned twice as many as at the refresh before, so
+/// the deliveries already running and the rest of the planning find the new rows by index
+/// as the table grows (`prompts::refresh_statistics`; a failure is logged and the round goes
+/// on). Refreshed once, at the first thousand, PostgreSQL planned the roster of each later
+/// workspace as a scan of the whole, by then much larger, table (BENCHMARKS.md, B3).
 #[tracing::instrument(name = "plan rounds", skip_all)]
 pub async fn plan_due_each(state: &AppState, now_ms: i64, mut planned: impl FnMut(Planned)) -> Result<(), AppError> {
-    let mut prompts_in_pass = 0;
-    let mut refresh_at = MANY_PLANNED;
+    let mut refresh = StatisticsRefresh::default();
+    let mut unfinished = Vec::new();
     for workspace_id in workspaces::list_plannable(state.db.pool(), now_ms).await? {
-        let one = match plan_one(state, &workspace_id, now_ms).await {
-            Ok(Some(one)) if one.prompts > 0 || one.expired > 0 => one,
-            Ok(_) => continue,
-            Err(error) => {
-                tracing::warn!(workspace.id = %workspace_id, error = %error, "could not plan a workspace's round");
-                continue;
+        match plan_first_share(state, &workspace_id, now_ms).await {
+            Ok(Some((one, rest))) => {
+                unfinished.extend(rest);
+                refresh.count(&state.db, one.prompts).await;
+                if one.prompts > 0 || one.expired > 0 {
+                    planned(one);
+                }
             }
-        };
-        prompts_in_pass += one.prompts;
-        if prompts_in_pass >= refresh_at {
-            refresh_at = prompts_in_pass.saturating_mul(2);
-            if let Err(error) = prompts::refresh_statistics(&state.db).await {
-                tracing::warn!(error = %error, "could not refresh the statistics of prompts during a large round");
+            Ok(None) => {}
+            Err(error) => {
+                tracing::warn!(workspace.id = %workspace_id, error = %error, "could not plan a workspace's round")
             }
         }
-        planned(one);
+    }
+    for claimed in unfinished {
+        match plan_rest(&state.db, &claimed, now_ms).await {
+            Ok(one) => {
+                refresh.count(&state.db, one.prompts).await;
+                if one.prompts > 0 || one.expired > 0 {
+                    planned(one);
+                }
+            }
+            Err(error) => {
+                tracing::warn!(workspace.id = %claimed.workspace.id, error = %error, "could not plan the rest of a workspace's round");
+            }
+        }
     }
     Ok(())
 }
 
-/// Claims and plans one workspace, then sets when it is planned next. `None`: another
-/// planner had it, or it stopped asking since it was listed.
-async fn plan_one(state: &AppState, workspace_id: &str, now_ms: i64) -> Result<Option<Planned>, AppError> {
+/// How many of a workspace's `due` members its pass's first sweep plans: those whose
+/// questions set when its round can end. The pace lets [`SENDS_PER_MINUTE`] out in any
+/// minute, so the last question goes a whole number of minutes after one among the first
+/// `(due - 1) % SENDS_PER_MINUTE + 1`; all later ones wait for the pace whenever they are
+/// planned. A workspace with a minute's worth or fewer due is planned whole.
+pub fn first_share(due: usize) -> usize {
+    let pace = usize::try_from(SENDS_PER_MINUTE).unwrap_or(usize::MAX).max(1);
+    if due == 0 { 0 } else { (due - 1) % pace + 1 }
+}
+
+/// When a pass refreshes the database's statistics of prompts ([`plan_due_each`]).
+struct StatisticsRefresh {
+    planned: usize,
+    next_at: usize,
+}
+
+impl Default for StatisticsRefresh {
+    fn default() -> Self {
+        StatisticsRefresh { planned: 0, next_at: MANY_PLANNED }
+    }
+}
+
+impl StatisticsRefresh {
+    /// Counts `prompts` more planned, and refreshes the statistics when the pass's total
+    /// reaches the next mark.
+    async fn count(&mut self, db: &Db, prompts: usize) {
+        self.planned += prompts;
+        if self.planned < self.next_at {
+            return;
+        }
+        self.next_at = self.planned.saturating_mul(2);
+        if let Err(error) = prompts::refresh_statistics(db).await {
+            tracing::warn!(error = %error, "could not refresh the statistics of prompts during a large round");
+        }
+    }
+}
+
+/// Claims one workspace and plans its first sweep ([`first_share`] of its due members).
+/// When that was everyone, sets when it is planned next; otherwise also returns the claim,
+/// for [`plan_rest`]. `None`: another planner had it, or it stopped asking since it was
+/// listed.
+async fn plan_first_share(
+    state: &AppState,
+    workspace_id: &str,
+    now_ms: i64,
+) -> Result<Option<(Planned, Option<Claimed>)>, AppError> {
     let db = &state.db;
     let hold_until = now_ms + RETRY_MS;
-    let Some(Claimed { workspace, plan_changes }) =
-        workspaces::claim_planning(db.pool(), workspace_id, now_ms, hold_until).await?
-    else {
+    let Some(claimed) = workspaces::claim_planning(db.pool(), workspace_id, now_ms, hold_until).await? else {
         return Ok(None);
     };
     // Billing changes clear the plan; a trial running out by the clock only stops asking.
-    let (result, plan_after) = if billing::entitled(state, &workspace).await? {
-        let (result, plan_after) = plan_workspace(db, &workspace, now_ms).await?;
-        (Some(result), plan_after)
-    } else {
-        (None, now_ms + replan_within(&workspace.id))
-    };
-    workspaces::set_plan_after(db.pool(), &workspace.id, plan_changes, plan_after).await?;
-    Ok(result)
+    if !billing::entitled(state, &claimed.workspace).await? {
+        let plan_after = now_ms + replan_within(workspace_id);
+        workspaces::set_plan_after(db.pool(), workspace_id, claimed.plan_changes, plan_after).await?;
+        return Ok(None);
+    }
+    let (planned, plan_after) = plan_workspace(db, &claimed.workspace, now_ms, first_share).await?;
+    match plan_after {
+        Some(plan_after) => {
+            workspaces::set_plan_after(db.pool(), workspace_id, claimed.plan_changes, plan_after).await?;
+            Ok(Some((planned, None)))
+        }
+        None => Ok(Some((planned, Some(claimed)))),
+    }
+}
+
+/// Plans the rest of a claimed workspace's round after the first sweep, then sets when it is
+/// planned next. Members planned in the first sweep are not due any more. Delivery checks
+/// the workspace's entitlement again before each send.
+async fn plan_rest(db: &Db, claimed: &Claimed, now_ms: i64) -> Result<Planned, AppError> {
+    let (planned, plan_after) = plan_workspace(db, &claimed.workspace, now_ms, |due| due).await?;
+    let plan_after = plan_after.unwrap_or(now_ms + RETRY_MS);
+    workspaces::set_plan_after(db.pool(), &claimed.workspace.id, claimed.plan_changes, plan_after).await?;
+    Ok(planned)
 }
 
 /// The safety net's wait for one workspace: [`REPLAN_AT_LEAST_EVERY_MS`] less up to a
@@ -132,8 +210,14 @@ pub fn replan_within(workspace_id: &str) -> i64 {
     REPLAN_AT_LEAST_EVERY_MS - spread % (REPLAN_AT_LEAST_EVERY_MS / 4)
 }
 
-/// Plans the workspace's due members, and says when anyone in it may next be due.
-async fn plan_workspace(db: &Db, workspace: &Workspace, now_ms: i64) -> Result<(Planned, i64), AppError> {
+/// Plans `share(due)` of the workspace's due members, and says when anyone in it may next
+/// be due; `None` when some due members were left for later.
+async fn plan_workspace(
+    db: &Db,
+    workspace: &Workspace,
+    now_ms: i64,
+    share: impl Fn(usize) -> usize,
+) -> Result<(Planned, Option<i64>), AppError> {
     let schedule = schedule::load(db, &workspace.id).await?;
     let askable = members::list_askable(db.pool(), &workspace.id, workspace.include_guests, now_ms).await?;
     let pause_end = members::earliest_pause_end(db.pool(), &workspace.id, now_ms).await?;
@@ -154,8 +238,10 @@ async fn plan_workspace(db: &Db, workspace: &Workspace, now_ms: i64) -> Result<(
         ..Planned::default()
     };
     if due.is_empty() {
-        return Ok((planned, plan_after));
+        return Ok((planned, Some(plan_after)));
     }
+    let left_for_later = due.len() > share(due.len());
+    due.truncate(share(due.len()));
     // Read once and shared by the whole round.
     let candidates = picking::Candidates::load(&mut *db.pool().acquire().await?, &workspace.id).await?;
     for together in due.chunks(PLANNED_TOGETHER) {
@@ -168,7 +254,7 @@ async fn plan_workspace(db: &Db, workspace: &Workspace, now_ms: i64) -> Result<(
         }
     }
     planned.next_round_at = earliest_next_slot(&schedule, workspace, &askable, now_ms);
-    Ok((planned, plan_after))
+    Ok((planned, (!left_for_later).then_some(plan_after)))
 }
 
 /// The earliest time after `now_ms` that `row`'s member may be due, as things stand: their
@@ -391,6 +477,15 @@ mod tests {
 
     fn at(rfc3339: &str) -> i64 {
         chrono::DateTime::parse_from_rfc3339(rfc3339).map(|t| t.timestamp_millis()).unwrap_or_default()
+    }
+
+    #[test]
+    fn the_first_sweep_plans_the_questions_that_set_when_a_round_can_end() {
+        // At 60 a minute: a minute's worth or less at once; of 100, the first 40 (the other
+        // 60 go either at once or a minute after one of them); of 61, the first alone.
+        assert_eq!(SENDS_PER_MINUTE, 60, "the shares below are at 60 a minute");
+        let due = [0, 1, 30, 60, 61, 100, 120, 121, 1_000];
+        assert_eq!(due.map(first_share), [0, 1, 30, 60, 1, 40, 60, 1, 40]);
     }
 
     #[test]
