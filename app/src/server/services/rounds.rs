@@ -62,7 +62,8 @@ const PLANNED_TOGETHER: usize = 50;
 
 /// Plans the due rounds of every asking workspace whose planning time has come at `now_ms`
 /// (`plan_after`, cleared by any change that may make someone due), and sets each one's
-/// next planning time. Returns the workspaces where something was planned. A workspace not
+/// next planning time. Returns what was planned in each workspace where something was, once
+/// for each sweep of the pass that planned some of it ([`plan_due_each`]). A workspace not
 /// entitled to questions (billing) is not planned; one that cannot be planned (its error is
 /// logged) does not hold up the others and is tried again soon.
 pub async fn plan_due(state: &AppState, now_ms: i64) -> Result<Vec<Planned>, AppError> {
@@ -105,7 +106,7 @@ pub async fn plan_due_each(state: &AppState, now_ms: i64, mut planned: impl FnMu
             }
             Ok(None) => {}
             Err(error) => {
-                tracing::warn!(workspace.id = %workspace_id, error = %error, "could not plan a workspace's round")
+                tracing::warn!(workspace.id = %workspace_id, error = %error, "could not plan a workspace's round");
             }
         }
     }
@@ -240,8 +241,9 @@ async fn plan_workspace(
     if due.is_empty() {
         return Ok((planned, Some(plan_after)));
     }
-    let left_for_later = due.len() > share(due.len());
-    due.truncate(share(due.len()));
+    let now_planned = share(due.len());
+    let left_for_later = due.len() > now_planned;
+    due.truncate(now_planned);
     // Read once and shared by the whole round.
     let candidates = picking::Candidates::load(&mut *db.pool().acquire().await?, &workspace.id).await?;
     for together in due.chunks(PLANNED_TOGETHER) {
