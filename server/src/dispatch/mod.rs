@@ -6,7 +6,7 @@
 //! the others.
 
 use std::{
-    collections::HashSet,
+    collections::HashMap,
     sync::{Arc, Mutex},
     time::Duration,
 };
@@ -29,8 +29,9 @@ const TICK: Duration = Duration::from_secs(1);
 #[derive(Clone, Debug)]
 pub struct Dispatcher {
     state: AppState,
-    /// Workspaces with a lane running in this process.
-    busy: Arc<Mutex<HashSet<String>>>,
+    /// Workspaces with a lane running in this process, each with whether more work came for
+    /// it since the lane last looked ([`LaneGuard`]).
+    busy: Arc<Mutex<HashMap<String, bool>>>,
     /// Whether passes plan scheduled rounds (otherwise they deliver only what was asked).
     plans_rounds: bool,
 }
@@ -49,12 +50,17 @@ impl Dispatcher {
     }
 
     /// One pass: expires questions too late to send, plans due rounds, then delivers every
-    /// due prompt (lanes in parallel) and waits for the lanes it started.
+    /// due prompt (lanes in parallel) and waits for the lanes it started. One report per
+    /// workspace, whether its lane ran once or was started again within the pass.
     pub async fn run_once(&self) -> anyhow::Result<Vec<LaneReport>> {
         let mut lanes = self.start_pass().await?;
-        let mut reports = Vec::new();
+        let mut reports: Vec<LaneReport> = Vec::new();
         while let Some(report) = lanes.join_next().await {
-            reports.push(report.context("a delivery lane panicked")?);
+            let report = report.context("a delivery lane panicked")?;
+            match reports.iter_mut().find(|one| one.workspace_id == report.workspace_id) {
+                Some(earlier) => add_up(earlier, report),
+                None => reports.push(report),
+            }
         }
         reports.sort_by(|a, b| a.workspace_id.cmp(&b.workspace_id));
         Ok(reports)
@@ -110,13 +116,17 @@ impl Dispatcher {
         Ok(lanes)
     }
 
-    /// Starts the workspace's delivery lane in `lanes`, unless one is running in this process.
+    /// Starts the workspace's delivery lane in `lanes`. When one is running in this process
+    /// already, it looks again before it ends instead: the work may have come (the second
+    /// sweep of a round, say) after it found nothing more to claim.
     fn start_lane(&self, lanes: &mut JoinSet<LaneReport>, workspace_id: String) {
-        let Some(guard) = LaneGuard::take(&self.busy, &workspace_id) else { return };
+        let Some(mut guard) = LaneGuard::take(&self.busy, &workspace_id) else { return };
         let state = self.state.clone();
         lanes.spawn(async move {
-            let report = delivery::run_lane(&state, &workspace_id).await;
-            drop(guard);
+            let mut report = delivery::run_lane(&state, &workspace_id).await;
+            while guard.more_came() {
+                add_up(&mut report, delivery::run_lane(&state, &workspace_id).await);
+            }
             report
         });
     }
@@ -131,27 +141,82 @@ async fn finish(mut lanes: JoinSet<LaneReport>) {
     }
 }
 
+/// Adds what a later run of the same workspace's lane did to `total`.
+fn add_up(total: &mut LaneReport, later: LaneReport) {
+    total.sent += later.sent;
+    total.found_posted += later.found_posted;
+    total.retrying += later.retrying;
+    total.slowed_down |= later.slowed_down;
+    for (reason, count) in later.failed {
+        *total.failed.entry(reason).or_default() += count;
+    }
+}
+
 /// A Unix-ms time as RFC 3339 in UTC, for the log.
 fn utc_time(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms).map_or_else(|| ms.to_string(), |time| time.to_rfc3339())
 }
 
-/// Marks a workspace's lane as running in this process until dropped.
+/// Marks a workspace's lane as running in this process until it ends or is dropped (a lane
+/// that panicked).
 struct LaneGuard {
-    busy: Arc<Mutex<HashSet<String>>>,
+    busy: Arc<Mutex<HashMap<String, bool>>>,
     workspace_id: String,
+    ended: bool,
 }
 
 impl LaneGuard {
-    fn take(busy: &Arc<Mutex<HashSet<String>>>, workspace_id: &str) -> Option<LaneGuard> {
-        let mut set = busy.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        set.insert(workspace_id.to_owned())
-            .then(|| LaneGuard { busy: busy.clone(), workspace_id: workspace_id.to_owned() })
+    /// Marks the workspace's lane as running; `None` when one already runs, which is then told
+    /// that more work came.
+    fn take(busy: &Arc<Mutex<HashMap<String, bool>>>, workspace_id: &str) -> Option<LaneGuard> {
+        let mut running = busy.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(more_came) = running.get_mut(workspace_id) {
+            *more_came = true;
+            return None;
+        }
+        running.insert(workspace_id.to_owned(), false);
+        Some(LaneGuard { busy: busy.clone(), workspace_id: workspace_id.to_owned(), ended: false })
+    }
+
+    /// Whether more work came since the lane last looked: then it runs again. Otherwise the
+    /// lane ends here, in the same lock, so work that comes later starts a new lane.
+    fn more_came(&mut self) -> bool {
+        let mut running = self.busy.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(more_came) = running.get_mut(&self.workspace_id).filter(|more_came| **more_came) {
+            *more_came = false;
+            return true;
+        }
+        running.remove(&self.workspace_id);
+        self.ended = true;
+        false
     }
 }
 
 impl Drop for LaneGuard {
     fn drop(&mut self) {
-        self.busy.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&self.workspace_id);
+        if !self.ended {
+            self.busy.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&self.workspace_id);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn work_that_comes_while_a_lane_runs_has_it_look_again_and_none_is_lost() {
+        let busy = Arc::default();
+        let mut lane = LaneGuard::take(&busy, "w1").expect("no lane runs yet");
+        assert!(LaneGuard::take(&busy, "w1").is_none(), "one lane per workspace");
+        assert!(LaneGuard::take(&busy, "w2").is_some(), "another workspace's lane runs beside it");
+        assert!(lane.more_came(), "told while it ran: it looks again");
+        assert!(!lane.more_came(), "nothing since: it ends");
+        let mut next = LaneGuard::take(&busy, "w1").expect("work after the end starts a new lane");
+        drop(lane);
+        assert!(LaneGuard::take(&busy, "w1").is_none(), "an ended guard dropped late leaves the new lane be");
+        assert!(next.more_came());
+        drop(next);
+        assert!(LaneGuard::take(&busy, "w1").is_some(), "a lane dropped without ending (a panic) frees its workspace");
     }
 }
