@@ -136,6 +136,9 @@ enum Bench {
         /// Seconds of each window
         #[arg(long, default_value_t = defaults::SIGN_IN_SECONDS)]
         seconds: u64,
+        /// Seconds of events before the windows
+        #[arg(long, default_value_t = defaults::SIGN_IN_WARM_UP)]
+        warm_up: u64,
     },
     /// Every benchmark above, one after another with their defaults (what `make bench` runs):
     /// search and B2 measure one team per database, made once, instead of a team each
@@ -258,9 +261,10 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
         }
         Bench::Bundle => bundle_bench(cli, &machine).await?,
         Bench::All => all_benches(cli, &machine, databases).await?,
-        Bench::SignIn { rate, seconds } => {
+        Bench::SignIn { rate, seconds, warm_up } => {
+            let windows = (Duration::from_secs(*warm_up), Duration::from_secs(*seconds));
             for &database in databases {
-                sign_in_bench(cli, &machine, database, *rate, Duration::from_secs(*seconds)).await?;
+                sign_in_bench(cli, &machine, database, *rate, windows).await?;
             }
         }
         Bench::Soak { minutes, time_scale, report } => {
@@ -388,7 +392,8 @@ async fn all_benches(cli: &Cli, machine: &report::Machine, databases: &[Database
         timed("B3's round", round_bench(cli, machine, database, defaults::FLEET, limits, defaults::ROUND_WAIT)).await?;
     }
     for (&database, rate) in databases.iter().zip(sign_in_rates) {
-        timed("B6", sign_in_bench(cli, machine, database, rate, secs(defaults::SIGN_IN_SECONDS))).await?;
+        let windows = (secs(defaults::SIGN_IN_WARM_UP), secs(defaults::SIGN_IN_SECONDS));
+        timed("B6", sign_in_bench(cli, machine, database, rate, windows)).await?;
     }
     timed("B5", bundle_bench(cli, machine)).await?;
     println!("==> every benchmark ran in {:.1} minutes", started.elapsed().as_secs_f64() / 60.0);
@@ -425,6 +430,7 @@ mod defaults {
     /// about half of B1's flat-out figure on SQLite when B6 was written (4,443 a second).
     pub const SIGN_IN_RATE: u64 = 2_200;
     pub const SIGN_IN_SECONDS: u64 = 20;
+    pub const SIGN_IN_WARM_UP: u64 = 5;
 }
 
 /// Fresh statistics after a bulk load, as a database that has lived a while has them; on
@@ -511,13 +517,13 @@ async fn bundle_bench(cli: &Cli, machine: &report::Machine) -> anyhow::Result<()
 }
 
 /// B6 on `database`: events at `rate` for `window` alone, then for `window` beside password
-/// sign-ins, after a warm-up at the same rate.
+/// sign-ins, after `warm_up` at the same rate.
 async fn sign_in_bench(
     cli: &Cli,
     machine: &report::Machine,
     database: Database,
     rate: u64,
-    window: Duration,
+    (warm_up, window): (Duration, Duration),
 ) -> anyhow::Result<()> {
     println!(
         "==> B6 sign-ins on {}: events at {rate}/s for {} s alone, then beside {} sign-ins a second",
@@ -532,7 +538,7 @@ async fn sign_in_bench(
         let events = |seconds: Duration| {
             ingest::sustained(&server.base_url, &db, server.pid(), load, rate, seconds, Duration::ZERO)
         };
-        events(Duration::from_secs(5)).await?;
+        events(warm_up).await?;
         let run = events(window).await?;
         let alone =
             sign_ins::Alone { peak_backlog: run.peak_backlog.max(run.backlog_at_stop), latencies: run.latencies };
@@ -550,11 +556,12 @@ async fn sign_in_bench(
     println!("{table}");
     let body = format!(
         "### B6 sign-ins on {name}\n\n{machine}\nSigned `message.im` events at {rate}/s from 1000 teams over 64 \
-         connections (B1's load), 5 s of warm-up, then {seconds} s alone and {seconds} s beside password sign-ins \
+         connections (B1's load), {warm_up} s of warm-up, then {seconds} s alone and {seconds} s beside password sign-ins \
          (argon2id, the crate's defaults: 19 MiB, 2 passes) of admin accounts (8 sign-ins each at most) from 250 \
          loopback addresses, {per_second} a second. Every event id is new, in every window.\n\n{table}",
         name = database.name(),
         machine = machine.line(),
+        warm_up = warm_up.as_secs(),
         seconds = window.as_secs(),
         per_second = sign_ins::SIGN_INS_PER_SECOND,
     );

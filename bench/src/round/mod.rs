@@ -26,6 +26,8 @@ const WITHIN_PERCENT: u32 = 5;
 const RATE_LIMITED_AIM_PERCENT: f64 = 0.1;
 /// How long after the last question the benchmark waits for a question posted twice.
 const QUIET_AFTER: Duration = Duration::from_secs(3);
+/// How often the benchmark looks at Slack's tally and counts the planned prompts.
+const LOOK_EVERY: Duration = Duration::from_millis(200);
 
 /// What one round came to.
 #[derive(Debug, Clone)]
@@ -40,6 +42,9 @@ pub struct Figures {
     /// From the server's start to when every workspace had posted its first question, and
     /// all but its last minute's worth ([`milestones`]); `None` where one had not.
     pub every_workspace_reached: Vec<(u64, Option<Duration>)>,
+    /// From the server's start to the first look ([`LOOK_EVERY`]) that found every member's
+    /// question planned (a prompt in the database); `None` when none did.
+    pub all_planned: Option<Duration>,
     pub waited: Duration,
     pub tally: Tally,
     /// The prompts in the database by status, after the round.
@@ -126,10 +131,14 @@ pub async fn measure(
     let ticks_before = process::cpu_ticks(pid)?;
     let everyone = u64::try_from(fleet.members())?;
     let mut last_seen = slack.tally();
+    let mut all_planned = None;
     while last_seen.questions < everyone && started.elapsed() < wait {
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        tokio::time::sleep(LOOK_EVERY).await;
         server.ensure_running().context("during the round")?;
         last_seen = slack.tally();
+        if all_planned.is_none() && count_prompts(db).await? >= everyone {
+            all_planned = Some(started.elapsed());
+        }
     }
     tokio::time::sleep(QUIET_AFTER).await;
     let waited = started.elapsed();
@@ -156,12 +165,22 @@ pub async fn measure(
                 (milestone.questions, since_start(milestone.last_reached.filter(|_| everyone)))
             })
             .collect(),
+        all_planned,
         waited,
         cpu_percent: cpu_seconds / waited.as_secs_f64() * 100.0,
         peak_rss_kib,
         tally,
         prompts,
     })
+}
+
+/// How many prompts the database holds: every one is a member's question planned.
+async fn count_prompts(db: &Db) -> anyhow::Result<u64> {
+    let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM prompts")
+        .fetch_one(db.pool())
+        .await
+        .context("counting the planned prompts during the round")?;
+    Ok(u64::try_from(count)?)
 }
 
 /// The figures as a Markdown table, each beside its aim.
@@ -226,6 +245,15 @@ pub fn table(figures: &Figures) -> String {
     });
     let after = [
         (
+            format!(
+                "every member's question planned, from the server's start (looked for every {} ms)",
+                LOOK_EVERY.as_millis()
+            ),
+            seconds(figures.all_planned),
+            String::new(),
+            "",
+        ),
+        (
             "questions posted a second, first to last".to_owned(),
             figures.posting_rate().map_or_else(|| "-".to_owned(), |rate| format!("{rate:.0}")),
             String::new(),
@@ -258,6 +286,7 @@ mod tests {
             took: took_secs.map(Duration::from_secs),
             first_after: Some(Duration::from_secs(1)),
             every_workspace_reached: vec![(1, Some(Duration::from_secs(2))), (40, None)],
+            all_planned: Some(Duration::from_millis(31_400)),
             waited: Duration::from_secs(70),
             tally,
             prompts: prompts.iter().map(|(status, count)| ((*status).to_owned(), *count)).collect(),
@@ -313,6 +342,12 @@ mod tests {
         assert!(
             written.contains(
                 "question 40 posted (its last may follow only a minute after it), from the server's start | - |"
+            ),
+            "{written}"
+        );
+        assert!(
+            written.contains(
+                "| every member's question planned, from the server's start (looked for every 200 ms) | 31.4 s |"
             ),
             "{written}"
         );
