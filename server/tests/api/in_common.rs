@@ -4,7 +4,7 @@
 use app::{
     error::AppError,
     ids::MemberId,
-    server::{services::in_common, viewer::Viewer},
+    server::{services::people, viewer::Viewer},
 };
 
 use crate::helpers::{Team, TestDb, spawn_app};
@@ -32,7 +32,9 @@ async fn two_members_see_the_questions_both_answered_most_alike_first(db: TestDb
     team.answer(&ada, &alone, "Lisbon", "team").await;
 
     let viewer = Viewer::member(db.db.clone(), team.workspace_id.clone(), ada.clone());
-    let found = in_common::in_common(&viewer, &MemberId::parse(&bob).unwrap()).await.unwrap().unwrap();
+    let page = people::person_page(&viewer, &MemberId::parse(&bob).unwrap()).await.unwrap();
+    assert_eq!(page.profile.answers.len(), 3, "the profile beside it keeps Bob's team answers");
+    let found = page.in_common.unwrap();
 
     let questions: Vec<&str> = found.pairs.iter().map(|pair| pair.question.as_str()).collect();
     assert_eq!(questions, ["What do you do on weekends?", "Tea or coffee?"], "alike first; only-me never");
@@ -50,11 +52,15 @@ async fn nobody_compares_with_themselves_and_a_visitor_sees_nothing_to_compare(d
     let viewer = Viewer::member(db.db.clone(), team.workspace_id.clone(), ada.clone());
     let ada_id = MemberId::parse(&ada).unwrap();
 
-    assert_eq!(in_common::in_common(&viewer, &ada_id).await.unwrap(), None, "not with oneself");
+    let in_common = |viewer: Viewer| {
+        let ada_id = ada_id.clone();
+        async move { people::person_page(&viewer, &ada_id).await.map(|page| page.in_common) }
+    };
+    assert_eq!(in_common(viewer).await.unwrap(), None, "not with oneself");
     let admin_account = Viewer::workspace_admin(db.db.clone(), team.workspace_id.clone());
-    assert_eq!(in_common::in_common(&admin_account, &ada_id).await.unwrap(), None, "the admin account is nobody");
+    assert_eq!(in_common(admin_account).await.unwrap(), None, "the admin account is nobody");
     let stranger = Viewer::workspace_admin(db.db.clone(), other.workspace_id.clone());
-    assert_eq!(in_common::in_common(&stranger, &ada_id).await, Err(AppError::NotFound), "another workspace's member");
+    assert_eq!(in_common(stranger).await, Err(AppError::NotFound), "another workspace's member");
 }
 
 async fn the_profile_page_shows_both_answers_side_by_side(db: TestDb) {

@@ -391,7 +391,6 @@ fn table() -> Vec<Row> {
         Row { endpoint: "packs/export", access: Access::Admin, form: |ids| fields(&[("pack_id", &ids.pack_id)]) },
         Row { endpoint: "people/list", access: Access::Member, form: no_fields },
         Row { endpoint: "people/get", access: Access::Member, form: |ids| fields(&[("id", &ids.member_id)]) },
-        Row { endpoint: "people/common", access: Access::Member, form: |ids| fields(&[("id", &ids.member_id)]) },
         Row { endpoint: "questions/list", access: Access::Member, form: no_fields },
         Row { endpoint: "questions/get", access: Access::Member, form: |ids| fields(&[("id", &ids.question_id)]) },
         // "secret" is in both workspaces' question and answers, so each caller's search finds

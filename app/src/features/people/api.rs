@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use super::types::{Directory, InCommon, Profile};
+use super::types::{Directory, PersonPage};
 use crate::error::AppError;
 
 /// Page `page` (from 1; missing: 1) of the directory of the viewer's workspace, narrowed by
@@ -16,24 +16,14 @@ pub async fn list_people(q: Option<String>, page: Option<u32>) -> Result<Directo
     ctx::respond(async { people::directory(&ctx::member().await?, &filter, page.unwrap_or(1)).await }.await)
 }
 
-/// One member's profile, by id.
+/// One member's profile page, by id: their profile and what the signed-in member has in
+/// common with them.
 #[server(prefix = "/api", endpoint = "people/get")]
-pub async fn get_person(id: String) -> Result<Profile, AppError> {
+pub async fn get_person(id: String) -> Result<PersonPage, AppError> {
     use crate::{
         ids::MemberId,
         server::{ctx, services::people},
     };
 
-    ctx::respond(async { people::profile(&ctx::member().await?, &MemberId::parse(&id)?).await }.await)
-}
-
-/// What the signed-in member and the member `id` have in common (`None`: nobody to compare).
-#[server(prefix = "/api", endpoint = "people/common")]
-pub async fn get_in_common(id: String) -> Result<Option<InCommon>, AppError> {
-    use crate::{
-        ids::MemberId,
-        server::{ctx, services::in_common},
-    };
-
-    ctx::respond(async { in_common::in_common(&ctx::member().await?, &MemberId::parse(&id)?).await }.await)
+    ctx::respond(async { people::person_page(&ctx::member().await?, &MemberId::parse(&id)?).await }.await)
 }

@@ -89,6 +89,14 @@ pub struct Profile {
     pub answers: Vec<ProfileAnswer>,
 }
 
+/// What the profile page shows: the member's profile and, for a signed-in member looking at
+/// someone else, what the two have in common (`None`: nobody to compare).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonPage {
+    pub profile: Profile,
+    pub in_common: Option<InCommon>,
+}
+
 /// One answer on a profile, with the question it answers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProfileAnswer {

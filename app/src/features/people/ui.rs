@@ -8,8 +8,8 @@ use leptos_router::{
 };
 
 use super::{
-    api::{get_in_common, get_person, list_people},
-    types::{Directory, InCommon, PersonSummary, Profile, directory_href},
+    api::{get_person, list_people},
+    types::{Directory, InCommon, PersonPage, PersonSummary, Profile, directory_href},
 };
 use crate::components::{AnsweredOn, AppErrorBoundary, Avatar, Pager, QueryBox, use_query_box};
 
@@ -114,21 +114,17 @@ fn PersonCard(person: PersonSummary) -> impl IntoView {
 pub fn ProfilePage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
-    let profile = Resource::new(id, get_person);
-    let in_common = Resource::new(id, get_in_common);
+    let person = Resource::new(id, get_person);
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             <AppErrorBoundary>
                 {move || Suspend::new(async move {
-                    profile.await.map(|profile| view! { <ProfileView profile/> })
+                    person.await.map(|PersonPage { profile, in_common }| view! {
+                        <ProfileView profile/>
+                        {in_common.map(|in_common| view! { <InCommonSection in_common/> })}
+                    })
                 })}
             </AppErrorBoundary>
-        </Suspense>
-        <Suspense>
-            {move || Suspend::new(async move {
-                // A failure here leaves the profile as it is: the section is an extra.
-                in_common.await.ok().flatten().map(|in_common| view! { <InCommonSection in_common/> })
-            })}
         </Suspense>
     }
 }

@@ -13,9 +13,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::{
     error::AppError,
     features::people::types::{CommonAnswer, InCommon},
-    ids::{MemberId, QuestionId},
+    ids::QuestionId,
     server::{
-        db::{answers, members},
+        db::{
+            answers::{self, MemberAnswerRow},
+            members::Member,
+        },
         viewer::Viewer,
     },
 };
@@ -23,17 +26,17 @@ use crate::{
 /// At most this many "you both ..." words are named.
 const HIGHLIGHTED_WORDS: usize = 3;
 
-/// What the viewer and `other` have in common; `None` when there is nobody to compare with:
-/// the viewer is no member (a demo visitor, the admin account) or looks at their own profile.
-pub async fn in_common(viewer: &Viewer, other: &MemberId) -> Result<Option<InCommon>, AppError> {
-    let member = members::find(viewer.db.pool(), &viewer.workspace_id, other.as_str())
-        .await?
-        .filter(|m| !m.is_bot && !m.is_deleted && m.forgotten_at.is_none())
-        .ok_or(AppError::NotFound)?;
+/// What the viewer and `member` of their workspace have in common, given `member`'s
+/// team-visible answers newest first (`theirs`, as the profile shows them); `None` when there
+/// is nobody to compare with: the viewer is no member (a demo visitor, the admin account) or
+/// looks at their own profile. Reads only the viewer's own answers.
+pub async fn between(
+    viewer: &Viewer,
+    member: &Member,
+    theirs: &[MemberAnswerRow],
+) -> Result<Option<InCommon>, AppError> {
     let Some(me) = viewer.member_id.as_deref().filter(|me| *me != member.id) else { return Ok(None) };
-    let pool = viewer.db.pool();
-    let mine = answers::list_team_visible_for_member(pool, &viewer.workspace_id, me).await?;
-    let theirs = answers::list_team_visible_for_member(pool, &viewer.workspace_id, &member.id).await?;
+    let mine = answers::list_team_visible_for_member(viewer.db.pool(), &viewer.workspace_id, me).await?;
     // Newest first, so the first answer seen per question is the latest.
     let mut latest_of_mine: BTreeMap<String, answers::MemberAnswerRow> = BTreeMap::new();
     for row in mine {
@@ -49,9 +52,9 @@ pub async fn in_common(viewer: &Viewer, other: &MemberId) -> Result<Option<InCom
         let (score, shared_words) = alike(&own.text, &row.text);
         let pair = CommonAnswer {
             question_id: QuestionId::parse(&row.question_id)?,
-            question: row.question,
+            question: row.question.clone(),
             mine: own.text.clone(),
-            theirs: row.text,
+            theirs: row.text.clone(),
             shared_words,
         };
         pairs.push((score, own.created_at.max(row.created_at), pair));
@@ -60,7 +63,7 @@ pub async fn in_common(viewer: &Viewer, other: &MemberId) -> Result<Option<InCom
     pairs.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)));
     let pairs: Vec<CommonAnswer> = pairs.into_iter().map(|(_, _, pair)| pair).collect();
     let both_said = highlighted_words(&pairs);
-    Ok(Some(InCommon { name: member.name, pairs, both_said }))
+    Ok(Some(InCommon { name: member.name.clone(), pairs, both_said }))
 }
 
 /// The words said most often across the pairs, as the viewer wrote them.

@@ -3,10 +3,17 @@
 
 use crate::{
     error::AppError,
-    features::people::types::{Directory, DirectoryFilter, LatestAnswer, PersonSummary, Profile, ProfileAnswer},
+    features::people::types::{
+        Directory, DirectoryFilter, LatestAnswer, PersonPage, PersonSummary, Profile, ProfileAnswer,
+    },
     ids::{MemberId, QuestionId},
     server::{
-        db::{answers, directory, members},
+        db::{
+            answers::{self, MemberAnswerRow},
+            directory,
+            members::{self, Member},
+        },
+        services::in_common,
         viewer::Viewer,
     },
 };
@@ -72,12 +79,35 @@ pub async fn profile_by_slack_user(viewer: &Viewer, slack_user_id: &str) -> Resu
 /// A member's profile with their team-visible answers, newest first. Bots and members who
 /// have left the workspace have no profile.
 pub async fn profile(viewer: &Viewer, id: &MemberId) -> Result<Profile, AppError> {
+    let (member, answers) = shown_member(viewer, id).await?;
+    profile_of(id, member, answers)
+}
+
+/// The profile page of member `id`: their [`profile`] and what the viewer has in common with
+/// them ([`in_common::between`]), from one read of the member and their answers. A failure
+/// to compare is logged and leaves the profile as it is: the comparison is an extra.
+pub async fn person_page(viewer: &Viewer, id: &MemberId) -> Result<PersonPage, AppError> {
+    let (member, answers) = shown_member(viewer, id).await?;
+    let in_common = in_common::between(viewer, &member, &answers).await.unwrap_or_else(|error| {
+        tracing::warn!(workspace.id = %viewer.workspace_id, error = %error, "could not compare two members' answers");
+        None
+    });
+    Ok(PersonPage { profile: profile_of(id, member, answers)?, in_common })
+}
+
+/// Member `id` of the viewer's workspace with their team-visible answers, newest first;
+/// `NotFound` for a bot, someone who left or was forgotten, or no such member.
+async fn shown_member(viewer: &Viewer, id: &MemberId) -> Result<(Member, Vec<MemberAnswerRow>), AppError> {
     let member = members::find(viewer.db.pool(), &viewer.workspace_id, id.as_str())
         .await?
         .filter(|m| !m.is_bot && !m.is_deleted && m.forgotten_at.is_none())
         .ok_or(AppError::NotFound)?;
-    let answers = answers::list_team_visible_for_member(viewer.db.pool(), &viewer.workspace_id, &member.id)
-        .await?
+    let answers = answers::list_team_visible_for_member(viewer.db.pool(), &viewer.workspace_id, &member.id).await?;
+    Ok((member, answers))
+}
+
+fn profile_of(id: &MemberId, member: Member, answers: Vec<MemberAnswerRow>) -> Result<Profile, AppError> {
+    let answers = answers
         .into_iter()
         .map(|row| {
             Ok(ProfileAnswer {
