@@ -86,10 +86,10 @@ async fn size(path: &Path) -> anyhow::Result<Sized> {
     Ok(Sized { name, raw, gzipped: gzip.stdout.len() as u64 })
 }
 
-/// The site's `pkg` directory under the workspace root `root`, as `Cargo.toml`'s
-/// `site-root` and `site-pkg-dir` have it.
+/// The release site's `pkg` directory under the workspace root `root`
+/// ([`crate::server::RELEASE_SITE_ROOT`], and `Cargo.toml`'s `site-pkg-dir`).
 pub fn pkg_dir(root: &Path) -> PathBuf {
-    root.join("target/site/pkg")
+    root.join(crate::server::RELEASE_SITE_ROOT).join("pkg")
 }
 
 /// The figures as Markdown tables.

@@ -14,6 +14,12 @@ use std::{
 use anyhow::Context as _;
 use tokio::process::{Child, Command};
 
+/// The release site the benchmarks' servers serve and B5 measures, from the workspace root:
+/// a site root of its own, which only `make bench-site` writes (`make run` and the browser
+/// tests build a debug site into `target/site`). A page links its route's lazy modules from
+/// the site's split manifest, so what is built there changes what B2 renders.
+pub const RELEASE_SITE_ROOT: &str = "target/site-release";
+
 /// The hosted install's token key: the fleet's tokens are sealed with it (`fleet::create`).
 pub const TOKEN_KEY: &str = "YmVuY2gtdG9rZW4ta2V5LW9mLTMyLWJ5dGVzLi4uLi4=";
 
@@ -101,6 +107,7 @@ impl Server {
         configure(&mut command, environment);
         command
             .env("DATABASE_URL", database_url)
+            .env("LEPTOS_SITE_ROOT", RELEASE_SITE_ROOT)
             .env("LEPTOS_SITE_ADDR", addr)
             .env("RAPPORT_PUBLIC_URL", &base_url)
             .kill_on_drop(true);
