@@ -128,6 +128,9 @@ BENCH_SITE_SOURCES := $(shell find app/src frontend/src style public -type f) \
 
 bench-site: tools $(BENCH_SITE_WASM)
 
+# A build that fails after writing the wasm must not leave it looking up to date (make
+# deletes the file target of a failed recipe; the other targets here are phony).
+.DELETE_ON_ERROR:
 $(BENCH_SITE_WASM): $(BENCH_SITE_SOURCES)
 	@echo "==> building the release site (its wasm and JS) into $(BENCH_SITE)"
 	LEPTOS_SITE_ROOT=$(BENCH_SITE) cargo leptos build --release --split --frontend-only
