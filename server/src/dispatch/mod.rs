@@ -58,7 +58,7 @@ impl Dispatcher {
         while let Some(report) = lanes.join_next().await {
             let report = report.context("a delivery lane panicked")?;
             match reports.iter_mut().find(|one| one.workspace_id == report.workspace_id) {
-                Some(earlier) => add_up(earlier, report),
+                Some(earlier) => earlier.add(report),
                 None => reports.push(report),
             }
         }
@@ -125,7 +125,7 @@ impl Dispatcher {
         lanes.spawn(async move {
             let mut report = delivery::run_lane(&state, &workspace_id).await;
             while guard.more_came() {
-                add_up(&mut report, delivery::run_lane(&state, &workspace_id).await);
+                report.add(delivery::run_lane(&state, &workspace_id).await);
             }
             report
         });
@@ -138,17 +138,6 @@ async fn finish(mut lanes: JoinSet<LaneReport>) {
         if let Err(error) = lane {
             tracing::error!(error = %error, "a delivery lane panicked");
         }
-    }
-}
-
-/// Adds what a later run of the same workspace's lane did to `total`.
-fn add_up(total: &mut LaneReport, later: LaneReport) {
-    total.sent += later.sent;
-    total.found_posted += later.found_posted;
-    total.retrying += later.retrying;
-    total.slowed_down |= later.slowed_down;
-    for (reason, count) in later.failed {
-        *total.failed.entry(reason).or_default() += count;
     }
 }
 

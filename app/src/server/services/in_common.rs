@@ -38,7 +38,7 @@ pub async fn between(
     let Some(me) = viewer.member_id.as_deref().filter(|me| *me != member.id) else { return Ok(None) };
     let mine = answers::list_team_visible_for_member(viewer.db.pool(), &viewer.workspace_id, me).await?;
     // Newest first, so the first answer seen per question is the latest.
-    let mut latest_of_mine: BTreeMap<String, answers::MemberAnswerRow> = BTreeMap::new();
+    let mut latest_of_mine: BTreeMap<String, MemberAnswerRow> = BTreeMap::new();
     for row in mine {
         latest_of_mine.entry(row.question_id.clone()).or_insert(row);
     }
@@ -46,7 +46,7 @@ pub async fn between(
     let mut pairs = Vec::new();
     for row in theirs {
         let Some(own) = latest_of_mine.get(&row.question_id) else { continue };
-        if !seen.insert(row.question_id.clone()) {
+        if !seen.insert(row.question_id.as_str()) {
             continue;
         }
         let (score, shared_words) = alike(&own.text, &row.text);

@@ -58,6 +58,17 @@ pub struct LaneReport {
 }
 
 impl LaneReport {
+    /// Adds what a later run of the same workspace's lane did.
+    pub fn add(&mut self, later: LaneReport) {
+        self.sent += later.sent;
+        self.found_posted += later.found_posted;
+        self.retrying += later.retrying;
+        self.slowed_down |= later.slowed_down;
+        for (reason, count) in later.failed {
+            *self.failed.entry(reason).or_default() += count;
+        }
+    }
+
     fn is_empty(&self) -> bool {
         *self == LaneReport { workspace_id: self.workspace_id.clone(), ..LaneReport::default() }
     }
