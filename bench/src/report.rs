@@ -18,6 +18,17 @@ pub struct Machine {
     pub syncs_per_second: u64,
 }
 
+/// Every core of the machine, not only those this process may run on: `make bench` runs
+/// the benchmarks under `taskset -c 1`, where `std::thread::available_parallelism` says 1.
+pub fn machine_cores() -> usize {
+    processors(&fs::read_to_string("/proc/cpuinfo").unwrap_or_default())
+}
+
+/// The processors `/proc/cpuinfo`'s text lists; at least one.
+fn processors(cpuinfo: &str) -> usize {
+    cpuinfo.lines().filter(|line| line.starts_with("processor")).count().max(1)
+}
+
 impl Machine {
     /// Reads this machine's facts; `data_dir` is where the sync rate is measured.
     pub fn read(data_dir: &Path) -> anyhow::Result<Machine> {
@@ -35,8 +46,7 @@ impl Machine {
             commit: commit(),
             date: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
             cpu,
-            // Every core of the machine, not the ones this process is pinned to.
-            cores: cpuinfo.lines().filter(|line| line.starts_with("processor")).count().max(1),
+            cores: processors(&cpuinfo),
             memory_gib: memory_kib.div_ceil(1024 * 1024),
             syncs_per_second: syncs_per_second(data_dir)?,
         })
@@ -123,6 +133,14 @@ fn replace_block(text: &str, name: &str, body: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_machine_s_cores_are_counted_from_its_list_of_processors() {
+        let two = "processor\t: 0\nmodel name\t: A CPU\n\nprocessor\t: 1\nmodel name\t: A CPU\n";
+
+        assert_eq!(processors(two), 2);
+        assert_eq!(processors(""), 1);
+    }
 
     #[test]
     fn a_block_is_added_once_and_then_replaced_in_place() {

@@ -103,7 +103,8 @@ impl Server {
         output: &Output,
     ) -> anyhow::Result<Server> {
         let base_url = format!("http://{addr}");
-        let mut command = pinned(binary, SERVER_CORE);
+        let core = pinning(SERVER_CORE);
+        let mut command = pinned(binary, core);
         configure(&mut command, environment);
         command
             .env("DATABASE_URL", database_url)
@@ -111,7 +112,7 @@ impl Server {
             .env("LEPTOS_SITE_ADDR", addr)
             .env("RAPPORT_PUBLIC_URL", &base_url)
             .kill_on_drop(true);
-        Server::launch(command, base_url, output, "/readyz")
+        Server::launch(command, core, base_url, output, "/readyz")
             .await
             .with_context(|| format!("starting {}", binary.display()))
     }
@@ -127,10 +128,11 @@ impl Server {
         output: &Output,
     ) -> anyhow::Result<Server> {
         let base_url = format!("http://{addr}");
-        let mut command = pinned(binary, LOAD_CORE);
+        let core = pinning(LOAD_CORE);
+        let mut command = pinned(binary, core);
         configure(&mut command, environment);
         command.args(["emulator", "--listen", addr, "--app-url", app_url]).kill_on_drop(true);
-        Server::launch(command, base_url, output, "/emulator")
+        Server::launch(command, core, base_url, output, "/emulator")
             .await
             .with_context(|| format!("starting {} emulator", binary.display()))
     }
@@ -139,6 +141,7 @@ impl Server {
     /// answers at `base_url`.
     async fn launch(
         mut command: Command,
+        core: Option<usize>,
         base_url: String,
         output: &Output,
         ready_path: &str,
@@ -147,7 +150,25 @@ impl Server {
         let child = command.spawn().context("spawning the process")?;
         let mut server = Server { base_url, child };
         server.wait_until_ready(ready_path).await?;
+        if let Some(core) = core {
+            server.ensure_pinned(core)?;
+        }
         Ok(server)
+    }
+
+    /// Fails unless the process may run on `core` alone, as Linux says
+    /// (`/proc/<pid>/status`, `Cpus_allowed_list`). Until this check, every server ran on the
+    /// load's core: the machine's cores were counted with `available_parallelism`, which
+    /// under `make bench`'s `taskset -c 1` is one, so the server was not pinned and kept the
+    /// benchmark's own core.
+    fn ensure_pinned(&self, core: usize) -> anyhow::Result<()> {
+        let pid = self.pid().context("the process had already exited")?;
+        let allowed = allowed_cores(pid)?;
+        anyhow::ensure!(
+            allowed == core.to_string(),
+            "process {pid} may run on cores {allowed}, not on core {core} alone"
+        );
+        Ok(())
     }
 
     /// The server's process id (`taskset` execs the server, so it is the server's own).
@@ -256,15 +277,62 @@ fn direct_output(command: &mut Command, output: &Output) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `binary` under `taskset -c <core>` when this machine has more than one core and taskset.
-fn pinned(binary: &Path, core: usize) -> Command {
-    let cores = std::thread::available_parallelism().map(usize::from).unwrap_or(1);
-    let taskset = PathBuf::from("/usr/bin/taskset");
-    if cores > 1 && taskset.exists() {
-        let mut command = Command::new(taskset);
-        command.arg("-c").arg(core.to_string()).arg(binary);
-        command
-    } else {
-        Command::new(binary)
+/// `taskset`, which pins the processes the benchmarks start.
+const TASKSET: &str = "/usr/bin/taskset";
+
+/// `core`, when a process can be pinned to it: this machine has more than one core (all of
+/// them counted, not only the benchmark's own) and taskset.
+fn pinning(core: usize) -> Option<usize> {
+    (crate::report::machine_cores() > 1 && Path::new(TASKSET).exists()).then_some(core)
+}
+
+/// The cores process `pid` may run on, as Linux lists them (`0`, `0-1`).
+fn allowed_cores(pid: u32) -> anyhow::Result<String> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .with_context(|| format!("reading the status of process {pid}"))?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("Cpus_allowed_list:"))
+        .map(|list| list.trim().to_owned())
+        .with_context(|| format!("process {pid}'s status lists no cores"))
+}
+
+/// `binary`, under `taskset -c <core>` when given one.
+fn pinned(binary: &Path, core: Option<usize>) -> Command {
+    match core {
+        Some(core) => {
+            let mut command = Command::new(TASKSET);
+            command.arg("-c").arg(core.to_string()).arg(binary);
+            command
+        }
+        None => Command::new(binary),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_pinned_process_may_run_on_its_core_alone() {
+        let Some(core) = pinning(SERVER_CORE) else {
+            // Nothing to pin to: one core, or no taskset, and every process shares the core.
+            assert!(crate::report::machine_cores() == 1 || !Path::new(TASKSET).exists());
+            return;
+        };
+        let mut sleeper = pinned(Path::new("sleep"), Some(core));
+        let mut sleeper = sleeper.arg("10").kill_on_drop(true).spawn().expect("spawning sleep under taskset");
+        let pid = sleeper.id().expect("sleep is running");
+
+        // taskset pins itself, then becomes `sleep`: until then the list may still be wider.
+        let started = Instant::now();
+        let mut allowed = allowed_cores(pid).unwrap();
+        while allowed != core.to_string() && started.elapsed() < Duration::from_secs(5) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            allowed = allowed_cores(pid).unwrap();
+        }
+
+        assert_eq!(allowed, core.to_string());
+        sleeper.kill().await.unwrap();
     }
 }
