@@ -120,7 +120,9 @@ bench: bench-build bench-site
 # The release site, which B5 measures and the benchmarks' servers serve, has a site root of
 # its own (`make run` and the browser tests build theirs, in debug, into target/site; the
 # benchmarks' servers get LEPTOS_SITE_ROOT), and is built again only when what it is made
-# of changed: remaking it takes minutes even with its wasm already compiled.
+# of changed: remaking it takes minutes even with its wasm already compiled. What it is made
+# of is listed by hand below: a new input (another crate the frontend builds from) goes there
+# too, or a change to it leaves the site stale. bench/src/server.rs names the same root.
 BENCH_SITE := target/site-release
 BENCH_SITE_WASM := $(BENCH_SITE)/pkg/$(LEPTOS_OUTPUT_NAME).wasm
 BENCH_SITE_SOURCES := $(shell find app/src frontend/src style public -type f) \

@@ -508,3 +508,43 @@ async fn fail(state: &AppState, prompt: &Prompt, reason: &str) -> anyhow::Result
     tracing::info!(prompt.id = %prompt.id, %reason, "a question was not delivered");
     Ok(Outcome::Failed(reason.to_owned()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failed(counts: &[(&str, usize)]) -> BTreeMap<String, usize> {
+        counts.iter().map(|(reason, count)| ((*reason).to_owned(), *count)).collect()
+    }
+
+    #[test]
+    fn a_later_run_of_a_lane_adds_every_count_to_its_report() {
+        let mut report = LaneReport {
+            workspace_id: "W1".to_owned(),
+            sent: 3,
+            found_posted: 1,
+            retrying: 0,
+            slowed_down: false,
+            failed: failed(&[("user_not_found", 1)]),
+        };
+
+        report.add(LaneReport {
+            workspace_id: "W1".to_owned(),
+            sent: 2,
+            found_posted: 0,
+            retrying: 4,
+            slowed_down: true,
+            failed: failed(&[("user_not_found", 2), ("channel_not_found", 1)]),
+        });
+
+        let expected = LaneReport {
+            workspace_id: "W1".to_owned(),
+            sent: 5,
+            found_posted: 1,
+            retrying: 4,
+            slowed_down: true,
+            failed: failed(&[("channel_not_found", 1), ("user_not_found", 3)]),
+        };
+        assert_eq!(report, expected);
+    }
+}
